@@ -1,0 +1,175 @@
+//! Space content keys and authenticated encryption of payloads.
+//!
+//! Every space has one 32-byte [`SpaceKey`]. An event's payload is sealed with
+//! XChaCha20-Poly1305 under that key with a fresh random 24-byte nonce, and the event's
+//! envelope header is passed as associated data, so a payload cannot be moved under another
+//! header without [`SpaceKey::open`] failing.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use rand_core::{CryptoRng, RngCore};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::CryptoError;
+
+/// Length in bytes of an XChaCha20-Poly1305 nonce.
+pub const NONCE_LEN: usize = 24;
+
+/// Length in bytes of the Poly1305 tag appended to every sealed payload.
+pub const TAG_LEN: usize = 16;
+
+/// A space's 32-byte content key. Wiped from memory when dropped; `Debug` does not show it.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SpaceKey {
+    bytes: [u8; 32],
+}
+
+impl SpaceKey {
+    /// A fresh random key.
+    pub fn generate(rng: &mut (impl CryptoRng + RngCore)) -> Self {
+        let mut key = Self { bytes: [0; 32] };
+        rng.fill_bytes(&mut key.bytes);
+        key
+    }
+
+    /// The key with these bytes (as returned by [`Self::to_bytes`]).
+    pub fn from_bytes(b: [u8; 32]) -> Self {
+        Self { bytes: b }
+    }
+
+    /// The key's bytes, for storing or wrapping.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.bytes)
+    }
+
+    /// XChaCha20-Poly1305; `aad` is the envelope header. Output = ciphertext || 16-byte tag.
+    ///
+    /// Never reuse a nonce with the same key: take it from [`Self::random_nonce`].
+    ///
+    /// # Panics
+    ///
+    /// Only if `plaintext` is longer than the cipher's limit of 256 GiB, far beyond any Duet
+    /// payload.
+    pub fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        self.cipher()
+            .encrypt(XNonce::from_slice(nonce), Payload { msg: plaintext, aad })
+            .expect("XChaCha20-Poly1305 seals anything under 256 GiB")
+    }
+
+    /// Checks the tag and returns the plaintext. A wrong key, a different `aad`, a changed or
+    /// truncated `sealed` all give [`CryptoError::DecryptFailed`].
+    pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < TAG_LEN {
+            return Err(CryptoError::DecryptFailed);
+        }
+        self.cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad })
+            .map_err(|_| CryptoError::DecryptFailed)
+    }
+
+    /// Random nonce helper. 24 random bytes make a collision negligible, so no counter has to
+    /// be kept across devices.
+    pub fn random_nonce(rng: &mut (impl CryptoRng + RngCore)) -> [u8; NONCE_LEN] {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        nonce
+    }
+
+    /// The cipher borrows the key bytes and wipes its own copy when dropped.
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(Key::from_slice(&self.bytes))
+    }
+}
+
+impl std::fmt::Debug for SpaceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpaceKey(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    const HEADER: &[u8] = b"duet envelope header";
+
+    fn setup() -> (SpaceKey, [u8; NONCE_LEN], StdRng) {
+        let mut rng = StdRng::seed_from_u64(11);
+        let key = SpaceKey::generate(&mut rng);
+        let nonce = SpaceKey::random_nonce(&mut rng);
+        (key, nonce, rng)
+    }
+
+    #[test]
+    fn seal_open_round_trip() {
+        let (key, nonce, _) = setup();
+        let sealed = key.seal(&nonce, HEADER, b"see you tonight");
+        assert_eq!(sealed.len(), b"see you tonight".len() + TAG_LEN);
+        assert_eq!(key.open(&nonce, HEADER, &sealed).unwrap(), b"see you tonight");
+
+        let empty = key.seal(&nonce, b"", b"");
+        assert_eq!(empty.len(), TAG_LEN);
+        assert_eq!(key.open(&nonce, b"", &empty).unwrap(), b"");
+    }
+
+    #[test]
+    fn key_bytes_round_trip() {
+        let (key, nonce, _) = setup();
+        let again = SpaceKey::from_bytes(*key.to_bytes());
+        let sealed = key.seal(&nonce, HEADER, b"x");
+        assert_eq!(again.open(&nonce, HEADER, &sealed).unwrap(), b"x");
+        assert_eq!(format!("{key:?}"), "SpaceKey(..)");
+    }
+
+    #[test]
+    fn tampering_fails_to_open() {
+        let (key, nonce, mut rng) = setup();
+        let sealed = key.seal(&nonce, HEADER, b"see you tonight");
+        let fail = Err(CryptoError::DecryptFailed);
+
+        let other = SpaceKey::generate(&mut rng);
+        assert_eq!(other.open(&nonce, HEADER, &sealed), fail);
+        assert_eq!(key.open(&nonce, b"another header", &sealed), fail);
+        let mut other_nonce = nonce;
+        other_nonce[23] ^= 1;
+        assert_eq!(key.open(&other_nonce, HEADER, &sealed), fail);
+        for bit in [0, 7, 8 * 14 + 3, (sealed.len() * 8) - 1] {
+            let mut flipped = sealed.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(key.open(&nonce, HEADER, &flipped), fail, "bit {bit}");
+        }
+        for len in [0, 1, TAG_LEN - 1, TAG_LEN, sealed.len() - 1] {
+            assert_eq!(key.open(&nonce, HEADER, &sealed[..len]), fail, "len {len}");
+        }
+        let mut longer = sealed.clone();
+        longer.push(0);
+        assert_eq!(key.open(&nonce, HEADER, &longer), fail);
+    }
+
+    #[test]
+    fn nonces_differ() {
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_ne!(SpaceKey::random_nonce(&mut rng), SpaceKey::random_nonce(&mut rng));
+    }
+
+    proptest! {
+        #[test]
+        fn seal_open_round_trips_any_input(key in any::<[u8; 32]>(), nonce in any::<[u8; NONCE_LEN]>(),
+                                           aad in any::<Vec<u8>>(), plaintext in any::<Vec<u8>>()) {
+            let key = SpaceKey::from_bytes(key);
+            let sealed = key.seal(&nonce, &aad, &plaintext);
+            prop_assert_eq!(sealed.len(), plaintext.len() + TAG_LEN);
+            prop_assert_eq!(key.open(&nonce, &aad, &sealed), Ok(plaintext));
+        }
+
+        #[test]
+        fn open_never_panics(key in any::<[u8; 32]>(), nonce in any::<[u8; NONCE_LEN]>(),
+                             aad in any::<Vec<u8>>(), sealed in any::<Vec<u8>>()) {
+            // Random bytes essentially never carry a valid tag.
+            prop_assert_eq!(SpaceKey::from_bytes(key).open(&nonce, &aad, &sealed), Err(CryptoError::DecryptFailed));
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The materializer: folds verified events into the seed's views.
+//!
+//! Views are a fold of the log (DESIGN §4). The same set of events, in any order, gives the
+//! same views:
+//! - an edit is last-writer-wins by [`Stamp`] among the sender's own edits;
+//! - a delete by the sender wins over everything (the earliest delete time is kept);
+//! - a reaction is last-writer-wins per (message, person, emoji);
+//! - an edit, delete or reaction that arrives before its message waits as a [`PendingOp`] and
+//!   is applied when the message arrives, with the same rules;
+//! - receipts are [`crate::Frontier`] points, so delivered/read times are the earliest covering
+//!   receipt and read markers only move forward; unread counts are derived when asked.
+//!
+//! The fold runs against a [`ViewStore`]: [`MemoryViews`] here (the reference, used by the
+//! property tests), and the sled store in `duet-store`, which implements the same trait over
+//! one atomic batch.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use duet_crypto::DeviceCertificate;
+use duet_model::{ChannelId, ConversationId, DeviceId, MessageId, PersonId, SpaceId, Timestamp};
+
+use crate::payload::{ChannelChange, Payload};
+use crate::records::{
+    lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, PendingOp, ProfileRecord,
+    SettingsRecord, SpaceRecord, Stamp,
+};
+use crate::verify::OpenedEvent;
+
+/// Where the materializer reads and writes views.
+pub trait ViewStore {
+    fn message(&self, id: &MessageId) -> Option<MessageRecord>;
+    fn put_message(&mut self, record: MessageRecord);
+    /// Removes and returns the operations waiting for `id`.
+    fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp>;
+    fn add_pending(&mut self, id: MessageId, op: PendingOp);
+    /// A delivery receipt point: `recipient` holds `author`'s log up to `seq` since `at`.
+    fn add_delivered(&mut self, recipient: PersonId, author: DeviceId, seq: u64, at: Timestamp);
+    /// A read marker point: `reader` has read `conversation` up to `up_to` since `at`.
+    fn add_read(&mut self, conversation: ConversationId, reader: PersonId, up_to: MessageId, at: Timestamp);
+    fn settings(&self, person: &PersonId, conversation: &ConversationId) -> Option<SettingsRecord>;
+    fn put_settings(&mut self, person: PersonId, conversation: ConversationId, record: SettingsRecord);
+    fn channel(&self, id: &ChannelId) -> Option<ChannelRecord>;
+    fn put_channel(&mut self, record: ChannelRecord);
+    fn profile(&self, person: &PersonId) -> Option<ProfileRecord>;
+    fn put_profile(&mut self, record: ProfileRecord);
+    fn call(&self, id: &duet_model::CallId) -> Option<CallView>;
+    fn put_call(&mut self, record: CallView);
+    fn space(&self) -> Option<SpaceRecord>;
+    fn put_space(&mut self, record: SpaceRecord);
+}
+
+/// Folds one verified event of `space` into the views.
+pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
+    let stamp = event.stamp();
+    let at = event.timestamp();
+    let person = event.person;
+    match &event.payload {
+        Payload::Post { target, message_type, content, reply_to, attachments } => {
+            let id = MessageId::new(at, &event.author(), event.seq());
+            let mut record = MessageRecord {
+                id,
+                conversation: target.conversation(space),
+                target: *target,
+                sender: person,
+                sender_device: event.author(),
+                seq: event.seq(),
+                message_type: *message_type,
+                content: content.clone(),
+                reply_to: *reply_to,
+                attachments: attachments.clone(),
+                created_at: at,
+                edit: None,
+                deleted_at: None,
+                reactions: BTreeMap::new(),
+                updated_at: at,
+            };
+            if let Some(existing) = views.message(&id) {
+                // The same post twice cannot happen (ids name events); keep what is there.
+                record = existing;
+            }
+            for op in views.take_pending(&id) {
+                apply_op(&mut record, &op);
+            }
+            views.put_message(record);
+        }
+        Payload::Edit { message, content } => {
+            message_op(views, *message, stamp, person, at, MessageOp::Edit(content.clone()))
+        }
+        Payload::Delete { message } => message_op(views, *message, stamp, person, at, MessageOp::Delete),
+        Payload::React { message, emoji } => {
+            message_op(views, *message, stamp, person, at, MessageOp::React(emoji.clone()))
+        }
+        Payload::Unreact { message, emoji } => {
+            message_op(views, *message, stamp, person, at, MessageOp::Unreact(emoji.clone()))
+        }
+        Payload::MarkRead { target, up_to } => views.add_read(target.conversation(space), person, *up_to, at),
+        Payload::Delivered { held } => {
+            for (author, seq) in held {
+                views.add_delivered(person, *author, *seq, at);
+            }
+        }
+        Payload::ConversationSettings { target, archived, muted } => {
+            let conversation = target.conversation(space);
+            let mut record = views.settings(&person, &conversation).unwrap_or_default();
+            if let Some(a) = archived {
+                lww_set(&mut record.archived, Lww::new(*a, stamp, at));
+            }
+            if let Some(m) = muted {
+                lww_set(&mut record.muted, Lww::new(*m, stamp, at));
+            }
+            views.put_settings(person, conversation, record);
+        }
+        Payload::ChannelCreate { channel, name, kind, topic, position } => {
+            let mut record =
+                views.channel(channel).unwrap_or_else(|| ChannelRecord { id: *channel, ..Default::default() });
+            record.created_at = Some(record.created_at.map_or(at, |t| t.min(at)));
+            lww_set(&mut record.kind, Lww::new(*kind, stamp, at));
+            let change = ChannelChange {
+                name: Some(name.clone()),
+                topic: Some(topic.clone()),
+                position: Some(*position),
+                archived: Some(false),
+            };
+            apply_channel_change(&mut record, &change, stamp, at);
+            views.put_channel(record);
+        }
+        Payload::ChannelUpdate { channel, change } => {
+            let mut record =
+                views.channel(channel).unwrap_or_else(|| ChannelRecord { id: *channel, ..Default::default() });
+            apply_channel_change(&mut record, change, stamp, at);
+            views.put_channel(record);
+        }
+        Payload::ProfileUpdate { display_name, avatar } => {
+            let mut record = profile(views, person);
+            if let Some(n) = display_name {
+                lww_set(&mut record.display_name, Lww::new(n.clone(), stamp, at));
+            }
+            if let Some(a) = avatar {
+                lww_set(&mut record.avatar, Lww::new(a.clone(), stamp, at));
+            }
+            views.put_profile(record);
+        }
+        Payload::CustomStatus { text } => {
+            let mut record = profile(views, person);
+            lww_set(&mut record.custom_status, Lww::new(text.clone(), stamp, at));
+            views.put_profile(record);
+        }
+        Payload::DeviceLink { certificate } => {
+            // Only a valid certificate of the author's own person links a device.
+            let valid =
+                DeviceCertificate::decode(certificate).ok().filter(|c| c.person == person && c.verify().is_ok());
+            if let Some(cert) = valid {
+                let mut record = profile(views, person);
+                record.devices.insert(cert.device);
+                views.put_profile(record);
+            }
+        }
+        Payload::DeviceRevoke { device, last_seq } => {
+            let mut record = profile(views, person);
+            let e = record.revoked.entry(*device).or_insert(*last_seq);
+            *e = (*e).min(*last_seq);
+            views.put_profile(record);
+        }
+        Payload::CallRecord(call) => {
+            let mut slot = views.call(&call.call);
+            lww_set(&mut slot, Lww::new(call.clone(), stamp, at));
+            if let Some(record) = slot {
+                views.put_call(record);
+            }
+        }
+        Payload::SpaceUpdate { name, icon } => {
+            let mut record = views.space().unwrap_or_default();
+            if let Some(n) = name {
+                lww_set(&mut record.name, Lww::new(n.clone(), stamp, at));
+            }
+            if let Some(i) = icon {
+                lww_set(&mut record.icon, Lww::new(i.clone(), stamp, at));
+            }
+            views.put_space(record);
+        }
+    }
+}
+
+fn profile(views: &impl ViewStore, person: PersonId) -> ProfileRecord {
+    views.profile(&person).unwrap_or_else(|| ProfileRecord { person, ..Default::default() })
+}
+
+fn message_op(views: &mut impl ViewStore, id: MessageId, stamp: Stamp, person: PersonId, at: Timestamp, op: MessageOp) {
+    let op = PendingOp { stamp, person, at, op };
+    match views.message(&id) {
+        Some(mut record) => {
+            if apply_op(&mut record, &op) {
+                views.put_message(record);
+            }
+        }
+        None => views.add_pending(id, op),
+    }
+}
+
+/// Applies an operation to a message; returns whether anything changed. Only the sender
+/// edits or deletes a message; anyone in the space reacts.
+fn apply_op(record: &mut MessageRecord, op: &PendingOp) -> bool {
+    let before = record.clone();
+    match &op.op {
+        MessageOp::Edit(content) if op.person == record.sender => {
+            lww_set(&mut record.edit, Lww::new(content.clone(), op.stamp, op.at));
+        }
+        MessageOp::Delete if op.person == record.sender => {
+            record.deleted_at = Some(record.deleted_at.map_or(op.at, |t| t.min(op.at)));
+        }
+        MessageOp::React(emoji) | MessageOp::Unreact(emoji) => {
+            let present = matches!(op.op, MessageOp::React(_));
+            let mut slot = record.reactions.remove(&(op.person, emoji.clone()));
+            lww_set(&mut slot, Lww::new(present, op.stamp, op.at));
+            if let Some(l) = slot {
+                record.reactions.insert((op.person, emoji.clone()), l);
+            }
+        }
+        // An edit or delete by someone other than the sender changes nothing.
+        _ => return false,
+    }
+    record.updated_at = record.updated_at.max(op.at);
+    *record != before
+}
+
+fn apply_channel_change(record: &mut ChannelRecord, change: &ChannelChange, stamp: Stamp, at: Timestamp) {
+    if let Some(n) = &change.name {
+        lww_set(&mut record.name, Lww::new(n.clone(), stamp, at));
+    }
+    if let Some(t) = &change.topic {
+        lww_set(&mut record.topic, Lww::new(t.clone(), stamp, at));
+    }
+    if let Some(p) = change.position {
+        lww_set(&mut record.position, Lww::new(p, stamp, at));
+    }
+    if let Some(a) = change.archived {
+        lww_set(&mut record.archived, Lww::new(a, stamp, at));
+    }
+    record.updated_at = record.updated_at.max(at);
+}
+
+/// Views held in memory: the reference implementation of [`ViewStore`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemoryViews {
+    pub messages: BTreeMap<MessageId, MessageRecord>,
+    pub pending: BTreeMap<MessageId, BTreeSet<PendingOp>>,
+    pub delivered: BTreeMap<(PersonId, DeviceId), Frontier<u64>>,
+    pub read: BTreeMap<(ConversationId, PersonId), Frontier<MessageId>>,
+    pub settings: BTreeMap<(PersonId, ConversationId), SettingsRecord>,
+    pub channels: BTreeMap<ChannelId, ChannelRecord>,
+    pub profiles: BTreeMap<PersonId, ProfileRecord>,
+    pub calls: BTreeMap<duet_model::CallId, CallView>,
+    pub space: Option<SpaceRecord>,
+}
+
+impl MemoryViews {
+    /// When `recipient` first held the message.
+    pub fn delivered_at(&self, record: &MessageRecord, recipient: &PersonId) -> Option<Timestamp> {
+        self.delivered.get(&(*recipient, record.sender_device))?.covered_at(&record.seq)
+    }
+
+    /// When `reader` first read the message.
+    pub fn read_at(&self, record: &MessageRecord, reader: &PersonId) -> Option<Timestamp> {
+        self.read.get(&(record.conversation, *reader))?.covered_at(&record.id)
+    }
+}
+
+impl ViewStore for MemoryViews {
+    fn message(&self, id: &MessageId) -> Option<MessageRecord> {
+        self.messages.get(id).cloned()
+    }
+    fn put_message(&mut self, record: MessageRecord) {
+        self.messages.insert(record.id, record);
+    }
+    fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp> {
+        self.pending.remove(id).map(|s| s.into_iter().collect()).unwrap_or_default()
+    }
+    fn add_pending(&mut self, id: MessageId, op: PendingOp) {
+        self.pending.entry(id).or_default().insert(op);
+    }
+    fn add_delivered(&mut self, recipient: PersonId, author: DeviceId, seq: u64, at: Timestamp) {
+        self.delivered.entry((recipient, author)).or_default().insert(seq, at);
+    }
+    fn add_read(&mut self, conversation: ConversationId, reader: PersonId, up_to: MessageId, at: Timestamp) {
+        self.read.entry((conversation, reader)).or_default().insert(up_to, at);
+    }
+    fn settings(&self, person: &PersonId, conversation: &ConversationId) -> Option<SettingsRecord> {
+        self.settings.get(&(*person, *conversation)).cloned()
+    }
+    fn put_settings(&mut self, person: PersonId, conversation: ConversationId, record: SettingsRecord) {
+        self.settings.insert((person, conversation), record);
+    }
+    fn channel(&self, id: &ChannelId) -> Option<ChannelRecord> {
+        self.channels.get(id).cloned()
+    }
+    fn put_channel(&mut self, record: ChannelRecord) {
+        self.channels.insert(record.id, record);
+    }
+    fn profile(&self, person: &PersonId) -> Option<ProfileRecord> {
+        self.profiles.get(person).cloned()
+    }
+    fn put_profile(&mut self, record: ProfileRecord) {
+        self.profiles.insert(record.person, record);
+    }
+    fn call(&self, id: &duet_model::CallId) -> Option<CallView> {
+        self.calls.get(id).cloned()
+    }
+    fn put_call(&mut self, record: CallView) {
+        self.calls.insert(record.value.call, record);
+    }
+    fn space(&self) -> Option<SpaceRecord> {
+        self.space.clone()
+    }
+    fn put_space(&mut self, record: SpaceRecord) {
+        self.space = Some(record);
+    }
+}

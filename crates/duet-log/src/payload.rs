@@ -1,0 +1,554 @@
+//! What an event says, once decrypted: the payloads of DESIGN §4 and their binary encoding.
+//!
+//! Each payload starts with a one-byte tag. Decoding is bounded by the model's limits, and
+//! [`Payload::decode`] also runs model validation, so a payload that decodes is one the
+//! materializer may fold.
+
+use duet_model::{
+    validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CallId, CallKind,
+    CallState, ChannelId, ChannelKind, DeviceId, MessageId, MessageType, PersonId, Target, Timestamp, ValidationError,
+    MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS, MAX_CUSTOM_STATUS_CHARS,
+    MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS,
+};
+use thiserror::Error;
+
+use crate::codec::{DecodeError, Reader, Writer};
+
+/// Devices named in one coalesced delivery receipt.
+pub const MAX_RECEIPT_DEVICES: usize = 64;
+/// People in one call record.
+pub const MAX_CALL_PARTICIPANTS: usize = 16;
+/// Bytes of an encoded device certificate inside a `DeviceLink` payload.
+pub const MAX_CERTIFICATE_BYTES: usize = 256;
+/// Bytes of any encoded payload: a 2,000-character message with ten attachments fits.
+pub const MAX_PAYLOAD_BYTES: usize = 24 * 1024;
+
+const UTF8_MAX: usize = 4;
+
+/// A payload that could not be read or is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    #[error("the payload is malformed: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("the payload is not valid: {0}")]
+    Invalid(#[from] ValidationError),
+}
+
+/// A change to a channel; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChannelChange {
+    pub name: Option<String>,
+    /// `Some(None)` clears the topic.
+    pub topic: Option<Option<String>>,
+    pub position: Option<u32>,
+    pub archived: Option<bool>,
+}
+
+/// A call's record, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallRecordPayload {
+    pub call: CallId,
+    pub target: Target,
+    pub caller: PersonId,
+    pub participants: Vec<PersonId>,
+    pub kind: CallKind,
+    pub state: CallState,
+    pub started_at: Timestamp,
+    pub answered_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// Every durable change in Duet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Payload {
+    /// A new message; its id is derived from the event (see [`duet_model::MessageId`]).
+    Post {
+        target: Target,
+        message_type: MessageType,
+        content: String,
+        reply_to: Option<MessageId>,
+        attachments: Vec<Attachment>,
+    },
+    /// New content for one of my messages.
+    Edit {
+        message: MessageId,
+        content: String,
+    },
+    /// Deletes one of my messages (delete wins over edits).
+    Delete {
+        message: MessageId,
+    },
+    React {
+        message: MessageId,
+        emoji: String,
+    },
+    Unreact {
+        message: MessageId,
+        emoji: String,
+    },
+    /// I have read the conversation up to and including `up_to`.
+    MarkRead {
+        target: Target,
+        up_to: MessageId,
+    },
+    /// Coalesced delivery receipt: this device holds each listed author's log up to the seq.
+    Delivered {
+        held: Vec<(DeviceId, u64)>,
+    },
+    /// My settings for a conversation.
+    ConversationSettings {
+        target: Target,
+        archived: Option<bool>,
+        muted: Option<bool>,
+    },
+    ChannelCreate {
+        channel: ChannelId,
+        name: String,
+        kind: ChannelKind,
+        topic: Option<String>,
+        position: u32,
+    },
+    ChannelUpdate {
+        channel: ChannelId,
+        change: ChannelChange,
+    },
+    ProfileUpdate {
+        display_name: Option<String>,
+        avatar: Option<Option<Avatar>>,
+    },
+    /// My custom status text; `None` clears it.
+    CustomStatus {
+        text: Option<String>,
+    },
+    /// A device certificate (`duet_crypto::DeviceCertificate` bytes) for one of my devices.
+    DeviceLink {
+        certificate: Vec<u8>,
+    },
+    /// One of my devices is removed; its events after `last_seq` are no longer accepted.
+    DeviceRevoke {
+        device: DeviceId,
+        last_seq: u64,
+    },
+    CallRecord(CallRecordPayload),
+    SpaceUpdate {
+        name: Option<String>,
+        icon: Option<Option<Avatar>>,
+    },
+}
+
+mod tag {
+    pub const POST: u8 = 1;
+    pub const EDIT: u8 = 2;
+    pub const DELETE: u8 = 3;
+    pub const REACT: u8 = 4;
+    pub const UNREACT: u8 = 5;
+    pub const MARK_READ: u8 = 6;
+    pub const DELIVERED: u8 = 7;
+    pub const CONVERSATION_SETTINGS: u8 = 8;
+    pub const CHANNEL_CREATE: u8 = 9;
+    pub const CHANNEL_UPDATE: u8 = 10;
+    pub const PROFILE_UPDATE: u8 = 11;
+    pub const CUSTOM_STATUS: u8 = 12;
+    pub const DEVICE_LINK: u8 = 13;
+    pub const DEVICE_REVOKE: u8 = 14;
+    pub const CALL_RECORD: u8 = 15;
+    pub const SPACE_UPDATE: u8 = 16;
+}
+
+impl Payload {
+    /// A short name for logs and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::Post { .. } => "post",
+            Payload::Edit { .. } => "edit",
+            Payload::Delete { .. } => "delete",
+            Payload::React { .. } => "react",
+            Payload::Unreact { .. } => "unreact",
+            Payload::MarkRead { .. } => "mark read",
+            Payload::Delivered { .. } => "delivered",
+            Payload::ConversationSettings { .. } => "conversation settings",
+            Payload::ChannelCreate { .. } => "channel create",
+            Payload::ChannelUpdate { .. } => "channel update",
+            Payload::ProfileUpdate { .. } => "profile update",
+            Payload::CustomStatus { .. } => "custom status",
+            Payload::DeviceLink { .. } => "device link",
+            Payload::DeviceRevoke { .. } => "device revoke",
+            Payload::CallRecord(_) => "call record",
+            Payload::SpaceUpdate { .. } => "space update",
+        }
+    }
+
+    /// Checks the model's rules and returns the payload with its text normalized (trimmed).
+    /// Front ends call this before sealing, so the user hears about a problem at once.
+    pub fn validated(self) -> Result<Self, ValidationError> {
+        Ok(match self {
+            Payload::Post { target, message_type, content, reply_to, attachments } => {
+                Attachment::validate_all(&attachments)?;
+                Payload::Post { target, message_type, content: validate_content(&content)?, reply_to, attachments }
+            }
+            Payload::Edit { message, content } => Payload::Edit { message, content: validate_content(&content)? },
+            Payload::React { message, emoji } => Payload::React { message, emoji: validate_emoji(&emoji)? },
+            Payload::Unreact { message, emoji } => Payload::Unreact { message, emoji: validate_emoji(&emoji)? },
+            Payload::Delivered { held } => {
+                if held.len() > MAX_RECEIPT_DEVICES {
+                    return Err(ValidationError::TooLong {
+                        field: "a receipt",
+                        len: held.len(),
+                        max: MAX_RECEIPT_DEVICES,
+                    });
+                }
+                Payload::Delivered { held }
+            }
+            Payload::ChannelCreate { channel, name, kind, topic, position } => Payload::ChannelCreate {
+                channel,
+                name: validate_name("a channel name", &name, MAX_CHANNEL_NAME_CHARS)?,
+                kind,
+                topic: topic.map(|t| validate_name("a topic", &t, MAX_TOPIC_CHARS)).transpose()?,
+                position,
+            },
+            Payload::ChannelUpdate { channel, change } => Payload::ChannelUpdate {
+                channel,
+                change: ChannelChange {
+                    name: change
+                        .name
+                        .map(|n| validate_name("a channel name", &n, MAX_CHANNEL_NAME_CHARS))
+                        .transpose()?,
+                    topic: change
+                        .topic
+                        .map(|t| t.map(|t| validate_name("a topic", &t, MAX_TOPIC_CHARS)).transpose())
+                        .transpose()?,
+                    position: change.position,
+                    archived: change.archived,
+                },
+            },
+            Payload::ProfileUpdate { display_name, avatar } => Payload::ProfileUpdate {
+                display_name: display_name
+                    .map(|n| validate_name("a display name", &n, MAX_DISPLAY_NAME_CHARS))
+                    .transpose()?,
+                avatar: avatar.map(|a| a.map(validate_avatar).transpose()).transpose()?,
+            },
+            Payload::CustomStatus { text } => Payload::CustomStatus {
+                text: text.map(|t| validate_name("a custom status", &t, MAX_CUSTOM_STATUS_CHARS)).transpose()?,
+            },
+            Payload::CallRecord(c) => {
+                if c.participants.len() > MAX_CALL_PARTICIPANTS {
+                    return Err(ValidationError::TooLong {
+                        field: "a call's participants",
+                        len: c.participants.len(),
+                        max: MAX_CALL_PARTICIPANTS,
+                    });
+                }
+                Payload::CallRecord(c)
+            }
+            Payload::SpaceUpdate { name, icon } => Payload::SpaceUpdate {
+                name: name.map(|n| validate_name("a space name", &n, MAX_SPACE_NAME_CHARS)).transpose()?,
+                icon: icon.map(|a| a.map(validate_avatar).transpose()).transpose()?,
+            },
+            other => other,
+        })
+    }
+
+    /// The fixed binary form sealed inside an event.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(64);
+        match self {
+            Payload::Post { target, message_type, content, reply_to, attachments } => {
+                w.u8(tag::POST);
+                put_target(&mut w, *target);
+                w.u8(message_type_tag(*message_type));
+                w.opt(reply_to.as_ref(), |w, id| w.bytes(&id.0));
+                w.str(content);
+                w.varint(attachments.len() as u64);
+                for a in attachments {
+                    w.u8(attachment_kind_tag(a.kind));
+                    w.bytes(&a.blob.0);
+                    w.str(&a.name);
+                    w.varint(a.size);
+                }
+            }
+            Payload::Edit { message, content } => {
+                w.u8(tag::EDIT);
+                w.bytes(&message.0);
+                w.str(content);
+            }
+            Payload::Delete { message } => {
+                w.u8(tag::DELETE);
+                w.bytes(&message.0);
+            }
+            Payload::React { message, emoji } | Payload::Unreact { message, emoji } => {
+                w.u8(if matches!(self, Payload::React { .. }) { tag::REACT } else { tag::UNREACT });
+                w.bytes(&message.0);
+                w.str(emoji);
+            }
+            Payload::MarkRead { target, up_to } => {
+                w.u8(tag::MARK_READ);
+                put_target(&mut w, *target);
+                w.bytes(&up_to.0);
+            }
+            Payload::Delivered { held } => {
+                w.u8(tag::DELIVERED);
+                w.varint(held.len() as u64);
+                for (device, seq) in held {
+                    w.bytes(&device.0);
+                    w.varint(*seq);
+                }
+            }
+            Payload::ConversationSettings { target, archived, muted } => {
+                w.u8(tag::CONVERSATION_SETTINGS);
+                put_target(&mut w, *target);
+                w.opt(*archived, Writer::bool);
+                w.opt(*muted, Writer::bool);
+            }
+            Payload::ChannelCreate { channel, name, kind, topic, position } => {
+                w.u8(tag::CHANNEL_CREATE);
+                w.bytes(&channel.0);
+                w.str(name);
+                w.u8(channel_kind_tag(*kind));
+                w.opt(topic.as_deref(), Writer::str);
+                w.varint(*position as u64);
+            }
+            Payload::ChannelUpdate { channel, change } => {
+                w.u8(tag::CHANNEL_UPDATE);
+                w.bytes(&channel.0);
+                w.opt(change.name.as_deref(), Writer::str);
+                w.opt(change.topic.as_ref(), |w, t| w.opt(t.as_deref(), Writer::str));
+                w.opt(change.position, |w, p| w.varint(p as u64));
+                w.opt(change.archived, Writer::bool);
+            }
+            Payload::ProfileUpdate { display_name, avatar } => {
+                w.u8(tag::PROFILE_UPDATE);
+                w.opt(display_name.as_deref(), Writer::str);
+                w.opt(avatar.as_ref(), |w, a| w.opt(a.as_ref(), put_avatar));
+            }
+            Payload::CustomStatus { text } => {
+                w.u8(tag::CUSTOM_STATUS);
+                w.opt(text.as_deref(), Writer::str);
+            }
+            Payload::DeviceLink { certificate } => {
+                w.u8(tag::DEVICE_LINK);
+                w.varint(certificate.len() as u64);
+                w.bytes(certificate);
+            }
+            Payload::DeviceRevoke { device, last_seq } => {
+                w.u8(tag::DEVICE_REVOKE);
+                w.bytes(&device.0);
+                w.varint(*last_seq);
+            }
+            Payload::CallRecord(c) => {
+                w.u8(tag::CALL_RECORD);
+                w.bytes(&c.call.0);
+                put_target(&mut w, c.target);
+                w.bytes(&c.caller.0);
+                w.varint(c.participants.len() as u64);
+                for p in &c.participants {
+                    w.bytes(&p.0);
+                }
+                w.u8(call_kind_tag(c.kind));
+                w.u8(call_state_tag(c.state));
+                w.varint(c.started_at.0);
+                w.opt(c.answered_at, |w, t| w.varint(t.0));
+                w.opt(c.ended_at, |w, t| w.varint(t.0));
+            }
+            Payload::SpaceUpdate { name, icon } => {
+                w.u8(tag::SPACE_UPDATE);
+                w.opt(name.as_deref(), Writer::str);
+                w.opt(icon.as_ref(), |w, a| w.opt(a.as_ref(), put_avatar));
+            }
+        }
+        w.buf
+    }
+
+    /// Reads and validates a payload. Bounded by [`MAX_PAYLOAD_BYTES`] and the model's limits.
+    pub fn decode(bytes: &[u8]) -> Result<Self, PayloadError> {
+        if bytes.len() > MAX_PAYLOAD_BYTES {
+            return Err(DecodeError::TooLarge("the payload").into());
+        }
+        let mut r = Reader::new(bytes);
+        let payload = match r.u8("the payload tag")? {
+            tag::POST => {
+                let target = get_target(&mut r)?;
+                let message_type = get_enum(&mut r, "a message type", &MessageType::ALL)?;
+                let reply_to = r.opt("a reply", |r| Ok(MessageId(r.array("a reply")?)))?;
+                let content = r.str(MAX_CONTENT_CHARS * UTF8_MAX, "the content")?;
+                let count = r.bounded(MAX_ATTACHMENTS as u64, "the attachment count")? as usize;
+                let mut attachments = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let kind = get_enum(&mut r, "an attachment type", &AttachmentKind::ALL)?;
+                    let blob = BlobHash(r.array("an attachment hash")?);
+                    let name = r.str(MAX_ATTACHMENT_NAME_CHARS * UTF8_MAX, "an attachment name")?;
+                    let size = r.varint("an attachment size")?;
+                    attachments.push(Attachment::new(kind, blob, &name, size)?);
+                }
+                Payload::Post { target, message_type, content, reply_to, attachments }
+            }
+            tag::EDIT => Payload::Edit {
+                message: MessageId(r.array("a message id")?),
+                content: r.str(MAX_CONTENT_CHARS * UTF8_MAX, "the content")?,
+            },
+            tag::DELETE => Payload::Delete { message: MessageId(r.array("a message id")?) },
+            t @ (tag::REACT | tag::UNREACT) => {
+                let message = MessageId(r.array("a message id")?);
+                let emoji = r.str(MAX_EMOJI_BYTES, "an emoji")?;
+                if t == tag::REACT {
+                    Payload::React { message, emoji }
+                } else {
+                    Payload::Unreact { message, emoji }
+                }
+            }
+            tag::MARK_READ => {
+                Payload::MarkRead { target: get_target(&mut r)?, up_to: MessageId(r.array("a message id")?) }
+            }
+            tag::DELIVERED => {
+                let count = r.bounded(MAX_RECEIPT_DEVICES as u64, "a receipt")? as usize;
+                let mut held = Vec::with_capacity(count);
+                for _ in 0..count {
+                    held.push((DeviceId(r.array("a device id")?), r.varint("a sequence number")?));
+                }
+                Payload::Delivered { held }
+            }
+            tag::CONVERSATION_SETTINGS => Payload::ConversationSettings {
+                target: get_target(&mut r)?,
+                archived: r.opt("archived", |r| r.bool("archived"))?,
+                muted: r.opt("muted", |r| r.bool("muted"))?,
+            },
+            tag::CHANNEL_CREATE => Payload::ChannelCreate {
+                channel: ChannelId(r.array("a channel id")?),
+                name: r.str(MAX_CHANNEL_NAME_CHARS * UTF8_MAX, "a channel name")?,
+                kind: get_enum(&mut r, "a channel kind", &ChannelKind::ALL)?,
+                topic: r.opt("a topic", |r| r.str(MAX_TOPIC_CHARS * UTF8_MAX, "a topic"))?,
+                position: r.bounded(u32::MAX as u64, "a position")? as u32,
+            },
+            tag::CHANNEL_UPDATE => Payload::ChannelUpdate {
+                channel: ChannelId(r.array("a channel id")?),
+                change: ChannelChange {
+                    name: r.opt("a channel name", |r| r.str(MAX_CHANNEL_NAME_CHARS * UTF8_MAX, "a channel name"))?,
+                    topic: r.opt("a topic", |r| r.opt("a topic", |r| r.str(MAX_TOPIC_CHARS * UTF8_MAX, "a topic")))?,
+                    position: r.opt("a position", |r| Ok(r.bounded(u32::MAX as u64, "a position")? as u32))?,
+                    archived: r.opt("archived", |r| r.bool("archived"))?,
+                },
+            },
+            tag::PROFILE_UPDATE => Payload::ProfileUpdate {
+                display_name: r
+                    .opt("a display name", |r| r.str(MAX_DISPLAY_NAME_CHARS * UTF8_MAX, "a display name"))?,
+                avatar: r.opt("an avatar", |r| r.opt("an avatar", get_avatar))?,
+            },
+            tag::CUSTOM_STATUS => Payload::CustomStatus {
+                text: r.opt("a custom status", |r| r.str(MAX_CUSTOM_STATUS_CHARS * UTF8_MAX, "a custom status"))?,
+            },
+            tag::DEVICE_LINK => {
+                let len = r.bounded(MAX_CERTIFICATE_BYTES as u64, "a device certificate")? as usize;
+                Payload::DeviceLink { certificate: r.take(len, "a device certificate")?.to_vec() }
+            }
+            tag::DEVICE_REVOKE => Payload::DeviceRevoke {
+                device: DeviceId(r.array("a device id")?),
+                last_seq: r.varint("a sequence number")?,
+            },
+            tag::CALL_RECORD => {
+                let call = CallId(r.array("a call id")?);
+                let target = get_target(&mut r)?;
+                let caller = PersonId(r.array("a caller")?);
+                let count = r.bounded(MAX_CALL_PARTICIPANTS as u64, "a call's participants")? as usize;
+                let mut participants = Vec::with_capacity(count);
+                for _ in 0..count {
+                    participants.push(PersonId(r.array("a participant")?));
+                }
+                Payload::CallRecord(CallRecordPayload {
+                    call,
+                    target,
+                    caller,
+                    participants,
+                    kind: get_enum(&mut r, "a call kind", &CallKind::ALL)?,
+                    state: get_enum(&mut r, "a call state", &CallState::ALL)?,
+                    started_at: Timestamp(r.varint("a time")?),
+                    answered_at: r.opt("a time", |r| Ok(Timestamp(r.varint("a time")?)))?,
+                    ended_at: r.opt("a time", |r| Ok(Timestamp(r.varint("a time")?)))?,
+                })
+            }
+            tag::SPACE_UPDATE => Payload::SpaceUpdate {
+                name: r.opt("a space name", |r| r.str(MAX_SPACE_NAME_CHARS * UTF8_MAX, "a space name"))?,
+                icon: r.opt("an icon", |r| r.opt("an icon", get_avatar))?,
+            },
+            tag => return Err(DecodeError::UnknownTag { what: "payload", tag }.into()),
+        };
+        r.finish()?;
+        let valid = payload.clone().validated()?;
+        if valid != payload {
+            // Text must arrive already normalized: the same event must read the same everywhere.
+            return Err(ValidationError::ControlCharacter { field: "untrimmed text" }.into());
+        }
+        Ok(valid)
+    }
+}
+
+fn validate_avatar(a: Avatar) -> Result<Avatar, ValidationError> {
+    Ok(match a {
+        Avatar::Emoji(e) => Avatar::Emoji(validate_emoji(&e)?),
+        image => image,
+    })
+}
+
+fn put_target(w: &mut Writer, target: Target) {
+    match target {
+        Target::Direct => w.u8(0),
+        Target::Channel(c) => {
+            w.u8(1);
+            w.bytes(&c.0);
+        }
+    }
+}
+
+fn get_target(r: &mut Reader) -> Result<Target, DecodeError> {
+    match r.u8("a target")? {
+        0 => Ok(Target::Direct),
+        1 => Ok(Target::Channel(ChannelId(r.array("a channel id")?))),
+        tag => Err(DecodeError::UnknownTag { what: "target", tag }),
+    }
+}
+
+fn put_avatar(w: &mut Writer, a: &Avatar) {
+    match a {
+        Avatar::Emoji(e) => {
+            w.u8(0);
+            w.str(e);
+        }
+        Avatar::Image(h) => {
+            w.u8(1);
+            w.bytes(&h.0);
+        }
+    }
+}
+
+fn get_avatar(r: &mut Reader) -> Result<Avatar, DecodeError> {
+    match r.u8("an avatar")? {
+        0 => Ok(Avatar::Emoji(r.str(MAX_EMOJI_BYTES, "an avatar emoji")?)),
+        1 => Ok(Avatar::Image(BlobHash(r.array("an avatar image")?))),
+        tag => Err(DecodeError::UnknownTag { what: "avatar", tag }),
+    }
+}
+
+/// Enums are written as their index in the type's `ALL` list.
+fn get_enum<T: Copy>(r: &mut Reader, what: &'static str, all: &[T]) -> Result<T, DecodeError> {
+    let tag = r.u8(what)?;
+    all.get(tag as usize).copied().ok_or(DecodeError::UnknownTag { what, tag })
+}
+
+fn index_of<T: PartialEq>(all: &[T], v: &T) -> u8 {
+    all.iter().position(|x| x == v).unwrap_or(0) as u8
+}
+fn message_type_tag(v: MessageType) -> u8 {
+    index_of(&MessageType::ALL, &v)
+}
+fn attachment_kind_tag(v: AttachmentKind) -> u8 {
+    index_of(&AttachmentKind::ALL, &v)
+}
+fn channel_kind_tag(v: ChannelKind) -> u8 {
+    index_of(&ChannelKind::ALL, &v)
+}
+fn call_kind_tag(v: CallKind) -> u8 {
+    index_of(&CallKind::ALL, &v)
+}
+fn call_state_tag(v: CallState) -> u8 {
+    index_of(&CallState::ALL, &v)
+}

@@ -1,0 +1,232 @@
+//! The records the materializer keeps: the seed's views in a form that merges in any order.
+//!
+//! Each mutable field is a last-writer-wins register ordered by [`Stamp`] (Lamport clock, then
+//! author), and receipts are [`Frontier`]s, so folding the same events in any order gives
+//! equal records. Front ends get the seed's plain types through the `to_*` methods.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use duet_model::{
+    Attachment, Avatar, ChannelId, ChannelKind, ConversationId, DeviceId, Message, MessageId, MessageType, PersonId,
+    Reaction, Target, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::payload::CallRecordPayload;
+
+/// The total order of writes: Lamport clock, then author device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Stamp {
+    pub lamport: u64,
+    pub author: DeviceId,
+}
+
+/// A last-writer-wins register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lww<T> {
+    pub value: T,
+    pub stamp: Stamp,
+    /// The writer's wall clock (for display).
+    pub at: Timestamp,
+}
+
+impl<T> Lww<T> {
+    pub fn new(value: T, stamp: Stamp, at: Timestamp) -> Self {
+        Self { value, stamp, at }
+    }
+}
+
+/// Writes `new` into `slot` if it is later than what is there.
+pub fn lww_set<T>(slot: &mut Option<Lww<T>>, new: Lww<T>) {
+    if slot.as_ref().is_none_or(|old| new.stamp > old.stamp) {
+        *slot = Some(new);
+    }
+}
+
+/// The non-dominated (position, time) points of a receipt kind: a point says "everything up
+/// to `position` was received/read at `time`". A message's receipt time is the earliest time
+/// of any point at or after its position. Keeping only points that no other point beats on
+/// both counts makes the set independent of arrival order, and the times grow with the
+/// positions, so a lookup is one seek.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Frontier<K: Ord> {
+    points: BTreeMap<K, Timestamp>,
+}
+
+impl<K: Ord + Clone> Frontier<K> {
+    /// Adds a point; returns whether it changed the frontier.
+    pub fn insert(&mut self, position: K, at: Timestamp) -> bool {
+        if self.points.range(position.clone()..).next().is_some_and(|(_, t)| *t <= at) {
+            return false;
+        }
+        let beaten: Vec<K> = self
+            .points
+            .range(..=position.clone())
+            .rev()
+            .take_while(|(_, t)| **t >= at)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in beaten {
+            self.points.remove(&k);
+        }
+        self.points.insert(position, at);
+        true
+    }
+
+    /// When `position` was first covered.
+    pub fn covered_at(&self, position: &K) -> Option<Timestamp> {
+        self.points.range(position.clone()..).next().map(|(_, t)| *t)
+    }
+
+    /// The furthest position covered.
+    pub fn furthest(&self) -> Option<&K> {
+        self.points.keys().next_back()
+    }
+
+    pub fn points(&self) -> impl Iterator<Item = (&K, &Timestamp)> {
+        self.points.iter()
+    }
+}
+
+/// A message and everything that happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub conversation: ConversationId,
+    pub target: Target,
+    pub sender: PersonId,
+    pub sender_device: DeviceId,
+    /// The creating event's full seq in the sender device's log.
+    pub seq: u64,
+    pub message_type: MessageType,
+    pub content: String,
+    pub reply_to: Option<MessageId>,
+    pub attachments: Vec<Attachment>,
+    pub created_at: Timestamp,
+    /// The sender's latest edit.
+    pub edit: Option<Lww<String>>,
+    /// The earliest delete by the sender: delete wins over everything.
+    pub deleted_at: Option<Timestamp>,
+    /// (person, emoji) → present?
+    pub reactions: BTreeMap<(PersonId, String), Lww<bool>>,
+    /// The latest time anything happened to the message.
+    pub updated_at: Timestamp,
+}
+
+impl MessageRecord {
+    /// The seed's Message. `recipient` is the partner for a direct message; the receipt times
+    /// come from the receipt frontiers.
+    pub fn to_message(
+        &self,
+        recipient: Option<PersonId>,
+        delivered_at: Option<Timestamp>,
+        read_at: Option<Timestamp>,
+    ) -> Message {
+        let deleted = self.deleted_at.is_some();
+        let reactions = if deleted {
+            vec![]
+        } else {
+            let mut r: Vec<Reaction> = self
+                .reactions
+                .iter()
+                .filter(|(_, l)| l.value)
+                .map(|((user, emoji), l)| Reaction { user: *user, emoji: emoji.clone(), created_at: l.at })
+                .collect();
+            r.sort_by(|a, b| (a.created_at, a.user, &a.emoji).cmp(&(b.created_at, b.user, &b.emoji)));
+            r
+        };
+        let content = match (&self.edit, deleted) {
+            (_, true) => String::new(),
+            (Some(e), false) => e.value.clone(),
+            (None, false) => self.content.clone(),
+        };
+        Message {
+            id: self.id,
+            sender: self.sender,
+            sender_device: self.sender_device,
+            recipient: match self.target {
+                Target::Direct => recipient,
+                Target::Channel(_) => None,
+            },
+            channel: self.target.channel(),
+            conversation: self.conversation,
+            content,
+            message_type: self.message_type,
+            reply_to: self.reply_to,
+            read: read_at.is_some(),
+            read_at,
+            delivered: delivered_at.is_some() || read_at.is_some(),
+            delivered_at: delivered_at.or(read_at),
+            edited: self.edit.is_some(),
+            edited_at: self.edit.as_ref().map(|e| e.at),
+            deleted,
+            deleted_at: self.deleted_at,
+            reactions,
+            attachments: if deleted { vec![] } else { self.attachments.clone() },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// An operation on a message that arrived before the message itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PendingOp {
+    pub stamp: Stamp,
+    pub person: PersonId,
+    pub at: Timestamp,
+    pub op: MessageOp,
+}
+
+/// What an operation does to a message.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum MessageOp {
+    Edit(String),
+    Delete,
+    React(String),
+    Unreact(String),
+}
+
+/// A channel, as its create and update events left it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChannelRecord {
+    pub id: ChannelId,
+    /// The earliest create's time; `None` while only updates have arrived.
+    pub created_at: Option<Timestamp>,
+    pub kind: Option<Lww<ChannelKind>>,
+    pub name: Option<Lww<String>>,
+    pub topic: Option<Lww<Option<String>>>,
+    pub position: Option<Lww<u32>>,
+    pub archived: Option<Lww<bool>>,
+    pub updated_at: Timestamp,
+}
+
+/// A person's profile and devices, as their own events left it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProfileRecord {
+    pub person: PersonId,
+    pub display_name: Option<Lww<String>>,
+    pub avatar: Option<Lww<Option<Avatar>>>,
+    pub custom_status: Option<Lww<Option<String>>>,
+    /// Devices linked by the person's own events (certificates checked).
+    pub devices: BTreeSet<DeviceId>,
+    /// Revoked devices and the last seq accepted from each.
+    pub revoked: BTreeMap<DeviceId, u64>,
+}
+
+/// One person's settings for one conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SettingsRecord {
+    pub archived: Option<Lww<bool>>,
+    pub muted: Option<Lww<bool>>,
+}
+
+/// The space's own name and icon.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SpaceRecord {
+    pub name: Option<Lww<String>>,
+    pub icon: Option<Lww<Option<Avatar>>>,
+}
+
+/// A call's latest record.
+pub type CallView = Lww<CallRecordPayload>;

@@ -1,0 +1,182 @@
+//! The views are a fold of the log: any arrival order of the same events gives identical
+//! views (DESIGN §4). Arrival order is free across authors; each author's events arrive in
+//! seq order, as sync and verification guarantee.
+
+use duet_model::{MessageId, Target, Timestamp};
+use proptest::prelude::*;
+
+use crate::envelope::SealedEvent;
+use crate::materialize::{fold, MemoryViews};
+use crate::payload::{ChannelChange, Payload};
+use crate::testkit::TestSpace;
+use crate::verify::OpenedEvent;
+
+/// One step of a scenario: which device acts and what it does. Message references are
+/// indexes into the messages posted so far (modulo their count).
+#[derive(Debug, Clone)]
+enum Step {
+    Post(u8),
+    Edit(u8),
+    Delete(u8),
+    React(u8, u8),
+    Unreact(u8, u8),
+    Read(u8),
+    Delivered,
+    Settings(bool, bool),
+    Channel(u8),
+    Status(u8),
+}
+
+const EMOJI: [&str; 3] = ["💛", "😂", "👍"];
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => any::<u8>().prop_map(Step::Post),
+        2 => any::<u8>().prop_map(Step::Edit),
+        1 => any::<u8>().prop_map(Step::Delete),
+        3 => (any::<u8>(), 0..3u8).prop_map(|(m, e)| Step::React(m, e)),
+        2 => (any::<u8>(), 0..3u8).prop_map(|(m, e)| Step::Unreact(m, e)),
+        2 => any::<u8>().prop_map(Step::Read),
+        1 => Just(Step::Delivered),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(a, m)| Step::Settings(a, m)),
+        1 => (0..3u8).prop_map(Step::Channel),
+        1 => any::<u8>().prop_map(Step::Status),
+    ]
+}
+
+/// Writes the scenario's events: each device's log in order, Lamport clocks advancing as
+/// devices "see" earlier events (every step sees everything before it, like a chat).
+fn write_scenario(seed: u64, steps: &[(usize, Step)]) -> (TestSpace, Vec<SealedEvent>) {
+    let mut s = TestSpace::new(seed, &[2, 1]);
+    let mut events = Vec::new();
+    let mut posts: Vec<MessageId> = Vec::new();
+    let channels = [duet_model::ChannelId([1; 16]), duet_model::ChannelId([2; 16]), duet_model::ChannelId([3; 16])];
+    for (n, (device, step)) in steps.iter().enumerate() {
+        let d = device % s.devices.len();
+        let now = Timestamp(1_700_000_000_000 + (n as u64) * 7 % 50);
+        let pick = |i: &u8| posts.get(*i as usize % posts.len().max(1)).copied();
+        let payload = match step {
+            Step::Post(i) => Some(TestSpace::text(&format!("message {i}"))),
+            Step::Edit(i) => pick(i).map(|message| Payload::Edit { message, content: format!("edit {n}") }),
+            Step::Delete(i) => pick(i).map(|message| Payload::Delete { message }),
+            Step::React(i, e) => pick(i).map(|message| Payload::React { message, emoji: EMOJI[*e as usize].into() }),
+            Step::Unreact(i, e) => {
+                pick(i).map(|message| Payload::Unreact { message, emoji: EMOJI[*e as usize].into() })
+            }
+            Step::Read(i) => pick(i).map(|up_to| Payload::MarkRead { target: Target::Direct, up_to }),
+            Step::Delivered => {
+                let held = s.devices.iter().map(|d| (d.key.id(), d.head.seq)).collect();
+                Some(Payload::Delivered { held })
+            }
+            Step::Settings(a, m) => {
+                Some(Payload::ConversationSettings { target: Target::Direct, archived: Some(*a), muted: Some(*m) })
+            }
+            Step::Channel(c) => Some(Payload::ChannelUpdate {
+                channel: channels[*c as usize],
+                change: ChannelChange { name: Some(format!("channel-{n}")), ..Default::default() },
+            }),
+            Step::Status(i) => Some(Payload::CustomStatus { text: (i % 2 == 0).then(|| format!("status {i}")) }),
+        };
+        let Some(payload) = payload else { continue };
+        let is_post = matches!(payload, Payload::Post { .. });
+        let event = s.write(d, payload, now);
+        if is_post {
+            posts.push(TestSpace::message_id(&event));
+        }
+        let lamport = event.lamport();
+        for other in 0..s.devices.len() {
+            s.observe(other, lamport);
+        }
+        events.push(event);
+    }
+    (s, events)
+}
+
+/// Interleaves the per-author logs in the order given by `choices`, keeping each author's
+/// events in seq order.
+fn interleave(opened: &[OpenedEvent], choices: &[u8]) -> Vec<OpenedEvent> {
+    let mut queues: Vec<std::collections::VecDeque<OpenedEvent>> = Vec::new();
+    let mut authors = Vec::new();
+    for e in opened {
+        let i = match authors.iter().position(|a| *a == e.author()) {
+            Some(i) => i,
+            None => {
+                authors.push(e.author());
+                queues.push(Default::default());
+                authors.len() - 1
+            }
+        };
+        queues[i].push_back(e.clone());
+    }
+    let mut out = Vec::with_capacity(opened.len());
+    let mut c = choices.iter().cycle();
+    while out.len() < opened.len() {
+        let live: Vec<usize> = (0..queues.len()).filter(|i| !queues[*i].is_empty()).collect();
+        let pick = live[*c.next().unwrap_or(&0) as usize % live.len()];
+        out.push(queues[pick].pop_front().expect("live queue"));
+    }
+    out
+}
+
+fn fold_all(space: duet_model::SpaceId, events: &[OpenedEvent]) -> MemoryViews {
+    let mut views = MemoryViews::default();
+    for e in events {
+        fold(&mut views, space, e);
+    }
+    views
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_arrival_order_gives_identical_views(
+        seed in any::<u64>(),
+        steps in proptest::collection::vec((0..3usize, step()), 1..60),
+        order_a in proptest::collection::vec(any::<u8>(), 1..40),
+        order_b in proptest::collection::vec(any::<u8>(), 1..40),
+    ) {
+        let (s, events) = write_scenario(seed, &steps);
+        let opened = s.open_all(&events);
+        let reference = fold_all(s.space, &opened);
+        let a = fold_all(s.space, &interleave(&opened, &order_a));
+        let b = fold_all(s.space, &interleave(&opened, &order_b));
+        prop_assert_eq!(&a, &reference);
+        prop_assert_eq!(&b, &reference);
+        // Folding an event twice changes nothing either.
+        let mut twice = a.clone();
+        for e in &opened { fold(&mut twice, s.space, e); }
+        prop_assert_eq!(&twice, &reference);
+    }
+}
+
+#[test]
+fn edits_deletes_reactions_and_receipts_fold_as_a_user_expects() {
+    let (s, events) = write_scenario(
+        3,
+        &[
+            (0, Step::Post(0)),     // Ada's laptop posts m0
+            (2, Step::React(0, 0)), // Ben reacts 💛
+            (1, Step::Edit(0)),     // Ada's desktop edits m0
+            (2, Step::Edit(0)),     // Ben tries to edit Ada's message: ignored
+            (2, Step::Delivered),
+            (2, Step::Read(0)),
+        ],
+    );
+    let opened = s.open_all(&events);
+    // Deliver in reverse author order: the edit and reaction arrive before the post.
+    let mut reversed = opened.clone();
+    reversed.reverse();
+    let mut per_author = interleave(&opened, &[2, 2, 2, 1, 0]);
+    per_author.dedup();
+    let views = fold_all(s.space, &per_author);
+    let record = views.messages.values().next().unwrap();
+    let ben = s.persons[1].id();
+    let m = record.to_message(Some(ben), views.delivered_at(record, &ben), views.read_at(record, &ben));
+    assert_eq!(m.content, "edit 2");
+    assert!(m.edited);
+    assert_eq!(m.reactions.len(), 1);
+    assert_eq!(m.reactions[0].emoji, "💛");
+    assert!(m.delivered && m.read);
+    assert!(views.pending.is_empty());
+}

@@ -1,0 +1,2 @@
+mod convergence;
+mod rejections;

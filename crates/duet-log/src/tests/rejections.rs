@@ -1,0 +1,199 @@
+//! Every way an event can be refused, each with its own error, and nothing valid is lost.
+
+use duet_crypto::{DeviceCertificate, DeviceKey, PersonKey, SpaceKey};
+use duet_model::{DeviceId, Timestamp};
+
+use crate::envelope::{LogHead, SealedEvent, MAX_EVENT_BYTES};
+use crate::payload::Payload;
+use crate::testkit::TestSpace;
+use crate::verify::VerifyError;
+
+fn t(ms: u64) -> Timestamp {
+    Timestamp(1_700_000_000_000 + ms)
+}
+
+fn verify_one(s: &TestSpace, head: LogHead, event: SealedEvent) -> Result<(), VerifyError> {
+    s.verifier().verify(&head, event, |_| None).map(|_| ())
+}
+
+/// Rebuilds an event with one byte of its body changed.
+fn flip(event: &SealedEvent, at: usize) -> SealedEvent {
+    let mut body = event.body().to_vec();
+    body[at] ^= 0x01;
+    SealedEvent::decode(event.author(), event.seq(), body).expect("structure unchanged")
+}
+
+#[test]
+fn a_good_event_passes_and_opens() {
+    let mut s = TestSpace::new(1, &[1, 1]);
+    let e = s.write(0, TestSpace::text("hello love"), t(0));
+    let opened = s.verifier().verify(&LogHead::EMPTY, e, |_| None).unwrap().unwrap();
+    assert_eq!(opened.payload, TestSpace::text("hello love"));
+    assert_eq!(opened.person, s.persons[0].id());
+}
+
+#[test]
+fn bad_signature() {
+    let mut s = TestSpace::new(2, &[1, 1]);
+    let e = s.write(0, TestSpace::text("hi"), t(0));
+    let last = e.body().len() - 1;
+    let err = verify_one(&s, LogHead::EMPTY, flip(&e, last)).unwrap_err();
+    assert!(matches!(err, VerifyError::BadSignature { seq: 1, .. }), "{err}");
+}
+
+#[test]
+fn unknown_author() {
+    let mut s = TestSpace::new(3, &[1, 1]);
+    let mut stranger = TestSpace::new(99, &[1]);
+    let e = stranger.write(0, TestSpace::text("let me in"), t(0));
+    // Same bytes claimed for this space: the author is simply not a member here.
+    let err = verify_one(&s, LogHead::EMPTY, e).unwrap_err();
+    assert!(matches!(err, VerifyError::UnknownAuthor(_)), "{err}");
+    // A certificate from someone outside the space is refused too.
+    let outsider = PersonKey::generate(&mut s.rng);
+    let dev = DeviceKey::generate(&mut s.rng);
+    let cert = DeviceCertificate::issue(&outsider, dev.id(), dev.x25519_public(), "x", 1).unwrap();
+    assert!(s.membership.add_device(cert).is_err());
+}
+
+#[test]
+fn gap() {
+    let mut s = TestSpace::new(4, &[1, 1]);
+    let _first = s.write(0, TestSpace::text("one"), t(0));
+    let second = s.write(0, TestSpace::text("two"), t(1));
+    let err = verify_one(&s, LogHead::EMPTY, second).unwrap_err();
+    assert!(matches!(err, VerifyError::Gap { expected: 1, got: 2, .. }), "{err}");
+}
+
+#[test]
+fn wrong_prev() {
+    let mut s = TestSpace::new(5, &[1, 1]);
+    let first = s.write(0, TestSpace::text("one"), t(0));
+    let second = s.write(0, TestSpace::text("two"), t(1));
+    let mut head = LogHead::after(&first, &s.space);
+    head.hash[0] ^= 1;
+    let err = verify_one(&s, head, second).unwrap_err();
+    assert!(matches!(err, VerifyError::WrongPrev { seq: 2, .. }), "{err}");
+}
+
+#[test]
+fn fork_and_duplicate() {
+    let mut s = TestSpace::new(6, &[1, 1]);
+    let first = s.write(0, TestSpace::text("one"), t(0));
+    let head = LogHead::after(&first, &s.space);
+    // The same event again is a harmless duplicate.
+    let dup = s.verifier().verify(&head, first.clone(), |_| Some(head.hash)).unwrap();
+    assert!(dup.is_none());
+    // Another event with the same seq is a fork.
+    s.devices[0].head = LogHead::EMPTY;
+    let other = s.write(0, TestSpace::text("one, rewritten"), t(5));
+    let err = s.verifier().verify(&head, other, |_| Some(head.hash)).map(|_| ()).unwrap_err();
+    assert!(matches!(err, VerifyError::Fork { seq: 1, .. }), "{err}");
+}
+
+#[test]
+fn tampered_ciphertext() {
+    let mut s = TestSpace::new(7, &[1, 1]);
+    let e = s.write(0, TestSpace::text("secret"), t(0));
+    // Re-sign the tampered body so only the AEAD catches it.
+    let mut body = e.body().to_vec();
+    let ct_at = body.len() - 64 - 5;
+    body[ct_at] ^= 0x80;
+    let sig_at = body.len() - 64;
+    let tampered = SealedEvent::decode(e.author(), e.seq(), body.clone()).unwrap();
+    let sig = s.devices[0].key.sign(&tampered.signing_digest(&s.space));
+    body[sig_at..].copy_from_slice(&sig);
+    let tampered = SealedEvent::decode(e.author(), e.seq(), body).unwrap();
+    let err = verify_one(&s, LogHead::EMPTY, tampered).unwrap_err();
+    assert!(matches!(err, VerifyError::Decrypt { .. }), "{err}");
+
+    // Sealed with another space's key: also refused.
+    let mut other = TestSpace::new(7, &[1, 1]);
+    other.key = SpaceKey::generate(&mut other.rng);
+    let e = other.write(0, TestSpace::text("secret"), t(0));
+    let err = verify_one(&s, LogHead::EMPTY, e).unwrap_err();
+    assert!(matches!(err, VerifyError::Decrypt { .. }), "{err}");
+}
+
+#[test]
+fn oversize_and_malformed_bodies_are_refused_before_any_work() {
+    let author = DeviceId([1; 32]);
+    assert!(SealedEvent::decode(author, 1, vec![1; MAX_EVENT_BYTES + 1]).is_err());
+    assert!(SealedEvent::decode(author, 1, vec![1; 10]).is_err());
+    assert!(SealedEvent::decode(author, 0, vec![1; 200]).is_err());
+    let mut body = vec![9u8; 200];
+    body[0] = 2; // unknown version
+    assert!(SealedEvent::decode(author, 1, body).is_err());
+    assert!(SealedEvent::decode_frame(&[0xff; 40]).is_err());
+}
+
+#[test]
+fn invalid_payload() {
+    let mut s = TestSpace::new(8, &[1, 1]);
+    // Seal an over-long message by hand, bypassing the sender's validation.
+    let long = "x".repeat(2001);
+    let payload = Payload::Post {
+        target: duet_model::Target::Direct,
+        message_type: Default::default(),
+        content: long,
+        reply_to: None,
+        attachments: vec![],
+    };
+    assert!(payload.clone().validated().is_err(), "the sender refuses it");
+    let e = seal_unchecked(&mut s, payload);
+    let err = verify_one(&s, LogHead::EMPTY, e).unwrap_err();
+    assert!(matches!(err, VerifyError::InvalidPayload { .. }), "{err}");
+}
+
+#[test]
+fn revoked_device_is_refused_after_its_last_seq() {
+    let mut s = TestSpace::new(9, &[2, 1]);
+    let first = s.write(1, TestSpace::text("from the old laptop"), t(0));
+    let second = s.write(1, TestSpace::text("stolen laptop speaking"), t(1));
+    let d = s.devices[1].key.id();
+    s.membership.revoke(d, 1);
+    let head = LogHead::after(&first, &s.space);
+    assert!(verify_one(&s, LogHead::EMPTY, first).is_ok());
+    let err = verify_one(&s, head, second).unwrap_err();
+    assert!(matches!(err, VerifyError::Revoked { last_seq: 1, .. }), "{err}");
+}
+
+#[test]
+fn a_batch_keeps_everything_before_the_bad_event() {
+    let mut s = TestSpace::new(10, &[1, 1]);
+    let mut events: Vec<SealedEvent> = (0..10).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i))).collect();
+    events[6] = flip(&events[6], events[6].body().len() - 1);
+    let outcome = s.verifier().verify_batch(|_| LogHead::EMPTY, |_, _| None, events);
+    assert_eq!(outcome.accepted.len(), 6);
+    let (at, err) = outcome.rejected.unwrap();
+    assert_eq!(at, 6);
+    assert!(matches!(err, VerifyError::BadSignature { seq: 7, .. }));
+}
+
+#[test]
+fn overhead_of_a_100_character_message() {
+    let mut s = TestSpace::new(11, &[1, 1]);
+    s.devices[0].head.seq = 1000;
+    s.devices[0].max_lamport = 5000;
+    let text = "a".repeat(100);
+    let e = s.write(0, TestSpace::text(&text), t(0));
+    let overhead = e.body().len() - 100;
+    assert!(overhead <= 160, "overhead {overhead} bytes");
+}
+
+/// Seals a payload without validating it, as a misbehaving peer might.
+fn seal_unchecked(s: &mut TestSpace, payload: Payload) -> SealedEvent {
+    use duet_crypto::hash_parts;
+    let d = &s.devices[0];
+    let author = d.key.id();
+    let nonce = SpaceKey::random_nonce(&mut s.rng);
+    let mut body = vec![crate::FORMAT_VERSION, 1];
+    body.extend_from_slice(&[0x80, 0x01]); // timestamp 128
+    body.extend_from_slice(&crate::NO_PREV);
+    body.extend_from_slice(&nonce);
+    let ad = hash_parts(&[b"duet/event-ad/1", &s.space.0, &author.0, &1u64.to_be_bytes(), &body]);
+    body.extend_from_slice(&s.key.seal(&nonce, &ad, &payload.encode()));
+    let digest = hash_parts(&[b"duet/event/1", &s.space.0, &author.0, &1u64.to_be_bytes(), &body]);
+    body.extend_from_slice(&d.key.sign(&digest));
+    SealedEvent::decode(author, 1, body).unwrap()
+}

@@ -1,0 +1,241 @@
+//! Checking a received event against every rule of DESIGN §4, each failure with its own error.
+//!
+//! In order: the author is a member device (and not past its revocation); the seq is the next
+//! one for that author (an old seq with the same bytes is a harmless duplicate, with other
+//! bytes a fork); `prev` names the author's previous event; the Lamport clock grows along the
+//! author's log; the signature verifies; the payload decrypts and passes model validation.
+//!
+//! [`Verifier::verify_batch`] checks a whole batch, verifying all signatures at once with
+//! ed25519 batch verification and falling back to one by one only to find a culprit. It keeps
+//! every event before the first bad one: what was valid is never lost.
+
+use std::collections::BTreeMap;
+
+use duet_crypto::{Hash, SpaceKey};
+use duet_model::{DeviceId, PersonId, SpaceId, Timestamp};
+use thiserror::Error;
+
+use crate::envelope::{LogHead, OpenError, SealedEvent};
+use crate::membership::Membership;
+use crate::payload::{Payload, PayloadError};
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("event from {0:?}, which is not a member device of this space")]
+    UnknownAuthor(DeviceId),
+    #[error("event {seq} from {author:?}, which was removed after event {last_seq}")]
+    Revoked { author: DeviceId, seq: u64, last_seq: u64 },
+    #[error("event {got} from {author:?} skips ahead: expected {expected}")]
+    Gap { author: DeviceId, expected: u64, got: u64 },
+    #[error("event {seq} from {author:?} does not follow the author's previous event")]
+    WrongPrev { author: DeviceId, seq: u64 },
+    #[error("two different events {seq} from {author:?}: the author's log has forked")]
+    Fork { author: DeviceId, seq: u64 },
+    #[error("event {seq} from {author:?} has a Lamport clock that does not grow")]
+    LamportNotIncreasing { author: DeviceId, seq: u64 },
+    #[error("event {seq} from {author:?} has a bad signature")]
+    BadSignature { author: DeviceId, seq: u64 },
+    #[error("event {seq} from {author:?} could not be decrypted (tampered, or sealed with another key)")]
+    Decrypt { author: DeviceId, seq: u64 },
+    #[error("event {seq} from {author:?} carries an invalid payload: {error}")]
+    InvalidPayload { author: DeviceId, seq: u64, error: PayloadError },
+}
+
+impl VerifyError {
+    /// The author the error is about.
+    pub fn author(&self) -> DeviceId {
+        match self {
+            VerifyError::UnknownAuthor(author)
+            | VerifyError::Revoked { author, .. }
+            | VerifyError::Gap { author, .. }
+            | VerifyError::WrongPrev { author, .. }
+            | VerifyError::Fork { author, .. }
+            | VerifyError::LamportNotIncreasing { author, .. }
+            | VerifyError::BadSignature { author, .. }
+            | VerifyError::Decrypt { author, .. }
+            | VerifyError::InvalidPayload { author, .. } => *author,
+        }
+    }
+}
+
+/// An event that passed every check, with its payload opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedEvent {
+    pub event: SealedEvent,
+    /// The person the author device belongs to.
+    pub person: PersonId,
+    pub hash: Hash,
+    pub payload: Payload,
+}
+
+impl OpenedEvent {
+    pub fn author(&self) -> DeviceId {
+        self.event.author()
+    }
+    pub fn seq(&self) -> u64 {
+        self.event.seq()
+    }
+    pub fn lamport(&self) -> u64 {
+        self.event.lamport()
+    }
+    pub fn timestamp(&self) -> Timestamp {
+        self.event.timestamp()
+    }
+    /// The total order used for last-writer-wins: (Lamport clock, author).
+    pub fn stamp(&self) -> crate::Stamp {
+        crate::Stamp { lamport: self.lamport(), author: self.author() }
+    }
+}
+
+/// What a batch check found.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// Events that passed, in the order given.
+    pub accepted: Vec<OpenedEvent>,
+    /// Events already held, skipped.
+    pub duplicates: usize,
+    /// The first bad event's position in the batch and why; nothing after it was checked.
+    pub rejected: Option<(usize, VerifyError)>,
+}
+
+/// Checks events of one space.
+pub struct Verifier<'a> {
+    pub space: SpaceId,
+    pub membership: &'a Membership,
+    pub key: &'a SpaceKey,
+}
+
+/// Where a new event stands relative to the author's log.
+enum Position {
+    Next,
+    Duplicate,
+}
+
+impl Verifier<'_> {
+    /// Checks one event. `head` is the author's log head as held; `stored` looks up the hash
+    /// of an event already held (for telling duplicates from forks).
+    pub fn verify(
+        &self,
+        head: &LogHead,
+        event: SealedEvent,
+        stored: impl FnOnce(u64) -> Option<Hash>,
+    ) -> Result<Option<OpenedEvent>, VerifyError> {
+        let person = self.check_author(&event)?;
+        match self.position(head, &event, stored)? {
+            Position::Duplicate => return Ok(None),
+            Position::Next => {}
+        }
+        let digest = event.signing_digest(&self.space);
+        duet_crypto::verify(&event.author().0, &digest, &event.signature())
+            .map_err(|_| VerifyError::BadSignature { author: event.author(), seq: event.seq() })?;
+        self.open(event, person).map(Some)
+    }
+
+    /// Checks a batch in order, against heads that advance as events are accepted.
+    pub fn verify_batch(
+        &self,
+        head_of: impl Fn(&DeviceId) -> LogHead,
+        stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
+        events: Vec<SealedEvent>,
+    ) -> BatchOutcome {
+        let mut outcome = BatchOutcome { accepted: Vec::with_capacity(events.len()), duplicates: 0, rejected: None };
+        // Structural pass: membership, order, prev, Lamport. Stops at the first failure.
+        let mut heads: BTreeMap<DeviceId, LogHead> = BTreeMap::new();
+        let mut in_batch: BTreeMap<(DeviceId, u64), Hash> = BTreeMap::new();
+        let mut fresh = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            let author = event.author();
+            let head = *heads.entry(author).or_insert_with(|| head_of(&author));
+            let checked = self.check_author(&event).and_then(|person| {
+                let held = |seq| in_batch.get(&(author, seq)).copied().or_else(|| stored(&author, seq));
+                Ok((person, self.position(&head, &event, held)?))
+            });
+            match checked {
+                Err(e) => {
+                    outcome.rejected = Some((i, e));
+                    break;
+                }
+                Ok((_, Position::Duplicate)) => outcome.duplicates += 1,
+                Ok((person, Position::Next)) => {
+                    let after = LogHead::after(&event, &self.space);
+                    in_batch.insert((author, after.seq), after.hash);
+                    heads.insert(author, after);
+                    fresh.push((i, person, event));
+                }
+            }
+        }
+        // Signatures: all at once; one by one only when the batch fails.
+        let digests: Vec<Hash> = fresh.iter().map(|(_, _, e)| e.signing_digest(&self.space)).collect();
+        let keys: Vec<[u8; 32]> = fresh.iter().map(|(_, _, e)| e.author().0).collect();
+        let sigs: Vec<[u8; 64]> = fresh.iter().map(|(_, _, e)| e.signature()).collect();
+        let items: Vec<(&[u8; 32], &[u8], &[u8; 64])> =
+            (0..fresh.len()).map(|i| (&keys[i], digests[i].as_slice(), &sigs[i])).collect();
+        let mut first_bad = None;
+        if duet_crypto::verify_batch(&items).is_err() {
+            first_bad = items.iter().position(|(k, m, s)| duet_crypto::verify(k, m, s).is_err());
+        }
+        for (n, (i, person, event)) in fresh.into_iter().enumerate() {
+            if first_bad == Some(n) {
+                outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
+                break;
+            }
+            match self.open(event, person) {
+                Ok(opened) => outcome.accepted.push(opened),
+                Err(e) => {
+                    outcome.rejected = Some((i, e));
+                    break;
+                }
+            }
+        }
+        outcome
+    }
+
+    fn check_author(&self, event: &SealedEvent) -> Result<PersonId, VerifyError> {
+        let author = event.author();
+        let device = self.membership.device(&author).ok_or(VerifyError::UnknownAuthor(author))?;
+        if let Some(last_seq) = device.last_seq {
+            if event.seq() > last_seq {
+                return Err(VerifyError::Revoked { author, seq: event.seq(), last_seq });
+            }
+        }
+        Ok(device.certificate.person)
+    }
+
+    fn position(
+        &self,
+        head: &LogHead,
+        event: &SealedEvent,
+        stored: impl FnOnce(u64) -> Option<Hash>,
+    ) -> Result<Position, VerifyError> {
+        let (author, seq) = (event.author(), event.seq());
+        if seq <= head.seq {
+            // The same event again is harmless; different bytes for a seq we hold is a fork.
+            return match stored(seq) {
+                Some(h) if h == event.hash(&self.space) => Ok(Position::Duplicate),
+                _ => Err(VerifyError::Fork { author, seq }),
+            };
+        }
+        if seq != head.seq + 1 {
+            return Err(VerifyError::Gap { author, expected: head.seq + 1, got: seq });
+        }
+        if event.prev() != head.hash {
+            return Err(VerifyError::WrongPrev { author, seq });
+        }
+        if event.lamport() <= head.lamport {
+            return Err(VerifyError::LamportNotIncreasing { author, seq });
+        }
+        Ok(Position::Next)
+    }
+
+    fn open(&self, event: SealedEvent, person: PersonId) -> Result<OpenedEvent, VerifyError> {
+        let (author, seq) = (event.author(), event.seq());
+        let payload = event.open(&self.space, self.key).map_err(|e| match e {
+            OpenError::Decrypt => VerifyError::Decrypt { author, seq },
+            OpenError::Payload(error) => VerifyError::InvalidPayload { author, seq, error },
+        })?;
+        let hash = event.hash(&self.space);
+        Ok(OpenedEvent { event, person, hash, payload })
+    }
+}

@@ -1,0 +1,44 @@
+//! Duet's domain model: every model, field, enum, default and bound of the user's seed
+//! document (`shared/seed/`), as plain Rust types with serde.
+//!
+//! The seed was written for a MongoDB backend; here each model is a *view* folded from the
+//! signed event log (see `duet-log`). This crate holds only the types and their validation:
+//! no I/O, no clock (times are passed in as [`Timestamp`]s), no randomness.
+//!
+//! | seed model | here |
+//! |---|---|
+//! | Message (+ reactions, attachments, the pre-save hook for `deliveredAt`/`readAt`) | [`Message`], [`Reaction`], [`Attachment`], [`Receipt`] |
+//! | Message indexes | named by [`MessageIndex`]; kept as sled keyspaces by `duet-store` |
+//! | Conversation | [`Conversation`] |
+//! | Presence (online, offline, away, busy, invisible) | [`Presence`], [`PresenceStatus`] |
+//! | voice/video calling | [`Call`], [`CallKind`], [`CallState`] |
+//! | servers/channels | [`Space`], [`Channel`], [`ChannelKind`] |
+//! | other entities | [`Person`], [`Device`], [`Invite`], [`Blob`] |
+//!
+//! Validation returns typed errors ([`ValidationError`]) whose `Display` is a sentence a
+//! person understands.
+
+mod call;
+mod conversation;
+mod error;
+mod ids;
+mod message;
+mod person;
+mod presence;
+mod space;
+mod text;
+mod time;
+
+pub use call::{Call, CallKind, CallState};
+pub use conversation::{Conversation, ConversationSettings, Target};
+pub use error::ValidationError;
+pub use ids::{BlobHash, CallId, ChannelId, ConversationId, DeviceId, IdParseError, MessageId, PersonId, SpaceId};
+pub use message::{
+    Attachment, AttachmentKind, Message, MessageIndex, MessageType, Reaction, Receipt, MAX_ATTACHMENTS,
+    MAX_ATTACHMENT_NAME_CHARS, MAX_ATTACHMENT_SIZE, MAX_CONTENT_CHARS, MAX_EMOJI_BYTES, MAX_EMOJI_CHARS,
+};
+pub use person::{Avatar, Device, Invite, InviteKind, Person, MAX_DEVICE_NAME_CHARS, MAX_DISPLAY_NAME_CHARS};
+pub use presence::{Presence, PresenceStatus, MAX_CUSTOM_STATUS_CHARS};
+pub use space::{Blob, Channel, ChannelKind, Space, MAX_CHANNEL_NAME_CHARS, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS};
+pub use text::{validate_content, validate_emoji, validate_name};
+pub use time::Timestamp;

@@ -1,0 +1,53 @@
+//! People, their devices, and invitations.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{BlobHash, DeviceId, PersonId, SpaceId};
+use crate::time::Timestamp;
+
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
+pub const MAX_DEVICE_NAME_CHARS: usize = 64;
+
+/// An avatar: an emoji, or an image blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "value")]
+pub enum Avatar {
+    Emoji(String),
+    Image(BlobHash),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: PersonId,
+    pub display_name: String,
+    pub avatar: Option<Avatar>,
+    pub devices: Vec<DeviceId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub person: PersonId,
+    pub name: String,
+    pub linked_at: Timestamp,
+    pub revoked: bool,
+}
+
+/// Whether an invite brings in the partner or another device of the inviter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InviteKind {
+    Partner,
+    OwnDevice,
+}
+
+/// An invitation: who to dial, a one-time secret, and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub space: SpaceId,
+    pub kind: InviteKind,
+    pub inviter: DeviceId,
+    pub addresses: Vec<String>,
+    pub secret: [u8; 32],
+    pub expires_at: Timestamp,
+}
