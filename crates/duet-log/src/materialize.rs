@@ -28,7 +28,13 @@ use crate::verify::OpenedEvent;
 
 /// Where the materializer reads and writes views.
 pub trait ViewStore {
+    /// Finds a message by id alone (edits, reactions and deletes name only the id).
     fn message(&self, id: &MessageId) -> Option<MessageRecord>;
+    /// Finds a message when its conversation is known (cheaper for some stores).
+    fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Option<MessageRecord> {
+        let _ = conversation;
+        self.message(id)
+    }
     fn put_message(&mut self, record: MessageRecord);
     /// Removes and returns the operations waiting for `id`.
     fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp>;
@@ -74,7 +80,7 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 reactions: BTreeMap::new(),
                 updated_at: at,
             };
-            if let Some(existing) = views.message(&id) {
+            if let Some(existing) = views.message_in(&record.conversation, &id) {
                 // The same post twice cannot happen (ids name events); keep what is there.
                 record = existing;
             }

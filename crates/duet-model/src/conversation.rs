@@ -7,7 +7,7 @@ use crate::time::Timestamp;
 
 /// Where a message goes: the couple's direct conversation, or a channel of the space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "id")]
+#[serde(rename_all = "lowercase")]
 pub enum Target {
     Direct,
     Channel(ChannelId),

@@ -63,17 +63,49 @@ macro_rules! byte_id {
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.to_string())
+                // Hex in JSON (people and scripts read it); raw bytes in binary formats.
+                if s.is_human_readable() {
+                    s.serialize_str(&self.to_string())
+                } else {
+                    s.serialize_bytes(&self.0)
+                }
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                if d.is_human_readable() {
+                    let s = String::deserialize(d)?;
+                    s.parse().map_err(serde::de::Error::custom)
+                } else {
+                    d.deserialize_bytes(BytesVisitor::<$len>).map(Self)
+                }
             }
         }
     };
+}
+
+/// Reads exactly `N` bytes from a binary format.
+struct BytesVisitor<const N: usize>;
+
+impl<'de, const N: usize> serde::de::Visitor<'de> for BytesVisitor<N> {
+    type Value = [u8; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{N} bytes")
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        <[u8; N]>::try_from(v).map_err(|_| E::invalid_length(v.len(), &self))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = [0; N];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = seq.next_element()?.ok_or_else(|| serde::de::Error::invalid_length(i, &self))?;
+        }
+        Ok(out)
+    }
 }
 
 byte_id!(

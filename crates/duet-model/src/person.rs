@@ -10,7 +10,7 @@ pub const MAX_DEVICE_NAME_CHARS: usize = 64;
 
 /// An avatar: an emoji, or an image blob.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "value")]
+#[serde(rename_all = "lowercase")]
 pub enum Avatar {
     Emoji(String),
     Image(BlobHash),

@@ -1,31 +1,328 @@
-//! Duet's local store (being written). The contract the Tauri shell relies on:
-//! `Store::open(dir)` and `Store::local_profile()`.
+//! Duet's local store: everything a device keeps, in sled (DESIGN §8).
+//!
+//! - **Events** are kept exactly as signed, per author, in runs (see [`keyspace`] for every
+//!   tree and key). The version vector is the set of log heads.
+//! - **Views** (messages, conversations, channels, profiles, receipts…) are folded from the
+//!   events by `duet_log::fold`, into the same write as the events.
+//! - **Atomicity**: appending a local event and applying a remote batch each write events,
+//!   heads and views in one sled transaction, then flush; a crash leaves the store as it was
+//!   before or after each write, never between (checked by `tests/crash.rs`).
+//! - **Queries**: a conversation's messages newest first, page by page; messages between two
+//!   people; conversations with unread counts; messages older than a time, for clean-up.
+//!
+//! The store does not verify: callers pass events that `duet_log::Verifier` accepted, and
+//! the store gives the verifier what it needs (log heads, stored hashes, membership).
 
+mod identity;
+mod keyspace;
+mod queries;
+mod runs;
+mod txn;
+
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Mutex, RwLock};
 
-use duet_model::Person;
+use duet_crypto::Hash;
+use duet_log::{fold, LogHead, OpenedEvent, SealedEvent, VersionVector};
+use duet_model::{ConversationId, DeviceId, PersonId, SpaceId};
+use thiserror::Error;
+
+pub use identity::{LocalIdentity, SpaceState};
+pub use queries::Page;
+
+use keyspace::{cat, meta, Ks};
+use txn::Txn;
+
+/// The store format this code writes. Opening a newer store is refused; older ones migrate.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum StoreError {
     #[error("the local database could not be opened or written: {0}")]
     Sled(#[from] sled::Error),
+    #[error("the local database is damaged: {0}")]
+    Corrupt(&'static str),
+    #[error("this data was written by a newer version of Duet (format {found}, this version reads up to {SCHEMA_VERSION}); please update Duet")]
+    NewerSchema { found: u32 },
+    #[error("this device has no space yet: create a profile or join your partner first")]
+    NoSpace,
+    #[error("event {seq} from {author:?} does not follow the stored log (expected {expected})")]
+    OutOfOrder { author: DeviceId, seq: u64, expected: u64 },
+}
+
+pub(crate) struct Inner {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    /// Conversations that hold messages (a handful): where to look for a message by id.
+    conversations: RwLock<BTreeSet<ConversationId>>,
+    space: RwLock<Option<SpaceState>>,
+}
+
+impl Inner {
+    pub(crate) fn tree(&self, ks: Ks) -> &sled::Tree {
+        &self.trees[ks as usize]
+    }
+
+    pub(crate) fn conversations(&self) -> BTreeSet<ConversationId> {
+        self.conversations.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// The member people other than `person`.
+    pub(crate) fn others(&self, person: &PersonId) -> Vec<PersonId> {
+        let space = self.space.read().ok();
+        match space.as_ref().and_then(|s| s.as_ref()) {
+            Some(s) => s.membership.persons().filter(|p| *p != person).copied().collect(),
+            None => vec![],
+        }
+    }
+}
+
+/// What applying a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Events stored.
+    pub stored: usize,
 }
 
 /// The local store of one device.
 pub struct Store {
-    _db: sled::Db,
+    inner: Inner,
+    /// One writer at a time: a write reads and then writes several trees.
+    writer: Mutex<()>,
 }
 
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        Ok(Self { _db: sled::open(dir)? })
+        let db = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(Some(500)).open()?;
+        let trees = Ks::ALL.iter().map(|ks| db.open_tree(ks.name())).collect::<Result<Vec<_>, _>>()?;
+        let inner = Inner { db, trees, conversations: RwLock::new(BTreeSet::new()), space: RwLock::new(None) };
+        let store = Self { inner, writer: Mutex::new(()) };
+        store.migrate()?;
+        store.load_caches()?;
+        Ok(store)
     }
 
-    /// The person this device belongs to, if a profile was created.
-    pub fn local_profile(&self) -> Result<Option<Person>, StoreError> {
-        Ok(None)
+    fn migrate(&self) -> Result<(), StoreError> {
+        let meta = self.inner.tree(Ks::Meta);
+        let found = match meta.get(meta::SCHEMA)? {
+            Some(v) => {
+                u32::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("bad schema version"))?)
+            }
+            None => 0,
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { found });
+        }
+        // Format 0 is an empty store. Future formats add their migration steps here, each
+        // taking the store from version n to n + 1 in one transaction.
+        if found < SCHEMA_VERSION {
+            meta.insert(meta::SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+            self.inner.db.flush()?;
+        }
+        Ok(())
+    }
+
+    fn load_caches(&self) -> Result<(), StoreError> {
+        let mut convs = BTreeSet::new();
+        for item in self.inner.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
+            let (k, _) = item?;
+            if let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) {
+                convs.insert(c);
+            }
+        }
+        *self.inner.conversations.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = convs;
+        let space = self.load_space()?;
+        *self.inner.space.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = space;
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the lock cannot leave a half write (commits are atomic).
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The head of `author`'s log as stored.
+    pub fn head(&self, author: &DeviceId) -> Result<LogHead, StoreError> {
+        Ok(match self.inner.tree(Ks::Heads).get(author.0)? {
+            Some(v) => decode_head(&v)?,
+            None => LogHead::EMPTY,
+        })
+    }
+
+    /// Every author's highest seq held.
+    pub fn version_vector(&self) -> Result<VersionVector, StoreError> {
+        let mut vv = VersionVector::new();
+        for item in self.inner.tree(Ks::Heads).iter() {
+            let (k, v) = item?;
+            let author = DeviceId::from_slice(&k).ok_or(StoreError::Corrupt("bad head key"))?;
+            vv.raise(author, decode_head(&v)?.seq);
+        }
+        Ok(vv)
+    }
+
+    /// The highest Lamport clock seen from anyone.
+    pub fn max_lamport(&self) -> Result<u64, StoreError> {
+        Ok(match self.inner.tree(Ks::Meta).get(meta::LAMPORT)? {
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt("bad lamport"))?),
+            None => 0,
+        })
+    }
+
+    /// One stored event.
+    pub fn event(&self, author: &DeviceId, seq: u64) -> Result<Option<SealedEvent>, StoreError> {
+        Ok(self.events_from(author, seq, 1)?.into_iter().next().filter(|e| e.seq() == seq))
+    }
+
+    /// The hash of a stored event, for telling duplicates from forks.
+    pub fn event_hash(&self, space: &SpaceId, author: &DeviceId, seq: u64) -> Result<Option<Hash>, StoreError> {
+        Ok(self.event(author, seq)?.map(|e| e.hash(space)))
+    }
+
+    /// Up to `limit` events of `author` from `from_seq` on, in seq order (for sync).
+    pub fn events_from(&self, author: &DeviceId, from_seq: u64, limit: usize) -> Result<Vec<SealedEvent>, StoreError> {
+        let tree = self.inner.tree(Ks::Events);
+        let from_seq = from_seq.max(1);
+        let start = keyspace::event_key(author, from_seq);
+        // The run holding `from_seq` starts at or before it; later runs follow in key order.
+        let first = tree.range(keyspace::event_key(author, 0)..=start.clone()).next_back();
+        let later = tree.range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded));
+        let mut out = Vec::new();
+        for item in first.into_iter().chain(later) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, run) = item?;
+            if !k.starts_with(&author.0) {
+                break;
+            }
+            let first_seq = u64::from_be_bytes(k[32..40].try_into().map_err(|_| StoreError::Corrupt("bad event key"))?);
+            let skip = from_seq.saturating_sub(first_seq);
+            for e in runs::decode(*author, first_seq, &run, skip)? {
+                if out.len() >= limit {
+                    break;
+                }
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores this device's own new event and folds it into the views, atomically.
+    pub fn append_local(&self, event: &OpenedEvent) -> Result<(), StoreError> {
+        self.apply(std::slice::from_ref(event)).map(|_| ())
+    }
+
+    /// Stores a verified batch (in per-author seq order, continuing the stored logs) and folds
+    /// it into the views, atomically: all of it or none of it.
+    pub fn apply_remote(&self, batch: &[OpenedEvent]) -> Result<ApplyReport, StoreError> {
+        self.apply(batch)
+    }
+
+    fn apply(&self, batch: &[OpenedEvent]) -> Result<ApplyReport, StoreError> {
+        if batch.is_empty() {
+            return Ok(ApplyReport::default());
+        }
+        let space = self.space_id()?;
+        let _guard = self.lock();
+        let mut txn = Txn::new(&self.inner);
+        // Events: one run per author per batch; heads advance.
+        let mut heads: std::collections::BTreeMap<DeviceId, (LogHead, u64, Vec<&[u8]>)> = Default::default();
+        let mut max_lamport = self.max_lamport()?;
+        for e in batch {
+            let author = e.author();
+            if !heads.contains_key(&author) {
+                let head = self.head(&author)?;
+                heads.insert(author, (head, head.seq + 1, Vec::new()));
+            }
+            let (head, _, bodies) = heads.get_mut(&author).expect("inserted above");
+            if e.seq() != head.seq + 1 {
+                return Err(StoreError::OutOfOrder { author, seq: e.seq(), expected: head.seq + 1 });
+            }
+            *head = LogHead { seq: e.seq(), hash: e.hash, lamport: e.lamport() };
+            bodies.push(e.event.body());
+            max_lamport = max_lamport.max(e.lamport());
+        }
+        for (author, (head, first_seq, bodies)) in &heads {
+            txn.put(Ks::Events, keyspace::event_key(author, *first_seq), runs::encode(bodies));
+            txn.put(Ks::Heads, author.0.to_vec(), encode_head(head));
+        }
+        txn.put(Ks::Meta, meta::LAMPORT.to_vec(), max_lamport.to_be_bytes().to_vec());
+        for e in batch {
+            fold(&mut txn, space, e);
+        }
+        let new_conversations = txn_new_conversations(&txn);
+        txn.commit()?;
+        self.inner.db.flush()?;
+        if !new_conversations.is_empty() {
+            if let Ok(mut c) = self.inner.conversations.write() {
+                c.extend(new_conversations);
+            }
+        }
+        Ok(ApplyReport { stored: batch.len() })
+    }
+
+    /// Keeps the second body of a forked seq, so the user can be told and nothing is lost.
+    pub fn record_fork(&self, author: &DeviceId, seq: u64, body: &[u8]) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Forks).insert(keyspace::event_key(author, seq), body)?;
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// Forked seqs recorded so far: (author, seq).
+    pub fn forks(&self) -> Result<Vec<(DeviceId, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Forks).iter() {
+            let (k, _) = item?;
+            let author = DeviceId::from_slice(&k[..32]).ok_or(StoreError::Corrupt("bad fork key"))?;
+            let seq = u64::from_be_bytes(k[32..40].try_into().map_err(|_| StoreError::Corrupt("bad fork key"))?);
+            out.push((author, seq));
+        }
+        Ok(out)
+    }
+
+    /// Writes everything to disk now.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn space_id(&self) -> Result<SpaceId, StoreError> {
+        let space = self.inner.space.read().map_err(|_| StoreError::Corrupt("lock poisoned"))?;
+        space.as_ref().map(|s| s.space).ok_or(StoreError::NoSpace)
     }
 }
+
+fn txn_new_conversations(txn: &Txn) -> Vec<ConversationId> {
+    let known = txn.inner.conversations();
+    let mut out = Vec::new();
+    for c in txn.pending_conversations() {
+        if !known.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn encode_head(h: &LogHead) -> Vec<u8> {
+    cat(&[&h.seq.to_be_bytes(), &h.hash, &h.lamport.to_be_bytes()])
+}
+
+fn decode_head(v: &[u8]) -> Result<LogHead, StoreError> {
+    if v.len() != 48 {
+        return Err(StoreError::Corrupt("bad log head"));
+    }
+    let mut hash = [0; 32];
+    hash.copy_from_slice(&v[8..40]);
+    Ok(LogHead {
+        seq: u64::from_be_bytes(v[..8].try_into().map_err(|_| StoreError::Corrupt("bad log head"))?),
+        hash,
+        lamport: u64::from_be_bytes(v[40..48].try_into().map_err(|_| StoreError::Corrupt("bad log head"))?),
+    })
+}
+
+#[cfg(test)]
+mod tests;

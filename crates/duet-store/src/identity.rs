@@ -1,0 +1,162 @@
+//! This device's identity and its space: keys, certificate, membership.
+//!
+//! Secrets are kept in the `keys` tree of the local store. Sealing them with an OS keyring
+//! is a later step (the store directory is the user's own, like any chat app's profile).
+
+use duet_crypto::{DeviceCertificate, DeviceKey, PersonKey, SpaceKey};
+use duet_log::Membership;
+use duet_model::{Avatar, DeviceId, Person, PersonId, SpaceId};
+use serde::{Deserialize, Serialize};
+
+use crate::keyspace::{meta, secret, view, Ks};
+use crate::txn::{decode, encode};
+use crate::{Store, StoreError};
+
+/// This device's keys. A device that joined as another device of an existing person has no
+/// person key (the person key stays on the first device).
+pub struct LocalIdentity {
+    pub device: DeviceKey,
+    pub person: Option<PersonKey>,
+    /// The certificate that makes this device a member; `None` until it is issued or received.
+    pub certificate: Option<DeviceCertificate>,
+}
+
+impl LocalIdentity {
+    pub fn device_id(&self) -> DeviceId {
+        self.device.id()
+    }
+
+    /// The person this device belongs to, once known.
+    pub fn person_id(&self) -> Option<PersonId> {
+        self.certificate.as_ref().map(|c| c.person).or_else(|| self.person.as_ref().map(|p| p.id()))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredIdentity {
+    device: [u8; 32],
+    person: Option<[u8; 32]>,
+    certificate: Option<Vec<u8>>,
+}
+
+/// The space this device belongs to.
+#[derive(Debug, Clone)]
+pub struct SpaceState {
+    pub space: SpaceId,
+    pub membership: Membership,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSpace {
+    space: SpaceId,
+    persons: Vec<PersonId>,
+    devices: Vec<(Vec<u8>, Option<u64>)>,
+}
+
+impl Store {
+    /// Saves this device's keys (replacing any).
+    pub fn save_identity(&self, identity: &LocalIdentity) -> Result<(), StoreError> {
+        let stored = StoredIdentity {
+            device: *identity.device.secret_bytes(),
+            person: identity.person.as_ref().map(|p| *p.secret_bytes()),
+            certificate: identity.certificate.as_ref().map(|c| c.encode()),
+        };
+        self.inner.tree(Ks::Keys).insert(secret::IDENTITY, encode(&stored))?;
+        self.flush()
+    }
+
+    /// This device's keys, if created.
+    pub fn identity(&self) -> Result<Option<LocalIdentity>, StoreError> {
+        let Some(bytes) = self.inner.tree(Ks::Keys).get(secret::IDENTITY)? else { return Ok(None) };
+        let stored: StoredIdentity = decode(&bytes)?;
+        let certificate = stored
+            .certificate
+            .map(|c| DeviceCertificate::decode(&c).map_err(|_| StoreError::Corrupt("the stored device certificate")))
+            .transpose()?;
+        Ok(Some(LocalIdentity {
+            device: DeviceKey::from_secret_bytes(&stored.device),
+            person: stored.person.map(|p| PersonKey::from_secret_bytes(&p)),
+            certificate,
+        }))
+    }
+
+    /// Saves the space this device belongs to, its key and its membership.
+    pub fn save_space(&self, state: &SpaceState, key: &SpaceKey) -> Result<(), StoreError> {
+        let stored = StoredSpace {
+            space: state.space,
+            persons: state.membership.persons().copied().collect(),
+            devices: state.membership.devices().map(|(_, d)| (d.certificate.encode(), d.last_seq)).collect(),
+        };
+        self.inner.tree(Ks::Keys).insert(secret::SPACE_KEY, &key.to_bytes()[..])?;
+        self.inner.tree(Ks::Meta).insert(meta::SPACE, encode(&stored))?;
+        self.flush()?;
+        *self.inner.space.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = Some(state.clone());
+        Ok(())
+    }
+
+    pub(crate) fn load_space(&self) -> Result<Option<SpaceState>, StoreError> {
+        let Some(bytes) = self.inner.tree(Ks::Meta).get(meta::SPACE)? else { return Ok(None) };
+        let stored: StoredSpace = decode(&bytes)?;
+        let mut membership = Membership::new(stored.space, stored.persons);
+        for (cert, last_seq) in stored.devices {
+            let cert = DeviceCertificate::decode(&cert).map_err(|_| StoreError::Corrupt("a stored certificate"))?;
+            let device = cert.device;
+            membership.add_device(cert).map_err(|_| StoreError::Corrupt("a stored certificate"))?;
+            if let Some(s) = last_seq {
+                membership.revoke(device, s);
+            }
+        }
+        Ok(Some(SpaceState { space: stored.space, membership }))
+    }
+
+    /// The space this device belongs to.
+    pub fn space(&self) -> Result<Option<SpaceState>, StoreError> {
+        Ok(self.inner.space.read().map_err(|_| StoreError::Corrupt("lock poisoned"))?.clone())
+    }
+
+    /// The space's content key.
+    pub fn space_key(&self) -> Result<Option<SpaceKey>, StoreError> {
+        let Some(v) = self.inner.tree(Ks::Keys).get(secret::SPACE_KEY)? else { return Ok(None) };
+        let bytes: [u8; 32] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt("the stored space key"))?;
+        Ok(Some(SpaceKey::from_bytes(bytes)))
+    }
+
+    /// A person as their own events describe them (name, avatar, devices).
+    pub fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        let record: Option<duet_log::ProfileRecord> =
+            self.inner.tree(Ks::Views).get([&[view::PROFILE][..], &id.0].concat())?.map(|v| decode(&v)).transpose()?;
+        let space = self.space()?;
+        let mut devices: Vec<DeviceId> = match &space {
+            Some(s) => s.membership.devices_of(id).collect(),
+            None => vec![],
+        };
+        if let Some(r) = &record {
+            devices.extend(r.devices.iter().filter(|d| !r.revoked.contains_key(d)));
+        }
+        devices.sort();
+        devices.dedup();
+        let known = record.is_some() || !devices.is_empty();
+        Ok(known.then(|| Person {
+            id: *id,
+            display_name: record
+                .as_ref()
+                .and_then(|r| r.display_name.as_ref())
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
+            avatar: record.as_ref().and_then(|r| r.avatar.as_ref()).and_then(|a| a.value.clone()),
+            devices,
+        }))
+    }
+
+    /// The person this device belongs to, if a profile was created.
+    pub fn local_profile(&self) -> Result<Option<Person>, StoreError> {
+        let Some(identity) = self.identity()? else { return Ok(None) };
+        let Some(person) = identity.person_id() else { return Ok(None) };
+        Ok(Some(self.person(&person)?.unwrap_or(Person {
+            id: person,
+            display_name: String::new(),
+            avatar: None::<Avatar>,
+            devices: vec![identity.device_id()],
+        })))
+    }
+}

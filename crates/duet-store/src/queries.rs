@@ -1,0 +1,265 @@
+//! Reading views: message pages, conversations with unread counts, clean-up candidates.
+//!
+//! Receipt flags are derived here, at read time, from the receipt frontiers: a message is
+//! delivered when the other person's devices hold its event, read when the other person's
+//! read marker covers it. Nothing is rewritten per message when a receipt arrives.
+
+use duet_log::{ChannelRecord, MessageRecord, SettingsRecord};
+use duet_model::{Channel, ChannelId, Conversation, ConversationId, Message, MessageId, PersonId, Target, Timestamp};
+
+use crate::keyspace::{self, bucket, cat, view, Ks, BUCKET_SHIFT};
+use crate::txn::{decode, read_time};
+use crate::{Store, StoreError};
+
+/// Unread counts stop at this (a badge shows "9999+").
+pub const MAX_UNREAD_COUNT: u32 = 9999;
+
+/// One page of a conversation, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub messages: Vec<Message>,
+    /// Pass as `before` to get the next (older) page; `None` at the beginning.
+    pub older: Option<MessageId>,
+}
+
+impl Store {
+    /// A conversation's messages, newest first, strictly older than `before` when given.
+    pub fn messages(
+        &self,
+        conversation: &ConversationId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let tree = self.inner.tree(Ks::Messages);
+        let lo = keyspace::message_key(conversation, &MessageId([0; 16]));
+        let hi = keyspace::message_key(conversation, &before.unwrap_or(MessageId([0xff; 16])));
+        let range = if before.is_some() { tree.range(lo..hi) } else { tree.range(lo..=hi) };
+        let mut messages = Vec::with_capacity(limit.min(512));
+        let mut older = None;
+        for item in range.rev() {
+            let (_, v) = item?;
+            let record: MessageRecord = decode(&v)?;
+            if messages.len() == limit {
+                older = messages.last().map(|m: &Message| m.id);
+                break;
+            }
+            messages.push(self.render(&record)?);
+        }
+        Ok(Page { messages, older })
+    }
+
+    /// Direct messages from `sender` to `recipient`, newest first (the seed's
+    /// `{senderId, recipientId, createdAt: -1}` index).
+    pub fn messages_between(
+        &self,
+        sender: &PersonId,
+        recipient: &PersonId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let tree = self.inner.tree(Ks::IdxPair);
+        let before = before.unwrap_or(MessageId([0xff; 16]));
+        let lo = keyspace::pair_key(sender, recipient, [0; 8]);
+        let hi = keyspace::pair_key(sender, recipient, bucket(before.created_at()));
+        let space = self.space_id()?;
+        let mut out = Vec::new();
+        'buckets: for item in tree.range(lo..=hi).rev() {
+            let (_, ids) = item?;
+            for chunk in ids.chunks_exact(16).rev() {
+                let id = MessageId::from_slice(chunk).ok_or(StoreError::Corrupt("bad index entry"))?;
+                if id >= before {
+                    continue;
+                }
+                if out.len() == limit {
+                    break 'buckets;
+                }
+                if let Some(m) = self.message_in(&Target::Direct.conversation(space), &id)? {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One message by id.
+    pub fn message(&self, id: &MessageId) -> Result<Option<Message>, StoreError> {
+        for c in self.inner.conversations() {
+            if let Some(m) = self.message_in(&c, id)? {
+                return Ok(Some(m));
+            }
+        }
+        Ok(None)
+    }
+
+    fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Result<Option<Message>, StoreError> {
+        match self.inner.tree(Ks::Messages).get(keyspace::message_key(conversation, id))? {
+            Some(v) => Ok(Some(self.render(&decode(&v)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Messages created before `t`, oldest first (the seed's `{createdAt: 1}` clean-up index).
+    pub fn messages_older_than(
+        &self,
+        t: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(ConversationId, MessageId)>, StoreError> {
+        let mut out = Vec::new();
+        let last_bucket = (t.0 >> BUCKET_SHIFT).to_be_bytes();
+        for item in self.inner.tree(Ks::IdxTime).range(..=last_bucket.to_vec()) {
+            let (_, entries) = item?;
+            for e in entries.chunks_exact(32) {
+                let id = MessageId::from_slice(&e[..16]).ok_or(StoreError::Corrupt("bad index entry"))?;
+                if id.created_at() >= t {
+                    continue;
+                }
+                if out.len() == limit {
+                    return Ok(out);
+                }
+                let c = ConversationId::from_slice(&e[16..]).ok_or(StoreError::Corrupt("bad index entry"))?;
+                out.push((c, id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The direct conversation and every channel, as `person` sees them, with unread counts.
+    pub fn conversations(&self, person: &PersonId) -> Result<Vec<Conversation>, StoreError> {
+        let Some(space) = self.space()? else { return Ok(vec![]) };
+        let participants: Vec<PersonId> = space.membership.persons().copied().collect();
+        let mut targets = vec![(Target::Direct, Timestamp(0))];
+        for ch in self.channel_records()? {
+            if let Some(created) = ch.created_at {
+                targets.push((Target::Channel(ch.id), created));
+            }
+        }
+        let mut out = Vec::with_capacity(targets.len());
+        for (target, created_at) in targets {
+            let id = target.conversation(space.space);
+            let last = self.last_message(&id)?;
+            let settings: SettingsRecord = self
+                .inner
+                .tree(Ks::Views)
+                .get(cat(&[&[view::SETTINGS], &person.0, &id.0]))?
+                .map(|v| decode(&v))
+                .transpose()?
+                .unwrap_or_default();
+            let created_at =
+                if created_at == Timestamp(0) { last.map(|m| m.created_at()).unwrap_or_default() } else { created_at };
+            out.push(Conversation {
+                id,
+                target,
+                participants: participants.clone(),
+                last_message: last,
+                last_message_at: last.map(|m| m.created_at()),
+                unread_count: self.unread_count(&id, person)?,
+                archived: settings.archived.map(|l| l.value).unwrap_or(false),
+                muted: settings.muted.map(|l| l.value).unwrap_or(false),
+                created_at,
+                updated_at: last.map(|m| m.created_at()).unwrap_or(created_at).max(created_at),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The channels of the space, in display order.
+    pub fn channels(&self) -> Result<Vec<Channel>, StoreError> {
+        let space = self.space_id()?;
+        let mut out: Vec<Channel> = self
+            .channel_records()?
+            .into_iter()
+            .filter_map(|r| {
+                Some(Channel {
+                    id: r.id,
+                    space,
+                    name: r.name?.value,
+                    kind: r.kind.map(|k| k.value).unwrap_or_default(),
+                    topic: r.topic.and_then(|t| t.value),
+                    position: r.position.map(|p| p.value).unwrap_or(0),
+                    archived: r.archived.map(|a| a.value).unwrap_or(false),
+                    created_at: r.created_at?,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.position, &a.name, a.id).cmp(&(b.position, &b.name, b.id)));
+        Ok(out)
+    }
+
+    fn channel_records(&self) -> Result<Vec<ChannelRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Views).scan_prefix([view::CHANNEL]) {
+            let (k, v) = item?;
+            if k.len() == 1 + ChannelId::LEN {
+                out.push(decode(&v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn last_message(&self, conversation: &ConversationId) -> Result<Option<MessageId>, StoreError> {
+        let lo = keyspace::message_key(conversation, &MessageId([0; 16]));
+        let hi = keyspace::message_key(conversation, &MessageId([0xff; 16]));
+        match self.inner.tree(Ks::Messages).range(lo..=hi).next_back() {
+            Some(item) => Ok(MessageId::from_slice(&item?.0[16..])),
+            None => Ok(None),
+        }
+    }
+
+    /// Messages from others after `person`'s read marker (counted up to [`MAX_UNREAD_COUNT`]).
+    pub fn unread_count(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
+        let prefix = keyspace::read_prefix(conversation, person);
+        let marker = match self.inner.tree(Ks::Receipts).scan_prefix(&prefix).next_back() {
+            Some(item) => MessageId::from_slice(&item?.0[prefix.len()..]),
+            None => None,
+        };
+        let space = self.space()?.ok_or(StoreError::NoSpace)?;
+        let lo = keyspace::message_key(conversation, &marker.unwrap_or(MessageId([0; 16])));
+        let hi = keyspace::message_key(conversation, &MessageId([0xff; 16]));
+        let mut count = 0;
+        for item in self.inner.tree(Ks::Messages).range(lo..=hi) {
+            let (k, _) = item?;
+            let id = MessageId::from_slice(&k[16..]).ok_or(StoreError::Corrupt("bad message key"))?;
+            if Some(id) == marker {
+                continue;
+            }
+            // The id names its author device; my own devices' messages are not unread.
+            let mine = space
+                .membership
+                .device_by_tag(id.device_tag())
+                .and_then(|d| space.membership.person_of(&d))
+                .is_some_and(|p| p == *person);
+            if !mine {
+                count += 1;
+                if count >= MAX_UNREAD_COUNT {
+                    break;
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// The seed's Message for a record, with receipts derived for the other person.
+    fn render(&self, record: &MessageRecord) -> Result<Message, StoreError> {
+        let other = self.inner.others(&record.sender).into_iter().next();
+        let (delivered_at, read_at) = match other {
+            Some(o) => (
+                self.covered_at(&keyspace::delivered_prefix(&o, &record.sender_device), &record.seq.to_be_bytes())?,
+                self.covered_at(&keyspace::read_prefix(&record.conversation, &o), &record.id.0)?,
+            ),
+            None => (None, None),
+        };
+        Ok(record.to_message(other, delivered_at, read_at))
+    }
+
+    /// The earliest frontier time at or after `position`.
+    fn covered_at(&self, prefix: &[u8], position: &[u8]) -> Result<Option<Timestamp>, StoreError> {
+        match self.inner.tree(Ks::Receipts).range(cat(&[prefix, position])..).next() {
+            Some(item) => {
+                let (k, v) = item?;
+                Ok(k.starts_with(prefix).then(|| read_time(&v)))
+            }
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Store tests on temp dirs: reopening gives everything back, writes are atomic, queries page
+//! correctly, and the sled views equal the reference fold.
+
+use duet_log::testkit::TestSpace;
+use duet_log::{fold, MemoryViews, OpenedEvent, Payload, ViewStore};
+use duet_model::{MessageId, Target, Timestamp};
+
+use crate::{LocalIdentity, SpaceState, Store, StoreError};
+
+fn t(ms: u64) -> Timestamp {
+    Timestamp(1_700_000_000_000 + ms)
+}
+
+fn store_for(s: &TestSpace, dir: &std::path::Path) -> Store {
+    let store = Store::open(dir).unwrap();
+    store.save_space(&SpaceState { space: s.space, membership: s.membership.clone() }, &s.key).unwrap();
+    store
+}
+
+#[test]
+fn reopening_gives_back_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(1, &[1, 1]);
+    let events: Vec<_> = (0..30).map(|i| s.write(i % 2, TestSpace::text(&format!("msg {i}")), t(i as u64))).collect();
+    let opened = s.open_all(&events);
+    let before;
+    {
+        let store = store_for(&s, dir.path());
+        let identity = LocalIdentity {
+            device: duet_crypto::DeviceKey::from_secret_bytes(&s.devices[0].key.secret_bytes()),
+            person: None,
+            certificate: Some(s.devices[0].certificate.clone()),
+        };
+        store.save_identity(&identity).unwrap();
+        store.apply_remote(&opened[..10]).unwrap();
+        store.apply_remote(&opened[10..]).unwrap();
+        before = store.messages(&Target::Direct.conversation(s.space), None, 100).unwrap();
+        assert_eq!(before.messages.len(), 30);
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let after = store.messages(&Target::Direct.conversation(s.space), None, 100).unwrap();
+    assert_eq!(after, before);
+    assert_eq!(store.version_vector().unwrap().get(&s.devices[0].key.id()), 15);
+    assert_eq!(store.head(&s.devices[1].key.id()).unwrap(), s.devices[1].head);
+    let e = store.event(&s.devices[0].key.id(), 7).unwrap().unwrap();
+    assert_eq!(e.body(), events.iter().find(|x| x.author() == e.author() && x.seq() == 7).unwrap().body());
+    assert_eq!(store.events_from(&s.devices[1].key.id(), 3, 100).unwrap().len(), 13);
+    let profile = store.local_profile().unwrap().unwrap();
+    assert_eq!(profile.id, s.persons[0].id());
+    assert_eq!(store.space().unwrap().unwrap().membership, s.membership);
+    assert_eq!(store.space_key().unwrap().unwrap().to_bytes(), s.key.to_bytes());
+}
+
+#[test]
+fn a_batch_that_does_not_continue_the_log_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(2, &[1, 1]);
+    let events: Vec<_> = (0..5).map(|i| s.write(0, TestSpace::text("x"), t(i))).collect();
+    let opened = s.open_all(&events);
+    let store = store_for(&s, dir.path());
+    let mut broken = opened.clone();
+    broken.remove(2);
+    assert!(matches!(store.apply_remote(&broken), Err(StoreError::OutOfOrder { .. })));
+    assert!(store.version_vector().unwrap().is_empty());
+    assert!(store.messages(&Target::Direct.conversation(s.space), None, 10).unwrap().messages.is_empty());
+    store.apply_remote(&opened).unwrap();
+    assert_eq!(store.version_vector().unwrap().get(&s.devices[0].key.id()), 5);
+}
+
+#[test]
+fn pages_go_back_in_time_without_gaps_or_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(3, &[1, 1]);
+    let events: Vec<_> =
+        (0..95).map(|i| s.write(i % 2, TestSpace::text(&format!("{i}")), t(i as u64 * 1000))).collect();
+    let store = store_for(&s, dir.path());
+    store.apply_remote(&s.open_all(&events)).unwrap();
+    let conv = Target::Direct.conversation(s.space);
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.messages(&conv, before, 20).unwrap();
+        seen.extend(page.messages.iter().map(|m| m.content.clone()));
+        match page.older {
+            Some(o) => before = Some(o),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..95).rev().map(|i| i.to_string()).collect();
+    assert_eq!(seen, expected);
+    // The seed's other two indexes.
+    let ada = s.persons[0].id();
+    let ben = s.persons[1].id();
+    let from_ada = store.messages_between(&ada, &ben, None, 1000).unwrap();
+    assert_eq!(from_ada.len(), 48);
+    assert!(from_ada.iter().all(|m| m.sender == ada && m.recipient == Some(ben)));
+    assert!(from_ada.windows(2).all(|w| w[0].created_at > w[1].created_at));
+    let old = store.messages_older_than(t(10_000), 100).unwrap();
+    assert_eq!(old.len(), 10);
+    assert!(old.windows(2).all(|w| w[0].1 < w[1].1));
+}
+
+#[test]
+fn receipts_and_unread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(4, &[1, 1]);
+    let m1 = s.write(0, TestSpace::text("one"), t(0));
+    let m2 = s.write(0, TestSpace::text("two"), t(1));
+    let m3 = s.write(0, TestSpace::text("three"), t(2));
+    let store = store_for(&s, dir.path());
+    store.apply_remote(&s.open_all(&[m1.clone(), m2.clone(), m3.clone()])).unwrap();
+    let conv = Target::Direct.conversation(s.space);
+    let (ada, ben) = (s.persons[0].id(), s.persons[1].id());
+    assert_eq!(store.unread_count(&conv, &ben).unwrap(), 3);
+    assert_eq!(store.unread_count(&conv, &ada).unwrap(), 0);
+    // Ben's device holds Ada's log up to 3, and reads up to m2.
+    let held = vec![(s.devices[0].key.id(), 3)];
+    let d = s.write(1, Payload::Delivered { held }, t(10));
+    let r = s.write(1, Payload::MarkRead { target: Target::Direct, up_to: TestSpace::message_id(&m2) }, t(20));
+    let r_late = s.write(1, Payload::MarkRead { target: Target::Direct, up_to: TestSpace::message_id(&m3) }, t(30));
+    let opened = s.open_all(&[d, r, r_late]);
+    store.apply_remote(&opened[..2]).unwrap();
+    assert_eq!(store.unread_count(&conv, &ben).unwrap(), 1);
+    let page = store.messages(&conv, None, 10).unwrap().messages;
+    assert_eq!(page[0].content, "three");
+    assert!(page[0].delivered && !page[0].read);
+    assert_eq!(page[0].delivered_at, Some(t(10)));
+    assert!(page[1].read && page[2].read);
+    assert_eq!(page[2].read_at, Some(t(20)));
+    store.apply_remote(&opened[2..]).unwrap();
+    let page = store.messages(&conv, None, 10).unwrap().messages;
+    // Set once: m1's read time stays at the first marker that covered it.
+    assert_eq!(page[2].read_at, Some(t(20)));
+    assert_eq!(page[0].read_at, Some(t(30)));
+    assert_eq!(store.conversations(&ben).unwrap()[0].unread_count, 0);
+}
+
+/// The sled views are the same fold as the in-memory reference, for the same events.
+#[test]
+fn sled_views_equal_the_reference_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(5, &[2, 1]);
+    let mut events = Vec::new();
+    let mut ids: Vec<MessageId> = Vec::new();
+    for i in 0..120u64 {
+        let d = (i % 3) as usize;
+        let payload = match i % 6 {
+            0 | 1 => TestSpace::text(&format!("m{i}")),
+            2 if !ids.is_empty() => Payload::React { message: ids[(i as usize * 7) % ids.len()], emoji: "💛".into() },
+            3 if !ids.is_empty() => {
+                Payload::Edit { message: ids[(i as usize * 5) % ids.len()], content: format!("e{i}") }
+            }
+            4 if !ids.is_empty() => {
+                Payload::Unreact { message: ids[(i as usize * 7) % ids.len()], emoji: "💛".into() }
+            }
+            _ => Payload::CustomStatus { text: Some(format!("s{i}")) },
+        };
+        let post = matches!(payload, Payload::Post { .. });
+        let e = s.write(d, payload, t(i * 3));
+        if post {
+            ids.push(TestSpace::message_id(&e));
+        }
+        let l = e.lamport();
+        (0..3).for_each(|o| s.observe(o, l));
+        events.push(e);
+    }
+    let opened: Vec<OpenedEvent> = s.open_all(&events);
+    let store = store_for(&s, dir.path());
+    // Apply in per-author chunks, in a different order from the reference.
+    let mut by_author: Vec<Vec<OpenedEvent>> = vec![vec![]; 3];
+    for e in &opened {
+        let i = s.devices.iter().position(|d| d.key.id() == e.author()).unwrap();
+        by_author[i].push(e.clone());
+    }
+    for chunk in by_author.iter().rev() {
+        store.apply_remote(chunk).unwrap();
+    }
+    let mut reference = MemoryViews::default();
+    for e in &opened {
+        fold(&mut reference, s.space, e);
+    }
+    let conv = Target::Direct.conversation(s.space);
+    let page = store.messages(&conv, None, 1000).unwrap().messages;
+    assert_eq!(page.len(), reference.messages.len());
+    for m in &page {
+        let r = reference.message(&m.id).unwrap();
+        let expected = r.to_message(m.recipient, m.delivered_at, m.read_at);
+        assert_eq!(*m, expected);
+    }
+    let ben = s.persons[1].id();
+    let status = |r: &duet_log::ProfileRecord| r.custom_status.clone().map(|l| l.value);
+    let stored: duet_log::ProfileRecord = crate::txn::Txn::new(&store.inner).profile(&ben).unwrap();
+    assert_eq!(status(&stored), status(&reference.profiles[&ben]));
+    assert!(status(&stored).is_some());
+}
+
+#[test]
+fn a_newer_store_is_refused_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .inner
+            .tree(crate::keyspace::Ks::Meta)
+            .insert(crate::keyspace::meta::SCHEMA, &99u32.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let err = Store::open(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("newer version of Duet"), "{err}");
+}

@@ -1,0 +1,324 @@
+//! One atomic write: reads see the trees plus everything written so far in this write;
+//! [`Txn::commit`] applies it all in one sled transaction across the trees, so a crash leaves
+//! the store as it was before or after, never between.
+//!
+//! [`Txn`] implements [`duet_log::ViewStore`], so the pure materializer folds events straight
+//! into it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+use duet_log::{
+    CallView, ChannelRecord, MessageRecord, PendingOp, ProfileRecord, SettingsRecord, SpaceRecord, ViewStore,
+};
+use duet_model::{CallId, ChannelId, ConversationId, DeviceId, MessageId, PersonId, Target, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+use crate::keyspace::{self, bucket, cat, meta, view, Ks};
+use crate::{Inner, StoreError};
+
+pub(crate) struct Txn<'a> {
+    pub(crate) inner: &'a Inner,
+    writes: BTreeMap<(Ks, Vec<u8>), Option<Vec<u8>>>,
+    /// New messages by index bucket, merged into the bucketed indexes at commit.
+    new_pair: BTreeMap<Vec<u8>, BTreeSet<[u8; 16]>>,
+    new_time: BTreeMap<[u8; 8], BTreeSet<[u8; 32]>>,
+    new_conversations: BTreeSet<ConversationId>,
+    /// The first storage error met while folding; the fold itself cannot fail.
+    pub(crate) error: Option<StoreError>,
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|_| StoreError::Corrupt("a stored record does not decode"))
+}
+
+impl<'a> Txn<'a> {
+    pub(crate) fn new(inner: &'a Inner) -> Self {
+        Self {
+            inner,
+            writes: BTreeMap::new(),
+            new_pair: BTreeMap::new(),
+            new_time: BTreeMap::new(),
+            new_conversations: BTreeSet::new(),
+            error: None,
+        }
+    }
+
+    fn note<T>(&mut self, r: Result<T, StoreError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, ks: Ks, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.writes.get(&(ks, key.to_vec())) {
+            return Ok(v.clone());
+        }
+        Ok(self.inner.tree(ks).get(key)?.map(|v| v.to_vec()))
+    }
+
+    pub(crate) fn put(&mut self, ks: Ks, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert((ks, key), Some(value));
+    }
+
+    pub(crate) fn remove(&mut self, ks: Ks, key: Vec<u8>) {
+        self.writes.insert((ks, key), None);
+    }
+
+    fn get_record<T: DeserializeOwned>(&self, ks: Ks, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get(ks, key)?.map(|v| decode(&v)).transpose()
+    }
+
+    /// The first live key ≥ `from` (or ≤ `from` when `backwards`) that starts with `prefix`.
+    fn seek(
+        &self,
+        ks: Ks,
+        prefix: &[u8],
+        from: &[u8],
+        backwards: bool,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let tree = self.inner.tree(ks);
+        let mut tree_iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if backwards {
+            Box::new(tree.range(prefix.to_vec()..=from.to_vec()).rev())
+        } else {
+            Box::new(tree.range(from.to_vec()..))
+        };
+        let lo = (ks, prefix.to_vec());
+        let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = if backwards {
+            self.writes
+                .range((Bound::Included(lo), Bound::Included((ks, from.to_vec()))))
+                .rev()
+                .map(|((_, k), v)| (k, v))
+                .collect()
+        } else {
+            self.writes
+                .range((Bound::Included((ks, from.to_vec())), Bound::Unbounded))
+                .take_while(|((k, key), _)| *k == ks && key.starts_with(prefix))
+                .map(|((_, k), v)| (k, v))
+                .collect()
+        };
+        // Best live candidate from the tree: skip keys this write deleted or replaced.
+        let tree_best = loop {
+            match tree_iter.next() {
+                None => break None,
+                Some(r) => {
+                    let (k, v) = r?;
+                    if !k.starts_with(prefix) {
+                        break None;
+                    }
+                    match self.writes.get(&(ks, k.to_vec())) {
+                        Some(_) => continue,
+                        None => break Some((k.to_vec(), v.to_vec())),
+                    }
+                }
+            }
+        };
+        let overlay_best = overlay.into_iter().find_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())));
+        Ok(match (tree_best, overlay_best) {
+            (Some(t), Some(o)) => Some(if (t.0 < o.0) != backwards { t } else { o }),
+            (t, o) => t.or(o),
+        })
+    }
+
+    /// Inserts a receipt frontier point (see [`duet_log::Frontier`]) under `prefix`.
+    fn frontier_insert(&mut self, prefix: Vec<u8>, position: &[u8], at: Timestamp) -> Result<(), StoreError> {
+        let key = cat(&[&prefix, position]);
+        if let Some((_, t)) = self.seek(Ks::Receipts, &prefix, &key, false)? {
+            if read_time(&t) <= at {
+                return Ok(());
+            }
+        }
+        loop {
+            match self.seek(Ks::Receipts, &prefix, &key, true)? {
+                Some((k, t)) if read_time(&t) >= at => self.remove(Ks::Receipts, k),
+                _ => break,
+            }
+        }
+        self.put(Ks::Receipts, key, at.0.to_be_bytes().to_vec());
+        Ok(())
+    }
+
+    /// Conversations that got their first message in this write.
+    pub(crate) fn pending_conversations(&self) -> Vec<ConversationId> {
+        self.new_conversations.iter().copied().collect()
+    }
+
+    /// Applies everything in one sled transaction across the trees.
+    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.merge_indexes()?;
+        for c in std::mem::take(&mut self.new_conversations) {
+            self.put(Ks::Meta, cat(&[meta::CONVERSATION, &c.0]), vec![]);
+        }
+        let trees = &self.inner.trees;
+        let writes = &self.writes;
+        let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|t| {
+            for ((ks, key), value) in writes {
+                let tree = &t[*ks as usize];
+                match value {
+                    Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
+                    None => tree.remove(key.as_slice())?,
+                };
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+            Err(TransactionError::Abort(())) => Err(StoreError::Corrupt("a write was aborted")),
+        }
+    }
+
+    fn merge_indexes(&mut self) -> Result<(), StoreError> {
+        for (key, ids) in std::mem::take(&mut self.new_pair) {
+            let merged = merge_sorted::<16>(self.get(Ks::IdxPair, &key)?.as_deref(), ids);
+            self.put(Ks::IdxPair, key, merged);
+        }
+        for (b, entries) in std::mem::take(&mut self.new_time) {
+            let merged = merge_sorted::<32>(self.get(Ks::IdxTime, &b)?.as_deref(), entries);
+            self.put(Ks::IdxTime, b.to_vec(), merged);
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn read_time(bytes: &[u8]) -> Timestamp {
+    Timestamp(bytes.try_into().map(u64::from_be_bytes).unwrap_or(u64::MAX))
+}
+
+/// Merges fixed-size entries into a packed, sorted, duplicate-free value.
+fn merge_sorted<const N: usize>(existing: Option<&[u8]>, new: BTreeSet<[u8; N]>) -> Vec<u8> {
+    let mut all = new;
+    if let Some(bytes) = existing {
+        for chunk in bytes.chunks_exact(N) {
+            if let Ok(e) = <[u8; N]>::try_from(chunk) {
+                all.insert(e);
+            }
+        }
+    }
+    all.into_iter().flatten().collect()
+}
+
+impl ViewStore for Txn<'_> {
+    fn message(&self, id: &MessageId) -> Option<MessageRecord> {
+        let conversations: Vec<ConversationId> =
+            self.inner.conversations().into_iter().chain(self.new_conversations.iter().copied()).collect();
+        conversations.iter().find_map(|c| self.message_in(c, id))
+    }
+
+    fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Option<MessageRecord> {
+        self.get_record(Ks::Messages, &keyspace::message_key(conversation, id)).ok().flatten()
+    }
+
+    fn put_message(&mut self, record: MessageRecord) {
+        let key = keyspace::message_key(&record.conversation, &record.id);
+        let is_new = matches!(self.get(Ks::Messages, &key), Ok(None));
+        if is_new {
+            let b = bucket(record.created_at);
+            if let Target::Direct = record.target {
+                for recipient in self.inner.others(&record.sender) {
+                    self.new_pair
+                        .entry(keyspace::pair_key(&record.sender, &recipient, b))
+                        .or_default()
+                        .insert(record.id.0);
+                }
+            }
+            let mut entry = [0u8; 32];
+            entry[..16].copy_from_slice(&record.id.0);
+            entry[16..].copy_from_slice(&record.conversation.0);
+            self.new_time.entry(b).or_default().insert(entry);
+            if !self.inner.conversations().contains(&record.conversation) {
+                self.new_conversations.insert(record.conversation);
+            }
+        }
+        self.put(Ks::Messages, key, encode(&record));
+    }
+
+    fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp> {
+        let mut ops = Vec::new();
+        let mut from = id.0.to_vec();
+        loop {
+            let found = self.seek(Ks::Pending, &id.0, &from, false);
+            match self.note(found).flatten() {
+                Some((k, v)) => {
+                    if let Some(op) = self.note(decode::<PendingOp>(&v)) {
+                        ops.push(op);
+                    }
+                    from = k.clone();
+                    from.push(0);
+                    self.remove(Ks::Pending, k);
+                }
+                None => break,
+            }
+        }
+        ops
+    }
+
+    fn add_pending(&mut self, id: MessageId, op: PendingOp) {
+        let key = cat(&[&id.0, &op.stamp.lamport.to_be_bytes(), &op.stamp.author.0]);
+        self.put(Ks::Pending, key, encode(&op));
+    }
+
+    fn add_delivered(&mut self, recipient: PersonId, author: DeviceId, seq: u64, at: Timestamp) {
+        let r = self.frontier_insert(keyspace::delivered_prefix(&recipient, &author), &seq.to_be_bytes(), at);
+        self.note(r);
+    }
+
+    fn add_read(&mut self, conversation: ConversationId, reader: PersonId, up_to: MessageId, at: Timestamp) {
+        let r = self.frontier_insert(keyspace::read_prefix(&conversation, &reader), &up_to.0, at);
+        self.note(r);
+    }
+
+    fn settings(&self, person: &PersonId, conversation: &ConversationId) -> Option<SettingsRecord> {
+        self.get_record(Ks::Views, &cat(&[&[view::SETTINGS], &person.0, &conversation.0])).ok().flatten()
+    }
+
+    fn put_settings(&mut self, person: PersonId, conversation: ConversationId, record: SettingsRecord) {
+        self.put(Ks::Views, cat(&[&[view::SETTINGS], &person.0, &conversation.0]), encode(&record));
+    }
+
+    fn channel(&self, id: &ChannelId) -> Option<ChannelRecord> {
+        self.get_record(Ks::Views, &cat(&[&[view::CHANNEL], &id.0])).ok().flatten()
+    }
+
+    fn put_channel(&mut self, record: ChannelRecord) {
+        self.put(Ks::Views, cat(&[&[view::CHANNEL], &record.id.0]), encode(&record));
+    }
+
+    fn profile(&self, person: &PersonId) -> Option<ProfileRecord> {
+        self.get_record(Ks::Views, &cat(&[&[view::PROFILE], &person.0])).ok().flatten()
+    }
+
+    fn put_profile(&mut self, record: ProfileRecord) {
+        self.put(Ks::Views, cat(&[&[view::PROFILE], &record.person.0]), encode(&record));
+    }
+
+    fn call(&self, id: &CallId) -> Option<CallView> {
+        self.get_record(Ks::Views, &cat(&[&[view::CALL], &id.0])).ok().flatten()
+    }
+
+    fn put_call(&mut self, record: CallView) {
+        self.put(Ks::Views, cat(&[&[view::CALL], &record.value.call.0]), encode(&record));
+    }
+
+    fn space(&self) -> Option<SpaceRecord> {
+        self.get_record(Ks::Views, &[view::SPACE]).ok().flatten()
+    }
+
+    fn put_space(&mut self, record: SpaceRecord) {
+        self.put(Ks::Views, vec![view::SPACE], encode(&record));
+    }
+}
