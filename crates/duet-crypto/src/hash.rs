@@ -23,6 +23,21 @@ pub fn hash_parts(parts: &[&[u8]]) -> Hash {
     hasher.finalize().into()
 }
 
+/// A keyed BLAKE3 MAC over several parts (same framing caveat as [`hash_parts`]). Used to prove
+/// knowledge of a pairing secret without revealing it.
+pub fn mac(key: &[u8; 32], parts: &[&[u8]]) -> Hash {
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// Compares two MACs in constant time.
+pub fn mac_eq(a: &Hash, b: &Hash) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +48,13 @@ mod tests {
         // The BLAKE3 of the empty input, from the BLAKE3 specification.
         let empty = hash(b"");
         assert_eq!(empty[..4], [0xaf, 0x13, 0x49, 0xb9]);
+    }
+
+    #[test]
+    fn macs_depend_on_the_key() {
+        let a = mac(&[1; 32], &[b"duet"]);
+        assert!(mac_eq(&a, &mac(&[1; 32], &[b"du", b"et"])));
+        assert!(!mac_eq(&a, &mac(&[2; 32], &[b"duet"])));
     }
 
     proptest! {

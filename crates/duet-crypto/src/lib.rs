@@ -28,7 +28,7 @@ mod wrap;
 pub use cert::DeviceCertificate;
 pub use duet_model::{DeviceId, PersonId};
 pub use error::CryptoError;
-pub use hash::{hash, hash_parts, Hash, HASH_LEN};
+pub use hash::{hash, hash_parts, mac, mac_eq, Hash, HASH_LEN};
 pub use keys::{verify, verify_batch, DeviceKey, PersonKey, Signature, SIGNATURE_LEN};
 pub use seal::{SpaceKey, NONCE_LEN, TAG_LEN};
 pub use wrap::WrappedKey;

@@ -15,8 +15,10 @@ mod codec;
 pub mod envelope;
 pub mod materialize;
 pub mod membership;
+pub mod pairing;
 pub mod payload;
 pub mod records;
+pub mod sync;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod verify;
@@ -31,6 +33,7 @@ pub use records::{
     lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, PendingOp, ProfileRecord,
     SettingsRecord, SpaceRecord, Stamp,
 };
+pub use sync::{Members, PushPlanner, SyncMessage};
 pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError};
 pub use vv::VersionVector;
 #[cfg(test)]

@@ -41,13 +41,16 @@ pub enum InviteKind {
     OwnDevice,
 }
 
-/// An invitation: who to dial, a one-time secret, and when it stops working.
+/// An invitation: who to dial, a one-time secret, and when it stops working. Printed as a
+/// one-line ticket (and a QR code) by `duet_log::pairing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {
     pub space: SpaceId,
     pub kind: InviteKind,
     pub inviter: DeviceId,
+    /// Where the inviter listens (multiaddr text, e.g. `/ip4/192.0.2.7/udp/4001/quic-v1`).
     pub addresses: Vec<String>,
-    pub secret: [u8; 32],
+    /// The one-time secret the joiner proves it knows.
+    pub secret: [u8; 16],
     pub expires_at: Timestamp,
 }

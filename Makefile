@@ -1,0 +1,56 @@
+# One task runner for everyone (STYLE.md): `make run`, `make test`, `make lint`, `make bench`.
+# Every target installs what it needs first (scripts/install-deps.sh is idempotent and quick
+# when everything is present).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+NPM ?= npm
+
+.PHONY: run test lint bench bundle deps ui ui-deps app test-rust test-ui test-e2e clean
+
+## Launch Duet (builds the UI and the app first).
+run: deps ui
+	$(CARGO) run -p duet-app
+
+## The whole test suite: Rust (unit, property, store, crash), the UI's Vitest, and the real app under Xvfb.
+test: deps test-rust test-ui test-e2e
+
+## fmt, clippy with warnings as errors, and svelte-check.
+lint: deps ui-deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	cd ui && $(NPM) run check
+
+## Benchmarks (release build); figures are printed.
+bench: deps
+	$(CARGO) bench -p duet-log --features testkit --bench events
+	$(CARGO) bench -p duet-store --bench store
+
+## .deb and AppImage with the Tauri bundler (see docs/packaging.md).
+bundle: deps ui
+	cd src-tauri && $(CARGO) tauri build
+
+deps:
+	@scripts/install-deps.sh
+
+ui-deps:
+	@cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || $(NPM) ci --no-audit --no-fund; }
+
+ui: ui-deps
+	cd ui && $(NPM) run build
+
+app: ui
+	$(CARGO) build -p duet-app
+
+test-rust: ui
+	$(CARGO) test --workspace --all-features
+
+test-ui: ui-deps
+	cd ui && $(NPM) test
+
+test-e2e: app
+	scripts/e2e-smoke.sh --no-build
+
+clean:
+	$(CARGO) clean
+	rm -rf ui/dist ui/node_modules
