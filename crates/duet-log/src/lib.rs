@@ -13,6 +13,7 @@
 
 mod codec;
 pub mod envelope;
+pub mod live;
 pub mod materialize;
 pub mod membership;
 pub mod pairing;
@@ -33,6 +34,7 @@ pub use records::{
     lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, PendingOp, ProfileRecord,
     SettingsRecord, SpaceRecord, Stamp,
 };
+pub use live::LiveMessage;
 pub use sync::{Members, PushPlanner, SyncMessage};
 pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError};
 pub use vv::VersionVector;

@@ -1,1 +1,459 @@
-fn main() {}
+//! Store costs (the foundation issue's targets, measured on a 2-core machine).
+//!
+//! **`store.apply`**: 100,000 remote 100-character text posts from two authors
+//! (`TestSpace::new(seed, &[1, 1])`), applied in batches of 1,000 (each batch holds one run per
+//! author) to a fresh store in a temporary directory. Plain timed runs (best and median of
+//! [`RUNS`]), because one run takes seconds:
+//! - *store only*: [`Store::apply_remote`] of batches verified beforehand;
+//! - *end to end, sequential*: [`Verifier::verify_batch`] (signatures, decryption, payload
+//!   validation) then `apply_remote`, batch after batch on one thread;
+//! - *end to end, pipelined*: a second thread verifies batch N+1 while the store applies batch N
+//!   (`std::thread::scope` and a bounded `sync_channel`), as sync does on two cores.
+//!
+//! Target: end to end ≥ 50,000 events/s.
+//!
+//! **`store.messages`**: [`Store::messages`] — one page of a conversation's 50 newest messages,
+//! and an older page (`before` = the middle message), with 1,000,000 messages stored (built
+//! once, outside timing, in batches of 1,000, without verification: the events are sealed here
+//! and their payloads are known). Measured with criterion, plus a printed summary (mean, p50,
+//! p99) and the first page after reopening the store. Target: ≤ 5 ms per page.
+//!
+//! Environment: `DUET_BENCH_MESSAGES` overrides the 1,000,000 (e.g. `100000` for a quick run);
+//! `DUET_BENCH_EVENTS` overrides the 100,000. A positional argument filters the sections by name
+//! (`store.apply`, `store.messages`). Without `--bench` (as under `cargo test --all-targets`)
+//! everything runs once at a small size, as a smoke test.
+//!
+//! Run: `cargo bench -p duet-store --bench store`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion};
+use duet_log::testkit::TestSpace;
+use duet_log::{LogHead, NextEvent, OpenedEvent, SealedEvent, Verifier};
+use duet_model::{ConversationId, DeviceId, MessageId, Target, Timestamp};
+use duet_store::{SpaceState, Store};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Events per batch, as sync sends them.
+const BATCH: usize = 1_000;
+/// Timed runs of each `store.apply` variant.
+const RUNS: usize = 3;
+/// Messages per page.
+const PAGE: usize = 50;
+const TEXT_CHARS: usize = 100;
+/// Targets.
+const END_TO_END_TARGET: f64 = 50_000.0;
+const PAGE_TARGET: Duration = Duration::from_millis(5);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` does not: then only smoke-test
+    // (criterion's rule too).
+    let full = flag("--bench") && !flag("--test");
+    if flag("--list") {
+        println!("store.apply: benchmark\nstore.messages: benchmark");
+        return;
+    }
+    let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
+    // `store.messages/newest` selects the section, and criterion then filters within it.
+    let wanted = |section: &str| match filter.as_deref() {
+        None => true,
+        Some(f) => section.contains(f) || f.starts_with(section),
+    };
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average at start: {}", load.trim());
+    }
+
+    if wanted("store.apply") {
+        let events = sized("DUET_BENCH_EVENTS", if full { 100_000 } else { 2 * BATCH });
+        bench_apply(events, if full { RUNS } else { 1 });
+    }
+    if wanted("store.messages") {
+        let messages = sized("DUET_BENCH_MESSAGES", if full { 1_000_000 } else { 3 * BATCH });
+        bench_messages(messages);
+    }
+}
+
+fn sized(var: &str, default: usize) -> usize {
+    match std::env::var(var) {
+        Ok(v) => v.replace(['_', ','], "").parse().unwrap_or_else(|_| panic!("{var} must be a number, not {v:?}")),
+        Err(_) => default,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building events
+// ---------------------------------------------------------------------------------------------
+
+/// A 100-character (and 100-byte) message text.
+fn text() -> String {
+    let text: String =
+        "Dinner at eight? I'll bring the wine, you pick the film. ".chars().cycle().take(TEXT_CHARS).collect();
+    assert_eq!(text.chars().count(), TEXT_CHARS);
+    text
+}
+
+/// Writes a two-person conversation, batch by batch, without verifying: each event is sealed
+/// here, so its payload is known and the [`OpenedEvent`] can be built directly (public fields).
+///
+/// The authors alternate in short runs, as in a chat; messages are 1–60 s apart (30 s on
+/// average: 1,000,000 messages span about a year), which decides how full the store's
+/// 70-minute index buckets get. Lamport clocks interleave as if each device saw the other's
+/// messages live.
+struct Conversation {
+    space: TestSpace,
+    text: String,
+    written: u64,
+    now: u64,
+    clock: StdRng,
+}
+
+impl Conversation {
+    fn new(seed: u64) -> Self {
+        Self {
+            space: TestSpace::new(seed, &[1, 1]),
+            text: text(),
+            written: 0,
+            now: 1_700_000_000_000,
+            clock: StdRng::seed_from_u64(seed ^ 0x5eed),
+        }
+    }
+
+    fn store_in(&self, dir: &Path) -> Store {
+        let store = Store::open(dir).expect("open the store");
+        let state = SpaceState { space: self.space.space, membership: self.space.membership.clone() };
+        store.save_space(&state, &self.space.key).expect("save the space");
+        store
+    }
+
+    fn conversation_id(&self) -> ConversationId {
+        Target::Direct.conversation(self.space.space)
+    }
+
+    fn verifier(&self) -> Verifier<'_> {
+        self.space.verifier()
+    }
+
+    /// The next `n` posts, opened, in one batch: per author in log order, one run per author.
+    fn batch(&mut self, n: usize) -> Vec<OpenedEvent> {
+        let mut runs: [Vec<OpenedEvent>; 2] = [Vec::with_capacity(n), Vec::with_capacity(n)];
+        for _ in 0..n {
+            let d = ((self.written / 3) % 2) as usize;
+            self.now += self.clock.gen_range(1_000..60_000);
+            let opened = self.write(d);
+            runs[d].push(opened);
+        }
+        let [mut first, second] = runs;
+        first.extend(second);
+        first
+    }
+
+    fn write(&mut self, d: usize) -> OpenedEvent {
+        let s = &mut self.space;
+        let device = &s.devices[d];
+        let next = NextEvent {
+            space: s.space,
+            device: &device.key,
+            space_key: &s.key,
+            head: device.head,
+            max_lamport: device.max_lamport,
+            now: Timestamp(self.now),
+        };
+        let (event, payload) = next.seal(TestSpace::text(&self.text), &mut s.rng).expect("a valid post");
+        let person = device.person;
+        let hash = event.hash(&s.space);
+        s.devices[d].head = LogHead { seq: event.seq(), hash, lamport: event.lamport() };
+        s.devices[d].max_lamport = event.lamport();
+        s.observe(1 - d, event.lamport());
+        self.written += 1;
+        OpenedEvent { event, person, hash, payload }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// store.apply
+// ---------------------------------------------------------------------------------------------
+
+fn bench_apply(n: usize, runs: usize) {
+    let batches = n.div_ceil(BATCH);
+    let n = batches * BATCH;
+    println!("\nstore.apply: {n} posts of {TEXT_CHARS} characters from 2 authors, {batches} batches of {BATCH}");
+    let started = Instant::now();
+    let mut conv = Conversation::new(100);
+    let sealed: Vec<Vec<SealedEvent>> =
+        (0..batches).map(|_| conv.batch(BATCH).into_iter().map(|o| o.event).collect()).collect();
+    let sealed_in = started.elapsed();
+    // Pre-verify once (this also checks the generated events are valid).
+    let started = Instant::now();
+    let verifier = conv.verifier();
+    let mut heads: BTreeMap<DeviceId, LogHead> = BTreeMap::new();
+    let opened: Vec<Vec<OpenedEvent>> =
+        sealed.iter().map(|batch| verify(&verifier, &mut heads, batch.clone())).collect();
+    let verified_in = started.elapsed();
+    println!(
+        "  (setup: sealed and signed in {:.2} s, verified and opened in {:.2} s on one thread = {})",
+        sealed_in.as_secs_f64(),
+        verified_in.as_secs_f64(),
+        rate(n, verified_in),
+    );
+
+    let store_only = timed_runs(runs, &conv, |store| {
+        let started = Instant::now();
+        for batch in &opened {
+            store.apply_remote(batch).expect("apply");
+        }
+        started.elapsed()
+    });
+    report(&format!("store.apply {n} events, store only (pre-verified)"), n, &store_only, None);
+
+    let sequential = timed_runs(runs, &conv, |store| {
+        let batches = sealed.clone();
+        let started = Instant::now();
+        for batch in batches {
+            let outcome = verifier.verify_batch(
+                |a| store.head(a).expect("head"),
+                |a, seq| store.event_hash(&verifier.space, a, seq).expect("event hash"),
+                batch,
+            );
+            assert!(outcome.rejected.is_none(), "{:?}", outcome.rejected);
+            store.apply_remote(&outcome.accepted).expect("apply");
+        }
+        started.elapsed()
+    });
+    report(
+        &format!("store.apply {n} events, end to end sequential (verify+open+store)"),
+        n,
+        &sequential,
+        Some(END_TO_END_TARGET),
+    );
+
+    let pipelined = timed_runs(runs, &conv, |store| {
+        let batches = sealed.clone();
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel::<Vec<OpenedEvent>>(1);
+            let verifier = &verifier;
+            scope.spawn(move || {
+                // The store lags one batch behind: carry the heads forward from what was verified.
+                let mut heads = BTreeMap::new();
+                for batch in batches {
+                    if tx.send(verify(verifier, &mut heads, batch)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for batch in rx {
+                store.apply_remote(&batch).expect("apply");
+            }
+        });
+        started.elapsed()
+    });
+    report(
+        &format!("store.apply {n} events, end to end pipelined (verify on a 2nd thread)"),
+        n,
+        &pipelined,
+        Some(END_TO_END_TARGET),
+    );
+}
+
+/// Verifies one batch against `heads` (the logs as verified so far, empty at first) and
+/// advances them.
+fn verify(
+    verifier: &Verifier<'_>,
+    heads: &mut BTreeMap<DeviceId, LogHead>,
+    batch: Vec<SealedEvent>,
+) -> Vec<OpenedEvent> {
+    let outcome = verifier.verify_batch(|a| heads.get(a).copied().unwrap_or(LogHead::EMPTY), |_, _| None, batch);
+    assert!(outcome.rejected.is_none() && outcome.duplicates == 0, "{:?}", outcome.rejected);
+    for e in &outcome.accepted {
+        heads.insert(e.author(), LogHead { seq: e.seq(), hash: e.hash, lamport: e.lamport() });
+    }
+    outcome.accepted
+}
+
+/// Runs `run` on a fresh store `runs` times; returns the durations, sorted.
+fn timed_runs(runs: usize, conv: &Conversation, mut run: impl FnMut(&Store) -> Duration) -> Vec<Duration> {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let store = conv.store_in(dir.path());
+            run(&store)
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn rate(n: usize, d: Duration) -> String {
+    format!("{} events/s", thousands(n as f64 / d.as_secs_f64()))
+}
+
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn report(what: &str, n: usize, times: &[Duration], target: Option<f64>) {
+    let best = times[0];
+    let median = times[times.len() / 2];
+    let verdict = match target {
+        Some(t) => {
+            let r = n as f64 / median.as_secs_f64();
+            if r >= t {
+                format!("; meets the ≥ {} events/s target", thousands(t))
+            } else {
+                format!("; MISSES the ≥ {} events/s target by {:.0}%", thousands(t), (1.0 - r / t) * 100.0)
+            }
+        }
+        None => String::new(),
+    };
+    println!(
+        "{what}: median {:.2} s ({}), best {:.2} s ({}) of {} runs{verdict}",
+        median.as_secs_f64(),
+        rate(n, median),
+        best.as_secs_f64(),
+        rate(n, best),
+        times.len(),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// store.messages
+// ---------------------------------------------------------------------------------------------
+
+fn bench_messages(n: usize) {
+    let batches = n.div_ceil(BATCH);
+    let n = batches * BATCH;
+    println!("\nstore.messages: building a store of {n} messages (2 authors, batches of {BATCH}), outside timing");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut conv = Conversation::new(200);
+    let conversation = conv.conversation_id();
+    let store = conv.store_in(dir.path());
+    let started = Instant::now();
+    // One thread seals and signs, the other stores.
+    let middle = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<OpenedEvent>>(4);
+        let producer = scope.spawn(move || {
+            let mut middle = None;
+            for b in 0..batches {
+                let batch = conv.batch(BATCH);
+                if b == batches / 2 {
+                    let e = &batch[0];
+                    middle = Some(MessageId::new(e.timestamp(), &e.author(), e.seq()));
+                }
+                tx.send(batch).expect("the store is listening");
+            }
+            middle.expect("at least one batch")
+        });
+        for (b, batch) in rx.into_iter().enumerate() {
+            store.apply_remote(&batch).expect("apply");
+            if (b + 1) % 100 == 0 {
+                let secs = started.elapsed().as_secs_f64();
+                eprint!("\r  {} messages stored in {secs:.0} s", (b + 1) * BATCH);
+            }
+        }
+        producer.join().expect("the producer")
+    });
+    store.flush().expect("flush");
+    let built_in = started.elapsed();
+    eprintln!();
+    println!(
+        "  (built in {:.1} s = {}; store directory {} MB)",
+        built_in.as_secs_f64(),
+        rate(n, built_in),
+        dir_size(dir.path()) >> 20,
+    );
+
+    // Sanity: full pages, and the older page really is older.
+    let newest = store.messages(&conversation, None, PAGE).expect("a page");
+    assert_eq!(newest.messages.len(), PAGE.min(n));
+    let older = store.messages(&conversation, Some(middle), PAGE).expect("a page");
+    assert_eq!(older.messages.len(), PAGE.min(n / 2));
+    assert!(older.messages.iter().all(|m| m.id < middle));
+
+    // The first page after reopening (sled's cache is cold; the OS page cache is not).
+    drop(store);
+    let started = Instant::now();
+    let store = Store::open(dir.path()).expect("reopen");
+    let opened_in = started.elapsed();
+    let started = Instant::now();
+    let page = store.messages(&conversation, None, PAGE).expect("a page");
+    let first_in = started.elapsed();
+    assert_eq!(page.messages.len(), PAGE.min(n));
+    println!("  after reopening: Store::open {:.1} ms, first newest page {:.2} ms", ms(opened_in), ms(first_in));
+
+    for (name, before) in [("newest", None), ("middle", Some(middle))] {
+        summary(&format!("store.messages {name} {PAGE} of {}", thousands(n as f64)), || {
+            store.messages(&conversation, before, PAGE).expect("a page")
+        });
+    }
+
+    let mut c = Criterion::default().sample_size(50).configure_from_args();
+    let mut group = c.benchmark_group("store.messages");
+    group.bench_function(format!("newest_{PAGE}_of_{n}"), |b| {
+        b.iter(|| store.messages(&conversation, None, PAGE).expect("a page"))
+    });
+    group.bench_function(format!("middle_{PAGE}_of_{n}"), |b| {
+        b.iter_batched(
+            || Some(middle),
+            |before| store.messages(&conversation, before, PAGE).expect("a page"),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+    c.final_summary();
+}
+
+/// Times a query many times and prints mean, p50 and p99 against the page target.
+fn summary<T>(what: &str, mut query: impl FnMut() -> T) {
+    for _ in 0..20 {
+        std::hint::black_box(query());
+    }
+    let mut times: Vec<Duration> = (0..500)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(query());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    let p50 = times[times.len() / 2];
+    let p99 = times[times.len() * 99 / 100];
+    let verdict = if p99 <= PAGE_TARGET { "meets" } else { "MISSES" };
+    println!(
+        "{what}: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms per page ({verdict} the ≤ {} ms target)",
+        ms(mean),
+        ms(p50),
+        ms(p99),
+        PAGE_TARGET.as_millis()
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

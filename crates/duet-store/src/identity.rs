@@ -19,6 +19,8 @@ pub struct LocalIdentity {
     pub person: Option<PersonKey>,
     /// The certificate that makes this device a member; `None` until it is issued or received.
     pub certificate: Option<DeviceCertificate>,
+    /// The name chosen at `init`, shown until the person's profile events say otherwise.
+    pub display_name: String,
 }
 
 impl LocalIdentity {
@@ -37,6 +39,7 @@ struct StoredIdentity {
     device: [u8; 32],
     person: Option<[u8; 32]>,
     certificate: Option<Vec<u8>>,
+    display_name: String,
 }
 
 /// The space this device belongs to.
@@ -60,6 +63,7 @@ impl Store {
             device: *identity.device.secret_bytes(),
             person: identity.person.as_ref().map(|p| *p.secret_bytes()),
             certificate: identity.certificate.as_ref().map(|c| c.encode()),
+            display_name: identity.display_name.clone(),
         };
         self.inner.tree(Ks::Keys).insert(secret::IDENTITY, encode(&stored))?;
         self.flush()
@@ -77,6 +81,7 @@ impl Store {
             device: DeviceKey::from_secret_bytes(&stored.device),
             person: stored.person.map(|p| PersonKey::from_secret_bytes(&p)),
             certificate,
+            display_name: stored.display_name,
         }))
     }
 
@@ -121,10 +126,14 @@ impl Store {
         Ok(Some(SpaceKey::from_bytes(bytes)))
     }
 
+    /// The raw profile record of a person (name, avatar, custom status, devices).
+    pub fn person_record(&self, id: &PersonId) -> Result<Option<duet_log::ProfileRecord>, StoreError> {
+        self.inner.tree(Ks::Views).get([&[view::PROFILE][..], &id.0].concat())?.map(|v| decode(&v)).transpose()
+    }
+
     /// A person as their own events describe them (name, avatar, devices).
     pub fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
-        let record: Option<duet_log::ProfileRecord> =
-            self.inner.tree(Ks::Views).get([&[view::PROFILE][..], &id.0].concat())?.map(|v| decode(&v)).transpose()?;
+        let record = self.person_record(id)?;
         let space = self.space()?;
         let mut devices: Vec<DeviceId> = match &space {
             Some(s) => s.membership.devices_of(id).collect(),
@@ -152,11 +161,49 @@ impl Store {
     pub fn local_profile(&self) -> Result<Option<Person>, StoreError> {
         let Some(identity) = self.identity()? else { return Ok(None) };
         let Some(person) = identity.person_id() else { return Ok(None) };
-        Ok(Some(self.person(&person)?.unwrap_or(Person {
+        let mut profile = self.person(&person)?.unwrap_or(Person {
             id: person,
             display_name: String::new(),
             avatar: None::<Avatar>,
             devices: vec![identity.device_id()],
-        })))
+        });
+        if profile.display_name.is_empty() {
+            profile.display_name = identity.display_name;
+        }
+        Ok(Some(profile))
+    }
+
+    /// Remembers when a person was last seen online (kept across restarts).
+    pub fn set_last_seen(&self, person: &PersonId, at: duet_model::Timestamp) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Views).insert([&[view::LAST_SEEN][..], &person.0].concat(), &at.0.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// When a person was last seen online.
+    pub fn last_seen(&self, person: &PersonId) -> Result<Option<duet_model::Timestamp>, StoreError> {
+        Ok(self
+            .inner
+            .tree(Ks::Views)
+            .get([&[view::LAST_SEEN][..], &person.0].concat())?
+            .map(|v| crate::txn::read_time(&v)))
+    }
+
+    /// The address book: where a member device was last seen (multiaddr text), newest first.
+    pub fn save_addresses(&self, device: &DeviceId, addresses: &[String]) -> Result<(), StoreError> {
+        let bounded: Vec<&String> = addresses.iter().filter(|a| a.len() <= 256).take(16).collect();
+        self.inner.tree(Ks::Meta).insert([meta::ADDRESS, &device.0[..]].concat(), encode(&bounded))?;
+        Ok(())
+    }
+
+    /// Every device's remembered addresses.
+    pub fn addresses(&self) -> Result<Vec<(DeviceId, Vec<String>)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Meta).scan_prefix(meta::ADDRESS) {
+            let (k, v) = item?;
+            if let Some(d) = DeviceId::from_slice(&k[meta::ADDRESS.len()..]) {
+                out.push((d, decode(&v)?));
+            }
+        }
+        Ok(out)
     }
 }

@@ -9,9 +9,9 @@
 //! | `idx_time` | bucket(8) | (message id, conversation) pairs: the seed's `{createdAt: 1}` index |
 //! | `pending` | message id(16) · lamport(8) · author(32) | an operation waiting for its message |
 //! | `receipts` | `d` · recipient(32) · author(32) · seq(8), or `r` · conversation(16) · reader(32) · id(16) | receipt frontier points (time) |
-//! | `views` | `c`/`p`/`s`/`k`/`S` · id | channels, profiles, settings, calls, the space |
+//! | `views` | `c`/`p`/`s`/`k`/`S`/`l` · id | channels, profiles, settings, calls, the space, last seen |
 //! | `forks` | author(32) · seq(8) | the second body of a forked seq, kept for the user |
-//! | `meta` | name | schema version, Lamport clock, space membership, conversations |
+//! | `meta` | name | schema version, Lamport clock, space membership, conversations, address book |
 //! | `keys` | name | this device's secrets |
 //!
 //! Message ids start with their creation time, so `messages` and the two bucketed indexes
@@ -111,6 +111,7 @@ pub(crate) mod view {
     pub const SETTINGS: u8 = b's';
     pub const CALL: u8 = b'k';
     pub const SPACE: u8 = b'S';
+    pub const LAST_SEEN: u8 = b'l';
 }
 
 /// Meta tree keys.
@@ -120,6 +121,8 @@ pub(crate) mod meta {
     pub const SPACE: &[u8] = b"space";
     /// `conv/` · conversation id: conversations that hold messages.
     pub const CONVERSATION: &[u8] = b"conv/";
+    /// `addr/` · device id: the address book.
+    pub const ADDRESS: &[u8] = b"addr/";
 }
 
 /// Keys tree keys.

@@ -206,13 +206,22 @@ impl Store {
         }
     }
 
-    /// Messages from others after `person`'s read marker (counted up to [`MAX_UNREAD_COUNT`]).
-    pub fn unread_count(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
+    /// How far `person` has read a conversation.
+    pub fn read_marker(
+        &self,
+        conversation: &ConversationId,
+        person: &PersonId,
+    ) -> Result<Option<MessageId>, StoreError> {
         let prefix = keyspace::read_prefix(conversation, person);
-        let marker = match self.inner.tree(Ks::Receipts).scan_prefix(&prefix).next_back() {
+        Ok(match self.inner.tree(Ks::Receipts).scan_prefix(&prefix).next_back() {
             Some(item) => MessageId::from_slice(&item?.0[prefix.len()..]),
             None => None,
-        };
+        })
+    }
+
+    /// Messages from others after `person`'s read marker (counted up to [`MAX_UNREAD_COUNT`]).
+    pub fn unread_count(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
+        let marker = self.read_marker(conversation, person)?;
         let space = self.space()?.ok_or(StoreError::NoSpace)?;
         let lo = keyspace::message_key(conversation, &marker.unwrap_or(MessageId([0; 16])));
         let hi = keyspace::message_key(conversation, &MessageId([0xff; 16]));

@@ -30,6 +30,7 @@ fn reopening_gives_back_everything() {
             device: duet_crypto::DeviceKey::from_secret_bytes(&s.devices[0].key.secret_bytes()),
             person: None,
             certificate: Some(s.devices[0].certificate.clone()),
+            display_name: "Ada".into(),
         };
         store.save_identity(&identity).unwrap();
         store.apply_remote(&opened[..10]).unwrap();

@@ -1,0 +1,73 @@
+//! What a node tells its front ends.
+
+use duet_model::{ConversationId, DeviceId, Message, MessageId, PersonId, Presence, Target};
+use serde::Serialize;
+
+/// One thing that happened. Front ends subscribe with [`crate::Node::subscribe`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NodeEvent {
+    /// A new message, mine or my partner's.
+    MessageNew {
+        message: Message,
+    },
+    /// A message was edited, deleted, or its reactions changed.
+    MessageChanged {
+        message: Message,
+    },
+    /// Many messages arrived at once (a backlog): reload the conversation.
+    ConversationChanged {
+        conversation: ConversationId,
+    },
+    /// Delivery or read receipts moved in a conversation.
+    ReceiptsChanged {
+        conversation: ConversationId,
+        up_to: Option<MessageId>,
+    },
+    /// Someone's presence changed.
+    Presence {
+        presence: Presence,
+    },
+    /// Someone is typing.
+    Typing {
+        person: PersonId,
+        target: Target,
+    },
+    /// Channels, profiles or the space changed.
+    SpaceChanged,
+    PeerConnected {
+        device: DeviceId,
+    },
+    PeerDisconnected {
+        device: DeviceId,
+    },
+    /// Pairing finished: `person` is now in the space (the partner, or myself for a device).
+    Paired {
+        person: PersonId,
+        device: DeviceId,
+    },
+    /// A device wrote two different events with the same number: the second is kept aside.
+    Fork {
+        device: DeviceId,
+        seq: u64,
+    },
+    /// A device sent invalid data and was cut off.
+    PeerRejected {
+        device: DeviceId,
+        reason: String,
+    },
+}
+
+/// A member device, for `peers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerInfo {
+    pub device: DeviceId,
+    pub person: PersonId,
+    pub name: String,
+    pub me: bool,
+    pub connected: bool,
+    pub addresses: Vec<String>,
+    /// Events held from this device.
+    pub seq: u64,
+}

@@ -1,0 +1,793 @@
+//! The Duet node: the one service every front end (the desktop app, the `duet` CLI) drives.
+//!
+//! A [`Node`] owns this device's store, keys and network. Commands go in as method calls
+//! (`send`, `edit`, `react`, `mark_read`, `set_status`, `invite`, `join`…); everything that
+//! happens comes out as [`NodeEvent`]s from [`Node::subscribe`].
+//!
+//! How the parts fit:
+//! - every change is an event sealed and signed here ([`Node::send`] and friends), stored and
+//!   folded atomically by `duet-store`, then pushed at once to every connected member device;
+//! - `sync` runs `/duet/sync/1`: one push stream to each connected member device, carrying
+//!   whatever it lacks (my events and everything I forward), and one receive loop per inbound
+//!   stream, verifying each batch before applying it; a device that sends anything invalid is
+//!   cut off and banned for a while, and what it sent before stays;
+//! - `live` runs `/duet/live/1`: presence heartbeats and typing, nothing stored;
+//! - `pairing` runs `/duet/pair/1`: invite tickets and joining.
+
+mod error;
+mod events;
+mod frames;
+mod live;
+mod pairing;
+mod presence;
+mod sync;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use duet_crypto::{DeviceCertificate, DeviceKey, PersonKey, SpaceKey};
+use duet_log::{ChannelChange, LogHead, Members, Membership, NextEvent, OpenedEvent, Payload};
+use duet_model::{
+    Channel, ChannelId, ChannelKind, Conversation, DeviceId, Message, MessageId, MessageType, Person, PersonId,
+    Presence, PresenceStatus, SpaceId, Target, Timestamp, ValidationError,
+};
+use duet_net::{Client, Multiaddr, NetConfig};
+use duet_store::{LocalIdentity, Page, SpaceState, Store};
+use rand_core::{OsRng, RngCore};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use duet_net::DuetProtocol;
+pub use error::NodeError;
+pub use events::{NodeEvent, PeerInfo};
+
+use presence::{MyPresence, PresenceBook};
+
+/// How a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    /// Where to listen; by default every interface, TCP and QUIC, on ports the OS picks.
+    pub listen: Vec<Multiaddr>,
+    /// Relays to listen through (each ending in `/p2p/<relay id>`).
+    pub relays: Vec<Multiaddr>,
+    /// Kademlia bootstrap nodes.
+    pub bootstrap: Vec<Multiaddr>,
+    /// LAN discovery.
+    pub mdns: bool,
+    /// Online turns away after this long without activity.
+    pub idle_after: Duration,
+    /// How often presence is re-sent; a device silent for three intervals counts as gone.
+    pub heartbeat: Duration,
+}
+
+impl NodeConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen: vec![
+                "/ip4/0.0.0.0/tcp/0".parse().expect("a valid multiaddr"),
+                "/ip4/0.0.0.0/udp/0/quic-v1".parse().expect("a valid multiaddr"),
+            ],
+            relays: vec![],
+            bootstrap: vec![],
+            mdns: true,
+            idle_after: Duration::from_secs(5 * 60),
+            heartbeat: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What `init` created.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InitReport {
+    /// `None` for a device-only init (the person comes with the device invite).
+    pub person_id: Option<PersonId>,
+    pub device_id: DeviceId,
+}
+
+/// The store directory inside a data directory.
+pub fn store_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("store")
+}
+
+/// Creates this device's keys: a person and a device (`name` given), or only a device that
+/// will join as another device of an existing person (`name` is `None`). No network.
+pub fn init(data_dir: &Path, name: Option<&str>) -> Result<InitReport, NodeError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| NodeError::NotAllowed(format!("cannot create {}: {e}", data_dir.display())))?;
+    let store = Store::open(&store_dir(data_dir))?;
+    if store.identity()?.is_some() {
+        return Err(NodeError::AlreadyInitialized);
+    }
+    let device = DeviceKey::generate(&mut OsRng);
+    let identity = match name {
+        Some(name) => {
+            let name = duet_model::validate_name("a display name", name, duet_model::MAX_DISPLAY_NAME_CHARS)?;
+            let person = PersonKey::generate(&mut OsRng);
+            let certificate =
+                DeviceCertificate::issue(&person, device.id(), device.x25519_public(), &device_name(), now().0)
+                    .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+            LocalIdentity { device, person: Some(person), certificate: Some(certificate), display_name: name }
+        }
+        None => LocalIdentity { device, person: None, certificate: None, display_name: String::new() },
+    };
+    let report = InitReport { person_id: identity.person_id(), device_id: identity.device_id() };
+    store.save_identity(&identity)?;
+    Ok(report)
+}
+
+/// This machine's name, for device certificates.
+fn device_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().chars().take(duet_model::MAX_DEVICE_NAME_CHARS).collect::<String>())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this computer".into())
+}
+
+/// The wall clock, for event timestamps (display only) and receipts.
+pub(crate) fn now() -> Timestamp {
+    Timestamp(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0))
+}
+
+/// The running node. Cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    config: NodeConfig,
+    store: Store,
+    net: Client,
+    device: DeviceKey,
+    person_key: Option<PersonKey>,
+    /// Serializes everything that advances log heads: local writes and remote applies.
+    write_lock: tokio::sync::Mutex<()>,
+    /// Bumped after every stored change: wakes the push sessions.
+    changed: watch::Sender<u64>,
+    events: broadcast::Sender<NodeEvent>,
+    invites: Mutex<Vec<(duet_model::Invite, bool)>>,
+    book: Mutex<PresenceBook>,
+    me: Mutex<MyPresence>,
+    /// Per connected member device: its push session and live sender.
+    peers: Mutex<HashMap<DeviceId, PeerTasks>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+struct PeerTasks {
+    push: JoinHandle<()>,
+    live: JoinHandle<()>,
+    live_tx: mpsc::Sender<duet_log::LiveMessage>,
+}
+
+impl Drop for PeerTasks {
+    fn drop(&mut self) {
+        self.push.abort();
+        self.live.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Node {
+    /// Opens the store and starts the network. The data directory must have been `init`ed.
+    pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        let store = Store::open(&store_dir(&config.data_dir))?;
+        let identity = store.identity()?.ok_or(NodeError::NotInitialized)?;
+        let mut net_config = NetConfig::new(*identity.device.secret_bytes());
+        net_config.listen = config.listen.clone();
+        net_config.relays = config.relays.clone();
+        net_config.bootstrap = config.bootstrap.clone();
+        net_config.mdns = config.mdns;
+        let (net, net_events) = duet_net::start(net_config).await?;
+        let (changed, _) = watch::channel(0);
+        let (events, _) = broadcast::channel(1024);
+        let me =
+            MyPresence { chosen: PresenceStatus::Online, last_activity: Instant::now(), idle_after: config.idle_after };
+        let shared = Arc::new(Shared {
+            config,
+            store,
+            net,
+            device: identity.device,
+            person_key: identity.person,
+            write_lock: tokio::sync::Mutex::new(()),
+            changed,
+            events,
+            invites: Mutex::new(Vec::new()),
+            book: Mutex::new(PresenceBook::default()),
+            me: Mutex::new(me),
+            peers: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Vec::new()),
+        });
+        let node = Node { shared };
+        for (device, addrs) in node.shared.store.addresses()? {
+            let addrs: Vec<Multiaddr> = addrs.iter().filter_map(|a| a.parse().ok()).collect();
+            node.shared.net.add_addresses(device, addrs).await?;
+        }
+        if let Some(state) = node.shared.store.space()? {
+            for p in state.membership.persons() {
+                if let Some(seen) = node.shared.store.last_seen(p)? {
+                    lock(&node.shared.book).remember_last_seen(*p, seen);
+                }
+            }
+            node.update_members(&state.membership).await?;
+        }
+        let main = tokio::spawn(node.clone().run(net_events));
+        let ticker = tokio::spawn(node.clone().presence_ticker());
+        lock(&node.shared.tasks).extend([main, ticker]);
+        Ok(node)
+    }
+
+    /// Stops the network and every task. The store is flushed.
+    pub async fn shutdown(&self) {
+        let tasks: Vec<JoinHandle<()>> = lock(&self.shared.tasks).drain(..).collect();
+        for t in tasks {
+            t.abort();
+        }
+        lock(&self.shared.peers).clear();
+        self.shared.net.shutdown().await;
+        let _ = self.shared.store.flush();
+    }
+
+    /// The event stream. A receiver that falls more than 1,024 events behind skips ahead
+    /// (and is told so by `RecvError::Lagged`).
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.shared.events.subscribe()
+    }
+
+    pub fn device_id(&self) -> DeviceId {
+        self.shared.device.id()
+    }
+
+    /// The person this device belongs to (`None` for a device not linked yet).
+    pub fn person_id(&self) -> Option<PersonId> {
+        self.identity().ok().flatten().and_then(|i| i.person_id())
+    }
+
+    fn identity(&self) -> Result<Option<LocalIdentity>, NodeError> {
+        Ok(self.shared.store.identity()?)
+    }
+
+    fn me(&self) -> Result<PersonId, NodeError> {
+        self.person_id().ok_or(NodeError::NoSpace)
+    }
+
+    /// The store (read-only queries for front ends and tests).
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Where this node listens now.
+    pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NodeError> {
+        Ok(self.shared.net.listen_addrs().await?)
+    }
+
+    /// Waits until the node listens (and, with relays, until a relayed address is ready).
+    pub async fn wait_listening(&self, timeout: Duration) -> Result<Vec<Multiaddr>, NodeError> {
+        Ok(self.shared.net.wait_listening(timeout).await?)
+    }
+
+    /// Tells the node where a device can be reached (address book), and dials it.
+    pub async fn add_peer_addresses(&self, device: DeviceId, addrs: Vec<Multiaddr>) -> Result<(), NodeError> {
+        let text: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+        self.shared.store.save_addresses(&device, &text)?;
+        self.shared.net.add_addresses(device, addrs).await?;
+        Ok(())
+    }
+
+    // ----- writing -----
+
+    /// Seals, signs, stores and announces one event of mine.
+    pub(crate) async fn write(&self, payload: Payload) -> Result<OpenedEvent, NodeError> {
+        let opened = {
+            let _guard = self.shared.write_lock.lock().await;
+            let state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
+            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
+            let person = self.me()?;
+            let device = &self.shared.device;
+            let head = self.shared.store.head(&device.id())?;
+            let next = NextEvent {
+                space: state.space,
+                device,
+                space_key: &key,
+                head,
+                max_lamport: self.shared.store.max_lamport()?,
+                now: now(),
+            };
+            let (event, payload) = next.seal(payload, &mut OsRng)?;
+            let opened = OpenedEvent { hash: event.hash(&state.space), person, payload, event };
+            self.shared.store.append_local(&opened)?;
+            opened
+        };
+        self.stored_changed();
+        self.announce(std::slice::from_ref(&opened));
+        Ok(opened)
+    }
+
+    fn stored_changed(&self) {
+        self.shared.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn emit(&self, event: NodeEvent) {
+        let _ = self.shared.events.send(event);
+    }
+
+    /// Tells front ends what stored events changed.
+    pub(crate) fn announce(&self, events: &[OpenedEvent]) {
+        let Ok(Some(state)) = self.shared.store.space() else { return };
+        let posts = events.iter().filter(|e| matches!(e.payload, Payload::Post { .. })).count();
+        let mut backlog = std::collections::BTreeSet::new();
+        for e in events {
+            match &e.payload {
+                Payload::Post { target, .. } if posts > 50 => {
+                    backlog.insert(target.conversation(state.space));
+                }
+                Payload::Post { .. } => {
+                    let id = MessageId::new(e.timestamp(), &e.author(), e.seq());
+                    if let Ok(Some(message)) = self.shared.store.message(&id) {
+                        self.emit(NodeEvent::MessageNew { message });
+                    }
+                }
+                Payload::Edit { message, .. }
+                | Payload::Delete { message }
+                | Payload::React { message, .. }
+                | Payload::Unreact { message, .. } => {
+                    if let Ok(Some(message)) = self.shared.store.message(message) {
+                        self.emit(NodeEvent::MessageChanged { message });
+                    }
+                }
+                Payload::MarkRead { target, up_to } => self.emit(NodeEvent::ReceiptsChanged {
+                    conversation: target.conversation(state.space),
+                    up_to: Some(*up_to),
+                }),
+                Payload::Delivered { .. } => self.emit(NodeEvent::ReceiptsChanged {
+                    conversation: Target::Direct.conversation(state.space),
+                    up_to: None,
+                }),
+                Payload::CustomStatus { .. } => {
+                    if let Ok(p) = self.presence_of(e.person) {
+                        self.emit(NodeEvent::Presence { presence: p });
+                    }
+                }
+                _ => self.emit(NodeEvent::SpaceChanged),
+            }
+        }
+        for conversation in backlog {
+            self.emit(NodeEvent::ConversationChanged { conversation });
+        }
+    }
+
+    // ----- commands -----
+
+    /// Sends a text message to the direct conversation or a channel.
+    pub async fn send(&self, target: Target, text: &str, reply_to: Option<MessageId>) -> Result<Message, NodeError> {
+        self.touch();
+        let content = duet_model::validate_content(text)?;
+        if let Target::Channel(c) = target {
+            self.channel(&c)?;
+        }
+        let opened = self
+            .write(Payload::Post { target, message_type: MessageType::Text, content, reply_to, attachments: vec![] })
+            .await?;
+        let id = MessageId::new(opened.timestamp(), &opened.author(), opened.seq());
+        self.shared.store.message(&id)?.ok_or_else(|| NodeError::NotFound("the message just sent".into()))
+    }
+
+    /// One message by id.
+    pub fn message(&self, id: &MessageId) -> Result<Message, NodeError> {
+        self.shared.store.message(id)?.ok_or_else(|| NodeError::NotFound(format!("no message {id}")))
+    }
+
+    /// Edits one of my messages.
+    pub async fn edit(&self, id: MessageId, text: &str) -> Result<Message, NodeError> {
+        self.touch();
+        let m = self.message(&id)?;
+        if Some(m.sender) != self.person_id() {
+            return Err(NodeError::NotAllowed("you can only edit your own messages".into()));
+        }
+        if m.deleted {
+            return Err(NodeError::NotAllowed("that message was deleted".into()));
+        }
+        let content = duet_model::validate_content(text)?;
+        self.write(Payload::Edit { message: id, content }).await?;
+        self.message(&id)
+    }
+
+    /// Deletes one of my messages.
+    pub async fn delete(&self, id: MessageId) -> Result<(), NodeError> {
+        self.touch();
+        let m = self.message(&id)?;
+        if Some(m.sender) != self.person_id() {
+            return Err(NodeError::NotAllowed("you can only delete your own messages".into()));
+        }
+        self.write(Payload::Delete { message: id }).await.map(|_| ())
+    }
+
+    /// Adds my reaction.
+    pub async fn react(&self, id: MessageId, emoji: &str) -> Result<Message, NodeError> {
+        self.touch();
+        self.message(&id)?;
+        let emoji = duet_model::validate_emoji(emoji)?;
+        self.write(Payload::React { message: id, emoji }).await?;
+        self.message(&id)
+    }
+
+    /// Takes my reaction back.
+    pub async fn unreact(&self, id: MessageId, emoji: &str) -> Result<Message, NodeError> {
+        self.touch();
+        self.message(&id)?;
+        let emoji = duet_model::validate_emoji(emoji)?;
+        self.write(Payload::Unreact { message: id, emoji }).await?;
+        self.message(&id)
+    }
+
+    /// Marks a conversation read up to and including this message. Read markers only move
+    /// forward: marking an older message does nothing.
+    pub async fn mark_read(&self, id: MessageId) -> Result<(), NodeError> {
+        self.touch();
+        let m = self.message(&id)?;
+        let me = self.me()?;
+        let target = match m.channel {
+            Some(c) => Target::Channel(c),
+            None => Target::Direct,
+        };
+        if self.shared.store.read_marker(&m.conversation, &me)?.is_some_and(|marker| marker >= id) {
+            return Ok(());
+        }
+        self.write(Payload::MarkRead { target, up_to: id }).await.map(|_| ())
+    }
+
+    /// Marks everything in a conversation read.
+    pub async fn mark_all_read(&self, target: Target) -> Result<(), NodeError> {
+        let space = self.space_id()?;
+        let page = self.shared.store.messages(&target.conversation(space), None, 1)?;
+        match page.messages.first() {
+            Some(newest) => self.mark_read(newest.id).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sets my status and, when `custom` is given, my custom status text (`Some(None)` clears it).
+    pub async fn set_status(&self, status: PresenceStatus, custom: Option<Option<String>>) -> Result<(), NodeError> {
+        if status == PresenceStatus::Offline {
+            return Err(ValidationError::TooLong {
+                field: "offline (choose invisible to appear offline)",
+                len: 0,
+                max: 0,
+            }
+            .into());
+        }
+        {
+            let mut me = lock(&self.shared.me);
+            me.chosen = status;
+            me.last_activity = Instant::now();
+        }
+        if let Some(text) = custom {
+            self.write(Payload::CustomStatus { text }).await?;
+        }
+        self.broadcast_presence().await;
+        if let Some(me) = self.person_id() {
+            if let Ok(p) = self.presence_of(me) {
+                self.emit(NodeEvent::Presence { presence: p });
+            }
+        }
+        Ok(())
+    }
+
+    /// The user did something: resets the idle timer (away → online).
+    pub fn touch(&self) {
+        lock(&self.shared.me).last_activity = Instant::now();
+    }
+
+    /// Tells my partner I am typing.
+    pub async fn typing(&self, target: Target) -> Result<(), NodeError> {
+        self.touch();
+        self.broadcast_live(duet_log::LiveMessage::Typing { target, at: now() }).await;
+        Ok(())
+    }
+
+    /// Creates a channel.
+    pub async fn create_channel(
+        &self,
+        name: &str,
+        kind: ChannelKind,
+        topic: Option<String>,
+    ) -> Result<Channel, NodeError> {
+        self.touch();
+        let name = duet_model::validate_name("a channel name", name, duet_model::MAX_CHANNEL_NAME_CHARS)?;
+        if self.channels()?.iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
+            return Err(NodeError::NotAllowed(format!("there is already a channel called \"{name}\"")));
+        }
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let channel = ChannelId(id);
+        let position = self.channels()?.len() as u32;
+        self.write(Payload::ChannelCreate { channel, name, kind, topic, position }).await?;
+        self.channel(&channel)
+    }
+
+    /// Renames a channel.
+    pub async fn rename_channel(&self, id: ChannelId, name: &str) -> Result<Channel, NodeError> {
+        self.touch();
+        self.channel(&id)?;
+        let name = duet_model::validate_name("a channel name", name, duet_model::MAX_CHANNEL_NAME_CHARS)?;
+        self.write(Payload::ChannelUpdate {
+            channel: id,
+            change: ChannelChange { name: Some(name), ..Default::default() },
+        })
+        .await?;
+        self.channel(&id)
+    }
+
+    /// Archives or mutes a conversation (for me, on all my devices).
+    pub async fn set_conversation(
+        &self,
+        target: Target,
+        archived: Option<bool>,
+        muted: Option<bool>,
+    ) -> Result<(), NodeError> {
+        self.touch();
+        self.write(Payload::ConversationSettings { target, archived, muted }).await.map(|_| ())
+    }
+
+    /// Changes my display name.
+    pub async fn set_display_name(&self, name: &str) -> Result<(), NodeError> {
+        let name = duet_model::validate_name("a display name", name, duet_model::MAX_DISPLAY_NAME_CHARS)?;
+        self.write(Payload::ProfileUpdate { display_name: Some(name), avatar: None }).await.map(|_| ())
+    }
+
+    // ----- queries -----
+
+    fn space_id(&self) -> Result<SpaceId, NodeError> {
+        Ok(self.shared.store.space()?.ok_or(NodeError::NoSpace)?.space)
+    }
+
+    /// A page of a conversation, newest first.
+    pub fn messages(&self, target: Target, before: Option<MessageId>, limit: usize) -> Result<Page, NodeError> {
+        let space = self.space_id()?;
+        Ok(self.shared.store.messages(&target.conversation(space), before, limit)?)
+    }
+
+    /// My conversations with unread counts.
+    pub fn conversations(&self) -> Result<Vec<Conversation>, NodeError> {
+        Ok(self.shared.store.conversations(&self.me()?)?)
+    }
+
+    pub fn channels(&self) -> Result<Vec<Channel>, NodeError> {
+        match self.shared.store.space()? {
+            Some(_) => Ok(self.shared.store.channels()?),
+            None => Ok(vec![]),
+        }
+    }
+
+    pub fn channel(&self, id: &ChannelId) -> Result<Channel, NodeError> {
+        self.channels()?
+            .into_iter()
+            .find(|c| c.id == *id)
+            .ok_or_else(|| NodeError::NotFound(format!("no channel {id}")))
+    }
+
+    /// A channel by name (case-insensitive, a leading `#` ignored).
+    pub fn channel_by_name(&self, name: &str) -> Result<Channel, NodeError> {
+        let name = name.trim().trim_start_matches('#');
+        self.channels()?
+            .into_iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| NodeError::NotFound(format!("there is no channel called \"{name}\"")))
+    }
+
+    /// My profile.
+    pub fn profile(&self) -> Result<Option<Person>, NodeError> {
+        Ok(self.shared.store.local_profile()?)
+    }
+
+    /// A member person's profile.
+    pub fn person(&self, id: &PersonId) -> Result<Option<Person>, NodeError> {
+        Ok(self.shared.store.person(id)?)
+    }
+
+    /// My partner, once paired.
+    pub fn partner(&self) -> Result<Option<PersonId>, NodeError> {
+        let me = self.person_id();
+        Ok(self.shared.store.space()?.and_then(|s| s.membership.persons().find(|p| Some(**p) != me).copied()))
+    }
+
+    /// Everyone's presence (mine as I see it: invisible stays invisible).
+    pub fn presence(&self) -> Result<Vec<Presence>, NodeError> {
+        let Some(state) = self.shared.store.space()? else {
+            return Ok(self.person_id().map(|p| self.presence_of(p)).transpose()?.into_iter().collect());
+        };
+        state.membership.persons().map(|p| self.presence_of(*p)).collect()
+    }
+
+    pub(crate) fn presence_of(&self, person: PersonId) -> Result<Presence, NodeError> {
+        let custom = self.shared.store.person_record(&person)?.and_then(|r| r.custom_status.and_then(|l| l.value));
+        if Some(person) == self.person_id() {
+            let status = lock(&self.shared.me).effective(Instant::now());
+            return Ok(Presence {
+                person,
+                status,
+                last_seen: Some(now()),
+                custom_status: custom,
+                device: Some(self.device_id()),
+                updated_at: now(),
+            });
+        }
+        Ok(lock(&self.shared.book).presence(person, custom))
+    }
+
+    /// The member devices, and whether each is connected now.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
+        let Some(state) = self.shared.store.space()? else { return Ok(vec![]) };
+        let connected = self.shared.net.connected().await?;
+        let addresses: HashMap<DeviceId, Vec<String>> = self.shared.store.addresses()?.into_iter().collect();
+        let vv = self.shared.store.version_vector()?;
+        Ok(state
+            .membership
+            .devices()
+            .map(|(d, m)| PeerInfo {
+                device: *d,
+                person: m.certificate.person,
+                name: m.certificate.device_name.clone(),
+                me: *d == self.device_id(),
+                connected: connected.contains(d),
+                addresses: addresses.get(d).cloned().unwrap_or_default(),
+                seq: vv.get(d),
+            })
+            .collect())
+    }
+
+    // ----- membership -----
+
+    /// My view of who is in the space, for Hello and Members messages.
+    pub(crate) fn members(&self) -> Members {
+        match self.shared.store.space() {
+            Ok(Some(s)) => Members {
+                persons: s.membership.persons().copied().collect(),
+                certificates: s.membership.devices().map(|(_, d)| d.certificate.encode()).collect(),
+            },
+            _ => Members::default(),
+        }
+    }
+
+    /// Learns members from a member device: new people it lists and valid certificates of
+    /// member people. Within a couple's space every member device is trusted for this.
+    pub(crate) async fn merge_members(&self, members: &Members) -> Result<(), NodeError> {
+        let Some(mut state) = self.shared.store.space()? else { return Ok(()) };
+        let before = state.membership.clone();
+        for p in &members.persons {
+            if !state.membership.has_person(p) && state.membership.persons().count() < duet_log::sync::MAX_PERSONS {
+                state.membership.add_person(*p);
+            }
+        }
+        for c in &members.certificates {
+            if let Ok(cert) = DeviceCertificate::decode(c) {
+                let _ = state.membership.add_device(cert);
+            }
+        }
+        if state.membership != before {
+            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
+            self.shared.store.save_space(&state, &key)?;
+            self.update_members(&state.membership).await?;
+            self.emit(NodeEvent::SpaceChanged);
+        }
+        Ok(())
+    }
+
+    /// Tells the network who may sync, and starts sessions with connected members.
+    pub(crate) async fn update_members(&self, membership: &Membership) -> Result<(), NodeError> {
+        let me = self.device_id();
+        let devices: Vec<DeviceId> = membership.devices().map(|(d, _)| *d).filter(|d| *d != me).collect();
+        self.shared.net.set_members(devices.clone()).await?;
+        let connected = self.shared.net.connected().await?;
+        for d in devices.into_iter().filter(|d| connected.contains(d)) {
+            self.start_peer(d);
+        }
+        Ok(())
+    }
+
+    fn is_member(&self, device: &DeviceId) -> bool {
+        matches!(self.shared.store.space(), Ok(Some(s)) if s.membership.device(device).is_some_and(|d| d.last_seq.is_none()))
+            && *device != self.device_id()
+    }
+
+    /// Creates this person's space if there is none yet: a new space id and key, me as the
+    /// only member, and my first events (my name, the space's name).
+    pub(crate) async fn ensure_space(&self) -> Result<SpaceState, NodeError> {
+        if let Some(s) = self.shared.store.space()? {
+            return Ok(s);
+        }
+        let identity = self.identity()?.ok_or(NodeError::NotInitialized)?;
+        let (Some(person), Some(cert)) = (identity.person.as_ref(), identity.certificate.clone()) else {
+            return Err(NodeError::NotAllowed(
+                "this device joins an existing profile: use `duet join` with a device invite from your other device"
+                    .into(),
+            ));
+        };
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let mut membership = Membership::new(SpaceId(id), [person.id()]);
+        membership.add_device(cert).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        let state = SpaceState { space: SpaceId(id), membership };
+        self.shared.store.save_space(&state, &SpaceKey::generate(&mut OsRng))?;
+        self.write(Payload::ProfileUpdate { display_name: Some(identity.display_name.clone()), avatar: None }).await?;
+        self.write(Payload::SpaceUpdate { name: Some(format!("{}'s space", identity.display_name)), icon: None })
+            .await?;
+        Ok(state)
+    }
+
+    // ----- the network loop -----
+
+    async fn run(self, mut net_events: mpsc::Receiver<duet_net::NetEvent>) {
+        use duet_net::NetEvent;
+        while let Some(event) = net_events.recv().await {
+            match event {
+                NetEvent::Connected { device, .. } => {
+                    if self.is_member(&device) {
+                        self.start_peer(device);
+                        self.emit(NodeEvent::PeerConnected { device });
+                    }
+                }
+                NetEvent::Disconnected { device } => {
+                    let was = lock(&self.shared.peers).remove(&device).is_some();
+                    if was {
+                        self.emit(NodeEvent::PeerDisconnected { device });
+                        let wall = now();
+                        let changed = lock(&self.shared.book).gone(&device, wall);
+                        if let Some(person) = changed {
+                            let _ = self.shared.store.set_last_seen(&person, wall);
+                            if let Ok(p) = self.presence_of(person) {
+                                self.emit(NodeEvent::Presence { presence: p });
+                            }
+                        }
+                    }
+                }
+                NetEvent::Addresses { device, addrs } => {
+                    if self.is_member(&device) {
+                        let text: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+                        let _ = self.shared.store.save_addresses(&device, &text);
+                    }
+                }
+                NetEvent::InboundStream { device, protocol, stream } => {
+                    let node = self.clone();
+                    let task = match protocol {
+                        DuetProtocol::Sync => tokio::spawn(async move { node.receive_session(device, stream).await }),
+                        DuetProtocol::Live => tokio::spawn(async move { node.live_reader(device, stream).await }),
+                        DuetProtocol::Pair => tokio::spawn(async move { node.answer_join(device, stream).await }),
+                    };
+                    let mut tasks = lock(&self.shared.tasks);
+                    tasks.retain(|t| !t.is_finished());
+                    tasks.push(task);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Starts the push session and the live sender for a connected member device.
+    fn start_peer(&self, device: DeviceId) {
+        let mut peers = lock(&self.shared.peers);
+        if peers.get(&device).is_some_and(|p| !p.push.is_finished()) {
+            return;
+        }
+        let (live_tx, live_rx) = mpsc::channel(32);
+        let push = tokio::spawn(self.clone().push_session(device));
+        let live = tokio::spawn(self.clone().live_writer(device, live_rx));
+        peers.insert(device, PeerTasks { push, live, live_tx });
+    }
+
+    /// Connected member devices.
+    pub async fn connected(&self) -> Result<Vec<DeviceId>, NodeError> {
+        Ok(self.shared.net.connected().await?)
+    }
+
+    pub(crate) fn head_of(&self, author: &DeviceId) -> LogHead {
+        self.shared.store.head(author).unwrap_or(LogHead::EMPTY)
+    }
+}

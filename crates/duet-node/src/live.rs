@@ -1,0 +1,105 @@
+//! `/duet/live/1` on real streams: presence and typing (`duet_log::live` is the protocol).
+
+use std::time::{Duration, Instant};
+
+use duet_log::live::MAX_LIVE_FRAME_BYTES;
+use duet_log::LiveMessage;
+use duet_model::DeviceId;
+use futures::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use crate::frames::{read_frame, write_frame};
+use crate::{lock, now, Node, NodeEvent};
+
+impl Node {
+    /// Opens a live stream to `device` and sends it my presence now and then whatever is
+    /// queued for it (presence changes, heartbeats, typing).
+    pub(crate) async fn live_writer(self, device: DeviceId, mut rx: mpsc::Receiver<LiveMessage>) {
+        let Ok(mut stream) = self.shared.net.open_stream(device, duet_net::DuetProtocol::Live).await else { return };
+        let first = self.my_presence_message();
+        if write_frame(&mut stream, &first.encode()).await.is_err() {
+            return;
+        }
+        while let Some(msg) = rx.recv().await {
+            if write_frame(&mut stream, &msg.encode()).await.is_err() {
+                break;
+            }
+        }
+        let _ = stream.close().await;
+    }
+
+    /// Reads what a member device says on its live stream.
+    pub(crate) async fn live_reader(self, device: DeviceId, mut stream: duet_net::Stream) {
+        let Some(person) = self.shared.store.space().ok().flatten().and_then(|s| s.membership.person_of(&device))
+        else {
+            return;
+        };
+        while let Ok(Some(frame)) = read_frame(&mut stream, MAX_LIVE_FRAME_BYTES).await {
+            match LiveMessage::decode(&frame) {
+                Ok(LiveMessage::Presence { status, .. }) => {
+                    let changed = lock(&self.shared.book).heard(person, device, status, Instant::now(), now());
+                    if changed {
+                        if let Ok(p) = self.presence_of(person) {
+                            self.emit(NodeEvent::Presence { presence: p });
+                        }
+                    }
+                }
+                Ok(LiveMessage::Typing { target, .. }) => self.emit(NodeEvent::Typing { person, target }),
+                Ok(_) => {}
+                Err(_) => break, // a malformed live frame ends the stream; nothing is lost
+            }
+        }
+    }
+
+    pub(crate) fn my_presence_message(&self) -> LiveMessage {
+        let status = lock(&self.shared.me).outgoing(Instant::now());
+        LiveMessage::Presence { status, at: now() }
+    }
+
+    /// Sends a live message to every connected member device.
+    pub(crate) async fn broadcast_live(&self, msg: LiveMessage) {
+        let senders: Vec<mpsc::Sender<LiveMessage>> =
+            lock(&self.shared.peers).values().map(|p| p.live_tx.clone()).collect();
+        for tx in senders {
+            // A full queue means the peer is slow: presence and typing can be dropped.
+            let _ = tx.try_send(msg.clone());
+        }
+    }
+
+    pub(crate) async fn broadcast_presence(&self) {
+        self.broadcast_live(self.my_presence_message()).await;
+    }
+
+    /// Once a second: my idle transitions, heartbeats, and expiring silent devices.
+    pub(crate) async fn presence_ticker(self) {
+        let heartbeat = self.shared.config.heartbeat;
+        let mut last_sent = lock(&self.shared.me).outgoing(Instant::now());
+        let mut last_beat = Instant::now();
+        let mut tick = tokio::time::interval(Duration::from_millis(250).min(heartbeat));
+        loop {
+            tick.tick().await;
+            let now_i = Instant::now();
+            let outgoing = lock(&self.shared.me).outgoing(now_i);
+            if outgoing != last_sent || now_i.duration_since(last_beat) >= heartbeat {
+                if outgoing != last_sent {
+                    if let Some(me) = self.person_id() {
+                        if let Ok(p) = self.presence_of(me) {
+                            self.emit(NodeEvent::Presence { presence: p });
+                        }
+                    }
+                }
+                last_sent = outgoing;
+                last_beat = now_i;
+                self.broadcast_presence().await;
+            }
+            let wall = now();
+            let gone = lock(&self.shared.book).expire(now_i, heartbeat * 3, wall);
+            for person in gone {
+                let _ = self.shared.store.set_last_seen(&person, wall);
+                if let Ok(p) = self.presence_of(person) {
+                    self.emit(NodeEvent::Presence { presence: p });
+                }
+            }
+        }
+    }
+}

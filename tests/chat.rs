@@ -1,0 +1,50 @@
+//! Two devices pair and chat over real libp2p connections on loopback.
+
+use duet_model::{InviteKind, Target};
+use duet_tests::{eventually, pair, TestNode};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_pair_and_everything_converges() {
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+
+    let hello = ada.node.send(Target::Direct, "hello Ben 💛", None).await.unwrap();
+    let got = eventually("Ben receives Ada's message", || async {
+        ben.node.messages(Target::Direct, None, 10).ok()?.messages.into_iter().find(|m| m.id == hello.id)
+    })
+    .await;
+    assert_eq!(got.content, "hello Ben 💛");
+    assert_eq!(Some(got.sender), ada.node.person_id());
+
+    let reply = ben.node.send(Target::Direct, "hi Ada!", Some(hello.id)).await.unwrap();
+    eventually("Ada receives Ben's reply", || async {
+        ada.node.message(&reply.id).ok().filter(|m| m.reply_to == Some(hello.id))
+    })
+    .await;
+
+    // Edits, reactions, deletes and read receipts converge on both.
+    ada.node.edit(hello.id, "hello Ben 💛 (edited)").await.unwrap();
+    ben.node.react(hello.id, "😍").await.unwrap();
+    let gone = ada.node.send(Target::Direct, "oops, wrong chat", None).await.unwrap();
+    ada.node.delete(gone.id).await.unwrap();
+    ben.node.mark_read(hello.id).await.unwrap();
+    for (who, node) in [("Ada", &ada.node), ("Ben", &ben.node)] {
+        eventually(&format!("{who} sees the same history"), || async {
+            let h = node.message(&hello.id).ok()?;
+            let g = node.message(&gone.id).ok()?;
+            (h.content == "hello Ben 💛 (edited)"
+                && h.edited
+                && h.reactions.iter().any(|r| r.emoji == "😍")
+                && h.delivered
+                && h.read
+                && g.deleted
+                && g.content.is_empty())
+            .then_some(())
+        })
+        .await;
+    }
+    let ada_view = ada.node.messages(Target::Direct, None, 10).unwrap();
+    let ben_view = ben.node.messages(Target::Direct, None, 10).unwrap();
+    assert_eq!(ada_view, ben_view);
+}
