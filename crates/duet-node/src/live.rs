@@ -92,6 +92,7 @@ impl Node {
                 last_beat = now_i;
                 self.broadcast_presence().await;
             }
+            self.close_expired_invites().await;
             let wall = now();
             let gone = lock(&self.shared.book).expire(now_i, heartbeat * 3, wall);
             for person in gone {

@@ -48,6 +48,20 @@ impl Node {
         Ok(ticket)
     }
 
+    /// Forgets expired invites; closes pairing when none is left.
+    pub(crate) async fn close_expired_invites(&self) {
+        let close = {
+            let mut invites = lock(&self.shared.invites);
+            let had = !invites.is_empty();
+            let at = now();
+            invites.retain(|(i, _)| i.expires_at >= at);
+            had && invites.is_empty()
+        };
+        if close {
+            let _ = self.shared.net.set_pairing_open(false).await;
+        }
+    }
+
     /// Answers a join request on an inbound pair stream.
     pub(crate) async fn answer_join(self, device: DeviceId, mut stream: duet_net::Stream) {
         let answer = match tokio::time::timeout(PAIR_TIMEOUT, read_frame(&mut stream, PAIR_FRAME_BYTES)).await {
@@ -77,9 +91,8 @@ impl Node {
             invites[i].1 = true;
             invites[i].0.clone()
         };
-        if lock(&self.shared.invites).iter().all(|(_, used)| *used) {
-            self.shared.net.set_pairing_open(false).await?;
-        }
+        // Pairing stays open until every invite has expired (see `close_expired_invites`), so
+        // someone holding a used or wrong ticket hears why instead of being cut off.
         let mut state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
         let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
         let (certificate, issued) = match invite.kind {
@@ -150,7 +163,13 @@ impl Node {
             device_name: crate::device_name(),
         };
         let answer = tokio::time::timeout(PAIR_TIMEOUT, async {
-            let mut stream = self.shared.net.open_stream(invite.inviter, duet_net::DuetProtocol::Pair).await?;
+            let mut stream =
+                self.shared.net.open_stream(invite.inviter, duet_net::DuetProtocol::Pair).await.map_err(|e| {
+                    NodeError::NotAllowed(format!(
+                        "could not reach the device that made this invite ({e}). Check that Duet is running there; \
+                         an invite made before it restarted no longer works"
+                    ))
+                })?;
             write_frame(&mut stream, &request.encode())
                 .await
                 .map_err(|e| NodeError::NotAllowed(format!("pairing: {e}")))?;

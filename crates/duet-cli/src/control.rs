@@ -1,0 +1,149 @@
+//! The control socket: how `duet` commands talk to a running `duet up` in the same data dir.
+//!
+//! A Unix socket `<data dir>/duet.sock`. The client writes one JSON request line; the node
+//! answers one JSON line: `{"ok": <value>}` or `{"error": {"code": "...", "message": "..."}}`.
+//! Each request maps to one `duet_node::Node` method; no logic lives here.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use duet_model::{ChannelKind, InviteKind, MessageId, PresenceStatus, Target};
+use duet_node::{Node, NodeError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+/// One request to a running node.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Request {
+    Invite { device: bool },
+    Join { ticket: String },
+    Send { channel: Option<String>, text: String, reply_to: Option<MessageId> },
+    Messages { channel: Option<String>, limit: usize },
+    Edit { id: MessageId, text: String },
+    React { id: MessageId, emoji: String },
+    Unreact { id: MessageId, emoji: String },
+    Delete { id: MessageId },
+    Read { id: MessageId },
+    Status { status: PresenceStatus, text: Option<String>, clear_text: bool },
+    Peers,
+    Presence,
+    Channels,
+    CreateChannel { name: String },
+    RenameChannel { channel: String, name: String },
+    Conversations,
+}
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("duet.sock")
+}
+
+/// Sends a request to the node running in `data_dir`.
+pub async fn call(data_dir: &Path, request: &Request) -> anyhow::Result<Value> {
+    let path = socket_path(data_dir);
+    let stream = match UnixStream::connect(&path).await {
+        Ok(s) => s,
+        Err(_) => bail!(
+            "Duet is not running for {dir}; start it first with `duet --data-dir {dir} up`",
+            dir = data_dir.display()
+        ),
+    };
+    let (r, mut w) = stream.into_split();
+    let mut line = serde_json::to_string(request)?;
+    line.push('\n');
+    w.write_all(line.as_bytes()).await?;
+    let mut answer = String::new();
+    BufReader::new(r).read_line(&mut answer).await.context("the node closed the connection")?;
+    let answer: Value = serde_json::from_str(&answer).context("the node's answer is not JSON")?;
+    if let Some(e) = answer.get("error") {
+        bail!("{}", e.get("message").and_then(Value::as_str).unwrap_or("the node refused"));
+    }
+    Ok(answer.get("ok").cloned().unwrap_or(Value::Null))
+}
+
+/// Serves requests until the task is dropped.
+pub async fn serve(node: Node, listener: UnixListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let node = node.clone();
+        tokio::spawn(async move {
+            let (r, mut w) = stream.into_split();
+            let mut line = String::new();
+            let mut reader = BufReader::new(r.take(1 << 20));
+            if reader.read_line(&mut line).await.is_err() {
+                return;
+            }
+            let answer = match serde_json::from_str::<Request>(&line) {
+                Ok(request) => match handle(&node, request).await {
+                    Ok(v) => json!({ "ok": v }),
+                    Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+                },
+                Err(e) => json!({ "error": { "code": "bad_request", "message": e.to_string() } }),
+            };
+            let mut out = answer.to_string();
+            out.push('\n');
+            let _ = w.write_all(out.as_bytes()).await;
+        });
+    }
+}
+
+fn target(node: &Node, channel: Option<&str>) -> Result<Target, NodeError> {
+    match channel {
+        None => Ok(Target::Direct),
+        Some(name) => Ok(Target::Channel(node.channel_by_name(name)?.id)),
+    }
+}
+
+fn to_json<T: Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
+    Ok(match request {
+        Request::Invite { device } => {
+            let kind = if device { InviteKind::OwnDevice } else { InviteKind::Partner };
+            json!(node.invite(kind).await?)
+        }
+        Request::Join { ticket } => {
+            node.join(&ticket).await?;
+            json!({ "person_id": node.person_id(), "device_id": node.device_id() })
+        }
+        Request::Send { channel, text, reply_to } => {
+            let t = target(node, channel.as_deref())?;
+            to_json(node.send(t, &text, reply_to).await?)
+        }
+        Request::Messages { channel, limit } => {
+            let t = target(node, channel.as_deref())?;
+            let mut page = node.messages(t, None, limit)?.messages;
+            page.reverse();
+            to_json(page)
+        }
+        Request::Edit { id, text } => to_json(node.edit(id, &text).await?),
+        Request::React { id, emoji } => to_json(node.react(id, &emoji).await?),
+        Request::Unreact { id, emoji } => to_json(node.unreact(id, &emoji).await?),
+        Request::Delete { id } => {
+            node.delete(id).await?;
+            Value::Null
+        }
+        Request::Read { id } => {
+            node.mark_read(id).await?;
+            Value::Null
+        }
+        Request::Status { status, text, clear_text } => {
+            let custom = if clear_text { Some(None) } else { text.map(Some) };
+            node.set_status(status, custom).await?;
+            Value::Null
+        }
+        Request::Peers => to_json(node.peers().await?),
+        Request::Presence => to_json(node.presence()?),
+        Request::Channels => to_json(node.channels()?),
+        Request::CreateChannel { name } => to_json(node.create_channel(&name, ChannelKind::Text, None).await?),
+        Request::RenameChannel { channel, name } => {
+            let c = node.channel_by_name(&channel)?;
+            to_json(node.rename_channel(c.id, &name).await?)
+        }
+        Request::Conversations => to_json(node.conversations()?),
+    })
+}

@@ -1,0 +1,355 @@
+//! `duet`: the headless Duet client. `duet up` runs a node in the foreground; the other
+//! commands talk to it through the control socket in the data directory (see `control`).
+//! `duet relay` runs a relay/bootstrap node for people who want their own.
+//!
+//! The command-line contract is fixed (scripts and tests rely on it); see the README.
+
+mod control;
+mod relay;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use control::{call, Request};
+use duet_model::{MessageId, PresenceStatus};
+use duet_node::{Node, NodeConfig};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(name = "duet", version, about = "Duet: a private place for two, device to device.")]
+struct Cli {
+    /// Where this device keeps its keys and messages.
+    #[arg(long, global = true, env = "DUET_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create your profile and this device (prints JSON).
+    Init {
+        /// Your name, as your partner will see it.
+        #[arg(long, required_unless_present = "device_only")]
+        name: Option<String>,
+        /// Create only a device key: this computer will join your existing profile.
+        #[arg(long, conflicts_with = "name")]
+        device_only: bool,
+    },
+    /// Run the node in the foreground (Ctrl-C stops it).
+    Up {
+        /// Where to listen (repeatable), e.g. /ip4/0.0.0.0/tcp/4001.
+        #[arg(long = "listen")]
+        listen: Vec<String>,
+        /// A relay to listen through (repeatable), ending in /p2p/<relay id>.
+        #[arg(long = "relay")]
+        relays: Vec<String>,
+        /// A Kademlia bootstrap node (repeatable).
+        #[arg(long = "bootstrap")]
+        bootstrap: Vec<String>,
+        /// Don't look for devices on the local network.
+        #[arg(long)]
+        no_mdns: bool,
+        /// Seconds without activity before "online" turns "away".
+        #[arg(long, default_value_t = 300)]
+        idle_after: u64,
+    },
+    /// Print an invite ticket for your partner (first line), and a QR code.
+    Invite {
+        /// Invite another device of your own instead.
+        #[arg(long)]
+        device: bool,
+    },
+    /// Pair with your partner, or link this device, using their ticket.
+    Join { ticket: String },
+    /// Send a message (prints its id).
+    Send {
+        #[arg(long)]
+        channel: Option<String>,
+        /// The id of the message this one replies to.
+        #[arg(long)]
+        reply_to: Option<MessageId>,
+        text: String,
+    },
+    /// Show messages, newest last.
+    Messages {
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Edit one of your messages.
+    Edit { id: MessageId, text: String },
+    /// React to a message.
+    React { id: MessageId, emoji: String },
+    /// Take your reaction back.
+    Unreact { id: MessageId, emoji: String },
+    /// Delete one of your messages.
+    Delete { id: MessageId },
+    /// Mark the conversation read up to this message.
+    Read { id: MessageId },
+    /// Set your status: online, away, busy or invisible.
+    Status {
+        status: StatusArg,
+        /// A custom status text ("at the gym").
+        #[arg(long)]
+        text: Option<String>,
+        /// Remove the custom status text.
+        #[arg(long, conflicts_with = "text")]
+        clear_text: bool,
+    },
+    /// Your devices and your partner's, and which are connected.
+    Peers {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everyone's presence.
+    Presence {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Channels of your space.
+    Channels {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a channel.
+    CreateChannel { name: String },
+    /// Rename a channel.
+    RenameChannel { channel: String, name: String },
+    /// Run a relay and bootstrap node.
+    Relay {
+        /// Where to listen (repeatable); default /ip4/0.0.0.0/tcp/4001 and QUIC on udp/4001.
+        #[arg(long = "listen")]
+        listen: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StatusArg {
+    Online,
+    Away,
+    Busy,
+    Invisible,
+}
+
+impl From<StatusArg> for PresenceStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Online => PresenceStatus::Online,
+            StatusArg::Away => PresenceStatus::Away,
+            StatusArg::Busy => PresenceStatus::Busy,
+            StatusArg::Invisible => PresenceStatus::Invisible,
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("duet")
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(run(cli)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string(v).unwrap_or_default());
+}
+
+fn parse_addrs(addrs: &[String]) -> anyhow::Result<Vec<duet_net::Multiaddr>> {
+    addrs.iter().map(|a| a.parse().with_context(|| format!("\"{a}\" is not a valid multiaddr"))).collect()
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = cli.data_dir.unwrap_or_else(default_data_dir);
+    match cli.command {
+        Command::Init { name, device_only } => {
+            let report = duet_node::init(&dir, if device_only { None } else { name.as_deref() })?;
+            print_json(&serde_json::to_value(report)?);
+        }
+        Command::Up { listen, relays, bootstrap, no_mdns, idle_after } => {
+            up(&dir, listen, relays, bootstrap, no_mdns, idle_after).await?
+        }
+        Command::Invite { device } => {
+            let ticket = call(&dir, &Request::Invite { device }).await?;
+            let ticket = ticket.as_str().unwrap_or_default();
+            println!("{ticket}");
+            if let Ok(code) = qrcode::QrCode::new(ticket.as_bytes()) {
+                let qr = code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build();
+                eprintln!("{qr}");
+            }
+            eprintln!(
+                "Give this invite to {}; it works once, for 24 hours.",
+                if device { "your other device" } else { "your partner" }
+            );
+        }
+        Command::Join { ticket } => {
+            let v = call(&dir, &Request::Join { ticket }).await?;
+            eprintln!("Paired.");
+            print_json(&v);
+        }
+        Command::Send { channel, reply_to, text } => {
+            let m = call(&dir, &Request::Send { channel, text, reply_to }).await?;
+            println!("{}", m["id"].as_str().unwrap_or_default());
+        }
+        Command::Messages { channel, limit, json } => {
+            let v = call(&dir, &Request::Messages { channel, limit }).await?;
+            for m in v.as_array().into_iter().flatten() {
+                if json {
+                    print_json(m);
+                } else {
+                    println!("{}", describe_message(m));
+                }
+            }
+        }
+        Command::Edit { id, text } => {
+            call(&dir, &Request::Edit { id, text }).await?;
+        }
+        Command::React { id, emoji } => {
+            call(&dir, &Request::React { id, emoji }).await?;
+        }
+        Command::Unreact { id, emoji } => {
+            call(&dir, &Request::Unreact { id, emoji }).await?;
+        }
+        Command::Delete { id } => {
+            call(&dir, &Request::Delete { id }).await?;
+        }
+        Command::Read { id } => {
+            call(&dir, &Request::Read { id }).await?;
+        }
+        Command::Status { status, text, clear_text } => {
+            call(&dir, &Request::Status { status: status.into(), text, clear_text }).await?;
+        }
+        Command::Peers { json } => list(call(&dir, &Request::Peers).await?, json, |p| {
+            format!(
+                "{} {} ({}){}",
+                if p["connected"].as_bool() == Some(true) { "●" } else { "○" },
+                p["name"].as_str().unwrap_or("?"),
+                short(p["device"].as_str()),
+                if p["me"].as_bool() == Some(true) { " — this device" } else { "" }
+            )
+        }),
+        Command::Presence { json } => list(call(&dir, &Request::Presence).await?, json, |p| {
+            format!(
+                "{} {}{}",
+                short(p["person"].as_str()),
+                p["status"].as_str().unwrap_or("?"),
+                p["custom_status"].as_str().map(|t| format!(" — {t}")).unwrap_or_default()
+            )
+        }),
+        Command::Channels { json } => {
+            list(call(&dir, &Request::Channels).await?, json, |c| format!("#{}", c["name"].as_str().unwrap_or("?")))
+        }
+        Command::CreateChannel { name } => {
+            call(&dir, &Request::CreateChannel { name }).await?;
+        }
+        Command::RenameChannel { channel, name } => {
+            call(&dir, &Request::RenameChannel { channel, name }).await?;
+        }
+        Command::Relay { listen } => relay::run(&dir, listen).await?,
+    }
+    Ok(())
+}
+
+fn list(v: Value, json: bool, describe: impl Fn(&Value) -> String) {
+    for item in v.as_array().into_iter().flatten() {
+        if json {
+            print_json(item);
+        } else {
+            println!("{}", describe(item));
+        }
+    }
+}
+
+fn short(id: Option<&str>) -> String {
+    id.map(|s| s.chars().take(8).collect()).unwrap_or_default()
+}
+
+fn describe_message(m: &Value) -> String {
+    let ticks = match (m["read"].as_bool(), m["delivered"].as_bool()) {
+        (Some(true), _) => " ✓✓ read",
+        (_, Some(true)) => " ✓ delivered",
+        _ => "",
+    };
+    let edited = if m["edited"].as_bool() == Some(true) { " (edited)" } else { "" };
+    let content = if m["deleted"].as_bool() == Some(true) { "(deleted)" } else { m["content"].as_str().unwrap_or("") };
+    let reactions: Vec<&str> =
+        m["reactions"].as_array().into_iter().flatten().filter_map(|r| r["emoji"].as_str()).collect();
+    format!(
+        "[{}] {}: {}{}{}{}",
+        short(m["id"].as_str()),
+        short(m["sender"].as_str()),
+        content,
+        edited,
+        if reactions.is_empty() { String::new() } else { format!(" {}", reactions.join("")) },
+        ticks
+    )
+}
+
+async fn up(
+    dir: &Path,
+    listen: Vec<String>,
+    relays: Vec<String>,
+    bootstrap: Vec<String>,
+    no_mdns: bool,
+    idle_after: u64,
+) -> anyhow::Result<()> {
+    init_logging();
+    let mut config = NodeConfig::new(dir);
+    if !listen.is_empty() {
+        config.listen = parse_addrs(&listen)?;
+    }
+    config.relays = parse_addrs(&relays)?;
+    config.bootstrap = parse_addrs(&bootstrap)?;
+    config.mdns = !no_mdns;
+    config.idle_after = std::time::Duration::from_secs(idle_after);
+    let socket = control::socket_path(dir);
+    if tokio::net::UnixStream::connect(&socket).await.is_ok() {
+        anyhow::bail!("Duet is already running for {}", dir.display());
+    }
+    let _ = std::fs::remove_file(&socket);
+    let node = Node::start(config).await?;
+    let listener =
+        tokio::net::UnixListener::bind(&socket).with_context(|| format!("cannot create {}", socket.display()))?;
+    let server = tokio::spawn(control::serve(node.clone(), listener));
+    let addrs = node.wait_listening(std::time::Duration::from_secs(30)).await.unwrap_or_default();
+    eprintln!("Duet is running (device {}).", node.device_id());
+    for a in addrs {
+        eprintln!("  listening on {a}");
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("Stopping…");
+    server.abort();
+    node.shutdown().await;
+    let _ = std::fs::remove_file(&socket);
+    Ok(())
+}
+
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DUET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

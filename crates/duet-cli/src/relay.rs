@@ -1,0 +1,52 @@
+//! `duet relay`: a relay (circuit relay v2) and Kademlia bootstrap node, for people who want
+//! their own. It carries encrypted connections between devices and can read nothing.
+
+use std::path::Path;
+
+use anyhow::Context;
+use duet_net::NetConfig;
+use rand_core::{OsRng, RngCore};
+
+/// The relay's identity lives in `<data dir>/relay.key` so its address stays the same.
+fn relay_secret(dir: &Path) -> anyhow::Result<[u8; 32]> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("relay.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(secret) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            return Ok(secret);
+        }
+    }
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    std::fs::write(&path, secret).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret)
+}
+
+pub async fn run(dir: &Path, listen: Vec<String>) -> anyhow::Result<()> {
+    crate::init_logging();
+    let mut config = NetConfig::new(relay_secret(dir)?);
+    config.relay_server = true;
+    config.mdns = false;
+    if listen.is_empty() {
+        config.listen = vec!["/ip4/0.0.0.0/tcp/4001".parse()?, "/ip4/0.0.0.0/udp/4001/quic-v1".parse()?];
+    } else {
+        config.listen = crate::parse_addrs(&listen)?;
+    }
+    let (client, mut events) = duet_net::start(config).await?;
+    let peer = duet_net::peer_id(&client.local_device());
+    let addrs = client.wait_listening(std::time::Duration::from_secs(30)).await?;
+    eprintln!("Duet relay running. Give devices one of these addresses (--relay):");
+    for a in addrs {
+        println!("{}", duet_net::with_peer(a, &peer));
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            e = events.recv() => if e.is_none() { break },
+        }
+    }
+    client.shutdown().await;
+    Ok(())
+}

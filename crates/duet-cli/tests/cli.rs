@@ -1,0 +1,134 @@
+//! The `duet` command-line contract, exercised with the real binary: two data directories,
+//! two `duet up` processes on loopback, and every command a script would use.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const DUET: &str = env!("CARGO_BIN_EXE_duet");
+
+fn duet(dir: &Path, args: &[&str]) -> Output {
+    Command::new(DUET).arg("--data-dir").arg(dir).args(args).output().expect("run duet")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = duet(dir, args);
+    assert!(out.status.success(), "duet {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+struct Up(Child);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn up(dir: &Path) -> Up {
+    let child = Command::new(DUET)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start duet up");
+    let up = Up(child);
+    wait_until("the node answers", || duet(dir, &["peers", "--json"]).status.success());
+    up
+}
+
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !check() {
+        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn messages(dir: &Path) -> Vec<Value> {
+    ok(dir, &["messages", "--json"]).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
+#[test]
+fn two_terminals_pair_and_chat() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+
+    let ids: Value = serde_json::from_str(&ok(a, &["init", "--name", "Ada"])).unwrap();
+    assert!(ids["person_id"].as_str().is_some_and(|s| s.len() == 64));
+    assert!(ids["device_id"].as_str().is_some_and(|s| s.len() == 64));
+    ok(b, &["init", "--name", "Ben"]);
+
+    // Commands need a running node, and say so in words.
+    let out = duet(a, &["send", "hi"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
+
+    let _a_up = up(a);
+    let _b_up = up(b);
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    assert!(ticket.starts_with("duet1"));
+    ok(b, &["join", &ticket]);
+
+    // Using the same ticket again is refused.
+    let c = tempfile::tempdir().unwrap();
+    ok(c.path(), &["init", "--name", "Eve"]);
+    let _c_up = up(c.path());
+    let out = duet(c.path(), &["join", &ticket]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already used"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = duet(c.path(), &["join", "duet1notaticket"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mistyped"));
+
+    let id = ok(a, &["send", "dinner at 8?"]).trim().to_owned();
+    wait_until("Ben gets Ada's message", || messages(b).iter().any(|m| m["id"] == id.as_str()));
+    let reply = ok(b, &["send", "yes! 🍝"]).trim().to_owned();
+    wait_until("Ada gets Ben's reply", || messages(a).iter().any(|m| m["id"] == reply.as_str()));
+
+    ok(a, &["edit", &id, "dinner at 8:30?"]);
+    ok(b, &["react", &id, "👍"]);
+    ok(b, &["read", &id]);
+    wait_until("Ada sees the edit, the reaction and the read tick", || {
+        messages(a).iter().any(|m| {
+            m["id"] == id.as_str()
+                && m["content"] == "dinner at 8:30?"
+                && m["edited"] == true
+                && m["reactions"][0]["emoji"] == "👍"
+                && m["read"] == true
+                && m["read_at"].is_u64()
+                && m["delivered_at"].is_u64()
+        })
+    });
+    let seen = messages(b);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0]["id"], id.as_str(), "newest last");
+    assert_eq!(seen[0]["message_type"], "text");
+
+    ok(b, &["unreact", &id, "👍"]);
+    let out = duet(a, &["delete", &reply]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only delete your own"));
+    ok(b, &["delete", &reply]);
+    wait_until("Ada sees Ben's deletion", || {
+        messages(a).iter().any(|m| m["id"] == reply.as_str() && m["deleted"] == true)
+    });
+    assert!(messages(b).iter().any(|m| m["id"] == reply.as_str() && m["content"] == ""));
+
+    ok(a, &["status", "busy", "--text", "in a meeting"]);
+    wait_until("Ben sees Ada busy", || {
+        ok(b, &["presence", "--json"]).lines().any(|l| l.contains("\"busy\"") && l.contains("in a meeting"))
+    });
+    let peers = ok(a, &["peers", "--json"]);
+    assert_eq!(peers.lines().count(), 2);
+    assert!(peers.lines().any(|l| l.contains("\"connected\":true")));
+
+    let too_long = "x".repeat(2001);
+    let out = duet(a, &["send", &too_long]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too long"));
+}
