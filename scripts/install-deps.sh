@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Duet needs on Debian 12 / Ubuntu 22.04 or newer.
+# Idempotent: packages already installed are left alone, and `apt-get update` runs only when
+# something is missing. Rust is not installed here (see the message at the end if it is
+# missing): toolchains are the user's choice.
+set -euo pipefail
+
+say() { printf 'install-deps: %s\n' "$*"; }
+
+packages=(
+  # Building the Rust workspace and the Tauri shell.
+  build-essential pkg-config libssl-dev
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  # Running and testing the desktop app headless (scripts/e2e-smoke.sh, WebDriver tests).
+  xvfb x11-utils webkit2gtk-driver imagemagick
+  # Emoji avatars and reactions: WebKitGTK draws empty boxes without a colour emoji font.
+  fonts-noto-color-emoji
+)
+
+# The UI is built with Node and npm; a Node already on PATH (nvm, NodeSource) is kept.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  say "node $(node --version) and npm $(npm --version) found; not installing Debian's"
+else
+  packages+=(nodejs npm)
+fi
+
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  say "this script needs a Debian or Ubuntu system (dpkg and apt-get); install the equivalents of: ${packages[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed'; then
+    say "$package: already installed"
+  else
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { say "not root and no sudo: run as root to install ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  say "installing: ${missing[*]}"
+  say "running: ${sudo[*]} apt-get update"
+  "${sudo[@]}" apt-get update
+  say "running: ${sudo[*]} apt-get install -y --no-install-recommends ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  say "all system packages are present"
+fi
+
+# Node: Vite 7 needs 20.19 or newer.
+node_version="$(node --version 2>/dev/null || true)"
+if [ -n "$node_version" ]; then
+  IFS=. read -r major minor _ <<<"${node_version#v}"
+  if ((major < 20 || (major == 20 && minor < 19))); then
+    say "warning: node $node_version is older than 20.19, which the UI's Vite 7 needs; install a newer Node (e.g. from NodeSource or nvm)" >&2
+  fi
+fi
+
+# Rust.
+if command -v cargo >/dev/null 2>&1; then
+  say "$(cargo --version) found"
+  if ! command -v rustup >/dev/null 2>&1; then
+    say "note: rustup not found; cargo fmt and cargo clippy must come with your Rust install"
+  fi
+else
+  say "cargo is missing: install Rust 1.80 or newer with rustup (https://rustup.rs), then run this script again" >&2
+  exit 1
+fi
+
+say "done"
