@@ -234,11 +234,13 @@ impl Store {
         let mut max_lamport = self.max_lamport()?;
         for e in batch {
             let author = e.author();
-            if !heads.contains_key(&author) {
-                let head = self.head(&author)?;
-                heads.insert(author, (head, head.seq + 1, Vec::new()));
-            }
-            let (head, _, bodies) = heads.get_mut(&author).expect("inserted above");
+            let (head, _, bodies) = match heads.entry(author) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let head = self.head(&author)?;
+                    v.insert((head, head.seq + 1, Vec::new()))
+                }
+            };
             if e.seq() != head.seq + 1 {
                 return Err(StoreError::OutOfOrder { author, seq: e.seq(), expected: head.seq + 1 });
             }

@@ -31,6 +31,9 @@ pub(crate) struct Txn<'a> {
     pub(crate) error: Option<StoreError>,
 }
 
+/// A key and its value.
+type Entry = (Vec<u8>, Vec<u8>);
+
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).unwrap_or_default()
 }
@@ -87,7 +90,7 @@ impl<'a> Txn<'a> {
         prefix: &[u8],
         from: &[u8],
         backwards: bool,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Option<Entry>, StoreError> {
         let tree = self.inner.tree(ks);
         let mut tree_iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if backwards {
             Box::new(tree.range(prefix.to_vec()..=from.to_vec()).rev())
