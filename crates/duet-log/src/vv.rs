@@ -76,6 +76,10 @@ impl VersionVector {
         for _ in 0..n {
             let a = DeviceId(r.array("an author")?);
             let s = r.varint("a sequence number")?;
+            // Authors come in increasing order, once each: one vector, one encoding.
+            if v.keys().next_back().is_some_and(|last| *last >= a) {
+                return Err(DecodeError::BadVarint("the version vector's author order"));
+            }
             v.insert(a, s);
         }
         r.finish()?;
