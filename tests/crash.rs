@@ -32,7 +32,9 @@ fn scenario() -> (TestSpace, Vec<SealedEvent>) {
         let now = Timestamp(1_700_000_000_000 + i as u64 * 1000);
         let payload = match i % 10 {
             3 if !posts.is_empty() => Payload::React { message: posts[i % posts.len()], emoji: "💛".into() },
-            5 if !posts.is_empty() => Payload::Edit { message: posts[(i / 2) % posts.len()], content: format!("edited {i}") },
+            5 if !posts.is_empty() => {
+                Payload::Edit { message: posts[(i / 2) % posts.len()], content: format!("edited {i}") }
+            }
             7 => Payload::Delivered { held: vec![(s.devices[1 - d].key.id(), s.devices[1 - d].head.seq)] },
             9 if !posts.is_empty() => Payload::MarkRead { target: Target::Direct, up_to: *posts.last().unwrap() },
             _ => TestSpace::text(&format!("message number {i}")),

@@ -3,17 +3,20 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use duet_node::{Node, NodeConfig, NodeError};
+use duet_node::{Node, NodeConfig, NodeError, NodeEvent};
 use tempfile::TempDir;
+use tokio::sync::broadcast::error::RecvError;
 
 /// How long any wait in a scenario may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A node with its own data directory.
 pub struct TestNode {
-    pub node: Node,
+    /// The running node (use it as a [`Node`]; touching it while stopped fails the test).
+    pub node: Running,
     pub name: String,
     pub dir: PathBuf,
     _tmp: Option<TempDir>,
@@ -57,18 +60,95 @@ impl TestNode {
         duet_node::init(&dir, person).expect("init");
         let node = Node::start(config(loopback_config(&dir))).await.expect("start");
         node.wait_listening(PATIENCE).await.expect("listening");
-        Self { node, name: name.to_owned(), dir, _tmp: Some(tmp) }
+        Self { node: Running(Some(node)), name: name.to_owned(), dir, _tmp: Some(tmp) }
     }
 
-    /// Stops the node, keeping its data directory.
+    /// Stops the node, keeping its data directory. Returns once the store is closed, so the
+    /// directory can be opened again (by [`TestNode::restart`] or by the test itself).
     pub async fn stop(&mut self) {
-        self.node.shutdown().await;
+        let Some(node) = self.node.0.take() else { return };
+        node.shutdown().await;
+        drop(node);
+        // Aborted tasks drop their handles on the node a moment later; the store closes with
+        // the last one.
+        let store = duet_node::store_dir(&self.dir);
+        eventually(&format!("{}'s store to close", self.name), || async {
+            tokio::task::block_in_place(|| duet_store::Store::open(&store)).ok().map(drop)
+        })
+        .await;
     }
 
-    /// Starts the node again on the same data directory.
+    /// Starts the node again on the same data directory (stopping it first if it runs).
     pub async fn restart(&mut self, config: impl FnOnce(NodeConfig) -> NodeConfig) {
-        self.node = Node::start(config(loopback_config(&self.dir))).await.expect("restart");
-        self.node.wait_listening(PATIENCE).await.expect("listening");
+        self.stop().await;
+        let node = Node::start(config(loopback_config(&self.dir))).await.expect("restart");
+        node.wait_listening(PATIENCE).await.expect("listening");
+        self.node = Running(Some(node));
+    }
+}
+
+impl TestNode {
+    /// A copy of this stopped node's data directory, as a backup restored later would be: the
+    /// same keys, the same log up to now. It starts with [`TestNode::restart`].
+    pub fn backup(&self, name: &str) -> TestNode {
+        assert!(self.node.0.is_none(), "stop {} before copying its data", self.name);
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        copy_dir(&self.dir, tmp.path()).expect("copying the data directory");
+        TestNode { node: Running(None), name: name.to_owned(), dir: tmp.path().to_path_buf(), _tmp: Some(tmp) }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A test node's [`Node`] while it runs.
+pub struct Running(Option<Node>);
+
+impl std::ops::Deref for Running {
+    type Target = Node;
+
+    fn deref(&self) -> &Node {
+        self.0.as_ref().expect("the node is stopped")
+    }
+}
+
+/// Every device the watched nodes cut off (`NodeEvent::PeerRejected`), and why. In a scenario
+/// where nobody misbehaves it stays empty: a device wrongly cut off stalls the conversation.
+#[derive(Clone, Default)]
+pub struct Rejections(Arc<Mutex<Vec<String>>>);
+
+impl Rejections {
+    /// Records what `node` rejects from now on (watch it again after a restart).
+    pub fn watch(&self, node: &TestNode) {
+        let (seen, name, mut events) = (self.0.clone(), node.name.clone(), node.node.subscribe());
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(NodeEvent::PeerRejected { reason, .. }) => {
+                        seen.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{name}: {reason}"))
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+    }
+
+    /// Fails the test if any watched node cut a device off.
+    pub fn assert_none(&self) {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(seen.is_empty(), "no device should have been cut off: {seen:?}");
     }
 }
 

@@ -1,14 +1,189 @@
-//! The commands the UI may invoke (`ui/src/lib/backend/` is their only caller). Each is one
-//! line of wiring; they are `async` so that store reads never run on the window's thread.
+//! The commands the UI may invoke (`ui/src/lib/backend/commands.ts` is their only caller).
+//! Each is one call into `duet-node`; they are `async` so that store reads and network waits
+//! never run on the window's thread. Tauri maps a Rust argument `reply_to` to `replyTo` in JS.
 
-use tauri::State;
+use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
+use duet_model::{Presence, PresenceStatus, Target};
+use duet_node::{NodeError, PeerInfo};
+use tauri::{AppHandle, State};
 
+use crate::desktop;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::transport::PersonView;
+use crate::transport::{AppSnapshot, Invitation, MessagePage};
 
-/// The person this device belongs to, or `None` before a profile was created.
+type Answer<T> = Result<T, AppError>;
+
+/// Who is here: my profile, my partner, whether we are paired.
 #[tauri::command]
-pub async fn local_profile(state: State<'_, AppState>) -> Result<Option<PersonView>, AppError> {
-    Ok(state.store()?.local_profile()?.map(PersonView::from))
+pub async fn app_state(state: State<'_, AppState>) -> Answer<AppSnapshot> {
+    match state.node_if_any().await? {
+        Some(node) => Ok(AppSnapshot::of(&node)?),
+        None => Ok(AppSnapshot::EMPTY),
+    }
+}
+
+/// Creates this device's profile (a name and an emoji avatar) and starts the node.
+#[tauri::command]
+pub async fn create_profile(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    avatar: Option<String>,
+) -> Answer<AppSnapshot> {
+    // A bad emoji is refused before the profile exists, so the person can simply try again.
+    let avatar = avatar.map(|emoji| duet_model::validate_emoji(&emoji)).transpose().map_err(NodeError::from)?;
+    let node = state.create_profile(&app, &name).await?;
+    node.set_profile(None, avatar.map(|emoji| Some(Avatar::Emoji(emoji)))).await?;
+    Ok(AppSnapshot::of(&node)?)
+}
+
+/// Changes my name and/or emoji avatar.
+#[tauri::command]
+pub async fn set_profile(
+    state: State<'_, AppState>,
+    name: Option<String>,
+    avatar: Option<String>,
+) -> Answer<AppSnapshot> {
+    let node = state.node().await?;
+    node.set_profile(name.as_deref(), avatar.map(|emoji| Some(Avatar::Emoji(emoji)))).await?;
+    Ok(AppSnapshot::of(&node)?)
+}
+
+/// A one-time invite for my partner or my other device, as text and as a QR code.
+#[tauri::command]
+pub async fn invite(state: State<'_, AppState>, kind: InviteKind) -> Answer<Invitation> {
+    Invitation::new(state.node().await?.invite_with_profile(kind).await?)
+}
+
+/// Joins with a ticket; returns once paired.
+#[tauri::command]
+pub async fn join(state: State<'_, AppState>, ticket: String) -> Answer<AppSnapshot> {
+    let node = state.node().await?;
+    node.join_with_profile(&ticket).await?;
+    Ok(AppSnapshot::of(&node)?)
+}
+
+#[tauri::command]
+pub async fn peers(state: State<'_, AppState>) -> Answer<Vec<PeerInfo>> {
+    Ok(state.node().await?.peers().await?)
+}
+
+#[tauri::command]
+pub async fn conversations(state: State<'_, AppState>) -> Answer<Vec<Conversation>> {
+    Ok(state.node().await?.conversations()?)
+}
+
+#[tauri::command]
+pub async fn channels(state: State<'_, AppState>) -> Answer<Vec<Channel>> {
+    Ok(state.node().await?.channels()?)
+}
+
+#[tauri::command]
+pub async fn create_channel(state: State<'_, AppState>, name: String) -> Answer<Channel> {
+    Ok(state.node().await?.create_channel(&name, ChannelKind::Text, None).await?)
+}
+
+#[tauri::command]
+pub async fn rename_channel(state: State<'_, AppState>, id: ChannelId, name: String) -> Answer<Channel> {
+    Ok(state.node().await?.rename_channel(id, &name).await?)
+}
+
+#[tauri::command]
+pub async fn set_conversation(
+    state: State<'_, AppState>,
+    target: Target,
+    archived: Option<bool>,
+    muted: Option<bool>,
+) -> Answer<()> {
+    Ok(state.node().await?.set_conversation(target, archived, muted).await?)
+}
+
+/// A page of a conversation, newest first, strictly older than `before`.
+#[tauri::command]
+pub async fn messages(
+    state: State<'_, AppState>,
+    target: Target,
+    before: Option<MessageId>,
+    limit: u32,
+) -> Answer<MessagePage> {
+    Ok(state.node().await?.messages(target, before, limit as usize)?.into())
+}
+
+#[tauri::command]
+pub async fn send(
+    state: State<'_, AppState>,
+    target: Target,
+    text: String,
+    reply_to: Option<MessageId>,
+) -> Answer<Message> {
+    Ok(state.node().await?.send(target, &text, reply_to).await?)
+}
+
+#[tauri::command]
+pub async fn edit(state: State<'_, AppState>, id: MessageId, text: String) -> Answer<Message> {
+    Ok(state.node().await?.edit(id, &text).await?)
+}
+
+#[tauri::command]
+pub async fn delete(state: State<'_, AppState>, id: MessageId) -> Answer<()> {
+    Ok(state.node().await?.delete(id).await?)
+}
+
+#[tauri::command]
+pub async fn react(state: State<'_, AppState>, id: MessageId, emoji: String) -> Answer<Message> {
+    Ok(state.node().await?.react(id, &emoji).await?)
+}
+
+#[tauri::command]
+pub async fn unreact(state: State<'_, AppState>, id: MessageId, emoji: String) -> Answer<Message> {
+    Ok(state.node().await?.unreact(id, &emoji).await?)
+}
+
+#[tauri::command]
+pub async fn mark_read(state: State<'_, AppState>, id: MessageId) -> Answer<()> {
+    Ok(state.node().await?.mark_read(id).await?)
+}
+
+#[tauri::command]
+pub async fn mark_all_read(state: State<'_, AppState>, target: Target) -> Answer<()> {
+    Ok(state.node().await?.mark_all_read(target).await?)
+}
+
+#[tauri::command]
+pub async fn typing(state: State<'_, AppState>, target: Target) -> Answer<()> {
+    Ok(state.node().await?.typing(target).await?)
+}
+
+#[tauri::command]
+pub async fn presence(state: State<'_, AppState>) -> Answer<Vec<Presence>> {
+    Ok(state.node().await?.presence()?)
+}
+
+/// Sets my status; `text`: absent keeps my custom status, empty clears it, else sets it.
+#[tauri::command]
+pub async fn set_status(state: State<'_, AppState>, status: PresenceStatus, text: Option<String>) -> Answer<()> {
+    let custom = text.map(|t| Some(t).filter(|t| !t.trim().is_empty()));
+    Ok(state.node().await?.set_status(status, custom).await?)
+}
+
+/// The person did something: away turns back to online.
+#[tauri::command]
+pub async fn touch(state: State<'_, AppState>) -> Answer<()> {
+    state.node().await?.touch();
+    Ok(())
+}
+
+/// The unread count on the tray icon and in the window title (0 clears it).
+#[tauri::command]
+pub async fn set_unread_badge(app: AppHandle, count: u32) -> Answer<()> {
+    desktop::show_unread(&app, count);
+    Ok(())
+}
+
+/// A desktop notification; the UI decides when (not busy, not muted, not focused).
+#[tauri::command]
+pub async fn notify(title: String, body: String) -> Answer<()> {
+    desktop::notify(title, body).await;
+    Ok(())
 }

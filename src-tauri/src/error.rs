@@ -1,43 +1,99 @@
-//! Errors as the UI receives them: `{"code": "store_unavailable", "message": "…"}`. The code is
+//! Errors as the UI receives them: `{"code": "not_paired", "message": "…"}`. The code is
 //! stable, so the UI can branch on it without reading the words; the message is for people.
-//! The codes are mirrored in `ui/src/lib/backend/types.ts` (`ErrorCode`).
+//! `ErrorCode` is exported to `ui/src/lib/backend/bindings/ErrorCode.ts`, so a new code fails
+//! the UI's type check until the UI knows it.
 
 use std::fmt;
 
-use duet_store::StoreError;
+use duet_node::NodeError;
 use serde::Serialize;
 
 /// What went wrong, in a form the UI can branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// The data directory or the store could not be opened at start; nothing can be read.
+    /// There is no data directory (no home directory?); nothing can be read or written.
     StoreUnavailable,
-    /// The store is open, but reading or writing it failed.
+    /// The local data could not be read or written.
     StoreFailed,
+    /// The node could not start (its data is locked by another Duet, the network failed…).
+    NodeUnavailable,
+    /// No profile on this device yet: onboarding comes first.
+    NotInitialized,
+    AlreadyInitialized,
+    /// Not paired with a partner yet.
+    NotPaired,
+    AlreadyPaired,
+    /// The person typed something that cannot be accepted (empty, too long, not an emoji…).
+    InvalidInput,
+    PairingFailed,
+    NotFound,
+    NotAllowed,
+    Network,
+    Timeout,
+    Stopped,
+    /// Anything else; the message says what.
+    Internal,
 }
 
 /// An error sent to the UI.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
 }
 
 impl AppError {
-    /// The store could not be opened; `cause` says where and why.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// There is no data directory; `cause` says why.
     pub fn store_unavailable(cause: &anyhow::Error) -> Self {
-        Self {
-            code: ErrorCode::StoreUnavailable,
-            message: format!("Duet could not open its data on this device: {cause:#}."),
-        }
+        Self::new(ErrorCode::StoreUnavailable, format!("Duet could not open its data on this device: {cause:#}."))
+    }
+
+    /// The node failed to start; `cause` says why.
+    pub fn node_unavailable(cause: &NodeError) -> Self {
+        Self::new(ErrorCode::NodeUnavailable, format!("Duet could not start on this device: {cause}."))
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(error: StoreError) -> Self {
-        Self { code: ErrorCode::StoreFailed, message: format!("Duet could not read its data on this device: {error}.") }
+impl From<NodeError> for AppError {
+    fn from(error: NodeError) -> Self {
+        // `NodeError::code` is the node's stable contract; match on it rather than on the
+        // (non-exhaustive) variants.
+        let code = match error.code() {
+            "not_initialized" => ErrorCode::NotInitialized,
+            "already_initialized" => ErrorCode::AlreadyInitialized,
+            "not_paired" => ErrorCode::NotPaired,
+            "already_paired" => ErrorCode::AlreadyPaired,
+            "invalid_input" => ErrorCode::InvalidInput,
+            "pairing_failed" => ErrorCode::PairingFailed,
+            "not_found" => ErrorCode::NotFound,
+            "not_allowed" => ErrorCode::NotAllowed,
+            "network" => ErrorCode::Network,
+            "store" => ErrorCode::StoreFailed,
+            "timeout" => ErrorCode::Timeout,
+            "stopped" => ErrorCode::Stopped,
+            _ => ErrorCode::Internal,
+        };
+        Self::new(code, sentence(&error.to_string()))
     }
+}
+
+/// The node's texts are written for a terminal (`no profile here yet: run …`); a window shows
+/// a sentence.
+fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    out.extend(chars);
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 impl fmt::Display for AppError {
@@ -58,5 +114,18 @@ mod tests {
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!(json["code"], "store_unavailable");
         assert!(json["message"].as_str().unwrap().contains("disk on fire"));
+    }
+
+    #[test]
+    fn node_errors_keep_their_stable_code_and_read_as_a_sentence() {
+        let error = AppError::from(NodeError::NoSpace);
+        assert_eq!(serde_json::to_value(&error).unwrap()["code"], "not_paired");
+        assert!(error.message.starts_with("You are not paired yet"));
+        assert!(error.message.ends_with('.'));
+
+        let invalid = AppError::from(NodeError::from(duet_model::ValidationError::NotAnEmoji));
+        assert_eq!(invalid.code, ErrorCode::InvalidInput);
+        assert_eq!(AppError::from(NodeError::Timeout).code, ErrorCode::Timeout);
+        assert_eq!(AppError::from(NodeError::NotFound("no message".into())).code, ErrorCode::NotFound);
     }
 }

@@ -1,34 +1,39 @@
-//! The Duet desktop app: a thin Tauri 2 shell.
+//! The Duet desktop app: a thin Tauri 2 shell over `duet-node`.
 //!
 //! At start it picks the data directory (`$DUET_DATA_DIR` if set, else the per-user app data
-//! directory, `~/.local/share/app.duet.desktop` on Linux), opens the local store there, and
-//! opens the window with the Svelte UI from `ui/`. The UI asks for things through commands
-//! (`commands.rs`), each a one-line call into the Duet crates; results reach it in the shapes
-//! of `transport.rs`, failures as `{code, message}` (`error.rs`). No business logic lives here.
-//!
-//! A store that cannot be opened does not stop the window from opening: the UI shows why, in
-//! plain words, where the profile would be.
+//! directory, `~/.local/share/app.duet.desktop` on Linux), opens the window with the Svelte UI
+//! from `ui/`, and starts the node in the background if a profile exists (`state.rs`). The UI
+//! asks for things through commands (`commands.rs`), each one call into the node; the node's
+//! events reach it as Tauri events (`events.rs`); failures as `{code, message}` (`error.rs`).
+//! The tray icon and notifications are in `desktop.rs`. No business logic lives here.
 //!
 //! The window is built here rather than by Tauri from `tauri.conf.json` (`"create": false`)
 //! so that the webview's own storage also lives under the data directory (`webview/`): two
 //! instances with different `DUET_DATA_DIR`s, as tests run them, share nothing.
 
+mod bindings;
 mod commands;
+mod desktop;
 mod error;
+mod events;
 mod state;
 mod transport;
 
 use anyhow::Context;
-use tauri::{Manager, WebviewWindowBuilder};
+use tauri::{Manager, RunEvent, WebviewWindowBuilder};
 
 use crate::state::AppState;
 
 fn main() -> anyhow::Result<()> {
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         .setup(|app| {
             let data_dir = state::data_dir(app.handle());
             let webview_dir = data_dir.as_ref().ok().map(|dir| dir.join("webview"));
-            app.manage(AppState::open(data_dir));
+            if let Ok(dir) = &data_dir {
+                eprintln!("duet-app: data in {}", dir.display());
+            }
+            app.manage(AppState::new(data_dir));
+            app.state::<AppState>().launch(app.handle());
 
             let config = app.config().app.windows.first().context("tauri.conf.json declares no window")?;
             let mut window = WebviewWindowBuilder::from_config(app, config)?;
@@ -36,9 +41,47 @@ fn main() -> anyhow::Result<()> {
                 window = window.data_directory(dir);
             }
             window.build()?;
+
+            if let Err(error) = desktop::create_tray(app.handle()) {
+                eprintln!("duet-app: no tray icon: {error}");
+            }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::local_profile])
-        .run(tauri::generate_context!("../tauri.conf.json"))
-        .context("the Duet window could not be started")
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::create_profile,
+            commands::set_profile,
+            commands::invite,
+            commands::join,
+            commands::peers,
+            commands::conversations,
+            commands::channels,
+            commands::create_channel,
+            commands::rename_channel,
+            commands::set_conversation,
+            commands::messages,
+            commands::send,
+            commands::edit,
+            commands::delete,
+            commands::react,
+            commands::unreact,
+            commands::mark_read,
+            commands::mark_all_read,
+            commands::typing,
+            commands::presence,
+            commands::set_status,
+            commands::touch,
+            commands::set_unread_badge,
+            commands::notify,
+        ])
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .context("the Duet window could not be started")?;
+
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // Flush the store and say goodbye to the network before the process ends.
+            tauri::async_runtime::block_on(app.state::<AppState>().shutdown());
+        }
+    });
+    Ok(())
 }

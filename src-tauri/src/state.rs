@@ -1,16 +1,32 @@
-//! What the commands share: the local store, opened once at start, or the reason it could not
-//! be opened (kept so every command can tell the UI, instead of the app refusing to start).
+//! What the commands share: the data directory and the running node.
+//!
+//! The node starts at launch when the data directory holds a profile, otherwise when the
+//! person creates one (`create_profile`: `init`, then start). While it starts, commands wait
+//! for it (they read the lock the start holds for writing) instead of failing. A node that
+//! cannot start does not stop the window from opening: the reason is kept, and every command
+//! returns it (`node_unavailable`), so the UI can say it in plain words.
+//!
+//! Environment (documented in docs/desktop-app.md): `DUET_DATA_DIR` (where the data lives),
+//! `DUET_LISTEN` (comma-separated multiaddrs to listen on, e.g. `/ip4/127.0.0.1/tcp/0` for
+//! tests), `DUET_NO_MDNS=1` (no LAN discovery).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use duet_store::Store;
+use duet_node::{Node, NodeConfig, NodeError};
 use tauri::{AppHandle, Manager};
+use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
+use crate::events;
 
 /// Overrides where Duet keeps its data (tests, several instances on one machine).
 pub const DATA_DIR_ENV: &str = "DUET_DATA_DIR";
+/// Overrides where the node listens: comma-separated multiaddrs.
+pub const LISTEN_ENV: &str = "DUET_LISTEN";
+/// `1` turns LAN discovery (mDNS) off.
+pub const NO_MDNS_ENV: &str = "DUET_NO_MDNS";
 
 /// Where this instance keeps its data: `$DUET_DATA_DIR`, else the per-user app data directory.
 pub fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
@@ -22,28 +38,112 @@ pub fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
 
 /// The state managed by Tauri and handed to commands.
 pub struct AppState {
-    store: Result<Store, AppError>,
+    data_dir: Result<PathBuf, AppError>,
+    node: Arc<RwLock<Option<Node>>>,
+    /// Why the node is not running, when it failed to start.
+    failure: Mutex<Option<AppError>>,
 }
 
 impl AppState {
-    /// Opens the store in `data_dir`. Never fails: a failure is kept for the UI.
-    pub fn open(data_dir: anyhow::Result<PathBuf>) -> Self {
-        let store = data_dir.and_then(|dir| open_store(&dir)).map_err(|cause| {
+    /// Never fails: a missing data directory is kept for the UI.
+    pub fn new(data_dir: anyhow::Result<PathBuf>) -> Self {
+        let data_dir = data_dir.map_err(|cause| {
             eprintln!("duet-app: {cause:#}");
             AppError::store_unavailable(&cause)
         });
-        Self { store }
+        Self { data_dir, node: Arc::new(RwLock::new(None)), failure: Mutex::new(None) }
     }
 
-    /// The store, or why there is none.
-    pub fn store(&self) -> Result<&Store, AppError> {
-        self.store.as_ref().map_err(Clone::clone)
+    /// Starts the node in the background if this data directory holds a profile. Commands
+    /// called meanwhile wait for it.
+    pub fn launch(&self, app: &AppHandle) {
+        let Ok(dir) = self.data_dir.clone() else { return };
+        if !duet_node::store_dir(&dir).exists() {
+            return;
+        }
+        let Ok(guard) = self.node.clone().try_write_owned() else { return };
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let state = app.state::<AppState>();
+            match state.start(guard, &app, dir).await {
+                Ok(_) | Err(NodeError::NotInitialized) => {}
+                Err(error) => state.fail(&error),
+            }
+        });
+    }
+
+    /// The running node, or why there is none.
+    pub async fn node(&self) -> Result<Node, AppError> {
+        if let Some(node) = self.node.read().await.as_ref() {
+            return Ok(node.clone());
+        }
+        Err(self.failure()?.unwrap_or_else(|| AppError::from(NodeError::NotInitialized)))
+    }
+
+    /// The running node, or `None` before onboarding (still an error if it failed to start).
+    pub async fn node_if_any(&self) -> Result<Option<Node>, AppError> {
+        match self.node().await {
+            Ok(node) => Ok(Some(node)),
+            Err(e) if e.code == ErrorCode::NotInitialized => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates this device's profile and starts the node.
+    pub async fn create_profile(&self, app: &AppHandle, name: &str) -> Result<Node, AppError> {
+        let dir = self.data_dir.clone()?;
+        let guard = self.node.clone().write_owned().await;
+        if guard.is_some() {
+            return Err(NodeError::AlreadyInitialized.into());
+        }
+        duet_node::init(&dir, Some(name))?;
+        let node = self.start(guard, app, dir).await.inspect_err(|e| self.fail(e))?;
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(node)
+    }
+
+    /// Stops the node (at exit), so the store is flushed.
+    pub async fn shutdown(&self) {
+        if let Some(node) = self.node.write().await.take() {
+            node.shutdown().await;
+        }
+    }
+
+    async fn start(
+        &self,
+        mut guard: OwnedRwLockWriteGuard<Option<Node>>,
+        app: &AppHandle,
+        dir: PathBuf,
+    ) -> Result<Node, NodeError> {
+        let node = Node::start(node_config(dir)?).await?;
+        eprintln!("duet-app: device {} started", node.device_id());
+        events::forward(app.clone(), &node);
+        *guard = Some(node.clone());
+        Ok(node)
+    }
+
+    fn fail(&self, error: &NodeError) {
+        eprintln!("duet-app: the node could not start: {error}");
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(AppError::node_unavailable(error));
+    }
+
+    fn failure(&self) -> Result<Option<AppError>, AppError> {
+        self.data_dir.as_ref().map_err(Clone::clone)?;
+        Ok(self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 }
 
-fn open_store(dir: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let store = Store::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))?;
-    eprintln!("duet-app: data in {}", dir.display());
-    Ok(store)
+/// The node's settings: the defaults, with `DUET_LISTEN` and `DUET_NO_MDNS` applied.
+fn node_config(dir: PathBuf) -> Result<NodeConfig, NodeError> {
+    let mut config = NodeConfig::new(dir);
+    if let Some(listen) = std::env::var(LISTEN_ENV).ok().filter(|l| !l.trim().is_empty()) {
+        config.listen = listen
+            .split(',')
+            .map(|a| a.trim().parse().map_err(|e| NodeError::NotAllowed(format!("{LISTEN_ENV}: \"{a}\": {e}"))))
+            .collect::<Result<_, _>>()?;
+    }
+    if std::env::var(NO_MDNS_ENV).is_ok_and(|v| v == "1") {
+        config.mdns = false;
+    }
+    Ok(config)
 }

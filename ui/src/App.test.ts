@@ -1,83 +1,155 @@
 /**
- * The window as a person sees it, for each thing the shell can answer to `local_profile`.
- * The IPC is mocked with Tauri's own `mockIPC`, so the real backend module runs.
+ * The window as a person meets it, on Tauri's own IPC mock (the real backend module runs):
+ * onboarding, pairing, the chat layout fed by node events, and the errors.
  */
+import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import App from './App.svelte';
-import type { Person } from './lib/backend';
+import type { AppSnapshot, NodeEvent, Person } from './lib/backend';
+import { NODE_EVENT } from './lib/backend';
 import personJson from './lib/backend/fixtures/person.json';
+import { ME, PARTNER, msg } from './test/messages';
 
-const personFixture: Person = personJson as Person;
+const maya: Person = { ...(personJson as Person), id: ME };
+const ben: Person = { id: PARTNER, display_name: 'Ben', avatar: { emoji: '🐻' }, devices: ['b0'.repeat(32)] };
 
-const PERSON_ID = '3f9a1c07d2e845b6a1c0ffee1234567890abcdef1234567890abcdef0badb2e4';
+const fresh: AppSnapshot = { device_id: null, profile: null, partner: null, paired: false };
+const alone: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: null, paired: false };
+const together: AppSnapshot = { ...alone, partner: ben, paired: true };
 
-function backendAnswers(answer: (cmd: string) => unknown) {
-  const calls: string[] = [];
-  mockIPC((cmd) => {
-    calls.push(cmd);
-    return answer(cmd);
-  });
+type Answer = (cmd: string, args: Record<string, unknown>) => unknown;
+
+function shell(answer: Answer) {
+  const calls: [string, Record<string, unknown>][] = [];
+  mockIPC(
+    (cmd, args) => {
+      calls.push([cmd, (args ?? {}) as Record<string, unknown>]);
+      const value = answer(cmd, (args ?? {}) as Record<string, unknown>);
+      if (value !== undefined) return value;
+      switch (cmd) {
+        case 'conversations':
+        case 'channels':
+        case 'presence':
+          return [];
+        case 'messages':
+          return { messages: [], older: null };
+        default:
+          return null;
+      }
+    },
+    { shouldMockEvents: true },
+  );
   return calls;
 }
 
+const nodeEvent = (e: NodeEvent) => emit(NODE_EVENT, e);
+
+// Unmount first: the window stops listening while the IPC mock is still there.
 afterEach(() => {
+  cleanup();
   clearMocks();
 });
 
 describe('the Duet window', () => {
-  it('welcomes a person who has no profile yet and says what comes next', async () => {
-    const calls = backendAnswers(() => null);
+  it('makes a profile from a name and an avatar, then offers an invite', async () => {
+    let state = fresh;
+    const calls = shell((cmd) => {
+      if (cmd === 'app_state') return state;
+      if (cmd === 'create_profile') return (state = alone);
+      if (cmd === 'invite') return { ticket: 'duet1:abc', qr_svg: '<svg xmlns="http://www.w3.org/2000/svg"/>' };
+    });
     render(App);
 
     expect(await screen.findByRole('heading', { name: 'Welcome to Duet' })).toBeInTheDocument();
-    expect(calls).toEqual(['local_profile']);
-    expect(screen.getByText(/Create your profile to begin; invite your partner next/)).toBeVisible();
+    await fireEvent.click(screen.getByTestId('onboarding-submit'));
+    expect(screen.getByRole('alert')).toHaveTextContent('Type the name your partner knows you by.');
+
+    await fireEvent.input(screen.getByTestId('onboarding-name'), { target: { value: '  Maya ' } });
+    const avatars = screen.getAllByTestId('onboarding-avatar');
+    expect(avatars.length).toBeGreaterThanOrEqual(8);
+    await fireEvent.click(within(avatars[2]!).getByRole('radio'));
+    await fireEvent.click(screen.getByTestId('onboarding-submit'));
+
+    expect(await screen.findByRole('heading', { name: 'Hello, Maya' })).toBeInTheDocument();
+    expect(calls.find(([c]) => c === 'create_profile')?.[1]).toEqual({ name: 'Maya', avatar: '🐻' });
+
+    await fireEvent.click(screen.getByTestId('invite-create'));
+    expect(await screen.findByTestId('invite-ticket')).toHaveTextContent(/^duet1:abc$/);
+    expect(screen.getByRole('img', { name: /QR code/ })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Copy' })).toBeInTheDocument();
+    expect(calls.find(([c]) => c === 'invite')?.[1]).toEqual({ kind: 'partner' });
+  });
+
+  it('joins with a pasted ticket and opens the conversation', async () => {
+    let state = alone;
+    const calls = shell((cmd) => {
+      if (cmd === 'app_state') return state;
+      if (cmd === 'join') return (state = together);
+    });
+    render(App);
+
+    await fireEvent.click(await screen.findByRole('tab', { name: 'Join with a ticket' }));
+    await fireEvent.input(screen.getByTestId('join-ticket'), { target: { value: ' duet1:xyz \n' } });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+
+    expect(await screen.findByTestId('chat-view')).toBeInTheDocument();
+    expect(calls.find(([c]) => c === 'join')?.[1]).toEqual({ ticket: 'duet1:xyz' });
+    expect(screen.getByTestId('composer')).toHaveAccessibleName('Message Ben');
+  });
+
+  it('says what to do next when there is no partner yet', async () => {
+    shell((cmd) => (cmd === 'app_state' ? alone : undefined));
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: /Later/ }));
     expect(screen.getByRole('heading', { name: 'Invite your partner' })).toBeInTheDocument();
-
-    // No pretend button: it is disabled, and it says why.
-    const create = screen.getByRole('button', { name: 'Create your profile' });
-    expect(create).toBeDisabled();
-    expect(create).toHaveAccessibleDescription(/Profile creation arrives with pairing/);
-    expect(screen.queryByText('Your profile')).not.toBeInTheDocument();
+    expect(screen.getByTestId('sidebar-invite')).toHaveTextContent('Invite your partner');
   });
 
-  it('shows the profile the backend returns', async () => {
-    // The same file the shell's Rust test serializes a Person against.
-    backendAnswers(() => personFixture);
+  it('shows the conversation, the partner’s presence, new messages, typing and the read tick', async () => {
+    const now = Date.now();
+    const mine = msg({ created_at: now - 60_000, sender: ME, content: 'Coffee at 8?', delivered: true, delivered_at: now - 50_000 });
+    const page = [mine];
+    shell((cmd) => {
+      if (cmd === 'app_state') return together;
+      if (cmd === 'messages') return { messages: [...page].reverse(), older: null };
+      if (cmd === 'presence') {
+        return [{ person: PARTNER, status: 'away', last_seen: now - 5 * 60_000, custom_status: 'at the bakery', device: null, updated_at: now }];
+      }
+    });
     render(App);
 
-    expect(await screen.findByRole('heading', { name: 'Maya' })).toBeInTheDocument();
-    expect(screen.getByRole('img', { name: 'Avatar 💛' })).toHaveTextContent('💛');
-    expect(screen.getByTestId('device-count')).toHaveTextContent('2 devices');
-    const id = screen.getByText('3f9a1c07…b2e4');
-    expect(id).toHaveAttribute('title', PERSON_ID);
-    expect(screen.queryByRole('heading', { name: 'Welcome to Duet' })).not.toBeInTheDocument();
-  });
+    const row = await screen.findByText('Coffee at 8?');
+    expect(row.closest('[data-testid="message"]')).toHaveAttribute('data-message-id', mine.id);
+    expect(screen.queryByTestId('read-tick')).not.toBeInTheDocument();
 
-  it('shows an initial for an image avatar and counts one device in the singular', async () => {
-    backendAnswers(() => ({
-      id: PERSON_ID,
-      display_name: 'élodie',
-      avatar: { kind: 'image', value: 'cd'.repeat(32) },
-      devices: ['aa'.repeat(32)],
-    }));
-    render(App);
+    const card = screen.getByRole('complementary', { name: 'Your partner' });
+    expect(await within(card).findByText('“at the bakery”')).toBeInTheDocument();
+    expect(within(card).getByTestId('partner-last-seen')).toHaveTextContent('last seen 5 min ago');
+    expect(within(card).getByTestId('presence-dot')).toHaveAttribute('data-status', 'away');
 
-    expect(await screen.findByRole('heading', { name: 'élodie' })).toBeInTheDocument();
-    expect(screen.getByText('É')).toBeInTheDocument();
-    expect(screen.getByTestId('device-count')).toHaveTextContent(/^1 device$/);
+    await nodeEvent({ event: 'typing', person: PARTNER, target: 'direct' });
+    expect(await screen.findByTestId('typing-indicator')).toHaveTextContent('Ben is typing…');
+
+    const reply = msg({ created_at: now, sender: PARTNER, content: 'Yes please ☕' });
+    page.push(reply);
+    await nodeEvent({ event: 'message_new', message: reply });
+    expect(await screen.findByText('Yes please ☕')).toBeInTheDocument();
+    expect(screen.queryByTestId('typing-indicator')).not.toBeInTheDocument();
+
+    page[0] = { ...mine, read: true, read_at: now };
+    await nodeEvent({ event: 'receipts_changed', conversation: mine.conversation, up_to: reply.id });
+    expect(await screen.findByTestId('read-tick')).toBeInTheDocument();
   });
 
   it('explains a store error in plain words and can try again', async () => {
     let failing = true;
-    backendAnswers(() => {
-      if (failing) {
-        throw { code: 'store_unavailable', message: 'Duet could not open its data in /nowhere.' };
-      }
-      return null;
+    shell((cmd) => {
+      if (cmd !== 'app_state') return undefined;
+      if (failing) throw { code: 'store_unavailable', message: 'Duet could not open its data in /nowhere.' };
+      return fresh;
     });
     render(App);
 
@@ -87,13 +159,12 @@ describe('the Duet window', () => {
     expect(alert).toHaveTextContent('store_unavailable');
 
     failing = false;
-    screen.getByRole('button', { name: 'Try again' }).click();
+    await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('heading', { name: 'Welcome to Duet' })).toBeInTheDocument();
   });
 
   it('says the app is not running when the page is opened without the backend', async () => {
     render(App);
-
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('Duet’s app is not running');
     expect(screen.queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();

@@ -17,9 +17,16 @@
 //! overhead beyond the 100 characters (target ≤ 160 bytes), and its standalone frame
 //! ([`SealedEvent::encode_frame`]).
 //!
+//! Times are the benchmarking thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall-clock
+//! time: these benches are single-threaded, so on an idle machine the two agree, and on a
+//! shared one (others compiling) CPU time is not inflated by waiting for a core.
+//!
 //! Run: `cargo bench -p duet-log --features testkit --bench events` (the bench needs the
 //! `testkit` feature; a crate cannot dev-depend on itself with it).
 
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use duet_crypto::Hash;
 use duet_log::testkit::TestSpace;
@@ -75,7 +82,7 @@ fn print_sizes(event: &SealedEvent) {
     );
 }
 
-fn bench_events(c: &mut Criterion) {
+fn bench_events(c: &mut Criterion<ThreadCpu>) {
     let mut space = TestSpace::new(7, &[1, 1]);
     let text = text();
     let first = space.write(0, TestSpace::text(&text), at(0));
@@ -133,7 +140,7 @@ fn bench_events(c: &mut Criterion) {
 }
 
 /// Where `verify_batch`'s time goes, part by part, for the same 1,000 events.
-fn bench_verify_batch_parts(c: &mut Criterion) {
+fn bench_verify_batch_parts(c: &mut Criterion<ThreadCpu>) {
     let mut space = TestSpace::new(8, &[1, 1]);
     let events = conversation(&mut space, BATCH);
     let id = space.space;
@@ -177,5 +184,49 @@ fn bench_verify_batch_parts(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_events, bench_verify_batch_parts);
+/// Criterion measurement: the CPU time of the benchmarking thread.
+struct ThreadCpu;
+
+/// Lends its duration formatter to [`ThreadCpu`].
+static WALL_TIME: WallTime = WallTime;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu()
+    }
+    fn end(&self, started: Duration) -> Duration {
+        thread_cpu() - started
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL_TIME.formatter()
+    }
+}
+
+/// The CPU time this thread has used so far.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is always available on
+    // Linux and only reads the calling thread's clock.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = bench_events, bench_verify_batch_parts
+}
 criterion_main!(benches);

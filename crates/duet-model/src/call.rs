@@ -6,6 +6,7 @@ use crate::ids::{CallId, ConversationId, PersonId};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum CallKind {
     Voice,
@@ -13,6 +14,7 @@ pub enum CallKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
     Ringing,
@@ -39,6 +41,7 @@ impl CallState {
 
 /// A call in the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Call {
     pub id: CallId,
     /// The direct conversation or the channel it happened in.

@@ -7,6 +7,7 @@ use crate::time::Timestamp;
 
 /// Where a message goes: the couple's direct conversation, or a channel of the space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     Direct,
@@ -34,6 +35,7 @@ impl Target {
 /// Per-person conversation settings (the seed's `isArchived`, `isMuted`): archiving on my
 /// laptop archives on my desktop, not on my partner's devices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationSettings {
     pub archived: bool,
     pub muted: bool,
@@ -41,6 +43,7 @@ pub struct ConversationSettings {
 
 /// The seed's Conversation, as seen by one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conversation {
     pub id: ConversationId,
     pub target: Target,

@@ -22,6 +22,7 @@ macro_rules! byte_id {
     ($(#[$doc:meta])* $name:ident, $len:expr, $kind:expr) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
         pub struct $name(pub [u8; $len]);
 
         impl $name {

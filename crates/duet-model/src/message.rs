@@ -22,6 +22,7 @@ pub const MAX_ATTACHMENT_SIZE: u64 = 100 * 1024 * 1024;
 
 /// The seed's `messageType` enum; `text` by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum MessageType {
     #[default]
@@ -39,6 +40,7 @@ impl MessageType {
 
 /// The seed's attachment `type` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum AttachmentKind {
     Image,
@@ -55,6 +57,7 @@ impl AttachmentKind {
 /// The seed's attachment: `{type, url (required), name, size}`. The content lives in the
 /// blob store under `blob`; `url` is the local `duet://blob/<hash>` reference the app resolves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
     #[serde(rename = "type")]
     pub kind: AttachmentKind,
@@ -88,6 +91,7 @@ impl Attachment {
 
 /// The seed's reaction: `{userId, emoji (required), createdAt}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reaction {
     pub user: PersonId,
     pub emoji: String,
@@ -100,6 +104,7 @@ pub struct Reaction {
 /// true. Receipts here may arrive in any order, so "first" is the earliest receipt time seen:
 /// recording a later receipt never moves the time, and the fold is order-independent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Receipt {
     pub at: Option<Timestamp>,
 }
@@ -131,6 +136,7 @@ pub enum MessageIndex {
 
 /// A message as the user sees it: the seed's Message, folded from the event log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Message {
     pub id: MessageId,
     /// The seed's `senderId`.

@@ -10,6 +10,7 @@ pub const MAX_DEVICE_NAME_CHARS: usize = 64;
 
 /// An avatar: an emoji, or an image blob.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Avatar {
     Emoji(String),
@@ -17,6 +18,7 @@ pub enum Avatar {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Person {
     pub id: PersonId,
     pub display_name: String,
@@ -25,6 +27,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Device {
     pub id: DeviceId,
     pub person: PersonId,
@@ -35,6 +38,7 @@ pub struct Device {
 
 /// Whether an invite brings in the partner or another device of the inviter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum InviteKind {
     Partner,

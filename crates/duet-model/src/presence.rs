@@ -11,6 +11,7 @@ pub const MAX_CUSTOM_STATUS_CHARS: usize = 128;
 
 /// The seed's presence `status` enum. `offline` is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum PresenceStatus {
     Online,
@@ -39,6 +40,7 @@ impl PresenceStatus {
 
 /// One per person (the seed's `userId` is `unique`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Presence {
     pub person: PersonId,
     pub status: PresenceStatus,

@@ -12,6 +12,7 @@ pub const MAX_CHANNEL_NAME_CHARS: usize = 100;
 pub const MAX_TOPIC_CHARS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Space {
     pub id: SpaceId,
     pub name: String,
@@ -24,6 +25,7 @@ pub struct Space {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     #[default]
@@ -36,6 +38,7 @@ impl ChannelKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Channel {
     pub id: ChannelId,
     pub space: SpaceId,
@@ -50,6 +53,7 @@ pub struct Channel {
 
 /// Attachment content, stored by hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Blob {
     pub hash: BlobHash,
     pub size: u64,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Milliseconds since the Unix epoch. Times are always passed in; nothing in the pure crates
 /// reads a clock. Serialized as a plain integer of milliseconds.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "number"))]
 #[serde(transparent)]
 pub struct Timestamp(pub u64);
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// One thing that happened. Front ends subscribe with [`crate::Node::subscribe`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NodeEvent {
@@ -61,6 +62,7 @@ pub enum NodeEvent {
 
 /// A member device, for `peers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PeerInfo {
     pub device: DeviceId,
     pub person: PersonId,

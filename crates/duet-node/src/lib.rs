@@ -14,6 +14,7 @@
 //! - `live` runs `/duet/live/1`: presence heartbeats and typing, nothing stored;
 //! - `pairing` runs `/duet/pair/1`: invite tickets and joining.
 
+mod app;
 mod error;
 mod events;
 mod frames;
@@ -682,14 +683,20 @@ impl Node {
 
     /// Tells the network who may sync, and starts sessions with connected members.
     pub(crate) async fn update_members(&self, membership: &Membership) -> Result<(), NodeError> {
-        let me = self.device_id();
-        let devices: Vec<DeviceId> = membership.devices().map(|(d, _)| *d).filter(|d| *d != me).collect();
-        self.shared.net.set_members(devices.clone()).await?;
+        let devices = self.allow_members(membership).await?;
         let connected = self.shared.net.connected().await?;
         for d in devices.into_iter().filter(|d| connected.contains(d)) {
             self.start_peer(d);
         }
         Ok(())
+    }
+
+    /// Tells the network who may sync, without starting sessions; returns the other devices.
+    pub(crate) async fn allow_members(&self, membership: &Membership) -> Result<Vec<DeviceId>, NodeError> {
+        let me = self.device_id();
+        let devices: Vec<DeviceId> = membership.devices().map(|(d, _)| *d).filter(|d| *d != me).collect();
+        self.shared.net.set_members(devices.clone()).await?;
+        Ok(devices)
     }
 
     fn is_member(&self, device: &DeviceId) -> bool {
@@ -728,11 +735,9 @@ impl Node {
         use duet_net::NetEvent;
         while let Some(event) = net_events.recv().await {
             match event {
-                NetEvent::Connected { device, .. } => {
-                    if self.is_member(&device) {
-                        self.start_peer(device);
-                        self.emit(NodeEvent::PeerConnected { device });
-                    }
+                NetEvent::Connected { device, .. } if self.is_member(&device) => {
+                    self.start_peer(device);
+                    self.emit(NodeEvent::PeerConnected { device });
                 }
                 NetEvent::Disconnected { device } => {
                     let was = lock(&self.shared.peers).remove(&device).is_some();
@@ -748,13 +753,16 @@ impl Node {
                         }
                     }
                 }
-                NetEvent::Addresses { device, addrs } => {
-                    if self.is_member(&device) {
-                        let text: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-                        let _ = self.shared.store.save_addresses(&device, &text);
-                    }
+                NetEvent::Addresses { device, addrs } if self.is_member(&device) => {
+                    let text: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+                    let _ = self.shared.store.save_addresses(&device, &text);
                 }
                 NetEvent::InboundStream { device, protocol, stream } => {
+                    // A member that opens Sync or Live is ready for mine: a device that just
+                    // joined (already connected, so no `Connected`) is answered this way.
+                    if protocol != DuetProtocol::Pair && self.is_member(&device) {
+                        self.start_peer(device);
+                    }
                     let node = self.clone();
                     let task = match protocol {
                         DuetProtocol::Sync => tokio::spawn(async move { node.receive_session(device, stream).await }),

@@ -121,7 +121,10 @@ impl Node {
         self.shared.store.save_space(&state, &key)?;
         let wrapped = WrappedKey::wrap(&key, &certificate.device_x25519, &mut OsRng);
         let members = self.members();
-        self.update_members(&state.membership).await?;
+        // The joiner may sync from now on, but nothing is pushed to it yet: until it has read
+        // the welcome it is no member of anything, and its network would refuse my streams by
+        // cutting the connection, the pair stream with it. Its own first push starts mine.
+        self.allow_members(&state.membership).await?;
         if issued.is_some() {
             self.write(Payload::DeviceLink { certificate: certificate.encode() }).await?;
         }

@@ -38,7 +38,8 @@ impl Node {
     async fn push_once(&self, device: DeviceId) -> Result<(), NodeError> {
         let stream = self.shared.net.open_stream(device, duet_net::DuetProtocol::Sync).await?;
         let (mut r, mut w) = stream.split();
-        send(&mut w, &SyncMessage::Members(self.members())).await?;
+        let mut members_sent = self.members();
+        send(&mut w, &SyncMessage::Members(members_sent.clone())).await?;
         let (tx, mut rx) = mpsc::channel::<SyncMessage>(16);
         let reader = tokio::spawn(async move {
             while let Ok(Some(frame)) = read_frame(&mut r, MAX_FRAME_BYTES).await {
@@ -57,6 +58,13 @@ impl Node {
         let mut planner = PushPlanner::new();
         loop {
             if planner.ready() {
+                // Someone who joined since (my partner, a new device) is announced before
+                // their events are forwarded, or the receiver could not check them.
+                let members = self.members();
+                if members != members_sent {
+                    send(&mut w, &SyncMessage::Members(members.clone())).await?;
+                    members_sent = members;
+                }
                 let vv = self.shared.store.version_vector()?;
                 while let Some((author, first, last)) = planner.next(&vv) {
                     let events = self.shared.store.events_from(&author, first, (last - first + 1) as usize)?;
@@ -99,18 +107,26 @@ impl Node {
     /// Receives what `device` pushes: checks each batch, applies it atomically, acknowledges.
     pub(crate) async fn receive_session(self, device: DeviceId, stream: duet_net::Stream) {
         let (mut r, mut w) = stream.split();
-        if let Err(e) = self.receive(&mut r, &mut w).await {
-            let reason = e.to_string();
-            tracing::info!(?device, "cutting off a device: {reason}");
-            let _ = send(&mut w, &SyncMessage::Reject { reason: reason.clone() }).await;
-            let _ = self.shared.net.disconnect(device, Some(BAN)).await;
-            self.emit(NodeEvent::PeerRejected { device, reason });
+        // Only what the device sent is held against it; our own failures (store, shutdown)
+        // just end the session.
+        match self.receive(&mut r, &mut w).await {
+            Ok(()) => {}
+            Err(e @ NodeError::NotAllowed(_)) => {
+                let reason = e.to_string();
+                tracing::info!(?device, "cutting off a device: {reason}");
+                let _ = send(&mut w, &SyncMessage::Reject { reason: reason.clone() }).await;
+                let _ = self.shared.net.disconnect(device, Some(BAN)).await;
+                self.emit(NodeEvent::PeerRejected { device, reason });
+            }
+            Err(e) => tracing::debug!(?device, "receive session ended: {e}"),
         }
     }
 
     async fn receive(&self, r: &mut Reader, w: &mut Writer) -> Result<(), NodeError> {
         let hello = SyncMessage::Hello { members: self.members(), held: self.shared.store.version_vector()? };
-        send(w, &hello).await?;
+        if send(w, &hello).await.is_err() {
+            return Ok(()); // the stream closed (the device left): nothing wrong
+        }
         loop {
             let frame = match read_frame(r, MAX_FRAME_BYTES).await {
                 Ok(Some(f)) => f,
@@ -124,7 +140,9 @@ impl Node {
                     let events = SyncMessage::batch_events(author, first_seq, bodies)
                         .map_err(|e| NodeError::NotAllowed(format!("malformed event: {e}")))?;
                     self.apply_remote(events).await?;
-                    send(w, &SyncMessage::Ack).await?;
+                    if send(w, &SyncMessage::Ack).await.is_err() {
+                        return Ok(()); // the batch is stored; the device left before the ack
+                    }
                 }
                 other => return Err(NodeError::NotAllowed(format!("unexpected sync message {other:?}"))),
             }

@@ -43,6 +43,10 @@ const TEXT_PAIRS: [string, string][] = [
   ['accent-text', 'accent'],
   ['accent-soft-text', 'accent-soft'],
   ['danger', 'surface'],
+  ['danger', 'bg'],
+  ['text', 'rail'],
+  ['text-muted', 'rail'],
+  ['accent-soft-text', 'surface'],
 ];
 
 const NON_TEXT_PAIRS: [string, string][] = [
@@ -50,6 +54,11 @@ const NON_TEXT_PAIRS: [string, string][] = [
   ['focus', 'surface'],
   ['accent', 'surface'],
   ['mark-front', 'surface'],
+  ['presence-online', 'surface'],
+  ['presence-away', 'surface'],
+  ['presence-busy', 'surface'],
+  ['presence-offline', 'surface'],
+  ['focus', 'rail'],
 ];
 
 describe.each(Object.entries(themes))('the %s theme', (_name, colours) => {

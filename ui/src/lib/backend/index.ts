@@ -1,3 +1,5 @@
+/** The backend module: the only place in the UI that talks to the Rust shell. See README.md. */
 export { backendPresent } from './ipc';
-export { localProfile } from './profile';
-export type { AppError, Avatar, DeviceId, ErrorCode, Outcome, Person, PersonId } from './types';
+export * from './commands';
+export { onNodeEvent, NODE_EVENT, RESYNC_EVENT } from './events';
+export type * from './types';

@@ -8,14 +8,27 @@
  */
 import { invoke } from '@tauri-apps/api/core';
 
-import type { AppError, ErrorCode, Outcome, Person } from './types';
+import type { ErrorCode as ShellErrorCode } from './bindings/ErrorCode';
+import type { AppError, Outcome } from './types';
 
-/** The commands the shell registers, with their arguments and results. */
-export interface Commands {
-  local_profile: { args: Record<string, never>; result: Person | null };
-}
-
-const SHELL_CODES: readonly ErrorCode[] = ['store_unavailable', 'store_failed'];
+/** Every code the shell may send (a `Record` so that a new Rust code fails `npm run check`). */
+const SHELL_CODES: Record<ShellErrorCode, true> = {
+  store_unavailable: true,
+  store_failed: true,
+  node_unavailable: true,
+  not_initialized: true,
+  already_initialized: true,
+  not_paired: true,
+  already_paired: true,
+  invalid_input: true,
+  pairing_failed: true,
+  not_found: true,
+  not_allowed: true,
+  network: true,
+  timeout: true,
+  stopped: true,
+  internal: true,
+};
 
 declare global {
   interface Window {
@@ -28,23 +41,22 @@ export function backendPresent(): boolean {
   return typeof window !== 'undefined' && typeof window.__TAURI_INTERNALS__?.invoke === 'function';
 }
 
-/** Calls a shell command. */
-export async function call<C extends keyof Commands>(
-  command: C,
-  args: Commands[C]['args'],
-): Promise<Outcome<Commands[C]['result']>> {
+/** The error every call returns when the page runs without the desktop app. */
+export function unavailable(): AppError {
+  return {
+    code: 'backend_unavailable',
+    message:
+      'This is Duet’s window opened without the Duet app behind it, so there is nothing to show yet. Start the desktop app to see your profile.',
+  };
+}
+
+/** Calls a shell command by name; `commands.ts` wraps each one with its types. */
+export async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<Outcome<T>> {
   if (!backendPresent()) {
-    return {
-      ok: false,
-      error: {
-        code: 'backend_unavailable',
-        message:
-          'This is Duet’s window opened without the Duet app behind it, so there is nothing to show yet. Start the desktop app to see your profile.',
-      },
-    };
+    return { ok: false, error: unavailable() };
   }
   try {
-    return { ok: true, value: await invoke<Commands[C]['result']>(command, args) };
+    return { ok: true, value: await invoke<T>(command, args) };
   } catch (thrown) {
     return { ok: false, error: toAppError(thrown) };
   }
@@ -56,10 +68,11 @@ function toAppError(thrown: unknown): AppError {
     thrown !== null &&
     'code' in thrown &&
     'message' in thrown &&
+    typeof thrown.code === 'string' &&
     typeof thrown.message === 'string' &&
-    SHELL_CODES.includes(thrown.code as ErrorCode)
+    Object.hasOwn(SHELL_CODES, thrown.code)
   ) {
-    return { code: thrown.code as ErrorCode, message: thrown.message };
+    return { code: thrown.code as ShellErrorCode, message: thrown.message };
   }
   const detail = thrown instanceof Error ? thrown.message : String(thrown);
   return {

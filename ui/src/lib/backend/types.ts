@@ -1,43 +1,57 @@
 /**
- * The shapes the Rust shell sends over IPC, mirroring `src-tauri/src/transport.rs` and
- * `src-tauri/src/error.rs`.
- *
- * Written by hand for the foundation stage, while the only command is `local_profile`; they are
- * to be generated from the Rust types once the command surface grows (DESIGN §1). Until then
- * `fixtures/person.json` is checked by both the Rust test and the UI tests.
+ * The shapes the Rust shell sends over IPC. Everything here comes from `./bindings/`, which is
+ * generated from the Rust types by ts-rs (`scripts/check-bindings.sh`; never edit it by hand).
+ * Only `Outcome`, `AppEvent` and the two UI-side error codes are written here.
  */
+import type { AppError as ShellError } from './bindings/AppError';
+import type { ErrorCode as ShellErrorCode } from './bindings/ErrorCode';
+import type { NodeEvent } from './bindings/NodeEvent';
 
-/** A person's id: the hex of their 32-byte ed25519 person key. */
-export type PersonId = string;
-
-/** A device's id: the hex of its 32-byte ed25519 key (also its libp2p PeerId). */
-export type DeviceId = string;
-
-/** An avatar: an emoji, or the BLAKE3 hash (hex) of an image blob. */
-export type Avatar = { kind: 'emoji'; value: string } | { kind: 'image'; value: string };
-
-/** A person (`PersonView` in the shell). */
-export interface Person {
-  id: PersonId;
-  display_name: string;
-  avatar: Avatar | null;
-  devices: DeviceId[];
-}
+export type { AppSnapshot } from './bindings/AppSnapshot';
+export type { Attachment } from './bindings/Attachment';
+export type { AttachmentKind } from './bindings/AttachmentKind';
+export type { Avatar } from './bindings/Avatar';
+export type { BlobHash } from './bindings/BlobHash';
+export type { Channel } from './bindings/Channel';
+export type { ChannelId } from './bindings/ChannelId';
+export type { ChannelKind } from './bindings/ChannelKind';
+export type { Conversation } from './bindings/Conversation';
+export type { ConversationId } from './bindings/ConversationId';
+export type { DeviceId } from './bindings/DeviceId';
+export type { Invitation } from './bindings/Invitation';
+export type { InviteKind } from './bindings/InviteKind';
+export type { Message } from './bindings/Message';
+export type { MessageId } from './bindings/MessageId';
+export type { MessagePage } from './bindings/MessagePage';
+export type { MessageType } from './bindings/MessageType';
+export type { NodeEvent } from './bindings/NodeEvent';
+export type { PeerInfo } from './bindings/PeerInfo';
+export type { Person } from './bindings/Person';
+export type { PersonId } from './bindings/PersonId';
+export type { Presence } from './bindings/Presence';
+export type { PresenceStatus } from './bindings/PresenceStatus';
+export type { Reaction } from './bindings/Reaction';
+export type { SpaceId } from './bindings/SpaceId';
+export type { Target } from './bindings/Target';
+export type { Timestamp } from './bindings/Timestamp';
 
 /**
  * Why something failed: a stable `code` the UI may branch on, and a `message` in plain words
- * to show as it is. Codes from the shell come first; the last two are raised here, in the UI.
+ * to show as it is. The shell's codes (generated), then two raised here, in the UI:
+ * `backend_unavailable` (the page runs without the app) and `backend_failed` (an answer that is
+ * not a Duet error).
  */
-export type ErrorCode =
-  | 'store_unavailable'
-  | 'store_failed'
-  | 'backend_unavailable'
-  | 'backend_failed';
+export type ErrorCode = ShellErrorCode | 'backend_unavailable' | 'backend_failed';
 
-export interface AppError {
+export interface AppError extends Omit<ShellError, 'code'> {
   code: ErrorCode;
-  message: string;
 }
 
 /** The outcome of a backend call; calls never throw. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError };
+
+/**
+ * What `onNodeEvent` delivers: a node event, or `resync` when the UI missed events (the
+ * window fell behind, or the node just started) and should reload what it shows.
+ */
+export type AppEvent = NodeEvent | { event: 'resync' };

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmark of the real desktop app (not run in CI; prints figures, asserts nothing):
+# start-up time to a usable window and idle memory of the app and its WebKit processes, with a
+# 10,000-message conversation open. Targets: ≤ 1 s, ≤ 100 MB.
+#
+#   scripts/bench-app.sh              build (release), seed, measure
+#   scripts/bench-app.sh --no-build   measure the binary already built (DUET_APP=… to choose)
+#   BENCH_MESSAGES=10000 BENCH_RUNS=3 scripts/bench-app.sh
+#
+# The conversation is seeded once per size (target/bench/seed-N/, by the node API:
+# src-tauri/examples/seed_conversation.rs) and copied for each measurement. The first run
+# follows a page-cache drop when this user may drop it (root), so it is a cold start; the others
+# are warm. Figures come from ui/e2e/bench.mjs.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+profile="${BENCH_PROFILE:-release}"
+app="${DUET_APP:-$root/target/$profile/duet-app}"
+messages="${BENCH_MESSAGES:-10000}"
+seed="$root/target/bench/seed-$messages"
+
+say() { printf 'bench-app: %s\n' "$*"; }
+fail() { printf 'bench-app: FAILED: %s\n' "$*" >&2; exit 1; }
+
+build=1
+case "${1:-}" in
+  "") ;;
+  --no-build) build=0 ;;
+  *) fail "unknown argument '$1' (expected --no-build or nothing)" ;;
+esac
+
+for tool in Xvfb xwininfo WebKitWebDriver node; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/install-deps.sh"
+done
+tauri_driver="$(command -v tauri-driver || true)"
+if [ -z "$tauri_driver" ]; then
+  say "installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+  tauri_driver="$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")"
+fi
+
+cargo_profile=()
+[ "$profile" = release ] && cargo_profile=(--release)
+if ((build)); then
+  say "building the UI and duet-app ($profile)"
+  (cd "$root/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build --silent)
+  (cd "$root" && cargo build -p duet-app "${cargo_profile[@]}")
+fi
+[ -x "$app" ] || fail "$app does not exist; run without --no-build"
+
+if [ ! -f "$seed/done" ]; then
+  say "seeding a conversation of $messages messages in $seed"
+  rm -rf "$seed"
+  mkdir -p "$seed/alice" "$seed/bob"
+  (cd "$root" && cargo run -q -p duet-app "${cargo_profile[@]}" --example seed_conversation -- "$seed/alice" "$seed/bob" "$messages")
+  touch "$seed/done"
+fi
+
+work="$(mktemp -d -t duet-bench.XXXXXX)"
+pids=()
+cleanup() {
+  local status=$?
+  set +e
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM -- "-${pids[i]}" 2>/dev/null
+    sleep 0.5
+    kill -KILL -- "-${pids[i]}" 2>/dev/null
+    wait "${pids[i]}" 2>/dev/null
+  done
+  ((status == 0)) || { tail -n 30 "$work"/*.log >&2; }
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cp -a "$seed/alice" "$work/alice"
+setsid Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+[ -s "$work/display" ] || fail "Xvfb did not start"
+display=":$(tr -d '[:space:]' <"$work/display")"
+
+port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+native="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+DISPLAY="$display" DUET_DATA_DIR="$work/alice" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
+  setsid "$tauri_driver" --port "$port" --native-port "$native" >"$work/driver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+
+if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then
+  say "page cache dropped: run 1 is a cold start"
+else
+  say "cannot drop the page cache here: every run is a warm start"
+fi
+say "measuring $app with $messages messages"
+DISPLAY="$display" DUET_DATA_DIR="$work/alice" E2E_APP="$app" E2E_PORT="$port" node "$root/ui/e2e/bench.mjs"

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# End to end, the real desktop app: two `duet-app` instances (Alice and Bob, separate data
+# directories, listening on loopback only, no mDNS) under a private Xvfb, each driven through
+# its own tauri-driver (WebDriver → WebKitWebDriver). The scenario is ui/e2e/two-instances.mjs:
+# both onboard, Alice invites, Bob joins with the ticket, a message goes each way, Bob reacts,
+# Alice edits, the read tick appears. Screenshots of both windows land in target/e2e/.
+# Everything it starts is stopped on exit, whatever happens.
+#
+#   scripts/e2e-app.sh              build the UI and the app, then test
+#   scripts/e2e-app.sh --no-build   test the binary and ui/dist already built
+#   DUET_APP=path/to/duet-app scripts/e2e-app.sh --no-build
+#
+# Needs: xvfb, webkit2gtk-driver (WebKitWebDriver), node; installs tauri-driver
+# (`cargo install tauri-driver --version ^2 --locked`, ~20 s) when it is missing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+app="${DUET_APP:-$root/target/debug/duet-app}"
+out_dir="$root/target/e2e"
+driver_timeout=30    # seconds for a tauri-driver to listen
+scenario_timeout=300 # seconds for the whole scenario
+
+say() { printf 'e2e-app: %s\n' "$*"; }
+fail() { printf 'e2e-app: FAILED: %s\n' "$*" >&2; exit 1; }
+
+build=1
+case "${1:-}" in
+  "") ;;
+  --no-build) build=0 ;;
+  *) fail "unknown argument '$1' (expected --no-build or nothing)" ;;
+esac
+
+for tool in Xvfb WebKitWebDriver node; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/install-deps.sh"
+done
+tauri_driver="$(command -v tauri-driver || true)"
+if [ -z "$tauri_driver" ]; then
+  say "installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+  tauri_driver="$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")"
+fi
+[ -x "$tauri_driver" ] || fail "tauri-driver could not be installed"
+
+if ((build)); then
+  say "building the UI"
+  (
+    cd "$root/ui"
+    [ -d node_modules ] || npm ci --no-audit --no-fund
+    npm run build --silent
+  )
+  say "building duet-app"
+  (cd "$root" && cargo build -p duet-app)
+fi
+[ -x "$app" ] || fail "$app does not exist; run without --no-build"
+[ -f "$root/ui/dist/index.html" ] || fail "ui/dist is missing; run without --no-build"
+
+work="$(mktemp -d -t duet-e2e-app.XXXXXX)"
+pids=()
+cleanup() {
+  local status=$?
+  set +e # a process that already died must not stop the clean-up
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop "${pids[i]}"; done
+  if ((status != 0)); then
+    for log in "$work"/*.log; do
+      [ -s "$log" ] || continue
+      printf -- '--- %s (last 40 lines)\n' "$(basename "$log")" >&2
+      tail -n 40 "$log" >&2
+    done
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+stop() { # pid: TERM to its process group (the driver's WebKitWebDriver and app too), then KILL
+  [ -n "$1" ] || return 0
+  kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$1" 2>/dev/null
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { # a TCP port nobody listens on now
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Xvfb picks a free display itself and writes its number to fd 3 once it is ready.
+say "starting Xvfb"
+setsid Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  [ -s "$work/display" ] && break
+  kill -0 "${pids[0]}" 2>/dev/null || fail "Xvfb exited"
+  sleep 0.1
+done
+[ -s "$work/display" ] || fail "Xvfb did not start within 10 s"
+display=":$(tr -d '[:space:]' <"$work/display")"
+say "Xvfb is on display $display"
+
+# One tauri-driver per instance, each in its own process group (so `stop` takes its
+# WebKitWebDriver and the app with it), each with its own data directory in its environment.
+start_driver() { # name → prints its WebDriver port
+  local name=$1 port native
+  port="$(free_port)"
+  native="$(free_port)"
+  mkdir -p "$work/$name"
+  DISPLAY="$display" DUET_DATA_DIR="$work/$name" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
+    setsid "$tauri_driver" --port "$port" --native-port "$native" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  local deadline=$((SECONDS + driver_timeout))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    kill -0 "${pids[-1]}" 2>/dev/null || fail "tauri-driver for $name exited"
+    ((SECONDS < deadline)) || fail "tauri-driver for $name did not listen within ${driver_timeout} s"
+    sleep 0.2
+  done
+  driver_port=$port
+}
+start_driver alice
+port_a=$driver_port
+start_driver bob
+port_b=$driver_port
+say "tauri-driver for alice on $port_a, for bob on $port_b"
+
+mkdir -p "$out_dir"
+rm -f "$out_dir"/alice.png "$out_dir"/bob.png "$out_dir"/failure-*.png
+E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_OUT="$out_dir" \
+  timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" \
+  || fail "the scenario failed (screenshots in $out_dir)"
+say "passed; screenshots: $out_dir/alice.png $out_dir/bob.png"

@@ -1,0 +1,78 @@
+//! Several devices: Ada has a laptop and a desktop, Ben has one computer. Every device stores
+//! and forwards every event, so a message reaches a device that was never online at the same
+//! time as its author, through the device that was.
+
+use duet_model::{InviteKind, Message, Target};
+use duet_tests::{eventually, pair, Rejections, TestNode};
+
+/// Waits until `node` holds the message `sent`, and returns it as `node` sees it.
+async fn holds(who: &str, node: &TestNode, sent: &Message) -> Message {
+    eventually(&format!("{who} holds \"{}\"", sent.content), || async { node.node.message(&sent.id).ok() }).await
+}
+
+/// Waits until `a` and `b` are connected.
+async fn connected(a: &TestNode, b: &TestNode) {
+    eventually(&format!("{} and {} are connected", a.name, b.name), || async {
+        a.node.connected().await.ok()?.contains(&b.node.device_id()).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partners_message_reaches_my_desktop_through_my_laptop() {
+    let laptop = TestNode::person("Ada's laptop").await;
+    let mut desktop = TestNode::device_only("Ada's desktop").await;
+    let mut ben = TestNode::person("Ben").await;
+    let rejections = Rejections::default();
+    for node in [&laptop, &desktop, &ben] {
+        rejections.watch(node);
+    }
+    pair(&laptop, &desktop, InviteKind::OwnDevice).await.expect("linking the desktop");
+    pair(&laptop, &ben, InviteKind::Partner).await.expect("pairing with Ben");
+    assert_eq!(desktop.node.person_id(), laptop.node.person_id(), "the desktop is Ada's");
+    connected(&laptop, &desktop).await;
+    connected(&laptop, &ben).await;
+    // Ben learns of Ada's desktop through her laptop.
+    eventually("Ben knows Ada's desktop", || async {
+        let peers = ben.node.peers().await.ok()?;
+        peers.iter().any(|p| p.device == desktop.node.device_id()).then_some(())
+    })
+    .await;
+
+    let (ben_person, ben_device) = (ben.node.person_id(), ben.node.device_id());
+
+    // The desktop is off; Ben writes; Ada's laptop gets it; then Ben goes offline too.
+    desktop.stop().await;
+    let from_ben = ben.node.send(Target::Direct, "dinner at 8?", None).await.unwrap();
+    holds("Ada's laptop", &laptop, &from_ben).await;
+    ben.stop().await;
+
+    // The desktop comes back while Ben is away: only the laptop can give it Ben's message.
+    desktop.restart(|c| c).await;
+    rejections.watch(&desktop);
+    let got = holds("Ada's desktop", &desktop, &from_ben).await;
+    assert_eq!(got.content, "dinner at 8?");
+    assert_eq!(Some(got.sender), ben_person);
+    let connected_now = desktop.node.connected().await.unwrap();
+    assert!(!connected_now.contains(&ben_device), "Ben is offline: the laptop forwarded it");
+
+    // Ada answers from the desktop and turns it off; Ben comes back and gets the answer
+    // from the laptop.
+    let answer = desktop.node.send(Target::Direct, "yes! 🍝", Some(from_ben.id)).await.unwrap();
+    holds("Ada's laptop", &laptop, &answer).await;
+    desktop.stop().await;
+    ben.restart(|c| c).await;
+    rejections.watch(&ben);
+    let got = holds("Ben", &ben, &answer).await;
+    assert_eq!(got.reply_to, Some(from_ben.id));
+    assert_eq!(Some(got.sender), laptop.node.person_id(), "the desktop writes as Ada");
+
+    // Ben's view of the conversation is Ada's laptop's view.
+    eventually("Ben and Ada's laptop see the same conversation", || async {
+        let on_ben = ben.node.messages(Target::Direct, None, 10).ok()?;
+        let on_laptop = laptop.node.messages(Target::Direct, None, 10).ok()?;
+        (on_ben == on_laptop).then_some(())
+    })
+    .await;
+    rejections.assert_none();
+}

@@ -1,0 +1,295 @@
+//! Bad peers. A stranger that opens Duet's sync protocol is refused and learns nothing. A
+//! member device that sends a tampered event is cut off, and what it sent before stays. A
+//! device that signs two different events with the same number has forked its log: the
+//! second is kept aside and the user is told.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use duet_crypto::{DeviceKey, SpaceKey};
+use duet_log::sync::MAX_FRAME_BYTES;
+use duet_log::{LogHead, NextEvent, SealedEvent, SyncMessage};
+use duet_model::{InviteKind, MessageId, SpaceId, Target, Timestamp};
+use duet_net::{Client, DuetProtocol, NetConfig, NetEvent, Stream};
+use duet_node::NodeEvent;
+use duet_tests::{eventually, pair, TestNode, PATIENCE};
+use futures::{AsyncReadExt, AsyncWriteExt};
+use rand::RngCore;
+use tokio::sync::mpsc;
+
+// ----- a hand-rolled peer: the bare network, no node behind it -----
+
+/// A bare network client with `secret` as its identity, that knows where `to` listens.
+async fn bare_client(secret: [u8; 32], to: &TestNode) -> (Client, mpsc::Receiver<NetEvent>) {
+    let mut config = NetConfig::new(secret);
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid")];
+    config.mdns = false;
+    let (client, events) = duet_net::start(config).await.expect("a bare client starts");
+    let addrs = to.node.listen_addrs().await.expect("addresses");
+    client.add_addresses(to.node.device_id(), addrs).await.expect("addresses added");
+    (client, events)
+}
+
+/// A member device's keys and log head, read from its store while its node is stopped: what
+/// malware on that computer, or a broken copy of the app, could sign with.
+struct DeviceKeys {
+    device: DeviceKey,
+    space: SpaceId,
+    key: SpaceKey,
+    head: LogHead,
+    max_lamport: u64,
+}
+
+impl DeviceKeys {
+    fn read(node: &TestNode) -> Self {
+        let store = duet_store::Store::open(&duet_node::store_dir(&node.dir)).expect("the store");
+        let device = store.identity().unwrap().expect("keys").device;
+        let space = store.space().unwrap().expect("a space").space;
+        let key = store.space_key().unwrap().expect("the space key");
+        let head = store.head(&device.id()).unwrap();
+        let max_lamport = store.max_lamport().unwrap();
+        Self { device, space, key, head, max_lamport }
+    }
+
+    /// A valid text message as the event after `head`.
+    fn seal(&self, head: LogHead, text: &str) -> SealedEvent {
+        let next = NextEvent {
+            space: self.space,
+            device: &self.device,
+            space_key: &self.key,
+            head,
+            max_lamport: self.max_lamport,
+            now: wall_clock(),
+        };
+        next.seal(duet_log::testkit::TestSpace::text(text), &mut rand::rngs::OsRng).expect("a valid event").0
+    }
+
+    /// Connects to `to` as this device, opens a sync stream as a pusher does, and checks the
+    /// receiver's Hello: it holds this device's log up to the stored head.
+    async fn open_sync(&self, to: &TestNode) -> (Client, Stream) {
+        let (client, mut events) = bare_client(*self.device.secret_bytes(), to).await;
+        // The receiver is a member here, so its own pushes are let in (and ignored) rather
+        // than refused by cutting the connection.
+        client.set_members(vec![to.node.device_id()]).await.expect("members");
+        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        let mut stream = client.open_stream(to.node.device_id(), DuetProtocol::Sync).await.expect("a member may sync");
+        let hello = read_message(&mut stream).await.expect("a hello");
+        let SyncMessage::Hello { held, .. } = hello else { panic!("expected a hello, got {hello:?}") };
+        assert_eq!(held.get(&self.device.id()), self.head.seq, "{} holds the device's log", to.name);
+        (client, stream)
+    }
+}
+
+async fn write_frame(stream: &mut Stream, msg: &SyncMessage) -> std::io::Result<()> {
+    let bytes = msg.encode();
+    stream.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
+    stream.write_all(&bytes).await?;
+    stream.flush().await
+}
+
+/// The next sync message, `None` once the stream has ended (closed, reset or cut off).
+async fn read_message(stream: &mut Stream) -> Option<SyncMessage> {
+    let read = async {
+        let mut len = [0u8; 4];
+        stream.read_exact(&mut len).await.ok()?;
+        let len = u32::from_be_bytes(len) as usize;
+        assert!(len <= MAX_FRAME_BYTES, "a {len}-byte frame");
+        let mut buf = vec![0; len];
+        stream.read_exact(&mut buf).await.ok()?;
+        Some(SyncMessage::decode(&buf).expect("a well-formed sync message"))
+    };
+    tokio::time::timeout(PATIENCE, read).await.expect("the stream answers or ends in time")
+}
+
+/// Waits until the stream has ended, skipping what is still in flight.
+async fn ended(stream: &mut Stream) {
+    let mut skipped = 0;
+    while read_message(stream).await.is_some() {
+        skipped += 1;
+        assert!(skipped < 100, "the stream goes on and on");
+    }
+}
+
+/// Waits for the first node event `pick` accepts.
+async fn next_event<T>(
+    what: &str,
+    events: &mut tokio::sync::broadcast::Receiver<NodeEvent>,
+    mut pick: impl FnMut(NodeEvent) -> Option<T>,
+) -> T {
+    let found = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    if let Some(found) = pick(e) {
+                        return found;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("node events ended: {e}"),
+            }
+        }
+    });
+    found.await.unwrap_or_else(|_| panic!("gave up waiting for {what}"))
+}
+
+fn wall_clock() -> Timestamp {
+    Timestamp(SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis() as u64)
+}
+
+fn message_id(event: &SealedEvent) -> MessageId {
+    MessageId::new(event.timestamp(), &event.author(), event.seq())
+}
+
+/// Ada and Ben, paired, with a message each, holding the same events.
+async fn couple() -> (TestNode, TestNode) {
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+    let from_ada = ada.node.send(Target::Direct, "only for Ben", None).await.unwrap();
+    let from_ben = ben.node.send(Target::Direct, "only for Ada", None).await.unwrap();
+    eventually("both messages and their receipts arrive", || async {
+        let both = ben.node.message(&from_ada.id).is_ok_and(|m| m.delivered)
+            && ada.node.message(&from_ben.id).is_ok_and(|m| m.delivered);
+        let same = ada.node.store().version_vector().ok()? == ben.node.store().version_vector().ok()?;
+        (both && same).then_some(())
+    })
+    .await;
+    (ada, ben)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_is_refused_and_reads_nothing() {
+    let (ada, _ben) = couple().await;
+    let mut stranger_key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut stranger_key);
+    let (stranger, _stranger_events) = bare_client(stranger_key, &ada).await;
+    let ada_device = ada.node.device_id();
+
+    // The stranger can connect (relays and DHT neighbours must), but not speak sync: it gets
+    // not a single message (a member would get Ada's Hello at once), and is disconnected.
+    match stranger.open_stream(ada_device, DuetProtocol::Sync).await {
+        Ok(mut stream) => assert_eq!(read_message(&mut stream).await, None, "a stranger reads nothing"),
+        Err(e) => eprintln!("the stream was refused while opening: {e}"),
+    }
+    eventually("Ada disconnects the stranger", || async {
+        (!stranger.connected().await.ok()?.contains(&ada_device)).then_some(())
+    })
+    .await;
+    let peers = ada.node.peers().await.unwrap();
+    assert!(peers.iter().all(|p| p.device != stranger.local_device()), "the stranger did not become a member");
+    stranger.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_sending_a_tampered_event_is_cut_off_and_nothing_valid_is_lost() {
+    let (ada, mut ben) = couple().await;
+    let ben_device = ben.node.device_id();
+    ben.stop().await;
+
+    // Ben's device signs its next four events; the last one is damaged on the way.
+    let keys = DeviceKeys::read(&ben);
+    let mut head = keys.head;
+    let mut events = Vec::new();
+    for n in 1..=4 {
+        let event = keys.seal(head, &format!("hand-rolled {n}"));
+        head = LogHead::after(&event, &keys.space);
+        events.push(event);
+    }
+    let mut tampered = events[3].body().to_vec();
+    // The last byte of the ciphertext (its tag), just before the signature.
+    let in_ciphertext = tampered.len() - 65;
+    tampered[in_ciphertext] ^= 0x01;
+    let bodies = |range: std::ops::Range<usize>| events[range].iter().map(|e| e.body().to_vec()).collect::<Vec<_>>();
+    let first_seq = events[0].seq();
+
+    let mut ada_events = ada.node.subscribe();
+    let (pusher, mut stream) = keys.open_sync(&ada).await;
+
+    // Two good events: applied and acknowledged.
+    write_frame(&mut stream, &SyncMessage::Batch { author: ben_device, first_seq, bodies: bodies(0..2) })
+        .await
+        .unwrap();
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack));
+
+    // A good one, then the tampered one.
+    let mut bad_batch = bodies(2..3);
+    bad_batch.push(tampered);
+    write_frame(&mut stream, &SyncMessage::Batch { author: ben_device, first_seq: first_seq + 2, bodies: bad_batch })
+        .await
+        .unwrap();
+    let rejected = next_event("Ada rejecting Ben", &mut ada_events, |e| match e {
+        NodeEvent::PeerRejected { device, reason } if device == ben_device => Some(reason),
+        _ => None,
+    })
+    .await;
+    assert!(rejected.contains("signature"), "the reason says what was wrong: {rejected}");
+    match read_message(&mut stream).await {
+        None => {}
+        Some(SyncMessage::Reject { reason }) => assert_eq!(reason, rejected),
+        Some(other) => panic!("expected a rejection, got {other:?}"),
+    }
+    ended(&mut stream).await;
+    eventually("Ada disconnects Ben's device", || async {
+        (!ada.node.connected().await.ok()?.contains(&ben_device)).then_some(())
+    })
+    .await;
+
+    // What was valid is kept, the damaged event is not.
+    for event in &events[..3] {
+        let m = ada.node.message(&message_id(event)).expect("the valid events are kept");
+        assert!(m.content.starts_with("hand-rolled"));
+    }
+    assert_eq!(ada.node.store().head(&ben_device).unwrap().seq, events[2].seq());
+    assert_eq!(ada.node.store().event(&ben_device, events[3].seq()).unwrap(), None);
+    assert!(ada.node.message(&message_id(&events[3])).is_err());
+    pusher.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_different_events_with_the_same_number_are_a_fork_kept_aside() {
+    let (ada, mut ben) = couple().await;
+    let ben_device = ben.node.device_id();
+    ben.stop().await;
+
+    // Ben's device signs two different events as its next one.
+    let keys = DeviceKeys::read(&ben);
+    let head = keys.head;
+    let one = keys.seal(head, "the first version");
+    let other = keys.seal(head, "another version, same number");
+    assert_eq!(one.seq(), other.seq());
+
+    let mut ada_events = ada.node.subscribe();
+    let (pusher, mut stream) = keys.open_sync(&ada).await;
+    write_frame(
+        &mut stream,
+        &SyncMessage::Batch { author: ben_device, first_seq: one.seq(), bodies: vec![one.body().to_vec()] },
+    )
+    .await
+    .unwrap();
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack));
+    write_frame(
+        &mut stream,
+        &SyncMessage::Batch { author: ben_device, first_seq: other.seq(), bodies: vec![other.body().to_vec()] },
+    )
+    .await
+    .unwrap();
+    let (device, seq) = next_event("Ada detecting the fork", &mut ada_events, |e| match e {
+        NodeEvent::Fork { device, seq } => Some((device, seq)),
+        _ => None,
+    })
+    .await;
+    assert_eq!((device, seq), (ben_device, one.seq()));
+    assert_eq!(ada.node.store().forks().unwrap(), vec![(ben_device, one.seq())]);
+    next_event("Ada cutting Ben's device off", &mut ada_events, |e| match e {
+        NodeEvent::PeerRejected { device, .. } if device == ben_device => Some(()),
+        _ => None,
+    })
+    .await;
+    ended(&mut stream).await;
+
+    // The first version stays Ada's message; the other is set aside, not shown.
+    assert_eq!(ada.node.message(&message_id(&one)).unwrap().content, "the first version");
+    let shown = ada.node.messages(Target::Direct, None, 50).unwrap().messages;
+    assert!(shown.iter().all(|m| m.content != "another version, same number"));
+    assert_eq!(ada.node.store().event(&ben_device, one.seq()).unwrap(), Some(one));
+    pusher.shutdown().await;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * End to end, two real Duet apps: Alice and Bob each run `duet-app` (separate data dirs,
+ * loopback only), driven through the W3C WebDriver HTTP API of their own tauri-driver. Plain
+ * `fetch`, no client library.
+ *
+ * The story: both create a profile; Alice makes an invite and Bob joins with its ticket (read
+ * from Alice's window); a message goes each way; Bob reacts to Alice's; Alice edits hers and
+ * Bob sees the edit; Alice's message shows the read tick. At the end (and on failure) each
+ * window is saved as a PNG under $E2E_OUT.
+ *
+ * Run by scripts/e2e-app.sh, which starts Xvfb and the drivers:
+ *   E2E_APP=target/debug/duet-app E2E_PORT_A=4444 E2E_PORT_B=4446 E2E_OUT=target/e2e \
+ *     node ui/e2e/two-instances.mjs
+ * The selectors are the `data-testid`s listed in ui/src/lib/backend/README.md.
+ */
+import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
+
+const APP = required('E2E_APP');
+const OUT = process.env.E2E_OUT ?? 'target/e2e';
+
+async function onboard(window, name) {
+  const input = await window.testId('onboarding-name');
+  await window.type(input, name);
+  await window.click(await window.testId('onboarding-submit'));
+  log(`${window.name}: profile created`);
+}
+
+async function ticketOf(window) {
+  await window.click(await window.testId('invite-create'));
+  return window.until('the invite ticket', async () => {
+    const element = await window.testId('invite-ticket');
+    const text = ((await window.attribute(element, 'value')) || (await window.text(element)) || '').trim();
+    return text.length > 20 ? text : null;
+  });
+}
+
+async function send(window, text) {
+  const composer = await window.testId('composer');
+  await window.type(composer, text + ENTER);
+  log(`${window.name}: sent "${text}"`);
+}
+
+async function main() {
+  const alice = new Window('alice', required('E2E_PORT_A'), { app: APP, out: OUT });
+  const bob = new Window('bob', required('E2E_PORT_B'), { app: APP, out: OUT });
+  const windows = [alice, bob];
+  let failed = null;
+  try {
+    await Promise.all(windows.map((w) => w.open()));
+
+    await Promise.all([onboard(alice, 'Alice'), onboard(bob, 'Bob')]);
+
+    const ticket = await ticketOf(alice);
+    log(`alice: invite ticket of ${ticket.length} characters`);
+    // The join form may sit behind a tab of the pairing screen.
+    await bob.until('the pairing screen', async () => (await bob.all('[data-testid="join-tab"], [data-testid="join-ticket"]')).length > 0);
+    const [tab] = await bob.all('[data-testid="join-tab"]');
+    if (tab) await bob.click(tab);
+    await bob.type(await bob.testId('join-ticket'), ticket);
+    await bob.click(await bob.testId('join-submit'));
+    await Promise.all(windows.map((w) => w.testId('composer')));
+    log('paired: both windows show the composer');
+
+    await send(alice, 'Hello from Alice');
+    const aliceMessageAtBob = await bob.message('Hello from Alice');
+    await send(bob, 'Hi Alice, Bob here');
+    await alice.message('Hi Alice, Bob here');
+    log('a message went each way');
+
+    // Bob reacts to Alice's message; Alice sees the reaction.
+    // A message's actions show on hover (or focus), as for a person with a mouse.
+    await bob.hover(aliceMessageAtBob);
+    await bob.click(await bob.testId('react-button', aliceMessageAtBob));
+    const emoji = await bob.until('an emoji to pick', async () => {
+      const [option] = await bob.all('[data-testid="emoji-option"]');
+      return option ?? null;
+    });
+    const picked = await bob.attribute(emoji, 'data-emoji');
+    await bob.click(emoji);
+    const aliceRow = await alice.message('Hello from Alice');
+    await alice.until(`Bob's reaction ${picked ?? ''}`, async () => {
+      const chips = await alice.all('[data-testid="reaction"]', aliceRow);
+      return chips.length > 0;
+    });
+    log(`bob reacted ${picked ?? ''}; alice sees it`);
+
+    // Alice edits her message; Bob sees the new text and the edited marker.
+    await alice.hover(aliceRow);
+    await alice.click(await alice.testId('edit-button', aliceRow));
+    const editorId = await alice.until('the editor to take focus', async () => {
+      const id = (await alice.request('GET', '/element/active'))?.[ELEMENT];
+      const tag = id && (await alice.request('GET', `/element/${id}/name`));
+      return tag === 'textarea' || tag === 'input' ? id : null;
+    });
+    await alice.clear(editorId);
+    await alice.type(editorId, 'Hello from Alice, edited' + ENTER);
+    const edited = await bob.message('Hello from Alice, edited');
+    await bob.testId('edited-marker', edited);
+    log('alice edited her message; bob sees the edit');
+
+    // Bob has the conversation open, so Alice's message is read: the tick appears.
+    await alice.until('the read tick on Alice’s message', async () => {
+      const row = await alice.message('Hello from Alice, edited');
+      return (await alice.all('[data-testid="read-tick"]', row)).length > 0;
+    });
+    log('alice sees the read tick');
+
+    await alice.screenshot('alice.png');
+    await bob.screenshot('bob.png');
+  } catch (error) {
+    failed = error;
+    for (const w of windows) {
+      if (w.session) await w.screenshot(`failure-${w.name}.png`).catch(() => {});
+    }
+  } finally {
+    await Promise.all(windows.map((w) => w.close()));
+  }
+  if (failed) {
+    console.error(`e2e: FAILED: ${failed.message}`);
+    process.exit(1);
+  }
+  log('passed');
+}
+
+await main();

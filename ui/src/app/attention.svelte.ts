@@ -1,0 +1,64 @@
+/**
+ * What reaches me when I am not looking: desktop notifications for my partner's new messages
+ * (not while busy, not for a muted conversation, not for the one open in a focused window),
+ * and the unread total on the tray icon and in the window title. Also tells the node I am
+ * active (it turns "away" back to "online").
+ */
+import { setUnreadBadge, touch, type Target } from '../lib/backend';
+import { directory } from '../lib/directory.svelte';
+import { onNodeEvent } from '../lib/nodeEvents';
+import { notifier, shouldNotify } from '../lib/notify';
+import { presenceBook } from '../lib/presence.svelte';
+import { session } from '../lib/session.svelte';
+import { targetOf } from '../lib/target';
+import { excerpt } from '../lib/text';
+import { windowActive } from '../lib/windowActive.svelte';
+
+const TOUCH_EVERY_MS = 20_000;
+
+/** Starts following; returns the function that stops. Call inside an effect. */
+export function followAttention(openTarget: () => Target | null, open: (t: Target) => void): () => void {
+  const stopEvents = onNodeEvent((event) => {
+    if (event.event !== 'message_new') return;
+    const message = event.message;
+    const target = targetOf(message);
+    const me = session.me?.id ?? null;
+    const ok = shouldNotify({
+      message,
+      me,
+      myStatus: me ? (presenceBook.of(me)?.status ?? null) : null,
+      conversation: directory.conversation(target),
+      openTarget: openTarget(),
+      windowActive: windowActive(),
+    });
+    if (!ok) return;
+    const from = session.nameOf(message.sender);
+    const where = target === 'direct' ? from : `${from} in #${directory.channel(target.channel)?.name ?? 'a channel'}`;
+    notifier().show(where, excerpt(message.content, 140), () => open(target));
+  });
+
+  let lastTouch = 0;
+  const active = () => {
+    const now = Date.now();
+    if (now - lastTouch < TOUCH_EVERY_MS) return;
+    lastTouch = now;
+    void touch();
+  };
+  window.addEventListener('keydown', active, { passive: true });
+  window.addEventListener('pointerdown', active, { passive: true });
+
+  const stopBadge = $effect.root(() => {
+    $effect(() => {
+      const total = directory.unreadTotal;
+      document.title = total > 0 ? `(${total}) Duet` : 'Duet';
+      void setUnreadBadge(total);
+    });
+  });
+
+  return () => {
+    stopEvents();
+    stopBadge();
+    window.removeEventListener('keydown', active);
+    window.removeEventListener('pointerdown', active);
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * An in-memory Duet for looking at the window without the desktop app: `npm run dev` or
+ * `vite preview`, then open `/?mock` (paired, with history), `/?mock=new` (onboarding) or
+ * `/?mock=unpaired`. It answers the shell's commands through Tauri's own IPC mock, so the
+ * real `lib/backend` runs unchanged, and plays the partner: Ben receives, reads, types and
+ * answers. Only `main.ts` loads it, and only for `?mock` outside the app.
+ */
+import { emit } from '@tauri-apps/api/event';
+import { mockIPC } from '@tauri-apps/api/mocks';
+
+import type {
+  AppSnapshot,
+  Channel,
+  Conversation,
+  Message,
+  NodeEvent,
+  Person,
+  Presence,
+  PresenceStatus,
+  Target,
+} from '../lib/backend';
+import { NODE_EVENT } from '../lib/backend';
+import { BEN, MAYA, SPACE, channel, directHistory, longHistory, message, presenceOf } from './seed';
+
+type Args = Record<string, unknown>;
+
+const fail = (code: string, text: string) => {
+  throw { code, message: text };
+};
+
+export function installFakeBackend(mode: string): void {
+  const now = Date.now();
+  let me: Person | null = mode === 'new' ? null : MAYA;
+  let paired = mode !== 'new' && mode !== 'unpaired';
+  const channels: Channel[] = paired
+    ? [channel('c1'.repeat(16), 'plans', 0, 'Trips, dinners, Sundays'), channel('c2'.repeat(16), 'memories', 1, '10,000 messages to scroll')]
+    : [];
+  const store = new Map<string, Message[]>();
+  const settings = new Map<string, { archived: boolean; muted: boolean }>();
+  const readMarker = new Map<string, string>();
+  if (paired) {
+    store.set('direct', directHistory(now));
+    store.set(`channel:${channels[0]!.id}`, [message(now - 3 * 86400_000, BEN, 'Lisbon in May?', { channel: channels[0]!.id }, { read: false })]);
+    store.set(`channel:${channels[1]!.id}`, longHistory(channels[1]!.id, 10_000, now));
+  }
+  const presences = new Map<string, Presence>([
+    [MAYA.id, presenceOf(MAYA, 'online', null, now)],
+    [BEN.id, presenceOf(BEN, 'online', 'at the bakery 🥐', now)],
+  ]);
+  let badge = 0;
+
+  const key = (t: Target) => (t === 'direct' ? 'direct' : `channel:${t.channel}`);
+  const list = (t: Target) => store.get(key(t)) ?? [];
+  const send = (e: NodeEvent) => void emit(NODE_EVENT, e);
+  const snapshot = (): AppSnapshot => ({ device_id: me ? me.devices[0]! : null, profile: me, partner: paired ? BEN : null, paired });
+  const find = (id: string): Message | undefined => {
+    for (const msgs of store.values()) {
+      const m = msgs.find((x) => x.id === id);
+      if (m) return m;
+    }
+    return undefined;
+  };
+  const replace = (m: Message) => {
+    const k = key(m.channel ? { channel: m.channel } : 'direct');
+    store.set(k, list(m.channel ? { channel: m.channel } : 'direct').map((x) => (x.id === m.id ? m : x)));
+  };
+
+  function conversations(): Conversation[] {
+    if (!paired) return [];
+    const targets: Target[] = ['direct', ...channels.map((c) => ({ channel: c.id }))];
+    return targets.map((t) => {
+      const msgs = list(t);
+      const last = msgs[msgs.length - 1];
+      const marker = readMarker.get(key(t)) ?? '';
+      const s = settings.get(key(t)) ?? { archived: false, muted: false };
+      return {
+        id: t === 'direct' ? SPACE : t.channel,
+        target: t,
+        participants: [MAYA.id, BEN.id],
+        last_message: last?.id ?? null,
+        last_message_at: last?.created_at ?? null,
+        unread_count: msgs.filter((m) => m.sender !== MAYA.id && !m.read && m.id > marker).length,
+        ...s,
+        created_at: now,
+        updated_at: now,
+      };
+    });
+  }
+
+  /** Ben: receives at once, reads and types after a moment, then answers. */
+  function partnerReplies(mine: Message) {
+    const t: Target = mine.channel ? { channel: mine.channel } : 'direct';
+    setTimeout(() => {
+      const m = find(mine.id);
+      if (!m) return;
+      replace({ ...m, delivered: true, delivered_at: Date.now() });
+      send({ event: 'receipts_changed', conversation: m.conversation, up_to: null });
+    }, 700);
+    setTimeout(() => send({ event: 'typing', person: BEN.id, target: t }), 1500);
+    setTimeout(() => {
+      const m = find(mine.id);
+      if (!m) return;
+      replace({ ...m, read: true, read_at: Date.now() });
+      send({ event: 'receipts_changed', conversation: m.conversation, up_to: m.id });
+    }, 2500);
+    setTimeout(() => {
+      const reply = message(Date.now(), BEN, pick(mine.content), { channel: mine.channel }, { read: false, read_at: null });
+      store.set(key(t), [...list(t), reply]);
+      send({ event: 'message_new', message: reply });
+    }, 4200);
+  }
+
+  mockIPC(
+    (cmd, raw) => {
+      const a = (raw ?? {}) as Args;
+      switch (cmd) {
+        case 'app_state':
+          return snapshot();
+        case 'create_profile':
+          me = { ...MAYA, display_name: String(a.name), avatar: a.avatar ? { emoji: String(a.avatar) } : null };
+          return snapshot();
+        case 'set_profile':
+          if (me) me = { ...me, display_name: a.name ? String(a.name) : me.display_name };
+          return snapshot();
+        case 'invite':
+          return later(400, {
+            ticket: `duet1:${a.kind}:4f9k2m8q7x1v6c3b5n0z2w8e4r6t1y9u3i7o5p0a2s4d6f8g1h3j5k7l9`,
+            qr_svg: QR_SVG,
+          });
+        case 'join':
+          if (!String(a.ticket).startsWith('duet1:')) fail('pairing_failed', 'That ticket is not a Duet ticket. Copy it again, whole.');
+          paired = true;
+          store.set('direct', []);
+          return later(1200, snapshot());
+        case 'peers':
+          return [];
+        case 'conversations':
+          return conversations();
+        case 'channels':
+          return channels;
+        case 'create_channel': {
+          const name = String(a.name).trim();
+          if (channels.some((c) => c.name.toLowerCase() === name.toLowerCase())) {
+            fail('not_allowed', `There is already a channel called "${name}".`);
+          }
+          const c = channel(Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32), name, channels.length);
+          channels.push(c);
+          setTimeout(() => send({ event: 'space_changed' }), 0);
+          return c;
+        }
+        case 'rename_channel': {
+          const c = channels.find((x) => x.id === a.id) ?? fail('not_found', 'No such channel.');
+          c.name = String(a.name).trim();
+          setTimeout(() => send({ event: 'space_changed' }), 0);
+          return { ...c };
+        }
+        case 'set_conversation': {
+          const k = key(a.target as Target);
+          const s = settings.get(k) ?? { archived: false, muted: false };
+          settings.set(k, {
+            archived: (a.archived as boolean | null) ?? s.archived,
+            muted: (a.muted as boolean | null) ?? s.muted,
+          });
+          return null;
+        }
+        case 'messages': {
+          const all = list(a.target as Target);
+          const before = a.before as string | null;
+          const limit = Number(a.limit);
+          const end = before ? all.findIndex((m) => m.id >= before) : all.length;
+          const stop = end < 0 ? all.length : end;
+          const page = all.slice(Math.max(0, stop - limit), stop).reverse();
+          const older = stop - limit > 0 ? (page[page.length - 1]?.id ?? null) : null;
+          return later(120, { messages: page, older });
+        }
+        case 'send': {
+          const text = String(a.text).trim();
+          if (text.length === 0) fail('invalid_input', 'A message cannot be empty.');
+          if ([...text].length > 2000) fail('invalid_input', 'A message is too long: the limit is 2000 characters.');
+          const t = a.target as Target;
+          const m = message(Date.now(), MAYA, text, { channel: t === 'direct' ? null : t.channel }, {
+            reply_to: (a.replyTo as string | null) ?? null,
+            read: false,
+            read_at: null,
+            delivered: false,
+            delivered_at: null,
+          });
+          store.set(key(t), [...list(t), m]);
+          setTimeout(() => send({ event: 'message_new', message: m }), 0);
+          partnerReplies(m);
+          return later(250, m);
+        }
+        case 'edit': {
+          const m = find(String(a.id)) ?? fail('not_found', 'No such message.');
+          const edited = { ...m, content: String(a.text).trim(), edited: true, edited_at: Date.now() };
+          replace(edited);
+          return edited;
+        }
+        case 'delete': {
+          const m = find(String(a.id)) ?? fail('not_found', 'No such message.');
+          replace({ ...m, deleted: true, deleted_at: Date.now(), content: '', reactions: [] });
+          return null;
+        }
+        case 'react':
+        case 'unreact': {
+          const m = find(String(a.id)) ?? fail('not_found', 'No such message.');
+          const others = m.reactions.filter((r) => !(r.user === MAYA.id && r.emoji === a.emoji));
+          const reactions = cmd === 'react' ? [...others, { user: MAYA.id, emoji: String(a.emoji), created_at: Date.now() }] : others;
+          const changed = { ...m, reactions };
+          replace(changed);
+          return changed;
+        }
+        case 'mark_read': {
+          const m = find(String(a.id));
+          if (m) {
+            const t: Target = m.channel ? { channel: m.channel } : 'direct';
+            readMarker.set(key(t), m.id);
+            store.set(key(t), list(t).map((x) => (x.sender !== MAYA.id && x.id <= m.id ? { ...x, read: true, read_at: x.read_at ?? Date.now() } : x)));
+          }
+          return null;
+        }
+        case 'presence':
+          return [...presences.values()];
+        case 'set_status': {
+          const p = presences.get(MAYA.id)!;
+          const text = a.text as string | null;
+          const next = { ...p, status: a.status as PresenceStatus, custom_status: text === null ? p.custom_status : text || null };
+          presences.set(MAYA.id, next);
+          setTimeout(() => send({ event: 'presence', presence: next }), 0);
+          return null;
+        }
+        case 'mark_all_read':
+        case 'typing':
+        case 'touch':
+          return null;
+        case 'set_unread_badge':
+          badge = Number(a.count);
+          console.info('tray badge', badge);
+          return null;
+        case 'notify':
+          if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+            new Notification(String(a.title), { body: String(a.body) });
+          }
+          return null;
+        default:
+          throw `Command ${cmd} not found`;
+      }
+    },
+    { shouldMockEvents: true },
+  );
+
+  // Ben steps away for a while, then comes back.
+  setTimeout(() => {
+    const ben = { ...presences.get(BEN.id)!, status: 'away' as const, last_seen: Date.now() - 5 * 60_000 };
+    presences.set(BEN.id, ben);
+    send({ event: 'presence', presence: ben });
+  }, 20_000);
+}
+
+function later<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
+}
+
+function pick(said: string): string {
+  if (/\?$/.test(said)) return 'Hmm, let me think… yes 😊';
+  if (/love|💛/.test(said)) return '💛💛';
+  return ['Ha, yes!', 'On my way 🚲', 'Tell me more', 'Sounds perfect', 'You’re the best'][said.length % 5]!;
+}
+
+/** A stand-in QR code (the shell renders the real one). */
+const QR_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21" shape-rendering="crispEdges"><rect width="21" height="21" fill="#fff"/><path fill="#000" d="M0 0h7v7H0zM1 1v5h5V1zM2 2h3v3H2zM14 0h7v7h-7zM15 1v5h5V1zM16 2h3v3h-3zM0 14h7v7H0zM1 15v5h5v-5zM2 16h3v3H2zM8 1h1v2H8zM10 0h2v1h-2zM9 4h3v1H9zM8 8h2v2H8zM11 9h3v1h-3zM15 8h2v2h-2zM18 9h3v1h-3zM9 12h1v3H9zM12 11h2v2h-2zM15 12h3v1h-3zM19 12h2v3h-2zM8 17h2v2H8zM11 15h2v4h-2zM14 16h3v1h-3zM16 18h2v3h-2zM19 17h2v1h-2z"/></svg>`;

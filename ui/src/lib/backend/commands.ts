@@ -1,0 +1,167 @@
+/**
+ * One typed function per shell command (`src-tauri/src/commands.rs`), each a thin `call`.
+ * Arguments are camelCase here because Tauri maps a Rust `reply_to` to a JS `replyTo`.
+ * Results and errors never throw: see `Outcome`.
+ */
+import { call } from './ipc';
+import type {
+  AppSnapshot,
+  Channel,
+  ChannelId,
+  Conversation,
+  Invitation,
+  InviteKind,
+  Message,
+  MessageId,
+  MessagePage,
+  Outcome,
+  PeerInfo,
+  Person,
+  Presence,
+  PresenceStatus,
+  Target,
+} from './types';
+
+// ----- the app and the profile -----
+
+/** Who I am, who my partner is, whether we are paired. `profile` is `null` before onboarding. */
+export function appState(): Promise<Outcome<AppSnapshot>> {
+  return call('app_state');
+}
+
+/** The person this device belongs to, or `null` before a profile exists. */
+export async function localProfile(): Promise<Outcome<Person | null>> {
+  const state = await appState();
+  return state.ok ? { ok: true, value: state.value.profile } : state;
+}
+
+/** Creates this device's profile (name, and an emoji avatar) and starts the node. */
+export function createProfile(name: string, avatar?: string | null): Promise<Outcome<AppSnapshot>> {
+  return call('create_profile', { name, avatar: avatar ?? null });
+}
+
+/** Changes my name and/or emoji avatar (`undefined` leaves it as it is). */
+export function setProfile(change: { name?: string; avatar?: string }): Promise<Outcome<AppSnapshot>> {
+  return call('set_profile', { name: change.name ?? null, avatar: change.avatar ?? null });
+}
+
+// ----- pairing -----
+
+/** A one-time invite for my partner (`'partner'`) or another device of mine (`'owndevice'`). */
+export function invite(kind: InviteKind): Promise<Outcome<Invitation>> {
+  return call('invite', { kind });
+}
+
+/** Joins with a ticket from my partner (or from my other device). Resolves once paired. */
+export function join(ticket: string): Promise<Outcome<AppSnapshot>> {
+  return call('join', { ticket });
+}
+
+/** Member devices and whether each is connected now. */
+export function peers(): Promise<Outcome<PeerInfo[]>> {
+  return call('peers');
+}
+
+// ----- conversations and channels -----
+
+/** My conversations (the direct one and each channel's), with unread counts. */
+export function conversations(): Promise<Outcome<Conversation[]>> {
+  return call('conversations');
+}
+
+export function channels(): Promise<Outcome<Channel[]>> {
+  return call('channels');
+}
+
+export function createChannel(name: string): Promise<Outcome<Channel>> {
+  return call('create_channel', { name });
+}
+
+export function renameChannel(id: ChannelId, name: string): Promise<Outcome<Channel>> {
+  return call('rename_channel', { id, name });
+}
+
+/** Archives/unarchives or mutes/unmutes a conversation (`undefined` leaves it as it is). */
+export function setConversation(
+  target: Target,
+  change: { archived?: boolean; muted?: boolean },
+): Promise<Outcome<null>> {
+  return call('set_conversation', {
+    target,
+    archived: change.archived ?? null,
+    muted: change.muted ?? null,
+  });
+}
+
+// ----- messages -----
+
+/** A page of a conversation, newest first; pass `page.older` as `before` for the next page. */
+export function messages(target: Target, before: MessageId | null | undefined, limit: number): Promise<Outcome<MessagePage>> {
+  return call('messages', { target, before: before ?? null, limit });
+}
+
+export function send(target: Target, text: string, replyTo?: MessageId | null): Promise<Outcome<Message>> {
+  return call('send', { target, text, replyTo: replyTo ?? null });
+}
+
+export function edit(id: MessageId, text: string): Promise<Outcome<Message>> {
+  return call('edit', { id, text });
+}
+
+export function deleteMessage(id: MessageId): Promise<Outcome<null>> {
+  return call('delete', { id });
+}
+
+export function react(id: MessageId, emoji: string): Promise<Outcome<Message>> {
+  return call('react', { id, emoji });
+}
+
+export function unreact(id: MessageId, emoji: string): Promise<Outcome<Message>> {
+  return call('unreact', { id, emoji });
+}
+
+/** Marks the conversation read up to and including this message (markers only move forward). */
+export function markRead(id: MessageId): Promise<Outcome<null>> {
+  return call('mark_read', { id });
+}
+
+export function markAllRead(target: Target): Promise<Outcome<null>> {
+  return call('mark_all_read', { target });
+}
+
+/** Tells my partner I am typing (call at most every few seconds while typing). */
+export function typing(target: Target): Promise<Outcome<null>> {
+  return call('typing', { target });
+}
+
+// ----- presence -----
+
+/** Everyone's presence (mine as I chose it: invisible stays invisible). */
+export function presence(): Promise<Outcome<Presence[]>> {
+  return call('presence');
+}
+
+/**
+ * Sets my status. `customText`: `undefined` leaves my custom status as it is, `''` clears it,
+ * any other text sets it. `'offline'` is refused: choose `'invisible'` to appear offline.
+ */
+export function setStatus(status: PresenceStatus, customText?: string): Promise<Outcome<null>> {
+  return call('set_status', { status, text: customText ?? null });
+}
+
+/** The person did something (resets the idle timer: away → online). */
+export function touch(): Promise<Outcome<null>> {
+  return call('touch');
+}
+
+// ----- the desktop -----
+
+/** Shows the unread count on the tray icon (0 clears it). */
+export function setUnreadBadge(count: number): Promise<Outcome<null>> {
+  return call('set_unread_badge', { count });
+}
+
+/** Shows a desktop notification. The caller decides when (not busy, not muted, not focused). */
+export function notify(title: string, body: string): Promise<Outcome<null>> {
+  return call('notify', { title, body });
+}

@@ -1,0 +1,83 @@
+/**
+ * Desktop notifications, behind a small interface: the shell's `notify` command inside the
+ * app, the webview's `Notification` API elsewhere; `useNotifier` swaps in another.
+ *
+ * `shouldNotify` is the rule: only my partner's new messages, never while I am busy, never
+ * for a muted conversation, never for the conversation I am looking at in a focused window.
+ */
+import {
+  backendPresent,
+  notify,
+  type Conversation,
+  type Message,
+  type PersonId,
+  type PresenceStatus,
+  type Target,
+} from './backend';
+import { sameTarget, targetOf } from './target';
+
+export interface Notifier {
+  /** Shows a notification; `onclick` (where supported) brings the conversation forward. */
+  show(title: string, body: string, onclick?: () => void): void;
+}
+
+/** The webview's own notifications; asks for permission the first time. */
+export const webNotifier: Notifier = {
+  show(title, body, onclick) {
+    if (typeof Notification === 'undefined') return;
+    const post = () => {
+      const n = new Notification(title, { body, silent: false });
+      if (onclick) {
+        n.onclick = () => {
+          window.focus();
+          onclick();
+        };
+      }
+    };
+    if (Notification.permission === 'granted') {
+      post();
+    } else if (Notification.permission !== 'denied') {
+      void Notification.requestPermission().then((p) => {
+        if (p === 'granted') post();
+      });
+    }
+  },
+};
+
+/** The desktop's notifications, through the shell (which knows the platform best). */
+export const shellNotifier: Notifier = {
+  show(title, body) {
+    void notify(title, body).then((outcome) => {
+      if (!outcome.ok) console.warn('notification not shown:', outcome.error.message);
+    });
+  },
+};
+
+let current: Notifier | null = null;
+
+export function notifier(): Notifier {
+  return current ?? (backendPresent() ? shellNotifier : webNotifier);
+}
+
+export function useNotifier(n: Notifier): void {
+  current = n;
+}
+
+export interface NotifyContext {
+  message: Message;
+  me: PersonId | null;
+  myStatus: PresenceStatus | null;
+  conversation: Conversation | undefined;
+  /** The conversation on screen. */
+  openTarget: Target | null;
+  /** Whether the window is focused and visible. */
+  windowActive: boolean;
+}
+
+export function shouldNotify(c: NotifyContext): boolean {
+  if (c.message.sender === c.me || c.message.deleted) return false;
+  if (c.myStatus === 'busy') return false;
+  if (c.conversation?.muted) return false;
+  if (c.windowActive && c.openTarget && sameTarget(c.openTarget, targetOf(c.message))) return false;
+  return true;
+}

@@ -1,0 +1,20 @@
+/**
+ * Message text rules as the node applies them (duet-model `validate_content`): trimmed,
+ * 1..=2000 characters, counted in Unicode scalar values so an emoji counts once.
+ */
+export const MAX_CONTENT_CHARS = 2000;
+/** The counter appears from here on. */
+export const COUNTER_FROM = 1800;
+
+/** Characters the node will count for this text. */
+export function contentLength(text: string): number {
+  let n = 0;
+  for (const _ of text.trim()) n++;
+  return n;
+}
+
+/** The first `max` characters (scalar values) of a text, with an ellipsis when cut. */
+export function excerpt(text: string, max = 80): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+}

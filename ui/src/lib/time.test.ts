@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+
+import { lastSeen } from './presenceText';
+import { ago, dayLabel } from './time';
+
+const now = new Date(2025, 10, 20, 15, 0).getTime();
+const min = 60_000;
+
+describe('times in words', () => {
+  it('say how long ago', () => {
+    expect(ago(now - 20_000, now)).toBe('just now');
+    expect(ago(now - 5 * min, now)).toBe('5 min ago');
+    expect(ago(now - 3 * 60 * min, now)).toBe('3 h ago');
+    expect(ago(new Date(2025, 10, 19, 9, 0).getTime(), now)).toBe('yesterday');
+    expect(ago(new Date(2025, 10, 16, 9, 0).getTime(), now)).toBe('4 days ago');
+  });
+
+  it('name days', () => {
+    expect(dayLabel(now - 60 * min, now)).toBe('Today');
+    expect(dayLabel(new Date(2025, 10, 19, 23, 0).getTime(), now)).toBe('Yesterday');
+  });
+
+  it('say when my partner was last seen, unless online', () => {
+    const p = { person: 'b', status: 'offline' as const, last_seen: now - 5 * min, custom_status: null, device: null, updated_at: 0 };
+    expect(lastSeen(p, now)).toBe('last seen 5 min ago');
+    expect(lastSeen({ ...p, status: 'online' }, now)).toBeNull();
+    expect(lastSeen({ ...p, status: 'invisible' }, now)).toBe('last seen 5 min ago');
+    expect(lastSeen(undefined, now)).toBeNull();
+  });
+});

@@ -1,0 +1,40 @@
+/** Message fixtures for tests: the shape the shell sends (`Message`), with the defaults of a plain text. */
+import type { Message } from '../lib/backend';
+
+export const ME = 'aa'.repeat(32);
+export const PARTNER = 'bb'.repeat(32);
+
+let n = 0;
+
+export function msg(over: Partial<Message> & { created_at: number }): Message {
+  n += 1;
+  const id = over.id ?? `${over.created_at.toString(16).padStart(16, '0')}${n.toString(16).padStart(16, '0')}`;
+  return {
+    id,
+    sender: PARTNER,
+    sender_device: 'b0'.repeat(32),
+    recipient: ME,
+    channel: null,
+    conversation: 'a1'.repeat(16),
+    content: `message ${n}`,
+    message_type: 'text',
+    reply_to: null,
+    read: false,
+    read_at: null,
+    delivered: false,
+    delivered_at: null,
+    edited: false,
+    edited_at: null,
+    deleted: false,
+    deleted_at: null,
+    reactions: [],
+    attachments: [],
+    updated_at: over.created_at,
+    ...over,
+  };
+}
+
+/** Local noon on a given day of November 2025, plus some minutes. */
+export function at(day: number, minutes = 0): number {
+  return new Date(2025, 10, day, 12, minutes).getTime();
+}
