@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: run test lint bench bundle deps ui ui-deps app test-rust test-ui test-e2e clean
+.PHONY: run test lint bench bundle deps ui ui-deps app test-rust test-ui test-e2e test-app-e2e bench-app fuzz clean
 
 ## Launch Duet (builds the UI and the app first).
 run: deps ui
@@ -20,11 +20,13 @@ lint: deps ui-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	cd ui && $(NPM) run check
+	scripts/check-bindings.sh
 
 ## Benchmarks (release build); figures are printed.
 bench: deps
 	$(CARGO) bench -p duet-log --features testkit --bench events
 	$(CARGO) bench -p duet-store --bench store
+	$(CARGO) bench -p duet-tests --bench sync
 
 ## .deb and AppImage with the Tauri bundler (see docs/packaging.md).
 bundle: deps ui
@@ -50,6 +52,18 @@ test-ui: ui-deps
 
 test-e2e: app
 	scripts/e2e-smoke.sh --no-build
+
+## Two real app instances pair and chat through WebDriver (tauri-driver + WebKitWebDriver).
+test-app-e2e: app
+	scripts/e2e-app.sh --no-build
+
+## Cold start and idle memory of the app (release build).
+bench-app: deps ui
+	scripts/bench-app.sh
+
+## Every fuzz target for a short while (nightly; FUZZ_SECONDS=30 by default).
+fuzz:
+	scripts/fuzz.sh $(or $(FUZZ_SECONDS),30)
 
 clean:
 	$(CARGO) clean

@@ -27,6 +27,7 @@ pub mod vv;
 
 pub use codec::DecodeError;
 pub use envelope::{LogHead, NextEvent, OpenError, SealError, SealedEvent, FORMAT_VERSION, MAX_EVENT_BYTES, NO_PREV};
+pub use live::LiveMessage;
 pub use materialize::{fold, MemoryViews, ViewStore};
 pub use membership::{MemberDevice, Membership, MembershipError};
 pub use payload::{CallRecordPayload, ChannelChange, Payload, PayloadError, MAX_PAYLOAD_BYTES};
@@ -34,7 +35,6 @@ pub use records::{
     lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, PendingOp, ProfileRecord,
     SettingsRecord, SpaceRecord, Stamp,
 };
-pub use live::LiveMessage;
 pub use sync::{Members, PushPlanner, SyncMessage};
 pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError};
 pub use vv::VersionVector;

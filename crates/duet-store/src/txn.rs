@@ -84,13 +84,7 @@ impl<'a> Txn<'a> {
     }
 
     /// The first live key ≥ `from` (or ≤ `from` when `backwards`) that starts with `prefix`.
-    fn seek(
-        &self,
-        ks: Ks,
-        prefix: &[u8],
-        from: &[u8],
-        backwards: bool,
-    ) -> Result<Option<Entry>, StoreError> {
+    fn seek(&self, ks: Ks, prefix: &[u8], from: &[u8], backwards: bool) -> Result<Option<Entry>, StoreError> {
         let tree = self.inner.tree(ks);
         let mut tree_iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if backwards {
             Box::new(tree.range(prefix.to_vec()..=from.to_vec()).rev())
