@@ -166,9 +166,9 @@ async fn a_stranger_is_refused_and_reads_nothing() {
 
     // The stranger can connect (relays and DHT neighbours must), but not speak sync: it gets
     // not a single message (a member would get Ada's Hello at once), and is disconnected.
-    match stranger.open_stream(ada_device, DuetProtocol::Sync).await {
-        Ok(mut stream) => assert_eq!(read_message(&mut stream).await, None, "a stranger reads nothing"),
-        Err(e) => eprintln!("the stream was refused while opening: {e}"),
+    // Either the stream is refused while it opens, or it ends before a single message.
+    if let Ok(mut stream) = stranger.open_stream(ada_device, DuetProtocol::Sync).await {
+        assert_eq!(read_message(&mut stream).await, None, "a stranger reads nothing");
     }
     eventually("Ada disconnects the stranger", || async {
         (!stranger.connected().await.ok()?.contains(&ada_device)).then_some(())

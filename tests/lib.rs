@@ -64,7 +64,8 @@ impl TestNode {
     }
 
     /// Stops the node, keeping its data directory. Returns once the store is closed, so the
-    /// directory can be opened again (by [`TestNode::restart`] or by the test itself).
+    /// directory can be opened again (by [`TestNode::restart`] or by the test itself). Needs
+    /// the multi-threaded runtime (`#[tokio::test(flavor = "multi_thread")]`).
     pub async fn stop(&mut self) {
         let Some(node) = self.node.0.take() else { return };
         node.shutdown().await;
@@ -85,31 +86,6 @@ impl TestNode {
         node.wait_listening(PATIENCE).await.expect("listening");
         self.node = Running(Some(node));
     }
-}
-
-impl TestNode {
-    /// A copy of this stopped node's data directory, as a backup restored later would be: the
-    /// same keys, the same log up to now. It starts with [`TestNode::restart`].
-    pub fn backup(&self, name: &str) -> TestNode {
-        assert!(self.node.0.is_none(), "stop {} before copying its data", self.name);
-        let tmp = tempfile::tempdir().expect("a temp dir");
-        copy_dir(&self.dir, tmp.path()).expect("copying the data directory");
-        TestNode { node: Running(None), name: name.to_owned(), dir: tmp.path().to_path_buf(), _tmp: Some(tmp) }
-    }
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 /// A test node's [`Node`] while it runs.

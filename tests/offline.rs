@@ -13,6 +13,7 @@ async fn messages_written_while_the_partner_is_offline_arrive_when_they_come_bac
     pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
     let rejections = Rejections::default();
     rejections.watch(&ada);
+    rejections.watch(&ben);
     eventually("Ada and Ben are connected", || async {
         ada.node.connected().await.ok()?.contains(&ben.node.device_id()).then_some(())
     })
@@ -33,8 +34,9 @@ async fn messages_written_while_the_partner_is_offline_arrive_when_they_come_bac
     rejections.watch(&ben);
     let received = eventually("Ben holds all of Ada's messages", || async {
         let page = ben.node.messages(Target::Direct, None, MESSAGES + 10).ok()?;
-        let mine: Vec<Message> = page.messages.into_iter().filter(|m| Some(m.sender) == ada.node.person_id()).collect();
-        (mine.len() == MESSAGES).then_some(mine)
+        let from_ada: Vec<Message> =
+            page.messages.into_iter().filter(|m| Some(m.sender) == ada.node.person_id()).collect();
+        (from_ada.len() == MESSAGES).then_some(from_ada)
     })
     .await;
     // Newest first on the page: reversed, they read in the order Ada wrote them.

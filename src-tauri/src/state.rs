@@ -96,8 +96,14 @@ impl AppState {
         if guard.is_some() {
             return Err(NodeError::AlreadyInitialized.into());
         }
-        duet_node::init(&dir, Some(name))?;
-        let node = self.start(guard, app, dir).await.inspect_err(|e| self.fail(e))?;
+        // A refused name changes nothing; anything else leaves a profile that did not start.
+        let created = Node::create(node_config(dir)?, name).await;
+        let node = created.inspect_err(|e| {
+            if e.code() != "invalid_input" {
+                self.fail(e)
+            }
+        })?;
+        let node = self.run(guard, app, node);
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(node)
     }
@@ -111,15 +117,20 @@ impl AppState {
 
     async fn start(
         &self,
-        mut guard: OwnedRwLockWriteGuard<Option<Node>>,
+        guard: OwnedRwLockWriteGuard<Option<Node>>,
         app: &AppHandle,
         dir: PathBuf,
     ) -> Result<Node, NodeError> {
-        let node = Node::start(node_config(dir)?).await?;
+        let node = Node::start_when_unlocked(node_config(dir)?).await?;
+        Ok(self.run(guard, app, node))
+    }
+
+    /// Hands a started node to the commands, and its events to the window.
+    fn run(&self, mut guard: OwnedRwLockWriteGuard<Option<Node>>, app: &AppHandle, node: Node) -> Node {
         eprintln!("duet-app: device {} started", node.device_id());
         events::forward(app.clone(), &node);
         *guard = Some(node.clone());
-        Ok(node)
+        node
     }
 
     fn fail(&self, error: &NodeError) {

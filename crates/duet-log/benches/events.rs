@@ -8,7 +8,6 @@
 //!   by two authors (ed25519 batch verification, then opening each). Its throughput is the
 //!   ceiling for sync on one core; the end-to-end target (verify + open + store ≥ 50,000
 //!   events/s) is measured by `crates/duet-store/benches/store.rs`.
-//!
 //! - `event/verify_batch_1000_parts/*`: the parts of that batch check, to see where its time
 //!   goes: BLAKE3 event hashes, `duet_crypto::verify_batch`, ed25519-dalek's batch alone with
 //!   keys parsed beforehand, the per-item point decompressions `duet_crypto` adds, and opening.
@@ -50,7 +49,7 @@ fn text() -> String {
     text
 }
 
-/// A realistic clock: 2024, not zero (varints grow with it).
+/// A realistic clock (late 2023), not zero: the timestamp varint has its real size.
 fn at(i: u64) -> Timestamp {
     Timestamp(1_700_000_000_000 + i * 1_500)
 }

@@ -7,17 +7,36 @@
 //! `init` leaves it) and the avatar in a small file beside the store (`pending-avatar`, the
 //! emoji as UTF-8). [`Node::invite_with_profile`] and [`Node::join_with_profile`] pair as
 //! `invite`/`join` do, then write that pending avatar into the space and forget it.
+//!
+//! An app also opens the store more than once in one process (`init`, then `start`), and sled
+//! releases a store's lock only when its flusher thread lets go, a moment after the last handle
+//! is dropped: [`Node::create`] and [`Node::start_when_unlocked`] wait for it.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use duet_log::Payload;
 use duet_model::{Avatar, InviteKind, Person};
 
-use crate::{Node, NodeError, NodeEvent};
+use crate::{InitReport, Node, NodeConfig, NodeError, NodeEvent};
 
 const PENDING_AVATAR_FILE: &str = "pending-avatar";
+/// How long a store still held by this process (a handle being dropped) may stay locked.
+const UNLOCK_PATIENCE: Duration = Duration::from_secs(5);
 
 impl Node {
+    /// Creates this device's profile ([`crate::init`] with `name`) and starts the node.
+    pub async fn create(config: NodeConfig, name: &str) -> Result<Node, NodeError> {
+        let dir = config.data_dir.clone();
+        retry_while_locked(|| async { crate::init(&dir, Some(name)) }).await.map(|_: InitReport| ())?;
+        Self::start_when_unlocked(config).await
+    }
+
+    /// [`Node::start`], waiting a few seconds for a store this process has just closed.
+    pub async fn start_when_unlocked(config: NodeConfig) -> Result<Node, NodeError> {
+        retry_while_locked(|| Node::start(config.clone())).await
+    }
+
     /// My profile as a front end shows it: the stored one, with the avatar chosen before
     /// pairing when the space does not have one yet. `None` on a device not linked yet.
     pub fn my_profile(&self) -> Result<Option<Person>, NodeError> {
@@ -97,6 +116,23 @@ impl Node {
     }
 }
 
+/// Runs `attempt` again while it fails to open the store, for [`UNLOCK_PATIENCE`].
+async fn retry_while_locked<T, F, Fut>(mut attempt: F) -> Result<T, NodeError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, NodeError>>,
+{
+    let deadline = Instant::now() + UNLOCK_PATIENCE;
+    loop {
+        match attempt().await {
+            Err(NodeError::Store(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            done => return done,
+        }
+    }
+}
+
 fn validate_avatar(avatar: Avatar) -> Result<Avatar, NodeError> {
     Ok(match avatar {
         Avatar::Emoji(emoji) => Avatar::Emoji(duet_model::validate_emoji(&emoji)?),
@@ -121,8 +157,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_avatar_chosen_before_pairing_is_shown_and_then_written_into_the_space() {
         let tmp = tempfile::tempdir().unwrap();
-        crate::init(tmp.path(), Some("Maya")).unwrap();
-        let node = Node::start(loopback(tmp.path())).await.unwrap();
+        let node = Node::create(loopback(tmp.path()), "Maya").await.unwrap();
 
         node.set_profile(Some("Maya R"), Some(Some(Avatar::Emoji("💛".into())))).await.unwrap();
         let before = node.my_profile().unwrap().unwrap();
