@@ -5,8 +5,8 @@
 //! | `events` | author(32) · first seq(8) | a *run*: consecutive events of one author written together |
 //! | `heads` | author(32) | seq(8) · hash(32) · lamport(8): the version vector and log heads |
 //! | `messages` | conversation(16) · message id(16) | [`duet_log::MessageRecord`]; the seed's `{channelId, createdAt}` index |
-//! | `idx_pair` | sender(32) · recipient(32) · bucket(8) | message ids: the seed's `{senderId, recipientId, createdAt}` index |
-//! | `idx_time` | bucket(8) | (message id, conversation) pairs: the seed's `{createdAt: 1}` index |
+//! | `idx_pair` | sender(32) · recipient(32) · bucket(8) · first id(16) | a chunk of message ids: the seed's `{senderId, recipientId, createdAt}` index |
+//! | `idx_time` | bucket(8) · first id(16) | a chunk of (message id, conversation) pairs: the seed's `{createdAt: 1}` index |
 //! | `pending` | message id(16) · lamport(8) · author(32) | an operation waiting for its message |
 //! | `receipts` | `d` · recipient(32) · author(32) · seq(8), or `r` · conversation(16) · reader(32) · id(16) | receipt frontier points (time) |
 //! | `views` | `c`/`p`/`s`/`k`/`S`/`l` · id | channels, profiles, settings, calls, the space, last seen |
@@ -15,9 +15,12 @@
 //! | `keys` | name | this device's secrets |
 //!
 //! Message ids start with their creation time, so `messages` and the two bucketed indexes
-//! sort by time. The bucketed indexes pack the ids of ~70 minutes into one value: one sled
-//! write per bucket per batch instead of one per message (DESIGN §12: each key written costs
-//! ~9 µs here, which is what decides sync speed).
+//! sort by time. The bucketed indexes group ids by ~70-minute bucket; each committed batch
+//! adds one *chunk* per bucket it touched (keyed by the chunk's first id), so a synced batch
+//! of 1,000 messages costs one index write instead of 1,000 (DESIGN §12: each key written
+//! costs ~5–9 µs here, which is what decides sync speed), and appending never rereads a
+//! bucket however full it is. Readers merge a bucket's chunks. A key without the id suffix
+//! (the layout of schema 1, one value per bucket) reads as one chunk.
 
 use duet_model::{ConversationId, DeviceId, MessageId, PersonId, Timestamp};
 

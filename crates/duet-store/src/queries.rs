@@ -60,20 +60,21 @@ impl Store {
         let tree = self.inner.tree(Ks::IdxPair);
         let before = before.unwrap_or(MessageId([0xff; 16]));
         let lo = keyspace::pair_key(sender, recipient, [0; 8]);
-        let hi = keyspace::pair_key(sender, recipient, bucket(before.created_at()));
+        let hi = cat(&[&keyspace::pair_key(sender, recipient, bucket(before.created_at())), &[0xff; 16]]);
         let space = self.space_id()?;
+        let conversation = Target::Direct.conversation(space);
         let mut out = Vec::new();
-        'buckets: for item in tree.range(lo..=hi).rev() {
-            let (_, ids) = item?;
-            for chunk in ids.chunks_exact(16).rev() {
-                let id = MessageId::from_slice(chunk).ok_or(StoreError::Corrupt("bad index entry"))?;
+        let mut buckets = Buckets::<16>::new(tree.range(lo..=hi).rev(), 64);
+        while let Some(ids) = buckets.next_bucket()? {
+            for chunk in ids.iter().rev() {
+                let id = MessageId(*chunk);
                 if id >= before {
                     continue;
                 }
                 if out.len() == limit {
-                    break 'buckets;
+                    return Ok(out);
                 }
-                if let Some(m) = self.message_in(&Target::Direct.conversation(space), &id)? {
+                if let Some(m) = self.message_in(&conversation, &id)? {
                     out.push(m);
                 }
             }
@@ -105,10 +106,10 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(ConversationId, MessageId)>, StoreError> {
         let mut out = Vec::new();
-        let last_bucket = (t.0 >> BUCKET_SHIFT).to_be_bytes();
-        for item in self.inner.tree(Ks::IdxTime).range(..=last_bucket.to_vec()) {
-            let (_, entries) = item?;
-            for e in entries.chunks_exact(32) {
+        let last_bucket = cat(&[&(t.0 >> BUCKET_SHIFT).to_be_bytes(), &[0xff; 16]]);
+        let mut buckets = Buckets::<32>::new(self.inner.tree(Ks::IdxTime).range(..=last_bucket), 0);
+        while let Some(entries) = buckets.next_bucket()? {
+            for e in entries {
                 let id = MessageId::from_slice(&e[..16]).ok_or(StoreError::Corrupt("bad index entry"))?;
                 if id.created_at() >= t {
                     continue;
@@ -271,4 +272,47 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// Walks a chunked, bucketed index (see [`keyspace`]) one bucket at a time, in the
+/// iterator's direction, each bucket's entries merged from its chunks and sorted ascending.
+struct Buckets<const N: usize> {
+    chunks: std::iter::Peekable<Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>>,
+    /// Where the 8-byte bucket number starts in a key.
+    at: usize,
+}
+
+impl<const N: usize> Buckets<N> {
+    fn new(chunks: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 'static, at: usize) -> Self {
+        let chunks: Box<dyn Iterator<Item = _>> = Box::new(chunks);
+        Self { chunks: chunks.peekable(), at }
+    }
+
+    fn next_bucket(&mut self) -> Result<Option<Vec<[u8; N]>>, StoreError> {
+        let bucket_of = |key: &[u8], at: usize| key.get(at..at + 8).map(<[u8]>::to_vec);
+        let Some(first) = self.chunks.next() else { return Ok(None) };
+        let (key, value) = first?;
+        let bucket = bucket_of(&key, self.at).ok_or(StoreError::Corrupt("bad index key"))?;
+        let mut entries = Vec::new();
+        push_entries(&mut entries, &value)?;
+        while let Some(Ok((key, _))) = self.chunks.peek() {
+            if bucket_of(key, self.at).as_ref() != Some(&bucket) {
+                break;
+            }
+            if let Some(next) = self.chunks.next() {
+                push_entries(&mut entries, &next?.1)?;
+            }
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        Ok(Some(entries))
+    }
+}
+
+fn push_entries<const N: usize>(out: &mut Vec<[u8; N]>, value: &[u8]) -> Result<(), StoreError> {
+    if value.len() % N != 0 {
+        return Err(StoreError::Corrupt("bad index entry"));
+    }
+    out.extend(value.chunks_exact(N).filter_map(|c| <[u8; N]>::try_from(c).ok()));
+    Ok(())
 }

@@ -102,6 +102,37 @@ fn pages_go_back_in_time_without_gaps_or_repeats() {
 }
 
 #[test]
+fn index_chunks_from_many_batches_read_back_merged_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(5, &[1, 1]);
+    // Creation times out of order across ~3 index buckets (2^22 ms each), applied in small
+    // batches so every bucket holds several chunks.
+    let times: Vec<u64> = (0..60u64).map(|i| (i * 37 % 60) * 200_000).collect();
+    let events: Vec<_> = times.iter().map(|&ms| s.write(0, TestSpace::text(&ms.to_string()), t(ms))).collect();
+    let store = store_for(&s, dir.path());
+    for batch in s.open_all(&events).chunks(7) {
+        store.apply_remote(batch).unwrap();
+    }
+    let (ada, ben) = (s.persons[0].id(), s.persons[1].id());
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.messages_between(&ada, &ben, before, 8).unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        seen.extend(page.iter().map(|m| m.created_at.0));
+    }
+    let mut expected: Vec<u64> = times.iter().map(|&ms| t(ms).0).collect();
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(seen, expected);
+    let old = store.messages_older_than(t(6_000_000), 1000).unwrap();
+    let old_times: Vec<u64> = old.iter().map(|(_, id)| id.created_at().0).collect();
+    let mut want: Vec<u64> = times.iter().filter(|&&ms| ms < 6_000_000).map(|&ms| t(ms).0).collect();
+    want.sort_unstable();
+    assert_eq!(old_times, want);
+}
+
+#[test]
 fn receipts_and_unread_counts() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = TestSpace::new(4, &[1, 1]);

@@ -156,7 +156,7 @@ impl<'a> Txn<'a> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        self.merge_indexes()?;
+        self.merge_indexes();
         for c in std::mem::take(&mut self.new_conversations) {
             self.put(Ks::Meta, cat(&[meta::CONVERSATION, &c.0]), vec![]);
         }
@@ -179,34 +179,26 @@ impl<'a> Txn<'a> {
         }
     }
 
-    fn merge_indexes(&mut self) -> Result<(), StoreError> {
+    /// Each commit adds one new chunk per index bucket it touched, keyed by the bucket and
+    /// the chunk's first entry: appending never rereads a bucket, however full it is.
+    fn merge_indexes(&mut self) {
         for (key, ids) in std::mem::take(&mut self.new_pair) {
-            let merged = merge_sorted::<16>(self.get(Ks::IdxPair, &key)?.as_deref(), ids);
-            self.put(Ks::IdxPair, key, merged);
+            if let Some(first) = ids.first() {
+                let chunk = cat(&[&key, first]);
+                self.put(Ks::IdxPair, chunk, ids.into_iter().flatten().collect());
+            }
         }
         for (b, entries) in std::mem::take(&mut self.new_time) {
-            let merged = merge_sorted::<32>(self.get(Ks::IdxTime, &b)?.as_deref(), entries);
-            self.put(Ks::IdxTime, b.to_vec(), merged);
+            if let Some(first) = entries.first() {
+                let chunk = cat(&[&b, &first[..16]]);
+                self.put(Ks::IdxTime, chunk, entries.into_iter().flatten().collect());
+            }
         }
-        Ok(())
     }
 }
 
 pub(crate) fn read_time(bytes: &[u8]) -> Timestamp {
     Timestamp(bytes.try_into().map(u64::from_be_bytes).unwrap_or(u64::MAX))
-}
-
-/// Merges fixed-size entries into a packed, sorted, duplicate-free value.
-fn merge_sorted<const N: usize>(existing: Option<&[u8]>, new: BTreeSet<[u8; N]>) -> Vec<u8> {
-    let mut all = new;
-    if let Some(bytes) = existing {
-        for chunk in bytes.chunks_exact(N) {
-            if let Ok(e) = <[u8; N]>::try_from(chunk) {
-                all.insert(e);
-            }
-        }
-    }
-    all.into_iter().flatten().collect()
 }
 
 impl ViewStore for Txn<'_> {
