@@ -147,19 +147,59 @@ pub fn verify_batch(items: &[(&[u8; 32], &[u8], &Signature)]) -> Result<(), Cryp
         [(public, msg, sig)] => return verify(public, msg, sig),
         _ => {}
     }
+    // Authors repeat across a batch: decompress each distinct key once.
+    let mut parsed: Vec<([u8; 32], VerifyingKey)> = Vec::new();
     let mut keys = Vec::with_capacity(items.len());
     let mut messages = Vec::with_capacity(items.len());
     let mut signatures = Vec::with_capacity(items.len());
     for (public, msg, sig) in items {
-        keys.push(parse_public(public)?);
+        let key = match parsed.iter().find(|(bytes, _)| bytes == *public) {
+            Some((_, key)) => *key,
+            None => {
+                let key = parse_public(public)?;
+                parsed.push((**public, key));
+                key
+            }
+        };
+        keys.push(key);
         // verify_strict rejects a non-canonical or small-order R; the batch equation does not.
-        let mut r = [0u8; 32];
-        r.copy_from_slice(&sig[..32]);
-        parse_public(&r).map_err(|_| CryptoError::BadSignature)?;
+        // Both are checked on the bytes: the batch decompresses R itself (and fails if R is
+        // not a point), so decompressing it here as well would only double the work.
+        let r: &[u8; 32] = sig[..32].try_into().map_err(|_| CryptoError::BadSignature)?;
+        if !is_canonical_y(r) || is_small_order_encoding(r) {
+            return Err(CryptoError::BadSignature);
+        }
         messages.push(*msg);
         signatures.push(ed25519_dalek::Signature::from_bytes(sig));
     }
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).map_err(|_| CryptoError::BadSignature)
+}
+
+/// The y coordinates (sign bit cleared) of the eight points of small order: the identity
+/// (y = 1), the point of order 2 (y = -1), those of order 4 (y = 0) and of order 8 (±y₈).
+/// A point's x is fixed by y up to its sign, so an encoding is of a small-order point exactly
+/// when its y is one of these (checked against curve25519-dalek's list in the tests).
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+        0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+    ],
+];
+
+fn is_small_order_encoding(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
 /// Decodes a public key (or a signature's `R`) and refuses encodings that are not points,
@@ -191,6 +231,37 @@ mod tests {
 
     fn rng() -> StdRng {
         StdRng::seed_from_u64(7)
+    }
+
+    #[test]
+    fn small_order_encodings_are_exactly_the_eight_torsion_points() {
+        for point in curve25519_dalek::constants::EIGHT_TORSION {
+            assert!(is_small_order_encoding(&point.compress().to_bytes()));
+        }
+        for y in SMALL_ORDER_Y {
+            for sign in [0u8, 0x80] {
+                let mut bytes = y;
+                bytes[31] |= sign;
+                if let Ok(key) = VerifyingKey::from_bytes(&bytes) {
+                    assert!(key.is_weak(), "{bytes:02x?} is not of small order");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_with_a_small_order_r_is_refused_like_one_by_one() {
+        let mut rng = rng();
+        let device = DeviceKey::generate(&mut rng);
+        let good = device.sign(b"one");
+        let mut bad = device.sign(b"two");
+        bad[..32].copy_from_slice(&curve25519_dalek::constants::EIGHT_TORSION[1].compress().to_bytes());
+        let id = device.id().0;
+        assert_eq!(verify(&id, b"two", &bad), Err(CryptoError::BadSignature));
+        let items: [(&[u8; 32], &[u8], &Signature); 2] = [(&id, b"one", &good), (&id, b"two", &bad)];
+        assert_eq!(verify_batch(&items), Err(CryptoError::BadSignature));
+        let items: [(&[u8; 32], &[u8], &Signature); 2] = [(&id, b"one", &good), (&id, b"one", &good)];
+        assert_eq!(verify_batch(&items), Ok(()));
     }
 
     #[test]
