@@ -61,6 +61,12 @@ async function main() {
     await bob.click(await bob.testId('join-submit'));
     await Promise.all(windows.map((w) => w.testId('composer')));
     log('paired: both windows show the composer');
+    // Each sees the other online: the partner card reads "Online".
+    await Promise.all(windows.map((w) => w.until('the partner shown online', async () => {
+      const text = await w.text(await w.testId('partner-status'));
+      return text.trim().startsWith('Online');
+    })));
+    log('both see their partner online');
 
     await send(alice, 'Hello from Alice');
     const aliceMessageAtBob = await bob.message('Hello from Alice');

@@ -1,25 +1,41 @@
 /**
  * Everyone's presence, kept current from the node's `presence` events (and re-read every
  * minute, so a partner who went quiet is shown as they are now).
+ *
+ * A re-read is a snapshot taken while events keep arriving: an event that lands while the
+ * snapshot is on its way is newer than the snapshot, so it wins. (Right after pairing the
+ * partner's first "online" arrives exactly then; letting the snapshot overwrite it showed
+ * them offline until the next re-read.)
  */
 import { presence, type Presence, type PersonId } from './backend';
 import { onNodeEvent } from './nodeEvents';
 
 const REFRESH_MS = 60_000;
 
-class PresenceBook {
+export class PresenceBook {
   byPerson = $state.raw<ReadonlyMap<PersonId, Presence>>(new Map());
+  /** How many events have been applied, and at which count each person's last one was. */
+  #events = 0;
+  #heardAt = new Map<PersonId, number>();
 
   of(person: PersonId | null | undefined): Presence | undefined {
     return person ? this.byPerson.get(person) : undefined;
   }
 
   async load(): Promise<void> {
+    const asked = this.#events;
     const outcome = await presence();
-    if (outcome.ok) this.byPerson = new Map(outcome.value.map((p) => [p.person, p]));
+    if (!outcome.ok) return;
+    const next = new Map(outcome.value.map((p) => [p.person, p]));
+    for (const [person, at] of this.#heardAt) {
+      const heard = this.byPerson.get(person);
+      if (at > asked && heard) next.set(person, heard);
+    }
+    this.byPerson = next;
   }
 
   set(p: Presence): void {
+    this.#heardAt.set(p.person, ++this.#events);
     const next = new Map(this.byPerson);
     next.set(p.person, p);
     this.byPerson = next;
