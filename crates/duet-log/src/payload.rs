@@ -6,9 +6,10 @@
 
 use duet_model::{
     validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CallId, CallKind,
-    CallState, ChannelId, ChannelKind, DeviceId, MessageId, MessageType, PersonId, Target, Timestamp, ValidationError,
-    MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS, MAX_CUSTOM_STATUS_CHARS,
-    MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS,
+    CallState, ChannelId, ChannelKind, DeviceId, Media, MessageId, MessageType, PersonId, Target, Thumbnail, Timestamp,
+    ValidationError, MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS,
+    MAX_CUSTOM_STATUS_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_SPACE_NAME_CHARS,
+    MAX_THUMBNAIL_SIZE, MAX_TOPIC_CHARS, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
 };
 use thiserror::Error;
 
@@ -267,6 +268,14 @@ impl Payload {
                     w.str(&a.name);
                     w.varint(a.size);
                 }
+                // Media descriptions follow as an optional section, so a post without any
+                // encodes exactly as before the section existed.
+                if attachments.iter().any(|a| a.media.is_some()) {
+                    w.u8(POST_MEDIA_SECTION);
+                    for a in attachments {
+                        w.opt(a.media.as_ref(), put_media);
+                    }
+                }
             }
             Payload::Edit { message, content } => {
                 w.u8(tag::EDIT);
@@ -380,6 +389,16 @@ impl Payload {
                     let name = r.str(MAX_ATTACHMENT_NAME_CHARS * UTF8_MAX, "an attachment name")?;
                     let size = r.varint("an attachment size")?;
                     attachments.push(Attachment::new(kind, blob, &name, size)?);
+                }
+                if r.remaining() > 0 {
+                    match r.u8("a post section")? {
+                        POST_MEDIA_SECTION => {
+                            for a in attachments.iter_mut() {
+                                a.media = r.opt("media", get_media)?;
+                            }
+                        }
+                        tag => return Err(DecodeError::UnknownTag { what: "post section", tag }.into()),
+                    }
                 }
                 Payload::Post { target, message_type, content, reply_to, attachments }
             }
@@ -507,6 +526,53 @@ fn get_target(r: &mut Reader) -> Result<Target, DecodeError> {
     }
 }
 
+/// The tag of a post's media section.
+const POST_MEDIA_SECTION: u8 = 1;
+
+fn put_media(w: &mut Writer, m: &Media) {
+    match m {
+        Media::Image { width, height, thumbnail } => {
+            w.u8(0);
+            w.varint(*width as u64);
+            w.varint(*height as u64);
+            w.opt(thumbnail.as_ref(), |w, t| {
+                w.bytes(&t.blob.0);
+                w.varint(t.size);
+                w.varint(t.width as u64);
+                w.varint(t.height as u64);
+            });
+        }
+        Media::Voice { duration_ms, waveform } => {
+            w.u8(1);
+            w.varint(*duration_ms as u64);
+            w.varint(waveform.len() as u64);
+            w.bytes(waveform);
+        }
+    }
+}
+
+fn get_media(r: &mut Reader) -> Result<Media, DecodeError> {
+    let side = |r: &mut Reader| Ok::<_, DecodeError>(r.bounded(MAX_IMAGE_SIDE as u64, "an image side")? as u32);
+    match r.u8("media")? {
+        0 => {
+            let (width, height) = (side(r)?, side(r)?);
+            let thumbnail = r.opt("a thumbnail", |r| {
+                let blob = BlobHash(r.array("a thumbnail hash")?);
+                let size = r.bounded(MAX_THUMBNAIL_SIZE, "a thumbnail size")?;
+                let (width, height) = (side(r)?, side(r)?);
+                Ok(Thumbnail { blob, url: blob.url(), size, width, height })
+            })?;
+            Ok(Media::Image { width, height, thumbnail })
+        }
+        1 => {
+            let duration_ms = r.bounded(MAX_VOICE_DURATION_MS as u64, "a duration")? as u32;
+            let len = r.bounded(MAX_WAVEFORM_BARS as u64, "a waveform")? as usize;
+            Ok(Media::Voice { duration_ms, waveform: r.take(len, "a waveform")?.to_vec() })
+        }
+        tag => Err(DecodeError::UnknownTag { what: "media", tag }),
+    }
+}
+
 fn put_avatar(w: &mut Writer, a: &Avatar) {
     match a {
         Avatar::Emoji(e) => {
@@ -551,4 +617,48 @@ fn call_kind_tag(v: CallKind) -> u8 {
 }
 fn call_state_tag(v: CallState) -> u8 {
     index_of(&CallState::ALL, &v)
+}
+
+#[cfg(test)]
+mod media_tests {
+    use super::*;
+
+    fn post(attachments: Vec<Attachment>) -> Payload {
+        Payload::Post {
+            target: Target::Direct,
+            message_type: MessageType::Image,
+            content: "look".into(),
+            reply_to: None,
+            attachments,
+        }
+    }
+
+    #[test]
+    fn posts_without_media_encode_as_before_and_media_round_trips() {
+        let plain = Attachment::new(AttachmentKind::File, BlobHash([1; 32]), "a.txt", 3).unwrap();
+        let bytes = post(vec![plain.clone()]).encode();
+        assert_eq!(Payload::decode(&bytes).unwrap(), post(vec![plain.clone()]));
+
+        let thumb = Thumbnail::new(BlobHash([2; 32]), 900, 32, 20).unwrap();
+        let image = Attachment::new(AttachmentKind::Image, BlobHash([3; 32]), "cat.png", 10_000)
+            .unwrap()
+            .with_media(Some(Media::Image { width: 640, height: 400, thumbnail: Some(thumb) }))
+            .unwrap();
+        let voice = Attachment::new(AttachmentKind::Audio, BlobHash([4; 32]), "voice.ogg", 5_000)
+            .unwrap()
+            .with_media(Some(Media::Voice { duration_ms: 2_500, waveform: vec![0, 128, 255] }))
+            .unwrap();
+        let with_media = post(vec![plain, image, voice]);
+        let encoded = with_media.encode();
+        assert!(encoded.len() > bytes.len());
+        assert_eq!(Payload::decode(&encoded).unwrap(), with_media);
+
+        // Truncations and an unknown section are refused, never a panic.
+        for len in 0..encoded.len() {
+            let _ = Payload::decode(&encoded[..len]);
+        }
+        let mut unknown = bytes.clone();
+        unknown.push(9);
+        assert!(Payload::decode(&unknown).is_err());
+    }
 }

@@ -145,7 +145,8 @@ byte_id!(
     CallId, 16, "call id"
 );
 byte_id!(
-    /// The BLAKE3 hash of an attachment's content.
+    /// The BLAKE3 hash of an attachment's content (`duet-blob` checks each 256 KiB chunk
+    /// against it through BLAKE3's tree, so a blob is verified piece by piece as it arrives).
     BlobHash, 32, "blob hash"
 );
 

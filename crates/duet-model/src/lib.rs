@@ -34,8 +34,9 @@ pub use conversation::{Conversation, ConversationSettings, Target};
 pub use error::ValidationError;
 pub use ids::{BlobHash, CallId, ChannelId, ConversationId, DeviceId, IdParseError, MessageId, PersonId, SpaceId};
 pub use message::{
-    Attachment, AttachmentKind, Message, MessageIndex, MessageType, Reaction, Receipt, MAX_ATTACHMENTS,
-    MAX_ATTACHMENT_NAME_CHARS, MAX_ATTACHMENT_SIZE, MAX_CONTENT_CHARS, MAX_EMOJI_BYTES, MAX_EMOJI_CHARS,
+    Attachment, AttachmentKind, Media, Message, MessageIndex, MessageType, Reaction, Receipt, Thumbnail,
+    MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_ATTACHMENT_SIZE, MAX_CONTENT_CHARS, MAX_EMOJI_BYTES,
+    MAX_EMOJI_CHARS, MAX_IMAGE_SIDE, MAX_THUMBNAIL_SIZE, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
 };
 pub use person::{Avatar, Device, Invite, InviteKind, Person, MAX_DEVICE_NAME_CHARS, MAX_DISPLAY_NAME_CHARS};
 pub use presence::{Presence, PresenceStatus, MAX_CUSTOM_STATUS_CHARS};

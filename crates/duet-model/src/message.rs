@@ -19,6 +19,14 @@ pub const MAX_ATTACHMENTS: usize = 10;
 pub const MAX_ATTACHMENT_NAME_CHARS: usize = 255;
 /// The largest attachment a message may refer to (100 MiB).
 pub const MAX_ATTACHMENT_SIZE: u64 = 100 * 1024 * 1024;
+/// Bars in a voice message's waveform summary.
+pub const MAX_WAVEFORM_BARS: usize = 64;
+/// The longest voice message (30 minutes).
+pub const MAX_VOICE_DURATION_MS: u32 = 30 * 60 * 1000;
+/// The largest thumbnail blob (one 256 KiB blob chunk).
+pub const MAX_THUMBNAIL_SIZE: u64 = 256 * 1024;
+/// The longest side of an image, in pixels, that a message may describe.
+pub const MAX_IMAGE_SIDE: u32 = 1 << 16;
 
 /// The seed's `messageType` enum; `text` by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -56,6 +64,9 @@ impl AttachmentKind {
 
 /// The seed's attachment: `{type, url (required), name, size}`. The content lives in the
 /// blob store under `blob`; `url` is the local `duet://blob/<hash>` reference the app resolves.
+///
+/// `media` is what the sender measured (an image's size and thumbnail, a voice message's
+/// duration and waveform), so the app can draw the message before the content arrives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
@@ -65,6 +76,99 @@ pub struct Attachment {
     pub url: String,
     pub name: String,
     pub size: u64,
+    #[serde(default)]
+    pub media: Option<Media>,
+}
+
+/// What the sender measured about an attachment's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Media {
+    /// An image: its size in pixels and a small preview, itself a blob (fetched at once by
+    /// receivers, shown inline; the full image is fetched on demand or when small enough).
+    Image { width: u32, height: u32, thumbnail: Option<Thumbnail> },
+    /// A voice message (Opus in Ogg): its length and [`MAX_WAVEFORM_BARS`] peak levels
+    /// (0..=255), evenly spaced over the recording.
+    Voice { duration_ms: u32, waveform: Vec<u8> },
+}
+
+/// A small preview of an image, stored as its own blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Thumbnail {
+    pub blob: BlobHash,
+    /// `duet://blob/<hash>`, like an attachment's.
+    pub url: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Thumbnail {
+    /// A validated thumbnail reference.
+    pub fn new(blob: BlobHash, size: u64, width: u32, height: u32) -> Result<Self, ValidationError> {
+        if size > MAX_THUMBNAIL_SIZE {
+            return Err(ValidationError::TooLong {
+                field: "a thumbnail",
+                len: size as usize,
+                max: MAX_THUMBNAIL_SIZE as usize,
+            });
+        }
+        check_side(width)?;
+        check_side(height)?;
+        Ok(Self { blob, url: blob.url(), size, width, height })
+    }
+}
+
+fn check_side(pixels: u32) -> Result<(), ValidationError> {
+    if pixels > MAX_IMAGE_SIDE {
+        return Err(ValidationError::TooLong {
+            field: "an image side (pixels)",
+            len: pixels as usize,
+            max: MAX_IMAGE_SIDE as usize,
+        });
+    }
+    Ok(())
+}
+
+impl Media {
+    /// The media description with its bounds checked (and thumbnail urls rebuilt).
+    pub fn validated(self) -> Result<Self, ValidationError> {
+        Ok(match self {
+            Media::Image { width, height, thumbnail } => {
+                check_side(width)?;
+                check_side(height)?;
+                let thumbnail = thumbnail.map(|t| Thumbnail::new(t.blob, t.size, t.width, t.height)).transpose()?;
+                Media::Image { width, height, thumbnail }
+            }
+            Media::Voice { duration_ms, waveform } => {
+                if waveform.len() > MAX_WAVEFORM_BARS {
+                    return Err(ValidationError::TooLong {
+                        field: "a waveform",
+                        len: waveform.len(),
+                        max: MAX_WAVEFORM_BARS,
+                    });
+                }
+                if duration_ms > MAX_VOICE_DURATION_MS {
+                    return Err(ValidationError::TooLong {
+                        field: "a voice message (milliseconds)",
+                        len: duration_ms as usize,
+                        max: MAX_VOICE_DURATION_MS as usize,
+                    });
+                }
+                Media::Voice { duration_ms, waveform }
+            }
+        })
+    }
+
+    /// The thumbnail blob, if any.
+    pub fn thumbnail(&self) -> Option<&Thumbnail> {
+        match self {
+            Media::Image { thumbnail, .. } => thumbnail.as_ref(),
+            Media::Voice { .. } => None,
+        }
+    }
 }
 
 impl Attachment {
@@ -74,7 +178,18 @@ impl Attachment {
         if size > MAX_ATTACHMENT_SIZE {
             return Err(ValidationError::AttachmentTooLarge { name, size, max: MAX_ATTACHMENT_SIZE });
         }
-        Ok(Self { kind, blob, url: blob.url(), name, size })
+        Ok(Self { kind, blob, url: blob.url(), name, size, media: None })
+    }
+
+    /// The same attachment with what the sender measured about it.
+    pub fn with_media(self, media: Option<Media>) -> Result<Self, ValidationError> {
+        Ok(Self { media: media.map(Media::validated).transpose()?, ..self })
+    }
+
+    /// Every blob this attachment refers to: its content, then its thumbnail.
+    pub fn blobs(&self) -> impl Iterator<Item = (BlobHash, u64)> + '_ {
+        std::iter::once((self.blob, self.size))
+            .chain(self.media.as_ref().and_then(Media::thumbnail).map(|t| (t.blob, t.size)))
     }
 
     /// Checks every attachment of a message against the bounds.
@@ -83,7 +198,10 @@ impl Attachment {
             return Err(ValidationError::TooManyAttachments { count: attachments.len(), max: MAX_ATTACHMENTS });
         }
         for a in attachments {
-            Attachment::new(a.kind, a.blob, &a.name, a.size)?;
+            let valid = Attachment::new(a.kind, a.blob, &a.name, a.size)?.with_media(a.media.clone())?;
+            if valid != *a {
+                return Err(ValidationError::ControlCharacter { field: "an attachment (not normalized)" });
+            }
         }
         Ok(())
     }
@@ -237,8 +355,22 @@ mod tests {
         let err = Attachment::new(AttachmentKind::File, BlobHash([3; 32]), "big.iso", MAX_ATTACHMENT_SIZE + 1);
         assert!(matches!(err, Err(ValidationError::AttachmentTooLarge { .. })));
         assert!(Attachment::new(AttachmentKind::File, BlobHash([3; 32]), " ", 1).is_err());
-        let many = vec![ok; MAX_ATTACHMENTS + 1];
+        let many = vec![ok.clone(); MAX_ATTACHMENTS + 1];
         assert!(Attachment::validate_all(&many).is_err());
+
+        let thumb = Thumbnail::new(BlobHash([4; 32]), 5000, 320, 200).unwrap();
+        let image = ok.clone().with_media(Some(Media::Image { width: 4000, height: 2500, thumbnail: Some(thumb) }));
+        let image = image.unwrap();
+        assert_eq!(image.blobs().count(), 2);
+        assert!(Attachment::validate_all(&[image]).is_ok());
+        assert!(Thumbnail::new(BlobHash([4; 32]), MAX_THUMBNAIL_SIZE + 1, 1, 1).is_err());
+        let voice = |bars: usize, duration_ms| Media::Voice { duration_ms, waveform: vec![9; bars] };
+        assert!(ok.clone().with_media(Some(voice(MAX_WAVEFORM_BARS, 1000))).is_ok());
+        assert!(ok.clone().with_media(Some(voice(MAX_WAVEFORM_BARS + 1, 1000))).is_err());
+        assert!(ok.clone().with_media(Some(voice(8, MAX_VOICE_DURATION_MS + 1))).is_err());
+        let mut forged = ok;
+        forged.url = "https://example.com/x".into();
+        assert!(Attachment::validate_all(&[forged]).is_err(), "the url is always the blob's");
     }
 
     #[test]
