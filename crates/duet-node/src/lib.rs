@@ -150,6 +150,8 @@ pub(crate) struct Shared {
     write_lock: tokio::sync::Mutex<()>,
     /// Bumped after every stored change: wakes the push sessions.
     changed: watch::Sender<u64>,
+    /// Set when my partner's messages were stored: a delivery receipt is due.
+    delivery_due: tokio::sync::Notify,
     events: broadcast::Sender<NodeEvent>,
     invites: Mutex<Vec<(duet_model::Invite, bool)>>,
     book: Mutex<PresenceBook>,
@@ -199,6 +201,7 @@ impl Node {
             person_key: identity.person,
             write_lock: tokio::sync::Mutex::new(()),
             changed,
+            delivery_due: tokio::sync::Notify::new(),
             events,
             invites: Mutex::new(Vec::new()),
             book: Mutex::new(PresenceBook::default()),
@@ -221,7 +224,8 @@ impl Node {
         }
         let main = tokio::spawn(node.clone().run(net_events));
         let ticker = tokio::spawn(node.clone().presence_ticker());
-        lock(&node.shared.tasks).extend([main, ticker]);
+        let receipts = tokio::spawn(node.clone().delivery_receipts());
+        lock(&node.shared.tasks).extend([main, ticker, receipts]);
         Ok(node)
     }
 

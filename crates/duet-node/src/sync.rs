@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use duet_log::sync::{MAX_BATCH_BYTES, MAX_FRAME_BYTES};
-use duet_log::{OpenedEvent, Payload, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError};
+use duet_log::{LogHead, OpenedEvent, Payload, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError};
 use duet_model::DeviceId;
 use futures::io::{ReadHalf, WriteHalf};
 use futures::AsyncReadExt;
@@ -15,6 +15,9 @@ use crate::{Node, NodeError, NodeEvent};
 
 /// How long a misbehaving device stays cut off.
 const BAN: Duration = Duration::from_secs(60);
+
+/// Arrivals within this window share one delivery receipt.
+const DELIVERY_COALESCE: Duration = Duration::from_millis(50);
 
 type Reader = ReadHalf<duet_net::Stream>;
 type Writer = WriteHalf<duet_net::Stream>;
@@ -122,62 +125,122 @@ impl Node {
         }
     }
 
+    /// Two stages: this task reads and verifies batch k+1 (on a blocking thread) while a
+    /// second stage stores batch k and acknowledges it, so verification (one core) and sled
+    /// (the other) overlap. The verifier sees the heads of batches it passed but that are
+    /// not stored yet through [`Pipeline`]; the store stage re-checks the log head under the
+    /// write lock before storing, and verifies again against the store when another session
+    /// stored the same author's events in between.
     async fn receive(&self, r: &mut Reader, w: &mut Writer) -> Result<(), NodeError> {
         let hello = SyncMessage::Hello { members: self.members(), held: self.shared.store.version_vector()? };
         if send(w, &hello).await.is_err() {
             return Ok(()); // the stream closed (the device left): nothing wrong
         }
-        loop {
-            let frame = match read_frame(r, MAX_FRAME_BYTES).await {
-                Ok(Some(f)) => f,
-                Ok(None) | Err(_) => return Ok(()), // the stream closed: nothing wrong
-            };
-            let msg = SyncMessage::decode(&frame)
-                .map_err(|e| NodeError::NotAllowed(format!("malformed sync message: {e}")))?;
-            match msg {
-                SyncMessage::Members(m) => self.merge_members(&m).await?,
-                SyncMessage::Batch { author, first_seq, bodies } => {
-                    let events = SyncMessage::batch_events(author, first_seq, bodies)
-                        .map_err(|e| NodeError::NotAllowed(format!("malformed event: {e}")))?;
-                    self.apply_remote(events).await?;
-                    if send(w, &SyncMessage::Ack).await.is_err() {
-                        return Ok(()); // the batch is stored; the device left before the ack
+        let (tx, mut rx) = mpsc::channel::<Checked>(1);
+        let verifying = async move {
+            let mut pipeline = Pipeline::default();
+            loop {
+                let frame = match read_frame(r, MAX_FRAME_BYTES).await {
+                    Ok(Some(f)) => f,
+                    Ok(None) | Err(_) => return Ok(()), // the stream closed: nothing wrong
+                };
+                let msg = SyncMessage::decode(&frame)
+                    .map_err(|e| NodeError::NotAllowed(format!("malformed sync message: {e}")))?;
+                match msg {
+                    SyncMessage::Members(m) => self.merge_members(&m).await?,
+                    SyncMessage::Batch { author, first_seq, bodies } => {
+                        let events = SyncMessage::batch_events(author, first_seq, bodies)
+                            .map_err(|e| NodeError::NotAllowed(format!("malformed event: {e}")))?;
+                        let node = self.clone();
+                        let (checked, next) =
+                            tokio::task::spawn_blocking(move || node.check_batch(author, events, pipeline))
+                                .await
+                                .map_err(|_| NodeError::Stopped)??;
+                        pipeline = next;
+                        let last = checked.rejected.is_some();
+                        if tx.send(checked).await.is_err() || last {
+                            return Ok(());
+                        }
                     }
+                    other => return Err(NodeError::NotAllowed(format!("unexpected sync message {other:?}"))),
                 }
-                other => return Err(NodeError::NotAllowed(format!("unexpected sync message {other:?}"))),
             }
-        }
+        };
+        let storing = async move {
+            while let Some(checked) = rx.recv().await {
+                self.store_checked(checked).await?;
+                if send(w, &SyncMessage::Ack).await.is_err() {
+                    return Ok(()); // the batch is stored; the device left before the ack
+                }
+            }
+            Ok(())
+        };
+        // The store stage ends when the verifier drops its sender, so a rejected batch's
+        // valid prefix is stored before its error is reported.
+        let (verified, stored) = tokio::join!(verifying, storing);
+        stored.and(verified)
     }
 
-    /// Verifies and stores a batch from the network. Events before a bad one are kept.
-    pub(crate) async fn apply_remote(&self, events: Vec<SealedEvent>) -> Result<(), NodeError> {
+    /// Verifies one batch (of one author) against the store, seen through what the pipeline
+    /// passed but has not stored yet.
+    fn check_batch(
+        &self,
+        author: DeviceId,
+        events: Vec<SealedEvent>,
+        mut pipeline: Pipeline,
+    ) -> Result<(Checked, Pipeline), NodeError> {
+        let store = &self.shared.store;
+        let state = store.space()?.ok_or(NodeError::NoSpace)?;
+        let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
+        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
+        let base = pipeline.head(author, self.head_of(&author));
+        let fork_bodies: Vec<Vec<u8>> = events.iter().map(|e| e.body().to_vec()).collect();
+        let outcome = verifier.verify_batch(
+            |a| if *a == author { base } else { self.head_of(a) },
+            |a, s| pipeline.hash(a, s).or_else(|| store.event_hash(&state.space, a, s).ok().flatten()),
+            events,
+        );
+        pipeline.passed(author, &outcome.accepted);
+        let rejected = outcome.rejected.map(|(i, e)| {
+            let fork = matches!(e, VerifyError::Fork { .. }).then(|| fork_bodies[i].clone());
+            (e, fork)
+        });
+        Ok((Checked { author, base, accepted: outcome.accepted, rejected }, pipeline))
+    }
+
+    /// Stores a verified batch, then tells front ends and (soon, coalesced) my partner.
+    async fn store_checked(&self, checked: Checked) -> Result<(), NodeError> {
+        let Checked { author, base, accepted, rejected } = checked;
+        let (rejected, fork_body) = match rejected {
+            Some((e, body)) => (Some(e), body),
+            None => (None, None),
+        };
+        let fork = match (&rejected, fork_body) {
+            (Some(VerifyError::Fork { author, seq }), Some(body)) => Some((*author, *seq, body)),
+            _ => None,
+        };
         let node = self.clone();
         let guard = self.shared.write_lock.lock().await;
-        let (accepted, rejected) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
+        let accepted = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
             let store = &node.shared.store;
-            let state = store.space()?.ok_or(NodeError::NoSpace)?;
-            let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
-            let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
-            let copy = events.clone();
-            let outcome = verifier.verify_batch(
-                |a| node.head_of(a),
-                |a, s| store.event_hash(&state.space, a, s).ok().flatten(),
-                events,
-            );
-            store.apply_remote(&outcome.accepted)?;
-            if let Some((i, VerifyError::Fork { author, seq })) = &outcome.rejected {
-                store.record_fork(author, *seq, copy[*i].body())?;
+            let held = node.head_of(&author);
+            let accepted = if held.seq == base.seq && held.hash == base.hash {
+                accepted
+            } else {
+                // Another session stored some of these meanwhile: check again against the store.
+                let events = accepted.into_iter().map(|e| e.event).collect();
+                node.verify_against_store(events)?
+            };
+            store.apply_remote(&accepted)?;
+            if let Some((author, seq, body)) = &fork {
+                store.record_fork(author, *seq, body)?;
             }
-            Ok((outcome.accepted, outcome.rejected.map(|(_, e)| e)))
+            Ok(accepted)
         })
         .await
         .map_err(|_| NodeError::Stopped)??;
         drop(guard);
-        if !accepted.is_empty() {
-            self.stored_changed();
-            self.announce(&accepted);
-            self.acknowledge_delivery(&accepted).await;
-        }
+        self.after_stored(&accepted);
         match rejected {
             None => Ok(()),
             Some(e) => {
@@ -189,14 +252,48 @@ impl Node {
         }
     }
 
-    /// After storing my partner's messages, tells them (a coalesced delivery receipt: how far
-    /// I hold each of their devices' logs).
-    async fn acknowledge_delivery(&self, accepted: &[OpenedEvent]) {
-        let me = self.person_id();
-        let theirs = accepted.iter().any(|e| Some(e.person) != me && matches!(e.payload, Payload::Post { .. }));
-        if !theirs {
+    /// Re-verifies events another route may have stored in part; keeps what still follows.
+    fn verify_against_store(&self, events: Vec<SealedEvent>) -> Result<Vec<OpenedEvent>, NodeError> {
+        let store = &self.shared.store;
+        let state = store.space()?.ok_or(NodeError::NoSpace)?;
+        let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
+        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
+        let outcome = verifier.verify_batch(
+            |a| self.head_of(a),
+            |a, s| store.event_hash(&state.space, a, s).ok().flatten(),
+            events,
+        );
+        // These events passed once against the same log, so a failure now can only be a
+        // fork between two routes; what precedes it is kept and the rest is left for later.
+        Ok(outcome.accepted)
+    }
+
+    fn after_stored(&self, accepted: &[OpenedEvent]) {
+        if accepted.is_empty() {
             return;
         }
+        self.stored_changed();
+        self.announce(accepted);
+        let me = self.person_id();
+        if accepted.iter().any(|e| Some(e.person) != me && matches!(e.payload, Payload::Post { .. })) {
+            self.shared.delivery_due.notify_one();
+        }
+    }
+
+    /// Writes delivery receipts, one for each burst of arrivals: a backlog of a hundred
+    /// batches costs one or two receipts, not a hundred, and no batch waits for one.
+    pub(crate) async fn delivery_receipts(self) {
+        loop {
+            self.shared.delivery_due.notified().await;
+            tokio::time::sleep(DELIVERY_COALESCE).await;
+            self.acknowledge_delivery().await;
+        }
+    }
+
+    /// Tells my partner how far I hold each of their devices' logs (a coalesced delivery
+    /// receipt).
+    async fn acknowledge_delivery(&self) {
+        let me = self.person_id();
         let Ok(Some(state)) = self.shared.store.space() else { return };
         let Ok(vv) = self.shared.store.version_vector() else { return };
         let held: Vec<(DeviceId, u64)> = state
@@ -223,5 +320,49 @@ pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// A batch that passed (in part) verification, on its way to the store.
+struct Checked {
+    author: DeviceId,
+    /// The author's head the batch was checked against.
+    base: LogHead,
+    accepted: Vec<OpenedEvent>,
+    /// Why the rest of the batch was refused, with the forked body to keep.
+    rejected: Option<(VerifyError, Option<Vec<u8>>)>,
+}
+
+/// What the verifying stage passed but the store may not hold yet: per author, the head
+/// after the batches passed, and the hashes of the last few batches (for duplicates).
+#[derive(Default)]
+struct Pipeline {
+    heads: std::collections::HashMap<DeviceId, LogHead>,
+    recent: std::collections::VecDeque<Vec<(DeviceId, u64, duet_crypto::Hash)>>,
+}
+
+impl Pipeline {
+    /// Batches that can be in flight at once: one being stored, one queued, one verifying.
+    const DEPTH: usize = 4;
+
+    fn head(&self, author: DeviceId, stored: LogHead) -> LogHead {
+        match self.heads.get(&author) {
+            Some(h) if h.seq > stored.seq => *h,
+            _ => stored,
+        }
+    }
+
+    fn hash(&self, author: &DeviceId, seq: u64) -> Option<duet_crypto::Hash> {
+        self.recent.iter().flatten().find(|(a, s, _)| a == author && *s == seq).map(|(_, _, h)| *h)
+    }
+
+    fn passed(&mut self, author: DeviceId, accepted: &[OpenedEvent]) {
+        if let Some(last) = accepted.last() {
+            self.heads.insert(author, LogHead { seq: last.seq(), hash: last.hash, lamport: last.lamport() });
+        }
+        self.recent.push_back(accepted.iter().map(|e| (e.author(), e.seq(), e.hash)).collect());
+        if self.recent.len() > Self::DEPTH {
+            self.recent.pop_front();
+        }
     }
 }
