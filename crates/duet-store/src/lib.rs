@@ -13,6 +13,7 @@
 //! The store does not verify: callers pass events that `duet_log::Verifier` accepted, and
 //! the store gives the verifier what it needs (log heads, stored hashes, membership).
 
+mod blobs;
 mod identity;
 mod keyspace;
 mod queries;
@@ -28,6 +29,7 @@ use duet_log::{fold, LogHead, OpenedEvent, SealedEvent, VersionVector};
 use duet_model::{ConversationId, DeviceId, PersonId, SpaceId};
 use thiserror::Error;
 
+pub use blobs::{safe_file_name, BlobRecord, BlobStore, BlobStoreError};
 pub use identity::{LocalIdentity, SpaceState};
 pub use queries::Page;
 
@@ -284,6 +286,12 @@ impl Store {
             out.push((author, seq));
         }
         Ok(out)
+    }
+
+    /// The blob store: its own trees in this database, sealed chunks in files under `dir`
+    /// (see the `blobs` module).
+    pub fn blobs(&self, dir: &Path) -> Result<BlobStore, BlobStoreError> {
+        BlobStore::open(&self.inner.db, dir)
     }
 
     /// Writes everything to disk now.
