@@ -130,7 +130,8 @@ impl Verifier<'_> {
         let digest = event.signing_digest(&self.space);
         duet_crypto::verify(&event.author().0, &digest, &event.signature())
             .map_err(|_| VerifyError::BadSignature { author: event.author(), seq: event.seq() })?;
-        self.open(event, person).map(Some)
+        let hash = event.hash(&self.space);
+        self.open(event, person, hash).map(Some)
     }
 
     /// Checks a batch in order, against heads that advance as events are accepted.
@@ -162,26 +163,26 @@ impl Verifier<'_> {
                     let after = LogHead::after(&event, &self.space);
                     in_batch.insert((author, after.seq), after.hash);
                     heads.insert(author, after);
-                    fresh.push((i, person, event));
+                    fresh.push((i, person, event, after.hash));
                 }
             }
         }
         // Signatures: all at once; one by one only when the batch fails.
-        let digests: Vec<Hash> = fresh.iter().map(|(_, _, e)| e.signing_digest(&self.space)).collect();
-        let keys: Vec<[u8; 32]> = fresh.iter().map(|(_, _, e)| e.author().0).collect();
-        let sigs: Vec<[u8; 64]> = fresh.iter().map(|(_, _, e)| e.signature()).collect();
+        let digests: Vec<Hash> = fresh.iter().map(|(_, _, e, _)| e.signing_digest(&self.space)).collect();
+        let keys: Vec<[u8; 32]> = fresh.iter().map(|(_, _, e, _)| e.author().0).collect();
+        let sigs: Vec<[u8; 64]> = fresh.iter().map(|(_, _, e, _)| e.signature()).collect();
         let items: Vec<(&[u8; 32], &[u8], &[u8; 64])> =
             (0..fresh.len()).map(|i| (&keys[i], digests[i].as_slice(), &sigs[i])).collect();
         let mut first_bad = None;
         if duet_crypto::verify_batch(&items).is_err() {
             first_bad = items.iter().position(|(k, m, s)| duet_crypto::verify(k, m, s).is_err());
         }
-        for (n, (i, person, event)) in fresh.into_iter().enumerate() {
+        for (n, (i, person, event, hash)) in fresh.into_iter().enumerate() {
             if first_bad == Some(n) {
                 outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
                 break;
             }
-            match self.open(event, person) {
+            match self.open(event, person, hash) {
                 Ok(opened) => outcome.accepted.push(opened),
                 Err(e) => {
                     outcome.rejected = Some((i, e));
@@ -229,13 +230,13 @@ impl Verifier<'_> {
         Ok(Position::Next)
     }
 
-    fn open(&self, event: SealedEvent, person: PersonId) -> Result<OpenedEvent, VerifyError> {
+    /// Decrypts and validates; `hash` is the event's own (computed once by the caller).
+    fn open(&self, event: SealedEvent, person: PersonId, hash: Hash) -> Result<OpenedEvent, VerifyError> {
         let (author, seq) = (event.author(), event.seq());
         let payload = event.open(&self.space, self.key).map_err(|e| match e {
             OpenError::Decrypt => VerifyError::Decrypt { author, seq },
             OpenError::Payload(error) => VerifyError::InvalidPayload { author, seq, error },
         })?;
-        let hash = event.hash(&self.space);
         Ok(OpenedEvent { event, person, hash, payload })
     }
 }
