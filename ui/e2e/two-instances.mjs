@@ -4,7 +4,7 @@
  * loopback only), driven through the W3C WebDriver HTTP API of their own tauri-driver. Plain
  * `fetch`, no client library.
  *
- * The story: both create a profile; Alice makes an invite and Bob joins with its ticket (read
+ * The story: both create a profile (name and avatar) and see each other online once paired; Alice makes an invite and Bob joins with its ticket (read
  * from Alice's window); a message goes each way; Bob reacts to Alice's; Alice edits hers and
  * Bob sees the edit; Alice's message shows the read tick. At the end (and on failure) each
  * window is saved as a PNG under $E2E_OUT.
@@ -19,11 +19,30 @@ import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
 
-async function onboard(window, name) {
+async function onboard(window, name, avatar) {
   const input = await window.testId('onboarding-name');
   await window.type(input, name);
+  const [choice] = await window.all(`[data-testid="onboarding-avatar"][data-emoji="${avatar}"]`);
+  if (!choice) throw new Error(`${window.name}: no avatar ${avatar} to choose`);
+  await window.click(choice);
   await window.click(await window.testId('onboarding-submit'));
   log(`${window.name}: profile created`);
+}
+
+/** The partner card reads the partner's name, avatar and "Online". */
+async function seesPartnerOnline(window, partner, avatar) {
+  await window.until(`${partner} (${avatar}) shown online`, async () => {
+    const card = await window.text(await window.testId('partner-card'));
+    const status = await window.text(await window.testId('partner-status'));
+    return card.includes(partner) && card.includes(avatar) && status.trim().startsWith('Online');
+  });
+}
+
+/** Nothing hovered or focused in the message list, so the screenshot shows the conversation as it rests. */
+async function settle(window) {
+  const composer = await window.testId('composer');
+  await window.hover(composer);
+  await window.click(composer);
 }
 
 async function ticketOf(window) {
@@ -49,7 +68,7 @@ async function main() {
   try {
     await Promise.all(windows.map((w) => w.open()));
 
-    await Promise.all([onboard(alice, 'Alice'), onboard(bob, 'Bob')]);
+    await Promise.all([onboard(alice, 'Alice', '🌻'), onboard(bob, 'Bob', '🐻')]);
 
     const ticket = await ticketOf(alice);
     log(`alice: invite ticket of ${ticket.length} characters`);
@@ -62,10 +81,7 @@ async function main() {
     await Promise.all(windows.map((w) => w.testId('composer')));
     log('paired: both windows show the composer');
     // Each sees the other online: the partner card reads "Online".
-    await Promise.all(windows.map((w) => w.until('the partner shown online', async () => {
-      const text = await w.text(await w.testId('partner-status'));
-      return text.trim().startsWith('Online');
-    })));
+    await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);
     log('both see their partner online');
 
     await send(alice, 'Hello from Alice');
@@ -85,11 +101,12 @@ async function main() {
     const picked = await bob.attribute(emoji, 'data-emoji');
     await bob.click(emoji);
     const aliceRow = await alice.message('Hello from Alice');
-    await alice.until(`Bob's reaction ${picked ?? ''}`, async () => {
-      const chips = await alice.all('[data-testid="reaction"]', aliceRow);
-      return chips.length > 0;
+    if (!picked) throw new Error('bob: the emoji option has no data-emoji');
+    await alice.until(`Bob's reaction ${picked}, counted once`, async () => {
+      const [chip] = await alice.all(`[data-testid="reaction"][data-emoji="${picked}"]`, aliceRow);
+      return chip && (await alice.text(chip)).includes('1');
     });
-    log(`bob reacted ${picked ?? ''}; alice sees it`);
+    log(`bob reacted ${picked}; alice sees it`);
 
     // Alice edits her message; Bob sees the new text and the edited marker.
     await alice.hover(aliceRow);
@@ -103,6 +120,11 @@ async function main() {
     await alice.type(editorId, 'Hello from Alice, edited' + ENTER);
     const edited = await bob.message('Hello from Alice, edited');
     await bob.testId('edited-marker', edited);
+    // The edit keeps the reaction, and Alice's own view shows the new text once, marked too.
+    await bob.until(`the reaction ${picked} kept through the edit`, async () => {
+      return (await bob.all(`[data-testid="reaction"][data-emoji="${picked}"]`, edited)).length === 1;
+    });
+    await alice.testId('edited-marker', await alice.message('Hello from Alice, edited'));
     log('alice edited her message; bob sees the edit');
 
     // Bob has the conversation open, so Alice's message is read: the tick appears.
@@ -110,7 +132,16 @@ async function main() {
       const row = await alice.message('Hello from Alice, edited');
       return (await alice.all('[data-testid="read-tick"]', row)).length > 0;
     });
-    log('alice sees the read tick');
+    // Alice has hers open too, so Bob's message shows read on Bob's side.
+    await bob.until('the read tick on Bob’s message', async () => {
+      const row = await bob.message('Hi Alice, Bob here');
+      return (await bob.all('[data-testid="read-tick"]', row)).length > 0;
+    });
+    log('both see the read tick on their message');
+
+    // Still both online, and the windows at rest for the screenshots.
+    await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);
+    await Promise.all(windows.map(settle));
 
     await alice.screenshot('alice.png');
     await bob.screenshot('bob.png');
