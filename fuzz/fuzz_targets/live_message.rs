@@ -1,6 +1,6 @@
-//! `LiveMessage::decode`: every frame of `/duet/live/1` (presence, typing).
+//! `LiveMessage::decode`: every frame of `/duet/live/1` (presence, typing, call signalling).
 //!
-//! Asserts: no panic; a decoded message encodes to bytes that decode to the same message.
+//! Covers call signalling too (tag 3). Asserts: no panic; a decoded message encodes to bytes that decode to the same message.
 #![no_main]
 
 use duet_log::LiveMessage;

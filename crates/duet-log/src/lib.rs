@@ -27,7 +27,7 @@ pub mod vv;
 
 pub use codec::DecodeError;
 pub use envelope::{LogHead, NextEvent, OpenError, SealError, SealedEvent, FORMAT_VERSION, MAX_EVENT_BYTES, NO_PREV};
-pub use live::LiveMessage;
+pub use live::{CallEndReason, CallSignal, LiveMessage, SdpKind};
 pub use materialize::{fold, MemoryViews, ViewStore};
 pub use membership::{MemberDevice, Membership, MembershipError};
 pub use payload::{CallRecordPayload, ChannelChange, Payload, PayloadError, MAX_PAYLOAD_BYTES};

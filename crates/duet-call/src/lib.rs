@@ -1,0 +1,33 @@
+//! Duet's voice and video calls (DESIGN §7).
+//!
+//! The webview cannot do WebRTC on Linux, so the whole call lives here, in Rust:
+//!
+//! - [`machine`]: the call state machine, sans I/O (invite → ringing → answered, declined,
+//!   busy, missed or cancelled → active → ended; glare; hang-up from either side). Signals,
+//!   user actions and the time go in; what to send, show and store comes out.
+//! - [`session`]: one call's media over webrtc-rs: Opus audio, VP8 video, a data channel for
+//!   mute/camera notes, key frame requests and app data. It speaks SDP and ICE through the
+//!   same [`duet_log::CallSignal`]s the machine relays over `/duet/live/1`.
+//! - [`source`]: where media comes from and goes to (traits), with synthetic sources a
+//!   receiver can check (a sine tone, a moving test pattern of known colours) and probes that
+//!   record what arrived; [`analysis`] finds the tone's frequency.
+//! - [`codec`]: Opus (libopus) and VP8 (libvpx) from Debian's system libraries.
+//! - `devices` (features `devices-audio`, `devices-camera`, off by default): microphone and
+//!   speaker through cpal, a camera through V4L2.
+//!
+//! `duet-node` drives a machine per device and a session per call; front ends only see the
+//! node's commands and events.
+
+pub mod analysis;
+pub mod codec;
+#[cfg(any(feature = "devices-audio", feature = "devices-camera"))]
+pub mod devices;
+pub mod frame;
+pub mod machine;
+pub mod session;
+pub mod source;
+
+pub use frame::VideoFrame;
+pub use machine::{Action, CallError, CallInfo, CallMachine, CallOutcome, CallPhase, Direction, MachineConfig};
+pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats};
+pub use source::{AudioProbe, AudioSink, AudioSource, CallMedia, VideoProbe, VideoSink, VideoSource};
