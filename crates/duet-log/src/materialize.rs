@@ -35,7 +35,8 @@ pub trait ViewStore {
         let _ = conversation;
         self.message(id)
     }
-    fn put_message(&mut self, record: MessageRecord);
+    /// Stores a message; `new` says it was not held before (a store indexes it then).
+    fn put_message(&mut self, record: MessageRecord, new: bool);
     /// Removes and returns the operations waiting for `id`.
     fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp>;
     fn add_pending(&mut self, id: MessageId, op: PendingOp);
@@ -80,14 +81,16 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 reactions: BTreeMap::new(),
                 updated_at: at,
             };
-            if let Some(existing) = views.message_in(&record.conversation, &id) {
+            let existing = views.message_in(&record.conversation, &id);
+            let new = existing.is_none();
+            if let Some(existing) = existing {
                 // The same post twice cannot happen (ids name events); keep what is there.
                 record = existing;
             }
             for op in views.take_pending(&id) {
                 apply_op(&mut record, &op);
             }
-            views.put_message(record);
+            views.put_message(record, new);
         }
         Payload::Edit { message, content } => {
             message_op(views, *message, stamp, person, at, MessageOp::Edit(content.clone()))
@@ -196,7 +199,7 @@ fn message_op(views: &mut impl ViewStore, id: MessageId, stamp: Stamp, person: P
     match views.message(&id) {
         Some(mut record) => {
             if apply_op(&mut record, &op) {
-                views.put_message(record);
+                views.put_message(record, false);
             }
         }
         None => views.add_pending(id, op),
@@ -275,7 +278,7 @@ impl ViewStore for MemoryViews {
     fn message(&self, id: &MessageId) -> Option<MessageRecord> {
         self.messages.get(id).cloned()
     }
-    fn put_message(&mut self, record: MessageRecord) {
+    fn put_message(&mut self, record: MessageRecord, _new: bool) {
         self.messages.insert(record.id, record);
     }
     fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp> {

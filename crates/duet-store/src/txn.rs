@@ -27,6 +27,9 @@ pub(crate) struct Txn<'a> {
     new_pair: BTreeMap<Vec<u8>, BTreeSet<[u8; 16]>>,
     new_time: BTreeMap<[u8; 8], BTreeSet<[u8; 32]>>,
     new_conversations: BTreeSet<ConversationId>,
+    /// Whether the `pending` tree may hold something (in sled or in this write): almost
+    /// always not, and then a new post need not look for operations waiting for it.
+    pending_maybe: bool,
     /// The first storage error met while folding; the fold itself cannot fail.
     pub(crate) error: Option<StoreError>,
 }
@@ -50,6 +53,7 @@ impl<'a> Txn<'a> {
             new_pair: BTreeMap::new(),
             new_time: BTreeMap::new(),
             new_conversations: BTreeSet::new(),
+            pending_maybe: !matches!(inner.tree(Ks::Pending).first(), Ok(None)),
             error: None,
         }
     }
@@ -72,6 +76,7 @@ impl<'a> Txn<'a> {
     }
 
     pub(crate) fn put(&mut self, ks: Ks, key: Vec<u8>, value: Vec<u8>) {
+        self.pending_maybe |= ks == Ks::Pending;
         self.writes.insert((ks, key), Some(value));
     }
 
@@ -212,10 +217,9 @@ impl ViewStore for Txn<'_> {
         self.get_record(Ks::Messages, &keyspace::message_key(conversation, id)).ok().flatten()
     }
 
-    fn put_message(&mut self, record: MessageRecord) {
+    fn put_message(&mut self, record: MessageRecord, new: bool) {
         let key = keyspace::message_key(&record.conversation, &record.id);
-        let is_new = matches!(self.get(Ks::Messages, &key), Ok(None));
-        if is_new {
+        if new {
             let b = bucket(record.created_at);
             if let Target::Direct = record.target {
                 for recipient in self.inner.others(&record.sender) {
@@ -238,6 +242,9 @@ impl ViewStore for Txn<'_> {
 
     fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp> {
         let mut ops = Vec::new();
+        if !self.pending_maybe {
+            return ops;
+        }
         let mut from = id.0.to_vec();
         loop {
             let found = self.seek(Ks::Pending, &id.0, &from, false);
