@@ -50,8 +50,11 @@ test-rust: ui
 test-ui: ui-deps
 	cd ui && $(NPM) test
 
+## The real app under Xvfb: one window paints (smoke), then two instances pair and chat
+## through WebDriver (tauri-driver + WebKitWebDriver; screenshots in target/e2e/).
 test-e2e: app
 	scripts/e2e-smoke.sh --no-build
+	scripts/e2e-app.sh --no-build
 
 ## Two real app instances pair and chat through WebDriver (tauri-driver + WebKitWebDriver).
 test-app-e2e: app

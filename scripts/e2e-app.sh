@@ -10,7 +10,8 @@
 #   scripts/e2e-app.sh --no-build   test the binary and ui/dist already built
 #   DUET_APP=path/to/duet-app scripts/e2e-app.sh --no-build
 #
-# Needs: xvfb, webkit2gtk-driver (WebKitWebDriver), node; installs tauri-driver
+# Needs: xvfb, x11-utils, dbus-daemon, notification-daemon, webkit2gtk-driver (WebKitWebDriver),
+# node (scripts/install-deps.sh installs them); installs tauri-driver
 # (`cargo install tauri-driver --version ^2 --locked`, ~20 s) when it is missing.
 set -euo pipefail
 
@@ -30,7 +31,8 @@ case "${1:-}" in
   *) fail "unknown argument '$1' (expected --no-build or nothing)" ;;
 esac
 
-for tool in Xvfb WebKitWebDriver node; do
+notification_daemon=/usr/lib/notification-daemon/notification-daemon
+for tool in Xvfb xwininfo WebKitWebDriver node dbus-daemon dbus-monitor gdbus "$notification_daemon"; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/install-deps.sh"
 done
 tauri_driver="$(command -v tauri-driver || true)"
@@ -102,6 +104,29 @@ done
 display=":$(tr -d '[:space:]' <"$work/display")"
 say "Xvfb is on display $display"
 
+# A session bus of our own: the apps' tray items and notifications go there, not to the
+# desktop of whoever runs the test. A notification daemon answers `Notify`, dbus-monitor
+# records the calls.
+setsid dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$work/bus" >"$work/dbus.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  [ -s "$work/bus" ] && break
+  sleep 0.1
+done
+[ -s "$work/bus" ] || fail "dbus-daemon did not start within 10 s"
+export DBUS_SESSION_BUS_ADDRESS="$(head -n 1 "$work/bus")"
+DISPLAY="$display" setsid "$notification_daemon" >"$work/notification-daemon.log" 2>&1 &
+pids+=($!)
+setsid dbus-monitor "type='method_call',interface='org.freedesktop.Notifications',member='Notify'" \
+  >"$work/notifications.log" 2>&1 &
+pids+=($!)
+deadline=$((SECONDS + 10))
+until gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  --method org.freedesktop.DBus.NameHasOwner org.freedesktop.Notifications 2>/dev/null | grep -q true; do
+  ((SECONDS < deadline)) || fail "the notification daemon did not take its bus name within 10 s"
+  sleep 0.1
+done
+
 # One tauri-driver per instance, each in its own process group (so `stop` takes its
 # WebKitWebDriver and the app with it), each with its own data directory in its environment.
 start_driver() { # name → prints its WebDriver port
@@ -128,7 +153,13 @@ say "tauri-driver for alice on $port_a, for bob on $port_b"
 
 mkdir -p "$out_dir"
 rm -f "$out_dir"/alice.png "$out_dir"/bob.png "$out_dir"/failure-*.png
-E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_OUT="$out_dir" \
+DISPLAY="$display" E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_DATA_A="$work/alice" \
+  E2E_OUT="$out_dir" E2E_NOTIFY_LOG="$work/notifications.log" \
   timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" \
   || fail "the scenario failed (screenshots in $out_dir)"
+# The desktop parts fail quietly by design (a desktop without them still runs Duet); here they
+# have a bus and a daemon, so a complaint in the logs is a failure.
+if grep -H -E "no desktop notification|no tray icon" "$work"/alice.log "$work"/bob.log >&2; then
+  fail "an app could not reach the tray or the notification service"
+fi
 say "passed; screenshots: $out_dir/alice.png $out_dir/bob.png"

@@ -74,3 +74,24 @@ else
 fi
 
 say "done"
+
+# The app's end-to-end test (scripts/e2e-app.sh, part of `make test`): a private session bus
+# (dbus), gdbus to read the tray item (libglib2.0-bin), a notification service
+# (notification-daemon), and tauri-driver, the WebDriver bridge to WebKitWebDriver.
+e2e_missing=()
+for package in dbus libglib2.0-bin notification-daemon; do
+  dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed' || e2e_missing+=("$package")
+done
+if ((${#e2e_missing[@]})); then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  say "installing: ${e2e_missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${e2e_missing[@]}" \
+    || { "${sudo[@]}" apt-get update && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${e2e_missing[@]}"; }
+fi
+if command -v tauri-driver >/dev/null 2>&1 || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  say "tauri-driver found"
+else
+  say "installing tauri-driver (cargo install tauri-driver --version ^2 --locked, about a minute)"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi

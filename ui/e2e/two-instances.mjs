@@ -4,20 +4,25 @@
  * loopback only), driven through the W3C WebDriver HTTP API of their own tauri-driver. Plain
  * `fetch`, no client library.
  *
- * The story: both create a profile (name and avatar) and see each other online once paired; Alice makes an invite and Bob joins with its ticket (read
- * from Alice's window); a message goes each way; Bob reacts to Alice's; Alice edits hers and
- * Bob sees the edit; Alice's message shows the read tick. At the end (and on failure) each
- * window is saved as a PNG under $E2E_OUT.
+ * The story: both create a profile (name and avatar); Alice makes an invite and Bob joins with
+ * its ticket (read from Alice's window); each sees the other online; a message goes each way;
+ * Bob reacts to Alice's; Alice edits hers and Bob sees the edit; the read ticks appear. Then
+ * Alice looks at a new channel while Bob writes to her: an unread badge, the tray icon's label,
+ * the window title and a desktop notification (ui/e2e/desktop.mjs reads them from D-Bus and
+ * X), all cleared once she reads it. At the end (and on failure) each window is saved as a PNG
+ * under $E2E_OUT.
  *
- * Run by scripts/e2e-app.sh, which starts Xvfb and the drivers:
- *   E2E_APP=target/debug/duet-app E2E_PORT_A=4444 E2E_PORT_B=4446 E2E_OUT=target/e2e \
- *     node ui/e2e/two-instances.mjs
+ * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon
+ * and the drivers, and sets E2E_APP, E2E_PORT_A/B (the drivers), E2E_DATA_A (Alice's data
+ * directory), E2E_OUT, E2E_NOTIFY_LOG, DISPLAY and DBUS_SESSION_BUS_ADDRESS.
  * The selectors are the `data-testid`s listed in ui/src/lib/backend/README.md.
  */
+import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
+const ALICE_DATA = required('E2E_DATA_A');
 
 async function onboard(window, name, avatar) {
   const input = await window.testId('onboarding-name');
@@ -138,6 +143,47 @@ async function main() {
       return (await bob.all('[data-testid="read-tick"]', row)).length > 0;
     });
     log('both see the read tick on their message');
+
+    // Alice looks at a new channel; Bob writes to her: the direct conversation gets an unread
+    // badge, the tray icon and the window title the count, and the desktop a notification.
+    await alice.click(await alice.testId('channel-create'));
+    await alice.type(await alice.testId('channel-name'), 'plans' + ENTER);
+    const plans = await alice.until('the channel #plans', async () => {
+      // Its name is read from the DOM: WebKitWebDriver's element text of this button is only "#".
+      for (const c of await alice.all('[data-testid="channel"]')) if ((await alice.textContent(c)).includes('plans')) return c;
+      return null;
+    });
+    await alice.click(plans);
+    await alice.until('#plans open', async () => (await alice.attribute(await alice.testId('composer'), 'placeholder'))?.includes('#plans'));
+    log('alice created #plans and looks at it');
+    await send(bob, 'Are you free tonight?');
+    await alice.until('an unread badge of 1 on the direct conversation', async () => {
+      const [badge] = await alice.all('[data-testid="unread-badge"]', await alice.testId('conversation-direct'));
+      return badge && (await alice.textContent(badge)).trim() === '1';
+    });
+    await alice.until('the tray icon labelled 1, with its menu', async () => {
+      const tray = await trayOf(ALICE_DATA);
+      return tray?.status === 'Active' && tray.label === '1' && tray.menu.includes('Open Duet') && tray.menu.includes('Quit Duet');
+    });
+    await alice.until('a window titled "Duet (1)"', async () => (await windowTitles()).includes('Duet (1)'));
+    await alice.until('a desktop notification of Bob’s message', async () =>
+      notifications().some((n) => n.summary === 'Bob' && n.body.includes('Are you free tonight?')),
+    );
+    log('alice sees the unread badge, the tray label, the window title and a notification');
+
+    // Alice opens the conversation: read, so the count goes away everywhere and Bob sees the tick.
+    await alice.click(await alice.testId('conversation-direct'));
+    await alice.message('Are you free tonight?');
+    await bob.until('the read tick on “Are you free tonight?”', async () => {
+      const row = await bob.message('Are you free tonight?');
+      return (await bob.all('[data-testid="read-tick"]', row)).length > 0;
+    });
+    await alice.until('the tray label and window title cleared', async () => {
+      const tray = await trayOf(ALICE_DATA);
+      return tray?.label === '' && !(await windowTitles()).some((t) => /^Duet \(\d+\)$/.test(t));
+    });
+    if ((await alice.all('[data-testid="unread-badge"]')).length > 0) throw new Error('alice: an unread badge is left');
+    log('alice read it: badge, tray label and title cleared; bob sees the read tick');
 
     // Still both online, and the windows at rest for the screenshots.
     await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);

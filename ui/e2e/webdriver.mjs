@@ -100,6 +100,11 @@ export class Window {
     return this.request('GET', `/element/${element}/text`);
   }
 
+  /** The element's DOM text, for where WebKitWebDriver's rendered text falls short. */
+  textContent(element) {
+    return this.script('return arguments[0].textContent', [{ [ELEMENT]: element }]);
+  }
+
   attribute(element, name) {
     return this.request('GET', `/element/${element}/attribute/${name}`);
   }
