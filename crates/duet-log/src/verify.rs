@@ -29,8 +29,12 @@ pub enum VerifyError {
     Revoked { author: DeviceId, seq: u64, last_seq: u64 },
     #[error("event {got} from {author:?} skips ahead: expected {expected}")]
     Gap { author: DeviceId, expected: u64, got: u64 },
+    /// The event names another `prev` than the event held before it, and is not signed by
+    /// its author (signed, it would be a [`VerifyError::Fork`]).
     #[error("event {seq} from {author:?} does not follow the author's previous event")]
     WrongPrev { author: DeviceId, seq: u64 },
+    /// The author signed an event that cannot belong to the log held: other bytes for a seq
+    /// held, or the next seq continuing another event.
     #[error("two different events {seq} from {author:?}: the author's log has forked")]
     Fork { author: DeviceId, seq: u64 },
     #[error("event {seq} from {author:?} has a Lamport clock that does not grow")]
@@ -123,7 +127,7 @@ impl Verifier<'_> {
         stored: impl FnOnce(u64) -> Option<Hash>,
     ) -> Result<Option<OpenedEvent>, VerifyError> {
         let person = self.check_author(&event)?;
-        match self.position(head, &event, stored)? {
+        match self.position(head, &event, stored).map_err(|e| self.confirm(&event, e))? {
             Position::Duplicate => return Ok(None),
             Position::Next => {}
         }
@@ -151,7 +155,7 @@ impl Verifier<'_> {
             let head = *heads.entry(author).or_insert_with(|| head_of(&author));
             let checked = self.check_author(&event).and_then(|person| {
                 let held = |seq| in_batch.get(&(author, seq)).copied().or_else(|| stored(&author, seq));
-                Ok((person, self.position(&head, &event, held)?))
+                Ok((person, self.position(&head, &event, held).map_err(|e| self.confirm(&event, e))?))
             });
             match checked {
                 Err(e) => {
@@ -228,6 +232,22 @@ impl Verifier<'_> {
             return Err(VerifyError::LamportNotIncreasing { author, seq });
         }
         Ok(Position::Next)
+    }
+
+    /// An event that conflicts with the log held is the author's fork only when the author
+    /// signed it: a relaying device cannot frame them with forged bytes. So a held seq with
+    /// other bytes is a [`VerifyError::Fork`] if signed and a bad signature if not; the next
+    /// seq naming another `prev` is a fork if signed (the author continued a different event)
+    /// and [`VerifyError::WrongPrev`] if not.
+    fn confirm(&self, event: &SealedEvent, error: VerifyError) -> VerifyError {
+        let signed = || {
+            duet_crypto::verify(&event.author().0, &event.signing_digest(&self.space), &event.signature()).is_ok()
+        };
+        match error {
+            VerifyError::WrongPrev { author, seq } if signed() => VerifyError::Fork { author, seq },
+            VerifyError::Fork { author, seq } if !signed() => VerifyError::BadSignature { author, seq },
+            e => e,
+        }
     }
 
     /// Decrypts and validates; `hash` is the event's own (computed once by the caller).

@@ -70,9 +70,13 @@ fn wrong_prev() {
     let mut s = TestSpace::new(5, &[1, 1]);
     let first = s.write(0, TestSpace::text("one"), t(0));
     let second = s.write(0, TestSpace::text("two"), t(1));
-    let mut head = LogHead::after(&first, &s.space);
-    head.hash[0] ^= 1;
-    let err = verify_one(&s, head, second).unwrap_err();
+    let head = LogHead::after(&first, &s.space);
+    // Someone other than the author changed `prev`: the signature no longer holds.
+    let mut body = second.body().to_vec();
+    let at = body.windows(32).position(|w| w == second.prev()).unwrap();
+    body[at] ^= 1;
+    let altered = SealedEvent::decode(second.author(), second.seq(), body).unwrap();
+    let err = verify_one(&s, head, altered).unwrap_err();
     assert!(matches!(err, VerifyError::WrongPrev { seq: 2, .. }), "{err}");
 }
 
@@ -84,11 +88,23 @@ fn fork_and_duplicate() {
     // The same event again is a harmless duplicate.
     let dup = s.verifier().verify(&head, first.clone(), |_| Some(head.hash)).unwrap();
     assert!(dup.is_none());
-    // Another event with the same seq is a fork.
+    // Another event with the same seq, signed by the author, is a fork.
     s.devices[0].head = LogHead::EMPTY;
     let other = s.write(0, TestSpace::text("one, rewritten"), t(5));
-    let err = s.verifier().verify(&head, other, |_| Some(head.hash)).map(|_| ()).unwrap_err();
+    let err = s.verifier().verify(&head, other.clone(), |_| Some(head.hash)).map(|_| ()).unwrap_err();
     assert!(matches!(err, VerifyError::Fork { seq: 1, .. }), "{err}");
+    // The author (restored from a backup) goes on from the other event: the next seq names a
+    // prev we do not hold, signed by the author, which is the same fork seen one step later.
+    let next = s.write(0, TestSpace::text("two, after the rewrite"), t(6));
+    let err = s.verifier().verify(&head, next, |_| Some(head.hash)).map(|_| ()).unwrap_err();
+    assert!(matches!(err, VerifyError::Fork { seq: 2, .. }), "{err}");
+    // Forged bytes for a held seq do not frame the author: a bad signature, not a fork.
+    let mut body = other.body().to_vec();
+    let last = body.len() - 1;
+    body[last] ^= 1;
+    let forged = SealedEvent::decode(other.author(), other.seq(), body).unwrap();
+    let err = s.verifier().verify(&head, forged, |_| Some(head.hash)).map(|_| ()).unwrap_err();
+    assert!(matches!(err, VerifyError::BadSignature { seq: 1, .. }), "{err}");
 }
 
 #[test]
