@@ -230,13 +230,25 @@ impl Node {
     }
 
     /// Stops the network and every task. The store is flushed.
+    ///
+    /// Aborted tasks are awaited, so the node handles they held are dropped by the time this
+    /// returns and the store closes as soon as the caller drops its own handles.
     pub async fn shutdown(&self) {
         let tasks: Vec<JoinHandle<()>> = lock(&self.shared.tasks).drain(..).collect();
-        for t in tasks {
+        let peers: Vec<PeerTasks> = lock(&self.shared.peers).drain().map(|(_, p)| p).collect();
+        for t in &tasks {
             t.abort();
         }
-        lock(&self.shared.peers).clear();
         self.shared.net.shutdown().await;
+        for t in tasks {
+            let _ = t.await;
+        }
+        for mut p in peers {
+            p.push.abort();
+            p.live.abort();
+            let _ = (&mut p.push).await;
+            let _ = (&mut p.live).await;
+        }
         let _ = self.shared.store.flush();
     }
 
