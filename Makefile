@@ -27,6 +27,8 @@ bench: deps
 	$(CARGO) bench -p duet-log --features testkit --bench events
 	$(CARGO) bench -p duet-store --bench store
 	$(CARGO) bench -p duet-tests --bench sync
+	$(CARGO) bench -p duet-call --bench call
+	$(CARGO) bench -p duet-tests --bench calls
 
 ## .deb and AppImage with the Tauri bundler (see docs/packaging.md).
 bundle: deps ui

@@ -15,6 +15,8 @@ packages=(
   xvfb x11-utils webkit2gtk-driver imagemagick
   # Emoji avatars and reactions: WebKitGTK draws empty boxes without a colour emoji font.
   fonts-noto-color-emoji
+  # Calls (duet-call): Opus and VP8 from the system's libopus and libvpx.
+  libopus-dev libvpx-dev
 )
 
 # The UI is built with Node and npm; a Node already on PATH (nvm, NodeSource) is kept.

@@ -34,6 +34,13 @@ pub enum Request {
     CreateChannel { name: String },
     RenameChannel { channel: String, name: String },
     Conversations,
+    Call { peer: Option<String>, video: bool, synthetic: bool, tone: f32 },
+    Answer { synthetic: bool, tone: f32 },
+    Decline,
+    Hangup,
+    Mute { muted: bool },
+    Calls,
+    CallStatus,
 }
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
@@ -145,5 +152,23 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             to_json(node.rename_channel(c.id, &name).await?)
         }
         Request::Conversations => to_json(node.conversations()?),
+        Request::Call { peer, video, synthetic, tone } => {
+            crate::calls::call(node, peer.as_deref(), video, synthetic, tone).await?
+        }
+        Request::Answer { synthetic, tone } => crate::calls::answer(node, synthetic, tone).await?,
+        Request::Decline => {
+            node.decline_call().await?;
+            Value::Null
+        }
+        Request::Hangup => {
+            node.hang_up().await?;
+            Value::Null
+        }
+        Request::Mute { muted } => {
+            node.set_call_muted(muted)?;
+            Value::Null
+        }
+        Request::Calls => to_json(node.call_history()?),
+        Request::CallStatus => crate::calls::status(node),
     })
 }

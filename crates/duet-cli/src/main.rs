@@ -4,6 +4,7 @@
 //!
 //! The command-line contract is fixed (scripts and tests rely on it); see the README.
 
+mod calls;
 mod control;
 mod relay;
 
@@ -121,6 +122,43 @@ enum Command {
     CreateChannel { name: String },
     /// Rename a channel.
     RenameChannel { channel: String, name: String },
+    /// Call your partner (on all their connected devices).
+    Call {
+        /// Your partner's name or id (optional: there is only one).
+        peer: Option<String>,
+        /// A video call.
+        #[arg(long)]
+        video: bool,
+        /// Synthetic media: a test tone and, for video, a test pattern (needed in this build).
+        #[arg(long)]
+        synthetic: bool,
+        /// The synthetic tone's pitch.
+        #[arg(long, default_value_t = 440.0)]
+        tone: f32,
+    },
+    /// Answer the call ringing on this device.
+    Answer {
+        #[arg(long)]
+        synthetic: bool,
+        #[arg(long, default_value_t = 660.0)]
+        tone: f32,
+    },
+    /// Decline the call ringing on this device.
+    Decline,
+    /// Hang up (or cancel a call not answered yet).
+    Hangup,
+    /// Mute your microphone in the call (`--off` to unmute).
+    Mute {
+        #[arg(long)]
+        off: bool,
+    },
+    /// Your call history, newest first.
+    Calls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The call now: its state, media counters, the pitch heard and the picture seen.
+    CallStatus,
     /// Run a relay and bootstrap node.
     Relay {
         /// Where to listen (repeatable); default /ip4/0.0.0.0/tcp/4001 and QUIC on udp/4001.
@@ -265,6 +303,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RenameChannel { channel, name } => {
             call(&dir, &Request::RenameChannel { channel, name }).await?;
         }
+        Command::Call { peer, video, synthetic, tone } => {
+            print_json(&call(&dir, &Request::Call { peer, video, synthetic, tone }).await?);
+        }
+        Command::Answer { synthetic, tone } => print_json(&call(&dir, &Request::Answer { synthetic, tone }).await?),
+        Command::Decline => {
+            call(&dir, &Request::Decline).await?;
+        }
+        Command::Hangup => {
+            call(&dir, &Request::Hangup).await?;
+        }
+        Command::Mute { off } => {
+            call(&dir, &Request::Mute { muted: !off }).await?;
+        }
+        Command::Calls { json } => list(call(&dir, &Request::Calls).await?, json, |c| {
+            let duration = match (c["answered_at"].as_u64(), c["ended_at"].as_u64()) {
+                (Some(a), Some(e)) => format!(" {}s", e.saturating_sub(a) / 1000),
+                _ => String::new(),
+            };
+            format!(
+                "[{}] {} {} from {}{}",
+                short(c["id"].as_str()),
+                c["kind"].as_str().unwrap_or("?"),
+                c["state"].as_str().unwrap_or("?"),
+                short(c["caller"].as_str()),
+                duration
+            )
+        }),
+        Command::CallStatus => print_json(&call(&dir, &Request::CallStatus).await?),
         Command::Relay { listen } => relay::run(&dir, listen).await?,
     }
     Ok(())

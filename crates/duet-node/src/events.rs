@@ -1,6 +1,7 @@
 //! What a node tells its front ends.
 
 use duet_model::{ConversationId, DeviceId, Message, MessageId, PersonId, Presence, Target};
+use duet_call::CallInfo;
 use serde::Serialize;
 
 /// One thing that happened. Front ends subscribe with [`crate::Node::subscribe`].
@@ -57,6 +58,25 @@ pub enum NodeEvent {
     PeerRejected {
         device: DeviceId,
         reason: String,
+    },
+    /// A call was placed, rang, was answered, connected or ended: its state now.
+    Call {
+        call: CallInfo,
+    },
+    /// My partner muted or unmuted, or turned their camera off or on, in the call.
+    CallPeerMedia {
+        call: duet_model::CallId,
+        muted: Option<bool>,
+        camera: Option<bool>,
+    },
+    /// Application data from my partner over the call's data channel.
+    CallData {
+        call: duet_model::CallId,
+        data: Vec<u8>,
+    },
+    /// A call record was stored (mine, or my partner's synced): the call history changed.
+    CallRecorded {
+        call: duet_model::Call,
     },
 }
 

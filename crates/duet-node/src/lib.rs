@@ -12,9 +12,12 @@
 //!   stream, verifying each batch before applying it; a device that sends anything invalid is
 //!   cut off and banned for a while, and what it sent before stays;
 //! - `live` runs `/duet/live/1`: presence heartbeats and typing, nothing stored;
+//! - `calls` drives voice and video calls: signalling on `/duet/live/1`, media over
+//!   webrtc-rs (`duet-call`), a record of every call in the log;
 //! - `pairing` runs `/duet/pair/1`: invite tickets and joining.
 
 mod app;
+mod calls;
 mod error;
 mod events;
 mod frames;
@@ -41,6 +44,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use duet_net::DuetProtocol;
+pub use calls::CallSettings;
+pub use duet_call;
+pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, MediaStats};
 pub use error::NodeError;
 pub use events::{NodeEvent, PeerInfo};
 
@@ -62,6 +68,8 @@ pub struct NodeConfig {
     pub idle_after: Duration,
     /// How often presence is re-sent; a device silent for three intervals counts as gone.
     pub heartbeat: Duration,
+    /// Call timeouts and where call media binds.
+    pub calls: CallSettings,
 }
 
 impl NodeConfig {
@@ -77,6 +85,7 @@ impl NodeConfig {
             mdns: true,
             idle_after: Duration::from_secs(5 * 60),
             heartbeat: Duration::from_secs(10),
+            calls: CallSettings::default(),
         }
     }
 }
@@ -159,6 +168,7 @@ pub(crate) struct Shared {
     /// Per connected member device: its push session and live sender.
     peers: Mutex<HashMap<DeviceId, PeerTasks>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    calls: calls::Calls,
 }
 
 struct PeerTasks {
@@ -208,6 +218,7 @@ impl Node {
             me: Mutex::new(me),
             peers: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
+            calls: calls::Calls::default(),
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -224,6 +235,7 @@ impl Node {
         }
         let main = tokio::spawn(node.clone().run(net_events));
         let ticker = tokio::spawn(node.clone().presence_ticker());
+        lock(&node.shared.tasks).push(tokio::spawn(node.clone().call_loop()));
         let receipts = tokio::spawn(node.clone().delivery_receipts());
         lock(&node.shared.tasks).extend([main, ticker, receipts]);
         Ok(node)
@@ -366,6 +378,19 @@ impl Node {
                 Payload::Delivered { .. } => self.emit(NodeEvent::ReceiptsChanged {
                     conversation: Target::Direct.conversation(state.space),
                     up_to: None,
+                }),
+                Payload::CallRecord(record) => self.emit(NodeEvent::CallRecorded {
+                    call: duet_model::Call {
+                        id: record.call,
+                        conversation: record.target.conversation(state.space),
+                        caller: record.caller,
+                        participants: record.participants.clone(),
+                        kind: record.kind,
+                        state: record.state,
+                        started_at: record.started_at,
+                        answered_at: record.answered_at,
+                        ended_at: record.ended_at,
+                    },
                 }),
                 Payload::CustomStatus { .. } => {
                     if let Ok(p) = self.presence_of(e.person) {

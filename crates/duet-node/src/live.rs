@@ -1,4 +1,5 @@
-//! `/duet/live/1` on real streams: presence and typing (`duet_log::live` is the protocol).
+//! `/duet/live/1` on real streams: presence, typing and call signals (`duet_log::live` is
+//! the protocol; call signals go to `calls`).
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,7 @@ impl Node {
                     }
                 }
                 Ok(LiveMessage::Typing { target, .. }) => self.emit(NodeEvent::Typing { person, target }),
+                Ok(LiveMessage::Call(signal)) => self.on_call_signal(device, person, signal).await,
                 Ok(_) => {}
                 Err(_) => break, // a malformed live frame ends the stream; nothing is lost
             }

@@ -14,6 +14,7 @@
 //! the store gives the verifier what it needs (log heads, stored hashes, membership).
 
 mod blobs;
+mod calls;
 mod identity;
 mod keyspace;
 mod queries;
