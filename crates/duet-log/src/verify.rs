@@ -177,22 +177,32 @@ impl Verifier<'_> {
         let sigs: Vec<[u8; 64]> = fresh.iter().map(|(_, _, e, _)| e.signature()).collect();
         let items: Vec<(&[u8; 32], &[u8], &[u8; 64])> =
             (0..fresh.len()).map(|i| (&keys[i], digests[i].as_slice(), &sigs[i])).collect();
-        let mut first_bad = None;
-        if duet_crypto::verify_batch(&items).is_err() {
-            first_bad = items.iter().position(|(k, m, s)| duet_crypto::verify(k, m, s).is_err());
-        }
-        for (n, (i, person, event, hash)) in fresh.into_iter().enumerate() {
-            if first_bad == Some(n) {
-                outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
-                break;
+        let first_bad = in_parallel(&items, |offset, part| {
+            if duet_crypto::verify_batch(part).is_ok() {
+                return None;
             }
-            match self.open(event, person, hash) {
+            part.iter().position(|(k, m, s)| duet_crypto::verify(k, m, s).is_err()).map(|n| offset + n)
+        })
+        .into_iter()
+        .flatten()
+        .min();
+        let checked = fresh.len().min(first_bad.unwrap_or(usize::MAX));
+        let mut fresh = fresh;
+        let bad = fresh.split_off(checked).into_iter().next();
+        let opened = in_parallel_owned(fresh, |part| {
+            part.into_iter().map(|(i, person, event, hash)| (i, self.open(event, person, hash))).collect::<Vec<_>>()
+        });
+        for (i, result) in opened.into_iter().flatten() {
+            match result {
                 Ok(opened) => outcome.accepted.push(opened),
                 Err(e) => {
                     outcome.rejected = Some((i, e));
-                    break;
+                    return outcome;
                 }
             }
+        }
+        if let Some((i, _, event, _)) = bad {
+            outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
         }
         outcome
     }
@@ -240,9 +250,8 @@ impl Verifier<'_> {
     /// seq naming another `prev` is a fork if signed (the author continued a different event)
     /// and [`VerifyError::WrongPrev`] if not.
     fn confirm(&self, event: &SealedEvent, error: VerifyError) -> VerifyError {
-        let signed = || {
-            duet_crypto::verify(&event.author().0, &event.signing_digest(&self.space), &event.signature()).is_ok()
-        };
+        let signed =
+            || duet_crypto::verify(&event.author().0, &event.signing_digest(&self.space), &event.signature()).is_ok();
         match error {
             VerifyError::WrongPrev { author, seq } if signed() => VerifyError::Fork { author, seq },
             VerifyError::Fork { author, seq } if !signed() => VerifyError::BadSignature { author, seq },
@@ -259,4 +268,51 @@ impl Verifier<'_> {
         })?;
         Ok(OpenedEvent { event, person, hash, payload })
     }
+}
+
+/// Batches at least this long are checked on several threads.
+const PARALLEL_FROM: usize = 256;
+
+fn threads_for(len: usize) -> usize {
+    if len < PARALLEL_FROM {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+/// Runs `f` over consecutive parts of `items` (with each part's offset), on up to four
+/// threads for long inputs, and returns the parts' results in order. Signature checks and
+/// decryption are the receiver's main cost (DESIGN §12); on two cores this halves them.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+    let threads = threads_for(items.len());
+    if threads < 2 {
+        return vec![f(0, items)];
+    }
+    let size = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> =
+            items.chunks(size).enumerate().map(|(n, part)| scope.spawn(move || f(n * size, part))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
+/// [`in_parallel`] for work that consumes its items.
+fn in_parallel_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(Vec<T>) -> R + Sync) -> Vec<R> {
+    let threads = threads_for(items.len());
+    if threads < 2 {
+        return vec![f(items)];
+    }
+    let size = items.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    while items.len() > size {
+        let rest = items.split_off(size);
+        parts.push(std::mem::replace(&mut items, rest));
+    }
+    parts.push(items);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || f(part))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }

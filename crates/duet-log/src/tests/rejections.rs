@@ -187,6 +187,38 @@ fn a_batch_keeps_everything_before_the_bad_event() {
 }
 
 #[test]
+fn a_long_batch_checked_on_several_threads_keeps_the_same_prefix() {
+    let mut s = TestSpace::new(12, &[1, 1]);
+    let events: Vec<SealedEvent> = (0..700).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i))).collect();
+    let all = s.verifier().verify_batch(|_| LogHead::EMPTY, |_, _| None, events.clone());
+    assert_eq!((all.accepted.len(), all.rejected.is_none()), (700, true));
+    assert!(all.accepted.iter().enumerate().all(|(n, e)| e.seq() == n as u64 + 1));
+
+    // A bad signature late in the batch (another thread's part than the first).
+    let mut late = events.clone();
+    late[610] = flip(&late[610], late[610].body().len() - 1);
+    let outcome = s.verifier().verify_batch(|_| LogHead::EMPTY, |_, _| None, late);
+    assert_eq!(outcome.accepted.len(), 610);
+    assert!(matches!(outcome.rejected, Some((610, VerifyError::BadSignature { seq: 611, .. }))));
+
+    // Tampered ciphertext, re-signed so only decryption catches it, before a bad signature.
+    let mut both = events;
+    let body_len = both[300].body().len();
+    let resealed = {
+        let tampered = flip(&both[300], body_len - 64 - 5);
+        let mut body = tampered.body().to_vec();
+        let sig = s.devices[0].key.sign(&tampered.signing_digest(&s.space));
+        body[body_len - 64..].copy_from_slice(&sig);
+        SealedEvent::decode(tampered.author(), tampered.seq(), body).unwrap()
+    };
+    both[300] = resealed;
+    both[500] = flip(&both[500], body_len - 1);
+    let outcome = s.verifier().verify_batch(|_| LogHead::EMPTY, |_, _| None, both);
+    assert_eq!(outcome.accepted.len(), 300);
+    assert!(matches!(outcome.rejected, Some((300, VerifyError::Decrypt { seq: 301, .. }))));
+}
+
+#[test]
 fn overhead_of_a_100_character_message() {
     let mut s = TestSpace::new(11, &[1, 1]);
     s.devices[0].head.seq = 1000;
