@@ -65,7 +65,8 @@ impl<P: Copy + Eq + Hash> FetchPlan<P> {
         if p.bad || p.in_flight >= self.per_peer {
             return None;
         }
-        let index = (0..self.have.len()).find(|i| !self.have.get(*i) && !self.in_flight.contains_key(i) && p.has.get(*i))?;
+        let index =
+            (0..self.have.len()).find(|i| !self.have.get(*i) && !self.in_flight.contains_key(i) && p.has.get(*i))?;
         self.in_flight.insert(index, peer);
         if let Some(p) = self.peers.get_mut(&peer) {
             p.in_flight += 1;
@@ -127,8 +128,7 @@ impl<P: Copy + Eq + Hash> FetchPlan<P> {
     pub fn is_stalled(&self) -> bool {
         self.in_flight.is_empty()
             && !self.is_complete()
-            && !(0..self.have.len())
-                .any(|i| !self.have.get(i) && self.peers.values().any(|p| !p.bad && p.has.get(i)))
+            && !(0..self.have.len()).any(|i| !self.have.get(i) && self.peers.values().any(|p| !p.bad && p.has.get(i)))
     }
 
     pub fn have(&self) -> &Bitmap {

@@ -38,12 +38,20 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     /// The manifest ([`crate::Manifest::encode`]) and a bitmap of the chunks held.
-    Manifest { manifest: Vec<u8>, have: Vec<u8> },
+    Manifest {
+        manifest: Vec<u8>,
+        have: Vec<u8>,
+    },
     /// This device knows nothing of the blob.
     NotFound,
-    Chunk { index: u32, sealed: Vec<u8> },
+    Chunk {
+        index: u32,
+        sealed: Vec<u8>,
+    },
     /// This device does not hold that chunk (yet).
-    Missing { index: u32 },
+    Missing {
+        index: u32,
+    },
 }
 
 impl Request {

@@ -156,11 +156,7 @@ pub fn encode(pcm: &[i16], sample_rate: u32, channels: u8) -> Result<VoiceNote, 
             w.write_packet(packet, SERIAL, end, granule).map_err(io)?;
         }
     }
-    Ok(VoiceNote {
-        ogg: out,
-        duration_ms: (frames * 1000 / sample_rate as u64) as u32,
-        waveform,
-    })
+    Ok(VoiceNote { ogg: out, duration_ms: (frames * 1000 / sample_rate as u64) as u32, waveform })
 }
 
 struct Header {

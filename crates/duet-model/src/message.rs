@@ -83,7 +83,9 @@ pub struct Attachment {
 /// What the sender measured about an attachment's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(tag = "kind", rename_all = "lowercase")]
+// Externally tagged (`{"image": {..}}`): the store keeps views in postcard, which cannot
+// read internally tagged enums.
+#[serde(rename_all = "lowercase")]
 pub enum Media {
     /// An image: its size in pixels and a small preview, itself a blob (fetched at once by
     /// receivers, shown inline; the full image is fetched on demand or when small enough).

@@ -419,7 +419,7 @@ impl EventLoop {
     fn on_inbound_stream(&mut self, protocol: DuetProtocol, peer: PeerId, stream: Stream) {
         let member = self.members.contains_key(&peer);
         let allowed = match protocol {
-            DuetProtocol::Sync | DuetProtocol::Live => member,
+            DuetProtocol::Sync | DuetProtocol::Live | DuetProtocol::Blobs => member,
             DuetProtocol::Pair => self.pairing_open,
         };
         let device = device_id(&peer);

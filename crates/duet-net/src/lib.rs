@@ -38,8 +38,8 @@
 //! # Who may talk
 //!
 //! Any peer may connect (relays, DHT peers and LAN neighbours need that), within the
-//! connection limit. The three Duet protocols ([`DuetProtocol`]) are guarded per stream:
-//! `Sync` and `Live` streams are accepted only from members, `Pair` streams only while
+//! connection limit. The Duet protocols ([`DuetProtocol`]) are guarded per stream:
+//! `Sync`, `Live` and `Blobs` streams are accepted only from members, `Pair` streams only while
 //! pairing is open ([`Client::set_pairing_open`]). A stranger that tries is refused: its
 //! stream is dropped, it is disconnected, and the node sees [`NetEvent::Refused`]. (A member
 //! that opens `Pair` while pairing is closed only loses the stream; cutting a member off would
@@ -70,7 +70,7 @@ pub use client::{start, Client};
 pub use duet_model::DeviceId;
 pub use libp2p::{Multiaddr, PeerId, Stream};
 
-/// The three Duet protocols. Each stream carries one of them.
+/// The Duet protocols. Each stream carries one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DuetProtocol {
     /// `/duet/sync/1`: version vectors, then the events the other side lacks (members only).
@@ -79,11 +79,14 @@ pub enum DuetProtocol {
     Live,
     /// `/duet/pair/1`: proving an invite's secret to join (anyone, while pairing is open).
     Pair,
+    /// `/duet/blobs/1`: attachment content, chunk by chunk (members only).
+    Blobs,
 }
 
 impl DuetProtocol {
     /// All of them.
-    pub const ALL: [DuetProtocol; 3] = [DuetProtocol::Sync, DuetProtocol::Live, DuetProtocol::Pair];
+    pub const ALL: [DuetProtocol; 4] =
+        [DuetProtocol::Sync, DuetProtocol::Live, DuetProtocol::Pair, DuetProtocol::Blobs];
 
     /// The protocol name negotiated on the wire.
     pub fn name(self) -> &'static str {
@@ -91,6 +94,7 @@ impl DuetProtocol {
             DuetProtocol::Sync => "/duet/sync/1",
             DuetProtocol::Live => "/duet/live/1",
             DuetProtocol::Pair => "/duet/pair/1",
+            DuetProtocol::Blobs => "/duet/blobs/1",
         }
     }
 
@@ -283,6 +287,6 @@ mod tests {
     #[test]
     fn protocol_names() {
         let names: Vec<_> = DuetProtocol::ALL.iter().map(|p| p.to_string()).collect();
-        assert_eq!(names, ["/duet/sync/1", "/duet/live/1", "/duet/pair/1"]);
+        assert_eq!(names, ["/duet/sync/1", "/duet/live/1", "/duet/pair/1", "/duet/blobs/1"]);
     }
 }

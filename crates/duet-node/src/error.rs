@@ -31,6 +31,8 @@ pub enum NodeError {
     Timeout,
     #[error("the node has stopped")]
     Stopped,
+    #[error("{0}")]
+    Blob(#[from] duet_store::BlobStoreError),
 }
 
 impl NodeError {
@@ -49,6 +51,13 @@ impl NodeError {
             NodeError::Store(_) => "store",
             NodeError::Timeout => "timeout",
             NodeError::Stopped => "stopped",
+            NodeError::Blob(e) => match e {
+                duet_store::BlobStoreError::Unreadable { .. } => "unreadable_file",
+                duet_store::BlobStoreError::Unwritable { .. } => "unwritable_file",
+                duet_store::BlobStoreError::TooLarge { .. } => "invalid_input",
+                duet_store::BlobStoreError::Incomplete | duet_store::BlobStoreError::Unknown => "blob_not_here",
+                _ => "blob",
+            },
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What a node tells its front ends.
 
-use duet_model::{ConversationId, DeviceId, Message, MessageId, PersonId, Presence, Target};
 use duet_call::CallInfo;
+use duet_model::{BlobHash, ConversationId, DeviceId, Message, MessageId, PersonId, Presence, Target};
 use serde::Serialize;
 
 /// One thing that happened. Front ends subscribe with [`crate::Node::subscribe`].
@@ -77,6 +77,37 @@ pub enum NodeEvent {
     /// A call record was stored (mine, or my partner's synced): the call history changed.
     CallRecorded {
         call: duet_model::Call,
+    },
+    /// An attachment is arriving: `done` of `total` bytes are here (sent when the whole
+    /// percentage moves, and at the end).
+    BlobProgress {
+        blob: BlobHash,
+        done: u64,
+        total: u64,
+    },
+    /// An attachment is all here: `read_blob`, `blob_path` and `save_attachment` work now.
+    BlobComplete {
+        blob: BlobHash,
+    },
+    /// An attachment could not be fetched (over the size limit, or the store failed).
+    BlobFailed {
+        blob: BlobHash,
+        reason: String,
+    },
+    /// A device sent a part of an attachment that did not check out: it was thrown away and
+    /// asked of another device (the device is not asked again for this attachment).
+    BlobRejected {
+        blob: BlobHash,
+        device: DeviceId,
+        reason: String,
+    },
+    /// Another device is fetching an attachment from this one: `done` of `total` bytes sent
+    /// (the upload side of the progress bar).
+    BlobServed {
+        blob: BlobHash,
+        device: DeviceId,
+        done: u64,
+        total: u64,
     },
 }
 

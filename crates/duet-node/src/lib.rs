@@ -14,9 +14,12 @@
 //! - `live` runs `/duet/live/1`: presence heartbeats and typing, nothing stored;
 //! - `calls` drives voice and video calls: signalling on `/duet/live/1`, media over
 //!   webrtc-rs (`duet-call`), a record of every call in the log;
-//! - `pairing` runs `/duet/pair/1`: invite tickets and joining.
+//! - `pairing` runs `/duet/pair/1`: invite tickets and joining;
+//! - `blobs` runs `/duet/blobs/1`: attachments (files, images, voice messages) sent, fetched
+//!   chunk by chunk from any member device that has them, and collected when unused.
 
 mod app;
+mod blobs;
 mod calls;
 mod error;
 mod events;
@@ -43,10 +46,11 @@ use rand_core::{OsRng, RngCore};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use duet_net::DuetProtocol;
+pub use blobs::{blobs_dir, BlobStats, CollectReport};
 pub use calls::CallSettings;
 pub use duet_call;
 pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, MediaStats};
+pub use duet_net::DuetProtocol;
 pub use error::NodeError;
 pub use events::{NodeEvent, PeerInfo};
 
@@ -70,6 +74,11 @@ pub struct NodeConfig {
     pub heartbeat: Duration,
     /// Call timeouts and where call media binds.
     pub calls: CallSettings,
+    /// The largest attachment sent or fetched (at most the model's 100 MiB).
+    pub max_blob_size: u64,
+    /// Attachments up to this size are fetched as soon as their message arrives; bigger ones
+    /// when asked (`fetch_attachment`). Thumbnails are always fetched.
+    pub auto_fetch_size: u64,
 }
 
 impl NodeConfig {
@@ -86,6 +95,8 @@ impl NodeConfig {
             idle_after: Duration::from_secs(5 * 60),
             heartbeat: Duration::from_secs(10),
             calls: CallSettings::default(),
+            max_blob_size: duet_model::MAX_ATTACHMENT_SIZE,
+            auto_fetch_size: 16 << 20,
         }
     }
 }
@@ -169,6 +180,7 @@ pub(crate) struct Shared {
     peers: Mutex<HashMap<DeviceId, PeerTasks>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: calls::Calls,
+    blobs: blobs::Blobs,
 }
 
 struct PeerTasks {
@@ -193,6 +205,7 @@ impl Node {
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
         let store = Store::open(&store_dir(&config.data_dir))?;
         let identity = store.identity()?.ok_or(NodeError::NotInitialized)?;
+        let blobs = blobs::Blobs::open(&store, &config.data_dir)?;
         let mut net_config = NetConfig::new(*identity.device.secret_bytes());
         net_config.listen = config.listen.clone();
         net_config.relays = config.relays.clone();
@@ -219,6 +232,7 @@ impl Node {
             peers: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
             calls: calls::Calls::default(),
+            blobs,
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -237,7 +251,9 @@ impl Node {
         let ticker = tokio::spawn(node.clone().presence_ticker());
         lock(&node.shared.tasks).push(tokio::spawn(node.clone().call_loop()));
         let receipts = tokio::spawn(node.clone().delivery_receipts());
-        lock(&node.shared.tasks).extend([main, ticker, receipts]);
+        let collector = tokio::spawn(node.clone().collect_ticker());
+        lock(&node.shared.tasks).extend([main, ticker, receipts, collector]);
+        node.resume_fetches();
         Ok(node)
     }
 
@@ -350,6 +366,7 @@ impl Node {
     /// Tells front ends what stored events changed.
     pub(crate) fn announce(&self, events: &[OpenedEvent]) {
         let Ok(Some(state)) = self.shared.store.space() else { return };
+        self.auto_fetch(events);
         let posts = events.iter().filter(|e| matches!(e.payload, Payload::Post { .. })).count();
         let mut backlog = std::collections::BTreeSet::new();
         for e in events {
@@ -778,6 +795,7 @@ impl Node {
             match event {
                 NetEvent::Connected { device, .. } if self.is_member(&device) => {
                     self.start_peer(device);
+                    self.blob_peers_changed();
                     self.emit(NodeEvent::PeerConnected { device });
                 }
                 NetEvent::Disconnected { device } => {
@@ -809,6 +827,7 @@ impl Node {
                         DuetProtocol::Sync => tokio::spawn(async move { node.receive_session(device, stream).await }),
                         DuetProtocol::Live => tokio::spawn(async move { node.live_reader(device, stream).await }),
                         DuetProtocol::Pair => tokio::spawn(async move { node.answer_join(device, stream).await }),
+                        DuetProtocol::Blobs => tokio::spawn(node.serve_blobs(device, stream)),
                     };
                     let mut tasks = lock(&self.shared.tasks);
                     tasks.retain(|t| !t.is_finished());

@@ -1,0 +1,418 @@
+//! Attachments on this node: sending files, images and voice messages, fetching blobs from
+//! member devices over `/duet/blobs/1`, reading them, and collecting those no message needs.
+//!
+//! - **Sending** ([`Node::send_file`], [`Node::send_voice`]): the file is imported into the
+//!   blob store (hashed, sealed in 256 KiB chunks) before the post is written, so the message
+//!   never names content this device cannot serve. Images get a thumbnail (a second, small
+//!   blob named in the attachment's [`Media::Image`]); voice messages carry their duration and
+//!   waveform ([`Media::Voice`]).
+//! - **Fetching** (`fetch`): when a post arrives, its thumbnails and every attachment up to
+//!   [`NodeConfig::auto_fetch_size`](crate::NodeConfig) are fetched at once; bigger ones when
+//!   asked ([`Node::fetch_attachment`]). A fetch asks every connected member device for the
+//!   manifest and which chunks it holds, then keeps a few chunk requests in flight on each;
+//!   every chunk is checked on arrival, and a device that sent a bad one is reported
+//!   ([`NodeEvent::BlobRejected`]) and not asked again for that blob (not cut off: a damaged
+//!   disk on my partner's laptop should not stop our chat). Wanted blobs are remembered, so a
+//!   fetch resumes after a disconnect or a restart with the chunks it already holds.
+//! - **Serving** (`serve`): a member device may ask for any blob this device holds, whole or
+//!   in part; sealed chunks are sent as stored.
+//! - **Collecting** ([`Node::collect_blobs`]): blobs that no message, thumbnail or avatar
+//!   refers to any more (their message was deleted) are removed, every ten minutes and when
+//!   asked. Blobs being sent right now are pinned until their post is written.
+
+mod fetch;
+mod serve;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use duet_log::{OpenedEvent, Payload};
+use duet_model::{
+    Attachment, AttachmentKind, Avatar, Blob, BlobHash, Media, Message, MessageId, MessageType, Target, Thumbnail,
+    ValidationError,
+};
+use duet_store::{BlobStore, BlobStoreError};
+use serde::Serialize;
+use tokio::sync::{watch, Semaphore};
+
+use crate::{lock, now, Node, NodeError};
+
+pub(crate) use fetch::FetchState;
+
+/// Blob fetches running at once; more wait their turn.
+const CONCURRENT_FETCHES: usize = 4;
+/// Inbound `/duet/blobs/1` streams served at once; more are dropped.
+const CONCURRENT_SERVES: usize = 16;
+/// How often unreferenced blobs are collected.
+const COLLECT_EVERY: Duration = Duration::from_secs(600);
+/// Images bigger than this get no thumbnail (decoding would take too much memory).
+const MAX_THUMBNAIL_SOURCE: u64 = 48 << 20;
+
+/// Counters of blob traffic since the node started (for tests, benchmarks and diagnostics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BlobStats {
+    /// Chunks this node sent to other devices.
+    pub chunks_served: u64,
+    /// Chunks this node received, checked and stored.
+    pub chunks_fetched: u64,
+    /// Chunks this node received and threw away (they did not match).
+    pub chunks_rejected: u64,
+}
+
+/// What a collection removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CollectReport {
+    pub removed: Vec<BlobHash>,
+    pub kept: usize,
+}
+
+pub(crate) struct Blobs {
+    pub(crate) store: BlobStore,
+    pub(crate) fetches: Mutex<HashMap<BlobHash, watch::Receiver<FetchState>>>,
+    /// Bumped when a member device connects: stalled fetches look again.
+    pub(crate) peers_changed: watch::Sender<u64>,
+    pub(crate) fetch_slots: Arc<Semaphore>,
+    pub(crate) serve_slots: Arc<Semaphore>,
+    /// Blobs imported for a post not written yet: never collected.
+    pinned: Mutex<HashSet<BlobHash>>,
+    pub(crate) served: AtomicU64,
+    pub(crate) fetched: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    /// Bytes served per (blob, device), for upload progress.
+    pub(crate) uploads: Mutex<HashMap<(BlobHash, duet_model::DeviceId), u64>>,
+}
+
+impl Blobs {
+    pub(crate) fn open(store: &duet_store::Store, data_dir: &Path) -> Result<Self, NodeError> {
+        Ok(Self {
+            store: store.blobs(&blobs_dir(data_dir))?,
+            fetches: Mutex::new(HashMap::new()),
+            peers_changed: watch::channel(0).0,
+            fetch_slots: Arc::new(Semaphore::new(CONCURRENT_FETCHES)),
+            serve_slots: Arc::new(Semaphore::new(CONCURRENT_SERVES)),
+            pinned: Mutex::new(HashSet::new()),
+            served: AtomicU64::new(0),
+            fetched: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            uploads: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+/// Where a data directory keeps its blob files.
+pub fn blobs_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("blobs")
+}
+
+/// Unpins blobs when a send ends, whether it wrote its post or not.
+struct Pin<'a>(&'a Blobs, Vec<BlobHash>);
+
+impl Drop for Pin<'_> {
+    fn drop(&mut self) {
+        let mut pinned = lock(&self.0.pinned);
+        for h in &self.1 {
+            pinned.remove(h);
+        }
+    }
+}
+
+/// Which kind an attachment is, from its file name.
+fn kind_of(name: &str) -> (AttachmentKind, MessageType) {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "png" | "jpg" | "jpeg" | "gif" | "webp" => (AttachmentKind::Image, MessageType::Image),
+        "ogg" | "opus" | "oga" => (AttachmentKind::Audio, MessageType::Voice),
+        "mp3" | "wav" | "flac" | "m4a" | "aac" => (AttachmentKind::Audio, MessageType::File),
+        "mp4" | "webm" | "mkv" | "mov" => (AttachmentKind::Video, MessageType::File),
+        _ => (AttachmentKind::File, MessageType::File),
+    }
+}
+
+impl Node {
+    fn blobs(&self) -> &Blobs {
+        &self.shared.blobs
+    }
+
+    /// The largest attachment this node sends or fetches.
+    pub fn max_blob_size(&self) -> u64 {
+        self.shared.config.max_blob_size.min(duet_model::MAX_ATTACHMENT_SIZE)
+    }
+
+    fn space_key(&self) -> Result<duet_crypto::SpaceKey, NodeError> {
+        self.shared.store.space_key()?.ok_or(NodeError::NoSpace)
+    }
+
+    /// Sends a file as an attachment, with `text` (or, when it is empty, the file's name) as
+    /// the message. Images get a thumbnail; Ogg Opus files are sent as voice messages with
+    /// their duration and waveform. The file is read, hashed and sealed into the blob store
+    /// first: a file that cannot be read or is over the limit is refused with a clear error,
+    /// and nothing is written.
+    pub async fn send_file(
+        &self,
+        target: Target,
+        path: &Path,
+        text: &str,
+        reply_to: Option<MessageId>,
+    ) -> Result<Message, NodeError> {
+        self.touch();
+        if let Target::Channel(c) = target {
+            self.channel(&c)?;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = duet_model::validate_name("a file name", &name, duet_model::MAX_ATTACHMENT_NAME_CHARS)?;
+        let content = duet_model::validate_content(if text.trim().is_empty() { &name } else { text })?;
+        let key = self.space_key()?;
+        let (kind, message_type) = kind_of(&name);
+        let node = self.clone();
+        let path = path.to_path_buf();
+        let max = self.max_blob_size();
+        let (record, media, thumb) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
+            let blobs = &node.shared.blobs.store;
+            let record = blobs.import_file(&key, &path, max, now()).map_err(|e| match e {
+                BlobStoreError::TooLarge { name, size, max } => {
+                    NodeError::Invalid(ValidationError::AttachmentTooLarge { name, size, max })
+                }
+                other => other.into(),
+            })?;
+            let (media, thumb) = match kind {
+                AttachmentKind::Image if record.manifest.size() <= MAX_THUMBNAIL_SOURCE => {
+                    let bytes = blobs.read(&key, &record.hash)?;
+                    node.image_media(&key, &bytes)
+                }
+                AttachmentKind::Audio if message_type == MessageType::Voice => {
+                    let bytes = blobs.read(&key, &record.hash)?;
+                    let media = duet_media::voice::inspect(&bytes)
+                        .ok()
+                        .map(|v| Media::Voice { duration_ms: v.duration_ms, waveform: v.waveform });
+                    (media, None)
+                }
+                _ => (None, None),
+            };
+            Ok((record, media, thumb))
+        })
+        .await
+        .map_err(|_| NodeError::Stopped)??;
+        // A file that did not decode as what its name says is sent as a plain file.
+        let (kind, message_type) = match (&media, kind) {
+            (None, AttachmentKind::Image | AttachmentKind::Audio) => (AttachmentKind::File, MessageType::File),
+            (_, kind) => (kind, message_type),
+        };
+        let _pin = self.pin(std::iter::once(record.hash).chain(thumb));
+        let attachment = Attachment::new(kind, record.hash, &name, record.manifest.size())?.with_media(media)?;
+        self.post_attachments(target, message_type, content, reply_to, vec![attachment]).await
+    }
+
+    /// Sends a voice message recorded as 16-bit PCM (mono or interleaved stereo): encoded to
+    /// Opus in Ogg here, with its duration and waveform.
+    pub async fn send_voice(
+        &self,
+        target: Target,
+        pcm: Vec<i16>,
+        sample_rate: u32,
+        channels: u8,
+        text: &str,
+    ) -> Result<Message, NodeError> {
+        self.touch();
+        let key = self.space_key()?;
+        let node = self.clone();
+        let (record, note) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
+            let note = duet_media::voice::encode(&pcm, sample_rate, channels)
+                .map_err(|e| NodeError::NotAllowed(format!("could not encode the voice message: {e}")))?;
+            let record = node.shared.blobs.store.import_bytes(&key, &note.ogg, now())?;
+            Ok((record, note))
+        })
+        .await
+        .map_err(|_| NodeError::Stopped)??;
+        let _pin = self.pin([record.hash]);
+        let name = format!("voice-{}.ogg", now().0);
+        let content = duet_model::validate_content(if text.trim().is_empty() { "🎤 voice message" } else { text })?;
+        let attachment = Attachment::new(AttachmentKind::Audio, record.hash, &name, record.manifest.size())?
+            .with_media(Some(Media::Voice { duration_ms: note.duration_ms, waveform: note.waveform }))?;
+        self.post_attachments(target, MessageType::Voice, content, None, vec![attachment]).await
+    }
+
+    /// The image's size and a thumbnail blob (`None` for a file that does not decode).
+    fn image_media(&self, key: &duet_crypto::SpaceKey, bytes: &[u8]) -> (Option<Media>, Option<BlobHash>) {
+        let Ok(image) = duet_media::image::thumbnail(bytes) else { return (None, None) };
+        let thumb = image.thumbnail.and_then(|t| {
+            let record = self.shared.blobs.store.import_bytes(key, &t.bytes, now()).ok()?;
+            lock(&self.shared.blobs.pinned).insert(record.hash);
+            Thumbnail::new(record.hash, record.manifest.size(), t.width, t.height).ok()
+        });
+        let hash = thumb.as_ref().map(|t| t.blob);
+        (Some(Media::Image { width: image.width, height: image.height, thumbnail: thumb }), hash)
+    }
+
+    fn pin(&self, hashes: impl IntoIterator<Item = BlobHash>) -> Pin<'_> {
+        let hashes: Vec<BlobHash> = hashes.into_iter().collect();
+        lock(&self.blobs().pinned).extend(hashes.iter().copied());
+        Pin(self.blobs(), hashes)
+    }
+
+    async fn post_attachments(
+        &self,
+        target: Target,
+        message_type: MessageType,
+        content: String,
+        reply_to: Option<MessageId>,
+        attachments: Vec<Attachment>,
+    ) -> Result<Message, NodeError> {
+        let opened = self.write(Payload::Post { target, message_type, content, reply_to, attachments }).await?;
+        let id = MessageId::new(opened.timestamp(), &opened.author(), opened.seq());
+        self.shared.store.message(&id)?.ok_or_else(|| NodeError::NotFound("the message just sent".into()))
+    }
+
+    /// How much of a blob is here (`None`: nothing is known of it yet).
+    pub fn blob_status(&self, hash: &BlobHash) -> Result<Option<Blob>, NodeError> {
+        Ok(self.blobs().store.status(hash)?)
+    }
+
+    /// A complete blob's content (for the app's `duet://blob/<hash>` handler).
+    pub async fn read_blob(&self, hash: BlobHash) -> Result<Vec<u8>, NodeError> {
+        let key = self.space_key()?;
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || Ok(node.shared.blobs.store.read(&key, &hash)?))
+            .await
+            .map_err(|_| NodeError::Stopped)?
+    }
+
+    /// A decrypted copy of a complete blob, as a file named `name` under the data directory
+    /// (for opening with another program, or showing by path); removed with the blob.
+    pub async fn blob_path(&self, hash: BlobHash, name: &str) -> Result<PathBuf, NodeError> {
+        let key = self.space_key()?;
+        let node = self.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || Ok(node.shared.blobs.store.plain_path(&key, &hash, &name)?))
+            .await
+            .map_err(|_| NodeError::Stopped)?
+    }
+
+    /// One attachment of a message.
+    pub fn attachment(&self, message: &MessageId, index: usize) -> Result<Attachment, NodeError> {
+        let m = self.message(message)?;
+        let count = m.attachments.len();
+        m.attachments.into_iter().nth(index).ok_or_else(|| {
+            NodeError::NotFound(format!(
+                "message {message} has {count} attachment(s); there is no number {}",
+                index + 1
+            ))
+        })
+    }
+
+    /// Fetches an attachment (from any member device that has it) and waits until it is
+    /// here, reporting [`NodeEvent::BlobProgress`](crate::NodeEvent::BlobProgress) on the way.
+    pub async fn fetch_attachment(&self, message: &MessageId, index: usize) -> Result<Attachment, NodeError> {
+        let a = self.attachment(message, index)?;
+        self.fetch_blob(a.blob, a.size).await?;
+        Ok(a)
+    }
+
+    /// Fetches an attachment and saves it in `dir` under its name; returns the path.
+    pub async fn save_attachment(&self, message: &MessageId, index: usize, dir: &Path) -> Result<PathBuf, NodeError> {
+        let a = self.fetch_attachment(message, index).await?;
+        let key = self.space_key()?;
+        let dest = dir.join(duet_store::safe_file_name(&a.name));
+        let node = self.clone();
+        let out = dest.clone();
+        tokio::task::spawn_blocking(move || node.shared.blobs.store.export_to(&key, &a.blob, &out))
+            .await
+            .map_err(|_| NodeError::Stopped)??;
+        Ok(dest)
+    }
+
+    /// Blob traffic since the node started.
+    pub fn blob_stats(&self) -> BlobStats {
+        let b = self.blobs();
+        BlobStats {
+            chunks_served: b.served.load(Ordering::Relaxed),
+            chunks_fetched: b.fetched.load(Ordering::Relaxed),
+            chunks_rejected: b.rejected.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Starts fetching the blobs of new posts: thumbnails always, content up to the
+    /// auto-fetch size.
+    pub(crate) fn auto_fetch(&self, events: &[OpenedEvent]) {
+        let auto = self.shared.config.auto_fetch_size;
+        for e in events {
+            let Payload::Post { attachments, .. } = &e.payload else { continue };
+            for a in attachments {
+                if let Some(t) = a.media.as_ref().and_then(Media::thumbnail) {
+                    self.start_fetch(t.blob, t.size);
+                }
+                if a.size <= auto {
+                    self.start_fetch(a.blob, a.size);
+                }
+            }
+        }
+    }
+
+    /// Every blob a message, thumbnail or avatar still refers to.
+    fn referenced_blobs(&self) -> Result<HashSet<BlobHash>, NodeError> {
+        let mut refs = HashSet::new();
+        let Some(state) = self.shared.store.space()? else { return Ok(refs) };
+        for person in state.membership.persons() {
+            if let Some(Avatar::Image(h)) = self.shared.store.person(person)?.and_then(|p| p.avatar) {
+                refs.insert(h);
+            }
+        }
+        let Some(me) = self.person_id() else { return Ok(refs) };
+        for conversation in self.shared.store.conversations(&me)? {
+            let mut before = None;
+            loop {
+                let page = self.shared.store.messages(&conversation.id, before, 1000)?;
+                for m in &page.messages {
+                    refs.extend(m.attachments.iter().flat_map(|a| a.blobs().map(|(h, _)| h)));
+                }
+                match page.older {
+                    Some(older) => before = Some(older),
+                    None => break,
+                }
+            }
+        }
+        Ok(refs)
+    }
+
+    /// Removes every blob no message, thumbnail or avatar refers to any more (and stops
+    /// fetching it).
+    pub async fn collect_blobs(&self) -> Result<CollectReport, NodeError> {
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let refs = node.referenced_blobs()?;
+            let blobs = node.blobs();
+            let pinned = lock(&blobs.pinned).clone();
+            let mut report = CollectReport::default();
+            for (hash, _) in blobs.store.wants()? {
+                if !refs.contains(&hash) && !pinned.contains(&hash) {
+                    blobs.store.unwant(&hash)?;
+                }
+            }
+            for record in blobs.store.list()? {
+                if refs.contains(&record.hash) || pinned.contains(&record.hash) {
+                    report.kept += 1;
+                } else {
+                    blobs.store.remove(&record.hash)?;
+                    report.removed.push(record.hash);
+                }
+            }
+            Ok(report)
+        })
+        .await
+        .map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Collects unreferenced blobs every ten minutes.
+    pub(crate) async fn collect_ticker(self) {
+        loop {
+            tokio::time::sleep(COLLECT_EVERY).await;
+            if let Err(e) = self.collect_blobs().await {
+                tracing::warn!("could not collect unused attachments: {e}");
+            }
+        }
+    }
+}
