@@ -15,8 +15,10 @@ packages=(
   xvfb x11-utils webkit2gtk-driver imagemagick
   # Emoji avatars and reactions: WebKitGTK draws empty boxes without a colour emoji font.
   fonts-noto-color-emoji
-  # Calls (duet-call): Opus and VP8 from the system's libopus and libvpx.
-  libopus-dev libvpx-dev
+  # Calls (duet-call): Opus and VP8 from the system's libopus and libvpx; ALSA for the
+  # microphone/speaker feature and libclang for the camera feature's V4L2 bindings (both
+  # features are off by default, but `--all-features` builds them).
+  libopus-dev libvpx-dev libasound2-dev libclang-dev
 )
 
 # The UI is built with Node and npm; a Node already on PATH (nvm, NodeSource) is kept.

@@ -178,10 +178,8 @@ async fn both_call_at_once_and_end_up_in_one_call() {
     let (mut ada_sees, mut ben_sees) = (CallWatch::new(&ada), CallWatch::new(&ben));
     let (ada_media, ada_heard, _) = synthetic(880.0, false);
     let (ben_media, ben_heard, _) = synthetic(440.0, false);
-    let (a, b) = tokio::join!(
-        ada.node.start_call(CallKind::Voice, ada_media),
-        ben.node.start_call(CallKind::Voice, ben_media)
-    );
+    let (a, b) =
+        tokio::join!(ada.node.start_call(CallKind::Voice, ada_media), ben.node.start_call(CallKind::Voice, ben_media));
     let winner = a.expect("Ada calls").id.min(b.expect("Ben calls").id);
     let on_ada = ada_sees.until("the call active", |c| c.phase == CallPhase::Active).await;
     let on_ben = ben_sees.until("the call active", |c| c.phase == CallPhase::Active).await;

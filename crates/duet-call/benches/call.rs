@@ -56,7 +56,12 @@ impl AudioSink for Onsets {
 }
 
 /// Starts two sessions and pumps their signals; returns them once connected.
-async fn connect(kind: CallKind, a: CallMedia, b: CallMedia, config: &MediaConfig) -> (Arc<MediaSession>, Arc<MediaSession>) {
+async fn connect(
+    kind: CallKind,
+    a: CallMedia,
+    b: CallMedia,
+    config: &MediaConfig,
+) -> (Arc<MediaSession>, Arc<MediaSession>) {
     let call = CallId([9; 16]);
     let (b_session, b_rx) = MediaSession::start(call, kind, false, b, config).await.expect("B");
     let b_session = Arc::new(b_session);

@@ -189,11 +189,22 @@ pub enum CallError {
 enum State {
     Idle,
     /// I called; waiting for an answer.
-    Outgoing { info: CallInfo, invited: Vec<DeviceId>, pending: BTreeSet<DeviceId> },
+    Outgoing {
+        info: CallInfo,
+        invited: Vec<DeviceId>,
+        pending: BTreeSet<DeviceId>,
+    },
     /// Someone calls me; I ring.
-    Incoming { info: CallInfo, caller_device: DeviceId, rang_at: Timestamp },
+    Incoming {
+        info: CallInfo,
+        caller_device: DeviceId,
+        rang_at: Timestamp,
+    },
     /// Answered: media connecting, then active.
-    InCall { info: CallInfo, peer_device: DeviceId },
+    InCall {
+        info: CallInfo,
+        peer_device: DeviceId,
+    },
 }
 
 /// The per-device call state machine. See the module docs for the flow.
@@ -383,7 +394,13 @@ impl CallMachine {
 
     /// A signal from a member device (`from`, belonging to `from_person`). Anything that does
     /// not fit the current call is ignored (or, for an invite while busy, answered `Busy`).
-    pub fn receive(&mut self, from: DeviceId, from_person: PersonId, signal: CallSignal, now: Timestamp) -> Vec<Action> {
+    pub fn receive(
+        &mut self,
+        from: DeviceId,
+        from_person: PersonId,
+        signal: CallSignal,
+        now: Timestamp,
+    ) -> Vec<Action> {
         if from == self.me || from_person == self.person {
             return vec![]; // calls are between partners, not between one's own devices
         }
@@ -448,7 +465,8 @@ impl CallMachine {
                 match signal {
                     CallSignal::Sdp { kind, .. } => {
                         // The caller offers, the callee answers; nothing else is relayed.
-                        let expected = if info.direction == Direction::Outgoing { SdpKind::Answer } else { SdpKind::Offer };
+                        let expected =
+                            if info.direction == Direction::Outgoing { SdpKind::Answer } else { SdpKind::Offer };
                         if kind == expected {
                             vec![Action::ToMedia { call, signal }]
                         } else {
@@ -463,7 +481,14 @@ impl CallMachine {
         }
     }
 
-    fn invited(&mut self, from: DeviceId, from_person: PersonId, call: CallId, kind: CallKind, now: Timestamp) -> Vec<Action> {
+    fn invited(
+        &mut self,
+        from: DeviceId,
+        from_person: PersonId,
+        call: CallId,
+        kind: CallKind,
+        now: Timestamp,
+    ) -> Vec<Action> {
         let busy = vec![Action::Send { to: from, signal: CallSignal::End { call, reason: CallEndReason::Busy } }];
         match &self.state {
             State::Idle => {}
@@ -489,7 +514,14 @@ impl CallMachine {
         self.ring(from, from_person, call, kind, now)
     }
 
-    fn ring(&mut self, from: DeviceId, from_person: PersonId, call: CallId, kind: CallKind, now: Timestamp) -> Vec<Action> {
+    fn ring(
+        &mut self,
+        from: DeviceId,
+        from_person: PersonId,
+        call: CallId,
+        kind: CallKind,
+        now: Timestamp,
+    ) -> Vec<Action> {
         let info = CallInfo {
             id: call,
             kind,
@@ -503,10 +535,7 @@ impl CallMachine {
             answered_at: None,
             ended_at: None,
         };
-        let out = vec![
-            Action::Send { to: from, signal: CallSignal::Ringing { call } },
-            Action::Changed(info.clone()),
-        ];
+        let out = vec![Action::Send { to: from, signal: CallSignal::Ringing { call } }, Action::Changed(info.clone())];
         self.state = State::Incoming { info, caller_device: from, rang_at: now };
         out
     }

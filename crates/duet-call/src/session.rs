@@ -473,8 +473,8 @@ impl MediaSession {
         engine
             .register_codec(RTCRtpCodecParameters { rtp_codec: vp8_codec(), payload_type: 96 }, RtpCodecKind::Video)
             .map_err(rtc_err)?;
-        let registry = register_default_interceptors(webrtc::peer_connection::Registry::new(), &mut engine)
-            .map_err(rtc_err)?;
+        let registry =
+            register_default_interceptors(webrtc::peer_connection::Registry::new(), &mut engine).map_err(rtc_err)?;
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .with_include_loopback_candidate(config.include_loopback)
@@ -614,7 +614,8 @@ impl MediaSession {
         if data.len() > MAX_DATA_BYTES {
             return Err(MediaError::NotAllowed("a data message over 16 KiB"));
         }
-        let dc = lock(&self.shared.data_channel).clone().ok_or(MediaError::NotAllowed("the data channel is not open"))?;
+        let dc =
+            lock(&self.shared.data_channel).clone().ok_or(MediaError::NotAllowed("the data channel is not open"))?;
         let mut bytes = BytesMut::with_capacity(data.len() + 1);
         bytes.extend_from_slice(&[NOTE_DATA]);
         bytes.extend_from_slice(data);

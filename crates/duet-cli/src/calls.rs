@@ -9,10 +9,10 @@
 
 use std::sync::Mutex;
 
+use duet_model::CallKind;
 use duet_node::duet_call::source::TestPattern;
 use duet_node::duet_call::{AudioProbe, VideoProbe};
 use duet_node::{CallMedia, Node, NodeError};
-use duet_model::CallKind;
 use serde_json::{json, Value};
 
 /// What the current (or last) call's probes recorded.
@@ -21,7 +21,8 @@ static PROBES: Mutex<Option<(AudioProbe, VideoProbe)>> = Mutex::new(None);
 fn media(synthetic: bool, tone: f32, video: bool) -> Result<CallMedia, NodeError> {
     if !synthetic {
         return Err(NodeError::NotAllowed(
-            "this duet has no microphone or camera support: add --synthetic to call with a test tone and picture".into(),
+            "this duet has no microphone or camera support: add --synthetic to call with a test tone and picture"
+                .into(),
         ));
     }
     if !(50.0..=4000.0).contains(&tone) {
@@ -32,7 +33,13 @@ fn media(synthetic: bool, tone: f32, video: bool) -> Result<CallMedia, NodeError
     Ok(media)
 }
 
-pub async fn call(node: &Node, peer: Option<&str>, video: bool, synthetic: bool, tone: f32) -> Result<Value, NodeError> {
+pub async fn call(
+    node: &Node,
+    peer: Option<&str>,
+    video: bool,
+    synthetic: bool,
+    tone: f32,
+) -> Result<Value, NodeError> {
     let partner = node.partner()?.ok_or(NodeError::NoSpace)?;
     if let Some(peer) = peer {
         let name = node.person(&partner)?.map(|p| p.display_name).unwrap_or_default();

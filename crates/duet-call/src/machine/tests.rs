@@ -57,7 +57,12 @@ impl World {
         self.run(from, out, Timestamp(now));
     }
 
-    fn user(&mut self, d: DeviceId, now: u64, f: impl FnOnce(&mut CallMachine, Timestamp) -> Result<Vec<Action>, CallError>) {
+    fn user(
+        &mut self,
+        d: DeviceId,
+        now: u64,
+        f: impl FnOnce(&mut CallMachine, Timestamp) -> Result<Vec<Action>, CallError>,
+    ) {
         let out = f(self.machine(d), Timestamp(now)).expect("the user action");
         self.run(d, out, Timestamp(now));
     }
@@ -152,7 +157,10 @@ fn ben_answers_on_one_device_the_other_stops_ringing_and_ada_hangs_up() {
     let (writer, r) = &records[0];
     assert_eq!(*writer, ADA_DESK);
     assert_eq!((r.state, r.caller, r.participants.clone()), (CallState::Ended, ADA, vec![ADA, BEN]));
-    assert_eq!((r.started_at, r.answered_at, r.ended_at), (Timestamp(1_000), Some(Timestamp(3_000)), Some(Timestamp(63_500))));
+    assert_eq!(
+        (r.started_at, r.answered_at, r.ended_at),
+        (Timestamp(1_000), Some(Timestamp(3_000)), Some(Timestamp(63_500)))
+    );
 }
 
 #[test]
@@ -201,7 +209,12 @@ fn nobody_answers_the_call_is_missed_after_the_ring_timeout() {
 #[test]
 fn a_callee_device_gives_up_by_itself_when_the_caller_vanishes() {
     let mut m = CallMachine::new(BEN_LAPTOP, BEN, MachineConfig::default());
-    m.receive(ADA_DESK, ADA, CallSignal::Invite { call: CALL, kind: CallKind::Video, at: Timestamp(0) }, Timestamp(500));
+    m.receive(
+        ADA_DESK,
+        ADA,
+        CallSignal::Invite { call: CALL, kind: CallKind::Video, at: Timestamp(0) },
+        Timestamp(500),
+    );
     assert_eq!(m.next_deadline(), Some(Timestamp(33_500)));
     let out = m.tick(Timestamp(33_500));
     assert!(m.current().is_none());
@@ -225,7 +238,10 @@ fn a_busy_callee_answers_busy() {
     let busy_record = w.records().into_iter().find(|(_, r)| r.call == second).expect("a record");
     assert_eq!(busy_record.1.state, CallState::Missed);
     // Locally, placing a second call while in one is refused.
-    assert_eq!(w.machine(ADA_DESK).place(second, CallKind::Voice, BEN, &[BEN_PHONE], Timestamp(5)), Err(CallError::Busy));
+    assert_eq!(
+        w.machine(ADA_DESK).place(second, CallKind::Voice, BEN, &[BEN_PHONE], Timestamp(5)),
+        Err(CallError::Busy)
+    );
 }
 
 #[test]
