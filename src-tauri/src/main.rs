@@ -5,7 +5,8 @@
 //! from `ui/`, and starts the node in the background if a profile exists (`state.rs`). The UI
 //! asks for things through commands (`commands.rs`), each one call into the node; the node's
 //! events reach it as Tauri events (`events.rs`); failures as `{code, message}` (`error.rs`).
-//! The tray icon and notifications are in `desktop.rs`. No business logic lives here.
+//! The tray icon and notifications are in `desktop.rs`, WebKit's settings in `webview.rs`. No
+//! business logic lives here.
 //!
 //! The window is built here rather than by Tauri from `tauri.conf.json` (`"create": false`)
 //! so that the webview's own storage also lives under the data directory (`webview/`): two
@@ -18,6 +19,7 @@ mod error;
 mod events;
 mod state;
 mod transport;
+mod webview;
 
 use anyhow::Context;
 use tauri::{Manager, RunEvent, WebviewWindowBuilder};
@@ -25,6 +27,7 @@ use tauri::{Manager, RunEvent, WebviewWindowBuilder};
 use crate::state::AppState;
 
 fn main() -> anyhow::Result<()> {
+    webview::before_start();
     let app = tauri::Builder::default()
         .setup(|app| {
             let data_dir = state::data_dir(app.handle());

@@ -4,6 +4,8 @@ import './app.css';
 import App from './App.svelte';
 import { backendPresent } from './lib/backend';
 
+performance.mark('duet:script');
+
 const target = document.getElementById('app');
 if (!target) {
   throw new Error('index.html has no #app element');
