@@ -26,6 +26,10 @@ mod tests {
         crate::transport::Invitation::export_all(&cfg)?;
         crate::transport::MessagePage::export_all(&cfg)?;
         crate::error::AppError::export_all(&cfg)?;
+        crate::calls::CallStart::export_all(&cfg)?;
+        crate::media::MediaSources::export_all(&cfg)?;
+        duet_model::Call::export_all(&cfg)?;
+        duet_model::Blob::export_all(&cfg)?;
         duet_node::NodeEvent::export_all(&cfg)?;
         duet_node::PeerInfo::export_all(&cfg)?;
         duet_model::Conversation::export_all(&cfg)?;

@@ -3,7 +3,8 @@
 //! At start it picks the data directory (`$DUET_DATA_DIR` if set, else the per-user app data
 //! directory, `~/.local/share/app.duet.desktop` on Linux), opens the window with the Svelte UI
 //! from `ui/`, and starts the node in the background if a profile exists (`state.rs`). The UI
-//! asks for things through commands (`commands.rs`), each one call into the node; the node's
+//! asks for things through commands (`commands.rs`; calls in `calls.rs`, attachments in
+//! `attachments.rs`), each one call into the node; what calls capture is chosen in `media.rs`; the node's
 //! events reach it as Tauri events (`events.rs`); failures as `{code, message}` (`error.rs`).
 //! The tray icon and notifications are in `desktop.rs`, WebKit's settings in `webview.rs`. No
 //! business logic lives here.
@@ -12,11 +13,14 @@
 //! so that the webview's own storage also lives under the data directory (`webview/`): two
 //! instances with different `DUET_DATA_DIR`s, as tests run them, share nothing.
 
+mod attachments;
 mod bindings;
+mod calls;
 mod commands;
 mod desktop;
 mod error;
 mod events;
+mod media;
 mod state;
 mod transport;
 mod webview;
@@ -36,6 +40,7 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("duet-app: data in {}", dir.display());
             }
             app.manage(AppState::new(data_dir));
+            app.manage(attachments::VoiceRecorder::default());
             app.state::<AppState>().launch(app.handle());
 
             let config = app.config().app.windows.first().context("tauri.conf.json declares no window")?;
@@ -76,6 +81,23 @@ fn main() -> anyhow::Result<()> {
             commands::touch,
             commands::set_unread_badge,
             commands::notify,
+            calls::media_sources,
+            calls::start_call,
+            calls::answer_call,
+            calls::decline_call,
+            calls::hang_up,
+            calls::current_call,
+            calls::set_call_muted,
+            calls::set_call_camera,
+            calls::call_history,
+            attachments::send_file,
+            attachments::send_file_bytes,
+            attachments::start_voice_note,
+            attachments::stop_voice_note,
+            attachments::read_blob,
+            attachments::blob_status,
+            attachments::fetch_attachment,
+            attachments::save_attachment,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))
         .context("the Duet window could not be started")?;

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 
-import { ME, PARTNER, at, msg } from '../test/messages';
+import { ME, PARTNER, at, callRecord, msg } from '../test/messages';
 import { buildRows, type Row } from './grouping';
 
 const now = at(20, 30);
 
 function shape(rows: Row[]): string[] {
   return rows.map((r) =>
-    r.kind === 'day' ? `— ${r.label} —` : r.kind === 'start' ? 'start' : `${r.first ? '▸' : ' '} ${r.entry.message.content}`,
+    r.kind === 'day'
+      ? `— ${r.label} —`
+      : r.kind === 'start'
+        ? 'start'
+        : r.kind === 'call'
+          ? `☎ ${r.call.state}`
+          : `${r.first ? '▸' : ' '} ${r.entry.message.content}`,
   );
 }
 
@@ -68,5 +74,29 @@ describe('message rows', () => {
     const lasts = rows.flatMap((r) => (r.kind === 'message' ? [r.last] : []));
     expect(lasts).toEqual([false, true, true]);
     expect(rows[0]).toMatchObject({ kind: 'start', hasOlder: true });
+  });
+
+  it('put calls between the messages by time, and hold back calls older than the loaded page', () => {
+    const entries = [
+      { message: msg({ created_at: at(20, 0), sender: PARTNER, content: 'call me?' }) },
+      { message: msg({ created_at: at(20, 10), sender: PARTNER, content: 'that was nice' }) },
+    ];
+    const calls = [
+      callRecord({ started_at: at(20, 5), state: 'ended' }),
+      callRecord({ started_at: at(20, 20), state: 'missed' }),
+      callRecord({ started_at: at(19, 0), state: 'declined' }),
+    ];
+    expect(shape(buildRows(entries, now, { hasOlder: false, loading: false }, calls))).toEqual([
+      'start',
+      '— Yesterday —',
+      '☎ declined',
+      '— Today —',
+      '▸ call me?',
+      '☎ ended',
+      '▸ that was nice',
+      '☎ missed',
+    ]);
+    // More history is still to load: yesterday's call waits for it.
+    expect(shape(buildRows(entries, now, { hasOlder: true, loading: false }, calls))).not.toContain('☎ declined');
   });
 });

@@ -3,7 +3,8 @@
  * `vite preview`, then open `/?mock` (paired, with history), `/?mock=new` (onboarding) or
  * `/?mock=unpaired`. It answers the shell's commands through Tauri's own IPC mock, so the
  * real `lib/backend` runs unchanged, and plays the partner: Ben receives, reads, types and
- * answers. Only `main.ts` loads it, and only for `?mock` outside the app.
+ * answers. Calls, attachments and voice notes are in `fakeMedia.ts` (`/?mock=ringing`: Ben
+ * calls). Only `main.ts` loads it, and only for `?mock` outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -20,6 +21,7 @@ import type {
   Target,
 } from '../lib/backend';
 import { NODE_EVENT } from '../lib/backend';
+import { FakeMedia, UNHANDLED, mediaHistory } from './fakeMedia';
 import { BEN, MAYA, SPACE, channel, directHistory, longHistory, message, presenceOf } from './seed';
 
 type Args = Record<string, unknown>;
@@ -39,7 +41,7 @@ export function installFakeBackend(mode: string): void {
   const settings = new Map<string, { archived: boolean; muted: boolean }>();
   const readMarker = new Map<string, string>();
   if (paired) {
-    store.set('direct', directHistory(now));
+    store.set('direct', [...directHistory(now), ...mediaHistory(now)].sort((x, y) => (x.id < y.id ? -1 : 1)));
     store.set(`channel:${channels[0]!.id}`, [message(now - 3 * 86400_000, BEN, 'Lisbon in May?', { channel: channels[0]!.id }, { read: false })]);
     store.set(`channel:${channels[1]!.id}`, longHistory(channels[1]!.id, 10_000, now));
   }
@@ -110,9 +112,13 @@ export function installFakeBackend(mode: string): void {
     }, 4200);
   }
 
+  const media = new FakeMedia(now, send, (m) => store.set('direct', [...list('direct'), m]), mode);
+
   mockIPC(
     (cmd, raw) => {
       const a = (raw ?? {}) as Args;
+      const handled = media.handle(cmd, a);
+      if (handled !== UNHANDLED) return handled;
       switch (cmd) {
         case 'app_state':
           return snapshot();

@@ -38,3 +38,19 @@ export function msg(over: Partial<Message> & { created_at: number }): Message {
 export function at(day: number, minutes = 0): number {
   return new Date(2025, 10, day, 12, minutes).getTime();
 }
+
+/** A call record (`Call`), ended after a minute unless said otherwise. */
+export function callRecord(over: Partial<import('../lib/backend').Call> & { started_at: number }): import('../lib/backend').Call {
+  n += 1;
+  return {
+    id: n.toString(16).padStart(32, '0'),
+    conversation: 'a1'.repeat(16),
+    caller: PARTNER,
+    participants: [PARTNER, ME],
+    kind: 'voice',
+    state: 'ended',
+    answered_at: over.started_at + 5_000,
+    ended_at: over.started_at + 65_000,
+    ...over,
+  };
+}

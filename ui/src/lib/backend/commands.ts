@@ -3,9 +3,18 @@
  * Arguments are camelCase here because Tauri maps a Rust `reply_to` to a JS `replyTo`.
  * Results and errors never throw: see `Outcome`.
  */
-import { call } from './ipc';
+import { call, callRaw } from './ipc';
+import { frameChannel, type FrameHandler } from './frames';
 import type {
   AppSnapshot,
+  Attachment,
+  BlobRecord,
+  BlobHash,
+  Call,
+  CallInfo,
+  CallKind,
+  CallStart,
+  MediaSources,
   Channel,
   ChannelId,
   Conversation,
@@ -164,4 +173,99 @@ export function setUnreadBadge(count: number): Promise<Outcome<null>> {
 /** Shows a desktop notification. The caller decides when (not busy, not muted, not focused). */
 export function notify(title: string, body: string): Promise<Outcome<null>> {
   return call('notify', { title, body });
+}
+
+// ----- calls (ui/src/calls/) -----
+
+/** What calls and voice notes capture in this build: real devices, or a test tone / pattern. */
+export function mediaSources(): Promise<Outcome<MediaSources>> {
+  return call('media_sources');
+}
+
+/**
+ * Calls my partner. `onVideo` receives their decoded picture and `onPreview` my own (video
+ * calls), as frames to paint on a canvas.
+ */
+export function startCall(kind: CallKind, onVideo: FrameHandler, onPreview: FrameHandler): Promise<Outcome<CallStart>> {
+  return call('start_call', { kind, video: frameChannel(onVideo), preview: frameChannel(onPreview) });
+}
+
+/** Answers the call ringing here. */
+export function answerCall(onVideo: FrameHandler, onPreview: FrameHandler): Promise<Outcome<CallStart>> {
+  return call('answer_call', { video: frameChannel(onVideo), preview: frameChannel(onPreview) });
+}
+
+export function declineCall(): Promise<Outcome<null>> {
+  return call('decline_call');
+}
+
+/** Cancels my unanswered call, declines a ringing one, or ends the call. */
+export function hangUp(): Promise<Outcome<null>> {
+  return call('hang_up');
+}
+
+/** The call in progress or ringing here, if any (e.g. after the window reloads). */
+export function currentCall(): Promise<Outcome<CallInfo | null>> {
+  return call('current_call');
+}
+
+export function setCallMuted(muted: boolean): Promise<Outcome<null>> {
+  return call('set_call_muted', { muted });
+}
+
+export function setCallCamera(on: boolean): Promise<Outcome<null>> {
+  return call('set_call_camera', { on });
+}
+
+/** Every call, newest first. */
+export function callHistory(): Promise<Outcome<Call[]>> {
+  return call('call_history');
+}
+
+// ----- attachments (ui/src/chat/attachments/) -----
+
+/** Sends a file from bytes (the file picker, a drop, a paste) to a conversation. */
+export function sendFileBytes(target: Target, name: string, bytes: Uint8Array): Promise<Outcome<Message>> {
+  return callRaw('send_file_bytes', bytes, {
+    'duet-name': encodeURIComponent(name),
+    'duet-target': encodeURIComponent(JSON.stringify(target)),
+  });
+}
+
+/** Sends the file at a path on this computer. */
+export function sendFile(target: Target, path: string, text?: string): Promise<Outcome<Message>> {
+  return call('send_file', { target, path, text: text ?? null });
+}
+
+/** Starts recording a voice note (the microphone, or the test tone without one). */
+export function startVoiceNote(): Promise<Outcome<null>> {
+  return call('start_voice_note');
+}
+
+/** Stops recording: sends the note to `target`, or throws it away when `target` is `null`. */
+export function stopVoiceNote(target: Target | null): Promise<Outcome<Message | null>> {
+  return call('stop_voice_note', { target });
+}
+
+/** A complete blob's bytes (an image, a thumbnail, a voice note). */
+export async function readBlob(hash: BlobHash): Promise<Outcome<Uint8Array>> {
+  const outcome = await call<ArrayBuffer | Uint8Array | number[]>('read_blob', { hash });
+  if (!outcome.ok) return outcome;
+  const v = outcome.value;
+  return { ok: true, value: v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer) };
+}
+
+/** How much of a blob is here (`null`: nothing known of it yet). */
+export function blobStatus(hash: BlobHash): Promise<Outcome<BlobRecord | null>> {
+  return call('blob_status', { hash });
+}
+
+/** Fetches an attachment that did not come by itself (a big one); resolves once it is here. */
+export function fetchAttachment(message: MessageId, index: number): Promise<Outcome<Attachment>> {
+  return call('fetch_attachment', { message, index });
+}
+
+/** Saves an attachment into the Downloads folder; the result is the saved file's path. */
+export function saveAttachment(message: MessageId, index: number): Promise<Outcome<string>> {
+  return call('save_attachment', { message, index });
 }

@@ -3,3 +3,4 @@ export { backendPresent } from './ipc';
 export * from './commands';
 export { onNodeEvent, NODE_EVENT, RESYNC_EVENT } from './events';
 export type * from './types';
+export { decodeFrame, encodeFrame, type FrameHandler, type VideoFrame } from './frames';

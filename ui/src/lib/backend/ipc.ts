@@ -62,6 +62,18 @@ export async function call<T>(command: string, args: Record<string, unknown> = {
   }
 }
 
+/** Calls a command with a raw body (bytes) and headers, e.g. a file to send. */
+export async function callRaw<T>(command: string, body: Uint8Array, headers: Record<string, string>): Promise<Outcome<T>> {
+  if (!backendPresent()) {
+    return { ok: false, error: unavailable() };
+  }
+  try {
+    return { ok: true, value: await invoke<T>(command, body, { headers }) };
+  } catch (thrown) {
+    return { ok: false, error: toAppError(thrown) };
+  }
+}
+
 function toAppError(thrown: unknown): AppError {
   if (
     typeof thrown === 'object' &&

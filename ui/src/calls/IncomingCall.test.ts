@@ -1,0 +1,69 @@
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { PARTNER } from '../test/messages';
+import { callSession } from './callSession.svelte';
+import { callInfo } from './fixtures';
+import IncomingCall from './IncomingCall.svelte';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  callSession.close();
+});
+
+const nameOf = (id: string) => (id === PARTNER ? 'Ben' : 'You');
+const ringing = callInfo({ direction: 'incoming', phase: 'ringing', caller: PARTNER, kind: 'video' });
+
+describe('the incoming-call dialog', () => {
+  it('shows who calls and how, and answers on Accept', async () => {
+    const seen: string[] = [];
+    mockIPC((cmd) => {
+      seen.push(cmd);
+      if (cmd === 'answer_call') return { call: { ...ringing, phase: 'connecting' }, sources: { microphone: false, camera: false, speaker: false, problem: null } };
+      return null;
+    });
+    render(IncomingCall, { nameOf });
+    expect(screen.queryByTestId('incoming-call')).not.toBeInTheDocument();
+
+    callSession.handle({ event: 'call', call: ringing });
+    const dialog = await screen.findByRole('alertdialog', { name: 'Ben is calling' });
+    expect(dialog).toHaveTextContent('Video call');
+    expect(screen.getByTestId('call-accept')).toHaveFocus();
+
+    await fireEvent.click(screen.getByTestId('call-accept'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toContain('answer_call');
+    expect(screen.queryByTestId('incoming-call')).not.toBeInTheDocument();
+  });
+
+  it('declines on Decline and on Esc, and goes away when the caller gives up', async () => {
+    const seen: string[] = [];
+    mockIPC((cmd) => {
+      seen.push(cmd);
+      return null;
+    });
+    render(IncomingCall, { nameOf });
+    callSession.handle({ event: 'call', call: ringing });
+    await fireEvent.click(await screen.findByTestId('call-decline'));
+    expect(seen).toEqual(['decline_call']);
+    await fireEvent.keyDown(screen.getByTestId('incoming-call'), { key: 'Escape' });
+    expect(seen).toEqual(['decline_call', 'decline_call']);
+
+    callSession.handle({ event: 'call', call: { ...ringing, phase: 'ended', outcome: 'cancelled' } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(screen.queryByTestId('incoming-call')).not.toBeInTheDocument();
+  });
+
+  it('says why answering failed', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'answer_call') throw { code: 'not_allowed', message: 'The call was already answered on another device.' };
+      return null;
+    });
+    render(IncomingCall, { nameOf });
+    callSession.handle({ event: 'call', call: ringing });
+    await fireEvent.click(await screen.findByTestId('call-accept'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The call was already answered on another device.');
+  });
+});

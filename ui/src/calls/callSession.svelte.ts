@@ -1,0 +1,268 @@
+/**
+ * The call on this device, as the window shows it. The node owns the call (DESIGN §7); this
+ * follows its `call` events (calling → ringing → connecting → active → ended), keeps the
+ * running timer, my mute/camera switches and my partner's, and the history the conversation
+ * shows. A finished call stays on screen for a moment ("Call ended · 2:14") before the view
+ * closes.
+ */
+import {
+  answerCall,
+  callHistory,
+  currentCall,
+  declineCall,
+  hangUp,
+  setCallCamera,
+  setCallMuted,
+  startCall,
+  type AppError,
+  type AppEvent,
+  type Call,
+  type CallInfo,
+  type CallKind,
+  type MediaSources,
+} from '../lib/backend';
+import { FrameFeed } from './frameFeed';
+
+/** How long an ended call's summary stays before the view closes. */
+export const ENDED_SHOWN_FOR_MS = 4000;
+
+export class CallSession {
+  call = $state<CallInfo | null>(null);
+  sources = $state<MediaSources | null>(null);
+  muted = $state(false);
+  cameraOn = $state(true);
+  peerMuted = $state(false);
+  peerCamera = $state(true);
+  /** The last thing that went wrong, in words. */
+  error = $state<AppError | null>(null);
+  /** Newest first. */
+  history = $state<Call[]>([]);
+  /** Ticks every second while a call is active (the timer reads it). */
+  now = $state(Date.now());
+  busy = $state(false);
+
+  readonly remote = new FrameFeed();
+  readonly preview = new FrameFeed();
+
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private closer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly clock: () => number = () => Date.now()) {
+    this.now = clock();
+  }
+
+  /** Ringing here, waiting for my answer. */
+  get ringing(): boolean {
+    return this.call?.direction === 'incoming' && this.call.phase === 'ringing';
+  }
+
+  /** Shown in the call view (placed, answered, active, or just ended). */
+  get open(): boolean {
+    return this.call !== null && !this.ringing;
+  }
+
+  /** Milliseconds since the call was answered (0 before). */
+  get elapsedMs(): number {
+    const c = this.call;
+    if (!c?.answered_at) return 0;
+    return Math.max(0, (c.ended_at ?? this.now) - c.answered_at);
+  }
+
+  /** Picks up a call already in progress (the window reloaded) and the history. */
+  async load(): Promise<void> {
+    const [current, history] = await Promise.all([currentCall(), callHistory()]);
+    if (current.ok && current.value) this.update(current.value);
+    if (history.ok && Array.isArray(history.value)) this.history = history.value;
+  }
+
+  async loadHistory(): Promise<void> {
+    const history = await callHistory();
+    if (history.ok && Array.isArray(history.value)) this.history = history.value;
+  }
+
+  handle(event: AppEvent): void {
+    switch (event.event) {
+      case 'call':
+        this.update(event.call);
+        break;
+      case 'call_peer_media':
+        if (event.call !== this.call?.id) break;
+        if (event.muted !== null) this.peerMuted = event.muted;
+        if (event.camera !== null) this.peerCamera = event.camera;
+        break;
+      case 'call_recorded':
+        this.history = [event.call, ...this.history.filter((c) => c.id !== event.call.id)];
+        break;
+      case 'resync':
+        void this.load();
+        break;
+    }
+  }
+
+  async start(kind: CallKind): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.reset();
+    const outcome = await startCall(kind, this.remote.push, this.preview.push);
+    this.busy = false;
+    if (!outcome.ok) {
+      this.error = outcome.error;
+      return;
+    }
+    this.sources = outcome.value.sources;
+    this.update(outcome.value.call);
+  }
+
+  async answer(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.error = null;
+    const outcome = await answerCall(this.remote.push, this.preview.push);
+    this.busy = false;
+    if (!outcome.ok) {
+      this.error = outcome.error;
+      return;
+    }
+    this.sources = outcome.value.sources;
+    this.update(outcome.value.call);
+  }
+
+  async decline(): Promise<void> {
+    const outcome = await declineCall();
+    if (!outcome.ok) this.error = outcome.error;
+  }
+
+  async hangUp(): Promise<void> {
+    const outcome = await hangUp();
+    if (!outcome.ok) {
+      this.error = outcome.error;
+      // The node has no call any more (it ended on the other side meanwhile): close.
+      if (outcome.error.code === 'not_allowed') this.close();
+    }
+  }
+
+  async toggleMute(): Promise<void> {
+    const want = !this.muted;
+    this.muted = want;
+    const outcome = await setCallMuted(want);
+    if (!outcome.ok) {
+      this.muted = !want;
+      this.error = outcome.error;
+    }
+  }
+
+  async toggleCamera(): Promise<void> {
+    const want = !this.cameraOn;
+    this.cameraOn = want;
+    const outcome = await setCallCamera(want);
+    if (!outcome.ok) {
+      this.cameraOn = !want;
+      this.error = outcome.error;
+    }
+  }
+
+  /** Dismisses an ended call now. */
+  close(): void {
+    clearTimeout(this.closer);
+    this.stopTicker();
+    this.call = null;
+    this.remote.clear();
+    this.preview.clear();
+  }
+
+  dispose(): void {
+    clearTimeout(this.closer);
+    this.stopTicker();
+  }
+
+  private update(info: CallInfo): void {
+    if (this.call && this.call.id !== info.id && this.call.phase !== 'ended' && info.phase === 'ended') {
+      return; // a stale end of another call
+    }
+    if (this.call?.id !== info.id) {
+      clearTimeout(this.closer);
+      this.reset();
+    }
+    this.call = info;
+    this.now = this.clock();
+    if (info.phase === 'active') {
+      this.startTicker();
+    } else if (info.phase === 'ended') {
+      this.stopTicker();
+      clearTimeout(this.closer);
+      this.closer = setTimeout(() => {
+        if (this.call?.id === info.id) this.close();
+      }, ENDED_SHOWN_FOR_MS);
+      void this.loadHistory();
+    }
+  }
+
+  private reset(): void {
+    this.error = null;
+    this.muted = false;
+    this.cameraOn = true;
+    this.peerMuted = false;
+    this.peerCamera = true;
+    this.remote.clear();
+    this.preview.clear();
+  }
+
+  private startTicker(): void {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => (this.now = this.clock()), 1000);
+  }
+
+  private stopTicker(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+}
+
+/** `m:ss`, or `h:mm:ss` past an hour. */
+export function callTimer(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** What the call view says under the name. */
+export function phaseText(info: CallInfo, elapsedMs: number): string {
+  switch (info.phase) {
+    case 'calling':
+      return 'Calling…';
+    case 'ringing':
+      return info.direction === 'outgoing' ? 'Ringing…' : 'Incoming call';
+    case 'connecting':
+      return 'Connecting…';
+    case 'active':
+      return callTimer(elapsedMs);
+    case 'ended':
+      return endedText(info, elapsedMs);
+  }
+}
+
+function endedText(info: CallInfo, elapsedMs: number): string {
+  switch (info.outcome) {
+    case 'ended':
+      return `Call ended · ${callTimer(elapsedMs)}`;
+    case 'declined':
+      return info.direction === 'outgoing' ? 'Declined' : 'You declined';
+    case 'busy':
+      return 'Busy: already in another call';
+    case 'missed':
+      return info.direction === 'outgoing' ? 'No answer' : 'Missed call';
+    case 'cancelled':
+      return 'Cancelled';
+    case 'answered_elsewhere':
+      return 'Answered on another device';
+    case 'failed':
+      return 'The call could not connect';
+    default:
+      return 'Call ended';
+  }
+}
+
+/** The one call session of the window. */
+export const callSession = new CallSession();

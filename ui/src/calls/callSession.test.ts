@@ -1,0 +1,118 @@
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { encodeFrame, type Channel } from './testing';
+import { CallSession, ENDED_SHOWN_FOR_MS, callTimer, phaseText } from './callSession.svelte';
+import { callInfo } from './fixtures';
+
+let t = 1_000_000;
+const clock = () => t;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  t = 1_000_000;
+});
+afterEach(() => {
+  vi.useRealTimers();
+  clearMocks();
+});
+
+describe('the call session', () => {
+  it('goes from calling through ringing to an active call whose timer runs, then ends and closes', async () => {
+    const calls: string[] = [];
+    let video: Channel | undefined;
+    mockIPC((cmd, args) => {
+      calls.push(cmd);
+      if (cmd === 'start_call') {
+        video = (args as { video: Channel }).video;
+        return { call: callInfo(), sources: { microphone: false, camera: false, speaker: false, problem: null } };
+      }
+      if (cmd === 'call_history') return [];
+      return null;
+    });
+    const s = new CallSession(clock);
+    await s.start('video');
+    expect(calls).toContain('start_call');
+    expect(s.open).toBe(true);
+    expect(phaseText(s.call!, s.elapsedMs)).toBe('Calling…');
+
+    s.handle({ event: 'call', call: callInfo({ phase: 'ringing' }) });
+    expect(phaseText(s.call!, s.elapsedMs)).toBe('Ringing…');
+
+    s.handle({ event: 'call', call: callInfo({ phase: 'active', answered_at: t }) });
+    expect(phaseText(s.call!, s.elapsedMs)).toBe('0:00');
+    t += 65_000;
+    vi.advanceTimersByTime(1000);
+    expect(phaseText(s.call!, s.elapsedMs)).toBe('1:05');
+
+    // The partner's video arrives on the channel the shell was given.
+    video!.onmessage(encodeFrame(2, 2, new Uint8Array(16).fill(200)).buffer as ArrayBuffer);
+    expect(s.remote.count).toBe(1);
+    expect(s.remote.latest?.width).toBe(2);
+
+    s.handle({
+      event: 'call',
+      call: callInfo({ phase: 'ended', outcome: 'ended', answered_at: 1_000_000, ended_at: 1_000_000 + 65_000 }),
+    });
+    expect(phaseText(s.call!, s.elapsedMs)).toBe('Call ended · 1:05');
+    // The timer stops with the call.
+    t += 10_000;
+    vi.advanceTimersByTime(1000);
+    expect(s.elapsedMs).toBe(65_000);
+    vi.advanceTimersByTime(ENDED_SHOWN_FOR_MS);
+    expect(s.call).toBeNull();
+    expect(s.remote.count).toBe(0);
+  });
+
+  it('rings for an incoming call and answers it with frame channels', async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      if (cmd === 'answer_call') {
+        return { call: callInfo({ direction: 'incoming', phase: 'connecting', caller: 'bb'.repeat(32) }), sources: { microphone: true, camera: true, speaker: true, problem: null } };
+      }
+      return null;
+    });
+    const s = new CallSession(clock);
+    s.handle({ event: 'call', call: callInfo({ direction: 'incoming', phase: 'ringing' }) });
+    expect(s.ringing).toBe(true);
+    expect(s.open).toBe(false);
+    await s.answer();
+    const [, args] = seen.find(([c]) => c === 'answer_call')!;
+    expect(Object.keys(args as object).sort()).toEqual(['preview', 'video']);
+    expect(s.ringing).toBe(false);
+    expect(s.open).toBe(true);
+  });
+
+  it('says why a call could not start, and rolls back a mute the node refused', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'start_call') throw { code: 'not_allowed', message: 'Ben is not online: none of their devices is connected.' };
+      if (cmd === 'set_call_muted') throw { code: 'not_allowed', message: 'There is no call with media now.' };
+      return null;
+    });
+    const s = new CallSession(clock);
+    await s.start('voice');
+    expect(s.call).toBeNull();
+    expect(s.error?.message).toBe('Ben is not online: none of their devices is connected.');
+    await s.toggleMute();
+    expect(s.muted).toBe(false);
+  });
+
+  it('follows my partner muting and turning the camera off', () => {
+    const s = new CallSession(clock);
+    s.handle({ event: 'call', call: callInfo({ phase: 'active', answered_at: t }) });
+    s.handle({ event: 'call_peer_media', call: callInfo().id, muted: true, camera: null });
+    s.handle({ event: 'call_peer_media', call: callInfo().id, muted: null, camera: false });
+    expect(s.peerMuted).toBe(true);
+    expect(s.peerCamera).toBe(false);
+    s.dispose();
+  });
+
+  it('words each ending', () => {
+    expect(phaseText(callInfo({ phase: 'ended', outcome: 'missed', direction: 'incoming' }), 0)).toBe('Missed call');
+    expect(phaseText(callInfo({ phase: 'ended', outcome: 'missed' }), 0)).toBe('No answer');
+    expect(phaseText(callInfo({ phase: 'ended', outcome: 'declined' }), 0)).toBe('Declined');
+    expect(phaseText(callInfo({ phase: 'ended', outcome: 'busy' }), 0)).toBe('Busy: already in another call');
+    expect(callTimer(3_725_000)).toBe('1:02:05');
+  });
+});
