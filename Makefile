@@ -29,6 +29,7 @@ bench: deps
 	$(CARGO) bench -p duet-tests --bench sync
 	$(CARGO) bench -p duet-call --bench call
 	$(CARGO) bench -p duet-tests --bench calls
+	$(CARGO) bench -p duet-tests --bench blobs
 
 ## .deb and AppImage with the Tauri bundler (see docs/packaging.md).
 bundle: deps ui
