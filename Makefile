@@ -31,9 +31,15 @@ bench: deps
 	$(CARGO) bench -p duet-tests --bench calls
 	$(CARGO) bench -p duet-tests --bench blobs
 
-## .deb and AppImage with the Tauri bundler (see docs/packaging.md).
+## A .deb with the Tauri bundler (BUNDLES="deb appimage" for an AppImage too, which downloads
+## its tools from the internet); see docs/packaging.md. Not run in CI.
+BUNDLES ?= deb
 bundle: deps ui
-	cd src-tauri && $(CARGO) tauri build
+	$(CARGO) build -p duet-app --release
+	strip --strip-debug target/release/duet-app
+	@command -v cargo-tauri >/dev/null || $(CARGO) install tauri-cli --version '^2' --locked
+	ln -sfn ../tauri.conf.json src-tauri/tauri.conf.json
+	cd src-tauri && { $(CARGO) tauri bundle --bundles $(BUNDLES) --config tauri.bundle.json; status=$$?; rm -f tauri.conf.json; exit $$status; }
 
 deps:
 	@scripts/install-deps.sh
