@@ -2,25 +2,30 @@
 //!
 //! A Unix socket `<data dir>/duet.sock`. The client writes one JSON request line; the node
 //! answers one JSON line: `{"ok": <value>}` or `{"error": {"code": "...", "message": "..."}}`.
+//! A `fetch` request may first get `{"progress": {"done": <bytes>, "total": <bytes>}}` lines.
 //! Each request maps to one `duet_node::Node` method; no logic lives here.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use duet_model::{ChannelKind, InviteKind, MessageId, PresenceStatus, Target};
-use duet_node::{Node, NodeError};
+use duet_node::{Node, NodeError, NodeEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-/// One request to a running node.
+/// One request to a running node. `SendFile` sends a file (an absolute path, read by the
+/// node) with optional text; `Fetch` saves an attachment in the folder `out`, answering
+/// progress lines first.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
     Invite { device: bool },
     Join { ticket: String },
     Send { channel: Option<String>, text: String, reply_to: Option<MessageId> },
+    SendFile { channel: Option<String>, path: PathBuf, text: String, reply_to: Option<MessageId> },
+    Fetch { id: MessageId, index: usize, out: PathBuf },
     Messages { channel: Option<String>, limit: usize },
     Edit { id: MessageId, text: String },
     React { id: MessageId, emoji: String },
@@ -49,6 +54,15 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 
 /// Sends a request to the node running in `data_dir`.
 pub async fn call(data_dir: &Path, request: &Request) -> anyhow::Result<Value> {
+    call_with_progress(data_dir, request, |_, _| {}).await
+}
+
+/// Sends a request and hands each progress line (bytes done, total) to `on_progress`.
+pub async fn call_with_progress(
+    data_dir: &Path,
+    request: &Request,
+    mut on_progress: impl FnMut(u64, u64),
+) -> anyhow::Result<Value> {
     let path = socket_path(data_dir);
     let stream = match UnixStream::connect(&path).await {
         Ok(s) => s,
@@ -61,9 +75,18 @@ pub async fn call(data_dir: &Path, request: &Request) -> anyhow::Result<Value> {
     let mut line = serde_json::to_string(request)?;
     line.push('\n');
     w.write_all(line.as_bytes()).await?;
-    let mut answer = String::new();
-    BufReader::new(r).read_line(&mut answer).await.context("the node closed the connection")?;
-    let answer: Value = serde_json::from_str(&answer).context("the node's answer is not JSON")?;
+    let mut reader = BufReader::new(r);
+    let answer = loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.context("the node closed the connection")? == 0 {
+            bail!("the node closed the connection");
+        }
+        let answer: Value = serde_json::from_str(&line).context("the node's answer is not JSON")?;
+        match answer.get("progress") {
+            Some(p) => on_progress(p["done"].as_u64().unwrap_or(0), p["total"].as_u64().unwrap_or(0)),
+            None => break answer,
+        }
+    };
     if let Some(e) = answer.get("error") {
         bail!("{}", e.get("message").and_then(Value::as_str).unwrap_or("the node refused"));
     }
@@ -83,6 +106,10 @@ pub async fn serve(node: Node, listener: UnixListener) {
                 return;
             }
             let answer = match serde_json::from_str::<Request>(&line) {
+                Ok(Request::Fetch { id, index, out }) => match fetch(&node, id, index, &out, &mut w).await {
+                    Ok(v) => json!({ "ok": v }),
+                    Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+                },
                 Ok(request) => match handle(&node, request).await {
                     Ok(v) => json!({ "ok": v }),
                     Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
@@ -93,6 +120,39 @@ pub async fn serve(node: Node, listener: UnixListener) {
             out.push('\n');
             let _ = w.write_all(out.as_bytes()).await;
         });
+    }
+}
+
+/// Fetches an attachment, writing a progress line whenever the node reports one.
+async fn fetch(
+    node: &Node,
+    id: MessageId,
+    index: usize,
+    out: &Path,
+    w: &mut (impl AsyncWriteExt + Unpin),
+) -> Result<Value, NodeError> {
+    let attachment = node.attachment(&id, index)?;
+    let mut events = node.subscribe();
+    let progress = |done: u64, total: u64| format!("{}\n", json!({ "progress": { "done": done, "total": total } }));
+    if let Some(b) = node.blob_status(&attachment.blob)? {
+        let _ = w.write_all(progress(b.have, b.size).as_bytes()).await;
+    }
+    let save = node.save_attachment(&id, index, out);
+    tokio::pin!(save);
+    loop {
+        tokio::select! {
+            saved = &mut save => {
+                let path = saved?;
+                return Ok(json!({ "path": path, "name": attachment.name, "size": attachment.size }));
+            }
+            event = events.recv() => match event {
+                Ok(NodeEvent::BlobProgress { blob, done, total }) if blob == attachment.blob => {
+                    let _ = w.write_all(progress(done, total).as_bytes()).await;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Err(NodeError::Stopped),
+            },
+        }
     }
 }
 
@@ -120,6 +180,14 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Send { channel, text, reply_to } => {
             let t = target(node, channel.as_deref())?;
             to_json(node.send(t, &text, reply_to).await?)
+        }
+        Request::SendFile { channel, path, text, reply_to } => {
+            let t = target(node, channel.as_deref())?;
+            to_json(node.send_file(t, &path, &text, reply_to).await?)
+        }
+        Request::Fetch { id, index, out } => {
+            let path = node.save_attachment(&id, index, &out).await?;
+            json!({ "path": path })
         }
         Request::Messages { channel, limit } => {
             let t = target(node, channel.as_deref())?;

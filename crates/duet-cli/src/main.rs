@@ -10,7 +10,7 @@ mod relay;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use control::{call, Request};
 use duet_model::{MessageId, PresenceStatus};
@@ -64,14 +64,27 @@ enum Command {
     },
     /// Pair with your partner, or link this device, using their ticket.
     Join { ticket: String },
-    /// Send a message (prints its id).
+    /// Send a message, or a file with an optional message (prints its id).
     Send {
         #[arg(long)]
         channel: Option<String>,
         /// The id of the message this one replies to.
         #[arg(long)]
         reply_to: Option<MessageId>,
-        text: String,
+        /// Attach this file (images get a thumbnail; .ogg/.opus are sent as voice messages).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        text: Option<String>,
+    },
+    /// Download a message's attachment into a folder (waits for it; progress on stderr).
+    Fetch {
+        id: MessageId,
+        /// The folder to save it in.
+        #[arg(long)]
+        out: PathBuf,
+        /// Which attachment, counting from 1.
+        #[arg(long, default_value_t = 1)]
+        attachment: usize,
     },
     /// Show messages, newest last.
     Messages {
@@ -245,9 +258,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("Paired.");
             print_json(&v);
         }
-        Command::Send { channel, reply_to, text } => {
-            let m = call(&dir, &Request::Send { channel, text, reply_to }).await?;
+        Command::Send { channel, reply_to, file, text } => {
+            let request = match (file, text) {
+                (Some(path), text) => {
+                    let path = std::path::absolute(&path).with_context(|| format!("cannot use {}", path.display()))?;
+                    Request::SendFile { channel, path, text: text.unwrap_or_default(), reply_to }
+                }
+                (None, Some(text)) => Request::Send { channel, text, reply_to },
+                (None, None) => bail!("say something, or attach a file with --file PATH"),
+            };
+            let m = call(&dir, &request).await?;
             println!("{}", m["id"].as_str().unwrap_or_default());
+        }
+        Command::Fetch { id, out, attachment } => {
+            if attachment == 0 {
+                bail!("attachments are counted from 1");
+            }
+            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            let out = std::path::absolute(&out).with_context(|| format!("cannot use {}", out.display()))?;
+            let mut shown = None;
+            let request = Request::Fetch { id, index: attachment - 1, out };
+            let v = control::call_with_progress(&dir, &request, |done, total| {
+                let percent = (done * 100).checked_div(total).unwrap_or(100);
+                if shown != Some(percent) {
+                    shown = Some(percent);
+                    eprint!("\r{percent:>3}%  {} of {}", mib(done), mib(total));
+                }
+            })
+            .await;
+            if shown.is_some() {
+                eprintln!();
+            }
+            let v = v?;
+            println!("{}", v["path"].as_str().unwrap_or_default());
         }
         Command::Messages { channel, limit, json } => {
             let v = call(&dir, &Request::Messages { channel, limit }).await?;
@@ -350,6 +393,10 @@ fn short(id: Option<&str>) -> String {
     id.map(|s| s.chars().take(8).collect()).unwrap_or_default()
 }
 
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
 fn describe_message(m: &Value) -> String {
     let ticks = match (m["read"].as_bool(), m["delivered"].as_bool()) {
         (Some(true), _) => " ✓✓ read",
@@ -360,6 +407,13 @@ fn describe_message(m: &Value) -> String {
     let content = if m["deleted"].as_bool() == Some(true) { "(deleted)" } else { m["content"].as_str().unwrap_or("") };
     let reactions: Vec<&str> =
         m["reactions"].as_array().into_iter().flatten().filter_map(|r| r["emoji"].as_str()).collect();
+    let files: Vec<String> = m["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| format!(" 📎 {} ({})", a["name"].as_str().unwrap_or("?"), mib(a["size"].as_u64().unwrap_or(0))))
+        .collect();
+    let content = format!("{content}{}", files.concat());
     format!(
         "[{}] {}: {}{}{}{}",
         short(m["id"].as_str()),

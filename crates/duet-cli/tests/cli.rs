@@ -132,3 +132,43 @@ fn two_terminals_pair_and_chat() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("too long"));
 }
+
+#[test]
+fn a_file_is_sent_and_fetched_from_the_terminal() {
+    let (a, b, files) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["init", "--name", "Ada"]);
+    ok(b, &["init", "--name", "Ben"]);
+    let _a_up = up(a);
+    let _b_up = up(b);
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    ok(b, &["join", &ticket]);
+
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let path = files.path().join("song lyrics.txt");
+    std::fs::write(&path, &data).unwrap();
+    let id = ok(a, &["send", "--file", path.to_str().unwrap(), "for you"]).trim().to_owned();
+    wait_until("Ben gets the message", || messages(b).iter().any(|m| m["id"] == id.as_str()));
+    let m = messages(b).into_iter().find(|m| m["id"] == id.as_str()).unwrap();
+    assert_eq!((m["content"].as_str(), m["message_type"].as_str()), (Some("for you"), Some("file")));
+    assert_eq!(m["attachments"][0]["name"], "song lyrics.txt");
+    assert!(ok(b, &["messages"]).contains("📎 song lyrics.txt (2.9 MiB)"));
+
+    let out_dir = files.path().join("downloads");
+    let out = duet(b, &["fetch", &id, "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("100%"),
+        "progress: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(Path::new(&saved), out_dir.join("song lyrics.txt"));
+    assert_eq!(std::fs::read(&saved).unwrap(), data);
+
+    let out = duet(a, &["send", "--file", files.path().join("nope.png").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = duet(b, &["fetch", &id, "--out", out_dir.to_str().unwrap(), "--attachment", "2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no number 2"), "{}", String::from_utf8_lossy(&out.stderr));
+}

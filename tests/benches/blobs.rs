@@ -1,0 +1,131 @@
+//! Attachment throughput: a 100 MiB file from Ada's node to Ben's over `/duet/blobs/1` on
+//! loopback, beside a raw TCP copy of the same bytes.
+//!
+//! ```text
+//! cargo bench -p duet-tests --bench blobs                           # 100 MiB
+//! DUET_BENCH_BLOB_MIB=20 cargo bench -p duet-tests --bench blobs    # a quick run
+//! ```
+//!
+//! (a) Ada imports the file (`send_file`: hash, seal, write; the post is written after).
+//! (b) Ben fetches it (`fetch_attachment`, from the post's arrival to the last chunk stored
+//!     and the file synced): each chunk is read and sent sealed by Ada, carried by Noise and
+//!     Yamux, opened and checked against the BLAKE3 tree by Ben, and written.
+//! (c) Floor: a raw TCP copy of the same bytes on loopback (no encryption, no checks).
+//! (d) Floor: Ben's own per-chunk work alone (open + check), one thread.
+//!
+//! Figures only: nothing here asserts on time. Target (issue 6): (b) at least 50% of (c).
+
+use std::time::{Duration, Instant};
+
+use duet_blob::{open_chunk, seal_chunk, Manifest, CHUNK_SIZE};
+use duet_crypto::SpaceKey;
+use duet_model::{InviteKind, Target};
+use duet_tests::{eventually, pair, TestNode};
+use rand::SeedableRng;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn main() {
+    let mib = std::env::var("DUET_BENCH_BLOB_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(100usize);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    runtime.block_on(run(mib << 20));
+}
+
+fn rate(bytes: usize, took: Duration) -> String {
+    format!("{:.2} s, {:.0} MiB/s", took.as_secs_f64(), bytes as f64 / (1 << 20) as f64 / took.as_secs_f64())
+}
+
+async fn run(size: usize) {
+    println!(
+        "duet blob bench: {} MiB attachment, {} cores",
+        size >> 20,
+        std::thread::available_parallelism().map_or(1, |c| c.get())
+    );
+    let content: Vec<u8> = (0..size).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let files = tempfile::tempdir().expect("a temp dir");
+    let path = files.path().join("big.bin");
+    std::fs::write(&path, &content).expect("write the file");
+
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::create("Ben", Some("Ben"), |mut c| {
+        c.auto_fetch_size = 0; // fetched when asked, so the fetch alone is timed
+        c
+    })
+    .await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+    eventually("Ada and Ben are connected", || async {
+        ada.node.connected().await.ok()?.contains(&ben.node.device_id()).then_some(())
+    })
+    .await;
+
+    // (a)
+    let started = Instant::now();
+    let sent = ada.node.send_file(Target::Direct, &path, "the big one", None).await.expect("send");
+    println!("(a) Ada imports it (hash, seal, write): {}", rate(size, started.elapsed()));
+    eventually("Ben holds the message", || async { ben.node.message(&sent.id).ok() }).await;
+
+    // (b)
+    let started = Instant::now();
+    ben.node.fetch_attachment(&sent.id, 0).await.expect("fetch");
+    let fetch = started.elapsed();
+    println!("(b) Ben fetches it over /duet/blobs/1: {}", rate(size, fetch));
+    let stats = ben.node.blob_stats();
+    println!("    chunks fetched {}, rejected {}", stats.chunks_fetched, stats.chunks_rejected);
+    assert_eq!(ben.node.read_blob(sent.attachments[0].blob).await.expect("read"), content, "byte for byte");
+
+    // (c)
+    let tcp = raw_tcp_copy(size).await;
+    println!("(c) raw TCP copy of the same bytes on loopback: {}", rate(size, tcp));
+    println!(
+        "    → /duet/blobs/1 reaches {:.1}% of the raw copy's throughput (target ≥ 50%)",
+        100.0 * tcp.as_secs_f64() / fetch.as_secs_f64()
+    );
+
+    // (d)
+    let key = SpaceKey::from_bytes([7; 32]);
+    let manifest = Manifest::of(&content);
+    let hash = manifest.hash();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let sealed: Vec<Vec<u8>> = content
+        .chunks(CHUNK_SIZE as usize)
+        .enumerate()
+        .map(|(i, c)| seal_chunk(&key, &hash, i as u32, c, &mut rng))
+        .collect();
+    let started = Instant::now();
+    for (i, s) in sealed.iter().enumerate() {
+        let plain = open_chunk(&key, &hash, i as u32, s).expect("open");
+        manifest.check_chunk(i as u32, &plain).expect("check");
+    }
+    println!("(d) the receiver's checks alone (open + BLAKE3, one thread): {}", rate(size, started.elapsed()));
+}
+
+async fn raw_tcp_copy(bytes: usize) -> Duration {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let reader = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut got = 0;
+        loop {
+            let n = s.read(&mut buf).await.expect("read");
+            if n == 0 {
+                return got;
+            }
+            got += n;
+        }
+    });
+    let chunk = vec![0x5au8; 256 * 1024];
+    let started = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        s.write_all(&chunk[..n]).await.expect("write");
+        left -= n;
+    }
+    s.shutdown().await.expect("shutdown");
+    let got = reader.await.expect("reader");
+    let took = started.elapsed();
+    assert_eq!(got, bytes);
+    took
+}
