@@ -244,7 +244,7 @@ mod camera {
             for (i, px) in line.chunks_exact(4).enumerate() {
                 y[row * w + 2 * i] = px[0];
                 y[row * w + 2 * i + 1] = px[2];
-                if row % 2 == 0 {
+                if row & 1 == 0 {
                     u[(row / 2) * (w / 2) + i] = px[1];
                     v[(row / 2) * (w / 2) + i] = px[3];
                 }

@@ -30,7 +30,7 @@ impl std::fmt::Debug for VideoFrame {
 impl VideoFrame {
     /// A black frame, or `None` for a size that is odd, empty or over the limit.
     pub fn black(width: u32, height: u32) -> Option<Self> {
-        if width == 0 || height == 0 || width % 2 == 1 || height % 2 == 1 {
+        if width == 0 || height == 0 || width & 1 == 1 || height & 1 == 1 {
             return None;
         }
         if width > MAX_VIDEO_WIDTH || height > MAX_VIDEO_HEIGHT {
@@ -66,8 +66,8 @@ impl VideoFrame {
         let (y, c) = self.plane_sizes();
         self.width > 0
             && self.height > 0
-            && self.width % 2 == 0
-            && self.height % 2 == 0
+            && self.width & 1 == 0
+            && self.height & 1 == 0
             && self.width <= MAX_VIDEO_WIDTH
             && self.height <= MAX_VIDEO_HEIGHT
             && self.data.len() == y + 2 * c

@@ -31,7 +31,7 @@ impl Store {
                 ended_at: c.ended_at,
             });
         }
-        out.sort_by(|a, b| (b.started_at, b.id).cmp(&(a.started_at, a.id)));
+        out.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
         Ok(out)
     }
 }
