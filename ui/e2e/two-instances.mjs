@@ -19,6 +19,7 @@
  */
 import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
+import { sharesAnImageAndCalls } from './media.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -184,6 +185,9 @@ async function main() {
     });
     if ((await alice.all('[data-testid="unread-badge"]')).length > 0) throw new Error('alice: an unread badge is left');
     log('alice read it: badge, tray label and title cleared; bob sees the read tick');
+
+    // An image goes across, and a video call is placed and answered (ui/e2e/media.mjs).
+    await sharesAnImageAndCalls(alice, bob);
 
     // Still both online, and the windows at rest for the screenshots.
     await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);
