@@ -187,7 +187,6 @@ impl Verifier<'_> {
         .flatten()
         .min();
         let checked = fresh.len().min(first_bad.unwrap_or(usize::MAX));
-        let mut fresh = fresh;
         let bad = fresh.split_off(checked).into_iter().next();
         let opened = in_parallel_owned(fresh, |part| {
             part.into_iter().map(|(i, person, event, hash)| (i, self.open(event, person, hash))).collect::<Vec<_>>()

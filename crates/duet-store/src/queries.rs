@@ -276,15 +276,17 @@ impl Store {
 
 /// Walks a chunked, bucketed index (see [`keyspace`]) one bucket at a time, in the
 /// iterator's direction, each bucket's entries merged from its chunks and sorted ascending.
+type Chunks = Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>;
+
 struct Buckets<const N: usize> {
-    chunks: std::iter::Peekable<Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>>,
+    chunks: std::iter::Peekable<Chunks>,
     /// Where the 8-byte bucket number starts in a key.
     at: usize,
 }
 
 impl<const N: usize> Buckets<N> {
     fn new(chunks: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 'static, at: usize) -> Self {
-        let chunks: Box<dyn Iterator<Item = _>> = Box::new(chunks);
+        let chunks: Chunks = Box::new(chunks);
         Self { chunks: chunks.peekable(), at }
     }
 
@@ -310,7 +312,7 @@ impl<const N: usize> Buckets<N> {
 }
 
 fn push_entries<const N: usize>(out: &mut Vec<[u8; N]>, value: &[u8]) -> Result<(), StoreError> {
-    if value.len() % N != 0 {
+    if !value.len().is_multiple_of(N) {
         return Err(StoreError::Corrupt("bad index entry"));
     }
     out.extend(value.chunks_exact(N).filter_map(|c| <[u8; N]>::try_from(c).ok()));
