@@ -61,6 +61,7 @@ describe('the in-call view', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(screen.getByTestId('call-status')).toHaveTextContent('Call ended · 0:03');
     expect(screen.queryByTestId('call-hangup')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Ben’s video')).not.toBeInTheDocument();
   });
 
   it('shows a voice call without video', async () => {
