@@ -68,7 +68,7 @@ impl Manifest {
         for piece in content.chunks(CHUNK_SIZE as usize) {
             b.push(piece);
         }
-        b.finish().unwrap_or_else(|| Self::of_empty())
+        b.finish().unwrap_or_else(Self::of_empty)
     }
 
     fn of_empty() -> Self {
@@ -201,7 +201,7 @@ impl Bitmap {
             return Err(BlobError::Malformed("a chunk bitmap of the wrong length"));
         }
         let mut b = Self { bits: bytes.to_vec(), len };
-        if len % 8 != 0 {
+        if len & 7 != 0 {
             if let Some(last) = b.bits.last_mut() {
                 *last &= (1u8 << (len % 8)) - 1;
             }

@@ -186,14 +186,14 @@ fn walk(bytes: &[u8], mut each: impl FnMut(&[i16])) -> Result<(Header, u64), Med
     if tags.data.len() < 8 || &tags.data[..8] != b"OpusTags" {
         return Err(not_opus("no OpusTags"));
     }
-    let mut decoder = Decoder::new(OPUS_RATE, if channels == 1 { Channels::Mono } else { Channels::Stereo })
-        .map_err(|e| not_opus(e))?;
+    let mut decoder =
+        Decoder::new(OPUS_RATE, if channels == 1 { Channels::Mono } else { Channels::Stereo }).map_err(not_opus)?;
     let n_ch = channels as usize;
     let max_samples = MAX_DURATION_MS * OPUS_RATE as u64 / 1000;
     let mut buf = vec![0i16; MAX_PACKET_SAMPLES * n_ch];
     let (mut decoded, mut last_granule) = (0u64, None);
     while let Some(packet) = reader.read_packet().map_err(not_opus)? {
-        let n = decoder.decode(&packet.data, &mut buf, false).map_err(|e| not_opus(e))?;
+        let n = decoder.decode(&packet.data, &mut buf, false).map_err(not_opus)?;
         let skip = header.pre_skip.saturating_sub(decoded).min(n as u64) as usize;
         decoded += n as u64;
         if decoded > max_samples + header.pre_skip {
