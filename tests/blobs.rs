@@ -49,7 +49,9 @@ async fn connected(a: &TestNode, b: &TestNode) {
 
 async fn complete(who: &TestNode, blob: BlobHash) {
     eventually(&format!("{} holds all of {blob:?}", who.name), || async {
-        who.node.blob_status(&blob).ok()?.filter(|b| b.have == b.size).map(drop)
+        who.node.blob_status(&blob).ok()?.filter(|b| b.have == b.size)?;
+        // Every chunk is here; the blob is complete once its file is synced.
+        who.node.read_blob(blob).await.ok().map(drop)
     })
     .await;
 }

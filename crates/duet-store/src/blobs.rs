@@ -416,6 +416,11 @@ impl BlobStore {
         Ok(out)
     }
 
+    /// Whether a fetch of this blob is still wanted.
+    pub fn is_wanted(&self, hash: &BlobHash) -> Result<bool, BlobStoreError> {
+        Ok(self.wants.contains_key(hash.0)?)
+    }
+
     pub fn unwant(&self, hash: &BlobHash) -> Result<(), BlobStoreError> {
         self.wants.remove(hash.0)?;
         Ok(())

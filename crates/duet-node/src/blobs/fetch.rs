@@ -164,6 +164,9 @@ impl Node {
             if blobs.store.finish(&hash).unwrap_or(false) {
                 return Ok(());
             }
+            if !blobs.store.is_wanted(&hash)? {
+                return Err(NodeError::NotFound("the attachment is no longer needed (its message was deleted)".into()));
+            }
             let bad = lock(&fetch.bad).clone();
             let devices: Vec<DeviceId> = self
                 .shared

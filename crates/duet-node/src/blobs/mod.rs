@@ -267,7 +267,9 @@ impl Node {
         self.shared.store.message(&id)?.ok_or_else(|| NodeError::NotFound("the message just sent".into()))
     }
 
-    /// How much of a blob is here (`None`: nothing is known of it yet).
+    /// How much of a blob is here (`None`: nothing is known of it yet). It can be read once
+    /// [`NodeEvent::BlobComplete`](crate::NodeEvent::BlobComplete) has been sent (its file is
+    /// synced just after the last chunk arrives).
     pub fn blob_status(&self, hash: &BlobHash) -> Result<Option<Blob>, NodeError> {
         Ok(self.blobs().store.status(hash)?)
     }
