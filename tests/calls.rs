@@ -109,8 +109,9 @@ async fn ada_video_calls_ben_he_answers_hears_her_tone_sees_her_pattern_and_both
     assert_eq!((frame.width, frame.height), (320, 240));
 
     // Ada mutes: Ben's node says so.
-    ada.node.set_call_muted(true).expect("in a call");
+    // Listen before muting: the news can arrive before `set_call_muted` returns.
     let mut events = ben.node.subscribe();
+    ada.node.set_call_muted(true).expect("in a call");
     tokio::time::timeout(PATIENCE, async {
         while !matches!(events.recv().await, Ok(NodeEvent::CallPeerMedia { muted: Some(true), .. })) {}
     })

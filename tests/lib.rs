@@ -58,7 +58,7 @@ impl TestNode {
         let tmp = tempfile::tempdir().expect("a temp dir");
         let dir = tmp.path().to_path_buf();
         duet_node::init(&dir, person).expect("init");
-        let node = Node::start(config(loopback_config(&dir))).await.expect("start");
+        let node = Node::start_when_unlocked(config(loopback_config(&dir))).await.expect("start");
         node.wait_listening(PATIENCE).await.expect("listening");
         Self { node: Running(Some(node)), name: name.to_owned(), dir, _tmp: Some(tmp) }
     }
@@ -82,7 +82,7 @@ impl TestNode {
     /// Starts the node again on the same data directory (stopping it first if it runs).
     pub async fn restart(&mut self, config: impl FnOnce(NodeConfig) -> NodeConfig) {
         self.stop().await;
-        let node = Node::start(config(loopback_config(&self.dir))).await.expect("restart");
+        let node = Node::start_when_unlocked(config(loopback_config(&self.dir))).await.expect("restart");
         node.wait_listening(PATIENCE).await.expect("listening");
         self.node = Running(Some(node));
     }
@@ -150,4 +150,38 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Copies `bytes` over one loopback TCP connection and returns the time from connecting until
+/// the reader has everything: the floor the benchmarks print beside sync and blob transfers.
+pub async fn raw_tcp_copy(bytes: usize) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let reader = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut got = 0;
+        loop {
+            let n = s.read(&mut buf).await.expect("read");
+            if n == 0 {
+                return got;
+            }
+            got += n;
+        }
+    });
+    let chunk = vec![0x5au8; 256 * 1024];
+    let started = std::time::Instant::now();
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        s.write_all(&chunk[..n]).await.expect("write");
+        left -= n;
+    }
+    s.shutdown().await.expect("shutdown");
+    let got = reader.await.expect("reader");
+    let took = started.elapsed();
+    assert_eq!(got, bytes);
+    took
 }

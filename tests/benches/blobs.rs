@@ -22,7 +22,6 @@ use duet_crypto::SpaceKey;
 use duet_model::{InviteKind, Target};
 use duet_tests::{eventually, pair, TestNode};
 use rand::SeedableRng;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn main() {
     let mib = std::env::var("DUET_BENCH_BLOB_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(100usize);
@@ -74,7 +73,7 @@ async fn run(size: usize) {
     assert_eq!(ben.node.read_blob(sent.attachments[0].blob).await.expect("read"), content, "byte for byte");
 
     // (c)
-    let tcp = raw_tcp_copy(size).await;
+    let tcp = duet_tests::raw_tcp_copy(size).await;
     println!("(c) raw TCP copy of the same bytes on loopback: {}", rate(size, tcp));
     println!(
         "    → /duet/blobs/1 reaches {:.1}% of the raw copy's throughput (target ≥ 50%)",
@@ -97,35 +96,4 @@ async fn run(size: usize) {
         manifest.check_chunk(i as u32, &plain).expect("check");
     }
     println!("(d) the receiver's checks alone (open + BLAKE3, one thread): {}", rate(size, started.elapsed()));
-}
-
-async fn raw_tcp_copy(bytes: usize) -> Duration {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let reader = tokio::spawn(async move {
-        let (mut s, _) = listener.accept().await.expect("accept");
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut got = 0;
-        loop {
-            let n = s.read(&mut buf).await.expect("read");
-            if n == 0 {
-                return got;
-            }
-            got += n;
-        }
-    });
-    let chunk = vec![0x5au8; 256 * 1024];
-    let started = Instant::now();
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        s.write_all(&chunk[..n]).await.expect("write");
-        left -= n;
-    }
-    s.shutdown().await.expect("shutdown");
-    let got = reader.await.expect("reader");
-    let took = started.elapsed();
-    assert_eq!(got, bytes);
-    took
 }

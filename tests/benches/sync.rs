@@ -28,7 +28,6 @@ use duet_log::{LogHead, NextEvent, OpenedEvent, Payload, SealedEvent, SyncMessag
 use duet_model::{DeviceId, InviteKind, MessageId, MessageType, Target, Timestamp};
 use duet_node::NodeEvent;
 use duet_tests::{eventually, pair, TestNode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 fn main() {
@@ -124,7 +123,7 @@ async fn run(n: usize) {
     );
 
     // ----- (b) raw TCP floor -----
-    let tcp = raw_tcp_copy(wire).await;
+    let tcp = duet_tests::raw_tcp_copy(wire).await;
     println!(
         "(b) raw TCP copy of the same {wire} bytes on loopback: {:.2} ms  → sync takes {:.0}× the copy",
         ms(tcp),
@@ -272,39 +271,6 @@ fn batches(events: &[SealedEvent]) -> impl Iterator<Item = &[SealedEvent]> {
         rest = tail;
         Some(batch)
     })
-}
-
-/// Copies `bytes` over one loopback TCP connection; the time from connecting until the
-/// reader has everything.
-async fn raw_tcp_copy(bytes: usize) -> Duration {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let reader = tokio::spawn(async move {
-        let (mut s, _) = listener.accept().await.expect("accept");
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut got = 0;
-        loop {
-            let n = s.read(&mut buf).await.expect("read");
-            if n == 0 {
-                return got;
-            }
-            got += n;
-        }
-    });
-    let chunk = vec![0x5au8; 64 * 1024];
-    let started = Instant::now();
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        s.write_all(&chunk[..n]).await.expect("write");
-        left -= n;
-    }
-    s.shutdown().await.expect("shutdown");
-    let got = reader.await.expect("reader");
-    let took = started.elapsed();
-    assert_eq!(got, bytes);
-    took
 }
 
 /// (signatures alone, full receiver check) over `events`, in sync-sized batches.

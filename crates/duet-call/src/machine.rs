@@ -258,6 +258,13 @@ impl CallMachine {
         devices: &[DeviceId],
         now: Timestamp,
     ) -> Result<Vec<Action>, CallError> {
+        if let State::Incoming { info, .. } = &self.state {
+            if info.peer == peer && info.phase == CallPhase::Ringing {
+                // Both pressed "call", and the partner's invite got here first: calling
+                // them back answers their call, which is what each of them wanted.
+                return self.answer(now);
+            }
+        }
         if self.state != State::Idle {
             return Err(CallError::Busy);
         }

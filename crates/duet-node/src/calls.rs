@@ -313,8 +313,20 @@ impl Node {
     }
 
     async fn send_call_signal(&self, to: DeviceId, signal: CallSignal) {
-        let tx = lock(&self.shared.peers).get(&to).map(|p| p.live_tx.clone());
-        let Some(tx) = tx else { return };
+        // A device that has just connected may not have its live sender yet: wait a little
+        // for it rather than lose the signal (an invite lost is a call that never rings).
+        let mut tx = None;
+        for _ in 0..50 {
+            tx = lock(&self.shared.peers).get(&to).map(|p| p.live_tx.clone());
+            if tx.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let Some(tx) = tx else {
+            tracing::info!(?to, "a call signal was not sent: the device is not connected");
+            return;
+        };
         // Unlike presence, a call signal waits for room (briefly) rather than being dropped.
         let _ = tokio::time::timeout(Duration::from_secs(2), tx.send(LiveMessage::Call(signal))).await;
     }

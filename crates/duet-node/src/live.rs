@@ -15,18 +15,40 @@ use crate::{lock, now, Node, NodeEvent};
 impl Node {
     /// Opens a live stream to `device` and sends it my presence now and then whatever is
     /// queued for it (presence changes, heartbeats, typing).
+    ///
+    /// A stream that breaks (its connection closed while another one to the device stays
+    /// up, say) is reopened and the message that failed is sent again, so a call signal is
+    /// not lost with it. The task ends when the device disconnects (it is aborted then).
     pub(crate) async fn live_writer(self, device: DeviceId, mut rx: mpsc::Receiver<LiveMessage>) {
-        let Ok(mut stream) = self.shared.net.open_stream(device, duet_net::DuetProtocol::Live).await else { return };
-        let first = self.my_presence_message();
-        if write_frame(&mut stream, &first.encode()).await.is_err() {
-            return;
-        }
-        while let Some(msg) = rx.recv().await {
-            if write_frame(&mut stream, &msg.encode()).await.is_err() {
-                break;
+        let mut unsent: Option<LiveMessage> = None;
+        loop {
+            if let Ok(mut stream) = self.shared.net.open_stream(device, duet_net::DuetProtocol::Live).await {
+                let first = self.my_presence_message();
+                let mut ok = write_frame(&mut stream, &first.encode()).await.is_ok();
+                if ok {
+                    if let Some(msg) = unsent.take() {
+                        ok = write_frame(&mut stream, &msg.encode()).await.is_ok();
+                        if !ok {
+                            unsent = Some(msg);
+                        }
+                    }
+                }
+                while ok {
+                    let Some(msg) = rx.recv().await else {
+                        let _ = stream.close().await;
+                        return;
+                    };
+                    if write_frame(&mut stream, &msg.encode()).await.is_err() {
+                        unsent = Some(msg);
+                        ok = false;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if !self.shared.net.connected().await.map(|c| c.contains(&device)).unwrap_or(false) {
+                return;
             }
         }
-        let _ = stream.close().await;
     }
 
     /// Reads what a member device says on its live stream.

@@ -295,6 +295,22 @@ fn glare_both_call_at_once_and_the_lower_call_id_wins_on_both_sides() {
 }
 
 #[test]
+fn calling_back_while_the_partners_call_rings_here_answers_it() {
+    let mut w = World::new();
+    let ben_call = CallId([4; 16]);
+    let out = w.machine(BEN_LAPTOP).place(ben_call, CallKind::Voice, ADA, &[ADA_DESK], Timestamp(0)).unwrap();
+    w.run(BEN_LAPTOP, out, Timestamp(5));
+    assert_eq!(w.machine(ADA_DESK).current().map(|c| c.phase), Some(CallPhase::Ringing));
+    // Ada presses "call" a moment after Ben's invite arrived.
+    let out = w.machine(ADA_DESK).place(CallId([1; 16]), CallKind::Voice, BEN, &[BEN_LAPTOP], Timestamp(10)).unwrap();
+    w.run(ADA_DESK, out, Timestamp(15));
+    let ada = w.machine(ADA_DESK).current().cloned().expect("Ada is in a call");
+    let ben = w.machine(BEN_LAPTOP).current().cloned().expect("Ben is in a call");
+    assert_eq!((ada.id, ben.id), (ben_call, ben_call), "one call: Ben's");
+    assert_eq!((ada.phase, ben.phase), (CallPhase::Connecting, CallPhase::Connecting));
+}
+
+#[test]
 fn an_answered_call_that_never_connects_fails() {
     let mut w = World::new();
     w.place(ADA_DESK, CALL, &[BEN_LAPTOP], 0);
