@@ -19,34 +19,17 @@ app="${DUET_APP:-$root/target/$profile/duet-app}"
 messages="${BENCH_MESSAGES:-10000}"
 seed="$root/target/bench/seed-$messages"
 
-say() { printf 'bench-app: %s\n' "$*"; }
-fail() { printf 'bench-app: FAILED: %s\n' "$*" >&2; exit 1; }
+script_name=bench-app
+# shellcheck source=lib/common.sh
+. "$root/scripts/lib/common.sh"
+parse_build_flag "$@"
 
-build=1
-case "${1:-}" in
-  "") ;;
-  --no-build) build=0 ;;
-  *) fail "unknown argument '$1' (expected --no-build or nothing)" ;;
-esac
-
-for tool in Xvfb xwininfo WebKitWebDriver node; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/install-deps.sh"
-done
-tauri_driver="$(command -v tauri-driver || true)"
-if [ -z "$tauri_driver" ]; then
-  say "installing tauri-driver"
-  cargo install tauri-driver --version '^2' --locked --quiet
-  tauri_driver="$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")"
-fi
+require_tools Xvfb xwininfo WebKitWebDriver node
+ensure_tauri_driver
 
 cargo_profile=()
 [ "$profile" = release ] && cargo_profile=(--release)
-if ((build)); then
-  say "building the UI and duet-app ($profile)"
-  (cd "$root/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build --silent)
-  (cd "$root" && cargo build -p duet-app "${cargo_profile[@]}")
-fi
-[ -x "$app" ] || fail "$app does not exist; run without --no-build"
+build_app "${cargo_profile[@]}"
 
 if [ ! -f "$seed/done" ]; then
   say "seeding a conversation of $messages messages in $seed"

@@ -21,40 +21,16 @@ out_dir="$root/target/e2e"
 driver_timeout=30    # seconds for a tauri-driver to listen
 scenario_timeout=300 # seconds for the whole scenario
 
-say() { printf 'e2e-app: %s\n' "$*"; }
-fail() { printf 'e2e-app: FAILED: %s\n' "$*" >&2; exit 1; }
-
-build=1
-case "${1:-}" in
-  "") ;;
-  --no-build) build=0 ;;
-  *) fail "unknown argument '$1' (expected --no-build or nothing)" ;;
-esac
+script_name=e2e-app
+# shellcheck source=lib/common.sh
+. "$root/scripts/lib/common.sh"
+parse_build_flag "$@"
 
 notification_daemon=/usr/lib/notification-daemon/notification-daemon
-for tool in Xvfb xwininfo WebKitWebDriver node dbus-daemon dbus-monitor gdbus "$notification_daemon"; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/install-deps.sh"
-done
-tauri_driver="$(command -v tauri-driver || true)"
-if [ -z "$tauri_driver" ]; then
-  say "installing tauri-driver"
-  cargo install tauri-driver --version '^2' --locked --quiet
-  tauri_driver="$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")"
-fi
-[ -x "$tauri_driver" ] || fail "tauri-driver could not be installed"
+require_tools Xvfb xwininfo WebKitWebDriver node dbus-daemon dbus-monitor gdbus "$notification_daemon"
+ensure_tauri_driver
 
-if ((build)); then
-  say "building the UI"
-  (
-    cd "$root/ui"
-    [ -d node_modules ] || npm ci --no-audit --no-fund
-    npm run build --silent
-  )
-  say "building duet-app"
-  (cd "$root" && cargo build -p duet-app)
-fi
-[ -x "$app" ] || fail "$app does not exist; run without --no-build"
-[ -f "$root/ui/dist/index.html" ] || fail "ui/dist is missing; run without --no-build"
+build_app
 
 work="$(mktemp -d -t duet-e2e-app.XXXXXX)"
 pids=()

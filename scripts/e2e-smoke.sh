@@ -22,32 +22,14 @@ render_timeout=30   # seconds to wait for the page to paint once the window exis
 convert="${CONVERT:-/usr/bin/convert}"
 identify="${IDENTIFY:-/usr/bin/identify}"
 
-say() { printf 'e2e-smoke: %s\n' "$*"; }
-fail() { printf 'e2e-smoke: FAILED: %s\n' "$*" >&2; exit 1; }
+script_name=e2e-smoke
+# shellcheck source=lib/common.sh
+. "$root/scripts/lib/common.sh"
+parse_build_flag "$@"
 
-build=1
-case "${1:-}" in
-  "") ;;
-  --no-build) build=0 ;;
-  *) fail "unknown argument '$1' (expected --no-build or nothing)" ;;
-esac
+require_tools Xvfb xwininfo xwd "$convert" "$identify"
 
-for tool in Xvfb xwininfo xwd "$convert" "$identify"; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/install-deps.sh"
-done
-
-if ((build)); then
-  say "building the UI"
-  (
-    cd "$root/ui"
-    [ -d node_modules ] || npm ci --no-audit --no-fund
-    npm run build --silent
-  )
-  say "building duet-app"
-  (cd "$root" && cargo build -p duet-app)
-fi
-[ -x "$app" ] || fail "$app does not exist; run without --no-build"
-[ -f "$root/ui/dist/index.html" ] || fail "ui/dist is missing; run without --no-build"
+build_app
 
 work="$(mktemp -d -t duet-e2e.XXXXXX)"
 xvfb_pid=""
