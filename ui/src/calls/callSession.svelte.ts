@@ -101,23 +101,20 @@ export class CallSession {
 
   async start(kind: CallKind): Promise<void> {
     if (this.busy) return;
-    this.busy = true;
     this.reset();
-    const outcome = await startCall(kind, this.remote.push, this.preview.push);
-    this.busy = false;
-    if (!outcome.ok) {
-      this.error = outcome.error;
-      return;
-    }
-    this.sources = outcome.value.sources;
-    this.update(outcome.value.call);
+    await this.join(() => startCall(kind, this.remote.push, this.preview.push));
   }
 
   async answer(): Promise<void> {
     if (this.busy) return;
-    this.busy = true;
     this.error = null;
-    const outcome = await answerCall(this.remote.push, this.preview.push);
+    await this.join(() => answerCall(this.remote.push, this.preview.push));
+  }
+
+  /** Places or answers a call: one request at a time, its sources and state kept. */
+  private async join(request: () => ReturnType<typeof answerCall>): Promise<void> {
+    this.busy = true;
+    const outcome = await request();
     this.busy = false;
     if (!outcome.ok) {
       this.error = outcome.error;
