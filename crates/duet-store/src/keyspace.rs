@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | `events` | author(32) · first seq(8) | a *run*: consecutive events of one author written together |
 //! | `heads` | author(32) | seq(8) · hash(32) · lamport(8): the version vector and log heads |
-//! | `messages` | conversation(16) · message id(16) | [`duet_log::MessageRecord`]; the seed's `{channelId, createdAt}` index |
+//! | `messages` | conversation(16) · message id(16) | [`duet_log::MessageRecord`]: a message that changed since it arrived, or arrived inside a block's range |
+//! | `message_blocks` | conversation(16) · first id(16) | a *block*: the new messages one write stored (see [`crate::blocks`]); with `messages`, the seed's `{channelId, createdAt}` index |
 //! | `idx_pair` | sender(32) · recipient(32) · bucket(8) · first id(16) | a chunk of message ids: the seed's `{senderId, recipientId, createdAt}` index |
 //! | `idx_time` | bucket(8) · first id(16) | a chunk of (message id, conversation) pairs: the seed's `{createdAt: 1}` index |
 //! | `pending` | message id(16) · lamport(8) · author(32) | an operation waiting for its message |
@@ -14,8 +15,8 @@
 //! | `meta` | name | schema version, Lamport clock, space membership, conversations, address book |
 //! | `keys` | name | this device's secrets |
 //!
-//! Message ids start with their creation time, so `messages` and the two bucketed indexes
-//! sort by time. The bucketed indexes group ids by ~70-minute bucket; each committed batch
+//! Message ids start with their creation time, so `messages`, `message_blocks` and the two
+//! bucketed indexes sort by time. The bucketed indexes group ids by ~70-minute bucket; each committed batch
 //! adds one *chunk* per bucket it touched (keyed by the chunk's first id), so a synced batch
 //! of 1,000 messages costs one index write instead of 1,000 (DESIGN §12: each key written
 //! costs ~5–9 µs here, which is what decides sync speed), and appending never rereads a
@@ -30,6 +31,7 @@ pub(crate) enum Ks {
     Events,
     Heads,
     Messages,
+    MessageBlocks,
     IdxPair,
     IdxTime,
     Pending,
@@ -41,10 +43,11 @@ pub(crate) enum Ks {
 }
 
 impl Ks {
-    pub(crate) const ALL: [Ks; 11] = [
+    pub(crate) const ALL: [Ks; 12] = [
         Ks::Events,
         Ks::Heads,
         Ks::Messages,
+        Ks::MessageBlocks,
         Ks::IdxPair,
         Ks::IdxTime,
         Ks::Pending,
@@ -60,6 +63,7 @@ impl Ks {
             Ks::Events => "events",
             Ks::Heads => "heads",
             Ks::Messages => "messages",
+            Ks::MessageBlocks => "message_blocks",
             Ks::IdxPair => "idx_pair",
             Ks::IdxTime => "idx_time",
             Ks::Pending => "pending",

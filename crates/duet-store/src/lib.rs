@@ -14,11 +14,13 @@
 //! the store gives the verifier what it needs (log heads, stored hashes, membership).
 
 mod blobs;
+mod blocks;
 mod calls;
 mod identity;
 mod keyspace;
 mod queries;
 mod runs;
+mod scan;
 mod txn;
 
 use std::collections::BTreeSet;
@@ -38,7 +40,9 @@ use keyspace::{cat, meta, Ks};
 use txn::Txn;
 
 /// The store format this code writes. Opening a newer store is refused; older ones migrate.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: new messages are written in blocks (`message_blocks`), which format 1 did not read.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -120,8 +124,9 @@ impl Store {
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { found });
         }
-        // Format 0 is an empty store. Future formats add their migration steps here, each
-        // taking the store from version n to n + 1 in one transaction.
+        // Format 0 is an empty store. Format 1 → 2 needs no step: a format-1 store is a format-2
+        // store without blocks. Future formats add their migration steps here, each taking
+        // the store from version n to n + 1 in one transaction.
         if found < SCHEMA_VERSION {
             meta.insert(meta::SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
             self.inner.db.flush()?;

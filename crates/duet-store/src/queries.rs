@@ -8,6 +8,7 @@ use duet_log::{ChannelRecord, MessageRecord, SettingsRecord};
 use duet_model::{Channel, ChannelId, Conversation, ConversationId, Message, MessageId, PersonId, Target, Timestamp};
 
 use crate::keyspace::{self, bucket, cat, view, Ks, BUCKET_SHIFT};
+use crate::scan::{self, Scan};
 use crate::txn::{decode, read_time};
 use crate::{Store, StoreError};
 
@@ -30,14 +31,14 @@ impl Store {
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        let tree = self.inner.tree(Ks::Messages);
-        let lo = keyspace::message_key(conversation, &MessageId([0; 16]));
-        let hi = keyspace::message_key(conversation, &before.unwrap_or(MessageId([0xff; 16])));
-        let range = if before.is_some() { tree.range(lo..hi) } else { tree.range(lo..=hi) };
+        let hi = before.unwrap_or(MessageId([0xff; 16]));
         let mut messages = Vec::with_capacity(limit.min(512));
         let mut older = None;
-        for item in range.rev() {
-            let (_, v) = item?;
+        for item in Scan::new(&self.inner, conversation, MessageId([0; 16]), hi, true) {
+            let (id, v) = item?;
+            if Some(id) == before {
+                continue;
+            }
             let record: MessageRecord = decode(&v)?;
             if messages.len() == limit {
                 older = messages.last().map(|m: &Message| m.id);
@@ -93,7 +94,7 @@ impl Store {
     }
 
     fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Result<Option<Message>, StoreError> {
-        match self.inner.tree(Ks::Messages).get(keyspace::message_key(conversation, id))? {
+        match scan::record(&self.inner, conversation, id)? {
             Some(v) => Ok(Some(self.render(&decode(&v)?)?)),
             None => Ok(None),
         }
@@ -199,12 +200,7 @@ impl Store {
     }
 
     fn last_message(&self, conversation: &ConversationId) -> Result<Option<MessageId>, StoreError> {
-        let lo = keyspace::message_key(conversation, &MessageId([0; 16]));
-        let hi = keyspace::message_key(conversation, &MessageId([0xff; 16]));
-        match self.inner.tree(Ks::Messages).range(lo..=hi).next_back() {
-            Some(item) => Ok(MessageId::from_slice(&item?.0[16..])),
-            None => Ok(None),
-        }
+        Ok(Scan::all(&self.inner, conversation, true).next().transpose()?.map(|(id, _)| id))
     }
 
     /// How far `person` has read a conversation.
@@ -224,12 +220,10 @@ impl Store {
     pub fn unread_count(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
         let marker = self.read_marker(conversation, person)?;
         let space = self.space()?.ok_or(StoreError::NoSpace)?;
-        let lo = keyspace::message_key(conversation, &marker.unwrap_or(MessageId([0; 16])));
-        let hi = keyspace::message_key(conversation, &MessageId([0xff; 16]));
+        let from = marker.unwrap_or(MessageId([0; 16]));
         let mut count = 0;
-        for item in self.inner.tree(Ks::Messages).range(lo..=hi) {
-            let (k, _) = item?;
-            let id = MessageId::from_slice(&k[16..]).ok_or(StoreError::Corrupt("bad message key"))?;
+        for item in Scan::new(&self.inner, conversation, from, MessageId([0xff; 16]), false) {
+            let (id, _) = item?;
             if Some(id) == marker {
                 continue;
             }

@@ -226,6 +226,93 @@ fn sled_views_equal_the_reference_fold() {
     assert!(status(&stored).is_some());
 }
 
+/// Whatever batches the events arrive in (so new messages land in blocks, in singles beside
+/// blocks, or change after their block was written), every read equals the reference fold,
+/// before and after reopening.
+#[test]
+fn blocks_and_singles_read_back_as_the_reference_fold() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(9, &[2, 1]);
+    let mut events = Vec::new();
+    let mut ids: Vec<MessageId> = Vec::new();
+    for i in 0..600u64 {
+        let d = rng.gen_range(0..3usize);
+        let payload = match rng.gen_range(0..10) {
+            0..=5 => TestSpace::text(&format!("m{i}")),
+            6 if !ids.is_empty() => Payload::React { message: ids[rng.gen_range(0..ids.len())], emoji: "💛".into() },
+            7 if !ids.is_empty() => {
+                Payload::Edit { message: ids[rng.gen_range(0..ids.len())], content: format!("e{i}") }
+            }
+            8 if !ids.is_empty() => Payload::Delete { message: ids[rng.gen_range(0..ids.len())] },
+            _ => TestSpace::text(&format!("n{i}")),
+        };
+        let post = matches!(payload, Payload::Post { .. });
+        let e = s.write(d, payload, t(i * 3));
+        if post {
+            ids.push(TestSpace::message_id(&e));
+        }
+        let l = e.lamport();
+        (0..3).for_each(|o| s.observe(o, l));
+        events.push(e);
+    }
+    let opened: Vec<OpenedEvent> = s.open_all(&events);
+    // Each author's events in order, the authors' runs interleaved in random-sized batches
+    // (one event at a time now and then, like a local append).
+    let mut by_author: Vec<std::collections::VecDeque<OpenedEvent>> = vec![Default::default(); 3];
+    for e in &opened {
+        let i = s.devices.iter().position(|d| d.key.id() == e.author()).unwrap();
+        by_author[i].push_back(e.clone());
+    }
+    let mut reference = MemoryViews::default();
+    for e in &opened {
+        fold(&mut reference, s.space, e);
+    }
+    let conv = Target::Direct.conversation(s.space);
+    let ben = s.persons[1].id();
+    let check = |store: &Store| {
+        let all = store.messages(&conv, None, 10_000).unwrap().messages;
+        assert_eq!(all.len(), reference.messages.len());
+        assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first, each once");
+        for m in &all {
+            let r = reference.message(&m.id).unwrap();
+            assert_eq!(*m, r.to_message(m.recipient, m.delivered_at, m.read_at));
+            assert_eq!(store.message(&m.id).unwrap().as_ref(), Some(m));
+        }
+        let mut paged = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store.messages(&conv, before, 7).unwrap();
+            paged.extend(page.messages);
+            match page.older {
+                Some(o) => before = Some(o),
+                None => break,
+            }
+        }
+        assert_eq!(paged, all, "pages of 7 give the same list");
+        let from_ada = all.iter().filter(|m| m.sender != ben).count() as u32;
+        assert_eq!(store.conversations(&ben).unwrap()[0].unread_count, from_ada);
+        assert_eq!(store.conversations(&ben).unwrap()[0].last_message, all.first().map(|m| m.id));
+    };
+    {
+        let store = store_for(&s, dir.path());
+        while by_author.iter().any(|a| !a.is_empty()) {
+            let a = rng.gen_range(0..3);
+            let n = if rng.gen_bool(0.3) { 1 } else { rng.gen_range(1..80) };
+            let n = n.min(by_author[a].len());
+            let batch: Vec<OpenedEvent> = by_author[a].drain(..n).collect();
+            store.apply_remote(&batch).unwrap();
+        }
+        let blocks = store.inner.tree(crate::keyspace::Ks::MessageBlocks).len();
+        let singles = store.inner.tree(crate::keyspace::Ks::Messages).len();
+        assert!(blocks > 10 && singles > 10, "both places are exercised: {blocks} blocks, {singles} singles");
+        check(&store);
+        store.flush().unwrap();
+    }
+    check(&Store::open(dir.path()).unwrap());
+}
+
 #[test]
 fn a_newer_store_is_refused_in_words() {
     let dir = tempfile::tempdir().unwrap();

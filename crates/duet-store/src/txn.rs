@@ -18,6 +18,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use crate::keyspace::{self, bucket, cat, meta, view, Ks};
+use crate::{blocks, scan};
 use crate::{Inner, StoreError};
 
 pub(crate) struct Txn<'a> {
@@ -26,6 +27,8 @@ pub(crate) struct Txn<'a> {
     /// New messages by index bucket, merged into the bucketed indexes at commit.
     new_pair: BTreeMap<Vec<u8>, BTreeSet<[u8; 16]>>,
     new_time: BTreeMap<[u8; 8], BTreeSet<[u8; 32]>>,
+    /// New messages by conversation: written as blocks at commit (see [`crate::blocks`]).
+    new_messages: BTreeMap<ConversationId, BTreeMap<[u8; 16], Vec<u8>>>,
     new_conversations: BTreeSet<ConversationId>,
     /// Whether the `pending` tree may hold something (in sled or in this write): almost
     /// always not, and then a new post need not look for operations waiting for it.
@@ -52,6 +55,7 @@ impl<'a> Txn<'a> {
             writes: BTreeMap::new(),
             new_pair: BTreeMap::new(),
             new_time: BTreeMap::new(),
+            new_messages: BTreeMap::new(),
             new_conversations: BTreeSet::new(),
             pending_maybe: !matches!(inner.tree(Ks::Pending).first(), Ok(None)),
             error: None,
@@ -162,6 +166,7 @@ impl<'a> Txn<'a> {
             return Err(e);
         }
         self.merge_indexes();
+        self.write_blocks()?;
         for c in std::mem::take(&mut self.new_conversations) {
             self.put(Ks::Meta, cat(&[meta::CONVERSATION, &c.0]), vec![]);
         }
@@ -182,6 +187,49 @@ impl<'a> Txn<'a> {
             Err(TransactionError::Storage(e)) => Err(e.into()),
             Err(TransactionError::Abort(())) => Err(StoreError::Corrupt("a write was aborted")),
         }
+    }
+
+    /// The new messages of each conversation become blocks, one per gap between the stored
+    /// blocks they fall in; a new message inside a stored block's range becomes a single, so
+    /// blocks never overlap.
+    fn write_blocks(&mut self) -> Result<(), StoreError> {
+        for (conversation, entries) in std::mem::take(&mut self.new_messages) {
+            let (Some(lo), Some(hi)) = (entries.keys().next(), entries.keys().next_back()) else { continue };
+            let stored = scan::blocks_overlapping(self.inner, &conversation, &MessageId(*lo), &MessageId(*hi))?;
+            let mut next_block = stored.iter().peekable();
+            let mut group: Vec<(&[u8; 16], &[u8])> = Vec::new();
+            let mut singles = Vec::new();
+            for (id, record) in &entries {
+                let message = MessageId(*id);
+                // Past a stored block: the group so far ends before it.
+                let mut passed = false;
+                while next_block.peek().is_some_and(|(_, last)| *last < message) {
+                    next_block.next();
+                    passed = true;
+                }
+                if passed {
+                    self.put_block(&conversation, &mut group);
+                }
+                match next_block.peek() {
+                    Some((first, _)) if *first <= message => singles.push((*id, record.clone())),
+                    _ => group.push((id, record)),
+                }
+            }
+            self.put_block(&conversation, &mut group);
+            for (id, record) in singles {
+                self.put(Ks::Messages, keyspace::message_key(&conversation, &MessageId(id)), record);
+            }
+        }
+        Ok(())
+    }
+
+    fn put_block(&mut self, conversation: &ConversationId, group: &mut Vec<(&[u8; 16], &[u8])>) {
+        if let Some((first, _)) = group.first() {
+            let key = keyspace::message_key(conversation, &MessageId(**first));
+            let value = blocks::encode(group.iter().copied());
+            self.writes.insert((Ks::MessageBlocks, key), Some(value));
+        }
+        group.clear();
     }
 
     /// Each commit adds one new chunk per index bucket it touched, keyed by the bucket and
@@ -214,7 +262,14 @@ impl ViewStore for Txn<'_> {
     }
 
     fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Option<MessageRecord> {
-        self.get_record(Ks::Messages, &keyspace::message_key(conversation, id)).ok().flatten()
+        let bytes = match self.writes.get(&(Ks::Messages, keyspace::message_key(conversation, id))) {
+            Some(written) => written.clone(),
+            None => match self.new_messages.get(conversation).and_then(|m| m.get(&id.0)) {
+                Some(new) => Some(new.clone()),
+                None => scan::record(self.inner, conversation, id).ok().flatten().map(|v| v.to_vec()),
+            },
+        };
+        bytes.and_then(|b| decode(&b).ok())
     }
 
     fn put_message(&mut self, record: MessageRecord, new: bool) {
@@ -236,8 +291,13 @@ impl ViewStore for Txn<'_> {
             if !self.inner.conversations().contains(&record.conversation) {
                 self.new_conversations.insert(record.conversation);
             }
+            self.new_messages.entry(record.conversation).or_default().insert(record.id.0, encode(&record));
+            return;
         }
-        self.put(Ks::Messages, key, encode(&record));
+        match self.new_messages.get_mut(&record.conversation).and_then(|m| m.get_mut(&record.id.0)) {
+            Some(new) => *new = encode(&record),
+            None => self.put(Ks::Messages, key, encode(&record)),
+        }
     }
 
     fn take_pending(&mut self, id: &MessageId) -> Vec<PendingOp> {
