@@ -102,6 +102,9 @@ pub struct BatchOutcome {
     pub duplicates: usize,
     /// The first bad event's position in the batch and why; nothing after it was checked.
     pub rejected: Option<(usize, VerifyError)>,
+    /// That event itself, when it was refused before being opened (a fork's other body is
+    /// kept as evidence; see [`VerifyError::Fork`]).
+    pub rejected_event: Option<SealedEvent>,
 }
 
 /// Checks events of one space.
@@ -145,7 +148,12 @@ impl Verifier<'_> {
         stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
         events: Vec<SealedEvent>,
     ) -> BatchOutcome {
-        let mut outcome = BatchOutcome { accepted: Vec::with_capacity(events.len()), duplicates: 0, rejected: None };
+        let mut outcome = BatchOutcome {
+            accepted: Vec::with_capacity(events.len()),
+            duplicates: 0,
+            rejected: None,
+            rejected_event: None,
+        };
         // Structural pass: membership, order, prev, Lamport. Stops at the first failure.
         let mut heads: BTreeMap<DeviceId, LogHead> = BTreeMap::new();
         let mut in_batch: BTreeMap<(DeviceId, u64), Hash> = BTreeMap::new();
@@ -160,6 +168,7 @@ impl Verifier<'_> {
             match checked {
                 Err(e) => {
                     outcome.rejected = Some((i, e));
+                    outcome.rejected_event = Some(event);
                     break;
                 }
                 Ok((_, Position::Duplicate)) => outcome.duplicates += 1,
@@ -202,6 +211,7 @@ impl Verifier<'_> {
         }
         if let Some((i, _, event, _)) = bad {
             outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
+            outcome.rejected_event = Some(event);
         }
         outcome
     }

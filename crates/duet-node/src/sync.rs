@@ -194,15 +194,15 @@ impl Node {
         let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
         let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
         let base = pipeline.head(author, self.head_of(&author));
-        let fork_bodies: Vec<Vec<u8>> = events.iter().map(|e| e.body().to_vec()).collect();
         let outcome = verifier.verify_batch(
             |a| if *a == author { base } else { self.head_of(a) },
             |a, s| pipeline.hash(a, s).or_else(|| store.event_hash(&state.space, a, s).ok().flatten()),
             events,
         );
         pipeline.passed(author, &outcome.accepted);
-        let rejected = outcome.rejected.map(|(i, e)| {
-            let fork = matches!(e, VerifyError::Fork { .. }).then(|| fork_bodies[i].clone());
+        let fork = outcome.rejected_event.map(SealedEvent::into_body);
+        let rejected = outcome.rejected.map(|(_, e)| {
+            let fork = if matches!(e, VerifyError::Fork { .. }) { fork } else { None };
             (e, fork)
         });
         Ok((Checked { author, base, accepted: outcome.accepted, rejected }, pipeline))

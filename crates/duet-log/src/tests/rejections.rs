@@ -179,11 +179,13 @@ fn a_batch_keeps_everything_before_the_bad_event() {
     let mut s = TestSpace::new(10, &[1, 1]);
     let mut events: Vec<SealedEvent> = (0..10).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i))).collect();
     events[6] = flip(&events[6], events[6].body().len() - 1);
+    let bad = events[6].body().to_vec();
     let outcome = s.verifier().verify_batch(|_| LogHead::EMPTY, |_, _| None, events);
     assert_eq!(outcome.accepted.len(), 6);
     let (at, err) = outcome.rejected.unwrap();
     assert_eq!(at, 6);
     assert!(matches!(err, VerifyError::BadSignature { seq: 7, .. }));
+    assert_eq!(outcome.rejected_event.map(SealedEvent::into_body), Some(bad), "the refused event is handed back");
 }
 
 #[test]
