@@ -23,13 +23,13 @@ mod runs;
 mod scan;
 mod txn;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
 use duet_crypto::Hash;
 use duet_log::{fold, LogHead, OpenedEvent, SealedEvent, VersionVector};
-use duet_model::{ConversationId, DeviceId, PersonId, SpaceId};
+use duet_model::{ConversationId, DeviceId, MessageId, PersonId, SpaceId};
 use thiserror::Error;
 
 pub use blobs::{safe_file_name, BlobRecord, BlobStore, BlobStoreError};
@@ -63,8 +63,10 @@ pub enum StoreError {
 pub(crate) struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
-    /// Conversations that hold messages (a handful): where to look for a message by id.
-    conversations: RwLock<BTreeSet<ConversationId>>,
+    /// Conversations that hold messages (a handful): where to look for a message by id; and
+    /// the newest message id each holds, so a new message (the usual case: newer than all)
+    /// is known to be absent without a lookup.
+    conversations: RwLock<BTreeMap<ConversationId, MessageId>>,
     space: RwLock<Option<SpaceState>>,
 }
 
@@ -74,7 +76,17 @@ impl Inner {
     }
 
     pub(crate) fn conversations(&self) -> BTreeSet<ConversationId> {
-        self.conversations.read().map(|c| c.clone()).unwrap_or_default()
+        self.conversations.read().map(|c| c.keys().copied().collect()).unwrap_or_default()
+    }
+
+    /// Whether `conversation` holds messages.
+    pub(crate) fn holds(&self, conversation: &ConversationId) -> bool {
+        self.conversations.read().is_ok_and(|c| c.contains_key(conversation))
+    }
+
+    /// The newest message id `conversation` holds.
+    pub(crate) fn newest(&self, conversation: &ConversationId) -> Option<MessageId> {
+        self.conversations.read().ok().and_then(|c| c.get(conversation).copied())
     }
 
     /// The member people other than `person`.
@@ -106,7 +118,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(Some(500)).open()?;
         let trees = Ks::ALL.iter().map(|ks| db.open_tree(ks.name())).collect::<Result<Vec<_>, _>>()?;
-        let inner = Inner { db, trees, conversations: RwLock::new(BTreeSet::new()), space: RwLock::new(None) };
+        let inner = Inner { db, trees, conversations: RwLock::new(BTreeMap::new()), space: RwLock::new(None) };
         let store = Self { inner, writer: Mutex::new(()) };
         store.migrate()?;
         store.load_caches()?;
@@ -135,11 +147,13 @@ impl Store {
     }
 
     fn load_caches(&self) -> Result<(), StoreError> {
-        let mut convs = BTreeSet::new();
+        let mut convs = BTreeMap::new();
         for item in self.inner.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
             let (k, _) = item?;
             if let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) {
-                convs.insert(c);
+                if let Some(item) = scan::Scan::all(&self.inner, &c, true).next() {
+                    convs.insert(c, item?.0);
+                }
             }
         }
         *self.inner.conversations.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = convs;
@@ -264,12 +278,12 @@ impl Store {
         for e in batch {
             fold(&mut txn, space, e);
         }
-        let new_conversations = txn_new_conversations(&txn);
-        txn.commit()?;
+        let newest = txn.commit()?;
         self.inner.db.flush()?;
-        if !new_conversations.is_empty() {
-            if let Ok(mut c) = self.inner.conversations.write() {
-                c.extend(new_conversations);
+        if let Ok(mut c) = self.inner.conversations.write() {
+            for (conversation, id) in newest {
+                let held = c.entry(conversation).or_insert(id);
+                *held = (*held).max(id);
             }
         }
         Ok(ApplyReport { stored: batch.len() })
@@ -310,17 +324,6 @@ impl Store {
         let space = self.inner.space.read().map_err(|_| StoreError::Corrupt("lock poisoned"))?;
         space.as_ref().map(|s| s.space).ok_or(StoreError::NoSpace)
     }
-}
-
-fn txn_new_conversations(txn: &Txn) -> Vec<ConversationId> {
-    let known = txn.inner.conversations();
-    let mut out = Vec::new();
-    for c in txn.pending_conversations() {
-        if !known.contains(&c) {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn encode_head(h: &LogHead) -> Vec<u8> {

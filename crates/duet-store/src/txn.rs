@@ -155,16 +155,14 @@ impl<'a> Txn<'a> {
         Ok(())
     }
 
-    /// Conversations that got their first message in this write.
-    pub(crate) fn pending_conversations(&self) -> Vec<ConversationId> {
-        self.new_conversations.iter().copied().collect()
-    }
-
-    /// Applies everything in one sled transaction across the trees.
-    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
+    /// Applies everything in one sled transaction across the trees. Returns the newest new
+    /// message of each conversation that got some.
+    pub(crate) fn commit(mut self) -> Result<Vec<(ConversationId, MessageId)>, StoreError> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        let newest =
+            self.new_messages.iter().filter_map(|(c, m)| m.keys().next_back().map(|id| (*c, MessageId(*id)))).collect();
         self.merge_indexes();
         self.write_blocks()?;
         for c in std::mem::take(&mut self.new_conversations) {
@@ -183,7 +181,7 @@ impl<'a> Txn<'a> {
             Ok::<(), ConflictableTransactionError<()>>(())
         });
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(newest),
             Err(TransactionError::Storage(e)) => Err(e.into()),
             Err(TransactionError::Abort(())) => Err(StoreError::Corrupt("a write was aborted")),
         }
@@ -266,6 +264,8 @@ impl ViewStore for Txn<'_> {
             Some(written) => written.clone(),
             None => match self.new_messages.get(conversation).and_then(|m| m.get(&id.0)) {
                 Some(new) => Some(new.clone()),
+                // Newer than everything held (a new post, nearly always): not held.
+                None if self.inner.newest(conversation).is_none_or(|newest| *id > newest) => None,
                 None => scan::record(self.inner, conversation, id).ok().flatten().map(|v| v.to_vec()),
             },
         };
@@ -288,7 +288,7 @@ impl ViewStore for Txn<'_> {
             entry[..16].copy_from_slice(&record.id.0);
             entry[16..].copy_from_slice(&record.conversation.0);
             self.new_time.entry(b).or_default().insert(entry);
-            if !self.inner.conversations().contains(&record.conversation) {
+            if !self.inner.holds(&record.conversation) {
                 self.new_conversations.insert(record.conversation);
             }
             self.new_messages.entry(record.conversation).or_default().insert(record.id.0, encode(&record));
