@@ -185,3 +185,48 @@ pub async fn raw_tcp_copy(bytes: usize) -> Duration {
     assert_eq!(got, bytes);
     took
 }
+
+/// Copies the file at `path` over one loopback TCP connection into a new file at `out`, and
+/// returns the time from connecting until `out` is synced: what `nc host port > out; sync`
+/// does, in 256 KiB reads. The floor for a transfer whose bytes must land on disk, as a
+/// fetched attachment's do.
+pub fn raw_tcp_file_copy(path: &std::path::Path, out: &std::path::Path) -> Duration {
+    use std::io::{Read, Write};
+    const READ: usize = 256 * 1024;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let mut source = std::fs::File::open(path).expect("open the source");
+    let size = source.metadata().expect("the source's size").len();
+    let out = out.to_path_buf();
+    let started = std::time::Instant::now();
+    let receiver = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        let mut file = std::fs::File::create(&out).expect("create the copy");
+        let mut buf = vec![0u8; READ];
+        let mut got = 0u64;
+        loop {
+            let n = s.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            file.write_all(&buf[..n]).expect("write the copy");
+            got += n as u64;
+        }
+        file.sync_all().expect("sync the copy");
+        got
+    });
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let mut buf = vec![0u8; READ];
+    loop {
+        let n = source.read(&mut buf).expect("read the source");
+        if n == 0 {
+            break;
+        }
+        s.write_all(&buf[..n]).expect("send");
+    }
+    s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    let got = receiver.join().expect("the receiver");
+    let took = started.elapsed();
+    assert_eq!(got, size);
+    took
+}

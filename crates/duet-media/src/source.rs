@@ -3,12 +3,12 @@
 //! A voice message is recorded from an [`AudioSource`]: 16-bit PCM at the source's rate.
 //! Tests use [`Tone`], a sine wave, so they can check what arrived (its length, its level).
 //!
-//! The microphone: the app would implement [`AudioSource`] over `cpal` (an input stream
-//! filling a bounded ring buffer). It is not built here yet: cpal needs ALSA's development
-//! files (`libasound2-dev`) on every machine that builds with `--all-features`, including
-//! CI, and a recording needs a device this workplace does not have. The webview cannot
-//! capture either (WebKitGTK here has no media capture), so until then voice notes come from
-//! files (`send_file` with an `.ogg`/`.opus`) or from PCM handed to `Node::send_voice`.
+//! The microphone is not read here. The app records voice notes in `src-tauri/src/media.rs`
+//! (`voice_source`): built with the `devices-audio` feature, from the microphone through cpal
+//! (`duet_call::devices::Microphone`, off by default because cpal needs ALSA's development
+//! files, `libasound2-dev`); without it, from a synthetic tone (`duet_call::source::SineTone`).
+//! The PCM it records is handed to `Node::send_voice`; voice notes also come from files
+//! (`send_file` with an `.ogg`/`.opus`).
 
 /// Something that gives 16-bit PCM.
 pub trait AudioSource {

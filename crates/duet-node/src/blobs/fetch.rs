@@ -3,12 +3,13 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use duet_blob::{chunk_len, open_chunk, Bitmap, FetchPlan, Manifest, Request, Response, CHUNK_SIZE, MAX_FRAME_BYTES};
+use duet_crypto::SpaceKey;
 use duet_model::{BlobHash, DeviceId, ValidationError};
-use duet_store::BlobRecord;
+use duet_store::{BlobRecord, BlobStoreError};
 use futures::AsyncReadExt;
 use tokio::sync::{mpsc, watch, Notify};
 
@@ -20,6 +21,10 @@ use crate::{lock, now, DuetProtocol, Node, NodeError, NodeEvent};
 const PER_PEER: usize = 8;
 /// Chunk requests in flight for one blob, over all devices.
 const TOTAL: usize = 12;
+/// Chunk checks (open, check against the manifest, store) running at once on one device's
+/// stream: one per core, at least 2 and at most 4, so the next chunk is checked while one is.
+static CHECKS_IN_FLIGHT: LazyLock<usize> =
+    LazyLock::new(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4));
 /// How long a fetch with no device to ask waits before looking again (a member connecting
 /// wakes it sooner).
 const IDLE_RETRY: Duration = Duration::from_secs(2);
@@ -43,6 +48,24 @@ struct Fetch {
     /// Devices that sent something bad: not asked again for this blob.
     bad: Mutex<HashSet<DeviceId>>,
     last_percent: AtomicU64,
+}
+
+/// What a worker's chunks are opened with and checked against.
+struct CheckAgainst {
+    hash: BlobHash,
+    manifest: Manifest,
+    key: SpaceKey,
+}
+
+/// A chunk being opened, checked and stored on the blocking pool.
+type Check = tokio::task::JoinHandle<Result<(), CheckError>>;
+
+/// Why a chunk was not stored.
+enum CheckError {
+    /// It does not open or does not match the manifest: the device's fault.
+    Bad(String),
+    /// The store could not write it.
+    Local(BlobStoreError),
 }
 
 /// Why a worker stopped.
@@ -260,15 +283,49 @@ impl Node {
                 }
             }
         }));
+        let mut checks = VecDeque::new();
+        let against = Arc::new(CheckAgainst { hash: fetch.hash, manifest: record.manifest, key });
+        let end = self.fetch_chunks(fetch, device, &against, &mut w, &mut rx, &mut checks).await;
+        // Checks still running end before this device's chunks go back to the queue, so no
+        // chunk is written by two workers at once; those that check out are kept.
+        self.settle_checks(fetch, device, &mut checks).await;
+        end
+    }
+
+    /// Asks `device` for chunks and checks what it sends: responses are matched to requests in
+    /// order, up to [`CHECKS_IN_FLIGHT`] of them are opened, checked and stored at once, and
+    /// their results are taken in order too.
+    async fn fetch_chunks<W: futures::AsyncWrite + Unpin>(
+        &self,
+        fetch: &Fetch,
+        device: DeviceId,
+        against: &Arc<CheckAgainst>,
+        w: &mut W,
+        rx: &mut mpsc::Receiver<Result<Response, String>>,
+        checks: &mut VecDeque<(u32, Check)>,
+    ) -> WorkerEnd {
         let mut in_flight = VecDeque::new();
         loop {
+            // Checks already done are taken first: they free this device's request slots.
+            while checks.front().is_some_and(|(_, c)| c.is_finished()) {
+                if let Err(end) = self.finish_check(fetch, device, checks).await {
+                    return end;
+                }
+            }
             loop {
                 let next = lock(&fetch.plan).as_mut().and_then(|p| p.next(device));
                 let Some(index) = next else { break };
                 in_flight.push_back(index);
-                if write_frame(&mut w, &Request::Chunk { blob: fetch.hash, index }.encode()).await.is_err() {
+                if write_frame(w, &Request::Chunk { blob: fetch.hash, index }.encode()).await.is_err() {
                     return WorkerEnd::Done;
                 }
+            }
+            // Nothing more to read, or enough checks running: the oldest check goes first.
+            if !checks.is_empty() && (in_flight.is_empty() || checks.len() >= *CHECKS_IN_FLIGHT) {
+                if let Err(end) = self.finish_check(fetch, device, checks).await {
+                    return end;
+                }
+                continue;
             }
             if in_flight.is_empty() {
                 let waiting = lock(&fetch.plan).as_ref().is_some_and(|p| !p.is_complete() && p.in_flight() > 0);
@@ -287,39 +344,7 @@ impl Node {
             let expected = in_flight.pop_front();
             match response {
                 Response::Chunk { index, sealed } if Some(index) == expected => {
-                    let node = self.clone();
-                    let (hash, manifest, key) = (fetch.hash, record.manifest.clone(), key.clone());
-                    let checked = tokio::task::spawn_blocking(move || {
-                        let plain = open_chunk(&key, &hash, index, &sealed).map_err(|e| Ok(e.to_string()))?;
-                        manifest.check_chunk(index, &plain).map_err(|e| Ok(e.to_string()))?;
-                        node.shared.blobs.store.store_chunk(&hash, index, &sealed).map_err(Err)
-                    })
-                    .await;
-                    match checked {
-                        Ok(Ok(())) => {
-                            self.blobs().fetched.fetch_add(1, Ordering::Relaxed);
-                            let have = lock(&fetch.plan).as_mut().map(|p| {
-                                p.stored(device, index);
-                                p.have().clone()
-                            });
-                            if let Some(have) = have {
-                                self.report_progress(fetch, &have);
-                            }
-                        }
-                        Ok(Err(Ok(reason))) => {
-                            if let Some(p) = lock(&fetch.plan).as_mut() {
-                                p.rejected(device, index);
-                            }
-                            return WorkerEnd::Bad(reason);
-                        }
-                        Ok(Err(Err(e))) => {
-                            if let Some(p) = lock(&fetch.plan).as_mut() {
-                                p.retry(device, index);
-                            }
-                            return WorkerEnd::Local(e.into());
-                        }
-                        Err(_) => return WorkerEnd::Local(NodeError::Stopped),
-                    }
+                    checks.push_back((index, self.spawn_check(against.clone(), index, sealed)));
                 }
                 Response::Missing { index } if Some(index) == expected => {
                     if let Some(p) = lock(&fetch.plan).as_mut() {
@@ -327,12 +352,78 @@ impl Node {
                     }
                 }
                 _ => {
+                    self.settle_checks(fetch, device, checks).await;
                     if let (Some(p), Some(index)) = (lock(&fetch.plan).as_mut(), expected) {
                         p.rejected(device, index);
                     }
                     return WorkerEnd::Bad("answered out of order".into());
                 }
             }
+        }
+    }
+
+    /// Opens, checks and stores one sealed chunk on the blocking pool.
+    fn spawn_check(&self, against: Arc<CheckAgainst>, index: u32, sealed: Vec<u8>) -> Check {
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let CheckAgainst { hash, manifest, key } = &*against;
+            let plain = open_chunk(key, hash, index, &sealed).map_err(|e| CheckError::Bad(e.to_string()))?;
+            manifest.check_chunk(index, &plain).map_err(|e| CheckError::Bad(e.to_string()))?;
+            node.shared.blobs.store.store_chunk(hash, index, &sealed).map_err(CheckError::Local)
+        })
+    }
+
+    /// Waits for the oldest check and records its result; a bad chunk or a local failure ends
+    /// the worker (after the checks behind it).
+    async fn finish_check(
+        &self,
+        fetch: &Fetch,
+        device: DeviceId,
+        checks: &mut VecDeque<(u32, Check)>,
+    ) -> Result<(), WorkerEnd> {
+        let Some((index, check)) = checks.pop_front() else { return Ok(()) };
+        match check.await {
+            Ok(Ok(())) => {
+                self.chunk_stored(fetch, device, index);
+                Ok(())
+            }
+            Ok(Err(CheckError::Bad(reason))) => {
+                self.settle_checks(fetch, device, checks).await;
+                if let Some(p) = lock(&fetch.plan).as_mut() {
+                    p.rejected(device, index);
+                }
+                Err(WorkerEnd::Bad(reason))
+            }
+            Ok(Err(CheckError::Local(e))) => {
+                self.settle_checks(fetch, device, checks).await;
+                if let Some(p) = lock(&fetch.plan).as_mut() {
+                    p.retry(device, index);
+                }
+                Err(WorkerEnd::Local(e.into()))
+            }
+            Err(_) => Err(WorkerEnd::Local(NodeError::Stopped)),
+        }
+    }
+
+    /// Waits for every check still running, oldest first, and keeps the chunks that checked
+    /// out; the others stay in flight until the worker ends and gives them back.
+    async fn settle_checks(&self, fetch: &Fetch, device: DeviceId, checks: &mut VecDeque<(u32, Check)>) {
+        while let Some((index, check)) = checks.pop_front() {
+            if let Ok(Ok(())) = check.await {
+                self.chunk_stored(fetch, device, index);
+            }
+        }
+    }
+
+    /// A chunk from `device` checked out and is stored.
+    fn chunk_stored(&self, fetch: &Fetch, device: DeviceId, index: u32) {
+        self.blobs().fetched.fetch_add(1, Ordering::Relaxed);
+        let have = lock(&fetch.plan).as_mut().map(|p| {
+            p.stored(device, index);
+            p.have().clone()
+        });
+        if let Some(have) = have {
+            self.report_progress(fetch, &have);
         }
     }
 
