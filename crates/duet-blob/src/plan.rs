@@ -107,6 +107,12 @@ impl<P: Copy + Eq + Hash> FetchPlan<P> {
     /// requests go back to the queue.
     pub fn rejected(&mut self, peer: P, index: u32) {
         self.settle(peer, index);
+        self.distrust(peer);
+    }
+
+    /// `peer` sent something bad (a frame that does not decode, say): it is asked for nothing
+    /// more in this fetch, and its requests go back to the queue.
+    pub fn distrust(&mut self, peer: P) {
         self.in_flight.retain(|_, p| *p != peer);
         if let Some(p) = self.peers.get_mut(&peer) {
             p.bad = true;
@@ -167,6 +173,18 @@ mod tests {
             plan.stored('a', i);
         }
         assert!(plan.is_complete());
+    }
+
+    #[test]
+    fn a_device_that_sends_garbage_gives_back_all_its_requests() {
+        let mut plan = FetchPlan::new(Bitmap::empty(4), 2, 4);
+        plan.add_peer('a', Bitmap::full(4));
+        plan.add_peer('b', Bitmap::full(4));
+        assert_eq!((plan.next('a'), plan.next('a')), (Some(0), Some(1)));
+        plan.distrust('a');
+        assert_eq!(plan.in_flight(), 0);
+        assert!(plan.is_bad(&'a'));
+        assert_eq!((plan.next('b'), plan.next('b')), (Some(0), Some(1)));
     }
 
     #[test]

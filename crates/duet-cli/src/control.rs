@@ -54,14 +54,22 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 
 /// Sends a request to the node running in `data_dir`.
 pub async fn call(data_dir: &Path, request: &Request) -> anyhow::Result<Value> {
-    call_with_progress(data_dir, request, |_, _| {}).await
+    call_with_progress(data_dir, request, |_| {}).await
 }
 
-/// Sends a request and hands each progress line (bytes done, total) to `on_progress`.
+/// Where a long request stands, as the node reports it.
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    /// No device that could serve it is connected: the request waits for one.
+    pub waiting: bool,
+}
+
+/// Sends a request and hands each progress line to `on_progress`.
 pub async fn call_with_progress(
     data_dir: &Path,
     request: &Request,
-    mut on_progress: impl FnMut(u64, u64),
+    mut on_progress: impl FnMut(Progress),
 ) -> anyhow::Result<Value> {
     let path = socket_path(data_dir);
     let stream = match UnixStream::connect(&path).await {
@@ -83,7 +91,11 @@ pub async fn call_with_progress(
         }
         let answer: Value = serde_json::from_str(&line).context("the node's answer is not JSON")?;
         match answer.get("progress") {
-            Some(p) => on_progress(p["done"].as_u64().unwrap_or(0), p["total"].as_u64().unwrap_or(0)),
+            Some(p) => on_progress(Progress {
+                done: p["done"].as_u64().unwrap_or(0),
+                total: p["total"].as_u64().unwrap_or(0),
+                waiting: p["waiting"].as_bool().unwrap_or(false),
+            }),
             None => break answer,
         }
     };
@@ -133,9 +145,19 @@ async fn fetch(
 ) -> Result<Value, NodeError> {
     let attachment = node.attachment(&id, index)?;
     let mut events = node.subscribe();
-    let progress = |done: u64, total: u64| format!("{}\n", json!({ "progress": { "done": done, "total": total } }));
-    if let Some(b) = node.blob_status(&attachment.blob)? {
+    let line = |done: u64, total: u64, waiting: bool| {
+        format!("{}\n", json!({ "progress": { "done": done, "total": total, "waiting": waiting } }))
+    };
+    let progress = |done: u64, total: u64| line(done, total, false);
+    let status = node.blob_status(&attachment.blob)?;
+    if let Some(b) = &status {
         let _ = w.write_all(progress(b.have, b.size).as_bytes()).await;
+    }
+    // Nobody to fetch from: say so (the fetch waits for a member device to connect).
+    let complete = status.as_ref().is_some_and(|b| b.have == b.size);
+    if !complete && node.connected().await?.is_empty() {
+        let have = status.map_or(0, |b| b.have);
+        let _ = w.write_all(line(have, attachment.size, true).as_bytes()).await;
     }
     let save = node.save_attachment(&id, index, out);
     tokio::pin!(save);

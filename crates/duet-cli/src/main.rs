@@ -278,11 +278,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let out = std::path::absolute(&out).with_context(|| format!("cannot use {}", out.display()))?;
             let mut shown = None;
             let request = Request::Fetch { id, index: attachment - 1, out };
-            let v = control::call_with_progress(&dir, &request, |done, total| {
-                let percent = (done * 100).checked_div(total).unwrap_or(100);
+            let v = control::call_with_progress(&dir, &request, |p| {
+                if p.waiting {
+                    eprintln!(
+                        "Waiting for a device that has this attachment to come online (Ctrl-C stops; the download resumes when Duet runs again)…"
+                    );
+                    return;
+                }
+                let percent = (p.done * 100).checked_div(p.total).unwrap_or(100);
                 if shown != Some(percent) {
                     shown = Some(percent);
-                    eprint!("\r{percent:>3}%  {} of {}", mib(done), mib(total));
+                    eprint!("\r{percent:>3}%  {} of {}", mib(p.done), mib(p.total));
                 }
             })
             .await;

@@ -139,7 +139,7 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
     let (a, b) = (a.path(), b.path());
     ok(a, &["init", "--name", "Ada"]);
     ok(b, &["init", "--name", "Ben"]);
-    let _a_up = up(a);
+    let a_up = up(a);
     let _b_up = up(b);
     let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
     ok(b, &["join", &ticket]);
@@ -171,4 +171,31 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = duet(b, &["fetch", &id, "--out", out_dir.to_str().unwrap(), "--attachment", "2"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no number 2"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Too big to be fetched by itself (16 MiB); Ada goes offline before Ben asks for it: the
+    // fetch says it waits, and finishes once she is back.
+    let big: Vec<u8> = (0..17_000_000u32).map(|i| (i.wrapping_mul(2_246_822_519) >> 17) as u8).collect();
+    let path = files.path().join("holiday.mov");
+    std::fs::write(&path, &big).unwrap();
+    let id = ok(a, &["send", "--file", path.to_str().unwrap()]).trim().to_owned();
+    wait_until("Ben gets the big one", || messages(b).iter().any(|m| m["id"] == id.as_str()));
+    drop(a_up);
+    wait_until("Ben sees Ada go", || !ok(b, &["peers"]).contains("● Ada"));
+    let mut fetch = Command::new(DUET)
+        .arg("--data-dir")
+        .arg(b)
+        .args(["fetch", &id, "--out", out_dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start duet fetch");
+    let mut stderr = std::io::BufReader::new(fetch.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
+    assert!(first.starts_with("Waiting for a device that has this attachment"), "{first}");
+    let _a_up = up(a);
+    let out = fetch.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let saved = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(std::fs::read(&saved).unwrap(), big);
 }

@@ -249,6 +249,12 @@ impl EventLoop {
                 Backoff::due_now(self.policy, now)
             };
             self.members.insert(peer, backoff);
+            // Addresses learned while it was pairing (its identify came before it was a
+            // member) are told again now, so the node keeps them for its next start.
+            let known = self.book.get(&peer);
+            if let (false, Some(device)) = (known.is_empty(), device_id(&peer)) {
+                self.emit(NetEvent::Addresses { device, addrs: known });
+            }
         }
     }
 

@@ -222,7 +222,9 @@ impl Node {
         let end = self.fetch_from_inner(&fetch, device).await;
         if let Some(plan) = lock(&fetch.plan).as_mut() {
             match &end {
-                WorkerEnd::Bad(_) => {}
+                // Whatever it sent (a bad chunk, or a frame that does not decode), none of its
+                // requests stay in flight, or the other devices would wait for them.
+                WorkerEnd::Bad(_) => plan.distrust(device),
                 _ => plan.remove_peer(device),
             }
         }
