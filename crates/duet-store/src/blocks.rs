@@ -104,10 +104,20 @@ impl<'a> Block<'a> {
 
     /// The index of the first id ≥ `id`.
     pub(crate) fn lower_bound(&self, id: &MessageId) -> usize {
+        self.partition(|other| other < *id)
+    }
+
+    /// The index of the first id > `id`.
+    pub(crate) fn upper_bound(&self, id: &MessageId) -> usize {
+        self.partition(|other| other <= *id)
+    }
+
+    /// The index of the first id for which `before` is false (`before` holds for a prefix).
+    fn partition(&self, before: impl Fn(MessageId) -> bool) -> usize {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if self.id(mid) < *id {
+            if before(self.id(mid)) {
                 lo = mid + 1
             } else {
                 hi = mid
@@ -134,10 +144,12 @@ mod tests {
             assert_eq!(block.find(&MessageId(*id)), Some(i));
             assert_eq!(block.record(i).unwrap(), records[i].as_slice());
             assert_eq!(block.lower_bound(&MessageId(*id)), i);
+            assert_eq!(block.upper_bound(&MessageId(*id)), i + 1);
         }
         assert_eq!(block.find(&MessageId([3; 16])), None);
         assert_eq!(block.lower_bound(&MessageId([3; 16])), 2);
         assert_eq!(block.lower_bound(&MessageId([99; 16])), 50);
+        assert_eq!(block.upper_bound(&MessageId([3; 16])), 2);
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! and *blocks* in `message_blocks` (see [`crate::blocks`]). A single hides the block's copy
 //! of the same id.
 
-use std::collections::VecDeque;
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 
 use duet_model::{ConversationId, MessageId};
 use sled::IVec;
@@ -69,8 +68,9 @@ pub(crate) struct Scan {
     /// The next single, read ahead.
     single: Option<(MessageId, IVec)>,
     blocks: Items,
-    /// The current block's entries in range, in the scan's direction.
-    from_block: VecDeque<(MessageId, IVec)>,
+    /// The current block and the indexes of its entries in range not yet given (records
+    /// are copied out only when given: a page reads 50 of a block's 1,000).
+    block: Option<(IVec, Range<usize>)>,
     lo: MessageId,
     hi: MessageId,
     newest_first: bool,
@@ -97,7 +97,7 @@ impl Scan {
             let later = blocks_tree.range((Bound::Excluded(lo_key), Bound::Included(message_key(conversation, &hi))));
             (Box::new(singles), Box::new(holding.into_iter().chain(later)))
         };
-        Self { singles, single: None, blocks, from_block: VecDeque::new(), lo, hi, newest_first }
+        Self { singles, single: None, blocks, block: None, lo, hi, newest_first }
     }
 
     /// A whole conversation.
@@ -105,35 +105,46 @@ impl Scan {
         Self::new(inner, conversation, LOWEST, HIGHEST, newest_first)
     }
 
-    /// Loads the next block with entries in range; `false` when there is none.
-    fn load_block(&mut self) -> Result<bool, StoreError> {
-        while self.from_block.is_empty() {
-            let Some(item) = self.blocks.next() else { return Ok(false) };
+    /// The current block's next entry in the scan's direction, loading the next block with
+    /// entries in range when the current one is done.
+    fn block_next(&mut self) -> Result<Option<(MessageId, usize)>, StoreError> {
+        loop {
+            if let Some((bytes, left)) = &self.block {
+                if !left.is_empty() {
+                    let i = if self.newest_first { left.end - 1 } else { left.start };
+                    return Ok(Some((Block::decode(bytes)?.id(i), i)));
+                }
+            }
+            let Some(item) = self.blocks.next() else {
+                self.block = None;
+                return Ok(None);
+            };
             let (_, bytes) = item?;
             let block = Block::decode(&bytes)?;
             if self.newest_first && block.last() < self.lo {
                 self.blocks = Box::new(std::iter::empty());
-                return Ok(false);
+                self.block = None;
+                return Ok(None);
             }
             let start = block.lower_bound(&self.lo);
-            let mut entries = Vec::new();
-            for i in start..block.len() {
-                let id = block.id(i);
-                if id > self.hi {
-                    break;
-                }
-                entries.push((id, IVec::from(block.record(i)?)));
-            }
-            if self.newest_first {
-                entries.reverse();
-            }
-            self.from_block.extend(entries);
+            let end = block.upper_bound(&self.hi).max(start);
+            self.block = Some((bytes, start..end));
         }
-        Ok(true)
+    }
+
+    /// Drops the current block's next entry; gives its record when `give`.
+    fn block_take(&mut self, give: bool) -> Result<Option<IVec>, StoreError> {
+        let Some((bytes, left)) = &mut self.block else { return Ok(None) };
+        let i = if self.newest_first { left.end - 1 } else { left.start };
+        if self.newest_first {
+            left.end -= 1;
+        } else {
+            left.start += 1;
+        }
+        Ok(if give { Some(IVec::from(Block::decode(bytes)?.record(i)?)) } else { None })
     }
 
     fn next_item(&mut self) -> Result<Option<(MessageId, IVec)>, StoreError> {
-        self.load_block()?;
         if self.single.is_none() {
             if let Some(item) = self.singles.next() {
                 let (k, v) = item?;
@@ -142,10 +153,11 @@ impl Scan {
             }
         }
         let single = self.single.as_ref().map(|(id, _)| *id);
-        let take_single = match (single, self.from_block.front().map(|(id, _)| *id)) {
+        let from_block = self.block_next()?.map(|(id, _)| id);
+        let take_single = match (single, from_block) {
             (Some(s), Some(b)) => {
                 if s == b {
-                    self.from_block.pop_front(); // the single hides the block's copy
+                    self.block_take(false)?; // the single hides the block's copy
                 }
                 if self.newest_first {
                     s >= b
@@ -156,7 +168,13 @@ impl Scan {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        Ok(if take_single { self.single.take() } else { self.from_block.pop_front() })
+        if take_single {
+            return Ok(self.single.take());
+        }
+        match from_block {
+            Some(id) => Ok(self.block_take(true)?.map(|record| (id, record))),
+            None => Ok(None),
+        }
     }
 }
 
