@@ -167,6 +167,25 @@ fn receipts_and_unread_counts() {
     assert_eq!(store.conversations(&ben).unwrap()[0].unread_count, 0);
 }
 
+/// Device `d` writes `payload`, which every device of the space then sees (so later events
+/// follow it in Lamport order); a post's id goes to `ids`.
+fn write_seen_by_all(
+    s: &mut TestSpace,
+    d: usize,
+    payload: Payload,
+    at: Timestamp,
+    ids: &mut Vec<MessageId>,
+) -> duet_log::SealedEvent {
+    let post = matches!(payload, Payload::Post { .. });
+    let e = s.write(d, payload, at);
+    if post {
+        ids.push(TestSpace::message_id(&e));
+    }
+    let l = e.lamport();
+    (0..s.devices.len()).for_each(|o| s.observe(o, l));
+    e
+}
+
 /// The sled views are the same fold as the in-memory reference, for the same events.
 #[test]
 fn sled_views_equal_the_reference_fold() {
@@ -187,14 +206,7 @@ fn sled_views_equal_the_reference_fold() {
             }
             _ => Payload::CustomStatus { text: Some(format!("s{i}")) },
         };
-        let post = matches!(payload, Payload::Post { .. });
-        let e = s.write(d, payload, t(i * 3));
-        if post {
-            ids.push(TestSpace::message_id(&e));
-        }
-        let l = e.lamport();
-        (0..3).for_each(|o| s.observe(o, l));
-        events.push(e);
+        events.push(write_seen_by_all(&mut s, d, payload, t(i * 3), &mut ids));
     }
     let opened: Vec<OpenedEvent> = s.open_all(&events);
     let store = store_for(&s, dir.path());
@@ -248,14 +260,7 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
             8 if !ids.is_empty() => Payload::Delete { message: ids[rng.gen_range(0..ids.len())] },
             _ => TestSpace::text(&format!("n{i}")),
         };
-        let post = matches!(payload, Payload::Post { .. });
-        let e = s.write(d, payload, t(i * 3));
-        if post {
-            ids.push(TestSpace::message_id(&e));
-        }
-        let l = e.lamport();
-        (0..3).for_each(|o| s.observe(o, l));
-        events.push(e);
+        events.push(write_seen_by_all(&mut s, d, payload, t(i * 3), &mut ids));
     }
     let opened: Vec<OpenedEvent> = s.open_all(&events);
     // Each author's events in order, the authors' runs interleaved in random-sized batches
