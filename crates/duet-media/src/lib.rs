@@ -6,8 +6,8 @@
 //! - [`voice`]: encodes 16-bit PCM to Opus in Ogg (RFC 7845) with Debian's libopus, and
 //!   reads such files back (bounded) to measure their duration and a 64-bar waveform.
 //! - [`source`]: where recorded sound comes from: an [`AudioSource`](source::AudioSource)
-//!   trait and a synthetic [`Tone`](source::Tone) for tests. The microphone is not built in
-//!   yet (see `source`).
+//!   trait and a synthetic [`Tone`](source::Tone) for tests. The app records from the
+//!   microphone through cpal when built with `devices-audio` (see `source`).
 //!
 //! Everything here takes bytes and returns bytes: no files, no network, no clock. Nothing
 //! panics on bad input; it returns [`MediaError`].
