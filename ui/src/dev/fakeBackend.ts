@@ -139,7 +139,10 @@ export function installFakeBackend(mode: string): void {
           store.set('direct', []);
           return later(1200, snapshot());
         case 'peers':
-          return [];
+          // Ben's laptop is connected, so attachments arrive rather than wait for him.
+          return paired
+            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, addresses: [], seq: 0 }]
+            : [];
         case 'conversations':
           return conversations();
         case 'channels':

@@ -2,7 +2,10 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import type { Attachment } from '../../lib/backend';
+import type { Attachment, PeerInfo } from '../../lib/backend';
+import { deviceLinks } from '../../lib/links.svelte';
+import { session } from '../../lib/session.svelte';
+import { ME, PARTNER } from '../../test/messages';
 import AttachmentView from './AttachmentView.svelte';
 import { fileSize, transfers } from './transfers.svelte';
 
@@ -30,13 +33,29 @@ const voice: Attachment = {
   media: { voice: { duration_ms: 7_400, waveform: [10, 200, 120, 255, 40] } },
 };
 
+const MY_DEVICE = 'a0'.repeat(32);
+const ADA_DEVICE = 'b0'.repeat(32);
+
 let complete: Set<string>;
 let seen: [string, unknown][];
+let peers: PeerInfo[];
+
+const peer = (device: string, person: string, me: boolean, connected: boolean): PeerInfo => ({
+  device,
+  person,
+  name: 'laptop',
+  me,
+  connected,
+  addresses: [],
+  seq: 0,
+});
 
 beforeEach(() => {
   complete = new Set();
   seen = [];
+  peers = [];
   transfers.clear();
+  deviceLinks.clear();
   URL.createObjectURL = vi.fn(() => 'blob:duet-test');
   mockIPC((cmd, args) => {
     const a = args as { hash?: string };
@@ -50,6 +69,8 @@ beforeEach(() => {
         return '/home/maya/Downloads/tickets.pdf';
       case 'fetch_attachment':
         return image;
+      case 'peers':
+        return peers;
       default:
         return null;
     }
@@ -58,6 +79,7 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   clearMocks();
+  session.set({ device_id: null, profile: null, partner: null, paired: false });
 });
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -117,6 +139,66 @@ describe('an attachment', () => {
     await tick();
     expect(screen.getByTestId('voice-play')).toBeEnabled();
     expect(screen.getByTestId('voice-play')).toHaveAccessibleName('Play the voice message, 0:07');
+  });
+});
+
+describe('an attachment no connected device can send', () => {
+  beforeEach(async () => {
+    session.set({
+      device_id: MY_DEVICE,
+      profile: { id: ME, display_name: 'Maya', avatar: null, devices: [MY_DEVICE] },
+      partner: { id: PARTNER, display_name: 'Ada', avatar: null, devices: [ADA_DEVICE] },
+      paired: true,
+    });
+    // `peers` lists this device too; it cannot send what it lacks, so it does not count.
+    peers = [peer(MY_DEVICE, ME, true, true), peer(ADA_DEVICE, PARTNER, false, false)];
+    await deviceLinks.load();
+  });
+
+  it('says it waits for my partner, and shows the progress once her device is connected', async () => {
+    render(AttachmentView, { attachment: file, message: MESSAGE, index: 0, mine: false });
+    transfers.handle({ event: 'blob_progress', blob: FILE, done: 0, total: 830_000 });
+    expect(await screen.findByTestId('attachment-waiting')).toHaveTextContent('Waiting for Ada to come online…');
+    expect(screen.queryByTestId('attachment-progress')).not.toBeInTheDocument();
+
+    deviceLinks.set(ADA_DEVICE, true);
+    transfers.handle({ event: 'blob_progress', blob: FILE, done: 415_000, total: 830_000 });
+    expect(await screen.findByTestId('attachment-progress')).toHaveTextContent('50% · 415 KB of 830 KB');
+    expect(screen.queryByTestId('attachment-waiting')).not.toBeInTheDocument();
+
+    // She goes away halfway: the words come back, with what is here so far.
+    deviceLinks.set(ADA_DEVICE, false);
+    expect(await screen.findByTestId('attachment-waiting')).toHaveTextContent(
+      'Waiting for Ada to come online… (415 KB of 830 KB here)',
+    );
+    expect(screen.queryByTestId('attachment-progress')).not.toBeInTheDocument();
+  });
+
+  it('says the preview waits for my partner too, and loads it once she is connected', async () => {
+    render(AttachmentView, { attachment: image, message: MESSAGE, index: 0, mine: false });
+    expect(await screen.findByTestId('attachment-preview-waiting')).toHaveTextContent('Waiting for Ada to come online…');
+    deviceLinks.set(ADA_DEVICE, true);
+    await tick();
+    expect(screen.getByTestId('attachment-preview-waiting')).toHaveTextContent('Loading preview…');
+    transfers.handle({ event: 'blob_complete', blob: THUMB });
+    expect(await screen.findByTestId('attachment-thumbnail')).toBeInTheDocument();
+  });
+
+  it('counts a connected device of my own as one that could send it', async () => {
+    peers = [peer(MY_DEVICE, ME, true, true), peer('a1'.repeat(32), ME, false, true), peer(ADA_DEVICE, PARTNER, false, false)];
+    await deviceLinks.load();
+    render(AttachmentView, { attachment: file, message: MESSAGE, index: 0, mine: true });
+    transfers.handle({ event: 'blob_progress', blob: FILE, done: 0, total: 830_000 });
+    expect(await screen.findByTestId('attachment-progress')).toHaveTextContent('0%');
+    expect(screen.queryByTestId('attachment-waiting')).not.toBeInTheDocument();
+  });
+
+  it('names my other device for one I sent from it', async () => {
+    render(AttachmentView, { attachment: file, message: MESSAGE, index: 0, mine: true });
+    transfers.handle({ event: 'blob_progress', blob: FILE, done: 0, total: 830_000 });
+    expect(await screen.findByTestId('attachment-waiting')).toHaveTextContent(
+      'Waiting for your other device or Ada to come online…',
+    );
   });
 });
 
