@@ -1,7 +1,8 @@
 //! Attachments between real nodes on loopback: files arrive byte for byte, a transfer cut in
 //! the middle resumes where it stopped, a device that serves a damaged chunk is caught and
 //! the chunk comes from another device, bad files are refused in words, images and voice
-//! messages carry their thumbnail and waveform, and unused blobs are collected.
+//! messages carry their thumbnail and waveform, bytes from a window (a paste, a drop) go
+//! like a file of that name, and unused blobs are collected.
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -266,6 +267,58 @@ async fn images_and_voice_messages_cross_with_their_thumbnail_and_waveform() {
     let again = ada.node.send_file(Target::Direct, &ogg_path, "", None).await.unwrap();
     assert_eq!(again.message_type, MessageType::Voice);
     assert!(matches!(again.attachments[0].media, Some(Media::Voice { duration_ms: 1_500, .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_image_and_a_dropped_file_arrive_as_bytes_and_too_big_bytes_are_refused() {
+    let ada = TestNode::create("Ada", Some("Ada"), |mut c| {
+        c.max_blob_size = MIB as u64;
+        c
+    })
+    .await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+
+    // A screenshot pasted from the clipboard: only its bytes and a name.
+    let shot = image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, 64]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    shot.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    let pasted = ada.node.send_bytes(Target::Direct, "screenshot.png", png.clone(), "", None).await.unwrap();
+    assert_eq!(pasted.message_type, MessageType::Image);
+    assert_eq!(pasted.content, "screenshot.png", "the name stands in for an empty text");
+    let Some(Media::Image { width: 400, height: 300, thumbnail: Some(thumb) }) = pasted.attachments[0].media.clone()
+    else {
+        panic!("an image with a thumbnail: {:?}", pasted.attachments[0].media)
+    };
+
+    // A file dropped on the window, its name carrying a path: only the name is kept.
+    let notes = content(300_000, 7);
+    let dropped = ada.node.send_bytes(Target::Direct, "../notes/todo.txt", notes.clone(), "for you", None).await;
+    let dropped = dropped.unwrap();
+    assert_eq!(dropped.message_type, MessageType::File);
+
+    for (sent, name, bytes) in [(&pasted, "screenshot.png", &png), (&dropped, "_notes_todo.txt", &notes)] {
+        let got = eventually(&format!("Ben holds {name}"), || async { ben.node.message(&sent.id).ok() }).await;
+        assert_eq!(got.message_type, sent.message_type);
+        let a = &got.attachments[0];
+        assert_eq!((a.name.as_str(), a.size), (name, bytes.len() as u64));
+        complete(&ben, a.blob).await;
+        assert_eq!(&ben.node.read_blob(a.blob).await.unwrap(), bytes, "{name} byte for byte");
+    }
+    complete(&ben, thumb.blob).await;
+    let small = image::load_from_memory(&ben.node.read_blob(thumb.blob).await.unwrap()).unwrap();
+    assert_eq!((small.width(), small.height()), (thumb.width, thumb.height));
+    assert_eq!(ben.node.message(&dropped.id).unwrap().content, "for you");
+
+    // Over Ada's limit: refused in the same words as a file, and nothing is sent or kept.
+    let err = ada.node.send_bytes(Target::Direct, "big.bin", content(MIB + 1, 8), "", None).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert!(err.to_string().contains("\"big.bin\" is too big"), "{err}");
+    let page = ada.node.messages(Target::Direct, None, 10).unwrap();
+    let sent = [pasted.id, dropped.id];
+    assert!(page.messages.iter().all(|m| sent.contains(&m.id)), "no message for the refused bytes");
+    assert!(ada.node.collect_blobs().await.unwrap().removed.is_empty(), "and no blob was kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,8 +4,7 @@
 //!
 //! - Bytes from the window arrive as the raw body of the invoke (no JSON array of numbers),
 //!   with the file's name and the conversation in headers (`duet-name`, URI-encoded;
-//!   `duet-target`, JSON). They are written to a private folder under the data directory,
-//!   sent with `send_file` like any file, and the copy is removed.
+//!   `duet-target`, JSON). `send_bytes` sends them as it would send a file of that name.
 //! - A blob is read as raw bytes for the window (which makes an object URL of it): the
 //!   content is sealed on disk, so the webview cannot load it by path.
 //! - "Save" writes into the person's Downloads folder (no file dialog: one click) and says
@@ -15,7 +14,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use duet_model::{Attachment, Blob, BlobHash, Message, MessageId, Target};
-use duet_node::NodeError;
 use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Manager, State};
 
@@ -48,23 +46,7 @@ pub async fn send_file_bytes(state: State<'_, AppState>, request: Request<'_>) -
     let target: Target = header("duet-target")
         .and_then(|t| serde_json::from_str(&t).ok())
         .ok_or_else(|| invalid("The conversation to send the file to was not given."))?;
-    let node = state.node().await?;
-    // A folder of its own per send: two files with the same name never collide.
-    let dir = state.data_dir()?.join("outgoing").join(format!("{:016x}", rand_suffix()));
-    let path = dir.join(duet_store::safe_file_name(&name));
-    let write = {
-        let (dir, path, bytes) = (dir.clone(), path.clone(), bytes.clone());
-        tauri::async_runtime::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(&path, bytes)
-        })
-    };
-    write.await.map_err(|_| NodeError::Stopped)?.map_err(|e| {
-        AppError::new(ErrorCode::StoreFailed, format!("The file could not be prepared for sending ({e})."))
-    })?;
-    let sent = node.send_file(target, &path, "", None).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(sent?)
+    Ok(state.node().await?.send_bytes(target, &name, bytes.clone(), "", None).await?)
 }
 
 /// The voice note being recorded, if any.
@@ -135,11 +117,6 @@ pub async fn save_attachment(
 
 fn invalid(message: &str) -> AppError {
     AppError::new(ErrorCode::InvalidInput, message)
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
 /// Decodes `%XX` escapes (what `encodeURIComponent` makes); invalid UTF-8 is replaced.

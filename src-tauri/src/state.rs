@@ -72,11 +72,6 @@ impl AppState {
         });
     }
 
-    /// Where this instance keeps its data.
-    pub fn data_dir(&self) -> Result<PathBuf, AppError> {
-        self.data_dir.clone()
-    }
-
     /// The running node, or why there is none.
     pub async fn node(&self) -> Result<Node, AppError> {
         if let Some(node) = self.node.read().await.as_ref() {

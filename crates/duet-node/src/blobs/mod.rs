@@ -1,11 +1,11 @@
 //! Attachments on this node: sending files, images and voice messages, fetching blobs from
 //! member devices over `/duet/blobs/1`, reading them, and collecting those no message needs.
 //!
-//! - **Sending** ([`Node::send_file`], [`Node::send_voice`]): the file is imported into the
-//!   blob store (hashed, sealed in 256 KiB chunks) before the post is written, so the message
-//!   never names content this device cannot serve. Images get a thumbnail (a second, small
-//!   blob named in the attachment's [`Media::Image`]); voice messages carry their duration and
-//!   waveform ([`Media::Voice`]).
+//! - **Sending** ([`Node::send_file`], [`Node::send_bytes`], [`Node::send_voice`]): the file
+//!   or the bytes handed over are imported into the blob store (hashed, sealed in 256 KiB
+//!   chunks) before the post is written, so the message never names content this device
+//!   cannot serve. Images get a thumbnail (a second, small blob named in the attachment's
+//!   [`Media::Image`]); voice messages carry their duration and waveform ([`Media::Voice`]).
 //! - **Fetching** (`fetch`): when a post arrives, its thumbnails and every attachment up to
 //!   [`NodeConfig::auto_fetch_size`](crate::NodeConfig) are fetched at once; bigger ones when
 //!   asked ([`Node::fetch_attachment`]). A fetch asks every connected member device for the
@@ -23,6 +23,7 @@
 mod fetch;
 mod serve;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -121,6 +122,24 @@ impl Drop for Pin<'_> {
     }
 }
 
+/// Where an attachment's content comes from.
+enum Source {
+    /// A file on disk, read and sealed chunk by chunk.
+    File(PathBuf),
+    /// Content already in memory (a paste, a drop).
+    Bytes(Vec<u8>),
+}
+
+/// An attachment over the limit, as the person who chose it is told.
+fn too_large(e: BlobStoreError) -> NodeError {
+    match e {
+        BlobStoreError::TooLarge { name, size, max } => {
+            NodeError::Invalid(ValidationError::AttachmentTooLarge { name, size, max })
+        }
+        other => other.into(),
+    }
+}
+
 /// Which kind an attachment is, from its file name.
 fn kind_of(name: &str) -> (AttachmentKind, MessageType) {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
@@ -159,34 +178,70 @@ impl Node {
         text: &str,
         reply_to: Option<MessageId>,
     ) -> Result<Message, NodeError> {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.send_attachment(target, &name, Source::File(path.to_path_buf()), text, reply_to).await
+    }
+
+    /// Sends content held in memory (a pasted or dropped image, a file handed over by a
+    /// window) as an attachment named `name`, exactly as [`Node::send_file`] sends a file of
+    /// that name: the same media detection, limits and errors. The name is made safe to save
+    /// under (no path separators, control characters or leading dots) before it is checked.
+    pub async fn send_bytes(
+        &self,
+        target: Target,
+        name: &str,
+        bytes: Vec<u8>,
+        text: &str,
+        reply_to: Option<MessageId>,
+    ) -> Result<Message, NodeError> {
+        let name = duet_store::safe_file_name(name);
+        self.send_attachment(target, &name, Source::Bytes(bytes), text, reply_to).await
+    }
+
+    /// What [`Node::send_file`] and [`Node::send_bytes`] share: checks, import, media, post.
+    async fn send_attachment(
+        &self,
+        target: Target,
+        name: &str,
+        source: Source,
+        text: &str,
+        reply_to: Option<MessageId>,
+    ) -> Result<Message, NodeError> {
         self.touch();
         if let Target::Channel(c) = target {
             self.channel(&c)?;
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = duet_model::validate_name("a file name", &name, duet_model::MAX_ATTACHMENT_NAME_CHARS)?;
+        let name = duet_model::validate_name("a file name", name, duet_model::MAX_ATTACHMENT_NAME_CHARS)?;
         let content = duet_model::validate_content(if text.trim().is_empty() { &name } else { text })?;
+        let max = self.max_blob_size();
+        if let Source::Bytes(bytes) = &source {
+            let size = bytes.len() as u64;
+            if size > max {
+                return Err(too_large(BlobStoreError::TooLarge { name, size, max }));
+            }
+        }
         let key = self.space_key()?;
         let (kind, message_type) = kind_of(&name);
         let node = self.clone();
-        let path = path.to_path_buf();
-        let max = self.max_blob_size();
         let (record, media, thumb) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
             let blobs = &node.shared.blobs.store;
-            let record = blobs.import_file(&key, &path, max, now()).map_err(|e| match e {
-                BlobStoreError::TooLarge { name, size, max } => {
-                    NodeError::Invalid(ValidationError::AttachmentTooLarge { name, size, max })
+            let (record, held) = match source {
+                Source::File(path) => (blobs.import_file(&key, &path, max, now()).map_err(too_large)?, None),
+                Source::Bytes(bytes) => (blobs.import_bytes(&key, &bytes, now())?, Some(bytes)),
+            };
+            // The content, for a look inside: from memory when it was sent from there.
+            let read = || -> Result<Cow<'_, [u8]>, NodeError> {
+                match &held {
+                    Some(bytes) => Ok(Cow::Borrowed(bytes)),
+                    None => Ok(Cow::Owned(blobs.read(&key, &record.hash)?)),
                 }
-                other => other.into(),
-            })?;
+            };
             let (media, thumb) = match kind {
                 AttachmentKind::Image if record.manifest.size() <= MAX_THUMBNAIL_SOURCE => {
-                    let bytes = blobs.read(&key, &record.hash)?;
-                    node.image_media(&key, &bytes)
+                    node.image_media(&key, &read()?)
                 }
                 AttachmentKind::Audio if message_type == MessageType::Voice => {
-                    let bytes = blobs.read(&key, &record.hash)?;
-                    let media = duet_media::voice::inspect(&bytes)
+                    let media = duet_media::voice::inspect(&read()?)
                         .ok()
                         .map(|v| Media::Voice { duration_ms: v.duration_ms, waveform: v.waveform });
                     (media, None)
