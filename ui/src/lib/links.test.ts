@@ -1,7 +1,7 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { ME, PARTNER } from '../test/messages';
+import { ME, PARTNER, peer } from '../test/messages';
 import type { PeerInfo } from './backend';
 import { DeviceLinks } from './links.svelte';
 
@@ -9,16 +9,6 @@ afterEach(() => clearMocks());
 
 const MINE = 'a0'.repeat(32);
 const HERS = 'b0'.repeat(32);
-
-const peer = (device: string, person: string, me: boolean, connected: boolean): PeerInfo => ({
-  device,
-  person,
-  name: 'laptop',
-  me,
-  connected,
-  addresses: [],
-  seq: 0,
-});
 
 describe('the device links', () => {
   it('know nothing before the first read, then count only other devices', async () => {

@@ -1,5 +1,5 @@
-/** Message fixtures for tests: the shape the shell sends (`Message`), with the defaults of a plain text. */
-import type { Message } from '../lib/backend';
+/** Message (and peer) fixtures for tests: the shape the shell sends (`Message`), with the defaults of a plain text. */
+import type { Message, PeerInfo } from '../lib/backend';
 
 export const ME = 'aa'.repeat(32);
 export const PARTNER = 'bb'.repeat(32);
@@ -53,4 +53,9 @@ export function callRecord(over: Partial<import('../lib/backend').Call> & { star
     ended_at: over.started_at + 65_000,
     ...over,
   };
+}
+
+/** One device as `peers` lists it. */
+export function peer(device: string, person: string, me: boolean, connected: boolean): PeerInfo {
+  return { device, person, name: 'laptop', me, connected, addresses: [], seq: 0 };
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Attachment, PeerInfo } from '../../lib/backend';
 import { deviceLinks } from '../../lib/links.svelte';
 import { session } from '../../lib/session.svelte';
-import { ME, PARTNER } from '../../test/messages';
+import { ME, PARTNER, peer } from '../../test/messages';
 import AttachmentView from './AttachmentView.svelte';
 import { fileSize, transfers } from './transfers.svelte';
 
@@ -39,16 +39,6 @@ const ADA_DEVICE = 'b0'.repeat(32);
 let complete: Set<string>;
 let seen: [string, unknown][];
 let peers: PeerInfo[];
-
-const peer = (device: string, person: string, me: boolean, connected: boolean): PeerInfo => ({
-  device,
-  person,
-  name: 'laptop',
-  me,
-  connected,
-  addresses: [],
-  seq: 0,
-});
 
 beforeEach(() => {
   complete = new Set();
