@@ -2,7 +2,8 @@
 //!
 //! A Unix socket `<data dir>/duet.sock`. The client writes one JSON request line; the node
 //! answers one JSON line: `{"ok": <value>}` or `{"error": {"code": "...", "message": "..."}}`.
-//! A `fetch` request may first get `{"progress": {"done": <bytes>, "total": <bytes>}}` lines.
+//! A `fetch` request may first get `{"progress": {"done": <bytes>, "total": <bytes>, "waiting":
+//! <bool>}}` lines (`waiting`: the node has no device to fetch from yet).
 //! Each request maps to one `duet_node::Node` method; no logic lives here.
 
 use std::path::{Path, PathBuf};
@@ -148,16 +149,8 @@ async fn fetch(
     let line = |done: u64, total: u64, waiting: bool| {
         format!("{}\n", json!({ "progress": { "done": done, "total": total, "waiting": waiting } }))
     };
-    let progress = |done: u64, total: u64| line(done, total, false);
-    let status = node.blob_status(&attachment.blob)?;
-    if let Some(b) = &status {
-        let _ = w.write_all(progress(b.have, b.size).as_bytes()).await;
-    }
-    // Nobody to fetch from: say so (the fetch waits for a member device to connect).
-    let complete = status.as_ref().is_some_and(|b| b.have == b.size);
-    if !complete && node.connected().await?.is_empty() {
-        let have = status.map_or(0, |b| b.have);
-        let _ = w.write_all(line(have, attachment.size, true).as_bytes()).await;
+    if let Some(b) = node.blob_status(&attachment.blob)? {
+        let _ = w.write_all(line(b.have, b.size, false).as_bytes()).await;
     }
     let save = node.save_attachment(&id, index, out);
     tokio::pin!(save);
@@ -169,7 +162,10 @@ async fn fetch(
             }
             event = events.recv() => match event {
                 Ok(NodeEvent::BlobProgress { blob, done, total }) if blob == attachment.blob => {
-                    let _ = w.write_all(progress(done, total).as_bytes()).await;
+                    let _ = w.write_all(line(done, total, false).as_bytes()).await;
+                }
+                Ok(NodeEvent::BlobWaiting { blob, done, total }) if blob == attachment.blob => {
+                    let _ = w.write_all(line(done, total, true).as_bytes()).await;
                 }
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return Err(NodeError::Stopped),

@@ -278,11 +278,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let out = std::path::absolute(&out).with_context(|| format!("cannot use {}", out.display()))?;
             let mut shown = None;
             let request = Request::Fetch { id, index: attachment - 1, out };
+            let mut said_waiting = false;
             let v = control::call_with_progress(&dir, &request, |p| {
                 if p.waiting {
-                    eprintln!(
-                        "Waiting for a device that has this attachment to come online (Ctrl-C stops; the download resumes when Duet runs again)…"
-                    );
+                    // The node says so every few seconds while it waits: once is enough here.
+                    if !said_waiting {
+                        said_waiting = true;
+                        eprintln!(
+                            "Waiting for a device that has this attachment to come online (Ctrl-C stops; the download resumes when Duet runs again)…"
+                        );
+                    }
                     return;
                 }
                 let percent = (p.done * 100).checked_div(p.total).unwrap_or(100);

@@ -85,6 +85,14 @@ pub enum NodeEvent {
         done: u64,
         total: u64,
     },
+    /// An attachment's fetch has no member device that can give it (none is connected, none
+    /// of those connected holds it, or each sent something bad): it waits for one to connect. Sent again every few seconds while
+    /// it waits; `BlobProgress` follows once bytes flow.
+    BlobWaiting {
+        blob: BlobHash,
+        done: u64,
+        total: u64,
+    },
     /// An attachment is all here: `read_blob`, `blob_path` and `save_attachment` work now.
     BlobComplete {
         blob: BlobHash,

@@ -210,6 +210,11 @@ impl Node {
                     return Ok(());
                 }
             }
+            let done = match lock(&fetch.plan).as_ref() {
+                Some(plan) => bytes_held(size, plan.have()),
+                None => 0,
+            };
+            self.emit(NodeEvent::BlobWaiting { blob: hash, done, total: size });
             tokio::select! {
                 c = peers_changed.changed() => if c.is_err() { return Err(NodeError::Stopped) },
                 _ = tokio::time::sleep(IDLE_RETRY) => {}
@@ -455,14 +460,17 @@ impl Node {
 
     /// Emits download progress when the whole percentage moves.
     fn report_progress(&self, fetch: &Fetch, have: &Bitmap) {
-        let count = have.count() as u64;
-        let last = have.len().saturating_sub(1);
-        let done =
-            if have.get(last) { (count - 1) * CHUNK_SIZE + chunk_len(fetch.size, last) } else { count * CHUNK_SIZE }
-                .min(fetch.size);
+        let done = bytes_held(fetch.size, have);
         let percent = (done * 100).checked_div(fetch.size).unwrap_or(100);
         if fetch.last_percent.swap(percent, Ordering::Relaxed) != percent {
             self.emit(NodeEvent::BlobProgress { blob: fetch.hash, done, total: fetch.size });
         }
     }
+}
+
+/// How many bytes of a `size`-byte blob the chunks in `have` hold.
+fn bytes_held(size: u64, have: &Bitmap) -> u64 {
+    let count = have.count() as u64;
+    let Some(last) = have.len().checked_sub(1) else { return 0 };
+    if have.get(last) { (count - 1) * CHUNK_SIZE + chunk_len(size, last) } else { count * CHUNK_SIZE }.min(size)
 }
