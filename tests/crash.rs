@@ -143,10 +143,18 @@ fn sigkill_at_random_moments_loses_no_acknowledged_batch() {
                 }
             }
         });
-        // Wait for the child to start writing, then let it run a random while and kill it.
-        let first = rx.recv_timeout(Duration::from_secs(60));
+        // Wait for the child to start writing, let it acknowledge a random few more batches
+        // (counted, not timed, so a faster store does not finish before enough kills), then
+        // kill it a random fraction of a batch later.
+        let mut seen: Vec<String> = rx.recv_timeout(Duration::from_secs(60)).into_iter().collect();
         let killed = if run < KILLS * 3 - 1 && kills < KILLS {
-            std::thread::sleep(Duration::from_millis(rng.gen_range(0..120)));
+            for _ in 0..rng.gen_range(0..8) {
+                match rx.recv_timeout(Duration::from_secs(60)) {
+                    Ok(line) => seen.push(line),
+                    Err(_) => break,
+                }
+            }
+            std::thread::sleep(Duration::from_micros(rng.gen_range(0..3000)));
             unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
             kills += 1;
             true
@@ -155,7 +163,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_batch() {
         };
         child.wait().unwrap();
         reader.join().unwrap();
-        for line in first.into_iter().chain(rx.try_iter()) {
+        for line in seen.into_iter().chain(rx.try_iter()) {
             if let Some(b) = line.strip_prefix("ACK ") {
                 let b: usize = b.parse().unwrap();
                 acked = Some(acked.map_or(b, |a| a.max(b)));
