@@ -348,3 +348,47 @@ async fn blobs_no_message_needs_any_more_are_collected() {
         assert_eq!(who.node.read_blob(kept_blob).await.unwrap(), keep);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collection_while_attachments_are_sent_removes_none_of_them() {
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+
+    // Ada's node collects over and over while she sends: every blob is referenced by nothing
+    // between its import and its post, and a collection in that instant must not take it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = tokio::spawn({
+        let (node, stop) = (ada.node.clone(), stop.clone());
+        async move {
+            let mut runs = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let report = node.collect_blobs().await.expect("a collection");
+                assert!(report.removed.is_empty(), "collected while sending: {:?}", report.removed);
+                runs += 1;
+            }
+            runs
+        }
+    });
+    let picture = image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    let mut sent = Vec::new();
+    for i in 0..12u64 {
+        let (name, bytes) =
+            if i % 3 == 0 { ("picture.png", png.clone()) } else { ("notes.txt", content(200_000, 20 + i)) };
+        let message = ada.node.send_bytes(Target::Direct, name, bytes.clone(), "", None).await.expect("send");
+        sent.push((message, bytes));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(collector.await.unwrap() > 0, "collections ran while sending");
+
+    for (message, bytes) in &sent {
+        let a = &message.attachments[0];
+        assert_eq!(&ada.node.read_blob(a.blob).await.expect("the attachment is still here"), bytes);
+        if let Some(Media::Image { thumbnail: Some(t), .. }) = &a.media {
+            ada.node.read_blob(t.blob).await.expect("the thumbnail is still here");
+        }
+    }
+}

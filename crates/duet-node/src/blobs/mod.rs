@@ -18,7 +18,8 @@
 //!   in part; sealed chunks are sent as stored.
 //! - **Collecting** ([`Node::collect_blobs`]): blobs that no message, thumbnail or avatar
 //!   refers to any more (their message was deleted) are removed, every ten minutes and when
-//!   asked. Blobs being sent right now are pinned until their post is written.
+//!   asked. A send holds [`Blobs::sending`] from before its import until its post is
+//!   written, and a collection waits for it: nothing a message is about to name is removed.
 
 mod fetch;
 mod serve;
@@ -39,7 +40,7 @@ use duet_store::{BlobStore, BlobStoreError};
 use serde::Serialize;
 use tokio::sync::{watch, Semaphore};
 
-use crate::{lock, now, Node, NodeError};
+use crate::{now, Node, NodeError};
 
 pub(crate) use fetch::FetchState;
 
@@ -79,8 +80,11 @@ pub(crate) struct Blobs {
     pub(crate) peers_changed: watch::Sender<u64>,
     pub(crate) fetch_slots: Arc<Semaphore>,
     pub(crate) serve_slots: Arc<Semaphore>,
-    /// Blobs imported for a post not written yet: never collected.
-    pinned: Mutex<HashSet<BlobHash>>,
+    /// Held for reading by every send from before its import until its post is written, and
+    /// for writing by a collection: a blob imported for a post not written yet is referenced by
+    /// nothing, and would otherwise be removed. (Pinning each blob once imported left an
+    /// instant between the import and the pin.)
+    pub(crate) sending: tokio::sync::RwLock<()>,
     pub(crate) served: AtomicU64,
     pub(crate) fetched: AtomicU64,
     pub(crate) rejected: AtomicU64,
@@ -96,7 +100,7 @@ impl Blobs {
             peers_changed: watch::channel(0).0,
             fetch_slots: Arc::new(Semaphore::new(CONCURRENT_FETCHES)),
             serve_slots: Arc::new(Semaphore::new(CONCURRENT_SERVES)),
-            pinned: Mutex::new(HashSet::new()),
+            sending: tokio::sync::RwLock::new(()),
             served: AtomicU64::new(0),
             fetched: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
@@ -108,18 +112,6 @@ impl Blobs {
 /// Where a data directory keeps its blob files.
 pub fn blobs_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("blobs")
-}
-
-/// Unpins blobs when a send ends, whether it wrote its post or not.
-struct Pin<'a>(&'a Blobs, Vec<BlobHash>);
-
-impl Drop for Pin<'_> {
-    fn drop(&mut self) {
-        let mut pinned = lock(&self.0.pinned);
-        for h in &self.1 {
-            pinned.remove(h);
-        }
-    }
 }
 
 /// Where an attachment's content comes from.
@@ -221,9 +213,10 @@ impl Node {
             }
         }
         let key = self.space_key()?;
+        let _sending = self.blobs().sending.read().await;
         let (kind, message_type) = kind_of(&name);
         let node = self.clone();
-        let (record, media, thumb) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
+        let (record, media) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
             let blobs = &node.shared.blobs.store;
             let (record, held) = match source {
                 Source::File(path) => (blobs.import_file(&key, &path, max, now()).map_err(too_large)?, None),
@@ -236,19 +229,16 @@ impl Node {
                     None => Ok(Cow::Owned(blobs.read(&key, &record.hash)?)),
                 }
             };
-            let (media, thumb) = match kind {
+            let media = match kind {
                 AttachmentKind::Image if record.manifest.size() <= MAX_THUMBNAIL_SOURCE => {
                     node.image_media(&key, &read()?)
                 }
-                AttachmentKind::Audio if message_type == MessageType::Voice => {
-                    let media = duet_media::voice::inspect(&read()?)
-                        .ok()
-                        .map(|v| Media::Voice { duration_ms: v.duration_ms, waveform: v.waveform });
-                    (media, None)
-                }
-                _ => (None, None),
+                AttachmentKind::Audio if message_type == MessageType::Voice => duet_media::voice::inspect(&read()?)
+                    .ok()
+                    .map(|v| Media::Voice { duration_ms: v.duration_ms, waveform: v.waveform }),
+                _ => None,
             };
-            Ok((record, media, thumb))
+            Ok((record, media))
         })
         .await
         .map_err(|_| NodeError::Stopped)??;
@@ -257,7 +247,6 @@ impl Node {
             (None, AttachmentKind::Image | AttachmentKind::Audio) => (AttachmentKind::File, MessageType::File),
             (_, kind) => (kind, message_type),
         };
-        let _pin = self.pin(std::iter::once(record.hash).chain(thumb));
         let attachment = Attachment::new(kind, record.hash, &name, record.manifest.size())?.with_media(media)?;
         self.post_attachments(target, message_type, content, reply_to, vec![attachment]).await
     }
@@ -274,6 +263,7 @@ impl Node {
     ) -> Result<Message, NodeError> {
         self.touch();
         let key = self.space_key()?;
+        let _sending = self.blobs().sending.read().await;
         let node = self.clone();
         let (record, note) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
             let note = duet_media::voice::encode(&pcm, sample_rate, channels)
@@ -283,7 +273,6 @@ impl Node {
         })
         .await
         .map_err(|_| NodeError::Stopped)??;
-        let _pin = self.pin([record.hash]);
         let name = format!("voice-{}.ogg", now().0);
         let content = duet_model::validate_content(if text.trim().is_empty() { "🎤 voice message" } else { text })?;
         let attachment = Attachment::new(AttachmentKind::Audio, record.hash, &name, record.manifest.size())?
@@ -291,22 +280,15 @@ impl Node {
         self.post_attachments(target, MessageType::Voice, content, None, vec![attachment]).await
     }
 
-    /// The image's size and a thumbnail blob (`None` for a file that does not decode).
-    fn image_media(&self, key: &duet_crypto::SpaceKey, bytes: &[u8]) -> (Option<Media>, Option<BlobHash>) {
-        let Ok(image) = duet_media::image::thumbnail(bytes) else { return (None, None) };
+    /// The image's size and its thumbnail, imported as a blob (`None` for a file that does not
+    /// decode).
+    fn image_media(&self, key: &duet_crypto::SpaceKey, bytes: &[u8]) -> Option<Media> {
+        let image = duet_media::image::thumbnail(bytes).ok()?;
         let thumb = image.thumbnail.and_then(|t| {
             let record = self.shared.blobs.store.import_bytes(key, &t.bytes, now()).ok()?;
-            lock(&self.shared.blobs.pinned).insert(record.hash);
             Thumbnail::new(record.hash, record.manifest.size(), t.width, t.height).ok()
         });
-        let hash = thumb.as_ref().map(|t| t.blob);
-        (Some(Media::Image { width: image.width, height: image.height, thumbnail: thumb }), hash)
-    }
-
-    fn pin(&self, hashes: impl IntoIterator<Item = BlobHash>) -> Pin<'_> {
-        let hashes: Vec<BlobHash> = hashes.into_iter().collect();
-        lock(&self.blobs().pinned).extend(hashes.iter().copied());
-        Pin(self.blobs(), hashes)
+        Some(Media::Image { width: image.width, height: image.height, thumbnail: thumb })
     }
 
     async fn post_attachments(
@@ -438,19 +420,19 @@ impl Node {
     /// Removes every blob no message, thumbnail or avatar refers to any more (and stops
     /// fetching it).
     pub async fn collect_blobs(&self) -> Result<CollectReport, NodeError> {
+        let _no_sends = self.blobs().sending.write().await;
         let node = self.clone();
         tokio::task::spawn_blocking(move || {
             let refs = node.referenced_blobs()?;
             let blobs = node.blobs();
-            let pinned = lock(&blobs.pinned).clone();
             let mut report = CollectReport::default();
             for (hash, _) in blobs.store.wants()? {
-                if !refs.contains(&hash) && !pinned.contains(&hash) {
+                if !refs.contains(&hash) {
                     blobs.store.unwant(&hash)?;
                 }
             }
             for record in blobs.store.list()? {
-                if refs.contains(&record.hash) || pinned.contains(&record.hash) {
+                if refs.contains(&record.hash) {
                     report.kept += 1;
                 } else {
                     blobs.store.remove(&record.hash)?;
