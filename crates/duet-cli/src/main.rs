@@ -333,11 +333,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Peers { json } => list(call(&dir, &Request::Peers).await?, json, |p| {
             format!(
-                "{} {} ({}){}",
+                "{} {} ({}){}{}",
                 if p["connected"].as_bool() == Some(true) { "●" } else { "○" },
                 p["name"].as_str().unwrap_or("?"),
                 short(p["device"].as_str()),
-                if p["me"].as_bool() == Some(true) { " — this device" } else { "" }
+                if p["me"].as_bool() == Some(true) { " — this device" } else { "" },
+                if p["relayed"].as_bool() == Some(true) { " — through a relay" } else { "" }
             )
         }),
         Command::Presence { json } => list(call(&dir, &Request::Presence).await?, json, |p| {
@@ -482,5 +483,7 @@ async fn up(
 pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DUET_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Colours only on a terminal: a log redirected to a file stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }

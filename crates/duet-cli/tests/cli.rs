@@ -1,58 +1,13 @@
 //! The `duet` command-line contract, exercised with the real binary: two data directories,
 //! two `duet up` processes on loopback, and every command a script would use.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use common::{duet, messages, ok, up, wait_until, DUET};
 use serde_json::Value;
-
-const DUET: &str = env!("CARGO_BIN_EXE_duet");
-
-fn duet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(DUET).arg("--data-dir").arg(dir).args(args).output().expect("run duet")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = duet(dir, args);
-    assert!(out.status.success(), "duet {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn up(dir: &Path) -> Up {
-    let child = Command::new(DUET)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start duet up");
-    let up = Up(child);
-    wait_until("the node answers", || duet(dir, &["peers", "--json"]).status.success());
-    up
-}
-
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !check() {
-        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn messages(dir: &Path) -> Vec<Value> {
-    ok(dir, &["messages", "--json"]).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
-}
 
 #[test]
 fn two_terminals_pair_and_chat() {

@@ -6,6 +6,7 @@
 //! are bounded: a dial gives up after [`DIAL_TIMEOUT`], a stream negotiation after
 //! [`STREAM_TIMEOUT`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use libp2p::{Multiaddr, PeerId, Stream};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::event_loop::{Command, EventLoop};
-use crate::{behaviour, device_id, peer_id, DeviceId, DuetProtocol, NetConfig, NetError, NetEvent};
+use crate::{behaviour, device_id, peer_id, DeviceId, DuetProtocol, NetConfig, NetError, NetEvent, Route};
 
 /// How long [`Client::dial`] (and the dial inside [`Client::open_stream`]) may take.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -173,8 +174,14 @@ impl Client {
     /// The devices connected right now (any peer with an ed25519 key: members, relays, DHT
     /// peers).
     pub async fn connected(&self) -> Result<Vec<DeviceId>, NetError> {
+        Ok(self.routes().await?.into_keys().collect())
+    }
+
+    /// The devices connected right now, and whether each is reached directly or only through
+    /// a relay.
+    pub async fn routes(&self) -> Result<HashMap<DeviceId, Route>, NetError> {
         let peers = self.request(|reply| Command::Connected { reply }).await?;
-        Ok(peers.iter().filter_map(device_id).collect())
+        Ok(peers.into_iter().filter_map(|(peer, route)| Some((device_id(&peer)?, route))).collect())
     }
 
     /// Stops the network: closes every connection and listener, then returns. Later calls on

@@ -15,7 +15,7 @@ use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
-use libp2p::swarm::DialError;
+use libp2p::swarm::{ConnectionId, DialError};
 use libp2p::{kad, Multiaddr, PeerId, Stream, Swarm};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -25,7 +25,7 @@ use tracing::{debug, info, warn};
 use crate::address_book::{plain, AddressBook};
 use crate::behaviour::Behaviour;
 use crate::redial::{Backoff, BackoffPolicy};
-use crate::{device_id, DuetProtocol, NetError, NetEvent};
+use crate::{device_id, DuetProtocol, NetError, NetEvent, Route};
 
 /// Events waiting for room in the event channel; beyond this they are dropped.
 const OUTBOX_LIMIT: usize = 1024;
@@ -43,7 +43,7 @@ pub(crate) enum Command {
     SetMembers { members: HashSet<PeerId>, reply: oneshot::Sender<()> },
     SetPairingOpen { open: bool, reply: oneshot::Sender<()> },
     Disconnect { peer: PeerId, ban_for: Option<Duration>, reply: oneshot::Sender<()> },
-    Connected { reply: oneshot::Sender<Vec<PeerId>> },
+    Connected { reply: oneshot::Sender<Vec<(PeerId, Route)>> },
     Shutdown { reply: oneshot::Sender<()> },
 }
 
@@ -80,6 +80,8 @@ pub(crate) struct EventLoop {
     /// Banned peers and when their ban ends.
     bans: HashMap<PeerId, Instant>,
     relays: Vec<Relay>,
+    /// The direct (not relayed) connections open to each peer, for [`Route`].
+    direct: HashMap<PeerId, HashSet<ConnectionId>>,
     listen_waiters: Vec<oneshot::Sender<Vec<Multiaddr>>>,
     rng: StdRng,
 }
@@ -113,6 +115,7 @@ impl EventLoop {
             lookups: HashMap::new(),
             bans: HashMap::new(),
             relays: Vec::new(),
+            direct: HashMap::new(),
             listen_waiters: Vec::new(),
             rng: StdRng::from_entropy(),
         }
@@ -199,7 +202,11 @@ impl EventLoop {
                 let _ = reply.send(());
             }
             Command::Connected { reply } => {
-                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+                let route = |peer: &PeerId| match self.direct.contains_key(peer) {
+                    true => Route::Direct,
+                    false => Route::Relayed,
+                };
+                let _ = reply.send(self.swarm.connected_peers().map(|p| (*p, route(p))).collect());
             }
             Command::Shutdown { reply } => {
                 // Handled by `run`; answering here keeps the match total.

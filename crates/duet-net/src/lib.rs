@@ -109,6 +109,17 @@ impl fmt::Display for DuetProtocol {
     }
 }
 
+/// How a connected peer is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// At least one connection goes straight to the peer (on a LAN, to a public address, or
+    /// through a hole DCUtR punched in the NATs in between).
+    Direct,
+    /// Every connection runs through a relay (a circuit, limited in time and bytes by the
+    /// relay).
+    Relayed,
+}
+
 /// How the network of one device is set up.
 #[derive(Clone)]
 pub struct NetConfig {

@@ -128,6 +128,9 @@ pub struct PeerInfo {
     pub name: String,
     pub me: bool,
     pub connected: bool,
+    /// Connected, but only through a relay: no direct connection (yet; hole punching turns
+    /// a relayed connection into a direct one when the NATs in between allow it).
+    pub relayed: bool,
     pub addresses: Vec<String>,
     /// Events held from this device.
     pub seq: u64,

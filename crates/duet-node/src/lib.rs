@@ -684,7 +684,7 @@ impl Node {
     /// The member devices, and whether each is connected now.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
         let Some(state) = self.shared.store.space()? else { return Ok(vec![]) };
-        let connected = self.shared.net.connected().await?;
+        let routes = self.shared.net.routes().await?;
         let addresses: HashMap<DeviceId, Vec<String>> = self.shared.store.addresses()?.into_iter().collect();
         let vv = self.shared.store.version_vector()?;
         Ok(state
@@ -695,7 +695,8 @@ impl Node {
                 person: m.certificate.person,
                 name: m.certificate.device_name.clone(),
                 me: *d == self.device_id(),
-                connected: connected.contains(d),
+                connected: routes.contains_key(d),
+                relayed: routes.get(d) == Some(&duet_net::Route::Relayed),
                 addresses: addresses.get(d).cloned().unwrap_or_default(),
                 seq: vv.get(d),
             })

@@ -141,7 +141,7 @@ export function installFakeBackend(mode: string): void {
         case 'peers':
           // Ben's laptop is connected, so attachments arrive rather than wait for him.
           return paired
-            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, addresses: [], seq: 0 }]
+            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, relayed: false, addresses: [], seq: 0 }]
             : [];
         case 'conversations':
           return conversations();

@@ -57,5 +57,5 @@ export function callRecord(over: Partial<import('../lib/backend').Call> & { star
 
 /** One device as `peers` lists it. */
 export function peer(device: string, person: string, me: boolean, connected: boolean): PeerInfo {
-  return { device, person, name: 'laptop', me, connected, addresses: [], seq: 0 };
+  return { device, person, name: 'laptop', me, connected, relayed: false, addresses: [], seq: 0 };
 }

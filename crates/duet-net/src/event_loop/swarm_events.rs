@@ -41,7 +41,12 @@ impl EventLoop {
                     warn!(?reason, "listener closed");
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, num_established, .. } => {
+                if endpoint.is_relayed() {
+                    debug!(%peer_id, "connected through a relay");
+                } else {
+                    self.direct.entry(peer_id).or_default().insert(connection_id);
+                }
                 if num_established.get() == 1 {
                     if let Some(device) = device_id(&peer_id) {
                         let addr = endpoint.get_remote_address().clone();
@@ -55,7 +60,16 @@ impl EventLoop {
                     let _ = waiter.send(Ok(()));
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, cause, .. } => {
+                if let Some(direct) = self.direct.get_mut(&peer_id) {
+                    direct.remove(&connection_id);
+                    if direct.is_empty() {
+                        self.direct.remove(&peer_id);
+                    }
+                }
+                if num_established > 0 {
+                    return;
+                }
                 debug!(%peer_id, ?cause, "disconnected");
                 if let Some(device) = device_id(&peer_id) {
                     self.emit(NetEvent::Disconnected { device });
@@ -125,7 +139,10 @@ impl EventLoop {
                 renewal: false,
                 ..
             }) => info!(relay = %relay_peer_id, "relay slot reserved"),
-            BehaviourEvent::Dcutr(event) => debug!(?event, "hole punching"),
+            BehaviourEvent::Dcutr(libp2p::dcutr::Event { remote_peer_id, result }) => match result {
+                Ok(_) => info!(peer = %remote_peer_id, "hole punched: connected directly"),
+                Err(e) => info!(peer = %remote_peer_id, "hole punching failed, staying on the relay: {e}"),
+            },
             BehaviourEvent::Autonat(libp2p::autonat::Event::StatusChanged { old, new }) => {
                 info!(?old, ?new, "reachability changed");
             }

@@ -5,7 +5,12 @@ import type { PersonId } from "./PersonId";
 /**
  * A member device, for `peers`.
  */
-export type PeerInfo = { device: DeviceId, person: PersonId, name: string, me: boolean, connected: boolean, addresses: Array<string>, 
+export type PeerInfo = { device: DeviceId, person: PersonId, name: string, me: boolean, connected: boolean, 
+/**
+ * Connected, but only through a relay: no direct connection (yet; hole punching turns
+ * a relayed connection into a direct one when the NATs in between allow it).
+ */
+relayed: boolean, addresses: Array<string>, 
 /**
  * Events held from this device.
  */

@@ -1,0 +1,93 @@
+//! What the `duet` CLI tests share: running the real binary, a `duet up` that stops when
+//! dropped, and waiting for a condition.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const DUET: &str = env!("CARGO_BIN_EXE_duet");
+
+pub fn duet(dir: &Path, args: &[&str]) -> Output {
+    Command::new(DUET).arg("--data-dir").arg(dir).args(args).output().expect("run duet")
+}
+
+/// Runs `duet` and returns its stdout; a failure fails the test with duet's own words.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = duet(dir, args);
+    assert!(out.status.success(), "duet {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// A running `duet up` (or `duet relay`): killed when dropped. Its log is in `log`, and is
+/// printed when a test fails while it runs.
+pub struct Up {
+    child: Child,
+    log: Option<PathBuf>,
+}
+
+impl Up {
+    /// Starts `command` (a `duet up` or `duet relay`, perhaps under `ip netns exec`), with
+    /// what it prints written to `log`.
+    pub fn spawn(mut command: Command, log: Option<PathBuf>) -> Up {
+        let out = || match &log {
+            Some(path) => {
+                Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open a log file"))
+            }
+            None => Stdio::null(),
+        };
+        let child = command.stdout(out()).stderr(out()).spawn().expect("start duet");
+        Up { child, log }
+    }
+
+    /// What it has printed so far.
+    pub fn printed(&self) -> String {
+        self.log.as_ref().and_then(|log| std::fs::read_to_string(log).ok()).unwrap_or_default()
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let (true, Some(log)) = (std::thread::panicking(), &self.log) {
+            let text = self.printed();
+            let tail: Vec<&str> = text.lines().rev().take(40).collect();
+            eprintln!("--- last lines of {} ---", log.display());
+            tail.iter().rev().for_each(|l| eprintln!("{l}"));
+        }
+    }
+}
+
+/// `duet up` on loopback.
+pub fn up(dir: &Path) -> Up {
+    let mut command = Command::new(DUET);
+    command.arg("--data-dir").arg(dir).args(["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let up = Up::spawn(command, None);
+    wait_until("the node answers", || duet(dir, &["peers", "--json"]).status.success());
+    up
+}
+
+pub fn wait_until(what: &str, check: impl FnMut() -> bool) {
+    wait_for(what, Duration::from_secs(60), check)
+}
+
+pub fn wait_for(what: &str, patience: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + patience;
+    while !check() {
+        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn messages(dir: &Path) -> Vec<Value> {
+    ok(dir, &["messages", "--json"]).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
+/// Whether `dir` holds the message `id`.
+pub fn holds(dir: &Path, id: &str) -> bool {
+    messages(dir).iter().any(|m| m["id"] == id)
+}
