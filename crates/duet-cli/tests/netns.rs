@@ -212,58 +212,69 @@ fn presence(dir: &Path, person: &str) -> Value {
         .unwrap_or_default()
 }
 
+/// Ada and Ben, each at home behind a router, running `duet up` and paired through the relay.
+struct Couple {
+    relay: Option<Up>,
+    _ups: [Up; 2],
+    a: tempfile::TempDir,
+    b: tempfile::TempDir,
+    /// (person, device) ids.
+    ada: (String, String),
+    ben: (String, String),
+    _relay_dir: tempfile::TempDir,
+}
+
+impl Couple {
+    fn pair(net: &Hosts) -> Couple {
+        let (a, b, r) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (relay, relay_addr) = net.relay(r.path());
+        let ada = init(a.path(), "Ada");
+        let ben = init(b.path(), "Ben");
+        let ups = [net.up("ada", a.path(), &relay_addr), net.up("ben", b.path(), &relay_addr)];
+        // Ada's ticket names her home address, which Ben cannot reach, and her relayed one.
+        let ticket = ok(a.path(), &["invite"]).lines().next().unwrap().to_owned();
+        ok(b.path(), &["join", &ticket]);
+        Couple { relay: Some(relay), _ups: ups, a, b, ada, ben, _relay_dir: r }
+    }
+}
+
 #[test]
 fn partners_behind_home_routers_punch_through_them_and_go_on_without_the_relay() {
     let Some(net) = Hosts::build() else { return };
-    let (a, b, r) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (a.path(), b.path());
-    let (relay, relay_addr) = net.relay(r.path());
-    let (_, ada) = init(a, "Ada");
-    let (_, ben) = init(b, "Ben");
-    let _ada_up = net.up("ada", a, &relay_addr);
-    let _ben_up = net.up("ben", b, &relay_addr);
-
-    // Ada's ticket names her home address, which Ben cannot reach, and her relayed one.
-    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
-    ok(b, &["join", &ticket]);
+    let mut couple = Couple::pair(&net);
+    let (a, b) = (couple.a.path(), couple.b.path());
     let hello = ok(a, &["send", "hello from behind my router"]).trim().to_owned();
     wait_until("Ben gets Ada's message", || holds(b, &hello));
 
     // Through the relay, the two punch a hole in both routers (DCUtR) and connect directly.
-    wait_until("Ada and Ben are connected directly", || link(a, &ben) == Some(false) && link(b, &ada) == Some(false));
+    let (ada, ben) = (&couple.ada.1, &couple.ben.1);
+    wait_until("Ada and Ben are connected directly", || link(a, ben) == Some(false) && link(b, ada) == Some(false));
 
     // The relay goes away: they still talk, both ways.
-    drop(relay);
+    drop(couple.relay.take());
     let reply = ok(b, &["send", "the relay is gone and we still talk"]).trim().to_owned();
     wait_until("Ada gets Ben's reply without the relay", || holds(a, &reply));
     let again = ok(a, &["send", "👋"]).trim().to_owned();
     wait_until("Ben gets Ada's next message without the relay", || holds(b, &again));
-    assert_eq!(link(a, &ben), Some(false), "still directly connected");
+    assert_eq!(link(a, ben), Some(false), "still directly connected");
 }
 
 #[test]
 fn a_cut_in_the_network_heals_and_what_was_sent_meanwhile_arrives() {
     let Some(net) = Hosts::build() else { return };
-    let (a, b, r) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (a.path(), b.path());
-    let (_relay, relay_addr) = net.relay(r.path());
-    init(a, "Ada");
-    let (ben, _) = init(b, "Ben");
-    let _ada_up = net.up("ada", a, &relay_addr);
-    let _ben_up = net.up("ben", b, &relay_addr);
-    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
-    ok(b, &["join", &ticket]);
+    let couple = Couple::pair(&net);
+    let (a, b, ben) = (couple.a.path(), couple.b.path(), &couple.ben.0);
     let hello = ok(b, &["send", "are you there?"]).trim().to_owned();
     wait_until("Ada gets Ben's message", || holds(a, &hello));
-    wait_until("Ada sees Ben online", || presence(a, &ben)["status"] == "online");
+    wait_until("Ada sees Ben online", || presence(a, ben)["status"] == "online");
 
     // Ben's router loses its internet line: nothing in or out, and no one says so (no reset).
     net.nft("nat-b", CUT);
     let sent: Vec<String> =
         (0..20).map(|i| ok(a, &["send", &format!("message {i} while you were away")]).trim().to_owned()).collect();
     // Heartbeats stop crossing: Ada sees Ben go offline, with when he was last seen.
-    wait_for("Ada sees Ben offline", Duration::from_secs(120), || presence(a, &ben)["status"] == "offline");
-    assert!(presence(a, &ben)["last_seen"].is_u64(), "and when he was last seen");
+    wait_for("Ada sees Ben offline", Duration::from_secs(120), || presence(a, ben)["status"] == "offline");
+    assert!(presence(a, ben)["last_seen"].is_u64(), "and when he was last seen");
     assert!(sent.iter().all(|id| !holds(b, id)), "nothing crossed the cut");
 
     // The line comes back: everything sent meanwhile arrives, in order, and Ben is back.
@@ -275,5 +286,5 @@ fn a_cut_in_the_network_heals_and_what_was_sent_meanwhile_arrives() {
         .filter(|id| sent.contains(id))
         .collect();
     assert_eq!(order, sent, "in the order Ada sent them");
-    wait_for("Ada sees Ben online again", Duration::from_secs(120), || presence(a, &ben)["status"] == "online");
+    wait_for("Ada sees Ben online again", Duration::from_secs(120), || presence(a, ben)["status"] == "online");
 }
