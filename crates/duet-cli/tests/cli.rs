@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{duet, messages, ok, up, wait_until, DUET};
+use common::{duet, messages, ok, tcp_port, up, wait_until, DUET};
 use serde_json::Value;
 
 #[test]
@@ -136,6 +136,10 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
     wait_until("Ben gets the big one", || messages(b).iter().any(|m| m["id"] == id.as_str()));
     drop(a_up);
     wait_until("Ben sees Ada go", || !ok(b, &["peers"]).contains("● Ada"));
+    // Her port is taken meanwhile, so she comes back on another one, where Ben cannot look
+    // for her: she must find him.
+    let old_port = tcp_port(a);
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", old_port)).expect("take Ada's old port");
     let mut fetch = Command::new(DUET)
         .arg("--data-dir")
         .arg(b)
@@ -149,6 +153,7 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
     std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
     assert!(first.starts_with("Waiting for a device that has this attachment"), "{first}");
     let _a_up = up(a);
+    assert_ne!(tcp_port(a), old_port, "Ada is back on another port");
     let out = fetch.wait_with_output().unwrap();
     assert!(out.status.success());
     let saved = String::from_utf8(out.stdout).unwrap().trim().to_owned();

@@ -16,7 +16,7 @@ use libp2p::{Multiaddr, PeerId, Stream};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::event_loop::{Command, EventLoop};
-use crate::{behaviour, device_id, peer_id, DeviceId, DuetProtocol, NetConfig, NetError, NetEvent, Route};
+use crate::{behaviour, device_id, peer_id, ports, DeviceId, DuetProtocol, NetConfig, NetError, NetEvent, Route};
 
 /// How long [`Client::dial`] (and the dial inside [`Client::open_stream`]) may take.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,7 +60,12 @@ pub async fn start(config: NetConfig) -> Result<(Client, mpsc::Receiver<NetEvent
     let bootstrap = with_peer_ids(&config.bootstrap, "a bootstrap peer")?;
 
     let mut swarm = behaviour::build_swarm(key, &config)?;
-    for addr in &config.listen {
+    let same_ports = ports::same_ports(&config.listen, &config.listened, ports::port_is_free);
+    for (addr, same_port) in config.listen.iter().zip(same_ports) {
+        // The port from last time was free a moment ago; if it is not any more, any will do.
+        if same_port != *addr && swarm.listen_on(same_port).is_ok() {
+            continue;
+        }
         swarm.listen_on(addr.clone()).map_err(|e| NetError::Listen { addr: addr.clone(), reason: e.to_string() })?;
     }
     for (relay, addr) in &bootstrap {

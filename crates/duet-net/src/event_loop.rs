@@ -25,7 +25,7 @@ use tracing::{debug, info, warn};
 use crate::address_book::{plain, AddressBook};
 use crate::behaviour::Behaviour;
 use crate::redial::{Backoff, BackoffPolicy};
-use crate::{device_id, DuetProtocol, NetError, NetEvent, Route};
+use crate::{device_id, is_relayed, DuetProtocol, NetError, NetEvent, Route};
 
 /// Events waiting for room in the event channel; beyond this they are dropped.
 const OUTBOX_LIMIT: usize = 1024;
@@ -476,8 +476,4 @@ impl EventLoop {
         self.events_closed = true;
         self.outbox.clear();
     }
-}
-
-fn is_relayed(addr: &Multiaddr) -> bool {
-    addr.iter().any(|p| matches!(p, Protocol::P2pCircuit))
 }

@@ -58,6 +58,7 @@ mod behaviour;
 mod client;
 mod event_loop;
 mod keep_alive;
+mod ports;
 pub mod redial;
 
 use std::fmt;
@@ -128,6 +129,10 @@ pub struct NetConfig {
     pub device_secret: [u8; 32],
     /// Where to listen. Default: all interfaces, a random port, TCP and QUIC.
     pub listen: Vec<Multiaddr>,
+    /// Where this device listened last time (as [`Client::listen_addrs`] gave them): a
+    /// `listen` address with port 0 gets the port it had then, when that port is free, so
+    /// partners find the device where they saw it (see `ports.rs`).
+    pub listened: Vec<Multiaddr>,
     /// Relays to listen through (each ends with `/p2p/<relay peer id>`): a slot is reserved
     /// on each and its `/p2p-circuit` address is announced.
     pub relays: Vec<Multiaddr>,
@@ -150,6 +155,7 @@ impl NetConfig {
         Self {
             device_secret,
             listen,
+            listened: Vec::new(),
             relays: Vec::new(),
             bootstrap: Vec::new(),
             mdns: true,
@@ -164,6 +170,7 @@ impl fmt::Debug for NetConfig {
         f.debug_struct("NetConfig")
             .field("device_secret", &"<secret>")
             .field("listen", &self.listen)
+            .field("listened", &self.listened)
             .field("relays", &self.relays)
             .field("bootstrap", &self.bootstrap)
             .field("mdns", &self.mdns)
@@ -178,6 +185,11 @@ impl fmt::Debug for NetConfig {
 const ED25519_KEY_PREFIX: [u8; 4] = [0x08, 0x01, 0x12, 0x20];
 /// The "identity" multihash code: short keys are embedded in the peer id as they are.
 const IDENTITY_MULTIHASH: u64 = 0x00;
+
+/// Whether an address goes through a relay (`…/p2p-circuit…`).
+pub fn is_relayed(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::P2pCircuit))
+}
 
 /// The libp2p peer id of a device: its ed25519 public key, embedded as libp2p does.
 ///

@@ -208,6 +208,7 @@ impl Node {
         let blobs = blobs::Blobs::open(&store, &config.data_dir)?;
         let mut net_config = NetConfig::new(*identity.device.secret_bytes());
         net_config.listen = config.listen.clone();
+        net_config.listened = store.listened()?.iter().filter_map(|a| a.parse().ok()).collect();
         net_config.relays = config.relays.clone();
         net_config.bootstrap = config.bootstrap.clone();
         net_config.mdns = config.mdns;
@@ -811,6 +812,13 @@ impl Node {
                                 self.emit(NodeEvent::Presence { presence: p });
                             }
                         }
+                    }
+                }
+                NetEvent::Listening { addr } if !duet_net::is_relayed(&addr) => {
+                    // Remembered so that the next start listens on the same ports.
+                    if let Ok(addrs) = self.shared.net.listen_addrs().await {
+                        let plain = addrs.iter().filter(|a| !duet_net::is_relayed(a));
+                        let _ = self.shared.store.save_listened(&plain.map(|a| a.to_string()).collect::<Vec<_>>());
                     }
                 }
                 NetEvent::Addresses { device, addrs } if self.is_member(&device) => {

@@ -195,6 +195,22 @@ impl Store {
         Ok(())
     }
 
+    /// Where this device listens (multiaddr text), remembered so that it can listen on the
+    /// same ports after a restart, where its partners will look for it.
+    pub fn save_listened(&self, addresses: &[String]) -> Result<(), StoreError> {
+        let bounded: Vec<&String> = addresses.iter().filter(|a| a.len() <= 256).take(16).collect();
+        self.inner.tree(Ks::Meta).insert(meta::LISTENED, encode(&bounded))?;
+        Ok(())
+    }
+
+    /// Where this device listened last time (empty the first time).
+    pub fn listened(&self) -> Result<Vec<String>, StoreError> {
+        match self.inner.tree(Ks::Meta).get(meta::LISTENED)? {
+            Some(v) => decode(&v),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Every device's remembered addresses.
     pub fn addresses(&self) -> Result<Vec<(DeviceId, Vec<String>)>, StoreError> {
         let mut out = Vec::new();

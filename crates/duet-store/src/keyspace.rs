@@ -130,6 +130,8 @@ pub(crate) mod meta {
     pub const CONVERSATION: &[u8] = b"conv/";
     /// `addr/` · device id: the address book.
     pub const ADDRESS: &[u8] = b"addr/";
+    /// Where this device listened last time.
+    pub const LISTENED: &[u8] = b"listened";
 }
 
 /// Keys tree keys.

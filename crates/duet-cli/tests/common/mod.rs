@@ -62,13 +62,23 @@ impl Drop for Up {
     }
 }
 
-/// `duet up` on loopback.
+/// `duet up` on loopback (TCP only), logging to `<dir>/up.log`.
 pub fn up(dir: &Path) -> Up {
     let mut command = Command::new(DUET);
     command.arg("--data-dir").arg(dir).args(["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
-    let up = Up::spawn(command, None);
+    let up = Up::spawn(command, Some(dir.join("up.log")));
     wait_until("the node answers", || duet(dir, &["peers", "--json"]).status.success());
     up
+}
+
+/// The TCP port the last `duet up` in `dir` said it listens on.
+pub fn tcp_port(dir: &Path) -> u16 {
+    let log = std::fs::read_to_string(dir.join("up.log")).expect("an up.log");
+    log.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("listening on /ip4/127.0.0.1/tcp/"))
+        .and_then(|p| p.parse().ok())
+        .expect("duet up says where it listens")
 }
 
 pub fn wait_until(what: &str, check: impl FnMut() -> bool) {
