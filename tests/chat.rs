@@ -53,3 +53,22 @@ async fn two_people_pair_and_everything_converges() {
     })
     .await;
 }
+
+/// A ticket is good for its whole lifetime: Ada restarts her computer before Ben uses it, and
+/// he still pairs; once used, it stays used after another restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_outlives_a_restart_of_the_inviter_and_stays_used_after_one() {
+    let mut ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    let eve = TestNode::person("Eve").await;
+    let ticket = ada.node.invite(InviteKind::Partner).await.unwrap();
+
+    ada.restart(|c| c).await;
+    ben.node.join(&ticket).await.expect("Ben pairs with the ticket Ada made before she restarted");
+    let hello = ben.node.send(Target::Direct, "found you", None).await.unwrap();
+    eventually("Ada gets Ben's message", || async { ada.node.message(&hello.id).ok() }).await;
+
+    ada.restart(|c| c).await;
+    let err = eve.node.join(&ticket).await.expect_err("a used ticket is refused");
+    assert!(err.to_string().contains("already used"), "{err}");
+}

@@ -255,6 +255,7 @@ impl Node {
         let collector = tokio::spawn(node.clone().collect_ticker());
         lock(&node.shared.tasks).extend([main, ticker, receipts, collector]);
         node.resume_fetches();
+        node.reopen_invites().await?;
         Ok(node)
     }
 

@@ -43,19 +43,42 @@ impl Node {
             expires_at: Timestamp(now().0 + DEFAULT_TICKET_LIFETIME_MS),
         };
         let ticket = pairing::encode_ticket(&invite);
-        lock(&self.shared.invites).push((invite, false));
+        {
+            let mut invites = lock(&self.shared.invites);
+            invites.push((invite, false));
+            self.shared.store.save_invites(&invites)?;
+        }
         self.shared.net.set_pairing_open(true).await?;
         Ok(ticket)
+    }
+
+    /// The invites kept from before a restart that have not expired: pairing opens again
+    /// for them.
+    pub(crate) async fn reopen_invites(&self) -> Result<(), NodeError> {
+        let at = now();
+        let kept: Vec<(Invite, bool)> =
+            self.shared.store.invites()?.into_iter().filter(|(i, _)| i.expires_at >= at).collect();
+        if kept.is_empty() {
+            return Ok(());
+        }
+        *lock(&self.shared.invites) = kept;
+        self.shared.net.set_pairing_open(true).await?;
+        Ok(())
     }
 
     /// Forgets expired invites; closes pairing when none is left.
     pub(crate) async fn close_expired_invites(&self) {
         let close = {
             let mut invites = lock(&self.shared.invites);
-            let had = !invites.is_empty();
+            let had = invites.len();
             let at = now();
             invites.retain(|(i, _)| i.expires_at >= at);
-            had && invites.is_empty()
+            if invites.len() < had {
+                if let Err(e) = self.shared.store.save_invites(&invites) {
+                    tracing::warn!("could not forget expired invites: {e}");
+                }
+            }
+            had > 0 && invites.is_empty()
         };
         if close {
             let _ = self.shared.net.set_pairing_open(false).await;
@@ -89,6 +112,8 @@ impl Node {
             let (invite, used) = &invites[i];
             pairing::check_join(invite, *used, at, &device, &req.proof)?;
             invites[i].1 = true;
+            // Used for good, even if this device restarts.
+            self.shared.store.save_invites(&invites)?;
             invites[i].0.clone()
         };
         // Pairing stays open until every invite has expired (see `close_expired_invites`), so

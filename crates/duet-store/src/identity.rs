@@ -5,7 +5,7 @@
 
 use duet_crypto::{DeviceCertificate, DeviceKey, PersonKey, SpaceKey};
 use duet_log::Membership;
-use duet_model::{Avatar, DeviceId, Person, PersonId, SpaceId};
+use duet_model::{Avatar, DeviceId, Invite, Person, PersonId, SpaceId};
 use serde::{Deserialize, Serialize};
 
 use crate::keyspace::{meta, secret, view, Ks};
@@ -124,6 +124,23 @@ impl Store {
         let Some(v) = self.inner.tree(Ks::Keys).get(secret::SPACE_KEY)? else { return Ok(None) };
         let bytes: [u8; 32] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt("the stored space key"))?;
         Ok(Some(SpaceKey::from_bytes(bytes)))
+    }
+
+    /// Keeps the invites this device made (with their secrets, beside the other keys) and
+    /// whether each was used, so a ticket works for its whole lifetime even if the inviter
+    /// restarts meanwhile, and a used one stays used.
+    pub fn save_invites(&self, invites: &[(Invite, bool)]) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Keys).insert(secret::INVITES, encode(&invites))?;
+        self.flush()?;
+        Ok(())
+    }
+
+    /// The invites kept by [`Store::save_invites`].
+    pub fn invites(&self) -> Result<Vec<(Invite, bool)>, StoreError> {
+        match self.inner.tree(Ks::Keys).get(secret::INVITES)? {
+            Some(v) => decode(&v),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The raw profile record of a person (name, avatar, custom status, devices).

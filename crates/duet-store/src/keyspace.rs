@@ -138,4 +138,6 @@ pub(crate) mod meta {
 pub(crate) mod secret {
     pub const IDENTITY: &[u8] = b"identity";
     pub const SPACE_KEY: &[u8] = b"space_key";
+    /// The invites this device made that have not expired, with whether each was used.
+    pub const INVITES: &[u8] = b"invites";
 }
