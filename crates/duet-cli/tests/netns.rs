@@ -7,6 +7,8 @@
 //!  ben 10.0.2.2 ── nat-b 10.0.2.1 | 198.51.100.3 ─┘
 //! ```
 //!
+//! And a plain home network: Ada (10.0.1.2) and Ben (10.0.1.3) on one switch, nothing else.
+//!
 //! Each router lets its host out and lets answers back in, and nothing else, as a home
 //! router does: nobody on the internet can dial Ada or Ben. A fresh set of namespaces is made
 //! for each test and removed after it.
@@ -74,8 +76,9 @@ struct Hosts {
 }
 
 impl Hosts {
-    /// Builds the topology above; `None` (after saying why) when this user cannot.
-    fn build() -> Option<Hosts> {
+    /// Namespaces for `hosts`, each with its loopback up; `None` (after saying why) when this
+    /// user cannot make them.
+    fn new(hosts: &[&str]) -> Option<Hosts> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
         if !is_root {
@@ -86,21 +89,37 @@ impl Hosts {
             eprintln!("skipped: network namespace tests need root");
             return None;
         }
-        let mut hosts =
+        let mut made =
             Hosts { prefix: format!("d{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)), made: vec![] };
-        for host in ["wan", "relay", "nat-a", "nat-b", "ada", "ben"] {
-            let ns = hosts.ns(host);
+        for host in hosts {
+            let ns = made.ns(host);
             run(&["ip", "netns", "add", &ns]);
-            hosts.made.push(ns.clone());
+            made.made.push(ns.clone());
             run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
         }
-        let wan = hosts.ns("wan");
-        run(&["ip", "-n", &wan, "link", "add", "internet", "type", "bridge"]);
-        run(&["ip", "-n", &wan, "link", "set", "internet", "up"]);
+        Some(made)
+    }
+
+    /// A switch in `host`: a bridge named `name`.
+    fn switch(&self, host: &str, name: &str) {
+        run(&["ip", "-n", &self.ns(host), "link", "add", name, "type", "bridge"]);
+        run(&["ip", "-n", &self.ns(host), "link", "set", name, "up"]);
+    }
+
+    /// A cable from a port of `switch` (in `at`) to `host`, whose end is named `name`.
+    fn plug(&self, (at, switch): (&str, &str), host: &str, name: &str) {
+        let port = format!("to-{host}");
+        self.wire((at, &port), (host, name));
+        run(&["ip", "-n", &self.ns(at), "link", "set", &port, "master", switch, "up"]);
+    }
+
+    /// The topology at the top: Ada and Ben at home behind their routers, a relay on the
+    /// internet.
+    fn home_routers() -> Option<Hosts> {
+        let hosts = Hosts::new(&["wan", "relay", "nat-a", "nat-b", "ada", "ben"])?;
+        hosts.switch("wan", "internet");
         for (i, host) in ["relay", "nat-a", "nat-b"].into_iter().enumerate() {
-            let port = format!("to-{host}");
-            hosts.wire(("wan", &port), (host, "wan"));
-            run(&["ip", "-n", &wan, "link", "set", &port, "master", "internet", "up"]);
+            hosts.plug(("wan", "internet"), host, "wan");
             hosts.address(host, "wan", &format!("198.51.100.{}/24", i + 1));
         }
         for (n, router, host) in [(1, "nat-a", "ada"), (2, "nat-b", "ben")] {
@@ -110,6 +129,17 @@ impl Hosts {
             run(&["ip", "-n", &hosts.ns(host), "route", "add", "default", "via", &format!("10.0.{n}.1")]);
             hosts.exec(router, &["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
             hosts.nft(router, HOME_ROUTER);
+        }
+        Some(hosts)
+    }
+
+    /// Ada and Ben on one home network (10.0.1.0/24, one switch), and nothing else.
+    fn one_lan() -> Option<Hosts> {
+        let hosts = Hosts::new(&["home", "ada", "ben"])?;
+        hosts.switch("home", "lan");
+        for (n, host) in [(2, "ada"), (3, "ben")] {
+            hosts.plug(("home", "lan"), host, "eth0");
+            hosts.address(host, "eth0", &format!("10.0.1.{n}/24"));
         }
         Some(hosts)
     }
@@ -170,10 +200,9 @@ impl Hosts {
         (relay, addr.unwrap())
     }
 
-    /// `duet up` on `host`, listening as a person at home would (every interface, TCP and
-    /// QUIC) and through the relay.
-    fn up(&self, host: &str, dir: &Path, relay: &str) -> Up {
-        let up = self.duet(host, dir, "up", &["up", "--relay", relay, "--no-mdns"]);
+    /// `duet up` on `host` with `args`; returns once it answers.
+    fn up(&self, host: &str, dir: &Path, args: &[&str]) -> Up {
+        let up = self.duet(host, dir, "up", &[&["up"], args].concat());
         wait_until("the node answers", || common::duet(dir, &["peers", "--json"]).status.success());
         up
     }
@@ -230,7 +259,10 @@ impl Couple {
         let (relay, relay_addr) = net.relay(r.path());
         let ada = init(a.path(), "Ada");
         let ben = init(b.path(), "Ben");
-        let ups = [net.up("ada", a.path(), &relay_addr), net.up("ben", b.path(), &relay_addr)];
+        // Listening as a person at home would (every interface, TCP and QUIC), and through
+        // the relay.
+        let args = ["--relay", relay_addr.as_str(), "--no-mdns"];
+        let ups = [net.up("ada", a.path(), &args), net.up("ben", b.path(), &args)];
         // Ada's ticket names her home address, which Ben cannot reach, and her relayed one.
         let ticket = ok(a.path(), &["invite"]).lines().next().unwrap().to_owned();
         ok(b.path(), &["join", &ticket]);
@@ -240,7 +272,7 @@ impl Couple {
 
 #[test]
 fn partners_behind_home_routers_punch_through_them_and_go_on_without_the_relay() {
-    let Some(net) = Hosts::build() else { return };
+    let Some(net) = Hosts::home_routers() else { return };
     let mut couple = Couple::pair(&net);
     let (a, b) = (couple.a.path(), couple.b.path());
     let hello = ok(a, &["send", "hello from behind my router"]).trim().to_owned();
@@ -261,7 +293,7 @@ fn partners_behind_home_routers_punch_through_them_and_go_on_without_the_relay()
 
 #[test]
 fn a_cut_in_the_network_heals_and_what_was_sent_meanwhile_arrives() {
-    let Some(net) = Hosts::build() else { return };
+    let Some(net) = Hosts::home_routers() else { return };
     let couple = Couple::pair(&net);
     let (a, b, ben) = (couple.a.path(), couple.b.path(), &couple.ben.0);
     let hello = ok(b, &["send", "are you there?"]).trim().to_owned();
@@ -287,4 +319,27 @@ fn a_cut_in_the_network_heals_and_what_was_sent_meanwhile_arrives() {
         .collect();
     assert_eq!(order, sent, "in the order Ada sent them");
     wait_for("Ada sees Ben online again", Duration::from_secs(120), || presence(a, ben)["status"] == "online");
+}
+
+#[test]
+fn partners_on_one_home_network_find_each_other_on_ports_they_never_saw() {
+    let Some(net) = Hosts::one_lan() else { return };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    init(a, "Ada");
+    init(b, "Ben");
+    let listen = |port: u16| format!("/ip4/0.0.0.0/tcp/{port}");
+    let ups = [net.up("ada", a, &["--listen", &listen(4001)]), net.up("ben", b, &["--listen", &listen(4001)])];
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    ok(b, &["join", &ticket]);
+    let hello = ok(a, &["send", "dinner at 8?"]).trim().to_owned();
+    wait_until("Ben gets Ada's message", || holds(b, &hello));
+
+    // Both stop, and come back on ports the other never saw: the addresses each remembered
+    // are wrong now, there is no relay, and only the LAN (mDNS) can say where the other is.
+    drop(ups);
+    let _ada_up = net.up("ada", a, &["--listen", &listen(4101)]);
+    let _ben_up = net.up("ben", b, &["--listen", &listen(4102)]);
+    let reply = ok(b, &["send", "yes, see you at 8"]).trim().to_owned();
+    wait_until("Ada gets Ben's reply", || holds(a, &reply));
 }

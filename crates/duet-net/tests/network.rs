@@ -176,7 +176,10 @@ async fn a_member_that_restarts_is_redialed() {
 }
 
 /// Needs a multicast-capable interface besides loopback (mDNS does not announce on `lo`), so
-/// it is not part of the default run: `cargo test -p duet-net -- --ignored`.
+/// it is not part of the default run: `cargo test -p duet-net -- --ignored`. The default run
+/// checks LAN discovery across real hosts instead, in network namespaces
+/// (`crates/duet-cli/tests/netns.rs`: partners on one home network find each other on ports
+/// they never saw).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a LAN interface with multicast"]
 async fn lan_members_find_each_other_with_mdns() {
