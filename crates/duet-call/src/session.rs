@@ -29,6 +29,8 @@ use duet_model::{CallId, CallKind};
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::transport::RTCIceServer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
@@ -67,6 +69,10 @@ pub struct MediaConfig {
     pub udp_addrs: Vec<SocketAddr>,
     /// Offer loopback candidates too (two devices on one machine, tests).
     pub include_loopback: bool,
+    /// STUN servers (`stun:host:port`) that tell this device its address outside its home
+    /// router, so a call gets through routers on both sides. None by default: a node uses its
+    /// relays' (`duet relay` answers STUN).
+    pub stun_servers: Vec<String>,
     pub audio_bitrate: i32,
     pub video_fps: u32,
     pub video_bitrate_kbps: u32,
@@ -77,6 +83,7 @@ impl Default for MediaConfig {
         Self {
             udp_addrs: vec![SocketAddr::from(([0, 0, 0, 0], 0))],
             include_loopback: true,
+            stun_servers: Vec::new(),
             audio_bitrate: 32_000,
             video_fps: 15,
             video_bitrate_kbps: 600,
@@ -479,7 +486,12 @@ impl MediaSession {
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .with_include_loopback_candidate(config.include_loopback)
             .build();
+        let ice_servers = match config.stun_servers.is_empty() {
+            true => Vec::new(),
+            false => vec![RTCIceServer { urls: config.stun_servers.clone(), ..Default::default() }],
+        };
         let pc = PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
             .with_media_engine(engine)
             .with_interceptor_registry(registry)
             .with_setting_engine(settings)

@@ -177,6 +177,9 @@ enum Command {
         /// Where to listen (repeatable); default /ip4/0.0.0.0/tcp/4001 and QUIC on udp/4001.
         #[arg(long = "listen")]
         listen: Vec<String>,
+        /// Where to answer STUN (so calls get through home routers): an IP:port, or "off".
+        #[arg(long, default_value = "0.0.0.0:3478")]
+        stun: String,
     },
 }
 
@@ -386,7 +389,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }),
         Command::CallStatus => print_json(&call(&dir, &Request::CallStatus).await?),
-        Command::Relay { listen } => relay::run(&dir, listen).await?,
+        Command::Relay { listen, stun } => relay::run(&dir, listen, &stun).await?,
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ fn relay_secret(dir: &Path) -> anyhow::Result<[u8; 32]> {
     Ok(secret)
 }
 
-pub async fn run(dir: &Path, listen: Vec<String>) -> anyhow::Result<()> {
+pub async fn run(dir: &Path, listen: Vec<String>, stun: &str) -> anyhow::Result<()> {
     crate::init_logging();
     let mut config = NetConfig::new(relay_secret(dir)?);
     config.relay_server = true;
@@ -38,6 +38,17 @@ pub async fn run(dir: &Path, listen: Vec<String>) -> anyhow::Result<()> {
     eprintln!("Duet relay running. Give devices one of these addresses (--relay):");
     for a in addrs {
         println!("{}", duet_net::with_peer(a, &peer));
+    }
+    if stun != "off" {
+        let at: std::net::SocketAddr =
+            stun.parse().with_context(|| format!("--stun wants an IP:port or \"off\", not {stun:?}"))?;
+        let socket = tokio::net::UdpSocket::bind(at).await.with_context(|| format!("cannot answer STUN on {at}"))?;
+        eprintln!("Answering STUN on {at} (devices that use this relay find their outside address there).");
+        tokio::spawn(async move {
+            if let Err(e) = duet_net::stun::serve(socket).await {
+                eprintln!("STUN stopped: {e}");
+            }
+        });
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {

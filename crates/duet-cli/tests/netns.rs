@@ -292,6 +292,36 @@ fn partners_behind_home_routers_punch_through_them_and_go_on_without_the_relay()
 }
 
 #[test]
+fn partners_behind_home_routers_call_each_other_through_them() {
+    let Some(net) = Hosts::home_routers() else { return };
+    let couple = Couple::pair(&net);
+    let (a, b) = (couple.a.path(), couple.b.path());
+    let hello = ok(a, &["send", "can I call you?"]).trim().to_owned();
+    wait_until("Ben gets Ada's message", || holds(b, &hello));
+
+    // The call's media is WebRTC (UDP, ICE): each side learns its outside address from the
+    // relay's STUN service, and ICE's checks punch through both routers.
+    ok(a, &["call", "--synthetic", "--tone", "440"]);
+    wait_until("Ben's computer rings", || call_status(b)["call"]["phase"] == "ringing");
+    ok(b, &["answer", "--synthetic", "--tone", "660"]);
+    for (dir, who, pitch) in [(b, "Ben hears Ada's 440 Hz tone", 440.0), (a, "Ada hears Ben's 660 Hz tone", 660.0)] {
+        wait_until(who, || {
+            let status = call_status(dir);
+            let heard = &status["heard"];
+            status["call"]["phase"] == "active"
+                && heard["frames"].as_u64().is_some_and(|n| n >= 50)
+                && heard["dominant_hz"].as_f64().is_some_and(|hz| (hz - pitch).abs() < 20.0)
+        });
+    }
+    ok(a, &["hangup"]);
+}
+
+/// The call as `dir`'s node shows it, with what it hears.
+fn call_status(dir: &Path) -> Value {
+    serde_json::from_str(&ok(dir, &["call-status"])).expect("call-status prints JSON")
+}
+
+#[test]
 fn a_cut_in_the_network_heals_and_what_was_sent_meanwhile_arrives() {
     let Some(net) = Hosts::home_routers() else { return };
     let couple = Couple::pair(&net);

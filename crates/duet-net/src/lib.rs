@@ -60,6 +60,7 @@ mod event_loop;
 mod keep_alive;
 mod ports;
 pub mod redial;
+pub mod stun;
 
 use std::fmt;
 

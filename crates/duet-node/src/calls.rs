@@ -334,7 +334,12 @@ impl Node {
     async fn start_media(&self, call: CallId, kind: CallKind, offerer: bool) -> Result<(), NodeError> {
         let media = lock(&self.shared.calls.state).media.take();
         let media = media.ok_or_else(|| NodeError::NotAllowed("no media was given for the call".into()))?;
-        let config = self.shared.config.calls.media.clone();
+        let mut config = self.shared.config.calls.media.clone();
+        if config.stun_servers.is_empty() {
+            // Each relay answers STUN too (`duet relay`): with it, a call gets through the
+            // home routers on both sides, as the chat does.
+            config.stun_servers = self.shared.config.relays.iter().filter_map(duet_net::stun::stun_url).collect();
+        }
         let (session, mut events) = MediaSession::start(call, kind, offerer, media, &config)
             .await
             .map_err(|e| NodeError::NotAllowed(format!("call media: {e}")))?;
