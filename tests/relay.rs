@@ -1,10 +1,10 @@
 //! Via a relay: Ada's computer cannot be reached directly (it listens only through a relay,
 //! as behind a NAT). Her invite carries her relayed address; Ben pairs with it and they chat
-//! both ways.
+//! both ways. A relay can also be chosen while Duet runs (the app's settings).
 
 use duet_log::pairing::decode_ticket;
 use duet_model::{InviteKind, Message, Target};
-use duet_net::{peer_id, with_peer, NetConfig};
+use duet_net::{peer_id, with_peer, Multiaddr, NetConfig};
 use duet_tests::{eventually, TestNode, PATIENCE};
 use rand::RngCore;
 
@@ -14,18 +14,23 @@ async fn holds(node: &TestNode, sent: &Message) -> Message {
         .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partners_pair_and_chat_through_a_relay() {
-    // A relay on loopback, as `duet relay` runs one.
+/// A relay on loopback, as `duet relay` runs one, and its address.
+async fn start_relay() -> (duet_net::Client, tokio::sync::mpsc::Receiver<duet_net::NetEvent>, Multiaddr) {
     let mut relay_key = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut relay_key);
     let mut relay_config = NetConfig::new(relay_key);
     relay_config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid")];
     relay_config.mdns = false;
     relay_config.relay_server = true;
-    let (relay, _relay_events) = duet_net::start(relay_config).await.expect("the relay starts");
+    let (relay, events) = duet_net::start(relay_config).await.expect("the relay starts");
     let relay_addr = relay.wait_listening(PATIENCE).await.expect("the relay listens").remove(0);
     let relay_addr = with_peer(relay_addr, &peer_id(&relay.local_device()));
+    (relay, events, relay_addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partners_pair_and_chat_through_a_relay() {
+    let (relay, _relay_events, relay_addr) = start_relay().await;
 
     // Ada listens only through the relay.
     let ada = TestNode::create("Ada", Some("Ada"), |mut c| {
@@ -52,6 +57,47 @@ async fn partners_pair_and_chat_through_a_relay() {
     assert_eq!(holds(&ada, &reply).await.reply_to, Some(hello.id));
 
     eventually("Ada sees her message delivered", || async { ada.node.message(&hello.id).ok().filter(|m| m.delivered) })
+        .await;
+    relay.shutdown().await;
+}
+
+/// The app's settings: Ada chooses a relay while Duet runs; it is used at once (her invite
+/// names it) and after a restart, and a typo is refused in words without losing the relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_chosen_in_settings_is_used_at_once_and_after_a_restart() {
+    let (relay, _relay_events, relay_addr) = start_relay().await;
+    let mut ada = TestNode::person("Ada").await;
+    assert!(ada.node.relays().unwrap().is_empty());
+    let relayed = |ada: &TestNode| {
+        let node = ada.node.clone();
+        async move { node.listen_addrs().await.ok()?.into_iter().find(|a| a.to_string().contains("/p2p-circuit")) }
+    };
+
+    let kept = ada.node.set_relays(&[format!("  {relay_addr}  "), String::new()]).await.unwrap();
+    assert_eq!(kept, vec![relay_addr.to_string()], "trimmed, blanks skipped");
+    eventually("Ada listens through the relay", || relayed(&ada)).await;
+
+    for (typo, words) in [
+        ("/ip4/127.0.0.1/tcp/4001".to_owned(), "must end with /p2p/"),
+        ("relay.example.org".to_owned(), "is not a relay address"),
+    ] {
+        let err = ada.node.set_relays(&[relay_addr.to_string(), typo]).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        assert!(err.to_string().contains(words), "{err}");
+    }
+    assert_eq!(ada.node.relays().unwrap(), vec![relay_addr.to_string()], "the relay is still chosen");
+
+    ada.restart(|c| c).await;
+    assert_eq!(ada.node.relays().unwrap(), vec![relay_addr.to_string()]);
+    eventually("Ada listens through the relay after a restart", || relayed(&ada)).await;
+    let ben = TestNode::person("Ben").await;
+    let ticket = ada.node.invite(InviteKind::Partner).await.unwrap();
+    let invite = decode_ticket(&ticket).unwrap();
+    assert!(invite.addresses.iter().any(|a| a.contains("/p2p-circuit")), "{:?}", invite.addresses);
+    ben.node.join(&ticket).await.expect("Ben pairs");
+
+    assert!(ada.node.set_relays(&[]).await.unwrap().is_empty());
+    eventually("Ada no longer listens through the relay", || async { relayed(&ada).await.is_none().then_some(()) })
         .await;
     relay.shutdown().await;
 }

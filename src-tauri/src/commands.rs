@@ -69,6 +69,18 @@ pub async fn peers(state: State<'_, AppState>) -> Answer<Vec<PeerInfo>> {
     Ok(state.node().await?.peers().await?)
 }
 
+/// The relays chosen in settings.
+#[tauri::command]
+pub async fn relays(state: State<'_, AppState>) -> Answer<Vec<String>> {
+    Ok(state.node().await?.relays()?)
+}
+
+/// Listens through these relays from now on (and after restarts); returns them as kept.
+#[tauri::command]
+pub async fn set_relays(state: State<'_, AppState>, relays: Vec<String>) -> Answer<Vec<String>> {
+    Ok(state.node().await?.set_relays(&relays).await?)
+}
+
 #[tauri::command]
 pub async fn conversations(state: State<'_, AppState>) -> Answer<Vec<Conversation>> {
     Ok(state.node().await?.conversations()?)

@@ -62,6 +62,8 @@ fn main() -> anyhow::Result<()> {
             commands::invite,
             commands::join,
             commands::peers,
+            commands::relays,
+            commands::set_relays,
             commands::conversations,
             commands::channels,
             commands::create_channel,

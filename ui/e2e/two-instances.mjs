@@ -195,6 +195,21 @@ async function main() {
 
     await alice.screenshot('alice.png');
     await bob.screenshot('bob.png');
+
+    // Settings: no relay yet, and a relay address without its peer id is refused by the node
+    // in words, next to the field.
+    await alice.click(await alice.testId('settings-button'));
+    const relays = await alice.testId('relays-field');
+    const status = async () => alice.textContent((await alice.all('#relays-status'))[0]);
+    await alice.until('the relays section says there is none', async () => (await status()).includes('No relay'));
+    await alice.type(relays, '/ip4/198.51.100.1/tcp/4001');
+    await alice.click(await alice.until('the save button', async () => {
+      for (const b of await alice.all('button')) if ((await alice.textContent(b)).includes('Save relays')) return b;
+      return null;
+    }));
+    await alice.until('the refusal next to the field', async () => (await status()).includes('must end with /p2p/'));
+    await alice.screenshot('alice-settings.png');
+    log('alice: a relay address without its peer id is refused in words');
   } catch (error) {
     failed = error;
     for (const w of windows) {

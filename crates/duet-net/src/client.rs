@@ -182,6 +182,13 @@ impl Client {
         Ok(self.routes().await?.into_keys().collect())
     }
 
+    /// Listens through exactly these relays from now on (each ending with `/p2p/<relay id>`):
+    /// slots are reserved on new ones and released on dropped ones.
+    pub async fn set_relays(&self, relays: &[Multiaddr]) -> Result<(), NetError> {
+        let relays = with_peer_ids(relays, "a relay")?;
+        self.request(|reply| Command::SetRelays { relays, reply }).await?
+    }
+
     /// The devices connected right now, and whether each is reached directly or only through
     /// a relay.
     pub async fn routes(&self) -> Result<HashMap<DeviceId, Route>, NetError> {

@@ -44,6 +44,7 @@ pub(crate) enum Command {
     SetPairingOpen { open: bool, reply: oneshot::Sender<()> },
     Disconnect { peer: PeerId, ban_for: Option<Duration>, reply: oneshot::Sender<()> },
     Connected { reply: oneshot::Sender<Vec<(PeerId, Route)>> },
+    SetRelays { relays: Vec<(PeerId, Multiaddr)>, reply: oneshot::Sender<Result<(), NetError>> },
     Shutdown { reply: oneshot::Sender<()> },
 }
 
@@ -135,6 +136,28 @@ impl EventLoop {
         Ok(())
     }
 
+    /// Listens through exactly `relays` from now on: new ones are reserved on, dropped ones
+    /// released.
+    fn set_relays(&mut self, relays: Vec<(PeerId, Multiaddr)>) -> Result<(), NetError> {
+        let (kept, dropped): (Vec<Relay>, Vec<Relay>) =
+            std::mem::take(&mut self.relays).into_iter().partition(|r| relays.iter().any(|(_, a)| *a == r.addr));
+        self.relays = kept;
+        for relay in dropped {
+            if let Some(listener) = relay.listener {
+                self.swarm.remove_listener(listener);
+            }
+            if !self.members.contains_key(&relay.peer) {
+                self.swarm.behaviour_mut().limits.remove_peer_id(&relay.peer);
+            }
+        }
+        for (peer, addr) in relays {
+            if !self.relays.iter().any(|r| r.addr == addr) {
+                self.add_relay(peer, addr)?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) async fn run(mut self) {
         let mut timer = Box::pin(tokio::time::sleep(IDLE_TICK));
         let shutdown_reply = loop {
@@ -207,6 +230,9 @@ impl EventLoop {
                     false => Route::Relayed,
                 };
                 let _ = reply.send(self.swarm.connected_peers().map(|p| (*p, route(p))).collect());
+            }
+            Command::SetRelays { relays, reply } => {
+                let _ = reply.send(self.set_relays(relays));
             }
             Command::Shutdown { reply } => {
                 // Handled by `run`; answering here keeps the match total.

@@ -23,6 +23,9 @@ pub enum NodeError {
     NotFound(String),
     #[error("{0}")]
     NotAllowed(String),
+    /// An address typed in that cannot be used (a relay without its peer id, say).
+    #[error("{0}")]
+    BadAddress(String),
     #[error("network: {0}")]
     Network(#[from] duet_net::NetError),
     #[error("{0}")]
@@ -47,6 +50,7 @@ impl NodeError {
             NodeError::Pairing(_) => "pairing_failed",
             NodeError::NotFound(_) => "not_found",
             NodeError::NotAllowed(_) => "not_allowed",
+            NodeError::BadAddress(_) => "invalid_input",
             NodeError::Network(_) => "network",
             NodeError::Store(_) => "store",
             NodeError::Timeout => "timeout",

@@ -181,6 +181,8 @@ pub(crate) struct Shared {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: calls::Calls,
     blobs: blobs::Blobs,
+    /// The relays listened through: those given at start and those chosen in settings.
+    relays: Mutex<Vec<Multiaddr>>,
 }
 
 struct PeerTasks {
@@ -196,6 +198,18 @@ impl Drop for PeerTasks {
     }
 }
 
+/// Relays a person may choose in settings.
+const MAX_RELAYS: usize = 8;
+/// Longest relay address accepted (a `/dns/…/tcp/…/p2p/…` address is well under this).
+const MAX_RELAY_ADDRESS_LEN: usize = 512;
+
+/// The relays given at start, then the chosen ones not among them.
+fn relays_in_use(given: &[Multiaddr], chosen: Vec<Multiaddr>) -> Vec<Multiaddr> {
+    let mut all = given.to_vec();
+    all.extend(chosen.into_iter().filter(|r| !given.contains(r)));
+    all
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -209,7 +223,9 @@ impl Node {
         let mut net_config = NetConfig::new(*identity.device.secret_bytes());
         net_config.listen = config.listen.clone();
         net_config.listened = store.listened()?.iter().filter_map(|a| a.parse().ok()).collect();
-        net_config.relays = config.relays.clone();
+        let chosen = store.relays()?.iter().filter_map(|r| r.parse().ok()).collect::<Vec<Multiaddr>>();
+        let relays = relays_in_use(&config.relays, chosen);
+        net_config.relays = relays.clone();
         net_config.bootstrap = config.bootstrap.clone();
         net_config.mdns = config.mdns;
         let (net, net_events) = duet_net::start(net_config).await?;
@@ -234,6 +250,7 @@ impl Node {
             tasks: Mutex::new(Vec::new()),
             calls: calls::Calls::default(),
             blobs,
+            relays: Mutex::new(relays),
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -313,6 +330,45 @@ impl Node {
     /// Where this node listens now.
     pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NodeError> {
         Ok(self.shared.net.listen_addrs().await?)
+    }
+
+    /// The relays chosen in settings (those given at start, [`NodeConfig::relays`], are used
+    /// too but not listed).
+    pub fn relays(&self) -> Result<Vec<String>, NodeError> {
+        Ok(self.shared.store.relays()?)
+    }
+
+    /// Listens through these relays, besides those given at start, from now on and after
+    /// restarts. Each is a relay's address as `duet relay` prints it (ending in
+    /// `/p2p/<relay id>`); blank entries are skipped. Returns them as kept. If one cannot be
+    /// used, nothing changes and the error says which.
+    pub async fn set_relays(&self, relays: &[String]) -> Result<Vec<String>, NodeError> {
+        let mut chosen: Vec<Multiaddr> = Vec::new();
+        for text in relays.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+            let bad =
+                |why: &str| NodeError::BadAddress(format!("\"{}\" {why}", text.chars().take(80).collect::<String>()));
+            if text.len() > MAX_RELAY_ADDRESS_LEN {
+                return Err(bad("is too long to be a relay address"));
+            }
+            let addr: Multiaddr = text
+                .parse()
+                .map_err(|_| bad("is not a relay address (one looks like /ip4/198.51.100.1/tcp/4001/p2p/12D3Koo…)"))?;
+            if !chosen.contains(&addr) {
+                chosen.push(addr);
+            }
+        }
+        if chosen.len() > MAX_RELAYS {
+            return Err(NodeError::BadAddress(format!("at most {MAX_RELAYS} relays can be used")));
+        }
+        let in_use = relays_in_use(&self.shared.config.relays, chosen.clone());
+        self.shared.net.set_relays(&in_use).await.map_err(|e| match e {
+            duet_net::NetError::AddressWithoutPeer { .. } => NodeError::BadAddress(e.to_string()),
+            e => e.into(),
+        })?;
+        *lock(&self.shared.relays) = in_use;
+        let kept: Vec<String> = chosen.iter().map(|a| a.to_string()).collect();
+        self.shared.store.save_relays(&kept)?;
+        Ok(kept)
     }
 
     /// Waits until the node listens (and, with relays, until a relayed address is ready).

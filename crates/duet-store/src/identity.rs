@@ -228,6 +228,21 @@ impl Store {
         }
     }
 
+    /// The relays this device listens through, as chosen in its settings.
+    pub fn save_relays(&self, relays: &[String]) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Meta).insert(meta::RELAYS, encode(&relays))?;
+        self.flush()?;
+        Ok(())
+    }
+
+    /// The relays kept by [`Store::save_relays`].
+    pub fn relays(&self) -> Result<Vec<String>, StoreError> {
+        match self.inner.tree(Ks::Meta).get(meta::RELAYS)? {
+            Some(v) => decode(&v),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Every device's remembered addresses.
     pub fn addresses(&self) -> Result<Vec<(DeviceId, Vec<String>)>, StoreError> {
         let mut out = Vec::new();

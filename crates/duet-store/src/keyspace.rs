@@ -132,6 +132,8 @@ pub(crate) mod meta {
     pub const ADDRESS: &[u8] = b"addr/";
     /// Where this device listened last time.
     pub const LISTENED: &[u8] = b"listened";
+    /// The relays chosen in the app's settings (multiaddr text).
+    pub const RELAYS: &[u8] = b"relays";
 }
 
 /// Keys tree keys.

@@ -34,6 +34,7 @@ export function installFakeBackend(mode: string): void {
   const now = Date.now();
   let me: Person | null = mode === 'new' ? null : MAYA;
   let paired = mode !== 'new' && mode !== 'unpaired';
+  let relays: string[] = [];
   const channels: Channel[] = paired
     ? [channel('c1'.repeat(16), 'plans', 0, 'Trips, dinners, Sundays'), channel('c2'.repeat(16), 'memories', 1, '10,000 messages to scroll')]
     : [];
@@ -143,6 +144,15 @@ export function installFakeBackend(mode: string): void {
           return paired
             ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, relayed: false, addresses: [], seq: 0 }]
             : [];
+        case 'relays':
+          return relays;
+        case 'set_relays': {
+          const chosen = (a.relays as string[]).map((r) => r.trim()).filter((r) => r !== '');
+          const bad = chosen.find((r) => !/^\/(ip4|ip6|dns|dns4|dns6)\/.+\/p2p\/\w+$/.test(r));
+          if (bad) fail('invalid_input', `"${bad}" cannot be used as a relay: it must end with /p2p/<peer id>`);
+          relays = chosen;
+          return later(300, relays);
+        }
         case 'conversations':
           return conversations();
         case 'channels':

@@ -71,6 +71,16 @@ export function peers(): Promise<Outcome<PeerInfo[]>> {
   return call('peers');
 }
 
+/** The relays chosen in settings (addresses as `duet relay` prints them). */
+export function relays(): Promise<Outcome<string[]>> {
+  return call('relays');
+}
+
+/** Listens through these relays from now on; resolves to them as kept (blank ones dropped). */
+export function setRelays(relays: string[]): Promise<Outcome<string[]>> {
+  return call('set_relays', { relays });
+}
+
 // ----- conversations and channels -----
 
 /** My conversations (the direct one and each channel's), with unread counts. */
