@@ -19,8 +19,9 @@ packages=(
   # microphone/speaker feature and libclang for the camera feature's V4L2 bindings (both
   # features are off by default, but `--all-features` builds them).
   libopus-dev libvpx-dev libasound2-dev libclang-dev
-  # Network tests across hosts (crates/duet-cli/tests/netns.rs): namespaces and home routers.
-  iproute2 nftables
+  # Network tests across hosts (crates/duet-cli/tests/netns.rs): namespaces, home routers
+  # (nftables) and their forwarding switch (sysctl).
+  iproute2 nftables procps
 )
 
 # The UI is built with Node and npm; a Node already on PATH (nvm, NodeSource) is kept.
