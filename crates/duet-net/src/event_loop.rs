@@ -55,6 +55,8 @@ struct Relay {
     addr: Multiaddr,
     /// The `/p2p-circuit` listener while it is open.
     listener: Option<ListenerId>,
+    /// A slot is reserved on it now (its listener has an address).
+    reserved: bool,
     backoff: Backoff,
 }
 
@@ -132,7 +134,7 @@ impl EventLoop {
         self.swarm.behaviour_mut().limits.bypass_peer_id(&peer);
         self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
         let backoff = Backoff::idle(self.policy, Instant::now());
-        self.relays.push(Relay { peer, addr, listener: Some(listener), backoff });
+        self.relays.push(Relay { peer, addr, listener: Some(listener), reserved: false, backoff });
         Ok(())
     }
 

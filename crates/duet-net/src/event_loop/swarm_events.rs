@@ -21,6 +21,7 @@ impl EventLoop {
                 debug!(%address, "listening");
                 if let Some(relay) = self.relays.iter_mut().find(|r| r.listener == Some(listener_id)) {
                     relay.backoff.succeeded(Instant::now());
+                    relay.reserved = true;
                 } else if self.relay_server {
                     // A relay's own listen addresses are its public addresses: the relay
                     // server only hands out reservations once it has some.
@@ -34,9 +35,18 @@ impl EventLoop {
             SwarmEvent::ListenerClosed { listener_id, reason, .. } => {
                 let jitter = self.rng.gen::<f64>();
                 if let Some(relay) = self.relays.iter_mut().find(|r| r.listener == Some(listener_id)) {
-                    warn!(relay = %relay.peer, ?reason, "relay slot lost, will reserve again");
+                    // Said once when a slot is lost; the retries while the relay stays away
+                    // are quiet.
+                    if relay.reserved {
+                        warn!(relay = %relay.peer, ?reason, "relay slot lost, will reserve again");
+                    } else {
+                        debug!(relay = %relay.peer, ?reason, "no slot on the relay yet, will try again");
+                    }
+                    relay.reserved = false;
                     relay.listener = None;
                     relay.backoff.failed(Instant::now(), jitter);
+                } else if reason.is_ok() {
+                    debug!("listener closed"); // a relay dropped from the settings, say
                 } else {
                     warn!(?reason, "listener closed");
                 }
