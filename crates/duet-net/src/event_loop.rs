@@ -227,10 +227,7 @@ impl EventLoop {
                 let _ = reply.send(());
             }
             Command::Connected { reply } => {
-                let route = |peer: &PeerId| match self.direct.contains_key(peer) {
-                    true => Route::Direct,
-                    false => Route::Relayed,
-                };
+                let route = |peer: &PeerId| if self.direct.contains_key(peer) { Route::Direct } else { Route::Relayed };
                 let _ = reply.send(self.swarm.connected_peers().map(|p| (*p, route(p))).collect());
             }
             Command::SetRelays { relays, reply } => {

@@ -338,7 +338,7 @@ impl Node {
         if config.stun_servers.is_empty() {
             // Each relay answers STUN too (`duet relay`): with it, a call gets through the
             // home routers on both sides, as the chat does.
-            config.stun_servers = lock(&self.shared.relays).iter().filter_map(duet_net::stun::stun_url).collect();
+            config.stun_servers = self.relays_in_use()?.iter().filter_map(duet_net::stun::stun_url).collect();
         }
         let (session, mut events) = MediaSession::start(call, kind, offerer, media, &config)
             .await

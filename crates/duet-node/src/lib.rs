@@ -181,8 +181,6 @@ pub(crate) struct Shared {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: calls::Calls,
     blobs: blobs::Blobs,
-    /// The relays listened through: those given at start and those chosen in settings.
-    relays: Mutex<Vec<Multiaddr>>,
 }
 
 struct PeerTasks {
@@ -210,6 +208,11 @@ fn relays_in_use(given: &[Multiaddr], chosen: Vec<Multiaddr>) -> Vec<Multiaddr> 
     all
 }
 
+/// The relays chosen in settings, as kept in `store`.
+fn chosen_relays(store: &Store) -> Result<Vec<Multiaddr>, NodeError> {
+    Ok(store.relays()?.iter().filter_map(|r| r.parse().ok()).collect())
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -223,9 +226,7 @@ impl Node {
         let mut net_config = NetConfig::new(*identity.device.secret_bytes());
         net_config.listen = config.listen.clone();
         net_config.listened = store.listened()?.iter().filter_map(|a| a.parse().ok()).collect();
-        let chosen = store.relays()?.iter().filter_map(|r| r.parse().ok()).collect::<Vec<Multiaddr>>();
-        let relays = relays_in_use(&config.relays, chosen);
-        net_config.relays = relays.clone();
+        net_config.relays = relays_in_use(&config.relays, chosen_relays(&store)?);
         net_config.bootstrap = config.bootstrap.clone();
         net_config.mdns = config.mdns;
         let (net, net_events) = duet_net::start(net_config).await?;
@@ -250,7 +251,6 @@ impl Node {
             tasks: Mutex::new(Vec::new()),
             calls: calls::Calls::default(),
             blobs,
-            relays: Mutex::new(relays),
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -338,6 +338,11 @@ impl Node {
         Ok(self.shared.store.relays()?)
     }
 
+    /// The relays listened through: those given at start and those chosen in settings.
+    pub(crate) fn relays_in_use(&self) -> Result<Vec<Multiaddr>, NodeError> {
+        Ok(relays_in_use(&self.shared.config.relays, chosen_relays(&self.shared.store)?))
+    }
+
     /// Listens through these relays, besides those given at start, from now on and after
     /// restarts. Each is a relay's address as `duet relay` prints it (ending in
     /// `/p2p/<relay id>`); blank entries are skipped. Returns them as kept. If one cannot be
@@ -365,7 +370,6 @@ impl Node {
             duet_net::NetError::AddressWithoutPeer { .. } => NodeError::BadAddress(e.to_string()),
             e => e.into(),
         })?;
-        *lock(&self.shared.relays) = in_use;
         let kept: Vec<String> = chosen.iter().map(|a| a.to_string()).collect();
         self.shared.store.save_relays(&kept)?;
         Ok(kept)
