@@ -41,9 +41,20 @@ cleanup() {
   if ((status != 0)); then
     for log in "$work"/*.log; do
       [ -s "$log" ] || continue
+      [ "$log" = "$work/scenario.log" ] && continue
       printf -- '--- %s (last 40 lines)\n' "$(basename "$log")" >&2
-      tail -n 40 "$log" >&2
+      # dbus-monitor writes a notification over a dozen lines: one line each here.
+      if [ "$log" = "$work/notifications.log" ]; then
+        grep -A4 '^method call' "$log" | grep -E '^ +string' | paste -d' ' - - - - | tail -n 40 >&2
+      else
+        tail -n 40 "$log" >&2
+      fi
     done
+    # The scenario's own account last, so the reason is what a truncated CI log still shows.
+    if [ -s "$work/scenario.log" ]; then
+      printf -- '--- the scenario (last 30 lines)\n' >&2
+      tail -n 30 "$work/scenario.log" >&2
+    fi
   fi
   rm -rf "$work"
   exit "$status"
@@ -131,7 +142,7 @@ mkdir -p "$out_dir"
 rm -f "$out_dir"/alice.png "$out_dir"/bob.png "$out_dir"/failure-*.png
 DISPLAY="$display" E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_DATA_A="$work/alice" \
   E2E_OUT="$out_dir" E2E_NOTIFY_LOG="$work/notifications.log" \
-  timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" \
+  timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" 2>&1 | tee "$work/scenario.log" \
   || fail "the scenario failed (screenshots in $out_dir)"
 # The desktop parts fail quietly by design (a desktop without them still runs Duet); here they
 # have a bus and a daemon, so a complaint in the logs is a failure.
