@@ -45,7 +45,8 @@ cleanup() {
       printf -- '--- %s (last 40 lines)\n' "$(basename "$log")" >&2
       # dbus-monitor writes a notification over a dozen lines: one line each here.
       if [ "$log" = "$work/notifications.log" ]; then
-        grep -A4 '^method call' "$log" | grep -E '^ +string' | paste -d' ' - - - - | tail -n 40 >&2
+        awk '/^method call/ { n = 0; next } /^ +string/ { n++; if (n == 3) who = $0; if (n == 4) print "Notify:" who " —" $0 }' \
+          "$log" | sed -E 's/ +string / /g' | tail -n 40 >&2
       else
         tail -n 40 "$log" >&2
       fi
@@ -56,6 +57,8 @@ cleanup() {
       tail -n 30 "$work/scenario.log" >&2
     fi
   fi
+  # The notifications the desktop was asked to show, beside the screenshots.
+  [ -f "$work/notifications.log" ] && cp "$work/notifications.log" "$out_dir/" 2>/dev/null
   rm -rf "$work"
   exit "$status"
 }
