@@ -15,8 +15,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** One D-Bus call; a peer that does not answer within `seconds` is an error. */
 async function gdbus(...args) {
-  const { stdout } = await run('gdbus', ['call', '--session', ...args], { timeout: 5000 });
+  return gdbusWithin(5, ...args);
+}
+
+async function gdbusWithin(seconds, ...args) {
+  const { stdout } = await run('gdbus', ['call', '--session', '--timeout', String(seconds), ...args], { timeout: seconds * 1000 });
   return stdout.trim();
 }
 
@@ -50,11 +55,18 @@ const found = new Map();
 /** The app's tray item: `{ status, label, menu }`, or null when it exports none. */
 export async function trayOf(dataDir) {
   if (!found.has(dataDir)) {
-    for (const name of await connectionsOf(dataDir)) {
-      const tree = await gdbus('--dest', name, '--object-path', '/org/ayatana/NotificationItem', '--method', 'org.freedesktop.DBus.Introspectable.Introspect').catch(() => '');
-      const item = tree.match(/<node name=\\?"([^"\\]+)\\?"/)?.[1];
+    // Asked of all the app's connections at once, briefly: some of them (not GDBus ones) never
+    // answer an Introspect, and waiting for each in turn made one look take 5 s or more.
+    const names = await connectionsOf(dataDir);
+    const trees = await Promise.all(
+      names.map((name) =>
+        gdbusWithin(1, '--dest', name, '--object-path', '/org/ayatana/NotificationItem', '--method', 'org.freedesktop.DBus.Introspectable.Introspect').catch(() => ''),
+      ),
+    );
+    names.forEach((name, i) => {
+      const item = trees[i].match(/<node name=\\?"([^"\\]+)\\?"/)?.[1];
       if (item) found.set(dataDir, [name, `/org/ayatana/NotificationItem/${item}`]);
-    }
+    });
   }
   if (!found.has(dataDir)) return null;
   const [name, path] = found.get(dataDir);

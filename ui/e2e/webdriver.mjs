@@ -8,6 +8,7 @@ import { join } from 'node:path';
 export const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 export const ENTER = '\uE007';
 const PATIENCE_MS = Number(process.env.E2E_PATIENCE_MS ?? 30_000);
+const SLOW_WAIT_MS = 2_000;
 
 export function required(name) {
   const value = process.env[name];
@@ -70,12 +71,17 @@ export class Window {
 
   /** Waits until `probe()` returns something truthy; returns it. */
   async until(what, probe) {
-    const deadline = Date.now() + this.patience;
+    const start = Date.now();
+    const deadline = start + this.patience;
     let last;
     for (;;) {
       try {
         const value = await probe();
-        if (value) return value;
+        if (value) {
+          // A slow wait is worth knowing about before it becomes a failed one.
+          if (Date.now() - start > SLOW_WAIT_MS) log(`${this.name}: waited ${Date.now() - start} ms for ${what}`);
+          return value;
+        }
       } catch (error) {
         last = error;
       }
