@@ -31,6 +31,7 @@ use tauri::{Manager, RunEvent, WebviewWindowBuilder};
 use crate::state::AppState;
 
 fn main() -> anyhow::Result<()> {
+    duet_node::logging::init();
     webview::before_start();
     let app = tauri::Builder::default()
         .setup(|app| {

@@ -213,7 +213,9 @@ async function main() {
   } catch (error) {
     failed = error;
     for (const w of windows) {
-      if (w.session) await w.screenshot(`failure-${w.name}.png`).catch(() => {});
+      if (!w.session) continue;
+      await w.saveHtml(`failure-${w.name}.html`).catch((e) => log(`${w.name}: the page could not be saved: ${e.message}`));
+      await w.screenshot(`failure-${w.name}.png`).catch((e) => log(`${w.name}: no screenshot: ${e.message}`));
     }
   } finally {
     await Promise.all(windows.map((w) => w.close()));

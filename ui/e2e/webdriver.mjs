@@ -168,5 +168,13 @@ export class Window {
     writeFileSync(join(this.out, file), Buffer.from(png, 'base64'));
     log(`${this.name}: screenshot ${join(this.out, file)}`);
   }
+
+  /** Saves the page as it is now (the DOM, serialized), for a look after a failure. */
+  async saveHtml(file) {
+    const html = await this.request('POST', '/execute/sync', { script: 'return document.documentElement.outerHTML', args: [] });
+    mkdirSync(this.out, { recursive: true });
+    writeFileSync(join(this.out, file), html);
+    log(`${this.name}: page saved as ${join(this.out, file)}`);
+  }
 }
 

@@ -448,7 +448,7 @@ async fn up(
     no_mdns: bool,
     idle_after: u64,
 ) -> anyhow::Result<()> {
-    init_logging();
+    duet_node::logging::init();
     let mut config = NodeConfig::new(dir);
     if !listen.is_empty() {
         config.listen = parse_addrs(&listen)?;
@@ -481,12 +481,4 @@ async fn up(
     node.shutdown().await;
     let _ = std::fs::remove_file(&socket);
     Ok(())
-}
-
-pub(crate) fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DUET_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    // Colours only on a terminal: a log redirected to a file stays plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }

@@ -23,7 +23,7 @@ fn relay_secret(dir: &Path) -> anyhow::Result<[u8; 32]> {
 }
 
 pub async fn run(dir: &Path, listen: Vec<String>, stun: &str) -> anyhow::Result<()> {
-    crate::init_logging();
+    duet_node::logging::init();
     let mut config = NetConfig::new(relay_secret(dir)?);
     config.relay_server = true;
     config.mdns = false;

@@ -291,10 +291,14 @@ impl Node {
                         }
                     };
                     if let Some(s) = session {
+                        let started = std::time::Instant::now();
+                        tracing::debug!(%call, "closing the call's media");
                         s.close().await;
+                        tracing::debug!(%call, elapsed = ?started.elapsed(), "the call's media is closed");
                     }
                 }
                 Action::Changed(info) => {
+                    tracing::debug!(call = %info.id, phase = ?info.phase, outcome = ?info.outcome, "call changed");
                     if info.outcome.is_some() {
                         let mut state = lock(&self.shared.calls.state);
                         if state.session.is_none() {

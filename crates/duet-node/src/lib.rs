@@ -25,6 +25,7 @@ mod error;
 mod events;
 mod frames;
 mod live;
+pub mod logging;
 mod pairing;
 mod presence;
 mod sync;

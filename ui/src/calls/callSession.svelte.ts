@@ -4,6 +4,11 @@
  * running timer, my mute/camera switches and my partner's, and the history the conversation
  * shows. A finished call stays on screen for a moment ("Call ended · 2:14") before the view
  * closes.
+ *
+ * The history is re-read when a call ends and on resync, while `call_recorded` events keep
+ * arriving: a record heard while a re-read is on its way is newer than that snapshot and is
+ * kept (the callee's end and the caller's record cross each other; letting the snapshot win
+ * lost the call from the timeline until the next re-read).
  */
 import {
   answerCall,
@@ -44,6 +49,10 @@ export class CallSession {
   readonly remote = new FrameFeed();
   readonly preview = new FrameFeed();
 
+  /** How many records have been heard, and at which count each call's last one was. */
+  #records = 0;
+  #heardAt = new Map<string, number>();
+
   private ticker: ReturnType<typeof setInterval> | undefined;
   private closer: ReturnType<typeof setTimeout> | undefined;
 
@@ -70,14 +79,23 @@ export class CallSession {
 
   /** Picks up a call already in progress (the window reloaded) and the history. */
   async load(): Promise<void> {
+    const asked = this.#records;
     const [current, history] = await Promise.all([currentCall(), callHistory()]);
     if (current.ok && current.value) this.update(current.value);
-    if (history.ok && Array.isArray(history.value)) this.history = history.value;
+    if (history.ok && Array.isArray(history.value)) this.takeHistory(history.value, asked);
   }
 
   async loadHistory(): Promise<void> {
+    const asked = this.#records;
     const history = await callHistory();
-    if (history.ok && Array.isArray(history.value)) this.history = history.value;
+    if (history.ok && Array.isArray(history.value)) this.takeHistory(history.value, asked);
+  }
+
+  /** A re-read history, asked for when `asked` records had been heard: what was heard since wins. */
+  private takeHistory(snapshot: Call[], asked: number): void {
+    const newer = this.history.filter((c) => (this.#heardAt.get(c.id) ?? 0) > asked);
+    const ids = new Set(newer.map((c) => c.id));
+    this.history = [...newer, ...snapshot.filter((c) => !ids.has(c.id))].sort((a, b) => b.started_at - a.started_at);
   }
 
   handle(event: AppEvent): void {
@@ -91,6 +109,7 @@ export class CallSession {
         if (event.camera !== null) this.peerCamera = event.camera;
         break;
       case 'call_recorded':
+        this.#heardAt.set(event.call.id, ++this.#records);
         this.history = [event.call, ...this.history.filter((c) => c.id !== event.call.id)];
         break;
       case 'resync':

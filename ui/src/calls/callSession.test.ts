@@ -3,7 +3,25 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { encodeFrame, type Channel } from './testing';
 import { CallSession, ENDED_SHOWN_FOR_MS, callTimer, phaseText } from './callSession.svelte';
+import type { Call } from '../lib/backend';
 import { callInfo } from './fixtures';
+
+/** A call record as the node keeps it (the fixture call, ended after a minute). */
+function record(over: Partial<Call> = {}): Call {
+  const info = callInfo();
+  return {
+    id: info.id,
+    conversation: 'd0'.repeat(16),
+    caller: info.caller,
+    participants: [info.caller, info.peer],
+    kind: info.kind,
+    state: 'ended',
+    started_at: info.started_at,
+    answered_at: info.started_at,
+    ended_at: info.started_at + 60_000,
+    ...over,
+  };
+}
 
 let t = 1_000_000;
 const clock = () => t;
@@ -105,6 +123,31 @@ describe('the call session', () => {
     s.handle({ event: 'call_peer_media', call: callInfo().id, muted: null, camera: false });
     expect(s.peerMuted).toBe(true);
     expect(s.peerCamera).toBe(false);
+    s.dispose();
+  });
+
+  it('keeps a call record heard while the history is re-read (the end and the record cross)', async () => {
+    // The callee's call ends and the history is re-read; the caller's record arrives; then the
+    // re-read answers with what the node held when it was asked: not that record yet.
+    let answer: ((calls: Call[]) => void) | null = null;
+    mockIPC((cmd) => (cmd === 'call_history' ? new Promise<Call[]>((r) => (answer = r)) : null));
+    const s = new CallSession(clock);
+    const older = record({ id: 'a1'.repeat(16), started_at: 500_000 });
+    s.history = [older];
+    const rereading = s.loadHistory();
+    await vi.waitFor(() => expect(answer).not.toBeNull());
+    const heard = record();
+    s.handle({ event: 'call_recorded', call: heard });
+    answer!([older]);
+    await rereading;
+    expect(s.history.map((c) => c.id)).toEqual([heard.id, older.id]);
+    // A later re-read that holds it keeps one copy.
+    answer = null;
+    const again = s.loadHistory();
+    await vi.waitFor(() => expect(answer).not.toBeNull());
+    answer!([heard, older]);
+    await again;
+    expect(s.history.map((c) => c.id)).toEqual([heard.id, older.id]);
     s.dispose();
   });
 
