@@ -8,7 +8,9 @@
  * The history is re-read when a call ends and on resync, while `call_recorded` events keep
  * arriving: a record heard while a re-read is on its way is newer than that snapshot and is
  * kept (the callee's end and the caller's record cross each other; letting the snapshot win
- * lost the call from the timeline until the next re-read).
+ * lost the call from the timeline until the next re-read). Likewise a `call` event heard
+ * while the current call is re-read wins over it (a stale "active" would keep an ended call's
+ * view open).
  */
 import {
   answerCall,
@@ -52,6 +54,8 @@ export class CallSession {
   /** How many records have been heard, and at which count each call's last one was. */
   #records = 0;
   #heardAt = new Map<string, number>();
+  /** How many `call` events have been heard (a re-read's current call is older than any). */
+  #callEvents = 0;
 
   private ticker: ReturnType<typeof setInterval> | undefined;
   private closer: ReturnType<typeof setTimeout> | undefined;
@@ -80,8 +84,9 @@ export class CallSession {
   /** Picks up a call already in progress (the window reloaded) and the history. */
   async load(): Promise<void> {
     const asked = this.#records;
+    const askedCalls = this.#callEvents;
     const [current, history] = await Promise.all([currentCall(), callHistory()]);
-    if (current.ok && current.value) this.update(current.value);
+    if (current.ok && current.value && this.#callEvents === askedCalls) this.update(current.value);
     if (history.ok && Array.isArray(history.value)) this.takeHistory(history.value, asked);
   }
 
@@ -101,6 +106,7 @@ export class CallSession {
   handle(event: AppEvent): void {
     switch (event.event) {
       case 'call':
+        this.#callEvents += 1;
         this.update(event.call);
         break;
       case 'call_peer_media':

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { encodeFrame, type Channel } from './testing';
 import { CallSession, ENDED_SHOWN_FOR_MS, callTimer, phaseText } from './callSession.svelte';
-import type { Call } from '../lib/backend';
+import type { Call, CallInfo } from '../lib/backend';
 import { callInfo } from './fixtures';
 
 /** A call record as the node keeps it (the fixture call, ended after a minute). */
@@ -148,6 +148,22 @@ describe('the call session', () => {
     answer!([heard, older]);
     await again;
     expect(s.history.map((c) => c.id)).toEqual([heard.id, older.id]);
+    s.dispose();
+  });
+
+  it('keeps a call event heard while the current call is re-read', async () => {
+    let answer: ((call: CallInfo) => void) | null = null;
+    mockIPC((cmd) => {
+      if (cmd === 'current_call') return new Promise<CallInfo>((r) => (answer = r));
+      return cmd === 'call_history' ? [] : null;
+    });
+    const s = new CallSession(clock);
+    const rereading = s.load();
+    await vi.waitFor(() => expect(answer).not.toBeNull());
+    s.handle({ event: 'call', call: callInfo({ phase: 'ended', outcome: 'ended', answered_at: t, ended_at: t }) });
+    answer!(callInfo({ phase: 'active', answered_at: t }));
+    await rereading;
+    expect(s.call?.phase).toBe('ended');
     s.dispose();
   });
 
