@@ -7,7 +7,7 @@
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use duet_blob::{chunk_count, sealed_offset};
+use duet_blob::{chunk_count, sealed_offset, Manifest};
 use duet_model::{BlobHash, InviteKind, Media, MessageType, Target};
 use duet_node::{blobs_dir, NodeConfig, NodeEvent};
 use duet_tests::{eventually, pair, Rejections, TestNode};
@@ -267,6 +267,42 @@ async fn images_and_voice_messages_cross_with_their_thumbnail_and_waveform() {
     let again = ada.node.send_file(Target::Direct, &ogg_path, "", None).await.unwrap();
     assert_eq!(again.message_type, MessageType::Voice);
     assert!(matches!(again.attachments[0].media, Some(Media::Voice { duration_ms: 1_500, .. })));
+}
+
+/// A device asked for a blob it does not hold yet (another of its person's devices holds it,
+/// or it is still arriving) answers "not found"; the fetch waits and asks again, and it never
+/// gives up for that. Before, the first round with nobody holding the blob failed the fetch
+/// for good ("no such blob"), which a transient stream failure could also cause: one run of
+/// the image test in forty was left without its thumbnail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_nobody_can_serve_yet_waits_and_completes_once_someone_can() {
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+    connected(&ada, &ben).await;
+
+    let data = content(700_000, 11);
+    let blob = Manifest::of(&data).hash();
+    let mut events = ben.node.subscribe();
+    let size = data.len() as u64;
+    let fetch = {
+        let node = ben.node.clone();
+        tokio::spawn(async move { node.fetch_blob(blob, size).await })
+    };
+    loop {
+        match events.recv().await {
+            Ok(NodeEvent::BlobWaiting { blob: b, done: 0, .. }) if b == blob => break,
+            Ok(NodeEvent::BlobFailed { blob: b, reason }) if b == blob => panic!("the fetch gave up: {reason}"),
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => panic!("Ben's node stopped"),
+        }
+    }
+    assert!(!fetch.is_finished(), "the fetch waits");
+
+    // Ada comes to hold it: Ben's fetch (the same one) gets it.
+    ada.node.send_bytes(Target::Direct, "later.bin", data.clone(), "", None).await.unwrap();
+    fetch.await.unwrap().expect("the fetch completes");
+    assert_eq!(ben.node.read_blob(blob).await.unwrap(), data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -184,7 +184,7 @@ impl Node {
         });
         let mut peers_changed = blobs.peers_changed.subscribe();
         loop {
-            if blobs.store.finish(&hash).unwrap_or(false) {
+            if self.finished(&hash)? {
                 return Ok(());
             }
             if !blobs.store.is_wanted(&hash)? {
@@ -206,7 +206,7 @@ impl Node {
                         return Err(e);
                     }
                 }
-                if blobs.store.finish(&hash)? {
+                if self.finished(&hash)? {
                     return Ok(());
                 }
             }
@@ -219,6 +219,17 @@ impl Node {
                 c = peers_changed.changed() => if c.is_err() { return Err(NodeError::Stopped) },
                 _ = tokio::time::sleep(IDLE_RETRY) => {}
             }
+        }
+    }
+
+    /// Whether the blob is all here (and now marked complete). Not knowing it yet is not an
+    /// error: no device that was asked held it (or a stream failed before its manifest came),
+    /// so the fetch waits and asks again.
+    fn finished(&self, hash: &BlobHash) -> Result<bool, NodeError> {
+        match self.blobs().store.finish(hash) {
+            Ok(done) => Ok(done),
+            Err(BlobStoreError::Unknown) => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 
