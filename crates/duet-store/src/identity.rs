@@ -130,17 +130,13 @@ impl Store {
     /// whether each was used, so a ticket works for its whole lifetime even if the inviter
     /// restarts meanwhile, and a used one stays used.
     pub fn save_invites(&self, invites: &[(Invite, bool)]) -> Result<(), StoreError> {
-        self.inner.tree(Ks::Keys).insert(secret::INVITES, encode(&invites))?;
-        self.flush()?;
-        Ok(())
+        self.put_list(Ks::Keys, secret::INVITES, invites)?;
+        self.flush()
     }
 
     /// The invites kept by [`Store::save_invites`].
     pub fn invites(&self) -> Result<Vec<(Invite, bool)>, StoreError> {
-        match self.inner.tree(Ks::Keys).get(secret::INVITES)? {
-            Some(v) => decode(&v),
-            None => Ok(Vec::new()),
-        }
+        self.list(Ks::Keys, secret::INVITES)
     }
 
     /// The raw profile record of a person (name, avatar, custom status, devices).
@@ -216,31 +212,34 @@ impl Store {
     /// same ports after a restart, where its partners will look for it.
     pub fn save_listened(&self, addresses: &[String]) -> Result<(), StoreError> {
         let bounded: Vec<&String> = addresses.iter().filter(|a| a.len() <= 256).take(16).collect();
-        self.inner.tree(Ks::Meta).insert(meta::LISTENED, encode(&bounded))?;
-        Ok(())
+        self.put_list(Ks::Meta, meta::LISTENED, &bounded)
     }
 
     /// Where this device listened last time (empty the first time).
     pub fn listened(&self) -> Result<Vec<String>, StoreError> {
-        match self.inner.tree(Ks::Meta).get(meta::LISTENED)? {
-            Some(v) => decode(&v),
-            None => Ok(Vec::new()),
-        }
+        self.list(Ks::Meta, meta::LISTENED)
     }
 
     /// The relays this device listens through, as chosen in its settings.
     pub fn save_relays(&self, relays: &[String]) -> Result<(), StoreError> {
-        self.inner.tree(Ks::Meta).insert(meta::RELAYS, encode(&relays))?;
-        self.flush()?;
-        Ok(())
+        self.put_list(Ks::Meta, meta::RELAYS, relays)?;
+        self.flush()
     }
 
     /// The relays kept by [`Store::save_relays`].
     pub fn relays(&self) -> Result<Vec<String>, StoreError> {
-        match self.inner.tree(Ks::Meta).get(meta::RELAYS)? {
-            Some(v) => decode(&v),
-            None => Ok(Vec::new()),
-        }
+        self.list(Ks::Meta, meta::RELAYS)
+    }
+
+    /// A small list kept whole under one key (settings, invites).
+    fn put_list<T: Serialize>(&self, ks: Ks, key: &[u8], items: &[T]) -> Result<(), StoreError> {
+        self.inner.tree(ks).insert(key, encode(&items))?;
+        Ok(())
+    }
+
+    /// The list kept by [`Store::put_list`] (empty when none was).
+    fn list<T: serde::de::DeserializeOwned>(&self, ks: Ks, key: &[u8]) -> Result<Vec<T>, StoreError> {
+        self.inner.tree(ks).get(key)?.map_or(Ok(Vec::new()), |v| decode(&v))
     }
 
     /// Every device's remembered addresses.
