@@ -199,7 +199,7 @@ impl Drop for PeerTasks {
 
 /// Relays a person may choose in settings.
 const MAX_RELAYS: usize = 8;
-/// Longest relay address accepted (a `/dns/…/tcp/…/p2p/…` address is well under this).
+/// Longest relay address accepted (a DNS name, a port and a peer id come well under this).
 const MAX_RELAY_ADDRESS_LEN: usize = 512;
 
 /// The relays given at start, then the chosen ones not among them.
@@ -358,7 +358,7 @@ impl Node {
             }
             let addr: Multiaddr = text
                 .parse()
-                .map_err(|_| bad("is not a relay address (one looks like /ip4/198.51.100.1/tcp/4001/p2p/12D3Koo…)"))?;
+                .map_err(|_| bad("is not a relay address: paste the whole line `duet relay` prints, which starts with /ip4/, /ip6/ or /dns/ and ends in /p2p/ and the relay's id"))?;
             if !chosen.contains(&addr) {
                 chosen.push(addr);
             }
