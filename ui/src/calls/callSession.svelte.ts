@@ -28,6 +28,7 @@ import {
   type CallKind,
   type MediaSources,
 } from '../lib/backend';
+import { Heard } from '../lib/heard';
 import { FrameFeed } from './frameFeed';
 
 /** How long an ended call's summary stays before the view closes. */
@@ -51,11 +52,9 @@ export class CallSession {
   readonly remote = new FrameFeed();
   readonly preview = new FrameFeed();
 
-  /** How many records have been heard, and at which count each call's last one was. */
-  #records = 0;
-  #heardAt = new Map<string, number>();
-  /** How many `call` events have been heard (a re-read's current call is older than any). */
-  #callEvents = 0;
+  /** Call records heard, and calls whose state was heard (a re-read is older than either). */
+  #recorded = new Heard<string>();
+  #changed = new Heard<string>();
 
   private ticker: ReturnType<typeof setInterval> | undefined;
   private closer: ReturnType<typeof setTimeout> | undefined;
@@ -83,30 +82,30 @@ export class CallSession {
 
   /** Picks up a call already in progress (the window reloaded) and the history. */
   async load(): Promise<void> {
-    const asked = this.#records;
-    const askedCalls = this.#callEvents;
+    const asked = this.#recorded.mark();
+    const askedCalls = this.#changed.mark();
     const [current, history] = await Promise.all([currentCall(), callHistory()]);
-    if (current.ok && current.value && this.#callEvents === askedCalls) this.update(current.value);
+    if (current.ok && current.value && this.#changed.since(askedCalls).length === 0) this.update(current.value);
     if (history.ok && Array.isArray(history.value)) this.takeHistory(history.value, asked);
   }
 
   async loadHistory(): Promise<void> {
-    const asked = this.#records;
+    const asked = this.#recorded.mark();
     const history = await callHistory();
     if (history.ok && Array.isArray(history.value)) this.takeHistory(history.value, asked);
   }
 
   /** A re-read history, asked for when `asked` records had been heard: what was heard since wins. */
   private takeHistory(snapshot: Call[], asked: number): void {
-    const newer = this.history.filter((c) => (this.#heardAt.get(c.id) ?? 0) > asked);
-    const ids = new Set(newer.map((c) => c.id));
+    const ids = new Set(this.#recorded.since(asked));
+    const newer = this.history.filter((c) => ids.has(c.id));
     this.history = [...newer, ...snapshot.filter((c) => !ids.has(c.id))].sort((a, b) => b.started_at - a.started_at);
   }
 
   handle(event: AppEvent): void {
     switch (event.event) {
       case 'call':
-        this.#callEvents += 1;
+        this.#changed.hear(event.call.id);
         this.update(event.call);
         break;
       case 'call_peer_media':
@@ -115,7 +114,7 @@ export class CallSession {
         if (event.camera !== null) this.peerCamera = event.camera;
         break;
       case 'call_recorded':
-        this.#heardAt.set(event.call.id, ++this.#records);
+        this.#recorded.hear(event.call.id);
         this.history = [event.call, ...this.history.filter((c) => c.id !== event.call.id)];
         break;
       case 'resync':

@@ -8,6 +8,7 @@
  * re-read, so it wins.
  */
 import { peers, type DeviceId } from './backend';
+import { Heard } from './heard';
 import { onNodeEvent } from './nodeEvents';
 
 export class DeviceLinks {
@@ -15,8 +16,7 @@ export class DeviceLinks {
   connected = $state.raw<ReadonlySet<DeviceId>>(new Set());
   /** Whether `peers` has answered once (before that, nothing is known either way). */
   loaded = $state(false);
-  #events = 0;
-  #heardAt = new Map<DeviceId, number>();
+  #heard = new Heard<DeviceId>();
 
   /** No other member device is connected (false while not known yet). */
   get alone(): boolean {
@@ -24,12 +24,11 @@ export class DeviceLinks {
   }
 
   async load(): Promise<void> {
-    const asked = this.#events;
+    const asked = this.#heard.mark();
     const outcome = await peers();
     if (!outcome.ok) return;
     const next = new Set(outcome.value.filter((p) => !p.me && p.connected).map((p) => p.device));
-    for (const [device, at] of this.#heardAt) {
-      if (at <= asked) continue;
+    for (const device of this.#heard.since(asked)) {
       if (this.connected.has(device)) next.add(device);
       else next.delete(device);
     }
@@ -38,7 +37,7 @@ export class DeviceLinks {
   }
 
   set(device: DeviceId, connected: boolean): void {
-    this.#heardAt.set(device, ++this.#events);
+    this.#heard.hear(device);
     const next = new Set(this.connected);
     if (connected) next.add(device);
     else next.delete(device);
@@ -49,7 +48,7 @@ export class DeviceLinks {
   clear(): void {
     this.connected = new Set();
     this.loaded = false;
-    this.#heardAt.clear();
+    this.#heard.clear();
   }
 
   follow(): () => void {

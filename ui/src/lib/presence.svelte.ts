@@ -8,34 +8,33 @@
  * them offline until the next re-read.)
  */
 import { presence, type Presence, type PersonId } from './backend';
+import { Heard } from './heard';
 import { onNodeEvent } from './nodeEvents';
 
 const REFRESH_MS = 60_000;
 
 export class PresenceBook {
   byPerson = $state.raw<ReadonlyMap<PersonId, Presence>>(new Map());
-  /** How many events have been applied, and at which count each person's last one was. */
-  #events = 0;
-  #heardAt = new Map<PersonId, number>();
+  #heard = new Heard<PersonId>();
 
   of(person: PersonId | null | undefined): Presence | undefined {
     return person ? this.byPerson.get(person) : undefined;
   }
 
   async load(): Promise<void> {
-    const asked = this.#events;
+    const asked = this.#heard.mark();
     const outcome = await presence();
     if (!outcome.ok) return;
     const next = new Map(outcome.value.map((p) => [p.person, p]));
-    for (const [person, at] of this.#heardAt) {
+    for (const person of this.#heard.since(asked)) {
       const heard = this.byPerson.get(person);
-      if (at > asked && heard) next.set(person, heard);
+      if (heard) next.set(person, heard);
     }
     this.byPerson = next;
   }
 
   set(p: Presence): void {
-    this.#heardAt.set(p.person, ++this.#events);
+    this.#heard.hear(p.person);
     const next = new Map(this.byPerson);
     next.set(p.person, p);
     this.byPerson = next;
