@@ -3,6 +3,11 @@
 # Idempotent: packages already installed are left alone, and `apt-get update` runs only when
 # something is missing. Rust is not installed here (see the message at the end if it is
 # missing): toolchains are the user's choice.
+#
+#   scripts/install-deps.sh          install what is missing
+#   scripts/install-deps.sh --list   print the Debian packages it installs, one per line, and
+#                                    the tools it accepts from elsewhere as `tool:NAME`
+#                                    (scripts/check-tools.sh reads this)
 set -euo pipefail
 
 say() { printf 'install-deps: %s\n' "$*"; }
@@ -11,24 +16,42 @@ packages=(
   # Building the Rust workspace and the Tauri shell.
   build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  # Running and testing the desktop app headless (scripts/e2e-smoke.sh, WebDriver tests).
-  xvfb x11-utils webkit2gtk-driver imagemagick
+  # Running and testing the desktop app headless (scripts/e2e-smoke.sh, WebDriver tests):
+  # Xvfb, xwininfo (x11-utils), xwd for screenshots (x11-apps), ImageMagick.
+  xvfb x11-utils x11-apps webkit2gtk-driver imagemagick
   # Emoji avatars and reactions: WebKitGTK draws empty boxes without a colour emoji font.
   fonts-noto-color-emoji
-  # Calls (duet-call): Opus and VP8 from the system's libopus and libvpx; ALSA for the
-  # microphone/speaker feature and libclang for the camera feature's V4L2 bindings (both
-  # features are off by default, but `--all-features` builds them).
+  # Calls (duet-call): Opus and VP8 from the system's libopus and libvpx; the microphone and
+  # speaker through ALSA (cpal); libclang for the V4L2 camera bindings (bindgen).
   libopus-dev libvpx-dev libasound2-dev libclang-dev
+  # Calls through the real device path in tests: a private PulseAudio with virtual devices,
+  # reached through ALSA's default device (the pulse plugin), fed and recorded with
+  # paplay/parec (pulseaudio-utils).
+  pulseaudio pulseaudio-utils libasound2-plugins
   # Network tests across hosts (crates/duet-cli/tests/netns.rs): namespaces, home routers
   # (nftables) and their forwarding switch (sysctl).
   iproute2 nftables procps
+  # The app's end-to-end test (scripts/e2e-app.sh): a private session bus (dbus), gdbus to read
+  # the tray item (libglib2.0-bin), a notification service (notification-daemon).
+  dbus libglib2.0-bin notification-daemon
 )
+
+# Tools taken from wherever they are when present (a Node from nvm or NodeSource, Rust from
+# rustup); Debian's packages are the fallback for Node.
+node_packages=(nodejs npm)
+user_tools=(node npm cargo tauri-driver)
+
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}" "${node_packages[@]}"
+  printf 'tool:%s\n' "${user_tools[@]}"
+  exit 0
+fi
 
 # The UI is built with Node and npm; a Node already on PATH (nvm, NodeSource) is kept.
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   say "node $(node --version) and npm $(npm --version) found; not installing Debian's"
 else
-  packages+=(nodejs npm)
+  packages+=("${node_packages[@]}")
 fi
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -80,25 +103,12 @@ else
   exit 1
 fi
 
-say "done"
-
-# The app's end-to-end test (scripts/e2e-app.sh, part of `make test`): a private session bus
-# (dbus), gdbus to read the tray item (libglib2.0-bin), a notification service
-# (notification-daemon), and tauri-driver, the WebDriver bridge to WebKitWebDriver.
-e2e_missing=()
-for package in dbus libglib2.0-bin notification-daemon; do
-  dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed' || e2e_missing+=("$package")
-done
-if ((${#e2e_missing[@]})); then
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  say "installing: ${e2e_missing[*]}"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${e2e_missing[@]}" \
-    || { "${sudo[@]}" apt-get update && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${e2e_missing[@]}"; }
-fi
+# tauri-driver, the WebDriver bridge to WebKitWebDriver (scripts/e2e-app.sh).
 if command -v tauri-driver >/dev/null 2>&1 || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
   say "tauri-driver found"
 else
   say "installing tauri-driver (cargo install tauri-driver --version ^2 --locked, about a minute)"
   cargo install tauri-driver --version '^2' --locked --quiet
 fi
+
+say "done"

@@ -69,6 +69,14 @@ fn run(args: &[&str]) {
     assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Fails the test in words when a tool it runs is missing. scripts/check-tools.sh reads these
+/// names: each must come from a package scripts/install-deps.sh installs.
+fn require_tool(name: &str) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]).any(|d| d.join(name).is_file());
+    assert!(found, "{name} is missing; run scripts/install-deps.sh");
+}
+
 /// The hosts of one test: network namespaces named `<prefix>-<host>`, removed when dropped.
 struct Hosts {
     prefix: String,
@@ -89,6 +97,9 @@ impl Hosts {
             eprintln!("skipped: network namespace tests need root");
             return None;
         }
+        require_tool("ip");
+        require_tool("nft");
+        require_tool("sysctl");
         let mut made =
             Hosts { prefix: format!("d{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)), made: vec![] };
         for host in hosts {
