@@ -1,4 +1,4 @@
-# One task runner for everyone (STYLE.md): `make run`, `make test`, `make lint`, `make bench`.
+# One task runner for everyone: `make run`, `make test`, `make lint`, `make bench`.
 # Every target installs what it needs first (scripts/install-deps.sh is idempotent and quick
 # when everything is present).
 
@@ -15,12 +15,14 @@ run: deps ui
 ## The whole test suite: Rust (unit, property, store, crash), the UI's Vitest, and the real app under Xvfb.
 test: deps test-rust test-ui test-e2e
 
-## fmt, clippy with warnings as errors, and svelte-check.
+## fmt, clippy with warnings as errors, svelte-check, the generated bindings, and no references
+## outside the repository.
 lint: deps ui-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	cd ui && $(NPM) run check
 	scripts/check-bindings.sh
+	scripts/check-self-contained.sh
 
 ## Benchmarks (release build); figures are printed.
 bench: deps

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in fuzz/ briefly (DESIGN §10.6): first replays the saved crash inputs
-# in fuzz/regressions/<target>/ (they must all pass once the bug is fixed), then fuzzes each
-# target for the given number of seconds, growing fuzz/corpus/<target>/.
+# Runs every fuzz target in fuzz/ (see fuzz/README.md) briefly: first replays the saved crash
+# inputs in fuzz/regressions/<target>/ (they must all pass once the bug is fixed), then fuzzes
+# each target for the given number of seconds, growing fuzz/corpus/<target>/.
 #
 #   scripts/fuzz.sh              every target, 30 s each
 #   scripts/fuzz.sh 60           every target, 60 s each

@@ -1,7 +1,7 @@
-//! The crash test (DESIGN §8): a child process applies batches to a real sled store and
-//! reports each batch it has been told is stored; the parent kills it with SIGKILL at random
-//! moments, many times, reopens the store, and checks that every acknowledged batch is there
-//! whole and that no batch is there in part.
+//! The crash test (the store's atomicity, see `duet-store`'s crate docs): a child process
+//! applies batches to a real sled store and reports each batch it has been told is stored;
+//! the parent kills it with SIGKILL at random moments, many times, reopens the store, and
+//! checks that every acknowledged batch is there whole and that no batch is there in part.
 //!
 //! The child is this same test binary, started with `DUET_CRASH_CHILD` set, running the
 //! ignored test `crash_child`.

@@ -1,7 +1,7 @@
 //! What the app plays and captures in calls and voice notes, and how decoded video reaches
 //! the window.
 //!
-//! The webview has no WebRTC (DESIGN §12), so the node runs the call and the app hands it a
+//! The webview has no WebRTC (`docs/platform.md`), so the node runs the call and the app hands it a
 //! [`CallMedia`]: where sound and pictures come from and go to. Real devices are behind cargo
 //! features (`devices-audio`: the default microphone and speaker through cpal;
 //! `devices-camera`: `/dev/video0` through V4L2), off by default like duet-call's. Without

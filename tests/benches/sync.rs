@@ -18,7 +18,7 @@
 //!     at most 10,000) between two new nodes, p50 / p99; and 100 more right after the
 //!     backlog, in the same stores.
 //!
-//! Figures only: nothing here asserts on time. Targets (DESIGN): backlog of 100,000 in ≤ 2 s,
+//! Figures only: nothing here asserts on time. Targets: backlog of 100,000 in ≤ 2 s,
 //! p99 latency ≤ 10 ms.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

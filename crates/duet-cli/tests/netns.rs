@@ -1,5 +1,6 @@
-//! Network scenarios across real hosts (DESIGN.md §10): `duet` processes in Linux network
-//! namespaces, with home routers (nftables masquerade) between them and the internet.
+//! Network scenarios across real hosts (`docs/decisions.md`, "Network tests across hosts"):
+//! `duet` processes in Linux network namespaces, with home routers (nftables masquerade)
+//! between them and the internet.
 //!
 //! ```text
 //!  ada 10.0.1.2 ── nat-a 10.0.1.1 | 198.51.100.2 ─┐

@@ -1,4 +1,4 @@
-//! The event envelope (DESIGN §4) and its fixed, versioned binary encoding.
+//! The event envelope and its fixed, versioned binary encoding (`docs/protocols.md`, "Events").
 //!
 //! An event is stored under, and always travels with, its `(author, seq)`; the remaining
 //! fields are its *body*, kept and sent byte for byte as signed:
@@ -11,8 +11,8 @@
 //! The ciphertext runs to the signature, so it needs no length. The space, author and seq are
 //! bound in by the signature and the AEAD associated data without being repeated in every
 //! body: the store's key and the sync batch header already carry them. This keeps a
-//! 100-character message at about 155 bytes over its text (DESIGN's fields would otherwise
-//! take 213 bytes of header alone), while every field of §4 stays covered:
+//! 100-character message at about 155 bytes over its text (the ten fields written out would
+//! take 213 bytes of header alone; `docs/decisions.md`), while every field stays covered:
 //!
 //! - signature = ed25519(device key, BLAKE3("duet/event/1" | space | author | seq | body without signature))
 //! - associated data = BLAKE3("duet/event-ad/1" | space | author | seq | header), header = body up to the nonce's end

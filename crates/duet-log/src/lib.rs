@@ -1,4 +1,4 @@
-//! Duet's event log: the heart of the design (DESIGN §4).
+//! Duet's event log: the heart of the design (`docs/architecture.md`, `docs/protocols.md`).
 //!
 //! Every durable change is an *event* appended to its author device's own log: seq 1, 2, 3 …
 //! with no gaps, each naming the hash of the one before, sealed with the space key and signed

@@ -1,11 +1,11 @@
-//! The live protocol `/duet/live/1` (DESIGN §5), sans I/O: what is not stored. Presence
+//! The live protocol `/duet/live/1` (`docs/protocols.md`, "Live"), sans I/O: what is not stored. Presence
 //! heartbeats, typing indicators and call signalling travel here.
 //!
 //! Each device opens one live stream to each connected member device and sends a
 //! `Presence` at once, on every change, and every heartbeat interval; `Typing` while the user
 //! types. A device that misses three heartbeats counts as gone.
 //!
-//! Calls (DESIGN §7) are signalled device to device with [`CallSignal`]s: the caller sends
+//! Calls (`docs/architecture.md`, "Calls") are signalled device to device with [`CallSignal`]s: the caller sends
 //! `Invite` to each of the callee's connected devices; each answers `Ringing`, then `Accept` or
 //! `End`; the caller starts WebRTC with the device that accepted (`Sdp` offer, `Sdp` answer,
 //! trickled `Ice` both ways) and tells the other devices `End { AnsweredElsewhere }`. Either

@@ -1,6 +1,6 @@
 //! The materializer: folds verified events into the seed's views.
 //!
-//! Views are a fold of the log (DESIGN §4). The same set of events, in any order, gives the
+//! Views are a fold of the log. The same set of events, in any order, gives the
 //! same views:
 //! - an edit is last-writer-wins by [`Stamp`] among the sender's own edits;
 //! - a delete by the sender wins over everything (the earliest delete time is kept);

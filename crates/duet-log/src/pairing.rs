@@ -1,4 +1,4 @@
-//! Pairing `/duet/pair/1` (DESIGN §3), sans I/O: the invite ticket and the two messages.
+//! Pairing `/duet/pair/1` (`docs/protocols.md`, "Pairing"), sans I/O: the invite ticket and the two messages.
 //!
 //! ```text
 //! inviter                                      joiner

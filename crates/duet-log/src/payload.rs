@@ -1,4 +1,5 @@
-//! What an event says, once decrypted: the payloads of DESIGN §4 and their binary encoding.
+//! What an event says, once decrypted: the payloads and their binary encoding (table in
+//! `docs/protocols.md`, "Events").
 //!
 //! Each payload starts with a one-byte tag. Decoding is bounded by the model's limits, and
 //! [`Payload::decode`] also runs model validation, so a payload that decodes is one the

@@ -1,4 +1,4 @@
-//! The sync protocol `/duet/sync/1` (DESIGN §5), sans I/O: its messages and the planner that
+//! The sync protocol `/duet/sync/1` (`docs/protocols.md`, "Sync"), sans I/O: its messages and the planner that
 //! decides what to send next.
 //!
 //! Sync is a *push*: each device opens one stream to each connected member device and pushes

@@ -1,4 +1,5 @@
-//! Checking a received event against every rule of DESIGN §4, each failure with its own error.
+//! Checking a received event against every acceptance rule, each failure with its own error
+//! (the rules on the wire: `docs/protocols.md`, "Sync").
 //!
 //! In order: the author is a member device (and not past its revocation); the seq is the next
 //! one for that author (an old seq with the same bytes is a harmless duplicate, with other
@@ -291,7 +292,7 @@ fn threads_for(len: usize) -> usize {
 
 /// Runs `f` over consecutive parts of `items` (with each part's offset), on up to four
 /// threads for long inputs, and returns the parts' results in order. Signature checks and
-/// decryption are the receiver's main cost (DESIGN §12); on two cores this halves them.
+/// decryption are the receiver's main cost (`docs/platform.md`); on two cores this halves them.
 fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
     let threads = threads_for(items.len());
     if threads < 2 {

@@ -135,9 +135,9 @@ byte_id!(
     /// author device's key, then the low 32 bits of the `post` event's sequence number.
     ///
     /// Sorting ids sorts messages by time, so a conversation's keyspace is keyed by
-    /// (conversation, id) and no other table is written per message (DESIGN §12: every sled
-    /// key written costs ~9 µs here). Linking refuses a device whose tag collides with a
-    /// member's, and a log refuses to grow past `u32::MAX` events, so ids are unique.
+    /// (conversation, id) and no other table is written per message (every sled key written
+    /// costs ~9 µs here; see docs/decisions.md). Linking refuses a device whose tag collides
+    /// with a member's, and a log refuses to grow past `u32::MAX` events, so ids are unique.
     MessageId, 16, "message id"
 );
 byte_id!(

@@ -1,5 +1,6 @@
-//! Duet's domain model: every model, field, enum, default and bound of the user's seed
-//! document (`shared/seed/`), as plain Rust types with serde.
+//! Duet's domain model: every model, field, enum, default and bound of the seed (the data
+//! models Duet started from, summarized in `docs/architecture.md`, "The data model"), as
+//! plain Rust types with serde.
 //!
 //! The seed was written for a MongoDB backend; here each model is a *view* folded from the
 //! signed event log (see `duet-log`). This crate holds only the types and their validation:

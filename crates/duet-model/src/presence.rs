@@ -1,5 +1,6 @@
-//! The seed's Presence model (the seed is cut off inside it; the fields after `status` follow
-//! DESIGN §2: last seen, custom status text, which device).
+//! The seed's Presence model (the seed is cut off inside it; the fields after `status` are
+//! what a presence needs besides: last seen, custom status text, which device; see
+//! `docs/architecture.md`, "The data model").
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Duet's local store: everything a device keeps, in sled (DESIGN §8).
+//! Duet's local store: everything a device keeps, in sled.
 //!
 //! - **Events** are kept exactly as signed, per author, in runs (see [`keyspace`] for every
 //!   tree and key). The version vector is the set of log heads.

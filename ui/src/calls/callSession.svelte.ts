@@ -1,9 +1,9 @@
 /**
- * The call on this device, as the window shows it. The node owns the call (DESIGN §7); this
- * follows its `call` events (calling → ringing → connecting → active → ended), keeps the
- * running timer, my mute/camera switches and my partner's, and the history the conversation
- * shows. A finished call stays on screen for a moment ("Call ended · 2:14") before the view
- * closes.
+ * The call on this device, as the window shows it. The node owns the call
+ * (docs/architecture.md, "Calls"); this follows its `call` events (calling → ringing →
+ * connecting → active → ended), keeps the running timer, my mute/camera switches and my
+ * partner's, and the history the conversation shows. A finished call stays on screen for a
+ * moment ("Call ended · 2:14") before the view closes.
  *
  * The history is re-read when a call ends and on resync, while `call_recorded` events keep
  * arriving: a record heard while a re-read is on its way is newer than that snapshot and is

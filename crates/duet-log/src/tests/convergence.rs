@@ -1,5 +1,5 @@
 //! The views are a fold of the log: any arrival order of the same events gives identical
-//! views (DESIGN §4). Arrival order is free across authors; each author's events arrive in
+//! views (`docs/architecture.md`, "The data model"). Arrival order is free across authors; each author's events arrive in
 //! seq order, as sync and verification guarantee.
 
 use duet_model::{MessageId, Target, Timestamp};
