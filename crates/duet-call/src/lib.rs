@@ -11,6 +11,8 @@
 //! - [`source`]: where media comes from and goes to (traits), with synthetic sources a
 //!   receiver can check (a sine tone, a moving test pattern of known colours) and probes that
 //!   record what arrived; [`analysis`] finds the tone's frequency.
+//! - [`jitter`]: the adaptive playout buffer between the partner's audio packets and the
+//!   decoder (reordering, Opus FEC for a lost frame, concealment, a delay that follows jitter).
 //! - [`codec`]: Opus (libopus) and VP8 (libvpx) from Debian's system libraries.
 //! - `devices` (features `devices-audio`, `devices-camera`, off by default): microphone and
 //!   speaker through cpal, a camera through V4L2.
@@ -23,6 +25,7 @@ pub mod codec;
 #[cfg(any(feature = "devices-audio", feature = "devices-camera"))]
 pub mod devices;
 pub mod frame;
+pub mod jitter;
 pub mod machine;
 pub mod session;
 pub mod source;

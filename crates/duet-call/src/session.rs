@@ -8,9 +8,9 @@
 //! description are held, at most [`MAX_PENDING_ICE`]). Once connected, media flows: audio
 //! every 20 ms from the source, video at the configured frame rate from the camera thread.
 //!
-//! What arrives is decoded as it comes (no jitter buffer: on loopback and LAN the order holds;
-//! a lost audio frame is rebuilt from the next packet's FEC or concealed, a video frame with a
-//! hole is dropped and a key frame requested over the data channel).
+//! Audio that arrives goes into a [`JitterBuffer`]; every 20 ms the next frame comes out and is
+//! decoded, rebuilt from the next packet's Opus FEC, or concealed. Video is decoded as it
+//! comes (a frame with a hole is dropped and a key frame requested over the data channel).
 //!
 //! The data channel carries small control notes: mute and camera state (sent on open and on
 //! every change, so the partner's UI can show them), key frame requests, and application
@@ -53,6 +53,7 @@ use crate::codec::opus::{OpusDecoder, OpusEncoder};
 use crate::codec::vp8::{EncodedFrame, Vp8Decoder, Vp8Encoder, Vp8Settings};
 use crate::codec::vp8_rtp::{Assembled, Vp8Assembler};
 use crate::frame::{FRAME_DURATION, FRAME_SAMPLES};
+use crate::jitter::{JitterBuffer, Playout};
 use crate::source::{AudioSink, AudioSource, CallMedia, VideoSink, VideoSource};
 
 /// ICE candidates held while the remote description is not set yet.
@@ -138,9 +139,19 @@ fn rtc_err(e: impl std::fmt::Display) -> MediaError {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MediaStats {
     pub audio_frames_sent: u64,
+    /// Audio frames played from their own packet.
     pub audio_frames_decoded: u64,
-    /// Lost audio frames rebuilt from FEC or concealed.
-    pub audio_frames_recovered: u64,
+    /// Lost audio frames rebuilt from the next packet's in-band FEC.
+    pub audio_frames_fec: u64,
+    /// Audio frames concealed (Opus PLC): lost with nothing to rebuild them from, or played
+    /// while the jitter buffer lengthened its delay.
+    pub audio_frames_concealed: u64,
+    /// Audio packets that came after their frame had played (dropped).
+    pub audio_packets_late: u64,
+    /// Audio packets that came more than once (dropped).
+    pub audio_packets_duplicate: u64,
+    /// The jitter buffer's target delay now, in milliseconds.
+    pub audio_jitter_delay_ms: u64,
     pub video_frames_sent: u64,
     pub video_frames_decoded: u64,
     /// Video frames dropped because a packet was missing or they did not decode.
@@ -152,7 +163,11 @@ pub struct MediaStats {
 struct Counters {
     audio_sent: AtomicU64,
     audio_decoded: AtomicU64,
-    audio_recovered: AtomicU64,
+    audio_fec: AtomicU64,
+    audio_concealed: AtomicU64,
+    audio_late: AtomicU64,
+    audio_duplicate: AtomicU64,
+    audio_jitter_delay_ms: AtomicU64,
     video_sent: AtomicU64,
     video_decoded: AtomicU64,
     video_lost: AtomicU64,
@@ -309,33 +324,69 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
-/// Decodes the partner's audio into the sink, rebuilding lost frames (at most five in a row).
+/// Plays the partner's audio: packets go into the jitter buffer as they arrive, and every
+/// 20 ms the next frame comes out into the sink. One task owns the buffer and the decoder, so
+/// neither is shared or locked.
 async fn receive_audio(shared: Arc<Shared>, track: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) {
     let Ok(mut decoder) = OpusDecoder::new() else { return };
-    let mut last_seq: Option<u16> = None;
-    while let Some(event) = track.poll().await {
-        let TrackRemoteEvent::OnRtpPacket(packet) = event else { continue };
-        let seq = packet.header.sequence_number;
-        if let Some(last) = last_seq {
-            let gap = seq.wrapping_sub(last);
-            if gap == 0 || gap > 0x8000 {
-                continue; // a duplicate, or late: its slot was already concealed
-            }
-            let missing = (gap - 1).min(5);
-            for i in 0..missing {
-                let next = (i + 1 == missing).then_some(&packet.payload[..]);
-                if let Ok(pcm) = decoder.recover(next) {
-                    sink.write(pcm);
-                    bump(&shared.counters.audio_recovered, 1);
+    let mut buffer = JitterBuffer::new();
+    // Missed ticks (a busy machine) are made up at once (tokio's default), so the sink gets 20
+    // ms of audio per 20 ms that passed and the buffer's schedule stays true to the clock.
+    let mut clock = tokio::time::interval(FRAME_DURATION);
+    loop {
+        tokio::select! {
+            event = track.poll() => match event {
+                Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
+                    buffer.push(packet.header.sequence_number, packet.payload, Instant::now());
                 }
+                Some(_) => {}
+                None => break,
+            },
+            _ = clock.tick() => {
+                play_audio_frame(&shared.counters, &mut buffer, &mut decoder, sink.as_mut());
             }
-        }
-        last_seq = Some(seq);
-        if let Ok(pcm) = decoder.decode(&packet.payload) {
-            sink.write(pcm);
-            bump(&shared.counters.audio_decoded, 1);
         }
     }
+}
+
+/// One 20 ms frame out of the jitter buffer: decoded, rebuilt from FEC, or concealed.
+fn play_audio_frame(c: &Counters, buffer: &mut JitterBuffer, decoder: &mut OpusDecoder, sink: &mut dyn AudioSink) {
+    let frame = match buffer.pop(Instant::now()) {
+        Playout::Waiting => return,
+        Playout::Decode(packet) => {
+            if let Ok(pcm) = decoder.decode(&packet) {
+                sink.write(pcm);
+                bump(&c.audio_decoded, 1);
+                publish_jitter(c, buffer);
+                return;
+            }
+            // A packet that does not decode (a broken peer) is a lost frame.
+            bump(&c.audio_concealed, 1);
+            decoder.recover(None)
+        }
+        Playout::Fec(next) => {
+            bump(&c.audio_fec, 1);
+            decoder.recover(Some(&next))
+        }
+        Playout::Conceal => {
+            bump(&c.audio_concealed, 1);
+            decoder.recover(None)
+        }
+    };
+    match frame {
+        Ok(pcm) => sink.write(pcm),
+        // Silence keeps the sink's timeline whole.
+        Err(_) => sink.write(&[0; FRAME_SAMPLES]),
+    }
+    publish_jitter(c, buffer);
+}
+
+fn publish_jitter(c: &Counters, buffer: &JitterBuffer) {
+    let s = buffer.stats();
+    c.audio_late.store(s.late, Ordering::Relaxed);
+    c.audio_duplicate.store(s.duplicates, Ordering::Relaxed);
+    let delay = u64::try_from(buffer.target_delay().as_millis()).unwrap_or(u64::MAX);
+    c.audio_jitter_delay_ms.store(delay, Ordering::Relaxed);
 }
 
 /// Joins the partner's VP8 packets into frames and hands them to the decoder thread.
@@ -640,7 +691,11 @@ impl MediaSession {
         MediaStats {
             audio_frames_sent: get(&c.audio_sent),
             audio_frames_decoded: get(&c.audio_decoded),
-            audio_frames_recovered: get(&c.audio_recovered),
+            audio_frames_fec: get(&c.audio_fec),
+            audio_frames_concealed: get(&c.audio_concealed),
+            audio_packets_late: get(&c.audio_late),
+            audio_packets_duplicate: get(&c.audio_duplicate),
+            audio_jitter_delay_ms: get(&c.audio_jitter_delay_ms),
             video_frames_sent: get(&c.video_sent),
             video_frames_decoded: get(&c.video_decoded),
             video_frames_lost: get(&c.video_lost),
