@@ -14,11 +14,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use duet_model::{Attachment, Blob, BlobHash, Message, MessageId, Target};
-use tauri::ipc::{InvokeBody, Request, Response};
+use serde::Serialize;
+use tauri::ipc::{Channel, InvokeBody, Request, Response};
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::{AppError, ErrorCode};
-use crate::media::Recording;
+use crate::media::{open_voice_source, Recording, VoiceNoteProgress};
 use crate::state::AppState;
 
 type Answer<T> = Result<T, AppError>;
@@ -53,15 +54,54 @@ pub async fn send_file_bytes(state: State<'_, AppState>, request: Request<'_>) -
 #[derive(Default)]
 pub struct VoiceRecorder(Mutex<Option<Recording>>);
 
-/// Starts recording a voice note (from the microphone, or the test tone without one).
+impl VoiceRecorder {
+    /// Throws away what is being recorded, if anything (the window reloaded: nobody can send
+    /// it any more), releasing the microphone.
+    pub fn discard(&self) {
+        if let Some(recording) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            recording.stop();
+        }
+    }
+}
+
+/// A voice note that started recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VoiceNoteStart {
+    /// What did not open as chosen ("The microphone “USB Headset” was not found: recording from
+    /// the default microphone").
+    pub notices: Vec<String>,
+    /// The test tone is recorded instead of the microphone (Settings → Audio & video).
+    pub test_tone: bool,
+}
+
+/// Starts recording a voice note from the microphone chosen in Settings (or the test tone when
+/// that is on); its level and length arrive on `progress` as it records. With no microphone
+/// at all nothing is recorded and the error says so.
 #[tauri::command]
-pub async fn start_voice_note(recorder: State<'_, VoiceRecorder>) -> Answer<()> {
-    let mut slot = recorder.0.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(old) = slot.take() {
+pub async fn start_voice_note(
+    state: State<'_, AppState>,
+    recorder: State<'_, VoiceRecorder>,
+    progress: Channel<VoiceNoteProgress>,
+) -> Answer<VoiceNoteStart> {
+    let choice = state.node().await?.media_devices()?;
+    let test_tone = choice.test_tone;
+    // A second start (a double click) replaces the first recording, and its microphone is let
+    // go before the next one opens.
+    recorder.discard();
+    let voice = tauri::async_runtime::spawn_blocking(move || open_voice_source(&choice))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("The microphone could not be opened ({e}).")))??;
+    let notices = voice.notices.clone();
+    let recording = Recording::start(voice, move |p| {
+        // A window that went away just stops hearing how it goes; the note is kept until
+        // stopped.
+        let _ = progress.send(p);
+    });
+    if let Some(old) = recorder.0.lock().unwrap_or_else(|e| e.into_inner()).replace(recording) {
         old.stop();
     }
-    *slot = Some(Recording::start().map_err(|e| AppError::new(ErrorCode::NotAllowed, format!("{e}.")))?);
-    Ok(())
+    Ok(VoiceNoteStart { notices, test_tone })
 }
 
 /// Stops recording; sends the note to `target`, or throws it away when `target` is absent.
@@ -76,7 +116,7 @@ pub async fn stop_voice_note(
     let pcm = recording.stop();
     let Some(target) = target else { return Ok(None) };
     if pcm.len() < duet_node::duet_call::frame::SAMPLE_RATE as usize / 2 {
-        return Err(invalid("That voice note was too short: hold the button for at least half a second."));
+        return Err(invalid("That voice message was too short: record at least half a second."));
     }
     let rate = duet_node::duet_call::frame::SAMPLE_RATE;
     Ok(Some(state.node().await?.send_voice(target, pcm, rate, 1, "").await?))

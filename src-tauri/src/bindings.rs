@@ -27,7 +27,10 @@ mod tests {
         crate::transport::MessagePage::export_all(&cfg)?;
         crate::error::AppError::export_all(&cfg)?;
         crate::calls::CallStart::export_all(&cfg)?;
-        crate::media::MediaSources::export_all(&cfg)?;
+        crate::media::CallNotice::export_all(&cfg)?;
+        crate::media::VoiceNoteProgress::export_all(&cfg)?;
+        crate::attachments::VoiceNoteStart::export_all(&cfg)?;
+        crate::devices::MediaDevices::export_all(&cfg)?;
         duet_model::Call::export_all(&cfg)?;
         duet_model::Blob::export_all(&cfg)?;
         duet_node::NodeEvent::export_all(&cfg)?;

@@ -1,15 +1,17 @@
 //! Call commands (`ui/src/lib/backend/commands.ts` → `ui/src/calls/`): each is one call into
 //! `duet-node`. Starting and answering also take two Tauri channels, the window's ends of the
-//! partner's video and of my own preview; the media they carry is chosen in `media.rs`.
+//! partner's video and of my own preview. The devices are those chosen in Settings (kept by the
+//! node), opened in `media.rs`; what could not be opened comes back with the call in words,
+//! and what the devices say later arrives as `duet://call-notice` events.
 
 use duet_model::{Call, CallKind};
-use duet_node::{CallInfo, NodeError};
+use duet_node::{CallInfo, Node, NodeError};
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 
-use crate::error::AppError;
-use crate::media::{self, FrameChannel, MediaSources};
+use crate::error::{AppError, ErrorCode};
+use crate::media::{self, FrameChannel, LaterNotices, OpenedCall, NOTICE_EVENT};
 use crate::state::AppState;
 
 type Answer<T> = Result<T, AppError>;
@@ -20,38 +22,68 @@ type Frames = Channel<InvokeResponseBody>;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallStart {
     pub call: CallInfo,
-    pub sources: MediaSources,
+    /// What did not open as chosen, in words ("No camera found: the call goes on with sound
+    /// only"); empty when every device opened.
+    pub notices: Vec<String>,
+    /// The test tone (and, in a video call, the test pattern) is sent instead of my microphone
+    /// and camera (Settings → Audio & video).
+    pub test_tone: bool,
 }
 
-/// What calls and voice notes capture in this build (real devices, or the test tone/pattern).
-#[tauri::command]
-pub fn media_sources() -> MediaSources {
-    media::sources()
+/// Opens the devices chosen in Settings for a call (on the blocking pool: opening waits for
+/// each device to start).
+async fn open_media(node: &Node, video: bool, remote: Frames, preview: Frames) -> Answer<(OpenedCall, bool)> {
+    let choice = node.media_devices()?;
+    let test_tone = choice.test_tone;
+    let (remote, preview) = (FrameChannel::new(remote), FrameChannel::new(preview));
+    let opened = tauri::async_runtime::spawn_blocking(move || media::open_call(&choice, video, remote, preview))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("The call's devices could not be opened ({e}).")))?;
+    Ok((opened, test_tone))
+}
+
+/// The call has its id: from now on what its devices say reaches the window.
+fn started(app: AppHandle, call: CallInfo, notices: Vec<String>, later: LaterNotices, test_tone: bool) -> CallStart {
+    later.forward(call.id, move |notice| {
+        if let Err(error) = app.emit(NOTICE_EVENT, &notice) {
+            eprintln!("duet-app: a call notice could not reach the window: {error}");
+        }
+    });
+    CallStart { call, notices, test_tone }
 }
 
 /// Calls my partner: `video` receives their decoded picture, `preview` my own.
 #[tauri::command]
 pub async fn start_call(
+    app: AppHandle,
     state: State<'_, AppState>,
     kind: CallKind,
     video: Frames,
     preview: Frames,
 ) -> Answer<CallStart> {
-    let (media, sources) =
-        media::call_media(kind == CallKind::Video, FrameChannel::new(video), FrameChannel::new(preview));
-    let call = state.node().await?.start_call(kind, media).await?;
-    Ok(CallStart { call, sources })
+    let node = state.node().await?;
+    let (opened, test_tone) = open_media(&node, kind == CallKind::Video, video, preview).await?;
+    let OpenedCall { media, notices, later } = opened;
+    // When the call cannot be placed (my partner is not online), the devices just opened
+    // close with `media` as the error returns.
+    let call = node.start_call(kind, media).await?;
+    Ok(started(app, call, notices, later, test_tone))
 }
 
 /// Answers the call ringing here (with my picture too if it is a video call).
 #[tauri::command]
-pub async fn answer_call(state: State<'_, AppState>, video: Frames, preview: Frames) -> Answer<CallStart> {
+pub async fn answer_call(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    video: Frames,
+    preview: Frames,
+) -> Answer<CallStart> {
     let node = state.node().await?;
     let ringing = node.current_call().ok_or_else(|| NodeError::NotFound("no call is ringing".into()))?;
-    let (media, sources) =
-        media::call_media(ringing.kind == CallKind::Video, FrameChannel::new(video), FrameChannel::new(preview));
+    let (opened, test_tone) = open_media(&node, ringing.kind == CallKind::Video, video, preview).await?;
+    let OpenedCall { media, notices, later } = opened;
     let call = node.answer_call(media).await?;
-    Ok(CallStart { call, sources })
+    Ok(started(app, call, notices, later, test_tone))
 }
 
 #[tauri::command]

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     Network,
     Timeout,
     Stopped,
+    /// A microphone, speaker or camera could not be opened; the message says which and why.
+    DeviceUnavailable,
     /// Anything else; the message says what.
     Internal,
 }
@@ -53,6 +55,11 @@ impl AppError {
     /// There is no data directory; `cause` says why.
     pub fn store_unavailable(cause: &anyhow::Error) -> Self {
         Self::new(ErrorCode::StoreUnavailable, format!("Duet could not open its data on this device: {cause:#}."))
+    }
+
+    /// A device could not be opened; `words` say which and why ("No microphone found").
+    pub fn device(words: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::DeviceUnavailable, sentence(&words.to_string()))
     }
 
     /// The node failed to start; `cause` says why.

@@ -4,7 +4,8 @@
 //! directory, `~/.local/share/app.duet.desktop` on Linux), opens the window with the Svelte UI
 //! from `ui/`, and starts the node in the background if a profile exists (`state.rs`). The UI
 //! asks for things through commands (`commands.rs`; calls in `calls.rs`, attachments in
-//! `attachments.rs`), each one call into the node; what calls capture is chosen in `media.rs`; the node's
+//! `attachments.rs`, the device settings in `devices.rs`), each one call into the node; calls
+//! and voice notes open the chosen devices in `media.rs`; the node's
 //! events reach it as Tauri events (`events.rs`); failures as `{code, message}` (`error.rs`).
 //! The tray icon and notifications are in `desktop.rs`, WebKit's settings in `webview.rs`. No
 //! business logic lives here.
@@ -18,6 +19,7 @@ mod bindings;
 mod calls;
 mod commands;
 mod desktop;
+mod devices;
 mod error;
 mod events;
 mod media;
@@ -26,12 +28,21 @@ mod transport;
 mod webview;
 
 use anyhow::Context;
+use tauri::webview::PageLoadEvent;
 use tauri::{Manager, RunEvent, WebviewWindowBuilder};
 
 use crate::state::AppState;
 
 fn main() -> anyhow::Result<()> {
     duet_node::logging::init();
+    // Without a display GTK cannot start and Tauri panics with a backtrace; say it in words.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        anyhow::bail!(
+            "Duet is a desktop app and needs a desktop session: no display was found (neither DISPLAY nor WAYLAND_DISPLAY is set). \
+             To use Duet without a screen, run the `duet` command instead."
+        );
+    }
     webview::before_start();
     let app = tauri::Builder::default()
         .setup(|app| {
@@ -42,6 +53,7 @@ fn main() -> anyhow::Result<()> {
             }
             app.manage(AppState::new(data_dir));
             app.manage(attachments::VoiceRecorder::default());
+            app.manage(devices::MicrophoneMeter::default());
             app.state::<AppState>().launch(app.handle());
 
             let config = app.config().app.windows.first().context("tauri.conf.json declares no window")?;
@@ -55,6 +67,15 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("duet-app: no tray icon: {error}");
             }
             Ok(())
+        })
+        .on_page_load(|webview, payload| {
+            // A page that (re)loads has no meter or recording of its own any more: whatever the
+            // last page left running would hold the microphone open with nobody looking.
+            if payload.event() == PageLoadEvent::Started {
+                let app = webview.app_handle();
+                app.state::<devices::MicrophoneMeter>().stop();
+                app.state::<attachments::VoiceRecorder>().discard();
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
@@ -84,7 +105,11 @@ fn main() -> anyhow::Result<()> {
             commands::touch,
             commands::set_unread_badge,
             commands::notify,
-            calls::media_sources,
+            devices::media_devices,
+            devices::set_media_devices,
+            devices::start_microphone_meter,
+            devices::stop_microphone_meter,
+            devices::play_test_sound,
             calls::start_call,
             calls::answer_call,
             calls::decline_call,

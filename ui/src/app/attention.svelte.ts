@@ -1,13 +1,14 @@
 /**
  * What reaches me when I am not looking: desktop notifications for my partner's new messages
- * (not while busy, not for a muted conversation, not for the one open in a focused window),
+ * (not while busy, not for a muted conversation, not for the one open in a focused window)
+ * and for a call of theirs that rang here with nobody answering,
  * and the unread total on the tray icon and in the window title. Also tells the node I am
  * active (it turns "away" back to "online").
  */
 import { setUnreadBadge, touch, type Target } from '../lib/backend';
 import { directory } from '../lib/directory.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
-import { notifier, shouldNotify } from '../lib/notify';
+import { missedCallNotification, notifier, shouldNotify } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
 import { session } from '../lib/session.svelte';
 import { targetOf } from '../lib/target';
@@ -18,7 +19,18 @@ const TOUCH_EVERY_MS = 20_000;
 
 /** Starts following; returns the function that stops. Call inside an effect. */
 export function followAttention(openTarget: () => Target | null, open: (t: Target) => void): () => void {
+  // The node says a call ended once; a resync could say it again.
+  let missedTold: string | null = null;
   const stopEvents = onNodeEvent((event) => {
+    if (event.event === 'call') {
+      const me = session.me?.id ?? null;
+      const missed = missedCallNotification(event.call, me ? (presenceBook.of(me)?.status ?? null) : null, (id) => session.nameOf(id));
+      if (missed && missedTold !== event.call.id) {
+        missedTold = event.call.id;
+        notifier().show(missed.title, missed.body, () => open('direct'));
+      }
+      return;
+    }
     if (event.event !== 'message_new') return;
     const message = event.message;
     const target = targetOf(message);

@@ -22,14 +22,16 @@ describe('the in-call view', () => {
     const seen: [string, unknown][] = [];
     mockIPC((cmd, args) => {
       seen.push([cmd, args]);
-      if (cmd === 'start_call') return { call: callInfo({ kind: 'video' }), sources: { microphone: false, camera: false, speaker: false, problem: null } };
+      if (cmd === 'start_call') return { call: callInfo({ kind: 'video' }), notices: [], test_tone: true };
       return cmd === 'call_history' ? [] : null;
     });
     render(CallView, { nameOf });
     await callSession.start('video');
     await vi.advanceTimersByTimeAsync(0);
     expect(screen.getByTestId('call-status')).toHaveTextContent('Calling…');
-    expect(screen.getByTestId('call-synthetic')).toHaveTextContent('a test tone instead of your microphone and a test pattern instead of your camera');
+    expect(screen.getByTestId('call-test-tone')).toHaveTextContent(
+      'Sending a test tone instead of your microphone, and a test pattern instead of your camera.',
+    );
     expect(screen.getByTestId('call-hangup')).toHaveTextContent('Cancel');
     expect(screen.getByTestId('call-mute')).toBeDisabled();
 
@@ -62,6 +64,32 @@ describe('the in-call view', () => {
     expect(screen.getByTestId('call-status')).toHaveTextContent('Call ended · 0:03');
     expect(screen.queryByTestId('call-hangup')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('Ben’s video')).not.toBeInTheDocument();
+  });
+
+  it('says in words which devices did not open, and what they say later in the call', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'start_call') {
+        return { call: callInfo({ kind: 'video' }), notices: ['No camera found: the call goes on with sound only'], test_tone: false };
+      }
+      return cmd === 'call_history' ? [] : null;
+    });
+    render(CallView, { nameOf });
+    await callSession.start('video');
+    const notices = await screen.findByRole('list', { name: 'About your devices' });
+    expect(notices).toHaveTextContent('No camera found: the call goes on with sound only.');
+    expect(screen.queryByTestId('call-test-tone')).not.toBeInTheDocument();
+
+    callSession.handle({ event: 'call', call: callInfo({ phase: 'active', answered_at: Date.now() }) });
+    callSession.handle({ event: 'call_notice', call: callInfo().id, words: 'The microphone “USB Headset” went away: using the default microphone' });
+    // A notice about another call (one that just ended) is not this call's.
+    callSession.handle({ event: 'call_notice', call: 'c1'.repeat(16), words: 'The speaker stopped working; trying it again' });
+    await new Promise((r) => setTimeout(r, 0));
+    const items = screen.getAllByRole('listitem').map((li) => li.textContent);
+    expect(items).toEqual([
+      'No camera found: the call goes on with sound only.',
+      'The microphone “USB Headset” went away: using the default microphone.',
+    ]);
+    expect(notices).toHaveAttribute('aria-live', 'polite');
   });
 
   it('shows a voice call without video', async () => {

@@ -21,7 +21,7 @@ describe('the incoming-call dialog', () => {
     const seen: string[] = [];
     mockIPC((cmd) => {
       seen.push(cmd);
-      if (cmd === 'answer_call') return { call: { ...ringing, phase: 'connecting' }, sources: { microphone: false, camera: false, speaker: false, problem: null } };
+      if (cmd === 'answer_call') return { call: { ...ringing, phase: 'connecting' }, notices: [], test_tone: false };
       return null;
     });
     render(IncomingCall, { nameOf });

@@ -11,6 +11,10 @@
  * lost the call from the timeline until the next re-read). Likewise a `call` event heard
  * while the current call is re-read wins over it (a stale "active" would keep an ended call's
  * view open).
+ *
+ * What the devices said comes with the call (`notices`: "No camera found: the call goes on
+ * with sound only") and later as `call_notice` events for this call (a headset unplugged);
+ * the view shows them all, newest last, a few at most.
  */
 import {
   answerCall,
@@ -26,17 +30,21 @@ import {
   type Call,
   type CallInfo,
   type CallKind,
-  type MediaSources,
 } from '../lib/backend';
 import { Heard } from '../lib/heard';
 import { FrameFeed } from './frameFeed';
 
 /** How long an ended call's summary stays before the view closes. */
 export const ENDED_SHOWN_FOR_MS = 4000;
+/** Device notices kept for the view (a device that comes and goes says so each time). */
+export const MAX_NOTICES = 4;
 
 export class CallSession {
   call = $state<CallInfo | null>(null);
-  sources = $state<MediaSources | null>(null);
+  /** What the devices said about this call, in words, oldest first. */
+  notices = $state<string[]>([]);
+  /** The test tone (and test pattern) is sent instead of my microphone (and camera). */
+  testTone = $state(false);
   muted = $state(false);
   cameraOn = $state(true);
   peerMuted = $state(false);
@@ -117,6 +125,9 @@ export class CallSession {
         this.#recorded.hear(event.call.id);
         this.history = [event.call, ...this.history.filter((c) => c.id !== event.call.id)];
         break;
+      case 'call_notice':
+        if (event.call === this.call?.id) this.note([event.words]);
+        break;
       case 'resync':
         void this.load();
         break;
@@ -135,7 +146,7 @@ export class CallSession {
     await this.join(() => answerCall(this.remote.push, this.preview.push));
   }
 
-  /** Places or answers a call: one request at a time, its sources and state kept. */
+  /** Places or answers a call: one request at a time, what its devices said and its state kept. */
   private async join(request: () => ReturnType<typeof answerCall>): Promise<void> {
     this.busy = true;
     const outcome = await request();
@@ -144,8 +155,9 @@ export class CallSession {
       this.error = outcome.error;
       return;
     }
-    this.sources = outcome.value.sources;
     this.update(outcome.value.call);
+    this.testTone = outcome.value.test_tone;
+    this.note(outcome.value.notices);
   }
 
   async decline(): Promise<void> {
@@ -218,8 +230,14 @@ export class CallSession {
     }
   }
 
+  private note(words: string[]): void {
+    this.notices = [...this.notices, ...words].slice(-MAX_NOTICES);
+  }
+
   private reset(): void {
     this.error = null;
+    this.notices = [];
+    this.testTone = false;
     this.muted = false;
     this.cameraOn = true;
     this.peerMuted = false;

@@ -3,8 +3,10 @@
  * voice note in the history (a file still arriving, with progress), a missed and an ended call
  * in the call history, and calls that ring, connect and stream a moving test pattern over the
  * same frame channels the shell uses. `?mock=ringing`: Ben calls a few seconds after opening.
+ * Settings → Audio & video lists a headset and no camera, its meter wobbles like a voice, and a
+ * voice message reports its level and length as the shell does.
  */
-import type { Attachment, Call, CallInfo, CallKind, Message, NodeEvent, Target } from '../lib/backend';
+import type { Attachment, Call, CallInfo, CallKind, MediaChoice, Message, NodeEvent, Target, VoiceNoteProgress } from '../lib/backend';
 import { encodeFrame } from '../lib/backend';
 import { BEN, MAYA, SPACE, message } from './seed';
 
@@ -12,7 +14,16 @@ interface FrameSink {
   onmessage: (data: ArrayBuffer) => void;
 }
 
-const SYNTHETIC = { microphone: false, camera: false, speaker: false, problem: null };
+interface Sink<T> {
+  onmessage: (message: T) => void;
+}
+
+/** What a call says about the fake devices: there is no camera here. */
+const CALL_NOTICES = (kind: CallKind) => (kind === 'video' ? ['No camera found: the call goes on with sound only'] : []);
+const HEADSET = { id: 'sysdefault:CARD=Headset', name: 'USB Headset, USB Audio', is_default: false };
+
+/** A level that rises and falls like someone talking (RMS, 0 to 1). */
+const voiceLevel = (t: number) => Math.max(0, 0.08 * Math.sin(t / 180) * Math.sin(t / 47) + 0.03);
 const hash = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
 const PHOTO = hash(0x51);
 const PHOTO_THUMB = hash(0x52);
@@ -139,6 +150,9 @@ export class FakeMedia {
   private readonly blobs = new Map<string, () => Promise<Uint8Array>>();
   private readonly have = new Map<string, number>();
   private recordingSince: number | null = null;
+  private recordingTicker: ReturnType<typeof setInterval> | undefined;
+  private meter: ReturnType<typeof setInterval> | undefined;
+  private choice: MediaChoice = { microphone: null, speaker: null, camera: null, test_tone: false };
 
   constructor(
     now: number,
@@ -216,8 +230,22 @@ export class FakeMedia {
 
   handle(cmd: string, a: Record<string, unknown>): unknown {
     switch (cmd) {
-      case 'media_sources':
-        return SYNTHETIC;
+      case 'media_devices':
+        return { microphones: [HEADSET], speakers: [], cameras: [], chosen: this.choice };
+      case 'set_media_devices':
+        this.choice = a.choice as MediaChoice;
+        return this.choice;
+      case 'start_microphone_meter': {
+        clearInterval(this.meter);
+        const levels = a.levels as Sink<number>;
+        this.meter = setInterval(() => levels.onmessage(voiceLevel(Date.now())), 50);
+        return null;
+      }
+      case 'stop_microphone_meter':
+        clearInterval(this.meter);
+        return null;
+      case 'play_test_sound':
+        return later(670, null);
       case 'call_history':
         return [...this.history];
       case 'current_call':
@@ -235,7 +263,7 @@ export class FakeMedia {
           this.emit({ ...call, phase: 'active', peer_device: BEN.devices[0]!, answered_at: Date.now() });
           this.stream(kind);
         }, 3000);
-        return { call, sources: SYNTHETIC };
+        return { call, notices: CALL_NOTICES(kind), test_tone: this.choice.test_tone };
       }
       case 'answer_call': {
         const c = this.call;
@@ -248,7 +276,7 @@ export class FakeMedia {
           this.emit({ ...c, phase: 'active', answered_at: Date.now() });
           this.stream(c.kind);
         }, 600);
-        return { call: connecting, sources: SYNTHETIC };
+        return { call: connecting, notices: CALL_NOTICES(c.kind), test_tone: this.choice.test_tone };
       }
       case 'decline_call':
         this.end('declined');
@@ -278,12 +306,21 @@ export class FakeMedia {
         return later(300, '/home/maya/Downloads/train tickets.pdf');
       case 'send_file_bytes':
         throw { code: 'not_allowed', message: 'The preview (?mock) cannot send files: try it in the Duet app.' };
-      case 'start_voice_note':
-        this.recordingSince = Date.now();
-        return null;
+      case 'start_voice_note': {
+        const since = Date.now();
+        const progress = a.progress as Sink<VoiceNoteProgress>;
+        this.recordingSince = since;
+        clearInterval(this.recordingTicker);
+        this.recordingTicker = setInterval(() => {
+          const t = Date.now();
+          progress.onmessage({ level: voiceLevel(t), recorded_ms: t - since, full: false, notice: null });
+        }, 40);
+        return { notices: [], test_tone: this.choice.test_tone };
+      }
       case 'stop_voice_note': {
         const since = this.recordingSince;
         this.recordingSince = null;
+        clearInterval(this.recordingTicker);
         if (since === null) throw { code: 'not_found', message: 'Nothing is being recorded.' };
         const target = a.target as Target | null;
         if (!target) return null;

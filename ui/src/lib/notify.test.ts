@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { ME, PARTNER, at, msg } from '../test/messages';
 import type { Conversation } from './backend';
-import { shouldNotify, type NotifyContext } from './notify';
+import { callInfo } from '../test/calls';
+import { missedCallNotification, shouldNotify, type NotifyContext } from './notify';
+import { clockTime } from './time';
 
 const conversation: Conversation = {
   id: 'a1'.repeat(16),
@@ -47,5 +49,27 @@ describe('a desktop notification', () => {
 
   it('is not shown for the conversation open in a focused window', () => {
     expect(shouldNotify({ ...base, openTarget: 'direct' })).toBe(false);
+  });
+});
+
+describe('a missed call notification', () => {
+  const nameOf = (id: string) => (id === PARTNER ? 'Ben' : 'Me');
+  const rangHere = callInfo({ direction: 'incoming', caller: PARTNER, kind: 'voice', phase: 'ended', outcome: 'missed', started_at: at(20, 5) });
+
+  it('names my partner and the kind of call when their call rang here unanswered', () => {
+    expect(missedCallNotification(rangHere, 'online', nameOf)).toEqual({
+      title: 'Missed call from Ben',
+      body: `Voice call at ${clockTime(at(20, 5))}`,
+    });
+    expect(missedCallNotification({ ...rangHere, kind: 'video' }, 'away', nameOf)?.body).toMatch(/^Video call at /);
+  });
+
+  it('is not shown for calls that were not missed here, nor while I am busy', () => {
+    for (const outcome of ['declined', 'answered_elsewhere', 'ended', 'cancelled', 'busy', 'failed'] as const) {
+      expect(missedCallNotification({ ...rangHere, outcome }, 'online', nameOf)).toBeNull();
+    }
+    expect(missedCallNotification({ ...rangHere, direction: 'outgoing', caller: ME }, 'online', nameOf)).toBeNull();
+    expect(missedCallNotification({ ...rangHere, phase: 'ringing', outcome: null }, 'online', nameOf)).toBeNull();
+    expect(missedCallNotification(rangHere, 'busy', nameOf)).toBeNull();
   });
 });

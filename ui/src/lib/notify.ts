@@ -4,10 +4,13 @@
  *
  * `shouldNotify` is the rule: only my partner's new messages, never while I am busy, never
  * for a muted conversation, never for the conversation I am looking at in a focused window.
+ * `missedCallNotification`: a call that rang here and nobody answered ("Missed call from
+ * Ben"), even in a focused window (the person was away from it), but not while I am busy.
  */
 import {
   backendPresent,
   notify,
+  type CallInfo,
   type Conversation,
   type Message,
   type PersonId,
@@ -15,6 +18,7 @@ import {
   type Target,
 } from './backend';
 import { sameTarget, targetOf } from './target';
+import { clockTime } from './time';
 
 export interface Notifier {
   /** Shows a notification; `onclick` (where supported) brings the conversation forward. */
@@ -80,4 +84,20 @@ export function shouldNotify(c: NotifyContext): boolean {
   if (c.conversation?.muted) return false;
   if (c.windowActive && c.openTarget && sameTarget(c.openTarget, targetOf(c.message))) return false;
   return true;
+}
+
+/**
+ * The notification for a call that ended here, if it is one to tell: my partner's call rang
+ * on this device and ran out with nobody answering (`missed`). A call I declined, answered on
+ * another device or that my partner gave up on is not a missed call here.
+ */
+export function missedCallNotification(
+  call: CallInfo,
+  myStatus: PresenceStatus | null,
+  nameOf: (id: PersonId) => string,
+): { title: string; body: string } | null {
+  if (call.direction !== 'incoming' || call.phase !== 'ended' || call.outcome !== 'missed') return null;
+  if (myStatus === 'busy') return null;
+  const kind = call.kind === 'video' ? 'Video call' : 'Voice call';
+  return { title: `Missed call from ${nameOf(call.caller)}`, body: `${kind} at ${clockTime(call.started_at)}` };
 }

@@ -18,3 +18,12 @@ export function excerpt(text: string, max = 80): string {
   const chars = Array.from(text.replace(/\s+/g, ' ').trim());
   return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
 }
+
+/**
+ * Words from the shell about devices end without a full stop (duet-call joins clauses with
+ * them: "No camera found: the call goes on with sound only"); shown alone they get one.
+ */
+export function sentence(words: string): string {
+  const trimmed = words.trim();
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

@@ -3,6 +3,8 @@
  * Arguments are camelCase here because Tauri maps a Rust `reply_to` to a JS `replyTo`.
  * Results and errors never throw: see `Outcome`.
  */
+import { Channel as IpcChannel } from '@tauri-apps/api/core';
+
 import { call, callRaw } from './ipc';
 import { frameChannel, type FrameHandler } from './frames';
 import type {
@@ -14,7 +16,8 @@ import type {
   CallInfo,
   CallKind,
   CallStart,
-  MediaSources,
+  MediaChoice,
+  MediaDevices,
   Channel,
   ChannelId,
   Conversation,
@@ -29,6 +32,8 @@ import type {
   Presence,
   PresenceStatus,
   Target,
+  VoiceNoteProgress,
+  VoiceNoteStart,
 } from './types';
 
 // ----- the app and the profile -----
@@ -187,11 +192,6 @@ export function notify(title: string, body: string): Promise<Outcome<null>> {
 
 // ----- calls (ui/src/calls/) -----
 
-/** What calls and voice notes capture in this build: real devices, or a test tone / pattern. */
-export function mediaSources(): Promise<Outcome<MediaSources>> {
-  return call('media_sources');
-}
-
 /**
  * Calls my partner. `onVideo` receives their decoded picture and `onPreview` my own (video
  * calls), as frames to paint on a canvas.
@@ -232,6 +232,36 @@ export function callHistory(): Promise<Outcome<Call[]>> {
   return call('call_history');
 }
 
+// ----- devices (ui/src/settings/MediaSettings.svelte) -----
+
+/** The microphones, speakers and cameras plugged in, and which are chosen. */
+export function mediaDevices(): Promise<Outcome<MediaDevices>> {
+  return call('media_devices');
+}
+
+/** Keeps the devices for calls and voice notes; resolves to them as kept. `null`: the default. */
+export function setMediaDevices(choice: MediaChoice): Promise<Outcome<MediaChoice>> {
+  return call('set_media_devices', { choice });
+}
+
+/**
+ * Opens a microphone (`null`: the default) and calls `onLevel` with its level (0 to 1, RMS)
+ * about 20 times a second until `stopMicrophoneMeter` (or another meter starts).
+ */
+export function startMicrophoneMeter(microphone: string | null, onLevel: (level: number) => void): Promise<Outcome<null>> {
+  return call('start_microphone_meter', { microphone, levels: channel(onLevel) });
+}
+
+/** Stops the meter and lets its microphone go. */
+export function stopMicrophoneMeter(): Promise<Outcome<null>> {
+  return call('stop_microphone_meter');
+}
+
+/** Plays a short two-note chime on a speaker (`null`: the default); resolves once played. */
+export function playTestSound(speaker: string | null): Promise<Outcome<null>> {
+  return call('play_test_sound', { speaker });
+}
+
 // ----- attachments (ui/src/chat/attachments/) -----
 
 /** Sends a file from bytes (the file picker, a drop, a paste) to a conversation. */
@@ -247,9 +277,13 @@ export function sendFile(target: Target, path: string, text?: string): Promise<O
   return call('send_file', { target, path, text: text ?? null });
 }
 
-/** Starts recording a voice note (the microphone, or the test tone without one). */
-export function startVoiceNote(): Promise<Outcome<null>> {
-  return call('start_voice_note');
+/**
+ * Starts recording a voice note from the microphone chosen in Settings (or the test tone when
+ * that is on); `onProgress` hears its level and length about 25 times a second, and once with
+ * `full` when five minutes stopped it. No microphone: `device_unavailable`, nothing recorded.
+ */
+export function startVoiceNote(onProgress: (progress: VoiceNoteProgress) => void): Promise<Outcome<VoiceNoteStart>> {
+  return call('start_voice_note', { progress: channel(onProgress) });
 }
 
 /** Stops recording: sends the note to `target`, or throws it away when `target` is `null`. */
@@ -278,4 +312,11 @@ export function fetchAttachment(message: MessageId, index: number): Promise<Outc
 /** Saves an attachment into the Downloads folder; the result is the saved file's path. */
 export function saveAttachment(message: MessageId, index: number): Promise<Outcome<string>> {
   return call('save_attachment', { message, index });
+}
+
+/** A Tauri channel whose messages (JSON) go to `onmessage`. */
+function channel<T>(onmessage: (message: T) => void): IpcChannel<T> {
+  const c = new IpcChannel<T>();
+  c.onmessage = onmessage;
+  return c;
 }

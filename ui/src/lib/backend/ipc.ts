@@ -27,6 +27,7 @@ const SHELL_CODES: Record<ShellErrorCode, true> = {
   network: true,
   timeout: true,
   stopped: true,
+  device_unavailable: true,
   internal: true,
 };
 

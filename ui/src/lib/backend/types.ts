@@ -7,7 +7,10 @@ import type { AppError as ShellError } from './bindings/AppError';
 import type { ErrorCode as ShellErrorCode } from './bindings/ErrorCode';
 import type { NodeEvent } from './bindings/NodeEvent';
 
+import type { CallNotice } from './bindings/CallNotice';
+
 export type { AppSnapshot } from './bindings/AppSnapshot';
+export type { AudioDeviceInfo } from './bindings/AudioDeviceInfo';
 export type { Attachment } from './bindings/Attachment';
 export type { AttachmentKind } from './bindings/AttachmentKind';
 export type { Avatar } from './bindings/Avatar';
@@ -17,13 +20,16 @@ export type { Call } from './bindings/Call';
 export type { CallId } from './bindings/CallId';
 export type { CallInfo } from './bindings/CallInfo';
 export type { CallKind } from './bindings/CallKind';
+export type { CallNotice } from './bindings/CallNotice';
 export type { CallOutcome } from './bindings/CallOutcome';
 export type { CallPhase } from './bindings/CallPhase';
 export type { CallStart } from './bindings/CallStart';
 export type { CallState } from './bindings/CallState';
+export type { CameraDevice } from './bindings/CameraDevice';
 export type { Direction } from './bindings/Direction';
 export type { Media } from './bindings/Media';
-export type { MediaSources } from './bindings/MediaSources';
+export type { MediaChoice } from './bindings/MediaChoice';
+export type { MediaDevices } from './bindings/MediaDevices';
 export type { Thumbnail } from './bindings/Thumbnail';
 export type { BlobHash } from './bindings/BlobHash';
 export type { Channel } from './bindings/Channel';
@@ -48,6 +54,8 @@ export type { Reaction } from './bindings/Reaction';
 export type { SpaceId } from './bindings/SpaceId';
 export type { Target } from './bindings/Target';
 export type { Timestamp } from './bindings/Timestamp';
+export type { VoiceNoteProgress } from './bindings/VoiceNoteProgress';
+export type { VoiceNoteStart } from './bindings/VoiceNoteStart';
 
 /**
  * Why something failed: a stable `code` the UI may branch on, and a `message` in plain words
@@ -65,7 +73,8 @@ export interface AppError extends Omit<ShellError, 'code'> {
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError };
 
 /**
- * What `onNodeEvent` delivers: a node event, or `resync` when the UI missed events (the
- * window fell behind, or the node just started) and should reload what it shows.
+ * What `onNodeEvent` delivers: a node event; `resync` when the UI missed events (the window
+ * fell behind, or the node just started) and should reload what it shows; or `call_notice`,
+ * the shell's words about a call's devices after it started (a headset unplugged).
  */
-export type AppEvent = NodeEvent | { event: 'resync' };
+export type AppEvent = NodeEvent | { event: 'resync' } | ({ event: 'call_notice' } & CallNotice);

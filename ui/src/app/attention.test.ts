@@ -1,0 +1,57 @@
+import { emit } from '@tauri-apps/api/event';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { NODE_EVENT, type NodeEvent, type Person } from '../lib/backend';
+import { startNodeEvents } from '../lib/nodeEvents';
+import { useNotifier } from '../lib/notify';
+import { presenceBook } from '../lib/presence.svelte';
+import { session } from '../lib/session.svelte';
+import { callInfo } from '../test/calls';
+import { ME, PARTNER } from '../test/messages';
+import { followAttention } from './attention.svelte';
+
+const person = (id: string, display_name: string): Person => ({ id, display_name, avatar: null, devices: [] });
+
+let stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops) stop();
+  stops = [];
+  clearMocks();
+});
+
+/** A window following attention, its notifications collected, a conversation opened on click. */
+async function following() {
+  mockIPC(() => null, { shouldMockEvents: true });
+  session.set({ device_id: 'd0'.repeat(32), profile: person(ME, 'Ada'), partner: person(PARTNER, 'Ben'), paired: true });
+  const shown: { title: string; body: string; onclick?: () => void }[] = [];
+  useNotifier({ show: (title, body, onclick) => shown.push({ title, body, onclick }) });
+  const opened: unknown[] = [];
+  stops.push(await startNodeEvents());
+  stops.push(followAttention(() => ({ channel: 'c1'.repeat(16) }), (t) => opened.push(t)));
+  return { shown, opened };
+}
+
+const node = (e: NodeEvent) => emit(NODE_EVENT, e);
+
+describe('a missed call', () => {
+  it('gives one desktop notification that opens the direct conversation', async () => {
+    const { shown, opened } = await following();
+    const missed = callInfo({ direction: 'incoming', caller: PARTNER, phase: 'ended', outcome: 'missed' });
+    await node({ event: 'call', call: { ...missed, phase: 'ringing', outcome: null } });
+    await node({ event: 'call', call: missed });
+    await node({ event: 'call', call: missed }); // said again (a resync)
+    expect(shown.map((n) => n.title)).toEqual(['Missed call from Ben']);
+    shown[0]!.onclick?.();
+    expect(opened).toEqual(['direct']);
+  });
+
+  it('gives none while I am busy, nor for a call I declined', async () => {
+    const { shown } = await following();
+    presenceBook.set({ person: ME, status: 'busy', last_seen: null, custom_status: null, device: null, updated_at: 0 });
+    await node({ event: 'call', call: callInfo({ direction: 'incoming', caller: PARTNER, phase: 'ended', outcome: 'missed' }) });
+    presenceBook.set({ person: ME, status: 'online', last_seen: null, custom_status: null, device: null, updated_at: 1 });
+    await node({ event: 'call', call: callInfo({ id: 'c2'.repeat(16), direction: 'incoming', caller: PARTNER, phase: 'ended', outcome: 'declined' }) });
+    expect(shown).toEqual([]);
+  });
+});
