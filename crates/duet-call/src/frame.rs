@@ -73,6 +73,24 @@ impl VideoFrame {
             && self.data.len() == y + 2 * c
     }
 
+    /// The frame flipped left to right: the self-view, so that it moves like a mirror does.
+    pub fn mirrored(&self) -> Self {
+        let mut out = self.clone();
+        // The planes of a frame whose buffer does not match its size cannot be found.
+        if !self.is_well_formed() {
+            return out;
+        }
+        let (w, cw) = (self.width as usize, self.width as usize / 2);
+        let (y, u, v) = self.planes();
+        let (oy, ou, ov) = out.planes_mut();
+        for (from, to, row) in [(y, oy, w), (u, ou, cw), (v, ov, cw)] {
+            for (src, dst) in from.chunks_exact(row).zip(to.chunks_exact_mut(row)) {
+                dst.iter_mut().zip(src.iter().rev()).for_each(|(d, &s)| *d = s);
+            }
+        }
+        out
+    }
+
     /// Paints a rectangle in an RGB colour (clipped to the frame; even-aligned for chroma).
     pub fn fill_rect(&mut self, x: u32, y: u32, w: u32, h: u32, rgb: [u8; 3]) {
         let (yy, uu, vv) = rgb_to_yuv(rgb);

@@ -22,6 +22,7 @@
 
 pub mod analysis;
 pub mod codec;
+pub mod convert;
 #[cfg(any(feature = "devices-audio", feature = "devices-camera"))]
 pub mod devices;
 pub mod frame;
