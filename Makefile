@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: run test lint bench bundle deps ui ui-deps app test-rust test-ui test-e2e test-app-e2e bench-app fuzz clean
+.PHONY: run test lint bench bundle deps ui ui-deps app app-tested test-rust test-ui test-e2e test-app-e2e bench-app fuzz clean
 
 ## Launch Duet (builds the UI and the app first).
 run: deps ui
@@ -55,20 +55,30 @@ ui: ui-deps
 app: ui
 	$(CARGO) build -p duet-app
 
+# One build for the tests and the app the end-to-end scripts run: `cargo test --workspace
+# --all-features` also builds target/debug/duet-app (src-tauri has integration tests), with
+# the same features as everything else. `cargo build -p duet-app` would resolve the
+# dependencies' features differently and compile tokio, libp2p, webrtc and GTK a second time.
+WORKSPACE_TESTS = $(CARGO) test --workspace --all-features
+
 test-rust: ui
-	$(CARGO) test --workspace --all-features
+	$(WORKSPACE_TESTS)
+
+# The app binary of the test build (a no-op after test-rust).
+app-tested: ui
+	$(WORKSPACE_TESTS) --no-run
 
 test-ui: ui-deps
 	cd ui && $(NPM) test
 
 ## The real app under Xvfb: one window paints (smoke), then two instances pair and chat
 ## through WebDriver (tauri-driver + WebKitWebDriver; screenshots in target/e2e/).
-test-e2e: app
+test-e2e: app-tested
 	scripts/e2e-smoke.sh --no-build
 	scripts/e2e-app.sh --no-build
 
 ## Two real app instances pair and chat through WebDriver (tauri-driver + WebKitWebDriver).
-test-app-e2e: app
+test-app-e2e: app-tested
 	scripts/e2e-app.sh --no-build
 
 ## Cold start and idle memory of the app (release build).

@@ -1,4 +1,4 @@
-//! Duet's voice and video calls (DESIGN §7).
+//! Duet's voice and video calls (`docs/architecture.md`, "Calls").
 //!
 //! The webview cannot do WebRTC on Linux, so the whole call lives here, in Rust:
 //!
@@ -14,8 +14,7 @@
 //! - [`jitter`]: the adaptive playout buffer between the partner's audio packets and the
 //!   decoder (reordering, Opus FEC for a lost frame, concealment, a delay that follows jitter).
 //! - [`codec`]: Opus (libopus) and VP8 (libvpx) from Debian's system libraries.
-//! - `devices` (features `devices-audio`, `devices-camera`, off by default): microphone and
-//!   speaker through cpal, a camera through V4L2.
+//! - [`devices`]: the real microphone and speaker through cpal, cameras through V4L2.
 //!
 //! `duet-node` drives a machine per device and a session per call; front ends only see the
 //! node's commands and events.
@@ -23,11 +22,12 @@
 pub mod analysis;
 pub mod codec;
 pub mod convert;
-#[cfg(any(feature = "devices-audio", feature = "devices-camera"))]
 pub mod devices;
 pub mod frame;
 pub mod jitter;
 pub mod machine;
+pub mod processing;
+pub mod resample;
 pub mod session;
 pub mod source;
 

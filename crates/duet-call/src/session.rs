@@ -195,6 +195,13 @@ struct Shared {
     counters: Counters,
     audio_sink: Mutex<Option<Box<dyn AudioSink>>>,
     video_sink: Mutex<Option<Box<dyn VideoSink>>>,
+    /// Devices switched mid-call, picked up by the task that uses them at its next frame.
+    next_audio_source: Mutex<Option<Box<dyn AudioSource>>>,
+    next_audio_sink: Mutex<Option<Box<dyn AudioSink>>>,
+    /// `Some(None)`: stop sending pictures; `Some(Some(source))`: send from this one.
+    next_video_source: Mutex<Option<Option<Box<dyn VideoSource>>>>,
+    /// Whether pictures have a source now (a camera or a shared screen).
+    has_video_source: AtomicBool,
     data_channel: Mutex<Option<Arc<dyn DataChannel>>>,
     remote_described: AtomicBool,
     pending_ice: Mutex<Vec<RTCIceCandidateInit>>,
@@ -343,6 +350,9 @@ async fn receive_audio(shared: Arc<Shared>, track: Arc<dyn TrackRemote>, mut sin
                 None => break,
             },
             _ = clock.tick() => {
+                if let Some(next) = lock(&shared.next_audio_sink).take() {
+                    sink = next;
+                }
                 play_audio_frame(&shared.counters, &mut buffer, &mut decoder, sink.as_mut());
             }
         }
@@ -516,7 +526,11 @@ impl MediaSession {
             connected: watch::channel(false).0,
             counters: Counters::default(),
             audio_sink: Mutex::new(Some(audio_sink)),
-            video_sink: Mutex::new((kind == CallKind::Video).then_some(video_sink)),
+            video_sink: Mutex::new(Some(video_sink)),
+            next_audio_source: Mutex::new(None),
+            next_audio_sink: Mutex::new(None),
+            next_video_source: Mutex::new(None),
+            has_video_source: AtomicBool::new(video_source.is_some()),
             data_channel: Mutex::new(None),
             remote_described: AtomicBool::new(false),
             pending_ice: Mutex::new(Vec::new()),
@@ -554,21 +568,16 @@ impl MediaSession {
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         let session = MediaSession { shared: shared.clone(), pc: pc.clone(), kind, offerer };
 
-        // Tracks: audio always; video both ways in a video call (sending only with a camera,
-        // but the m-line is there so the camera can come on later without renegotiating).
+        // Tracks: audio, and video both ways in every call, voice calls too: sending only
+        // while there is a camera or a shared screen, but with the m-line there from the
+        // start a picture can come on in the middle of a voice call without renegotiating
+        // (an idle VP8 sender costs nothing on the wire).
         let audio = local_track(RtpCodecKind::Audio, opus_codec(), random_ssrc())?;
         let audio_sender = pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
-        let video = if kind == CallKind::Video {
-            let track = local_track(RtpCodecKind::Video, vp8_codec(), random_ssrc())?;
-            let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
-            Some((track, sender))
-        } else {
-            None
-        };
+        let video = local_track(RtpCodecKind::Video, vp8_codec(), random_ssrc())?;
+        let video_sender = pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
         shared.spawn(send_audio(shared.clone(), audio, audio_sender, audio_source, config.audio_bitrate));
-        if let (Some((track, sender)), Some(source)) = (video, video_source) {
-            start_video(&shared, track, sender, source, config)?;
-        }
+        start_video(&shared, video, video_sender, video_source, config)?;
 
         if offerer {
             let dc = pc.create_data_channel("duet", None).await.map_err(rtc_err)?;
@@ -655,10 +664,10 @@ impl MediaSession {
         self.shared.muted.load(Ordering::Relaxed)
     }
 
-    /// Turns the camera off or on (only in a video call that has a camera).
+    /// Turns the picture off or on (it must have a source: a camera or a shared screen).
     pub fn set_camera(&self, on: bool) -> Result<(), MediaError> {
-        if self.kind != CallKind::Video {
-            return Err(MediaError::NotAllowed("this is a voice call"));
+        if on && !self.shared.has_video_source.load(Ordering::Relaxed) {
+            return Err(MediaError::NotAllowed("there is no camera in this call"));
         }
         self.shared.camera.store(on, Ordering::Relaxed);
         if on {
@@ -670,6 +679,32 @@ impl MediaSession {
 
     pub fn camera(&self) -> bool {
         self.shared.camera.load(Ordering::Relaxed)
+    }
+
+    /// Sends pictures from `source` from now on (a camera turned on in a voice call, a shared
+    /// screen, another camera), or none (`None`). The partner is told, and gets a key frame.
+    pub fn set_video_source(&self, source: Option<Box<dyn VideoSource>>) {
+        let on = source.is_some();
+        *lock(&self.shared.next_video_source) = Some(source);
+        self.shared.has_video_source.store(on, Ordering::Relaxed);
+        self.shared.camera.store(on, Ordering::Relaxed);
+        self.shared.force_keyframe.store(true, Ordering::Relaxed);
+        self.shared.note(vec![NOTE_CAMERA, u8::from(on)]);
+    }
+
+    /// Sends audio from `source` from the next frame on (another microphone).
+    pub fn set_audio_source(&self, source: Box<dyn AudioSource>) {
+        *lock(&self.shared.next_audio_source) = Some(source);
+    }
+
+    /// Plays the partner's audio on `sink` from the next frame on (another speaker).
+    pub fn set_audio_sink(&self, sink: Box<dyn AudioSink>) {
+        let mut first = lock(&self.shared.audio_sink);
+        match first.as_mut() {
+            // The partner's audio has not started yet: the new sink is the one it will use.
+            Some(waiting) => *waiting = sink,
+            None => *lock(&self.shared.next_audio_sink) = Some(sink),
+        }
     }
 
     /// Sends application data to the partner over the data channel.
@@ -759,6 +794,9 @@ async fn send_audio(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !shared.closed.load(Ordering::Relaxed) {
         tick.tick().await;
+        if let Some(next) = lock(&shared.next_audio_source).take() {
+            source = next;
+        }
         source.read(&mut pcm);
         if shared.muted.load(Ordering::Relaxed) {
             pcm.fill(0);
@@ -771,19 +809,18 @@ async fn send_audio(
     }
 }
 
-/// The camera thread encodes (VP8 is too heavy for the async workers); a task sends.
+/// The camera thread encodes (VP8 is too heavy for the async workers); a task sends. The
+/// thread runs for the whole call, idle while there is no picture to send; a new source (a
+/// camera turned on, a screen shared) gets an encoder of its own size.
 fn start_video(
     shared: &Arc<Shared>,
     track: Arc<TrackLocalStaticSample>,
     sender: Arc<dyn RtpSender>,
-    mut source: Box<dyn VideoSource>,
+    source: Option<Box<dyn VideoSource>>,
     config: &MediaConfig,
 ) -> Result<(), MediaError> {
-    let (w, h) = source.size();
     let fps = config.video_fps.clamp(1, 60);
-    let mut settings = Vp8Settings::new(w, h, fps);
-    settings.bitrate_kbps = config.video_bitrate_kbps;
-    let mut encoder = Vp8Encoder::new(settings)?;
+    let bitrate_kbps = config.video_bitrate_kbps;
     let (tx, mut rx) = mpsc::channel::<EncodedFrame>(8);
     let thread_shared = shared.clone();
     let interval = Duration::from_secs(1) / fps;
@@ -791,6 +828,8 @@ fn start_video(
         .name("duet-vp8-encode".into())
         .spawn(move || {
             let shared = thread_shared;
+            let mut source = source;
+            let mut encoder: Option<Vp8Encoder> = None;
             let mut next = Instant::now();
             while !shared.closed.load(Ordering::Relaxed) && !tx.is_closed() {
                 next += interval;
@@ -799,10 +838,28 @@ fn start_video(
                 } else {
                     next = Instant::now();
                 }
+                if let Some(switched) = lock(&shared.next_video_source).take() {
+                    source = switched;
+                    encoder = None;
+                }
+                let Some(source) = source.as_mut() else { continue };
                 if !*shared.connected.borrow() || !shared.camera.load(Ordering::Relaxed) {
                     continue;
                 }
                 let Some(frame) = source.next_frame() else { continue };
+                if encoder.as_ref().is_none_or(|e| e.size() != (frame.width, frame.height)) {
+                    let mut settings = Vp8Settings::new(frame.width, frame.height, fps);
+                    settings.bitrate_kbps = bitrate_kbps;
+                    match Vp8Encoder::new(settings) {
+                        Ok(e) => encoder = Some(e),
+                        Err(e) => {
+                            tracing::warn!("no video encoder for {}x{}: {e}", frame.width, frame.height);
+                            continue;
+                        }
+                    }
+                    shared.force_keyframe.store(true, Ordering::Relaxed);
+                }
+                let Some(encoder) = encoder.as_mut() else { continue };
                 let keyframe = shared.force_keyframe.swap(false, Ordering::Relaxed);
                 let Ok(encoded) = encoder.encode(&frame, keyframe) else { continue };
                 for e in encoded {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use duet_call::analysis;
-use duet_call::source::{AudioProbe, AudioSink, VideoProbe};
+use duet_call::source::{AudioProbe, AudioSink, SineTone, TestPattern, VideoProbe};
 use duet_call::{CallMedia, MediaConfig, MediaEvent, MediaSession};
 use duet_log::CallSignal;
 use duet_model::{CallId, CallKind};
@@ -162,12 +162,32 @@ async fn a_video_call_carries_tone_pattern_mute_camera_and_data() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_voice_call_has_no_camera() {
-    let (mut a, b) = call(CallKind::Voice, Some((320, 240)), as_is(), as_is()).await;
+async fn a_voice_call_adds_a_picture_and_switches_microphones_without_renegotiating() {
+    let (mut a, mut b) = call(CallKind::Voice, Some((320, 240)), as_is(), as_is()).await;
     next_event(&mut a, "A connected", |e| *e == MediaEvent::Connected).await;
     until("B hears A", || near(b.heard.dominant_frequency(), 880.0)).await;
+    // A voice call starts without a picture, and a camera cannot be turned on without one.
     assert!(a.session.set_camera(true).is_err());
     assert_eq!(b.seen.frames(), 0);
+
+    // A turns a camera on in the middle of the voice call: B is told and sees it.
+    a.session.set_video_source(Some(Box::new(TestPattern::new(320, 240))));
+    next_event(&mut b, "B told A's camera is on", |e| *e == MediaEvent::RemoteCamera(true)).await;
+    until("B sees A's picture", || b.seen.pattern_frames() >= 3).await;
+    // A shares something of another size: a new encoder, and B sees the new size.
+    a.session.set_video_source(Some(Box::new(TestPattern::new(160, 120))));
+    until("B sees the new size", || b.seen.last().is_some_and(|f| (f.width, f.height) == (160, 120))).await;
+    // And turns it off again.
+    a.session.set_video_source(None);
+    next_event(&mut b, "B told A's camera is off", |e| *e == MediaEvent::RemoteCamera(false)).await;
+
+    // A switches to another microphone (here a 330 Hz tone): B hears it.
+    a.session.set_audio_source(Box::new(SineTone::new(330.0, 0.4)));
+    until("B hears A's other microphone", || near(b.heard.dominant_frequency(), 330.0)).await;
+    // B switches speakers: the new one plays A from then on.
+    let other = AudioProbe::default();
+    b.session.set_audio_sink(Box::new(other.clone()));
+    until("B's other speaker plays A", || other.frames() > 10 && near(other.dominant_frequency(), 330.0)).await;
 }
 
 /// Two relay sockets standing in for each side: A talks to `for_b` (thinking it is B), B to

@@ -40,8 +40,13 @@ pub enum Request {
     CreateChannel { name: String },
     RenameChannel { channel: String, name: String },
     Conversations,
-    Call { peer: Option<String>, video: bool, synthetic: bool, tone: f32 },
-    Answer { synthetic: bool, tone: f32 },
+    Call { peer: Option<String>, video: bool, media: crate::calls::MediaFlags },
+    Answer { media: crate::calls::MediaFlags },
+    DevicesMedia,
+    Video { on: bool, camera: Option<String> },
+    ShareScreen { target: Option<String> },
+    ShareTargets,
+    SetMediaDevices { choice: duet_node::duet_call::devices::MediaChoice },
     Decline,
     Hangup,
     Mute { muted: bool },
@@ -238,10 +243,13 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             to_json(node.rename_channel(c.id, &name).await?)
         }
         Request::Conversations => to_json(node.conversations()?),
-        Request::Call { peer, video, synthetic, tone } => {
-            crate::calls::call(node, peer.as_deref(), video, synthetic, tone).await?
-        }
-        Request::Answer { synthetic, tone } => crate::calls::answer(node, synthetic, tone).await?,
+        Request::Call { peer, video, media } => crate::calls::call(node, peer.as_deref(), video, &media).await?,
+        Request::Answer { media } => crate::calls::answer(node, &media).await?,
+        Request::DevicesMedia => crate::calls::devices_media(Some(node)),
+        Request::Video { on, camera } => crate::calls::video(node, on, camera)?,
+        Request::ShareScreen { target } => crate::calls::share_screen(node, target.as_deref())?,
+        Request::ShareTargets => crate::calls::share_targets()?,
+        Request::SetMediaDevices { choice } => to_json(node.set_media_devices(choice)?),
         Request::Decline => {
             node.decline_call().await?;
             Value::Null

@@ -27,6 +27,30 @@ struct Cli {
     command: Command,
 }
 
+/// Which devices a call uses.
+#[derive(clap::Args)]
+struct MediaArgs {
+    /// A test tone and, for video, a test pattern instead of the microphone and camera; plays
+    /// nothing (for tests and for checking a connection).
+    #[arg(long)]
+    synthetic: bool,
+    /// The microphone to use for this call (an id from `duet devices-media`).
+    #[arg(long, value_name = "NAME", conflicts_with = "synthetic")]
+    mic: Option<String>,
+    /// The speaker to use for this call.
+    #[arg(long, value_name = "NAME", conflicts_with = "synthetic")]
+    speaker: Option<String>,
+    /// The camera to use for this call.
+    #[arg(long, value_name = "NAME", conflicts_with = "synthetic")]
+    camera: Option<String>,
+}
+
+impl MediaArgs {
+    fn flags(self, tone: f32) -> calls::MediaFlags {
+        calls::MediaFlags { synthetic: self.synthetic, tone, mic: self.mic, speaker: self.speaker, camera: self.camera }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create your profile and this device (prints JSON).
@@ -135,26 +159,60 @@ enum Command {
     CreateChannel { name: String },
     /// Rename a channel.
     RenameChannel { channel: String, name: String },
-    /// Call your partner (on all their connected devices).
+    /// Call your partner (on all their connected devices), with your microphone, speaker and
+    /// (for --video) camera.
     Call {
         /// Your partner's name or id (optional: there is only one).
         peer: Option<String>,
         /// A video call.
         #[arg(long)]
         video: bool,
-        /// Synthetic media: a test tone and, for video, a test pattern (needed in this build).
-        #[arg(long)]
-        synthetic: bool,
+        #[command(flatten)]
+        media: MediaArgs,
         /// The synthetic tone's pitch.
         #[arg(long, default_value_t = 440.0)]
         tone: f32,
     },
     /// Answer the call ringing on this device.
     Answer {
-        #[arg(long)]
-        synthetic: bool,
+        #[command(flatten)]
+        media: MediaArgs,
+        /// The synthetic tone's pitch.
         #[arg(long, default_value_t = 660.0)]
         tone: f32,
+    },
+    /// Turn your camera on in the call (a voice call too), or off with --off.
+    Video {
+        #[arg(long)]
+        off: bool,
+        /// The camera (an id from `duet devices-media`); the chosen one by default.
+        #[arg(long, value_name = "NAME", conflicts_with = "off")]
+        camera: Option<String>,
+    },
+    /// Share your screen (or a window, from --list) in the call instead of your camera.
+    ShareScreen {
+        /// `screen` (the default) or a window id from --list.
+        target: Option<String>,
+        /// What can be shared.
+        #[arg(long, conflicts_with_all = ["stop", "target"])]
+        list: bool,
+        /// Stop sharing.
+        #[arg(long, conflicts_with = "target")]
+        stop: bool,
+    },
+    /// The microphones, speakers and cameras calls can use, and which are chosen.
+    DevicesMedia {
+        #[arg(long)]
+        json: bool,
+        /// Keep this microphone for calls and voice notes (`default`: the system's).
+        #[arg(long)]
+        set_mic: Option<String>,
+        /// Keep this speaker.
+        #[arg(long)]
+        set_speaker: Option<String>,
+        /// Keep this camera.
+        #[arg(long)]
+        set_camera: Option<String>,
     },
     /// Decline the call ringing on this device.
     Decline,
@@ -361,10 +419,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RenameChannel { channel, name } => {
             call(&dir, &Request::RenameChannel { channel, name }).await?;
         }
-        Command::Call { peer, video, synthetic, tone } => {
-            print_json(&call(&dir, &Request::Call { peer, video, synthetic, tone }).await?);
+        Command::Call { peer, video, media, tone } => {
+            print_json(&call(&dir, &Request::Call { peer, video, media: media.flags(tone) }).await?);
         }
-        Command::Answer { synthetic, tone } => print_json(&call(&dir, &Request::Answer { synthetic, tone }).await?),
+        Command::Answer { media, tone } => print_json(&call(&dir, &Request::Answer { media: media.flags(tone) }).await?),
+        Command::Video { off, camera } => {
+            call(&dir, &Request::Video { on: !off, camera }).await?;
+        }
+        Command::ShareScreen { target, list: true, .. } => {
+            let _ = target;
+            for t in call(&dir, &Request::ShareTargets).await?.as_array().into_iter().flatten() {
+                println!("{} — {}", t["id"].as_str().unwrap_or("?"), t["name"].as_str().unwrap_or(""));
+            }
+        }
+        Command::ShareScreen { target, stop, .. } => {
+            let target = if stop { None } else { Some(target.unwrap_or_else(|| "screen".into())) };
+            call(&dir, &Request::ShareScreen { target }).await?;
+        }
+        Command::DevicesMedia { json, set_mic, set_speaker, set_camera } => {
+            devices_media(&dir, json, set_mic, set_speaker, set_camera).await?;
+        }
         Command::Decline => {
             call(&dir, &Request::Decline).await?;
         }
@@ -390,6 +464,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }),
         Command::CallStatus => print_json(&call(&dir, &Request::CallStatus).await?),
         Command::Relay { listen, stun } => relay::run(&dir, listen, &stun).await?,
+    }
+    Ok(())
+}
+
+/// Lists this machine's media devices; with `--set-*`, keeps a choice in the running node.
+async fn devices_media(
+    dir: &Path,
+    json: bool,
+    mic: Option<String>,
+    speaker: Option<String>,
+    camera: Option<String>,
+) -> anyhow::Result<()> {
+    let running = control::socket_path(dir).exists();
+    let mut listed = if running { call(dir, &Request::DevicesMedia).await? } else { calls::devices_media(None) };
+    if mic.is_some() || speaker.is_some() || camera.is_some() {
+        if !running {
+            bail!("Duet is not running for {d}; start it first with `duet --data-dir {d} up`", d = dir.display());
+        }
+        let mut choice: duet_node::duet_call::devices::MediaChoice = serde_json::from_value(listed["chosen"].clone())?;
+        let pick = |v: Option<String>, kept: Option<String>| match v.as_deref() {
+            Some("default") => None,
+            Some(_) => v,
+            None => kept,
+        };
+        choice.microphone = pick(mic, choice.microphone);
+        choice.speaker = pick(speaker, choice.speaker);
+        choice.camera = pick(camera, choice.camera);
+        listed["chosen"] = call(dir, &Request::SetMediaDevices { choice }).await?;
+    }
+    if json {
+        print_json(&listed);
+        return Ok(());
+    }
+    let chosen = &listed["chosen"];
+    for (title, key, kept) in
+        [("Microphones", "microphones", "microphone"), ("Speakers", "speakers", "speaker"), ("Cameras", "cameras", "camera")]
+    {
+        println!("{title}:");
+        let devices = listed[key].as_array().cloned().unwrap_or_default();
+        if devices.is_empty() {
+            println!("  none found");
+        }
+        for d in devices {
+            // Sound devices have an ALSA id; cameras are named by their device node.
+            let id = d["id"].as_str().or(d["path"].as_str()).unwrap_or("?");
+            let first_camera = key == "cameras" && chosen[kept].is_null() && d == listed[key][0];
+            let is_chosen = chosen[kept].as_str() == Some(id)
+                || (chosen[kept].is_null() && d["is_default"] == true)
+                || first_camera;
+            println!("  {} {id} — {}", if is_chosen { "●" } else { "○" }, d["name"].as_str().unwrap_or(""));
+        }
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{holds, ok, wait_for, wait_until, Up, DUET};
+use common::{holds, ok, require_tool, wait_for, wait_until, Up, DUET};
 use serde_json::Value;
 
 /// The routers' rules: out from the LAN, answers back in, nothing else (not even to the
@@ -68,14 +68,6 @@ const RELAY_IP: &str = "198.51.100.1";
 fn run(args: &[&str]) {
     let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("run {args:?}: {e}"));
     assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Fails the test in words when a tool it runs is missing. scripts/check-tools.sh reads these
-/// names: each must come from a package scripts/install-deps.sh installs.
-fn require_tool(name: &str) {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]).any(|d| d.join(name).is_file());
-    assert!(found, "{name} is missing; run scripts/install-deps.sh");
 }
 
 /// The hosts of one test: network namespaces named `<prefix>-<host>`, removed when dropped.

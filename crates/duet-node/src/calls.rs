@@ -1,5 +1,5 @@
-//! Calls (DESIGN §7): the node drives one `duet_call::CallMachine` per device and one
-//! `duet_call::MediaSession` per call.
+//! Calls (`docs/architecture.md`, "Calls"): the node drives one `duet_call::CallMachine` per
+//! device and one `duet_call::MediaSession` per call.
 //!
 //! - Commands ([`Node::start_call`], [`Node::answer_call`], [`Node::decline_call`],
 //!   [`Node::hang_up`]) and signals from member devices (`LiveMessage::Call`, read by
@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use duet_call::{Action, CallInfo, CallMachine, CallMedia, MachineConfig, MediaConfig, MediaEvent, MediaSession};
-use duet_call::{CallError, MediaStats};
+use duet_call::devices::MediaChoice;
+use duet_call::{AudioSink, AudioSource, CallError, MediaStats, VideoSource};
 use duet_log::{CallSignal, LiveMessage, Payload};
 use duet_model::{Call, CallId, CallKind, DeviceId, PersonId};
 use rand_core::{OsRng, RngCore};
@@ -43,6 +44,9 @@ impl Default for CallSettings {
         Self { ring_timeout: m.ring_timeout, connect_timeout: m.connect_timeout, media: MediaConfig::default() }
     }
 }
+
+/// The longest device id kept in the media device setting (ALSA and V4L2 names are short).
+pub const MAX_DEVICE_ID_CHARS: usize = 256;
 
 /// Signals for a session that is still starting, held at most this many.
 const MAX_EARLY_SIGNALS: usize = 64;
@@ -179,9 +183,57 @@ impl Node {
         self.session()?.set_camera(on).map_err(|e| NodeError::NotAllowed(e.to_string()))
     }
 
+    /// Sends my picture from `source` from now on — a camera turned on in a voice call too,
+    /// or a shared screen — or stops sending pictures (`None`). My partner is told.
+    pub fn set_call_video(&self, source: Option<Box<dyn VideoSource>>) -> Result<(), NodeError> {
+        self.session()?.set_video_source(source);
+        Ok(())
+    }
+
+    /// Switches the call to another microphone (the next frame comes from it).
+    pub fn switch_call_microphone(&self, source: Box<dyn AudioSource>) -> Result<(), NodeError> {
+        self.session()?.set_audio_source(source);
+        Ok(())
+    }
+
+    /// Switches the call to another speaker (the partner's next frame plays on it).
+    pub fn switch_call_speaker(&self, sink: Box<dyn AudioSink>) -> Result<(), NodeError> {
+        self.session()?.set_audio_sink(sink);
+        Ok(())
+    }
+
     /// Sends application data to my partner over the call's data channel (at most 16 KiB).
     pub async fn send_call_data(&self, data: &[u8]) -> Result<(), NodeError> {
         self.session()?.send_data(data).await.map_err(|e| NodeError::NotAllowed(e.to_string()))
+    }
+
+    /// The microphone, speaker and camera chosen for calls and voice notes (the defaults
+    /// until one is chosen; a setting that does not read back is treated as never made).
+    pub fn media_devices(&self) -> Result<MediaChoice, NodeError> {
+        let kept = self.shared.store.media_devices()?;
+        Ok(kept.and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default())
+    }
+
+    /// Keeps the devices chosen for calls and voice notes (on this device only). Each is a
+    /// device id as `duet devices-media` lists it; empty means the default.
+    pub fn set_media_devices(&self, mut choice: MediaChoice) -> Result<MediaChoice, NodeError> {
+        for (what, id) in
+            [("microphone", &mut choice.microphone), ("speaker", &mut choice.speaker), ("camera", &mut choice.camera)]
+        {
+            if id.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *id = None;
+            }
+            if let Some(v) = id.as_deref() {
+                if v.chars().count() > MAX_DEVICE_ID_CHARS || v.chars().any(char::is_control) {
+                    return Err(NodeError::BadAddress(format!(
+                        "that {what} name cannot be a device: device names are at most {MAX_DEVICE_ID_CHARS} characters on one line"
+                    )));
+                }
+            }
+        }
+        let bytes = serde_json::to_vec(&choice).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+        self.shared.store.save_media_devices(&bytes)?;
+        Ok(choice)
     }
 
     /// Every call in the history, newest first (both partners' devices hold the same records).

@@ -231,6 +231,18 @@ impl Store {
         self.list(Ks::Meta, meta::RELAYS)
     }
 
+    /// The devices chosen for calls, as the node writes them (it bounds them; the store does
+    /// not read them). Kept on this device only.
+    pub fn save_media_devices(&self, value: &[u8]) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Meta).insert(meta::MEDIA_DEVICES, value)?;
+        self.flush()
+    }
+
+    /// What [`Store::save_media_devices`] kept.
+    pub fn media_devices(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.inner.tree(Ks::Meta).get(meta::MEDIA_DEVICES)?.map(|v| v.to_vec()))
+    }
+
     /// A small list kept whole under one key (settings, invites).
     fn put_list<T: Serialize>(&self, ks: Ks, key: &[u8], items: &[T]) -> Result<(), StoreError> {
         self.inner.tree(ks).insert(key, encode(&items))?;

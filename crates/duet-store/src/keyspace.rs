@@ -18,10 +18,11 @@
 //! Message ids start with their creation time, so `messages`, `message_blocks` and the two
 //! bucketed indexes sort by time. The bucketed indexes group ids by ~70-minute bucket; each committed batch
 //! adds one *chunk* per bucket it touched (keyed by the chunk's first id), so a synced batch
-//! of 1,000 messages costs one index write instead of 1,000 (DESIGN §12: each key written
-//! costs ~5–9 µs here, which is what decides sync speed), and appending never rereads a
-//! bucket however full it is. Readers merge a bucket's chunks. A key without the id suffix
-//! (the layout of schema 1, one value per bucket) reads as one chunk.
+//! of 1,000 messages costs one index write instead of 1,000 (each key written costs ~5–9 µs
+//! here, which is what decides sync speed: `docs/decisions.md`, "Few sled keys per event"),
+//! and appending never rereads a bucket however full it is. Readers merge a bucket's chunks.
+//! A key without the id suffix (the layout of schema 1, one value per bucket) reads as one
+//! chunk.
 
 use duet_model::{ConversationId, DeviceId, MessageId, PersonId, Timestamp};
 
@@ -134,6 +135,8 @@ pub(crate) mod meta {
     pub const LISTENED: &[u8] = b"listened";
     /// The relays chosen in the app's settings (multiaddr text).
     pub const RELAYS: &[u8] = b"relays";
+    /// The microphone, speaker and camera chosen for calls (the node's JSON).
+    pub const MEDIA_DEVICES: &[u8] = b"media-devices";
 }
 
 /// Keys tree keys.

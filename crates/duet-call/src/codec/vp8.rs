@@ -58,6 +58,11 @@ pub struct Vp8Encoder {
 unsafe impl Send for Vp8Encoder {}
 
 impl Vp8Encoder {
+    /// The frame size this encoder takes.
+    pub fn size(&self) -> (u32, u32) {
+        (self.settings.width, self.settings.height)
+    }
+
     pub fn new(settings: Vp8Settings) -> Result<Self, CodecError> {
         let (w, h) = (settings.width, settings.height);
         if VideoFrame::black(w, h).is_none() || settings.fps == 0 {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod sound;
+
 pub const DUET: &str = env!("CARGO_BIN_EXE_duet");
 
 pub fn duet(dir: &Path, args: &[&str]) -> Output {
@@ -64,8 +66,14 @@ impl Drop for Up {
 
 /// `duet up` on loopback (TCP only), logging to `<dir>/up.log`.
 pub fn up(dir: &Path) -> Up {
+    up_with(dir, &[])
+}
+
+/// [`up`] with more in its environment (a sound server of its own, say).
+pub fn up_with(dir: &Path, env: &[(&str, PathBuf)]) -> Up {
     let mut command = Command::new(DUET);
     command.arg("--data-dir").arg(dir).args(["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
     let up = Up::spawn(command, Some(dir.join("up.log")));
     wait_until("the node answers", || duet(dir, &["peers", "--json"]).status.success());
     up
@@ -79,6 +87,14 @@ pub fn tcp_port(dir: &Path) -> u16 {
         .find_map(|l| l.trim().strip_prefix("listening on /ip4/127.0.0.1/tcp/"))
         .and_then(|p| p.parse().ok())
         .expect("duet up says where it listens")
+}
+
+/// Fails the test in words when a tool it runs is missing. scripts/check-tools.sh reads these
+/// names: each must come from a package scripts/install-deps.sh installs.
+pub fn require_tool(name: &str) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]).any(|d| d.join(name).is_file());
+    assert!(found, "{name} is missing; run scripts/install-deps.sh");
 }
 
 pub fn wait_until(what: &str, check: impl FnMut() -> bool) {

@@ -1,0 +1,162 @@
+//! What a call captures and plays, from a person's device choice: the one place that turns a
+//! [`MediaChoice`] into a [`CallMedia`], shared by the app and the `duet` command.
+//!
+//! Nothing here fails a call. A device that is missing, mistyped or refuses to open is said in
+//! words and the call goes on without it (or with the default device): no microphone sends
+//! silence, no speaker discards, no camera makes the call sound only. The words are returned
+//! with the media, for the front end to show.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::audio::{Microphone, Speaker, Tap};
+use crate::processing::{audio_processor, ProcessingSettings};
+use crate::source::{AudioSink, AudioSource, CallMedia, Discard, Silence, SineTone, TestPattern, VideoSink, VideoSource};
+
+/// The test tone's pitch (A4) and level, for checking a setup.
+pub const TEST_TONE_HZ: f32 = 440.0;
+const TEST_TONE_LEVEL: f32 = 0.3;
+/// The test pattern's size.
+const PATTERN_SIZE: (u32, u32) = (640, 480);
+
+/// A person's choice of devices for calls and voice notes. Every device is optional: `None`
+/// is the desktop's default. Kept by the node (it travels with the data directory, not to the
+/// partner) and given per call by the CLI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct MediaChoice {
+    /// The microphone's ALSA id ([`super::microphones`]).
+    pub microphone: Option<String>,
+    /// The speaker's ALSA id ([`super::speakers`]).
+    pub speaker: Option<String>,
+    /// The camera ([`super::cameras`]).
+    pub camera: Option<String>,
+    /// Send a 440 Hz test tone and a test pattern instead of the microphone and camera (to
+    /// check that a call gets through, without saying anything). The speaker still plays.
+    pub test_tone: bool,
+}
+
+/// A call's media, opened.
+pub struct OpenedMedia {
+    pub media: CallMedia,
+    /// What did not go as chosen, in words ("No camera found: the call goes on with sound only").
+    pub notices: Vec<String>,
+}
+
+/// Opens the devices of `choice`. `video`: send my picture (a video call); `preview` sees
+/// every frame sent (the self-view). What happens to the devices later (unplugged) is said on
+/// `notices`.
+pub fn open_call_media(
+    choice: &MediaChoice,
+    video: bool,
+    video_sink: Box<dyn VideoSink>,
+    preview: Option<Box<dyn VideoSink>>,
+    notices: Option<mpsc::Sender<String>>,
+) -> OpenedMedia {
+    let mut said = Vec::new();
+    // The echo canceller hears what the speaker plays (the tap) and cleans the microphone.
+    let (mut processor, mut reference) = audio_processor(ProcessingSettings::default());
+    let audio_source: Box<dyn AudioSource> = if choice.test_tone {
+        Box::new(SineTone::new(TEST_TONE_HZ, TEST_TONE_LEVEL))
+    } else {
+        match open_microphone(choice.microphone.as_deref(), notices.clone(), &mut said) {
+            Some(mic) => Box::new(mic.with_processing(Box::new(move |frame| {
+                if let Err(e) = processor.capture(frame) {
+                    tracing::debug!("the microphone's frame went out unprocessed: {e}");
+                }
+            }))),
+            None => Box::new(Silence),
+        }
+    };
+    let tap: Tap = Box::new(move |played| reference.render(played));
+    let audio_sink: Box<dyn AudioSink> = match open_speaker(choice.speaker.as_deref(), notices, Some(tap), &mut said) {
+        Some(speaker) => Box::new(speaker),
+        None => Box::new(Discard),
+    };
+    let video_source = if !video {
+        None
+    } else if choice.test_tone {
+        Some(Box::new(TestPattern::new(PATTERN_SIZE.0, PATTERN_SIZE.1)) as Box<dyn VideoSource>)
+    } else {
+        match super::open_camera(choice.camera.as_deref()) {
+            Ok(camera) => Some(camera),
+            Err(e) => {
+                said.push(format!("{e}: the call goes on with sound only"));
+                None
+            }
+        }
+    };
+    let video_source = match (video_source, preview) {
+        (Some(source), Some(preview)) => Some(Box::new(Previewed { source, preview }) as Box<dyn VideoSource>),
+        (source, _) => source,
+    };
+    OpenedMedia { media: CallMedia { audio_source, audio_sink, video_source, video_sink }, notices: said }
+}
+
+/// The chosen microphone, else the default one (saying so), else nothing (saying so).
+pub fn open_microphone(
+    id: Option<&str>,
+    notices: Option<mpsc::Sender<String>>,
+    said: &mut Vec<String>,
+) -> Option<Microphone> {
+    match Microphone::open(id, notices.clone()) {
+        Ok(mic) => return Some(mic),
+        Err(e) if id.is_some() => said.push(format!("{e}: using the default microphone")),
+        Err(_) => {}
+    }
+    match Microphone::open(None, notices) {
+        Ok(mic) => Some(mic),
+        Err(e) => {
+            said.push(format!("{e}: your partner will not hear you"));
+            None
+        }
+    }
+}
+
+/// The chosen speaker, else the default one (saying so), else nothing (saying so). `tap`
+/// hears everything it plays.
+pub fn open_speaker(
+    id: Option<&str>,
+    notices: Option<mpsc::Sender<String>>,
+    tap: Option<Tap>,
+    said: &mut Vec<String>,
+) -> Option<Speaker> {
+    // Each attempt gets a handle on the one tap (a failed attempt drops only its handle).
+    let tap = tap.map(|t| Arc::new(Mutex::new(t)));
+    let handle = || {
+        tap.clone().map(|t| Box::new(move |played: &[i16]| (t.lock().unwrap_or_else(|e| e.into_inner()))(played)) as Tap)
+    };
+    match Speaker::open(id, notices.clone(), handle()) {
+        Ok(speaker) => return Some(speaker),
+        Err(e) if id.is_some() => said.push(format!("{e}: using the default speaker")),
+        Err(_) => {}
+    }
+    match Speaker::open(None, notices, handle()) {
+        Ok(speaker) => Some(speaker),
+        Err(e) => {
+            said.push(format!("{e}: you will not hear your partner"));
+            None
+        }
+    }
+}
+
+/// A video source whose frames are also shown to me (the self-view).
+struct Previewed {
+    source: Box<dyn VideoSource>,
+    preview: Box<dyn VideoSink>,
+}
+
+impl VideoSource for Previewed {
+    fn size(&self) -> (u32, u32) {
+        self.source.size()
+    }
+
+    fn next_frame(&mut self) -> Option<crate::VideoFrame> {
+        let frame = self.source.next_frame()?;
+        self.preview.frame(&frame);
+        Some(frame)
+    }
+}

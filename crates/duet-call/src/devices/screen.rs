@@ -1,0 +1,290 @@
+//! Screen sharing on X11: the whole screen or one window, captured with the core protocol's
+//! `GetImage` (x11rb, pure Rust, no extension needed), a few times a second on a thread of its
+//! own, converted to I420 and handed to the call like a camera's frames.
+//!
+//! - **What can be shared**: [`share_targets`] lists the screen and the top-level windows the
+//!   window manager lists (`_NET_CLIENT_LIST`, with their titles). A window is captured as it
+//!   is drawn on the screen (`GetImage` on the window), so it must be open, not minimised.
+//! - **Size**: a picture larger than a call carries (1920×1080) is halved until it fits; odd
+//!   sizes lose their last row or column (I420 needs even sizes).
+//! - **Rate**: [`SHARE_FPS`] frames a second: a shared screen is read more than watched, and a
+//!   full screen is 8 MB a frame through the X socket.
+//! - **Wayland**: a Wayland session without X11 gives no way in here (the desktop portal and
+//!   PipeWire would; not built yet): sharing says so in words. Under XWayland only X11 apps'
+//!   windows can be captured, so the window list is what there is to offer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt, ImageFormat, Window};
+use x11rb::rust_connection::RustConnection;
+
+use super::DeviceError;
+use crate::frame::{rgb_to_yuv, VideoFrame, MAX_VIDEO_HEIGHT, MAX_VIDEO_WIDTH};
+use crate::source::VideoSource;
+
+/// Frames a second of a shared screen.
+pub const SHARE_FPS: u32 = 5;
+/// The id of the whole screen among [`share_targets`].
+pub const WHOLE_SCREEN: &str = "screen";
+/// Titles listed at most this long.
+const MAX_TITLE_CHARS: usize = 120;
+/// Windows listed at most.
+const MAX_WINDOWS: usize = 64;
+
+/// Something that can be shared: the whole screen, or one window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ShareTarget {
+    /// `screen`, or `window:0x…` (the X11 window id).
+    pub id: String,
+    /// "Whole screen", or the window's title.
+    pub name: String,
+}
+
+fn no_display() -> DeviceError {
+    if std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        DeviceError("Screen sharing needs an X11 session: on Wayland it is not supported yet".into())
+    } else {
+        DeviceError("Screen sharing needs a desktop session (no X11 display was found)".into())
+    }
+}
+
+fn connect() -> Result<(RustConnection, usize), DeviceError> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Err(no_display());
+    }
+    RustConnection::connect(None).map_err(|e| DeviceError(format!("The X11 display could not be reached ({e})")))
+}
+
+fn x11_err(e: impl std::fmt::Display) -> DeviceError {
+    DeviceError(format!("The screen could not be read ({e})"))
+}
+
+/// The screen, then the windows the window manager lists.
+pub fn share_targets() -> Result<Vec<ShareTarget>, DeviceError> {
+    let (conn, screen) = connect()?;
+    let root = conn.setup().roots[screen].root;
+    let mut out = vec![ShareTarget { id: WHOLE_SCREEN.into(), name: "Whole screen".into() }];
+    let atom = |name: &str| -> Result<u32, DeviceError> {
+        Ok(conn.intern_atom(false, name.as_bytes()).map_err(x11_err)?.reply().map_err(x11_err)?.atom)
+    };
+    let (list, net_name, utf8) = (atom("_NET_CLIENT_LIST")?, atom("_NET_WM_NAME")?, atom("UTF8_STRING")?);
+    let Ok(reply) = conn.get_property(false, root, list, AtomEnum::WINDOW, 0, MAX_WINDOWS as u32).map_err(x11_err)?.reply()
+    else {
+        return Ok(out); // no window manager: only the screen
+    };
+    for window in reply.value32().into_iter().flatten().take(MAX_WINDOWS) {
+        let title = |property: u32, kind: u32| {
+            conn.get_property(false, window, property, kind, 0, 256)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .map(|r| String::from_utf8_lossy(&r.value).into_owned())
+                .filter(|t| !t.trim().is_empty())
+        };
+        let name = title(net_name, utf8).or_else(|| title(AtomEnum::WM_NAME.into(), AtomEnum::STRING.into()));
+        let Some(name) = name else { continue };
+        let name: String = name.chars().filter(|c| !c.is_control()).take(MAX_TITLE_CHARS).collect();
+        out.push(ShareTarget { id: format!("window:{window:#x}"), name });
+    }
+    Ok(out)
+}
+
+fn parse_target(id: &str, root: Window) -> Result<Window, DeviceError> {
+    if id == WHOLE_SCREEN {
+        return Ok(root);
+    }
+    id.strip_prefix("window:0x")
+        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+        .ok_or_else(|| DeviceError(format!("“{id}” is neither the screen nor a window")))
+}
+
+/// Reads one picture of `window` as an I420 frame.
+fn grab(conn: &RustConnection, window: Window) -> Result<VideoFrame, DeviceError> {
+    let geometry = conn.get_geometry(window).map_err(x11_err)?.reply().map_err(|_| closed())?;
+    let (w, h) = (geometry.width, geometry.height);
+    if w < 2 || h < 2 {
+        return Err(DeviceError("The shared window is too small to see".into()));
+    }
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, w, h, u32::MAX)
+        .map_err(x11_err)?
+        .reply()
+        .map_err(|_| DeviceError("The shared window cannot be seen (is it minimised?)".into()))?;
+    let bpp = conn.setup().pixmap_formats.iter().find(|f| f.depth == image.depth).map(|f| f.bits_per_pixel);
+    if bpp != Some(32) {
+        return Err(DeviceError(format!("This screen's colour depth ({} bits) cannot be shared", image.depth)));
+    }
+    if conn.setup().image_byte_order != x11rb::protocol::xproto::ImageOrder::LSB_FIRST {
+        return Err(DeviceError("This screen's byte order cannot be shared".into()));
+    }
+    bgrx_to_i420(&image.data, u32::from(w), u32::from(h), u32::from(w) as usize * 4)
+        .ok_or_else(|| DeviceError("The screen sent a picture smaller than its size".into()))
+}
+
+fn closed() -> DeviceError {
+    DeviceError("The shared window was closed".into())
+}
+
+/// BGRX (what X11 gives at depth 24/32 on little-endian machines) to I420, halving until it
+/// fits a call and trimming odd sizes. `None` if `data` is shorter than the size says.
+pub fn bgrx_to_i420(data: &[u8], width: u32, height: u32, stride: usize) -> Option<VideoFrame> {
+    let mut scale = 1u32;
+    while width / scale > MAX_VIDEO_WIDTH || height / scale > MAX_VIDEO_HEIGHT {
+        scale *= 2;
+    }
+    let (w, h) = ((width / scale) & !1, (height / scale) & !1);
+    if data.len() < stride.checked_mul(height as usize)? || stride < width as usize * 4 {
+        return None;
+    }
+    let mut frame = VideoFrame::black(w, h)?;
+    let cw = (w / 2) as usize;
+    let px = |x: u32, y: u32| {
+        let i = (y * scale) as usize * stride + (x * scale) as usize * 4;
+        [data[i + 2], data[i + 1], data[i]]
+    };
+    let (luma, u, v) = frame.planes_mut();
+    for y in 0..h {
+        for x in 0..w {
+            luma[(y * w + x) as usize] = rgb_to_yuv(px(x, y)).0;
+        }
+    }
+    for y in 0..h / 2 {
+        for x in 0..w / 2 {
+            // Chroma from the mean of the 2×2 block.
+            let mut sum = [0u32; 3];
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let p = px(2 * x + dx, 2 * y + dy);
+                (0..3).for_each(|i| sum[i] += u32::from(p[i]));
+            }
+            let (_, cu, cv) = rgb_to_yuv(sum.map(|s| (s / 4) as u8));
+            u[y as usize * cw + x as usize] = cu;
+            v[y as usize * cw + x as usize] = cv;
+        }
+    }
+    Some(frame)
+}
+
+/// A screen or window being shared: a thread grabs [`SHARE_FPS`] pictures a second; the call
+/// takes the newest.
+pub struct ScreenShare {
+    size: (u32, u32),
+    latest: Arc<Mutex<Option<VideoFrame>>>,
+    stop: Arc<AtomicBool>,
+    /// Why sharing stopped by itself (the window closed), if it did.
+    ended: Arc<Mutex<Option<String>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ScreenShare {
+    /// Starts sharing `target` (an id from [`share_targets`]).
+    pub fn open(target: &str) -> Result<ScreenShare, DeviceError> {
+        let (conn, screen) = connect()?;
+        let window = parse_target(target, conn.setup().roots[screen].root)?;
+        let first = grab(&conn, window)?;
+        let size = (first.width, first.height);
+        let latest = Arc::new(Mutex::new(Some(first)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let ended = Arc::new(Mutex::new(None));
+        let (into, halt, why) = (latest.clone(), stop.clone(), ended.clone());
+        std::thread::Builder::new()
+            .name("duet-screen".into())
+            .spawn(move || {
+                let interval = Duration::from_secs(1) / SHARE_FPS;
+                let mut next = Instant::now();
+                while !halt.load(Ordering::Relaxed) {
+                    next += interval;
+                    if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    } else {
+                        next = Instant::now();
+                    }
+                    match grab(&conn, window) {
+                        // A window resized mid-share keeps the first size's encoder: frames
+                        // of another size are skipped until it is back (or sharing restarts).
+                        Ok(frame) if (frame.width, frame.height) == size => *lock(&into) = Some(frame),
+                        Ok(_) => {}
+                        Err(e) => {
+                            *lock(&why) = Some(e.to_string());
+                            break;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| DeviceError(format!("Screen sharing could not start ({e})")))?;
+        Ok(ScreenShare { size, latest, stop, ended })
+    }
+
+    /// Why sharing stopped by itself (the shared window was closed), if it did.
+    pub fn ended(&self) -> Option<String> {
+        lock(&self.ended).clone()
+    }
+}
+
+impl VideoSource for ScreenShare {
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn next_frame(&mut self) -> Option<VideoFrame> {
+        lock(&self.latest).take()
+    }
+}
+
+impl Drop for ScreenShare {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bgrx(w: u32, h: u32, colour: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+        let mut data = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let [r, g, b] = colour(x, y);
+                data.extend_from_slice(&[b, g, r, 0]);
+            }
+        }
+        data
+    }
+
+    #[test]
+    fn a_picture_keeps_its_colours_and_a_big_one_is_halved() {
+        let quadrants = |w: u32, h: u32| move |x: u32, y: u32| crate::source::TestPattern::COLOURS[((y >= h / 2) as usize) * 2 + (x >= w / 2) as usize];
+        let frame = bgrx_to_i420(&bgrx(64, 48, quadrants(64, 48)), 64, 48, 64 * 4).unwrap();
+        assert_eq!((frame.width, frame.height), (64, 48));
+        assert!(crate::source::TestPattern::matches(&frame), "{:?}", crate::source::TestPattern::quadrant_colours(&frame));
+
+        let big = bgrx_to_i420(&bgrx(2560, 1440, quadrants(2560, 1440)), 2560, 1440, 2560 * 4).unwrap();
+        assert_eq!((big.width, big.height), (1280, 720));
+        assert!(crate::source::TestPattern::matches(&big));
+
+        let odd = bgrx_to_i420(&bgrx(33, 21, |_, _| [0, 0, 255]), 33, 21, 33 * 4).unwrap();
+        assert_eq!((odd.width, odd.height), (32, 20));
+    }
+
+    #[test]
+    fn a_short_or_badly_strided_picture_is_refused() {
+        assert!(bgrx_to_i420(&[0; 100], 64, 48, 64 * 4).is_none());
+        assert!(bgrx_to_i420(&bgrx(64, 48, |_, _| [0; 3]), 64, 48, 10).is_none());
+        assert!(bgrx_to_i420(&[], 0, 0, 0).is_none());
+    }
+
+    #[test]
+    fn a_target_is_the_screen_or_a_window() {
+        assert_eq!(parse_target("screen", 7).unwrap(), 7);
+        assert_eq!(parse_target("window:0x2a", 7).unwrap(), 42);
+        assert!(parse_target("window:zz", 7).is_err());
+        assert!(parse_target("/dev/video0", 7).is_err());
+    }
+}

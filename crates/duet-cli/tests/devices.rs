@@ -1,0 +1,219 @@
+//! Calls through the real device path, with no hardware: Ada's and Ben's `duet up` each have a
+//! sound server of their own (`common::sound`: a private PulseAudio whose default microphone
+//! plays what the test feeds it and whose default speaker the test records), reached the way a
+//! desktop reaches it: cpal → ALSA `default` → the pulse plugin. No `--synthetic` anywhere.
+
+mod common;
+
+use std::path::Path;
+
+use common::sound::{dominant_hz, VirtualSound};
+use common::{duet, ok, up_with, wait_until, Up};
+use serde_json::Value;
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(ok(dir, args).trim()).expect("JSON")
+}
+
+fn call_status(dir: &Path) -> Value {
+    json(dir, &["call-status"])
+}
+
+/// Ada and Ben, paired, each with a sound server whose microphone hears a tone of its own.
+struct Couple {
+    a: tempfile::TempDir,
+    b: tempfile::TempDir,
+    a_sound: VirtualSound,
+    b_sound: VirtualSound,
+    _ups: (Up, Up),
+}
+
+impl Couple {
+    fn new(a_tone: f32, b_tone: f32) -> Couple {
+        let (mut a_sound, mut b_sound) = (VirtualSound::start(), VirtualSound::start());
+        a_sound.speak_tone(a_tone);
+        b_sound.speak_tone(b_tone);
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        ok(a.path(), &["init", "--name", "Ada"]);
+        ok(b.path(), &["init", "--name", "Ben"]);
+        let ups = (up_with(a.path(), &a_sound.env()), up_with(b.path(), &b_sound.env()));
+        let ticket = ok(a.path(), &["invite"]).lines().next().unwrap().to_owned();
+        ok(b.path(), &["join", &ticket]);
+        Couple { a, b, a_sound, b_sound, _ups: ups }
+    }
+
+    fn a(&self) -> &Path {
+        self.a.path()
+    }
+
+    fn b(&self) -> &Path {
+        self.b.path()
+    }
+
+    /// Ada calls with `args`, Ben answers with his defaults; both see the call active.
+    fn call(&self, args: &[&str]) -> Value {
+        let placed = json(self.a(), &[&["call"], args].concat());
+        wait_until("Ben's computer rings", || call_status(self.b())["call"]["phase"] == "ringing");
+        ok(self.b(), &["answer"]);
+        wait_until("the call is active on both", || {
+            call_status(self.a())["call"]["phase"] == "active" && call_status(self.b())["call"]["phase"] == "active"
+        });
+        placed
+    }
+}
+
+fn near(hz: Option<f32>, want: f32) -> bool {
+    hz.is_some_and(|f| (f - want).abs() <= 15.0)
+}
+
+/// Whether `sound`'s speaker plays `want` Hz now (0.6 s of it: at least one whole syllable).
+fn speaker_plays(sound: &VirtualSound, want: f32) -> bool {
+    near(dominant_hz(&sound.record_speaker(600)), want)
+}
+
+#[test]
+fn partners_hear_each_others_microphones_on_their_speakers() {
+    let couple = Couple::new(440.0, 660.0);
+
+    let listed = json(couple.a(), &["devices-media", "--json"]);
+    assert_eq!(listed["microphones"][0]["id"], "default", "{listed}");
+    assert_eq!(listed["speakers"][0]["id"], "default", "{listed}");
+
+    let placed = couple.call(&[]);
+    assert_eq!(placed["notices"], serde_json::json!([]), "every device opened: {placed}");
+    wait_until("Ben's speaker plays Ada's 440 Hz", || speaker_plays(&couple.b_sound, 440.0));
+    wait_until("Ada's speaker plays Ben's 660 Hz", || speaker_plays(&couple.a_sound, 660.0));
+    // Five seconds on (the noise suppression has long settled), Ada's voice still comes through.
+    wait_until("five seconds of call", || {
+        call_status(couple.b())["stats"]["media"]["audio_frames_decoded"].as_u64().unwrap_or(0) > 250
+    });
+    assert!(speaker_plays(&couple.b_sound, 440.0), "Ada's voice faded out of the call");
+
+    // Ada mutes: Ben's speaker goes quiet; she unmutes and he hears her again.
+    ok(couple.a(), &["mute"]);
+    wait_until("Ben hears silence", || dominant_hz(&couple.b_sound.record_speaker(600)).is_none());
+    ok(couple.a(), &["mute", "--off"]);
+    wait_until("Ben hears Ada again", || speaker_plays(&couple.b_sound, 440.0));
+
+    ok(couple.a(), &["hangup"]);
+    wait_until("the call ended on both", || {
+        call_status(couple.a())["call"].is_null() && call_status(couple.b())["call"].is_null()
+    });
+}
+
+#[test]
+fn a_device_that_is_not_there_is_said_in_words_and_the_call_goes_on() {
+    let couple = Couple::new(440.0, 660.0);
+
+    let placed = couple.call(&["--video", "--mic", "no-such-microphone", "--camera", "/dev/video-none"]);
+    let notices: Vec<&str> = placed["notices"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(
+        notices.iter().any(|n| n.contains("“no-such-microphone” was not found: using the default microphone")),
+        "{notices:?}"
+    );
+    assert!(notices.iter().any(|n| n.contains("the call goes on with sound only")), "{notices:?}");
+    wait_until("Ben still hears Ada's microphone", || speaker_plays(&couple.b_sound, 440.0));
+
+    // A device choice that could not be a device is refused in words, and nothing is kept.
+    let out = duet(couple.a(), &["devices-media", "--set-mic", "bad\nname"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("device names are at most"));
+    let chosen = json(couple.a(), &["devices-media", "--json"])["chosen"].clone();
+    assert!(chosen["microphone"].is_null(), "{chosen}");
+    // A good one is kept.
+    ok(couple.a(), &["devices-media", "--set-mic", "pulse"]);
+    assert_eq!(json(couple.a(), &["devices-media", "--json"])["chosen"]["microphone"], "pulse");
+}
+
+/// A private X server (Xvfb) showing a picture of four known colours over the whole screen.
+struct Screen {
+    xvfb: std::process::Child,
+    viewer: Option<std::process::Child>,
+    display: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Screen {
+    fn showing_the_test_pattern() -> Screen {
+        common::require_tool("Xvfb");
+        common::require_tool("/usr/bin/convert");
+        common::require_tool("/usr/bin/display");
+        use std::io::BufRead;
+        let mut xvfb = std::process::Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        let mut line = String::new();
+        std::io::BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut line).expect("Xvfb names its display");
+        let display = format!(":{}", line.trim());
+        let dir = tempfile::tempdir().unwrap();
+        let picture = dir.path().join("quadrants.png");
+        // The test pattern's colours: red, green / blue, yellow.
+        let made = std::process::Command::new("/usr/bin/convert")
+            .args(["(", "-size", "320x240", "xc:#ff0000", "xc:#00ff00", "+append", ")"])
+            .args(["(", "-size", "320x240", "xc:#0000ff", "xc:#ffff00", "+append", ")", "-append"])
+            .arg(&picture)
+            .status()
+            .expect("run convert");
+        assert!(made.success());
+        let viewer = std::process::Command::new("/usr/bin/display")
+            .args(["-geometry", "+0+0", "-borderwidth", "0"])
+            .arg(&picture)
+            .env("DISPLAY", &display)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start display");
+        Screen { xvfb, viewer: Some(viewer), display, _dir: dir }
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        if let Some(mut v) = self.viewer.take() {
+            let _ = v.kill();
+            let _ = v.wait();
+        }
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+#[test]
+fn a_shared_screen_reaches_the_partner_in_a_voice_call() {
+    let screen = Screen::showing_the_test_pattern();
+    let (mut a_sound, mut b_sound) = (VirtualSound::start(), VirtualSound::start());
+    a_sound.speak_tone(440.0);
+    b_sound.speak_tone(660.0);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["init", "--name", "Ada"]);
+    ok(b, &["init", "--name", "Ben"]);
+    let mut a_env = a_sound.env();
+    a_env.push(("DISPLAY", screen.display.clone().into()));
+    let _ups = (up_with(a, &a_env), up_with(b, &b_sound.env()));
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    ok(b, &["join", &ticket]);
+
+    ok(a, &["call"]);
+    wait_until("Ben's computer rings", || call_status(b)["call"]["phase"] == "ringing");
+    ok(b, &["answer"]);
+    wait_until("the voice call is active", || call_status(b)["call"]["phase"] == "active");
+    assert!(ok(a, &["share-screen", "--list"]).contains("screen — Whole screen"));
+    ok(a, &["share-screen"]);
+    wait_until("Ben sees the four colours on Ada's screen", || {
+        call_status(b)["seen"]["pattern_frames"].as_u64().unwrap_or(0) >= 3
+    });
+    let seen = call_status(b)["seen"].clone();
+    assert_eq!(seen["size"], serde_json::json!([640, 480]), "{seen}");
+
+    ok(a, &["share-screen", "--stop"]);
+    // A camera that is not there is refused in words; the call goes on.
+    let out = duet(a, &["video", "--camera", "/dev/video-none"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/video-none"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(call_status(b)["call"]["phase"], "active");
+}
+
