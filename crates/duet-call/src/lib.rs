@@ -27,11 +27,13 @@ pub mod frame;
 pub mod jitter;
 pub mod machine;
 pub mod processing;
+pub mod quality;
 pub mod resample;
 pub mod session;
 pub mod source;
 
 pub use frame::VideoFrame;
 pub use machine::{Action, CallError, CallInfo, CallMachine, CallOutcome, CallPhase, Direction, MachineConfig};
+pub use quality::CallQuality;
 pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats};
 pub use source::{AudioProbe, AudioSink, AudioSource, CallMedia, VideoProbe, VideoSink, VideoSource};

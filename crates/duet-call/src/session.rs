@@ -31,6 +31,7 @@ use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::transport::RTCIceServer;
+use rtc::statistics::stats::ice_candidate_pair::RTCStatsIceCandidatePairState;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
@@ -54,6 +55,7 @@ use crate::codec::vp8::{EncodedFrame, Vp8Decoder, Vp8Encoder, Vp8Settings};
 use crate::codec::vp8_rtp::{Assembled, Vp8Assembler};
 use crate::frame::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::jitter::{JitterBuffer, Playout};
+use crate::quality::{self, CallQuality, QualityMeter};
 use crate::source::{AudioSink, AudioSource, CallMedia, VideoSink, VideoSource};
 
 /// ICE candidates held while the remote description is not set yet.
@@ -207,6 +209,7 @@ struct Shared {
     pending_ice: Mutex<Vec<RTCIceCandidateInit>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     last_keyframe_request: Mutex<Option<Instant>>,
+    quality: Mutex<QualityMeter>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -536,6 +539,7 @@ impl MediaSession {
             pending_ice: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
             last_keyframe_request: Mutex::new(None),
+            quality: Mutex::new(QualityMeter::default()),
         });
 
         let mut engine = MediaEngine::default();
@@ -736,6 +740,30 @@ impl MediaSession {
             video_frames_lost: get(&c.video_lost),
             keyframe_requests_sent: get(&c.keyframe_requests),
         }
+    }
+
+    /// The connection over the last few seconds (`None` until there are two samples to
+    /// compare: ask again a moment later).
+    pub async fn quality(&self) -> Option<CallQuality> {
+        let report = self.pc.get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None).await;
+        // The pair carrying the call: nominated, else the busiest that succeeded.
+        let pair = report
+            .candidate_pairs()
+            .filter(|p| p.nominated || p.state == RTCStatsIceCandidatePairState::Succeeded)
+            .max_by_key(|p| (p.nominated, p.bytes_received + p.bytes_sent));
+        let stats = self.stats();
+        let sample = quality::Sample {
+            at: Instant::now(),
+            audio_decoded: stats.audio_frames_decoded,
+            audio_lost: stats.audio_frames_fec + stats.audio_frames_concealed,
+            bytes_received: pair.map_or(0, |p| p.bytes_received),
+            bytes_sent: pair.map_or(0, |p| p.bytes_sent),
+            round_trip: pair
+                .map(|p| p.current_round_trip_time)
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(Duration::from_secs_f64),
+        };
+        lock(&self.shared.quality).read(sample)
     }
 
     /// Stops the media and closes the connection.

@@ -157,8 +157,25 @@ async fn a_video_call_carries_tone_pattern_mute_camera_and_data() {
 
     let stats = b.session.stats();
     assert!(stats.audio_frames_decoded > 50 && stats.video_frames_decoded > 5, "{stats:?}");
+
+    // On loopback the connection reads good: a short round trip, nothing lost, audio and
+    // video coming in.
+    let mut quality = None;
+    until("B reads the connection", || {
+        quality = futures_now(b.session.quality());
+        quality.is_some_and(|q| q.incoming_kbps > 0)
+    })
+    .await;
+    let q = quality.expect("a reading");
+    eprintln!("loopback video call: {q:?}");
+    assert!(!q.poor && q.loss_percent == 0 && q.round_trip_ms.is_none_or(|r| r < 100), "{q:?}");
     a.session.close().await;
     b.session.close().await;
+}
+
+/// Runs a short future to its end on this thread (the session's stats are a quick lock).
+fn futures_now<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,9 +384,14 @@ async fn a_voice_call_through_loss_and_jitter_keeps_its_pitch_frame_by_frame() {
     let first = first.expect("the tone came");
     let (sent_before, played_before, stats_before) =
         (a.session.stats().audio_frames_sent, frames.len(), b.session.stats());
+    let _first_sample = b.session.quality().await;
     until("B plays 400 frames of A's tone", || frames.len() >= first + CHECKED_FRAMES).await;
     let (sent, played, stats) =
         (a.session.stats().audio_frames_sent - sent_before, frames.len() - played_before, b.session.stats());
+    // Ten percent of the partner's audio lost is a poor connection, and the call view says so.
+    let quality = b.session.quality().await.expect("eight seconds of samples");
+    eprintln!("10% loss, 0–40 ms jitter: {quality:?}");
+    assert!(quality.poor && quality.loss_percent >= 5, "{quality:?}");
     a.session.close().await;
     b.session.close().await;
 

@@ -163,9 +163,9 @@ pub fn devices_media(node: Option<&Node>) -> Value {
     })
 }
 
-/// The current call, its media counters, what the probes heard and saw, and what was said
-/// about the devices.
-pub fn status(node: &Node) -> Value {
+/// The current call, its media counters and connection quality, what the probes heard and
+/// saw, and what was said about the devices.
+pub async fn status(node: &Node) -> Value {
     let probes = lock(&PROBES).clone();
     let (heard, seen) = match probes {
         Some((a, v)) => {
@@ -187,6 +187,7 @@ pub fn status(node: &Node) -> Value {
         "stats": node.call_stats().map(|(id, s)| json!({ "call": id, "media": s })),
         "heard": heard,
         "seen": seen,
+        "quality": node.call_quality().await,
         "notices": notices(),
     })
 }

@@ -263,6 +263,6 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             Value::Null
         }
         Request::Calls => to_json(node.call_history()?),
-        Request::CallStatus => crate::calls::status(node),
+        Request::CallStatus => crate::calls::status(node).await,
     })
 }

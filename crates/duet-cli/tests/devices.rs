@@ -88,6 +88,9 @@ fn partners_hear_each_others_microphones_on_their_speakers() {
         call_status(couple.b())["stats"]["media"]["audio_frames_decoded"].as_u64().unwrap_or(0) > 250
     });
     assert!(speaker_plays(&couple.b_sound, 440.0), "Ada's voice faded out of the call");
+    let quality = call_status(couple.b())["quality"].clone();
+    assert_eq!(quality["poor"], false, "a loopback call reads good: {quality}");
+    assert!(quality["incoming_kbps"].as_u64().unwrap_or(0) > 0, "{quality}");
 
     // Ada mutes: Ben's speaker goes quiet; she unmutes and he hears her again.
     ok(couple.a(), &["mute"]);

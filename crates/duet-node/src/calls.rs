@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use duet_call::{Action, CallInfo, CallMachine, CallMedia, MachineConfig, MediaConfig, MediaEvent, MediaSession};
 use duet_call::devices::MediaChoice;
-use duet_call::{AudioSink, AudioSource, CallError, MediaStats, VideoSource};
+use duet_call::{AudioSink, AudioSource, CallError, CallQuality, MediaStats, VideoSource};
 use duet_log::{CallSignal, LiveMessage, Payload};
 use duet_model::{Call, CallId, CallKind, DeviceId, PersonId};
 use rand_core::{OsRng, RngCore};
@@ -170,6 +170,13 @@ impl Node {
             .as_ref()
             .map(|(_, s)| s.clone())
             .ok_or_else(|| NodeError::NotAllowed("there is no call with media now".into()))
+    }
+
+    /// How good the call's connection is over the last few seconds (round trip, loss,
+    /// bitrates, and whether it is poor). `None` without media, or right at the start.
+    pub async fn call_quality(&self) -> Option<CallQuality> {
+        let session = self.session().ok()?;
+        session.quality().await
     }
 
     /// Mutes or unmutes my microphone in the call.

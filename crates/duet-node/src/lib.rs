@@ -50,7 +50,7 @@ use tokio::task::JoinHandle;
 pub use blobs::{blobs_dir, BlobStats, CollectReport};
 pub use calls::CallSettings;
 pub use duet_call;
-pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, MediaStats};
+pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, MediaStats};
 pub use duet_net::DuetProtocol;
 pub use error::NodeError;
 pub use events::{NodeEvent, PeerInfo};
