@@ -104,6 +104,36 @@ fn partners_hear_each_others_microphones_on_their_speakers() {
     });
 }
 
+/// The power of a voice "speaking" at `hz` (its syllables wander within 2%), in dB.
+fn level_db(samples: &[i16], hz: f32) -> f64 {
+    let power = [0.98, 0.99, 1.0, 1.01, 1.02]
+        .iter()
+        .map(|bend| duet_node::duet_call::analysis::power_at(samples, 48_000, hz * bend))
+        .fold(0.0, f64::max);
+    10.0 * (power / samples.len() as f64).max(1e-12).log10()
+}
+
+#[test]
+fn a_laptop_without_headphones_does_not_send_the_partner_their_own_voice() {
+    // Ben's microphone hears his speaker 50 ms later at -6 dB; Ben himself says nothing.
+    let mut couple = Couple::new(440.0, 660.0);
+    couple.b_sound.stop_speaking();
+    couple.b_sound.echo_speaker_into_microphone(50, -6.0);
+    couple.call(&[]);
+    wait_until("Ben's speaker plays Ada", || speaker_plays(&couple.b_sound, 440.0));
+    // Give the echo canceller its few seconds of Ada's speech to find the echo path.
+    wait_until("six seconds of call", || {
+        call_status(couple.b())["stats"]["media"]["audio_frames_decoded"].as_u64().unwrap_or(0) > 300
+    });
+    // What Ben's microphone picks up is his speaker's sound 6 dB down; what comes back to
+    // Ada's speaker must be at least 20 dB weaker than that.
+    let played_at_ben = level_db(&couple.b_sound.record_speaker(3000), 440.0);
+    let echo_at_ada = level_db(&couple.a_sound.record_speaker(3000), 440.0);
+    let picked_up = played_at_ben - 6.0;
+    eprintln!("Ben's speaker {played_at_ben:.1} dB, his microphone hears {picked_up:.1} dB, Ada hears {echo_at_ada:.1} dB");
+    assert!(picked_up - echo_at_ada >= 20.0, "the echo is only {:.1} dB weaker", picked_up - echo_at_ada);
+}
+
 #[test]
 fn a_device_that_is_not_there_is_said_in_words_and_the_call_goes_on() {
     let couple = Couple::new(440.0, 660.0);

@@ -120,6 +120,43 @@ impl VirtualSound {
         self.feeders.push((feeder, stop));
     }
 
+    /// Stops what [`VirtualSound::speak_tone`] started: the microphone hears only the room.
+    pub fn stop_speaking(&mut self) {
+        for (mut feeder, stop) in self.feeders.drain(..) {
+            stop.store(true, Ordering::Relaxed);
+            let _ = feeder.kill();
+            let _ = feeder.wait();
+        }
+    }
+
+    /// Lets the microphone hear the speaker, `latency_ms` later and `db` louder (negative:
+    /// quieter), as a laptop's microphone hears its own speakers without headphones.
+    pub fn echo_speaker_into_microphone(&self, latency_ms: u32, db: f32) {
+        let pactl = |args: &[&str]| {
+            let out = Command::new("pactl").args(args).envs(self.env()).output().expect("run pactl");
+            assert!(out.status.success(), "pactl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        pactl(&[
+            "load-module",
+            "module-loopback",
+            "source=speaker.monitor",
+            "sink=micfeed",
+            &format!("latency_msec={latency_ms}"),
+            "source_dont_move=true",
+            "sink_dont_move=true",
+        ]);
+        // The loopback's playback into `micfeed` is the sink input its driver names.
+        let inputs = pactl(&["list", "short", "sink-inputs"]);
+        let input = inputs
+            .lines()
+            .find(|l| l.split('\t').nth(3) == Some("module-loopback.c"))
+            .and_then(|l| l.split('\t').next())
+            .expect("the loopback's sink input")
+            .to_owned();
+        pactl(&["set-sink-input-volume", &input, &format!("{db}dB")]);
+    }
+
     /// Records `ms` milliseconds of what the speaker plays.
     pub fn record_speaker(&self, ms: u64) -> Vec<i16> {
         let mut rec = Command::new("parec")
@@ -163,11 +200,7 @@ fn syllable(t: f64) -> f64 {
 
 impl Drop for VirtualSound {
     fn drop(&mut self) {
-        for (feeder, stop) in &mut self.feeders {
-            stop.store(true, Ordering::Relaxed);
-            let _ = feeder.kill();
-            let _ = feeder.wait();
-        }
+        self.stop_speaking();
         if std::thread::panicking() {
             eprintln!("--- pulseaudio's log ---\n{}", self.log());
         }
