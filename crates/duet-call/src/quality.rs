@@ -64,7 +64,13 @@ impl QualityMeter {
     /// Takes a sample and reads the connection since the newest kept sample at least
     /// [`MIN_WINDOW`] older (or the oldest, early in a call). `None` with nothing to compare.
     pub fn read(&mut self, now: Sample) -> Option<CallQuality> {
-        let base = self.samples.iter().rev().find(|s| now.at.duration_since(s.at) >= MIN_WINDOW).or(self.samples.front()).copied();
+        let base = self
+            .samples
+            .iter()
+            .rev()
+            .find(|s| now.at.duration_since(s.at) >= MIN_WINDOW)
+            .or(self.samples.front())
+            .copied();
         if self.samples.back().is_none_or(|last| now.at.duration_since(last.at) >= Duration::from_millis(500)) {
             self.samples.push_back(now);
             while self.samples.len() > KEPT {
@@ -80,7 +86,7 @@ impl QualityMeter {
         let decoded = now.audio_decoded.saturating_sub(base.audio_decoded);
         let lost = now.audio_lost.saturating_sub(base.audio_lost);
         let played = decoded + lost;
-        let loss_percent = if played == 0 { 0 } else { (lost * 100 / played).min(100) as u8 };
+        let loss_percent = (lost * 100).checked_div(played).map_or(0, |p| p.min(100) as u8);
         let round_trip_ms = now.round_trip.map(|d| d.as_millis().min(u128::from(u32::MAX)) as u32);
         let incoming_kbps = kbps(now.bytes_received.saturating_sub(base.bytes_received));
         let poor = round_trip_ms.is_some_and(|r| r > POOR_ROUND_TRIP_MS)
@@ -119,7 +125,10 @@ mod tests {
         let mut m = QualityMeter::default();
         assert_eq!(m.read(sample(t, 0, 0, 0, None)), None, "nothing to compare yet");
         let q = m.read(sample(t, 2, 100, 0, Some(20))).unwrap();
-        assert_eq!(q, CallQuality { round_trip_ms: Some(20), loss_percent: 0, incoming_kbps: 32, outgoing_kbps: 32, poor: false });
+        assert_eq!(
+            q,
+            CallQuality { round_trip_ms: Some(20), loss_percent: 0, incoming_kbps: 32, outgoing_kbps: 32, poor: false }
+        );
     }
 
     #[test]
@@ -143,7 +152,14 @@ mod tests {
         let mut m = QualityMeter::default();
         for i in 0..100u64 {
             let at = t + Duration::from_millis(100 * i);
-            let q = m.read(Sample { at, audio_decoded: 5 * i, audio_lost: 0, bytes_received: 400 * i, bytes_sent: 0, round_trip: None });
+            let q = m.read(Sample {
+                at,
+                audio_decoded: 5 * i,
+                audio_lost: 0,
+                bytes_received: 400 * i,
+                bytes_sent: 0,
+                round_trip: None,
+            });
             if i >= 25 {
                 // 4000 bytes a second = 32 kbit/s, whatever the asking rate.
                 assert_eq!(q.unwrap().incoming_kbps, 32, "at {i}");

@@ -422,7 +422,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Call { peer, video, media, tone } => {
             print_json(&call(&dir, &Request::Call { peer, video, media: media.flags(tone) }).await?);
         }
-        Command::Answer { media, tone } => print_json(&call(&dir, &Request::Answer { media: media.flags(tone) }).await?),
+        Command::Answer { media, tone } => {
+            print_json(&call(&dir, &Request::Answer { media: media.flags(tone) }).await?)
+        }
         Command::Video { off, camera } => {
             call(&dir, &Request::Video { on: !off, camera }).await?;
         }
@@ -498,9 +500,11 @@ async fn devices_media(
         return Ok(());
     }
     let chosen = &listed["chosen"];
-    for (title, key, kept) in
-        [("Microphones", "microphones", "microphone"), ("Speakers", "speakers", "speaker"), ("Cameras", "cameras", "camera")]
-    {
+    for (title, key, kept) in [
+        ("Microphones", "microphones", "microphone"),
+        ("Speakers", "speakers", "speaker"),
+        ("Cameras", "cameras", "camera"),
+    ] {
         println!("{title}:");
         let devices = listed[key].as_array().cloned().unwrap_or_default();
         if devices.is_empty() {

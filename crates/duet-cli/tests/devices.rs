@@ -5,62 +5,10 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::couple::{call_status, json, Couple};
 use common::sound::{dominant_hz, VirtualSound};
-use common::{duet, ok, up_with, wait_until, Up};
+use common::{duet, ok, up_with, wait_until};
 use serde_json::Value;
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(ok(dir, args).trim()).expect("JSON")
-}
-
-fn call_status(dir: &Path) -> Value {
-    json(dir, &["call-status"])
-}
-
-/// Ada and Ben, paired, each with a sound server whose microphone hears a tone of its own.
-struct Couple {
-    a: tempfile::TempDir,
-    b: tempfile::TempDir,
-    a_sound: VirtualSound,
-    b_sound: VirtualSound,
-    _ups: (Up, Up),
-}
-
-impl Couple {
-    fn new(a_tone: f32, b_tone: f32) -> Couple {
-        let (mut a_sound, mut b_sound) = (VirtualSound::start(), VirtualSound::start());
-        a_sound.speak_tone(a_tone);
-        b_sound.speak_tone(b_tone);
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        ok(a.path(), &["init", "--name", "Ada"]);
-        ok(b.path(), &["init", "--name", "Ben"]);
-        let ups = (up_with(a.path(), &a_sound.env()), up_with(b.path(), &b_sound.env()));
-        let ticket = ok(a.path(), &["invite"]).lines().next().unwrap().to_owned();
-        ok(b.path(), &["join", &ticket]);
-        Couple { a, b, a_sound, b_sound, _ups: ups }
-    }
-
-    fn a(&self) -> &Path {
-        self.a.path()
-    }
-
-    fn b(&self) -> &Path {
-        self.b.path()
-    }
-
-    /// Ada calls with `args`, Ben answers with his defaults; both see the call active.
-    fn call(&self, args: &[&str]) -> Value {
-        let placed = json(self.a(), &[&["call"], args].concat());
-        wait_until("Ben's computer rings", || call_status(self.b())["call"]["phase"] == "ringing");
-        ok(self.b(), &["answer"]);
-        wait_until("the call is active on both", || {
-            call_status(self.a())["call"]["phase"] == "active" && call_status(self.b())["call"]["phase"] == "active"
-        });
-        placed
-    }
-}
 
 fn near(hz: Option<f32>, want: f32) -> bool {
     hz.is_some_and(|f| (f - want).abs() <= 15.0)
@@ -130,7 +78,9 @@ fn a_laptop_without_headphones_does_not_send_the_partner_their_own_voice() {
     let played_at_ben = level_db(&couple.b_sound.record_speaker(3000), 440.0);
     let echo_at_ada = level_db(&couple.a_sound.record_speaker(3000), 440.0);
     let picked_up = played_at_ben - 6.0;
-    eprintln!("Ben's speaker {played_at_ben:.1} dB, his microphone hears {picked_up:.1} dB, Ada hears {echo_at_ada:.1} dB");
+    eprintln!(
+        "Ben's speaker {played_at_ben:.1} dB, his microphone hears {picked_up:.1} dB, Ada hears {echo_at_ada:.1} dB"
+    );
     assert!(picked_up - echo_at_ada >= 20.0, "the echo is only {:.1} dB weaker", picked_up - echo_at_ada);
 }
 
@@ -246,7 +196,10 @@ fn a_shared_screen_reaches_the_partner_in_a_voice_call() {
     // A camera that is not there is refused in words; the call goes on.
     let out = duet(a, &["video", "--camera", "/dev/video-none"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/video-none"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/dev/video-none"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(call_status(b)["call"]["phase"], "active");
 }
-

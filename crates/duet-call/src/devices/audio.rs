@@ -40,6 +40,20 @@ use crate::source::{AudioSink, AudioSource};
 pub const MAX_BUFFERED_MS: usize = 120;
 /// What a cut-back buffer keeps.
 pub const TRIM_TO_MS: usize = 40;
+/// The sound card's buffer, each way.
+pub const DEVICE_BUFFER_MS: u32 = 40;
+/// A microphone buffer holding more than this when the call reads it is cut back to one
+/// frame: what piled up while the reader stalled would otherwise stay as delay for the rest
+/// of the call. (The first read always cuts back: what piled up while the call connected.)
+/// Cutting more eagerly shortens the delay but moves the echo under the echo canceller's
+/// feet each time: at 30 ms it removed as little as 17 dB of the echo in `tests/devices.rs`.
+const MAX_MICROPHONE_BACKLOG_MS: usize = 60;
+/// The speaker's queue (decoded audio not yet handed to the sound card) is kept under this,
+/// cut back to [`SPEAKER_QUEUE_MS`]: the jitter buffer before it already absorbs the
+/// network's unevenness, so the queue only needs to cover the card's periods and the 20 ms
+/// tick's wobble; anything more is delay.
+const MAX_SPEAKER_QUEUE_MS: usize = 60;
+const SPEAKER_QUEUE_MS: usize = 30;
 /// The ALSA id of the desktop's default device.
 pub const DEFAULT_DEVICE: &str = "default";
 
@@ -126,10 +140,26 @@ fn pick_config(ranges: impl Iterator<Item = SupportedStreamConfigRange>) -> Opti
         .map(|r| {
             let rate = SAMPLE_RATE.clamp(r.min_sample_rate().0, r.max_sample_rate().0);
             let score = (rate.abs_diff(SAMPLE_RATE), r.channels(), format_rank(r.sample_format()));
-            (score, StreamConfig { channels: r.channels(), sample_rate: cpal::SampleRate(rate), buffer_size: cpal::BufferSize::Default }, r.sample_format())
+            (
+                score,
+                StreamConfig {
+                    channels: r.channels(),
+                    sample_rate: cpal::SampleRate(rate),
+                    buffer_size: cpal::BufferSize::Default,
+                },
+                r.sample_format(),
+            )
         })
         .min_by_key(|(score, ..)| *score)
         .map(|(_, config, format)| (config, format))
+}
+
+/// The device buffer asked for: [`DEVICE_BUFFER_MS`] (cpal splits it in four periods). ALSA's
+/// default is 100 ms, all of it delay on the way to the ear; a device that refuses a fixed
+/// size is opened with its default instead.
+fn with_low_latency(config: &StreamConfig) -> StreamConfig {
+    let frames = config.sample_rate.0 * DEVICE_BUFFER_MS / 1000;
+    StreamConfig { buffer_size: cpal::BufferSize::Fixed(frames), ..config.clone() }
 }
 
 /// Drops the oldest audio of a buffer that grew past [`MAX_BUFFERED_MS`].
@@ -258,13 +288,15 @@ fn build_input(device: &cpal::Device, shared: Arc<Shared>) -> Result<cpal::Strea
         .map_err(|e| DeviceError(format!("The microphone “{name}” could not be asked what it offers ({e})")))?;
     let (config, format) =
         pick_config(ranges).ok_or_else(|| DeviceError(format!("The microphone “{name}” offers no usable format")))?;
-    let built = match format {
-        SampleFormat::I16 => input_stream::<i16>(device, &config, shared),
-        SampleFormat::F32 => input_stream::<f32>(device, &config, shared),
-        SampleFormat::I32 => input_stream::<i32>(device, &config, shared),
-        _ => input_stream::<u16>(device, &config, shared),
+    let build = |config: &StreamConfig| match format {
+        SampleFormat::I16 => input_stream::<i16>(device, config, shared.clone()),
+        SampleFormat::F32 => input_stream::<f32>(device, config, shared.clone()),
+        SampleFormat::I32 => input_stream::<i32>(device, config, shared.clone()),
+        _ => input_stream::<u16>(device, config, shared.clone()),
     };
-    built.map_err(|e| DeviceError(format!("The microphone “{name}” could not be opened ({e})")))
+    build(&with_low_latency(&config))
+        .or_else(|_| build(&config))
+        .map_err(|e| DeviceError(format!("The microphone “{name}” could not be opened ({e})")))
 }
 
 fn input_stream<T>(
@@ -299,20 +331,26 @@ where
     )
 }
 
-fn build_output(device: &cpal::Device, shared: Arc<Shared>, tap: Option<Arc<Mutex<Tap>>>) -> Result<cpal::Stream, DeviceError> {
+fn build_output(
+    device: &cpal::Device,
+    shared: Arc<Shared>,
+    tap: Option<Arc<Mutex<Tap>>>,
+) -> Result<cpal::Stream, DeviceError> {
     let name = device.name().unwrap_or_default();
     let ranges = device
         .supported_output_configs()
         .map_err(|e| DeviceError(format!("The speaker “{name}” could not be asked what it offers ({e})")))?;
     let (config, format) =
         pick_config(ranges).ok_or_else(|| DeviceError(format!("The speaker “{name}” offers no usable format")))?;
-    let built = match format {
-        SampleFormat::I16 => output_stream::<i16>(device, &config, shared, tap),
-        SampleFormat::F32 => output_stream::<f32>(device, &config, shared, tap),
-        SampleFormat::I32 => output_stream::<i32>(device, &config, shared, tap),
-        _ => output_stream::<u16>(device, &config, shared, tap),
+    let build = |config: &StreamConfig| match format {
+        SampleFormat::I16 => output_stream::<i16>(device, config, shared.clone(), tap.clone()),
+        SampleFormat::F32 => output_stream::<f32>(device, config, shared.clone(), tap.clone()),
+        SampleFormat::I32 => output_stream::<i32>(device, config, shared.clone(), tap.clone()),
+        _ => output_stream::<u16>(device, config, shared.clone(), tap.clone()),
     };
-    built.map_err(|e| DeviceError(format!("The speaker “{name}” could not be opened ({e})")))
+    build(&with_low_latency(&config))
+        .or_else(|_| build(&config))
+        .map_err(|e| DeviceError(format!("The speaker “{name}” could not be opened ({e})")))
 }
 
 fn output_stream<T>(
@@ -335,7 +373,11 @@ where
             let frames = data.len() / channels;
             // Call-rate samples needed for `frames` device frames (one more when resampling,
             // so the interpolation never runs dry; the remainder waits for the next block).
-            let wanted = if rate == SAMPLE_RATE { frames } else { (frames as u64 * u64::from(SAMPLE_RATE) / u64::from(rate)) as usize + 1 };
+            let wanted = if rate == SAMPLE_RATE {
+                frames
+            } else {
+                (frames as u64 * u64::from(SAMPLE_RATE) / u64::from(rate)) as usize + 1
+            };
             played.clear();
             {
                 let mut b = lock(&shared.buffer);
@@ -369,6 +411,8 @@ pub struct Microphone {
     shared: Arc<Shared>,
     name: String,
     processing: Option<Processing>,
+    /// Nothing was read yet.
+    fresh: bool,
 }
 
 impl Microphone {
@@ -377,7 +421,7 @@ impl Microphone {
     pub fn open(id: Option<&str>, notices: Option<mpsc::Sender<String>>) -> Result<Self, DeviceError> {
         let shared = Arc::new(Shared::default());
         let name = run_device(id.map(str::to_owned), true, shared.clone(), notices, None)?;
-        Ok(Self { shared, name, processing: None })
+        Ok(Self { shared, name, processing: None, fresh: true })
     }
 
     /// Runs `processing` on each frame before it is handed out.
@@ -417,6 +461,11 @@ impl AudioSource for Microphone {
     fn read(&mut self, out: &mut [i16]) {
         {
             let mut b = lock(&self.shared.buffer);
+            if b.len() > samples(MAX_MICROPHONE_BACKLOG_MS) || (self.fresh && b.len() > out.len()) {
+                let excess = b.len() - out.len();
+                b.drain(..excess);
+            }
+            self.fresh = false;
             for s in out.iter_mut() {
                 *s = b.pop_front().unwrap_or(0);
             }
@@ -441,7 +490,11 @@ pub struct Speaker {
 
 impl Speaker {
     /// Opens the speaker `id` (`None`: the default); `tap` hears everything it plays.
-    pub fn open(id: Option<&str>, notices: Option<mpsc::Sender<String>>, tap: Option<Tap>) -> Result<Self, DeviceError> {
+    pub fn open(
+        id: Option<&str>,
+        notices: Option<mpsc::Sender<String>>,
+        tap: Option<Tap>,
+    ) -> Result<Self, DeviceError> {
         let shared = Arc::new(Shared::default());
         let name = run_device(id.map(str::to_owned), false, shared.clone(), notices, tap)?;
         Ok(Self { shared, name })
@@ -459,10 +512,13 @@ impl Speaker {
 }
 
 impl AudioSink for Speaker {
-    fn write(&mut self, samples: &[i16]) {
+    fn write(&mut self, pcm: &[i16]) {
         let mut b = lock(&self.shared.buffer);
-        b.extend(samples.iter().copied());
-        trim(&mut b);
+        b.extend(pcm.iter().copied());
+        if b.len() > samples(MAX_SPEAKER_QUEUE_MS) {
+            let excess = b.len() - samples(SPEAKER_QUEUE_MS);
+            b.drain(..excess);
+        }
     }
 }
 
@@ -478,7 +534,13 @@ mod tests {
     use cpal::{SampleRate, SupportedBufferSize};
 
     fn range(channels: u16, min: u32, max: u32, format: SampleFormat) -> SupportedStreamConfigRange {
-        SupportedStreamConfigRange::new(channels, SampleRate(min), SampleRate(max), SupportedBufferSize::Unknown, format)
+        SupportedStreamConfigRange::new(
+            channels,
+            SampleRate(min),
+            SampleRate(max),
+            SupportedBufferSize::Unknown,
+            format,
+        )
     }
 
     #[test]

@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 
 use super::audio::{Microphone, Speaker, Tap};
 use crate::processing::{audio_processor, ProcessingSettings};
-use crate::source::{AudioSink, AudioSource, CallMedia, Discard, Silence, SineTone, TestPattern, VideoSink, VideoSource};
+use crate::source::{
+    AudioSink, AudioSource, CallMedia, Discard, Silence, SineTone, TestPattern, VideoSink, VideoSource,
+};
 
 /// The test tone's pitch (A4) and level, for checking a setup.
 pub const TEST_TONE_HZ: f32 = 440.0;
@@ -127,7 +129,8 @@ pub fn open_speaker(
     // Each attempt gets a handle on the one tap (a failed attempt drops only its handle).
     let tap = tap.map(|t| Arc::new(Mutex::new(t)));
     let handle = || {
-        tap.clone().map(|t| Box::new(move |played: &[i16]| (t.lock().unwrap_or_else(|e| e.into_inner()))(played)) as Tap)
+        tap.clone()
+            .map(|t| Box::new(move |played: &[i16]| (t.lock().unwrap_or_else(|e| e.into_inner()))(played)) as Tap)
     };
     match Speaker::open(id, notices.clone(), handle()) {
         Ok(speaker) => return Some(speaker),

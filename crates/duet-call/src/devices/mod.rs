@@ -16,10 +16,12 @@ mod camera;
 mod media;
 mod screen;
 
-pub use audio::{microphones, speakers, AudioDeviceInfo, LevelMeter, Microphone, Processing, Speaker, Tap, DEFAULT_DEVICE};
+pub use audio::{
+    microphones, speakers, AudioDeviceInfo, LevelMeter, Microphone, Processing, Speaker, Tap, DEFAULT_DEVICE,
+};
 pub use camera::{cameras, Camera, CameraChoice, CameraInfo, CameraMode, CameraSize, CameraStatus, PixelFormat};
-pub use screen::{bgrx_to_i420, share_targets, ScreenShare, ShareTarget, SHARE_FPS, WHOLE_SCREEN};
 pub use media::{open_call_media, open_microphone, open_speaker, MediaChoice, OpenedMedia, TEST_TONE_HZ};
+pub use screen::{bgrx_to_i420, share_targets, ScreenShare, ShareTarget, SHARE_FPS, WHOLE_SCREEN};
 
 /// A device could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

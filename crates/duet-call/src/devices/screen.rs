@@ -73,7 +73,8 @@ pub fn share_targets() -> Result<Vec<ShareTarget>, DeviceError> {
         Ok(conn.intern_atom(false, name.as_bytes()).map_err(x11_err)?.reply().map_err(x11_err)?.atom)
     };
     let (list, net_name, utf8) = (atom("_NET_CLIENT_LIST")?, atom("_NET_WM_NAME")?, atom("UTF8_STRING")?);
-    let Ok(reply) = conn.get_property(false, root, list, AtomEnum::WINDOW, 0, MAX_WINDOWS as u32).map_err(x11_err)?.reply()
+    let Ok(reply) =
+        conn.get_property(false, root, list, AtomEnum::WINDOW, 0, MAX_WINDOWS as u32).map_err(x11_err)?.reply()
     else {
         return Ok(out); // no window manager: only the screen
     };
@@ -260,10 +261,18 @@ mod tests {
 
     #[test]
     fn a_picture_keeps_its_colours_and_a_big_one_is_halved() {
-        let quadrants = |w: u32, h: u32| move |x: u32, y: u32| crate::source::TestPattern::COLOURS[((y >= h / 2) as usize) * 2 + (x >= w / 2) as usize];
+        let quadrants = |w: u32, h: u32| {
+            move |x: u32, y: u32| {
+                crate::source::TestPattern::COLOURS[((y >= h / 2) as usize) * 2 + (x >= w / 2) as usize]
+            }
+        };
         let frame = bgrx_to_i420(&bgrx(64, 48, quadrants(64, 48)), 64, 48, 64 * 4).unwrap();
         assert_eq!((frame.width, frame.height), (64, 48));
-        assert!(crate::source::TestPattern::matches(&frame), "{:?}", crate::source::TestPattern::quadrant_colours(&frame));
+        assert!(
+            crate::source::TestPattern::matches(&frame),
+            "{:?}",
+            crate::source::TestPattern::quadrant_colours(&frame)
+        );
 
         let big = bgrx_to_i420(&bgrx(2560, 1440, quadrants(2560, 1440)), 2560, 1440, 2560 * 4).unwrap();
         assert_eq!((big.width, big.height), (1280, 720));

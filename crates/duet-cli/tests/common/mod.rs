@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod couple;
 pub mod sound;
 
 pub const DUET: &str = env!("CARGO_BIN_EXE_duet");
@@ -93,7 +94,8 @@ pub fn tcp_port(dir: &Path) -> u16 {
 /// names: each must come from a package scripts/install-deps.sh installs.
 pub fn require_tool(name: &str) {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]).any(|d| d.join(name).is_file());
+    let found =
+        std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]).any(|d| d.join(name).is_file());
     assert!(found, "{name} is missing; run scripts/install-deps.sh");
 }
 

@@ -177,9 +177,62 @@ impl VirtualSound {
         bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
     }
 
+    /// Records `device` (`mic`: what the microphone hears; `speaker.monitor`: what the
+    /// speaker plays) from now until dropped, noting when each 10 ms block was read. Two
+    /// recordings read the same way, so what reading adds cancels out of a comparison.
+    pub fn record_timed(&self, device: &str) -> Recording {
+        let mut rec = Command::new("parec")
+            .args(["--format=s16le", "--channels=1", "--latency-msec=10"])
+            .arg(format!("--device={device}"))
+            .arg(format!("--rate={RATE}"))
+            .envs(self.env())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start parec");
+        let mut out = rec.stdout.take().expect("parec's output");
+        let blocks = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = blocks.clone();
+        std::thread::spawn(move || {
+            let mut block = vec![0u8; BLOCK * 2];
+            while out.read_exact(&mut block).is_ok() {
+                let at = std::time::Instant::now();
+                let pcm: Vec<i16> = block.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+                into.lock().unwrap_or_else(|e| e.into_inner()).push((at, pcm));
+            }
+        });
+        Recording { recorder: rec, blocks }
+    }
+
     /// What the server logged (printed when a test fails).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("pulseaudio.log")).unwrap_or_default()
+    }
+}
+
+/// Samples a [`Recording`] reads at a time (10 ms).
+pub const BLOCK: usize = RATE as usize / 100;
+
+/// 10 ms of sound and when it was read.
+pub type TimedBlock = (std::time::Instant, Vec<i16>);
+
+/// A device's sound as [`VirtualSound::record_timed`] reads it: 10 ms blocks, each with when
+/// it was read.
+pub struct Recording {
+    recorder: Child,
+    blocks: Arc<std::sync::Mutex<Vec<TimedBlock>>>,
+}
+
+impl Recording {
+    pub fn blocks(&self) -> Vec<TimedBlock> {
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        let _ = self.recorder.kill();
+        let _ = self.recorder.wait();
     }
 }
 
