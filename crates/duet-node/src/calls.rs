@@ -18,8 +18,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use duet_call::{Action, CallInfo, CallMachine, CallMedia, MachineConfig, MediaConfig, MediaEvent, MediaSession};
 use duet_call::devices::MediaChoice;
+use duet_call::{Action, CallInfo, CallMachine, CallMedia, MachineConfig, MediaConfig, MediaEvent, MediaSession};
 use duet_call::{AudioSink, AudioSource, CallError, CallQuality, MediaStats, VideoSource};
 use duet_log::{CallSignal, LiveMessage, Payload};
 use duet_model::{Call, CallId, CallKind, DeviceId, PersonId};
