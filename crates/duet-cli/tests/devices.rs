@@ -176,6 +176,32 @@ impl Drop for Screen {
 }
 
 #[test]
+fn a_sound_system_that_goes_away_mid_call_is_said_in_words_and_the_call_comes_back() {
+    let _alone = one_call_at_a_time();
+    let mut couple = Couple::new(440.0, 660.0);
+    couple.call(&["--mic", "pulse"]);
+    wait_until("Ben hears Ada", || speaker_plays(&couple.b_sound, 440.0));
+
+    // Ada's sound system goes away (her headset is pulled out, her sound server crashes).
+    couple.a_sound.stop_server();
+    wait_until("Ada is told", || {
+        let notices = call_status(couple.a())["notices"].to_string();
+        notices.contains("The microphone “pulse” went away: using the default microphone")
+            && notices.contains("No microphone can be used right now; Duet keeps trying")
+    });
+    assert_eq!(call_status(couple.b())["call"]["phase"], "active", "the call goes on");
+
+    // It comes back: her default microphone is taken up again and Ben hears her.
+    couple.a_sound.restart_server();
+    wait_until("Ben hears Ada again", || speaker_plays(&couple.b_sound, 440.0));
+    let status = call_status(couple.a());
+    assert_eq!(status["call"]["phase"], "active");
+    wait_until("Ada is told it works again", || {
+        call_status(couple.a())["notices"].to_string().contains("The microphone works again")
+    });
+}
+
+#[test]
 fn a_shared_screen_reaches_the_partner_in_a_voice_call() {
     let _alone = one_call_at_a_time();
     let screen = Screen::showing_the_test_pattern();

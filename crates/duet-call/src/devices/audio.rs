@@ -236,6 +236,9 @@ fn run_device(
                 });
                 match opened {
                     Ok((stream, name)) => {
+                        if said_missing {
+                            tell(&notices, format!("The {what} works again"));
+                        }
                         said_missing = false;
                         if let Some(r) = ready.take() {
                             let _ = r.send(Ok(name.clone()));
@@ -259,8 +262,10 @@ fn run_device(
                             let _ = r.send(Err(e));
                             return;
                         }
+                        // The details are for the log; the person needs to know where things stand.
+                        tracing::info!("{e}");
                         if !said_missing {
-                            tell(&notices, format!("{e}; trying again every second"));
+                            tell(&notices, format!("No {what} can be used right now; Duet keeps trying"));
                             said_missing = true;
                         }
                         current = None;

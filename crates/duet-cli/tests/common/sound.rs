@@ -23,6 +23,8 @@ pub struct VirtualSound {
     dir: tempfile::TempDir,
     server: Child,
     feeders: Vec<(Child, Arc<AtomicBool>)>,
+    /// What the microphone is fed, to feed it again after a restart.
+    tones: Vec<f32>,
 }
 
 impl VirtualSound {
@@ -32,8 +34,16 @@ impl VirtualSound {
         require_tool("pacat");
         require_tool("parec");
         let dir = tempfile::tempdir().expect("a runtime directory");
-        let socket = dir.path().join("native");
-        let script = dir.path().join("default.pa");
+        let server = Self::serve(dir.path());
+        let sound = VirtualSound { dir, server, feeders: Vec::new(), tones: Vec::new() };
+        sound.wait_ready();
+        sound
+    }
+
+    /// Starts the server of the runtime directory `dir`.
+    fn serve(dir: &Path) -> Child {
+        let socket = dir.join("native");
+        let script = dir.join("default.pa");
         std::fs::write(
             &script,
             format!(
@@ -47,21 +57,42 @@ impl VirtualSound {
             ),
         )
         .expect("write the server's script");
-        let log = std::fs::File::create(dir.path().join("pulseaudio.log")).expect("a log file");
-        let server = Command::new("pulseaudio")
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(dir.join("pulseaudio.log")).expect("a log file");
+        Command::new("pulseaudio")
             .args(["--daemonize=no", "--system=false", "--exit-idle-time=-1", "--disallow-exit", "-n", "-F"])
             .arg(&script)
             .args(["--log-target=stderr", "--log-level=warning"])
-            .envs(Self::env_for(dir.path()))
+            .envs(Self::env_for(dir))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("start pulseaudio");
-        let sound = VirtualSound { dir, server, feeders: Vec::new() };
+            .expect("start pulseaudio")
+    }
+
+    fn wait_ready(&self) {
         wait_until("the sound server answers", || {
-            Command::new("pactl").arg("info").envs(sound.env()).output().is_ok_and(|o| o.status.success())
+            Command::new("pactl").arg("info").envs(self.env()).output().is_ok_and(|o| o.status.success())
         });
-        sound
+    }
+
+    /// Takes the sound server away (every device of this machine goes with it), as when a
+    /// USB headset is pulled out or the desktop's sound server crashes.
+    pub fn stop_server(&mut self) {
+        let tones = self.tones.clone();
+        self.stop_speaking();
+        self.tones = tones;
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+
+    /// Brings the server back, speaking what it spoke before.
+    pub fn restart_server(&mut self) {
+        self.server = Self::serve(self.dir.path());
+        self.wait_ready();
+        for freq in std::mem::take(&mut self.tones) {
+            self.speak_tone(freq);
+        }
     }
 
     fn env_for(dir: &Path) -> Vec<(&'static str, PathBuf)> {
@@ -83,6 +114,7 @@ impl VirtualSound {
     /// rhythm of speech. (A steady tone is taken for background noise by the noise
     /// suppression, as it should be, and fades out of the call within seconds.)
     pub fn speak_tone(&mut self, freq: f32) {
+        self.tones.push(freq);
         let mut feeder = Command::new("pacat")
             .args(["--playback", "--device=micfeed", "--format=s16le", "--channels=1", "--latency-msec=20"])
             .arg(format!("--rate={RATE}"))
@@ -122,6 +154,7 @@ impl VirtualSound {
 
     /// Stops what [`VirtualSound::speak_tone`] started: the microphone hears only the room.
     pub fn stop_speaking(&mut self) {
+        self.tones.clear();
         for (mut feeder, stop) in self.feeders.drain(..) {
             stop.store(true, Ordering::Relaxed);
             let _ = feeder.kill();
