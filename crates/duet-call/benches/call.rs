@@ -4,8 +4,10 @@
 //!   but for a tone burst twice a second records when it hands over the burst's first frame;
 //!   the receiving sink records when the first loud frame comes out of the decoder. The 20 ms
 //!   a microphone takes to fill a frame and the speaker's own buffer are not included.
-//! - CPU of a 640×480 video call: both ends in this process, 30 frames a second each way,
-//!   CPU time (user + system, all threads) over wall time.
+//! - CPU of a video call at 640×480 and at 1280×720: both ends in this process, 30 frames a
+//!   second each way, CPU time (user + system, all threads) over wall time. (A camera's
+//!   conversion to I420 comes on top: `cargo test --release -p duet-call --test camera
+//!   conversion_cost`.)
 //!
 //! Invite → first decoded audio through real nodes is `cargo bench -p duet-tests --bench calls`.
 
@@ -141,13 +143,13 @@ fn cpu_time() -> Duration {
     tv(u.ru_utime) + tv(u.ru_stime)
 }
 
-async fn video_cpu() {
-    let config = MediaConfig { video_fps: 30, video_bitrate_kbps: 1000, ..MediaConfig::loopback() };
+async fn video_cpu(width: u32, height: u32, bitrate_kbps: u32) {
+    let config = MediaConfig { video_fps: 30, video_bitrate_kbps: bitrate_kbps, ..MediaConfig::loopback() };
     let (seen_a, seen_b) = (VideoProbe::default(), VideoProbe::default());
     let side = |seen: &VideoProbe, hz: f32| CallMedia {
         audio_source: Box::new(SineTone::new(hz, 0.3)),
         audio_sink: Box::new(Discard),
-        video_source: Some(Box::new(TestPattern::new(640, 480))),
+        video_source: Some(Box::new(TestPattern::new(width, height))),
         video_sink: Box::new(seen.clone()),
     };
     let (a, b) = connect(CallKind::Video, side(&seen_a, 440.0), side(&seen_b, 880.0), &config).await;
@@ -161,8 +163,8 @@ async fn video_cpu() {
     b.close().await;
     let share = cpu.as_secs_f64() / wall.as_secs_f64() * 100.0;
     println!(
-        "640×480 video call, both ends in one process: {share:.0}% of one core ({:.0}% per end), \
-         {:.1} frames/s decoded per end (30 sent), {} pattern frames, {} lost",
+        "{width}×{height} video call at {bitrate_kbps} kbit/s, both ends in one process: {share:.0}% of one core \
+         ({:.0}% per end; target at 720p ≤ 50%), {:.1} frames/s decoded per end (30 sent), {} pattern frames, {} lost",
         share / 2.0,
         frames as f64 / wall.as_secs_f64() / 2.0,
         seen_a.pattern_frames() + seen_b.pattern_frames(),
@@ -178,6 +180,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         audio_latency().await;
-        video_cpu().await;
+        video_cpu(640, 480, 1000).await;
+        video_cpu(1280, 720, 2000).await;
     });
 }
