@@ -7,7 +7,7 @@
 //!   reads such files back (bounded) to measure their duration and a 64-bar waveform.
 //! - [`source`]: where recorded sound comes from: an [`AudioSource`](source::AudioSource)
 //!   trait and a synthetic [`Tone`](source::Tone) for tests. The app records from the
-//!   microphone through cpal when built with `devices-audio` (see `source`).
+//!   chosen microphone through cpal (`duet_call::devices`).
 //!
 //! Everything here takes bytes and returns bytes: no files, no network, no clock. Nothing
 //! panics on bad input; it returns [`MediaError`].

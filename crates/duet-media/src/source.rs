@@ -4,11 +4,9 @@
 //! Tests use [`Tone`], a sine wave, so they can check what arrived (its length, its level).
 //!
 //! The microphone is not read here. The app records voice notes in `src-tauri/src/media.rs`
-//! (`voice_source`): built with the `devices-audio` feature, from the microphone through cpal
-//! (`duet_call::devices::Microphone`, off by default because cpal needs ALSA's development
-//! files, `libasound2-dev`); without it, from a synthetic tone (`duet_call::source::SineTone`).
-//! The PCM it records is handed to `Node::send_voice`; voice notes also come from files
-//! (`send_file` with an `.ogg`/`.opus`).
+//! from the chosen microphone (`duet_call::devices::Microphone`, cpal over ALSA). The PCM it
+//! records is handed to `Node::send_voice`; voice notes also come from files (`send_file`
+//! with an `.ogg`/`.opus`).
 
 /// Something that gives 16-bit PCM.
 pub trait AudioSource {
