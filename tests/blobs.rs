@@ -247,8 +247,7 @@ async fn images_and_voice_messages_cross_with_their_thumbnail_and_waveform() {
     let shown = ben.node.blob_path(sent.attachments[0].blob, "sunset.png").await.unwrap();
     assert_eq!(image::open(&shown).unwrap().width(), 1200);
 
-    let tone = duet_media::source::Tone::new(440.0, 0.5, 1_500);
-    let pcm = duet_media::source::AudioSource::read_all(&mut tone.clone(), usize::MAX);
+    let pcm = duet_media::source::tone(440.0, 0.5, 1_500);
     let voice = ada.node.send_voice(Target::Direct, pcm, 48_000, 1, "").await.unwrap();
     assert_eq!(voice.message_type, MessageType::Voice);
     let got = eventually("Ben holds the voice message", || async { ben.node.message(&voice.id).ok() }).await;

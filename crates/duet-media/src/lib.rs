@@ -5,9 +5,8 @@
 //!   at most 256 KiB. It travels as its own small blob, named in the attachment.
 //! - [`voice`]: encodes 16-bit PCM to Opus in Ogg (RFC 7845) with Debian's libopus, and
 //!   reads such files back (bounded) to measure their duration and a 64-bar waveform.
-//! - [`source`]: where recorded sound comes from: an [`AudioSource`](source::AudioSource)
-//!   trait and a synthetic [`Tone`](source::Tone) for tests. The app records from the
-//!   chosen microphone through cpal (`duet_call::devices`).
+//! - [`source`]: a sine [`tone`](source::tone) to test with. The app records voice notes from
+//!   the chosen microphone through cpal (`duet_call::devices`).
 //!
 //! Everything here takes bytes and returns bytes: no files, no network, no clock. Nothing
 //! panics on bad input; it returns [`MediaError`].

@@ -239,12 +239,12 @@ pub fn inspect(bytes: &[u8]) -> Result<VoiceInfo, MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{AudioSource, Tone};
+    use crate::source::tone;
     use proptest::prelude::*;
 
     #[test]
     fn a_tone_round_trips_with_its_length_and_level() {
-        let pcm = Tone::new(440.0, 0.5, 1_530).read_all(usize::MAX);
+        let pcm = tone(440.0, 0.5, 1_530);
         let note = encode(&pcm, 48_000, 1).unwrap();
         assert_eq!(note.duration_ms, 1_530);
         assert_eq!(note.waveform.len(), WAVEFORM_BARS);
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn other_rates_and_stereo_are_encoded() {
-        let mono = Tone::new(300.0, 0.3, 500).read_all(usize::MAX);
+        let mono = tone(300.0, 0.3, 500);
         let at_44k: Vec<i16> = mono.iter().step_by(48).flat_map(|s| std::iter::repeat_n(*s, 44)).collect();
         let note = encode(&at_44k, 44_100, 1).unwrap();
         let ms = inspect(&note.ogg).unwrap().duration_ms;
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn damaged_files_are_refused() {
-        let note = encode(&Tone::new(440.0, 0.5, 300).read_all(usize::MAX), 16_000, 1).unwrap();
+        let note = encode(&tone(440.0, 0.5, 300), 16_000, 1).unwrap();
         assert!(inspect(b"OggS not really").is_err());
         assert!(inspect(&[]).is_err());
         for len in [10, 40, 80] {
