@@ -119,7 +119,12 @@ async fn ada_video_calls_ben_he_answers_hears_her_tone_sees_her_pattern_and_both
     .expect("Ben is told Ada muted");
     ada.node.set_call_muted(false).expect("in a call");
 
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // A little over a second of call, counted in Ada's audio that Ben played (60 frames of
+    // 20 ms), not read off a clock.
+    eventually("Ben played 60 frames of Ada's audio", || async {
+        ben.node.call_stats().filter(|(_, s)| s.audio_frames_decoded >= 60).map(|_| ())
+    })
+    .await;
     ada.node.hang_up().await.expect("Ada hangs up");
     let ada_end = ada_sees.ends(CallOutcome::Ended).await;
     let ben_end = ben_sees.ends(CallOutcome::Ended).await;

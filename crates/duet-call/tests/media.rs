@@ -144,9 +144,13 @@ async fn a_video_call_carries_tone_pattern_mute_camera_and_data() {
     // A turns the camera off: B is told, and the picture stops.
     a.session.set_camera(false).expect("a video call");
     next_event(&mut b, "B told A's camera is off", |e| *e == MediaEvent::RemoteCamera(false)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Frames already on their way land within a few frames' time; then, for the next second
+    // of A's audio (50 frames, counted, not timed), no picture comes.
+    let heard = b.heard.frames();
+    until("B plays a few more frames of A", || b.heard.frames() >= heard + 15).await;
     let frozen = b.seen.frames();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let heard = b.heard.frames();
+    until("B plays a second more of A", || b.heard.frames() >= heard + 50).await;
     assert_eq!(b.seen.frames(), frozen, "no picture while the camera is off");
     a.session.set_camera(true).expect("a video call");
     until("B sees A again", || b.seen.frames() > frozen + 3).await;

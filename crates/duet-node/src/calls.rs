@@ -48,6 +48,9 @@ impl Default for CallSettings {
 /// The longest device id kept in the media device setting (ALSA and V4L2 names are short).
 pub const MAX_DEVICE_ID_CHARS: usize = 256;
 
+/// How long a call signal waits for a just-connected device's live sender.
+const LIVE_SENDER_PATIENCE: Duration = Duration::from_secs(5);
+
 /// Signals for a session that is still starting, held at most this many.
 const MAX_EARLY_SIGNALS: usize = 64;
 
@@ -376,16 +379,21 @@ impl Node {
     }
 
     async fn send_call_signal(&self, to: DeviceId, signal: CallSignal) {
-        // A device that has just connected may not have its live sender yet: wait a little
-        // for it rather than lose the signal (an invite lost is a call that never rings).
-        let mut tx = None;
-        for _ in 0..50 {
-            tx = lock(&self.shared.peers).get(&to).map(|p| p.live_tx.clone());
-            if tx.is_some() {
-                break;
+        // A device that has just connected may not have its live sender yet: wait (up to
+        // LIVE_SENDER_PATIENCE) until it is ready rather than lose the signal (an invite lost
+        // is a call that never rings).
+        let deadline = tokio::time::Instant::now() + LIVE_SENDER_PATIENCE;
+        let tx = loop {
+            let ready = self.shared.peer_ready.notified();
+            tokio::pin!(ready);
+            ready.as_mut().enable(); // from here on, a sender that starts is not missed
+            if let Some(tx) = lock(&self.shared.peers).get(&to).map(|p| p.live_tx.clone()) {
+                break Some(tx);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            if tokio::time::timeout_at(deadline, ready).await.is_err() {
+                break None;
+            }
+        };
         let Some(tx) = tx else {
             tracing::info!(?to, "a call signal was not sent: the device is not connected");
             return;

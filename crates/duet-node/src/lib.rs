@@ -179,6 +179,8 @@ pub(crate) struct Shared {
     me: Mutex<MyPresence>,
     /// Per connected member device: its push session and live sender.
     peers: Mutex<HashMap<DeviceId, PeerTasks>>,
+    /// Told each time a member device's live sender is ready (`start_peer`).
+    peer_ready: tokio::sync::Notify,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: calls::Calls,
     blobs: blobs::Blobs,
@@ -249,6 +251,7 @@ impl Node {
             book: Mutex::new(PresenceBook::default()),
             me: Mutex::new(me),
             peers: Mutex::new(HashMap::new()),
+            peer_ready: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
             calls: calls::Calls::default(),
             blobs,
@@ -919,6 +922,7 @@ impl Node {
         let push = tokio::spawn(self.clone().push_session(device));
         let live = tokio::spawn(self.clone().live_writer(device, live_rx));
         peers.insert(device, PeerTasks { push, live, live_tx });
+        self.shared.peer_ready.notify_waiters();
     }
 
     /// Connected member devices.
