@@ -99,3 +99,14 @@ async fn ben_sees_ada_online_away_busy_invisible_and_offline() {
     assert!(last_seen >= before_stop, "last seen {last_seen:?} is when Ada left, not before {before_stop:?}");
     assert_eq!(gone.custom_status.as_deref(), Some("at the gym 🏋️"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn choosing_offline_is_refused_with_the_real_reason() {
+    let ada = TestNode::create("Ada", Some("Ada"), |c| c).await;
+    let e = ada.node.set_status(PresenceStatus::Offline, None).await.expect_err("offline is not a choice");
+    assert_eq!(e.code(), "invalid_input");
+    let said = e.to_string();
+    assert!(said.contains("choose invisible") && !said.contains("too long"), "{said}");
+    // And nothing changed: she is still whatever she was.
+    ada.node.set_status(PresenceStatus::Invisible, None).await.expect("invisible is a choice");
+}

@@ -18,4 +18,7 @@ pub enum ValidationError {
     TooManyAttachments { count: usize, max: usize },
     #[error("a message needs either a recipient or a channel, not both and not neither")]
     BadTarget,
+    /// Offline is what others see when none of my devices is online; it cannot be chosen.
+    #[error("you can't set yourself offline while Duet runs: choose invisible to appear offline and still use Duet")]
+    OfflineNotAChoice,
 }

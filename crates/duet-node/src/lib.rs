@@ -581,12 +581,7 @@ impl Node {
     /// Sets my status and, when `custom` is given, my custom status text (`Some(None)` clears it).
     pub async fn set_status(&self, status: PresenceStatus, custom: Option<Option<String>>) -> Result<(), NodeError> {
         if status == PresenceStatus::Offline {
-            return Err(ValidationError::TooLong {
-                field: "offline (choose invisible to appear offline)",
-                len: 0,
-                max: 0,
-            }
-            .into());
+            return Err(ValidationError::OfflineNotAChoice.into());
         }
         {
             let mut me = lock(&self.shared.me);
