@@ -80,6 +80,10 @@ pub async fn call_with_progress(
     let path = socket_path(data_dir);
     let stream = match UnixStream::connect(&path).await {
         Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => bail!(
+            "the Duet in {dir} belongs to another user of this computer: run duet as that user",
+            dir = data_dir.display()
+        ),
         Err(_) => bail!(
             "Duet is not running for {dir}; start it first with `duet --data-dir {dir} up`",
             dir = data_dir.display()
@@ -112,10 +116,27 @@ pub async fn call_with_progress(
 }
 
 /// Serves requests until the task is dropped.
-pub async fn serve(node: Node, listener: UnixListener) {
+///
+/// Only this user may drive the node: a connection from another user (the socket's peer
+/// credentials, checked against the socket's owner) gets a refusal in words and is closed.
+/// (The socket is 0600 in a 0700 data directory, so another user should not even reach it;
+/// this holds also when someone widened those permissions by hand.)
+pub async fn serve(node: Node, listener: UnixListener, owner: u32) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((mut stream, _)) = listener.accept().await else { continue };
         let node = node.clone();
+        if stream.peer_cred().map(|c| c.uid()).ok() != Some(owner) {
+            tokio::spawn(async move {
+                // Read the request first (bounded, briefly), so the refusal is what the other
+                // side reads rather than a broken pipe.
+                let mut line = String::new();
+                let mut request = BufReader::new((&mut stream).take(1 << 20));
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), request.read_line(&mut line)).await;
+                let refusal = json!({ "error": { "code": "not_allowed", "message": "this Duet belongs to another user of this computer" } });
+                let _ = stream.write_all(format!("{refusal}\n").as_bytes()).await;
+            });
+            continue;
+        }
         tokio::spawn(async move {
             let (r, mut w) = stream.into_split();
             let mut line = String::new();

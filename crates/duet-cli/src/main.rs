@@ -594,7 +594,13 @@ async fn up(
     let node = Node::start(config).await?;
     let listener =
         tokio::net::UnixListener::bind(&socket).with_context(|| format!("cannot create {}", socket.display()))?;
-    let server = tokio::spawn(control::serve(node.clone(), listener));
+    let owner = {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", socket.display()))?;
+        std::fs::metadata(&socket).with_context(|| format!("cannot read {}", socket.display()))?.uid()
+    };
+    let server = tokio::spawn(control::serve(node.clone(), listener, owner));
     let addrs = node.wait_listening(std::time::Duration::from_secs(30)).await.unwrap_or_default();
     eprintln!("Duet is running (device {}).", node.device_id());
     for a in addrs {

@@ -159,3 +159,74 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
     let saved = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(std::fs::read(&saved).unwrap(), big);
 }
+
+/// Runs `duet` with umask 002 (group-writable files by default), as on many desktops.
+fn duet_with_umask(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command.arg("-c").arg("umask 002 && exec \"$0\" \"$@\"").arg(DUET).arg("--data-dir").arg(dir).args(args);
+    command
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_data_directory_and_control_socket_are_private_whatever_the_umask() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("duet");
+    assert!(duet_with_umask(&dir, &["init", "--name", "Ada"]).status().unwrap().success());
+    assert_eq!(mode(&dir), 0o700, "the data directory");
+
+    // A directory an older version left readable is narrowed at the next start.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let _up = common::Up::spawn(duet_with_umask(&dir, &["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]), None);
+    wait_until("the node answers", || duet(&dir, &["peers", "--json"]).status.success());
+    assert_eq!(mode(&dir), 0o700, "the data directory, after a start");
+    assert_eq!(mode(&dir.join("duet.sock")), 0o600, "the control socket");
+
+    // Another user of this computer cannot drive Ada's node: the directory keeps them out,
+    // and so does the socket itself when someone widened the permissions by hand.
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !is_root {
+        eprintln!("skipped the other-user part: it needs root to become another user");
+        return;
+    }
+    common::require_tool("setpriv");
+    let as_nobody = |dir: &Path| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", DUET, "--data-dir"])
+            .arg(dir)
+            .args(["peers", "--json"])
+            .output()
+            .unwrap()
+    };
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = as_nobody(&dir);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("belongs to another user"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.join("duet.sock"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    let out = as_nobody(&dir);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("belongs to another user"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(duet(&dir, &["peers", "--json"]).status.success(), "Ada herself still can");
+}

@@ -115,11 +115,20 @@ pub fn store_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
+/// Makes `dir` (and its parents) if needed, and makes it private to this user (0700), whatever
+/// the umask: the keys and every message live under it. A directory made by an older version
+/// with wider permissions is narrowed too.
+pub fn private_dir(dir: &Path) -> Result<(), NodeError> {
+    use std::os::unix::fs::PermissionsExt;
+    let failed = |e: std::io::Error| NodeError::NotAllowed(format!("cannot make {} private: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)
+}
+
 /// Creates this device's keys: a person and a device (`name` given), or only a device that
 /// will join as another device of an existing person (`name` is `None`). No network.
 pub fn init(data_dir: &Path, name: Option<&str>) -> Result<InitReport, NodeError> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| NodeError::NotAllowed(format!("cannot create {}: {e}", data_dir.display())))?;
+    private_dir(data_dir)?;
     let store = Store::open(&store_dir(data_dir))?;
     if store.identity()?.is_some() {
         return Err(NodeError::AlreadyInitialized);
@@ -223,6 +232,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Node {
     /// Opens the store and starts the network. The data directory must have been `init`ed.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        private_dir(&config.data_dir)?;
         let store = Store::open(&store_dir(&config.data_dir))?;
         let identity = store.identity()?.ok_or(NodeError::NotInitialized)?;
         let blobs = blobs::Blobs::open(&store, &config.data_dir)?;
