@@ -94,7 +94,12 @@ fn crash_child() {
     let store = Store::open(&dir.join("store")).unwrap();
     let state = store.space().unwrap().expect("the parent saved the space");
     let key = store.space_key().unwrap().expect("the parent saved the key");
-    let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
+    let verifier = Verifier {
+        space: state.space,
+        membership: &state.membership,
+        key: &key,
+        max_lamport: store.max_lamport().unwrap(),
+    };
     let start = whole_batches(&store, &events);
     let mut stdout = std::io::stdout();
     for b in start..BATCHES {

@@ -52,12 +52,18 @@ impl DeviceKeys {
 
     /// A valid text message as the event after `head`.
     fn seal(&self, head: LogHead, text: &str) -> SealedEvent {
+        self.seal_after_clock(head, text, self.max_lamport)
+    }
+
+    /// A valid text message as the event after `head`, written as if the device had seen
+    /// events up to the Lamport clock `seen` (its clock is one more).
+    fn seal_after_clock(&self, head: LogHead, text: &str, seen: u64) -> SealedEvent {
         let next = NextEvent {
             space: self.space,
             device: &self.device,
             space_key: &self.key,
             head,
-            max_lamport: self.max_lamport,
+            max_lamport: seen,
             now: wall_clock(),
         };
         next.seal(duet_log::testkit::TestSpace::text(text), &mut rand::rngs::OsRng).expect("a valid event").0
@@ -292,4 +298,50 @@ async fn two_different_events_with_the_same_number_are_a_fork_kept_aside() {
     assert!(shown.iter().all(|m| m.content != "another version, same number"));
     assert_eq!(ada.node.store().event(&ben_device, one.seq()).unwrap(), Some(one));
     pusher.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_dated_at_the_end_of_time_is_refused_and_the_space_goes_on() {
+    let (ada, mut ben) = couple().await;
+    let ben_device = ben.node.device_id();
+    ben.stop().await;
+    let keys = DeviceKeys::read(&ben);
+    let held = ada.node.store().max_lamport().unwrap();
+
+    // A device can honestly be ahead of Ada (it saw events she has not): a clock 1,000 past
+    // hers is taken.
+    let ahead = keys.seal_after_clock(keys.head, "written after much I have not seen", held + 999);
+    assert_eq!(ahead.lamport(), held + 1000);
+    // Then Ben's device, gone bad, dates its next event at the largest clock there is.
+    let at_the_end = keys.seal_after_clock(LogHead::after(&ahead, &keys.space), "the last word", u64::MAX - 1);
+    assert_eq!(at_the_end.lamport(), u64::MAX);
+
+    let mut ada_events = ada.node.subscribe();
+    let (pusher, mut stream) = keys.open_sync(&ada).await;
+    let batch = |e: &SealedEvent| SyncMessage::Batch {
+        author: ben_device,
+        first_seq: e.seq(),
+        bodies: vec![e.body().to_vec()],
+    };
+    write_frame(&mut stream, &batch(&ahead)).await.unwrap();
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack), "a clock somewhat ahead is fine");
+    write_frame(&mut stream, &batch(&at_the_end)).await.unwrap();
+    let reason = next_event("Ada refusing the event", &mut ada_events, |e| match e {
+        NodeEvent::PeerRejected { device, reason } if device == ben_device => Some(reason),
+        _ => None,
+    })
+    .await;
+    assert!(reason.contains("impossibly far ahead"), "the reason says what was wrong: {reason}");
+    ended(&mut stream).await;
+    pusher.shutdown().await;
+
+    // Nothing of it is kept, and Ada goes on writing: her next message follows the clock she
+    // really holds (no overflow, no wrap to 0 that her partner would refuse).
+    assert_eq!(ada.node.store().head(&ben_device).unwrap().seq, ahead.seq());
+    assert!(ada.node.message(&message_id(&at_the_end)).is_err());
+    assert_eq!(ada.node.store().max_lamport().unwrap(), ahead.lamport());
+    let next = ada.node.send(Target::Direct, "still here", None).await.expect("Ada can still write");
+    let mine = ada.node.store().head(&ada.node.device_id()).unwrap();
+    assert_eq!(mine.lamport, ahead.lamport() + 1);
+    assert_eq!(ada.node.message(&next.id).unwrap().content, "still here");
 }

@@ -291,7 +291,8 @@ fn verification(ada: &TestNode, events: &[SealedEvent]) -> (Duration, Duration) 
     }
     let signatures = started.elapsed();
 
-    let verifier = Verifier { space, membership: &state.membership, key: &key };
+    let max_lamport = store.max_lamport().expect("the clock");
+    let verifier = Verifier { space, membership: &state.membership, key: &key, max_lamport };
     let first = events.first().map_or(1, |e| e.seq());
     let mut head = if first > 1 {
         LogHead::after(&store.event(&events[0].author(), first - 1).expect("event").expect("held"), &space)

@@ -235,6 +235,13 @@ pub enum SealError {
     Invalid(#[from] duet_model::ValidationError),
     #[error("this device's log is full")]
     LogFull,
+    /// The highest Lamport clock held is the largest there is: no later event can be written.
+    /// (Received clocks are bounded, so only a store that accepted one before that rule can
+    /// get here.)
+    #[error(
+        "the space's order of events has run out (an event was dated at the end of time): nothing more can be written"
+    )]
+    ClockExhausted,
     #[error("the message is too large to send")]
     TooLarge,
 }
@@ -252,7 +259,7 @@ impl NextEvent<'_> {
             return Err(SealError::LogFull);
         }
         let author = self.device.id();
-        let lamport = self.max_lamport.max(self.head.lamport) + 1;
+        let lamport = self.max_lamport.max(self.head.lamport).checked_add(1).ok_or(SealError::ClockExhausted)?;
         let mut w = Writer::with_capacity(MIN_BODY + plain.len() + 16);
         w.u8(FORMAT_VERSION);
         w.varint(lamport);

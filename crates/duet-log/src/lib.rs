@@ -36,7 +36,7 @@ pub use records::{
     SettingsRecord, SpaceRecord, Stamp,
 };
 pub use sync::{Members, PushPlanner, SyncMessage};
-pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError};
+pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError, MAX_LAMPORT_JUMP};
 pub use vv::VersionVector;
 #[cfg(test)]
 mod tests;

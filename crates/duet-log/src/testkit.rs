@@ -99,9 +99,9 @@ impl TestSpace {
         MessageId::new(event.timestamp(), &event.author(), event.seq())
     }
 
-    /// A verifier for this space.
+    /// A verifier for this space, as a device holding nothing yet sees it.
     pub fn verifier(&self) -> Verifier<'_> {
-        Verifier { space: self.space, membership: &self.membership, key: &self.key }
+        Verifier { space: self.space, membership: &self.membership, key: &self.key, max_lamport: 0 }
     }
 
     /// Verifies and opens events already known to be valid, in log order per author.

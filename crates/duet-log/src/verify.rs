@@ -4,7 +4,8 @@
 //! In order: the author is a member device (and not past its revocation); the seq is the next
 //! one for that author (an old seq with the same bytes is a harmless duplicate, with other
 //! bytes a fork); `prev` names the author's previous event; the Lamport clock grows along the
-//! author's log; the signature verifies; the payload decrypts and passes model validation.
+//! author's log, and is at most [`MAX_LAMPORT_JUMP`] past the highest clock held; the
+//! signature verifies; the payload decrypts and passes model validation.
 //!
 //! [`Verifier::verify_batch`] checks a whole batch, verifying all signatures at once with
 //! ed25519 batch verification and falling back to one by one only to find a culprit. It keeps
@@ -19,6 +20,16 @@ use thiserror::Error;
 use crate::envelope::{LogHead, OpenError, SealedEvent};
 use crate::membership::Membership;
 use crate::payload::{Payload, PayloadError};
+
+/// How far past the highest Lamport clock held (from anyone) a received event's clock may be.
+///
+/// An honest device's clock is one more than the highest it has seen, so it is ahead of the
+/// receiver's by at most the number of events it has seen and the receiver has not: a billion
+/// is beyond any couple's history. A device that dates events further ahead is refused, so
+/// the space's clock cannot be run to its end: each accepted event moves it at most this far,
+/// and one device's log (at most `u32::MAX` events) cannot take it past 2^62
+/// (`docs/decisions.md`, "Lamport clocks are bounded on receipt").
+pub const MAX_LAMPORT_JUMP: u64 = 1 << 30;
 
 /// Why an event was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -40,6 +51,13 @@ pub enum VerifyError {
     Fork { author: DeviceId, seq: u64 },
     #[error("event {seq} from {author:?} has a Lamport clock that does not grow")]
     LamportNotIncreasing { author: DeviceId, seq: u64 },
+    /// Signed by its author, but dated further past everything held than an honest device
+    /// could be ([`MAX_LAMPORT_JUMP`]).
+    #[error(
+        "event {seq} from {author:?} is dated impossibly far ahead in the space's order of events \
+         (clock {lamport}, while the newest event held is at {held}): it is refused"
+    )]
+    LamportTooFar { author: DeviceId, seq: u64, lamport: u64, held: u64 },
     #[error("event {seq} from {author:?} has a bad signature")]
     BadSignature { author: DeviceId, seq: u64 },
     #[error("event {seq} from {author:?} could not be decrypted (tampered, or sealed with another key)")]
@@ -58,6 +76,7 @@ impl VerifyError {
             | VerifyError::WrongPrev { author, .. }
             | VerifyError::Fork { author, .. }
             | VerifyError::LamportNotIncreasing { author, .. }
+            | VerifyError::LamportTooFar { author, .. }
             | VerifyError::BadSignature { author, .. }
             | VerifyError::Decrypt { author, .. }
             | VerifyError::InvalidPayload { author, .. } => *author,
@@ -113,6 +132,9 @@ pub struct Verifier<'a> {
     pub space: SpaceId,
     pub membership: &'a Membership,
     pub key: &'a SpaceKey,
+    /// The highest Lamport clock held, from anyone (events verified but not stored yet
+    /// included): received clocks are bounded by it ([`MAX_LAMPORT_JUMP`]).
+    pub max_lamport: u64,
 }
 
 /// Where a new event stands relative to the author's log.
@@ -131,7 +153,7 @@ impl Verifier<'_> {
         stored: impl FnOnce(u64) -> Option<Hash>,
     ) -> Result<Option<OpenedEvent>, VerifyError> {
         let person = self.check_author(&event)?;
-        match self.position(head, &event, stored).map_err(|e| self.confirm(&event, e))? {
+        match self.position(head, self.max_lamport, &event, stored).map_err(|e| self.confirm(&event, e))? {
             Position::Duplicate => return Ok(None),
             Position::Next => {}
         }
@@ -158,13 +180,14 @@ impl Verifier<'_> {
         // Structural pass: membership, order, prev, Lamport. Stops at the first failure.
         let mut heads: BTreeMap<DeviceId, LogHead> = BTreeMap::new();
         let mut in_batch: BTreeMap<(DeviceId, u64), Hash> = BTreeMap::new();
+        let mut clock = self.max_lamport;
         let mut fresh = Vec::with_capacity(events.len());
         for (i, event) in events.into_iter().enumerate() {
             let author = event.author();
             let head = *heads.entry(author).or_insert_with(|| head_of(&author));
             let checked = self.check_author(&event).and_then(|person| {
                 let held = |seq| in_batch.get(&(author, seq)).copied().or_else(|| stored(&author, seq));
-                Ok((person, self.position(&head, &event, held).map_err(|e| self.confirm(&event, e))?))
+                Ok((person, self.position(&head, clock, &event, held).map_err(|e| self.confirm(&event, e))?))
             });
             match checked {
                 Err(e) => {
@@ -177,6 +200,7 @@ impl Verifier<'_> {
                     let after = LogHead::after(&event, &self.space);
                     in_batch.insert((author, after.seq), after.hash);
                     heads.insert(author, after);
+                    clock = clock.max(after.lamport);
                     fresh.push((i, person, event, after.hash));
                 }
             }
@@ -228,9 +252,12 @@ impl Verifier<'_> {
         Ok(device.certificate.person)
     }
 
+    /// Where `event` stands in its author's log held up to `head`, with `clock` the highest
+    /// Lamport clock held from anyone.
     fn position(
         &self,
         head: &LogHead,
+        clock: u64,
         event: &SealedEvent,
         stored: impl FnOnce(u64) -> Option<Hash>,
     ) -> Result<Position, VerifyError> {
@@ -251,6 +278,10 @@ impl Verifier<'_> {
         if event.lamport() <= head.lamport {
             return Err(VerifyError::LamportNotIncreasing { author, seq });
         }
+        let held = clock.max(head.lamport);
+        if event.lamport() > held.saturating_add(MAX_LAMPORT_JUMP) {
+            return Err(VerifyError::LamportTooFar { author, seq, lamport: event.lamport(), held });
+        }
         Ok(Position::Next)
     }
 
@@ -258,13 +289,15 @@ impl Verifier<'_> {
     /// signed it: a relaying device cannot frame them with forged bytes. So a held seq with
     /// other bytes is a [`VerifyError::Fork`] if signed and a bad signature if not; the next
     /// seq naming another `prev` is a fork if signed (the author continued a different event)
-    /// and [`VerifyError::WrongPrev`] if not.
+    /// and [`VerifyError::WrongPrev`] if not. A clock too far ahead is the author's only when
+    /// signed, too.
     fn confirm(&self, event: &SealedEvent, error: VerifyError) -> VerifyError {
         let signed =
             || duet_crypto::verify(&event.author().0, &event.signing_digest(&self.space), &event.signature()).is_ok();
         match error {
             VerifyError::WrongPrev { author, seq } if signed() => VerifyError::Fork { author, seq },
             VerifyError::Fork { author, seq } if !signed() => VerifyError::BadSignature { author, seq },
+            VerifyError::LamportTooFar { author, seq, .. } if !signed() => VerifyError::BadSignature { author, seq },
             e => e,
         }
     }

@@ -192,7 +192,8 @@ impl Node {
         let store = &self.shared.store;
         let state = store.space()?.ok_or(NodeError::NoSpace)?;
         let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
-        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
+        let max_lamport = pipeline.clock.max(store.max_lamport()?);
+        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key, max_lamport };
         let base = pipeline.head(author, self.head_of(&author));
         let outcome = verifier.verify_batch(
             |a| if *a == author { base } else { self.head_of(a) },
@@ -257,7 +258,12 @@ impl Node {
         let store = &self.shared.store;
         let state = store.space()?.ok_or(NodeError::NoSpace)?;
         let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
-        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key };
+        let verifier = Verifier {
+            space: state.space,
+            membership: &state.membership,
+            key: &key,
+            max_lamport: store.max_lamport()?,
+        };
         let outcome = verifier.verify_batch(
             |a| self.head_of(a),
             |a, s| store.event_hash(&state.space, a, s).ok().flatten(),
@@ -334,11 +340,13 @@ struct Checked {
 }
 
 /// What the verifying stage passed but the store may not hold yet: per author, the head
-/// after the batches passed, and the hashes of the last few batches (for duplicates).
+/// after the batches passed, the hashes of the last few batches (for duplicates), and the
+/// highest Lamport clock passed.
 #[derive(Default)]
 struct Pipeline {
     heads: std::collections::HashMap<DeviceId, LogHead>,
     recent: std::collections::VecDeque<Vec<(DeviceId, u64, duet_crypto::Hash)>>,
+    clock: u64,
 }
 
 impl Pipeline {
@@ -359,6 +367,7 @@ impl Pipeline {
     fn passed(&mut self, author: DeviceId, accepted: &[OpenedEvent]) {
         if let Some(last) = accepted.last() {
             self.heads.insert(author, LogHead { seq: last.seq(), hash: last.hash, lamport: last.lamport() });
+            self.clock = self.clock.max(last.lamport());
         }
         self.recent.push_back(accepted.iter().map(|e| (e.author(), e.seq(), e.hash)).collect());
         if self.recent.len() > Self::DEPTH {

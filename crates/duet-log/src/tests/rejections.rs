@@ -247,3 +247,54 @@ fn seal_unchecked(s: &mut TestSpace, payload: Payload) -> SealedEvent {
     body.extend_from_slice(&d.key.sign(&digest));
     SealedEvent::decode(author, 1, body).unwrap()
 }
+
+#[test]
+fn a_clock_impossibly_far_ahead_is_refused_and_a_plausible_one_taken() {
+    use crate::verify::{Verifier, MAX_LAMPORT_JUMP};
+    let held = 70;
+    let mut s = TestSpace::new(12, &[1, 1]);
+    // Ben's device saw much that Ada has not: as far ahead as a device can honestly be, and
+    // then further still (the bound moves with what is held, also within a batch).
+    s.observe(1, held + MAX_LAMPORT_JUMP - 1);
+    let plausible = s.write(1, TestSpace::text("I was busy"), t(0));
+    assert_eq!(plausible.lamport(), held + MAX_LAMPORT_JUMP);
+    s.observe(1, plausible.lamport() + MAX_LAMPORT_JUMP - 1);
+    let next = s.write(1, TestSpace::text("and more"), t(1));
+    // The same first event, one step further ahead than an honest device can be.
+    let mut other = TestSpace::new(12, &[1, 1]);
+    other.observe(1, held + MAX_LAMPORT_JUMP);
+    let too_far = other.write(1, TestSpace::text("from the future"), t(0));
+
+    let ada = Verifier { max_lamport: held, ..s.verifier() };
+    ada.verify(&LogHead::EMPTY, plausible.clone(), |_| None).expect("an honest lead is taken");
+    let outcome = ada.verify_batch(|_| LogHead::EMPTY, |_, _| None, vec![plausible, next]);
+    assert_eq!(outcome.accepted.len(), 2, "{:?}", outcome.rejected);
+    let err = ada.verify(&LogHead::EMPTY, too_far.clone(), |_| None).unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::LamportTooFar { author: too_far.author(), seq: 1, lamport: held + MAX_LAMPORT_JUMP + 1, held }
+    );
+    assert!(err.to_string().contains("impossibly far ahead"), "{err}");
+    // Unsigned, the same bytes accuse only the device that sent them.
+    let forged = flip(&too_far, too_far.body().len() - 1);
+    assert!(matches!(ada.verify(&LogHead::EMPTY, forged, |_| None), Err(VerifyError::BadSignature { .. })));
+}
+
+#[test]
+fn a_clock_at_its_end_is_an_error_not_a_wrap() {
+    let mut s = TestSpace::new(13, &[1, 1]);
+    s.observe(0, u64::MAX - 1);
+    let last = s.write(0, TestSpace::text("the last one"), t(0));
+    assert_eq!(last.lamport(), u64::MAX);
+    let d = &s.devices[0];
+    let next = crate::envelope::NextEvent {
+        space: s.space,
+        device: &d.key,
+        space_key: &s.key,
+        head: d.head,
+        max_lamport: d.max_lamport,
+        now: t(1),
+    };
+    let err = next.seal(TestSpace::text("one more"), &mut rand::thread_rng()).unwrap_err();
+    assert_eq!(err, crate::envelope::SealError::ClockExhausted);
+}
