@@ -3,8 +3,15 @@
 # directories, listening on loopback only, no mDNS) under a private Xvfb, each driven through
 # its own tauri-driver (WebDriver → WebKitWebDriver). The scenario is ui/e2e/two-instances.mjs:
 # both onboard, Alice invites, Bob joins with the ticket, a message goes each way, Bob reacts,
-# Alice edits, the read tick appears. Screenshots of both windows land in target/e2e/.
-# Everything it starts is stopped on exit, whatever happens.
+# Alice edits, the read tick appears; then an image, calls and a voice message. Screenshots of
+# both windows land in target/e2e/. Everything it starts is stopped on exit, whatever happens.
+#
+# Calls and voice messages run on the real device path, with no test tone: each app has a
+# PulseAudio of its own (as crates/duet-cli/tests/common/sound.rs sets one up) whose default
+# speaker is a null sink the scenario records (`parec`, ui/e2e/sound.mjs) and whose default
+# microphone plays a tone this script feeds it (Alice 520 Hz, Bob 740 Hz: neither is the
+# 440 Hz test tone, so hearing them proves the microphone was used). The app reaches them the
+# way a desktop app does: cpal → ALSA `default` → the pulse plugin (libasound2-plugins).
 #
 # A failed scenario is told in full (its steps, the apps' logs, the notifications, screenshots
 # failure-N-*.png) and then run once more with two fresh apps (E2E_ATTEMPTS, 2 by default),
@@ -17,7 +24,8 @@
 #   DUET_APP=path/to/duet-app scripts/e2e-app.sh --no-build
 #
 # Needs: xvfb, x11-utils, dbus-daemon, notification-daemon, webkit2gtk-driver (WebKitWebDriver),
-# node (scripts/install-deps.sh installs them); installs tauri-driver
+# pulseaudio, pulseaudio-utils, libasound2-plugins, node (scripts/install-deps.sh installs
+# them); installs tauri-driver
 # (`cargo install tauri-driver --version ^2 --locked`, ~20 s) when it is missing.
 set -euo pipefail
 
@@ -27,6 +35,9 @@ out_dir="$root/target/e2e"
 driver_timeout=30    # seconds for a tauri-driver to listen
 scenario_timeout=300 # seconds for the whole scenario
 attempts="${E2E_ATTEMPTS:-2}"
+sound_timeout=10    # seconds for a sound server to answer
+tone_alice=520      # Hz, what Alice's microphone hears
+tone_bob=740        # Hz, what Bob's
 
 script_name=e2e-app
 # shellcheck source=lib/common.sh
@@ -35,6 +46,7 @@ parse_build_flag "$@"
 
 notification_daemon=/usr/lib/notification-daemon/notification-daemon
 require_tools Xvfb xwininfo WebKitWebDriver node dbus-daemon dbus-monitor gdbus "$notification_daemon"
+require_tools pulseaudio pactl pacat parec
 ensure_tauri_driver
 
 build_app
@@ -123,14 +135,56 @@ until gdbus call --session --dest org.freedesktop.DBus --object-path /org/freede
   sleep 0.1
 done
 
+# What a process needs in its environment to use the sound server in `dir` (the client library
+# looks for its config under HOME), one VAR=value a line.
+sound_env() { # dir
+  printf 'XDG_RUNTIME_DIR=%s\nPULSE_SERVER=unix:%s/native\nHOME=%s\n' "$1" "$1" "$1"
+}
+
+# A PulseAudio of one app's own: a null sink `speaker` (default output) and a null sink
+# `micfeed` remapped into the source `mic` (default input), then a sine tone of `hz` played
+# into `micfeed` for as long as the attempt runs (the server takes it as fast as it plays it,
+# which paces the generator through the pipe).
+start_sound() { # dir name hz → sets sound_dir
+  local dir=$1 name=$2 hz=$3 sound="$1/$2-sound" rate=48000
+  mkdir -p "$sound"
+  printf '%s\n' \
+    "load-module module-native-protocol-unix auth-anonymous=1 socket=$sound/native" \
+    "load-module module-null-sink sink_name=speaker rate=$rate channels=1 sink_properties=device.description=Speaker" \
+    "load-module module-null-sink sink_name=micfeed rate=$rate channels=1 sink_properties=device.description=MicFeed" \
+    "load-module module-remap-source source_name=mic master=micfeed.monitor channels=1 source_properties=device.description=Microphone" \
+    "set-default-sink speaker" \
+    "set-default-source mic" >"$sound/default.pa"
+  local -a env
+  mapfile -t env < <(sound_env "$sound")
+  # No session bus: a PulseAudio on it claims org.pulseaudio.Server, and the second app's
+  # would find the name taken and exit as "already running".
+  env -u DBUS_SESSION_BUS_ADDRESS "${env[@]}" setsid pulseaudio --daemonize=no --system=false --exit-idle-time=-1 --disallow-exit -n \
+    -F "$sound/default.pa" --log-target=stderr --log-level=warning >"$dir/$name-pulseaudio.log" 2>&1 &
+  pids+=($!)
+  local deadline=$((SECONDS + sound_timeout))
+  until env "${env[@]}" pactl info >/dev/null 2>&1; do
+    kill -0 "${pids[-1]}" 2>/dev/null || fail "the sound server for $name exited"
+    ((SECONDS < deadline)) || fail "the sound server for $name did not answer within ${sound_timeout} s"
+    sleep 0.1
+  done
+  env "${env[@]}" setsid bash -c 'node "$0" "$1" "$2" | pacat --playback --device=micfeed --format=s16le --channels=1 --rate="$2" --latency-msec=20' \
+    "$root/ui/e2e/tone.mjs" "$hz" "$rate" >"$dir/$name-tone.log" 2>&1 &
+  pids+=($!)
+  sound_dir=$sound
+}
+
 # One tauri-driver per instance, each in its own process group (so `stop` takes its
-# WebKitWebDriver and the app with it), each with its own data directory in its environment.
-start_driver() { # dir name → sets driver_port
-  local dir=$1 name=$2 port native
+# WebKitWebDriver and the app with it), each with its own data directory and sound server in
+# its environment.
+start_driver() { # dir name sound → sets driver_port
+  local dir=$1 name=$2 sound=$3 port native
   port="$(free_port)"
   native="$(free_port)"
   mkdir -p "$dir/$name"
-  DISPLAY="$display" DUET_DATA_DIR="$dir/$name" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
+  local -a env
+  mapfile -t env < <(sound_env "$sound")
+  env "${env[@]}" DISPLAY="$display" DUET_DATA_DIR="$dir/$name" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
     DUET_LOG="${DUET_LOG:-warn,duet_node=debug,duet_call=debug}" \
     setsid "$tauri_driver" --port "$port" --native-port "$native" >"$dir/$name.log" 2>&1 &
   pids+=($!)
@@ -151,12 +205,17 @@ attempt() { # n
   setsid dbus-monitor "type='method_call',interface='org.freedesktop.Notifications',member='Notify'" \
     >"$dir/notifications.log" 2>&1 &
   pids+=($!)
-  start_driver "$dir" alice
+  start_sound "$dir" alice "$tone_alice"
+  local sound_a=$sound_dir
+  start_sound "$dir" bob "$tone_bob"
+  local sound_b=$sound_dir
+  start_driver "$dir" alice "$sound_a"
   local port_a=$driver_port
-  start_driver "$dir" bob
+  start_driver "$dir" bob "$sound_b"
   local port_b=$driver_port
   say "attempt $n: tauri-driver for alice on $port_a, for bob on $port_b"
   DISPLAY="$display" E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_DATA_A="$dir/alice" \
+    E2E_SOUND_A="$sound_a" E2E_SOUND_B="$sound_b" E2E_TONE_A="$tone_alice" E2E_TONE_B="$tone_bob" \
     E2E_OUT="$out_dir" E2E_NOTIFY_LOG="$dir/notifications.log" \
     timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" 2>&1 | tee "$dir/scenario.log" || status=$?
   # The desktop parts fail quietly by design (a desktop without them still runs Duet); here
@@ -180,7 +239,7 @@ attempt() { # n
 }
 
 mkdir -p "$out_dir"
-rm -f "$out_dir"/alice.png "$out_dir"/bob.png "$out_dir"/failure-* "$out_dir"/notifications.log
+rm -f "$out_dir"/*.png "$out_dir"/failure-* "$out_dir"/notifications.log
 reasons=()
 for ((n = 1; n <= attempts; n++)); do
   if attempt "$n"; then

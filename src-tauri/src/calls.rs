@@ -5,7 +5,7 @@
 //! and what the devices say later arrives as `duet://call-notice` events.
 
 use duet_model::{Call, CallKind};
-use duet_node::{CallInfo, Node, NodeError};
+use duet_node::{CallInfo, CallMedia, Node, NodeError};
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::{AppHandle, Emitter, State};
@@ -28,6 +28,9 @@ pub struct CallStart {
     /// The test tone (and, in a video call, the test pattern) is sent instead of my microphone
     /// and camera (Settings → Audio & video).
     pub test_tone: bool,
+    /// My picture is sent: a video call whose camera (or test pattern) opened. `false` in a
+    /// voice call, and in a video call without a camera (it goes on with sound only).
+    pub camera: bool,
 }
 
 /// Opens the devices chosen in Settings for a call (on the blocking pool: opening waits for
@@ -42,14 +45,30 @@ async fn open_media(node: &Node, video: bool, remote: Frames, preview: Frames) -
     Ok((opened, test_tone))
 }
 
+/// What the window is told about a call's devices, once the node has taken the media.
+struct Opened {
+    notices: Vec<String>,
+    later: LaterNotices,
+    camera: bool,
+}
+
+impl Opened {
+    fn split(opened: OpenedCall) -> (CallMedia, Self) {
+        let OpenedCall { media, notices, later } = opened;
+        let camera = media.video_source.is_some();
+        (media, Self { notices, later, camera })
+    }
+}
+
 /// The call has its id: from now on what its devices say reaches the window.
-fn started(app: AppHandle, call: CallInfo, notices: Vec<String>, later: LaterNotices, test_tone: bool) -> CallStart {
+fn started(app: AppHandle, call: CallInfo, opened: Opened, test_tone: bool) -> CallStart {
+    let Opened { notices, later, camera } = opened;
     later.forward(call.id, move |notice| {
         if let Err(error) = app.emit(NOTICE_EVENT, &notice) {
             eprintln!("duet-app: a call notice could not reach the window: {error}");
         }
     });
-    CallStart { call, notices, test_tone }
+    CallStart { call, notices, test_tone, camera }
 }
 
 /// Calls my partner: `video` receives their decoded picture, `preview` my own.
@@ -63,11 +82,11 @@ pub async fn start_call(
 ) -> Answer<CallStart> {
     let node = state.node().await?;
     let (opened, test_tone) = open_media(&node, kind == CallKind::Video, video, preview).await?;
-    let OpenedCall { media, notices, later } = opened;
+    let (media, opened) = Opened::split(opened);
     // When the call cannot be placed (my partner is not online), the devices just opened
     // close with `media` as the error returns.
     let call = node.start_call(kind, media).await?;
-    Ok(started(app, call, notices, later, test_tone))
+    Ok(started(app, call, opened, test_tone))
 }
 
 /// Answers the call ringing here (with my picture too if it is a video call).
@@ -81,9 +100,9 @@ pub async fn answer_call(
     let node = state.node().await?;
     let ringing = node.current_call().ok_or_else(|| NodeError::NotFound("no call is ringing".into()))?;
     let (opened, test_tone) = open_media(&node, ringing.kind == CallKind::Video, video, preview).await?;
-    let OpenedCall { media, notices, later } = opened;
+    let (media, opened) = Opened::split(opened);
     let call = node.answer_call(media).await?;
-    Ok(started(app, call, notices, later, test_tone))
+    Ok(started(app, call, opened, test_tone))
 }
 
 #[tauri::command]

@@ -40,11 +40,15 @@ const CHIME_SECOND_AT: Duration = Duration::from_millis(220);
 /// The chime's loudest point, well below full scale (it is played at whatever volume the
 /// speaker is set to).
 const CHIME_PEAK: f32 = 0.35;
-/// Audio handed to the speaker ahead of what it plays: its buffer holds 120 ms before it cuts
-/// back (duet-call's `MAX_BUFFERED_MS`), so the chime is fed a little at a time.
-const SPEAKER_AHEAD_MS: usize = 60;
-/// After the last sample is handed over, the device's own buffer still holds the tail.
-const SPEAKER_TAIL: Duration = Duration::from_millis(150);
+/// One 20 ms frame, what a call hands the speaker at a time. The speaker's queue is kept short
+/// for calls (duet-call cuts back whatever grows past a few frames: it would be delay), so the
+/// chime is handed over the same way, a frame whenever less than one is waiting.
+const FRAME_MS: usize = 1000 * FRAME_SAMPLES / SAMPLE_RATE as usize;
+/// After the last sample is handed over, the sound card and the sound server still hold the
+/// tail; the stream stays open until it has played.
+const SPEAKER_TAIL: Duration = Duration::from_millis(300);
+/// How long a speaker may take to start playing before the test sound gives up on it.
+const SPEAKER_START: Duration = Duration::from_secs(5);
 
 /// A camera a person can pick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -175,27 +179,52 @@ pub async fn play_test_sound(speaker: Option<String>) -> Answer<()> {
 fn play(speaker: Option<&str>, sound: &[i16]) -> Answer<()> {
     let mut out = Speaker::open(speaker, None, None).map_err(AppError::device)?;
     let length = Duration::from_millis(sound.len() as u64 * 1000 / u64::from(SAMPLE_RATE));
-    // A speaker that takes nothing (a stalled device) must not hold the button forever.
-    let deadline = Instant::now() + length * 2 + Duration::from_secs(1);
-    let stalled =
-        || AppError::device(format!("The speaker “{}” did not play the sound", speaker.unwrap_or("System default")));
-    for block in sound.chunks(FRAME_SAMPLES) {
-        while out.queued_ms() > SPEAKER_AHEAD_MS {
-            if Instant::now() > deadline {
-                return Err(stalled());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        out.write(block);
-    }
-    while out.queued_ms() > 0 {
-        if Instant::now() > deadline {
-            return Err(stalled());
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    // A speaker that takes nothing (a stalled device) must not hold the button forever; one
+    // that starts slowly is not stalled (a sound server's first stream took 1.7 s here).
+    if !feed(&mut out, sound, Instant::now() + length + SPEAKER_START) {
+        let name = speaker.unwrap_or("System default");
+        return Err(AppError::device(format!("The speaker “{name}” did not play the sound")));
     }
     std::thread::sleep(SPEAKER_TAIL);
     Ok(())
+}
+
+/// A speaker as the test sound feeds it: duet-call's [`Speaker`], or a fake sound card in tests.
+trait Playback {
+    /// Audio handed over but not played yet, in milliseconds.
+    fn queued_ms(&mut self) -> usize;
+    fn write(&mut self, block: &[i16]);
+}
+
+impl Playback for Speaker {
+    fn queued_ms(&mut self) -> usize {
+        Speaker::queued_ms(self)
+    }
+
+    fn write(&mut self, block: &[i16]) {
+        AudioSink::write(self, block);
+    }
+}
+
+/// Hands `sound` to `out` a frame at a time, each once less than a frame is waiting, until all
+/// of it has been taken; `false` if the speaker stopped taking it before `deadline`.
+fn feed(out: &mut impl Playback, sound: &[i16], deadline: Instant) -> bool {
+    let wait_below = |out: &mut dyn Playback, ms: usize| {
+        while out.queued_ms() > ms {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        true
+    };
+    for block in sound.chunks(FRAME_SAMPLES) {
+        if !wait_below(out, FRAME_MS - 1) {
+            return false;
+        }
+        out.write(block);
+    }
+    wait_below(out, 0)
 }
 
 /// Two bell-like notes, the second a fifth above the first and starting as the first fades:
@@ -251,6 +280,58 @@ mod tests {
         let json = serde_json::to_value(&listed).unwrap();
         assert_eq!(json["chosen"]["microphone"], "sysdefault:CARD=Headset");
         assert_eq!(json["chosen"]["test_tone"], false);
+    }
+
+    /// A sound card that plays 10 ms each time it is looked at, behind a queue that, like the
+    /// speaker's in calls, cuts back to 30 ms whatever grows past 60 ms.
+    #[derive(Default)]
+    struct Card {
+        queue: std::collections::VecDeque<i16>,
+        played: Vec<i16>,
+        cut: usize,
+    }
+
+    impl Playback for Card {
+        fn queued_ms(&mut self) -> usize {
+            let period = self.queue.len().min(480);
+            self.played.extend(self.queue.drain(..period));
+            self.queue.len() * 1000 / SAMPLE_RATE as usize
+        }
+
+        fn write(&mut self, block: &[i16]) {
+            self.queue.extend(block);
+            let (max, keep) = (60 * SAMPLE_RATE as usize / 1000, 30 * SAMPLE_RATE as usize / 1000);
+            if self.queue.len() > max {
+                let excess = self.queue.len() - keep;
+                self.cut += excess;
+                self.queue.drain(..excess);
+            }
+        }
+    }
+
+    #[test]
+    fn the_test_sound_reaches_a_short_speaker_queue_whole() {
+        let sound = chime();
+        let mut card = Card::default();
+        assert!(feed(&mut card, &sound, Instant::now() + Duration::from_secs(60)));
+        assert_eq!(card.cut, 0, "nothing was cut back");
+        assert_eq!(card.played, sound, "every sample played, in order");
+    }
+
+    /// A sound card that never plays.
+    struct Stalled;
+
+    impl Playback for Stalled {
+        fn queued_ms(&mut self) -> usize {
+            FRAME_MS
+        }
+
+        fn write(&mut self, _: &[i16]) {}
+    }
+
+    #[test]
+    fn a_speaker_that_plays_nothing_is_given_up_on() {
+        assert!(!feed(&mut Stalled, &chime(), Instant::now()));
     }
 
     #[test]

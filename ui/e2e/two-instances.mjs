@@ -9,21 +9,31 @@
  * Bob reacts to Alice's; Alice edits hers and Bob sees the edit; the read ticks appear. Then
  * Alice looks at a new channel while Bob writes to her: an unread badge, the tray icon's label,
  * the window title and a desktop notification (ui/e2e/desktop.mjs reads them from D-Bus and
- * X), all cleared once she reads it. At the end (and on failure) each window is saved as a PNG
- * under $E2E_OUT.
+ * X), all cleared once she reads it. Then the media (ui/e2e/media.mjs), on the real device
+ * path: an image; a call in which each hears the other's microphone on their speaker; a voice
+ * message; a call with the test tone turned on in Settings. Last, Settings: the microphone
+ * meter moves, the test sound rings, a mistyped relay is refused. At the end (and on failure)
+ * each window is saved as a PNG under $E2E_OUT.
  *
- * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon
- * and the drivers, and sets E2E_APP, E2E_PORT_A/B (the drivers), E2E_DATA_A (Alice's data
- * directory), E2E_OUT, E2E_NOTIFY_LOG, DISPLAY and DBUS_SESSION_BUS_ADDRESS.
+ * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon,
+ * a sound server per app whose microphone hears a tone, and the drivers, and sets E2E_APP,
+ * E2E_PORT_A/B (the drivers), E2E_DATA_A (Alice's data directory), E2E_SOUND_A/B (the sound
+ * servers' directories), E2E_TONE_A/B (the tones their microphones hear, Hz), E2E_OUT,
+ * E2E_NOTIFY_LOG, DISPLAY and DBUS_SESSION_BUS_ADDRESS.
  * The selectors are the `data-testid`s listed in ui/src/lib/backend/README.md.
  */
 import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
-import { sharesAnImageAndCalls } from './media.mjs';
+import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
 const ALICE_DATA = required('E2E_DATA_A');
+/** Each app's sound server and the tone its microphone hears. */
+const SOUND = {
+  alice: { dir: required('E2E_SOUND_A'), tone: Number(required('E2E_TONE_A')) },
+  bob: { dir: required('E2E_SOUND_B'), tone: Number(required('E2E_TONE_B')) },
+};
 
 async function onboard(window, name, avatar) {
   const input = await window.testId('onboarding-name');
@@ -186,8 +196,11 @@ async function main() {
     if ((await alice.all('[data-testid="unread-badge"]')).length > 0) throw new Error('alice: an unread badge is left');
     log('alice read it: badge, tray label and title cleared; bob sees the read tick');
 
-    // An image goes across, and a video call is placed and answered (ui/e2e/media.mjs).
-    await sharesAnImageAndCalls(alice, bob);
+    // An image goes across; calls and a voice message on the real device path (ui/e2e/media.mjs).
+    await sharesAnImage(alice, bob);
+    await callsOnTheirDevices(alice, bob, SOUND);
+    await recordsAVoiceMessage(alice, bob);
+    await callsWithTheTestTone(alice, bob, SOUND);
 
     // Still both online, and the windows at rest for the screenshots.
     await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);
@@ -196,9 +209,11 @@ async function main() {
     await alice.screenshot('alice.png');
     await bob.screenshot('bob.png');
 
-    // Settings: no relay yet, and a relay address without its peer id is refused by the node
-    // in words, next to the field.
+    // Settings: the microphone meter moves and the test sound rings on the speaker; no relay
+    // yet, and a relay address without its peer id is refused by the node in words, next to
+    // the field.
     await alice.click(await alice.testId('settings-button'));
+    await checksTheDevicesInSettings(alice, SOUND);
     const relays = await alice.testId('relays-field');
     const status = async () => alice.textContent((await alice.all('#relays-status'))[0]);
     await alice.until('the relays section says there is none', async () => (await status()).includes('No relay'));

@@ -22,7 +22,7 @@ describe('the in-call view', () => {
     const seen: [string, unknown][] = [];
     mockIPC((cmd, args) => {
       seen.push([cmd, args]);
-      if (cmd === 'start_call') return { call: callInfo({ kind: 'video' }), notices: [], test_tone: true };
+      if (cmd === 'start_call') return { call: callInfo({ kind: 'video' }), notices: [], test_tone: true, camera: true };
       return cmd === 'call_history' ? [] : null;
     });
     render(CallView, { nameOf });
@@ -69,15 +69,18 @@ describe('the in-call view', () => {
   it('says in words which devices did not open, and what they say later in the call', async () => {
     mockIPC((cmd) => {
       if (cmd === 'start_call') {
-        return { call: callInfo({ kind: 'video' }), notices: ['No camera found: the call goes on with sound only'], test_tone: false };
+        return { call: callInfo({ kind: 'video' }), notices: ['No camera is plugged in: the call goes on with sound only'], test_tone: false, camera: false };
       }
       return cmd === 'call_history' ? [] : null;
     });
     render(CallView, { nameOf });
     await callSession.start('video');
     const notices = await screen.findByRole('list', { name: 'About your devices' });
-    expect(notices).toHaveTextContent('No camera found: the call goes on with sound only.');
+    expect(notices).toHaveTextContent('No camera is plugged in: the call goes on with sound only.');
     expect(screen.queryByTestId('call-test-tone')).not.toBeInTheDocument();
+    // No picture goes out: no camera switch, and my preview says why rather than "You".
+    expect(screen.queryByTestId('call-camera')).not.toBeInTheDocument();
+    expect(screen.getByRole('img', { name: 'Your video' })).toHaveTextContent('No camera');
 
     callSession.handle({ event: 'call', call: callInfo({ phase: 'active', answered_at: Date.now() }) });
     callSession.handle({ event: 'call_notice', call: callInfo().id, words: 'The microphone “USB Headset” went away: using the default microphone' });
@@ -86,7 +89,7 @@ describe('the in-call view', () => {
     await new Promise((r) => setTimeout(r, 0));
     const items = screen.getAllByRole('listitem').map((li) => li.textContent);
     expect(items).toEqual([
-      'No camera found: the call goes on with sound only.',
+      'No camera is plugged in: the call goes on with sound only.',
       'The microphone “USB Headset” went away: using the default microphone.',
     ]);
     expect(notices).toHaveAttribute('aria-live', 'polite');

@@ -21,7 +21,7 @@ describe('the incoming-call dialog', () => {
     const seen: string[] = [];
     mockIPC((cmd) => {
       seen.push(cmd);
-      if (cmd === 'answer_call') return { call: { ...ringing, phase: 'connecting' }, notices: [], test_tone: false };
+      if (cmd === 'answer_call') return { call: { ...ringing, phase: 'connecting' }, notices: [], test_tone: false, camera: true };
       return null;
     });
     render(IncomingCall, { nameOf });

@@ -45,6 +45,8 @@ export class CallSession {
   notices = $state<string[]>([]);
   /** The test tone (and test pattern) is sent instead of my microphone (and camera). */
   testTone = $state(false);
+  /** My picture goes out (a video call whose camera or test pattern opened). */
+  hasCamera = $state(true);
   muted = $state(false);
   cameraOn = $state(true);
   peerMuted = $state(false);
@@ -157,6 +159,7 @@ export class CallSession {
     }
     this.update(outcome.value.call);
     this.testTone = outcome.value.test_tone;
+    this.hasCamera = outcome.value.camera;
     this.note(outcome.value.notices);
   }
 
@@ -238,6 +241,7 @@ export class CallSession {
     this.error = null;
     this.notices = [];
     this.testTone = false;
+    this.hasCamera = true;
     this.muted = false;
     this.cameraOn = true;
     this.peerMuted = false;

@@ -43,7 +43,7 @@ describe('the call session', () => {
       calls.push(cmd);
       if (cmd === 'start_call') {
         video = (args as { video: Channel }).video;
-        return { call: callInfo(), notices: [], test_tone: false };
+        return { call: callInfo(), notices: [], test_tone: false, camera: true };
       }
       if (cmd === 'call_history') return [];
       return null;
@@ -87,7 +87,7 @@ describe('the call session', () => {
     mockIPC((cmd, args) => {
       seen.push([cmd, args]);
       if (cmd === 'answer_call') {
-        return { call: callInfo({ direction: 'incoming', phase: 'connecting', caller: 'bb'.repeat(32) }), notices: [], test_tone: false };
+        return { call: callInfo({ direction: 'incoming', phase: 'connecting', caller: 'bb'.repeat(32) }), notices: [], test_tone: false, camera: true };
       }
       return null;
     });

@@ -18,8 +18,12 @@ interface Sink<T> {
   onmessage: (message: T) => void;
 }
 
-/** What a call says about the fake devices: there is no camera here. */
-const CALL_NOTICES = (kind: CallKind) => (kind === 'video' ? ['No camera found: the call goes on with sound only'] : []);
+/** What a call says about the fake devices: there is no camera here (the test tone's pattern stands in for one). */
+function callStart(call: CallInfo, testTone: boolean) {
+  const video = call.kind === 'video';
+  const notices = video && !testTone ? ['No camera is plugged in: the call goes on with sound only'] : [];
+  return { call, notices, test_tone: testTone, camera: video && testTone };
+}
 const HEADSET = { id: 'sysdefault:CARD=Headset', name: 'USB Headset, USB Audio', is_default: false };
 
 /** A level that rises and falls like someone talking (RMS, 0 to 1). */
@@ -263,7 +267,7 @@ export class FakeMedia {
           this.emit({ ...call, phase: 'active', peer_device: BEN.devices[0]!, answered_at: Date.now() });
           this.stream(kind);
         }, 3000);
-        return { call, notices: CALL_NOTICES(kind), test_tone: this.choice.test_tone };
+        return callStart(call, this.choice.test_tone);
       }
       case 'answer_call': {
         const c = this.call;
@@ -276,7 +280,7 @@ export class FakeMedia {
           this.emit({ ...c, phase: 'active', answered_at: Date.now() });
           this.stream(c.kind);
         }, 600);
-        return { call: connecting, notices: CALL_NOTICES(c.kind), test_tone: this.choice.test_tone };
+        return callStart(connecting, this.choice.test_tone);
       }
       case 'decline_call':
         this.end('declined');

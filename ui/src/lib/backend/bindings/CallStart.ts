@@ -14,4 +14,9 @@ notices: Array<string>,
  * The test tone (and, in a video call, the test pattern) is sent instead of my microphone
  * and camera (Settings → Audio & video).
  */
-test_tone: boolean, };
+test_tone: boolean, 
+/**
+ * My picture is sent: a video call whose camera (or test pattern) opened. `false` in a
+ * voice call, and in a video call without a camera (it goes on with sound only).
+ */
+camera: boolean, };
