@@ -7,11 +7,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use duet_crypto::{DeviceKey, SpaceKey};
 use duet_log::sync::MAX_FRAME_BYTES;
-use duet_log::{LogHead, NextEvent, SealedEvent, SyncMessage};
+use duet_log::{LogHead, NextEvent, SealedEvent, SyncMessage, Verifier};
 use duet_model::{InviteKind, MessageId, SpaceId, Target, Timestamp};
 use duet_net::{Client, DuetProtocol, NetConfig, NetEvent, Stream};
 use duet_node::NodeEvent;
-use duet_tests::{eventually, pair, TestNode, PATIENCE};
+use duet_tests::{eventually, pair, Rejections, TestNode, PATIENCE};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use rand::RngCore;
 use tokio::sync::mpsc;
@@ -279,7 +279,7 @@ async fn two_different_events_with_the_same_number_are_a_fork_kept_aside() {
     .await
     .unwrap();
     let (device, seq) = next_event("Ada detecting the fork", &mut ada_events, |e| match e {
-        NodeEvent::Fork { device, seq } => Some((device, seq)),
+        NodeEvent::Fork { device, seq, .. } => Some((device, seq)),
         _ => None,
     })
     .await;
@@ -344,4 +344,114 @@ async fn an_event_dated_at_the_end_of_time_is_refused_and_the_space_goes_on() {
     let mine = ada.node.store().head(&ada.node.device_id()).unwrap();
     assert_eq!(mine.lamport, ahead.lamport() + 1);
     assert_eq!(ada.node.message(&next.id).unwrap().content, "still here");
+}
+
+/// Counts the `Fork` events about `device` waiting in `events`, without waiting for more.
+fn forks_told(events: &mut tokio::sync::broadcast::Receiver<NodeEvent>, device: duet_model::DeviceId) -> usize {
+    let mut told = 0;
+    loop {
+        match events.try_recv() {
+            Ok(NodeEvent::Fork { device: d, .. }) if d == device => told += 1,
+            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(_) => return told,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_forks_is_cut_off_and_the_honest_devices_go_on_syncing() {
+    let (ada, mut ben) = couple().await;
+    let mut laptop = TestNode::device_only("Ada's laptop").await;
+    pair(&ada, &laptop, InviteKind::OwnDevice).await.expect("linking Ada's laptop");
+    let laptop_device = laptop.node.device_id();
+    eventually("all three hold the same events", || async {
+        let vv = ada.node.store().version_vector().ok()?;
+        let same = vv == ben.node.store().version_vector().ok()? && vv == laptop.node.store().version_vector().ok()?;
+        (same && vv.get(&laptop_device) > 0).then_some(())
+    })
+    .await;
+    laptop.stop().await;
+
+    // The laptop, gone bad, signs two versions of its next event: one for Ada, one for Ben.
+    let keys = DeviceKeys::read(&laptop);
+    let for_ada = keys.seal(keys.head, "the version Ada gets");
+    let for_ben = keys.seal(keys.head, "the version Ben gets");
+    assert_eq!(for_ada.seq(), for_ben.seq());
+
+    let rejections = Rejections::default();
+    rejections.watch(&ada);
+    rejections.watch(&ben);
+    let mut ada_events = ada.node.subscribe();
+    let mut ben_events = ben.node.subscribe();
+
+    // Ada's version reaches her store without waking her node, so that she forwards it only
+    // with her next message, once Ben holds the other version (else Ben would meet the fork
+    // in the laptop's own push, not in a forwarded one).
+    {
+        let store = ada.node.store();
+        let state = store.space().unwrap().expect("a space");
+        let key = store.space_key().unwrap().expect("the key");
+        let max_lamport = store.max_lamport().unwrap();
+        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key, max_lamport };
+        let head = store.head(&laptop_device).unwrap();
+        let opened = verifier.verify(&head, for_ada.clone(), |_| None).expect("valid").expect("new");
+        store.apply_remote(&[opened]).expect("stored at Ada");
+    }
+    // Ben's version comes from the laptop itself; Ben forwards it to Ada at once.
+    let (pusher, mut stream) = keys.open_sync(&ben).await;
+    write_frame(
+        &mut stream,
+        &SyncMessage::Batch { author: laptop_device, first_seq: for_ben.seq(), bodies: vec![for_ben.body().to_vec()] },
+    )
+    .await
+    .unwrap();
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack));
+    pusher.shutdown().await;
+
+    // Ada writes: her push carries the laptop's other version to Ben too.
+    let from_ada = ada.node.send(Target::Direct, "did you get the laptop's message?", None).await.unwrap();
+    for (who, events, whose) in [("Ada", &mut ada_events, "Your device"), ("Ben", &mut ben_events, "Ada's device")] {
+        let (seq, message) = next_event(&format!("{who} told of the fork"), events, |e| match e {
+            NodeEvent::Fork { device, seq, message } if device == laptop_device => Some((seq, message)),
+            _ => None,
+        })
+        .await;
+        assert_eq!(seq, for_ada.seq());
+        assert!(message.contains("two different versions"), "{who} is told in words: {message}");
+        assert!(message.starts_with(whose), "{who} is told whose device it is: {message}");
+    }
+
+    // Ada and Ben never cut each other off: they go on syncing both ways.
+    let got = eventually("Ben gets Ada's message", || async { ben.node.message(&from_ada.id).ok() }).await;
+    assert_eq!(got.content, from_ada.content);
+    let from_ben = ben.node.send(Target::Direct, "yes, and a strange one", None).await.unwrap();
+    eventually("Ada gets Ben's answer", || async { ada.node.message(&from_ben.id).ok() }).await;
+    rejections.assert_none();
+
+    // Each keeps the evidence and the version it had; neither takes anything new from the
+    // laptop, whoever brings it.
+    for (who, node, kept, text) in
+        [("Ada", &ada, &for_ada, "the version Ada gets"), ("Ben", &ben, &for_ben, "the version Ben gets")]
+    {
+        assert_eq!(node.node.store().forks().unwrap(), vec![(laptop_device, kept.seq())], "{who} keeps the evidence");
+        assert_eq!(node.node.message(&message_id(kept)).unwrap().content, text);
+        let (client, _events) = bare_client(*keys.device.secret_bytes(), node).await;
+        client.set_members(vec![node.node.device_id()]).await.unwrap();
+        if let Ok(mut stream) = client.open_stream(node.node.device_id(), DuetProtocol::Sync).await {
+            assert_eq!(read_message(&mut stream).await, None, "{who} no longer syncs with the laptop");
+        }
+        client.shutdown().await;
+    }
+
+    // Told once: new sessions (Ben restarts) neither tell again nor cut anyone off.
+    assert_eq!(forks_told(&mut ben_events, laptop_device), 0, "Ben was told once");
+    drop(ben_events);
+    ben.restart(|c| c).await;
+    rejections.watch(&ben);
+    let again = ada.node.send(Target::Direct, "still there?", None).await.unwrap();
+    eventually("Ben gets Ada's next message", || async { ben.node.message(&again.id).ok() }).await;
+    let answer = ben.node.send(Target::Direct, "still here", None).await.unwrap();
+    eventually("Ada gets Ben's next answer", || async { ada.node.message(&answer.id).ok() }).await;
+    assert_eq!(forks_told(&mut ada_events, laptop_device), 0, "Ada was told once");
+    rejections.assert_none();
 }

@@ -49,10 +49,13 @@ pub enum NodeEvent {
         person: PersonId,
         device: DeviceId,
     },
-    /// A device wrote two different events with the same number: the second is kept aside.
+    /// A device signed two versions of its log (two different events with the same number):
+    /// the other version is kept aside as evidence, and nothing new is taken from that device.
+    /// Sent once per device, with `message` in words for the person.
     Fork {
         device: DeviceId,
         seq: u64,
+        message: String,
     },
     /// A device sent invalid data and was cut off.
     PeerRejected {

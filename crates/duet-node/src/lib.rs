@@ -184,6 +184,9 @@ pub(crate) struct Shared {
     delivery_due: tokio::sync::Notify,
     events: broadcast::Sender<NodeEvent>,
     invites: Mutex<Vec<(duet_model::Invite, bool)>>,
+    /// Devices that signed two versions of their log: nothing new is taken from them, from
+    /// anyone (the evidence is in the store's `forks`).
+    forked: Mutex<std::collections::HashSet<DeviceId>>,
     book: Mutex<PresenceBook>,
     me: Mutex<MyPresence>,
     /// Per connected member device: its push session and live sender.
@@ -247,6 +250,7 @@ impl Node {
         let (events, _) = broadcast::channel(1024);
         let me =
             MyPresence { chosen: PresenceStatus::Online, last_activity: Instant::now(), idle_after: config.idle_after };
+        let forked = store.forks()?.into_iter().map(|(device, _)| device).collect();
         let shared = Arc::new(Shared {
             config,
             store,
@@ -258,6 +262,7 @@ impl Node {
             delivery_due: tokio::sync::Notify::new(),
             events,
             invites: Mutex::new(Vec::new()),
+            forked: Mutex::new(forked),
             book: Mutex::new(PresenceBook::default()),
             me: Mutex::new(me),
             peers: Mutex::new(HashMap::new()),
@@ -822,9 +827,12 @@ impl Node {
     }
 
     /// Tells the network who may sync, without starting sessions; returns the other devices.
+    /// A device that forked its log is left out: it may no longer open anything here.
     pub(crate) async fn allow_members(&self, membership: &Membership) -> Result<Vec<DeviceId>, NodeError> {
         let me = self.device_id();
-        let devices: Vec<DeviceId> = membership.devices().map(|(d, _)| *d).filter(|d| *d != me).collect();
+        let forked = lock(&self.shared.forked).clone();
+        let devices: Vec<DeviceId> =
+            membership.devices().map(|(d, _)| *d).filter(|d| *d != me && !forked.contains(d)).collect();
         self.shared.net.set_members(devices.clone()).await?;
         Ok(devices)
     }
@@ -832,6 +840,12 @@ impl Node {
     fn is_member(&self, device: &DeviceId) -> bool {
         matches!(self.shared.store.space(), Ok(Some(s)) if s.membership.device(device).is_some_and(|d| d.last_seq.is_none()))
             && *device != self.device_id()
+            && !self.has_forked(device)
+    }
+
+    /// Whether `device` signed two versions of its log (it is cut off for good).
+    pub(crate) fn has_forked(&self, device: &DeviceId) -> bool {
+        lock(&self.shared.forked).contains(device)
     }
 
     /// Creates this person's space if there is none yet: a new space id and key, me as the

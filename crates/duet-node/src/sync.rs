@@ -112,7 +112,7 @@ impl Node {
         let (mut r, mut w) = stream.split();
         // Only what the device sent is held against it; our own failures (store, shutdown)
         // just end the session.
-        match self.receive(&mut r, &mut w).await {
+        match self.receive(device, &mut r, &mut w).await {
             Ok(()) => {}
             Err(e @ NodeError::NotAllowed(_)) => {
                 let reason = e.to_string();
@@ -131,7 +131,11 @@ impl Node {
     /// not stored yet through [`Pipeline`]; the store stage re-checks the log head under the
     /// write lock before storing, and verifies again against the store when another session
     /// stored the same author's events in between.
-    async fn receive(&self, r: &mut Reader, w: &mut Writer) -> Result<(), NodeError> {
+    ///
+    /// `sender` answers for what it sent, not for what its authors signed: a forwarded event
+    /// that conflicts with what is held here (a fork of its author's log, a clock too far
+    /// ahead) cuts off the author, and the session goes on ([`authors_doing`]).
+    async fn receive(&self, sender: DeviceId, r: &mut Reader, w: &mut Writer) -> Result<(), NodeError> {
         let hello = SyncMessage::Hello { members: self.members(), held: self.shared.store.version_vector()? };
         if send(w, &hello).await.is_err() {
             return Ok(()); // the stream closed (the device left): nothing wrong
@@ -139,6 +143,8 @@ impl Node {
         let (tx, mut rx) = mpsc::channel::<Checked>(1);
         let verifying = async move {
             let mut pipeline = Pipeline::default();
+            // Authors whose forwarded events this session stopped taking (a clock too far ahead).
+            let mut passed_over = std::collections::HashSet::new();
             loop {
                 let frame = match read_frame(r, MAX_FRAME_BYTES).await {
                     Ok(Some(f)) => f,
@@ -148,6 +154,18 @@ impl Node {
                     .map_err(|e| NodeError::NotAllowed(format!("malformed sync message: {e}")))?;
                 match msg {
                     SyncMessage::Members(m) => self.merge_members(&m).await?,
+                    SyncMessage::Batch { author, .. } if author == sender && self.has_forked(&author) => {
+                        return Err(NodeError::NotAllowed(
+                            "this device signed two versions of its log: nothing more is taken from it".into(),
+                        ));
+                    }
+                    SyncMessage::Batch { author, .. } if self.has_forked(&author) || passed_over.contains(&author) => {
+                        // Forwarded events of an author cut off here: acknowledged unread, so
+                        // the forwarder moves on to the rest.
+                        if tx.send(Checked::skipped(author, self.head_of(&author))).await.is_err() {
+                            return Ok(());
+                        }
+                    }
                     SyncMessage::Batch { author, first_seq, bodies } => {
                         let events = SyncMessage::batch_events(author, first_seq, bodies)
                             .map_err(|e| NodeError::NotAllowed(format!("malformed event: {e}")))?;
@@ -157,7 +175,20 @@ impl Node {
                                 .await
                                 .map_err(|_| NodeError::Stopped)??;
                         pipeline = next;
-                        let last = checked.rejected.is_some();
+                        let last = match &checked.rejected {
+                            None => false,
+                            Some((e, _)) if author != sender && authors_doing(e) => {
+                                if matches!(e, VerifyError::Fork { .. }) {
+                                    // From now on, in every session: the store stage keeps
+                                    // the evidence and says so.
+                                    crate::lock(&self.shared.forked).insert(author);
+                                } else {
+                                    passed_over.insert(author);
+                                }
+                                false
+                            }
+                            Some(_) => true,
+                        };
                         if tx.send(checked).await.is_err() || last {
                             return Ok(());
                         }
@@ -168,7 +199,7 @@ impl Node {
         };
         let storing = async move {
             while let Some(checked) = rx.recv().await {
-                self.store_checked(checked).await?;
+                self.store_checked(checked, sender).await?;
                 if send(w, &SyncMessage::Ack).await.is_err() {
                     return Ok(()); // the batch is stored; the device left before the ack
                 }
@@ -209,8 +240,10 @@ impl Node {
         Ok((Checked { author, base, accepted: outcome.accepted, rejected }, pipeline))
     }
 
-    /// Stores a verified batch, then tells front ends and (soon, coalesced) my partner.
-    async fn store_checked(&self, checked: Checked) -> Result<(), NodeError> {
+    /// Stores a verified batch, then tells front ends and (soon, coalesced) my partner. A fork
+    /// is kept as evidence and its author cut off; the error is `sender`'s only when it is the
+    /// author (see [`authors_doing`]).
+    async fn store_checked(&self, checked: Checked, sender: DeviceId) -> Result<(), NodeError> {
         let Checked { author, base, accepted, rejected } = checked;
         let (rejected, fork_body) = match rejected {
             Some((e, body)) => (Some(e), body),
@@ -222,7 +255,7 @@ impl Node {
         };
         let node = self.clone();
         let guard = self.shared.write_lock.lock().await;
-        let accepted = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
+        let (accepted, first_fork) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
             let store = &node.shared.store;
             let held = node.head_of(&author);
             let accepted = if held.seq == base.seq && held.hash == base.hash {
@@ -233,24 +266,59 @@ impl Node {
                 node.verify_against_store(events)?
             };
             store.apply_remote(&accepted)?;
+            let mut first_fork = false;
             if let Some((author, seq, body)) = &fork {
+                first_fork = !store.forks()?.iter().any(|(a, _)| a == author);
                 store.record_fork(author, *seq, body)?;
             }
-            Ok(accepted)
+            Ok((accepted, first_fork))
         })
         .await
         .map_err(|_| NodeError::Stopped)??;
         drop(guard);
         self.after_stored(&accepted);
-        match rejected {
-            None => Ok(()),
-            Some(e) => {
-                if let VerifyError::Fork { author, seq } = e {
-                    self.emit(NodeEvent::Fork { device: author, seq });
-                }
-                Err(NodeError::NotAllowed(e.to_string()))
+        let Some(e) = rejected else { return Ok(()) };
+        if let VerifyError::Fork { author, seq } = e {
+            crate::lock(&self.shared.forked).insert(author);
+            if first_fork {
+                self.emit(NodeEvent::Fork { device: author, seq, message: self.fork_words(&author, seq) });
+                self.cut_off_forked(author).await;
             }
         }
+        if author != sender && authors_doing(&e) {
+            tracing::info!(?author, ?sender, "not taking a forwarded event: {e}");
+            return Ok(());
+        }
+        Err(NodeError::NotAllowed(e.to_string()))
+    }
+
+    /// What a person is told when one of the space's devices forked its log.
+    fn fork_words(&self, device: &DeviceId, seq: u64) -> String {
+        let certificate = self.shared.store.space().ok().flatten().and_then(|s| {
+            s.membership.device(device).map(|d| (d.certificate.person, d.certificate.device_name.clone()))
+        });
+        let whose = match certificate {
+            Some((person, name)) if Some(person) == self.person_id() => format!("Your device \u{201c}{name}\u{201d}"),
+            Some((person, name)) => {
+                let owner = self.person(&person).ok().flatten().map(|p| p.display_name).filter(|n| !n.is_empty());
+                format!("{}'s device \u{201c}{name}\u{201d}", owner.as_deref().unwrap_or("Your partner"))
+            }
+            None => "A device".to_owned(),
+        };
+        format!(
+            "{whose} signed two different versions of its history (event {seq}). Duet keeps both as evidence and \
+             takes nothing new from that device any more, whoever passes it on. If nobody restored it from a \
+             backup, it may be in someone else's hands."
+        )
+    }
+
+    /// Stops syncing with a device that forked: it may no longer open anything here.
+    async fn cut_off_forked(&self, device: DeviceId) {
+        crate::lock(&self.shared.peers).remove(&device);
+        if let Ok(Some(state)) = self.shared.store.space() {
+            let _ = self.allow_members(&state.membership).await;
+        }
+        let _ = self.shared.net.disconnect(device, None).await;
     }
 
     /// Re-verifies events another route may have stored in part; keeps what still follows.
@@ -329,6 +397,15 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Whether a refused event is its author's doing rather than the sending device's: it is
+/// signed by its author and valid on its own, but conflicts with what this device holds (a
+/// second version of a seq held, a clock too far past the clocks held). An honest device may
+/// forward such an event (it holds the other branch, or more of the space), so only the
+/// author is cut off, never a forwarder.
+fn authors_doing(e: &VerifyError) -> bool {
+    matches!(e, VerifyError::Fork { .. } | VerifyError::LamportTooFar { .. })
+}
+
 /// A batch that passed (in part) verification, on its way to the store.
 struct Checked {
     author: DeviceId,
@@ -347,6 +424,13 @@ struct Pipeline {
     heads: std::collections::HashMap<DeviceId, LogHead>,
     recent: std::collections::VecDeque<Vec<(DeviceId, u64, duet_crypto::Hash)>>,
     clock: u64,
+}
+
+impl Checked {
+    /// A batch of an author cut off here: nothing to store, only to acknowledge.
+    fn skipped(author: DeviceId, head: LogHead) -> Self {
+        Self { author, base: head, accepted: vec![], rejected: None }
+    }
 }
 
 impl Pipeline {
