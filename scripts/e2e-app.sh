@@ -158,9 +158,12 @@ start_sound() { # dir name hz → sets sound_dir
   local -a env
   mapfile -t env < <(sound_env "$sound")
   # No session bus: a PulseAudio on it claims org.pulseaudio.Server, and the second app's
-  # would find the name taken and exit as "already running".
+  # would find the name taken and exit as "already running". No shared memory: PulseAudio
+  # 16.1 aborted one run in five on its memfd bug ("Cannot send block reference with
+  # non-registered memfd ID", pulseaudio#824) with the app, the webview and parec all
+  # connected; copying a few mono streams over the socket costs nothing here.
   env -u DBUS_SESSION_BUS_ADDRESS "${env[@]}" setsid pulseaudio --daemonize=no --system=false --exit-idle-time=-1 --disallow-exit -n \
-    -F "$sound/default.pa" --log-target=stderr --log-level=warning >"$dir/$name-pulseaudio.log" 2>&1 &
+    --disable-shm=yes -F "$sound/default.pa" --log-target=stderr --log-level=warning >"$dir/$name-pulseaudio.log" 2>&1 &
   pids+=($!)
   local deadline=$((SECONDS + sound_timeout))
   until env "${env[@]}" pactl info >/dev/null 2>&1; do

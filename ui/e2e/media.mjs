@@ -161,8 +161,15 @@ export async function callsWithTheTestTone(alice, bob, sound) {
   await bob.screenshot('bob-call-tone.png');
   await alice.click(await alice.testId('call-hangup'));
   await callsEnded([alice, bob], 2);
-  // The ended call's summary closes by itself, leaving the windows at rest for the screenshots.
-  await Promise.all([alice, bob].map((w) => w.until('the call view closed', async () => (await w.all('[data-testid="call-view"]')).length === 0)));
+  // Both close the ended call's summary (it would close by itself in 4 s), leaving the windows
+  // at rest for the screenshots.
+  await Promise.all(
+    [alice, bob].map(async (w) => {
+      const [close] = await w.all('[data-testid="call-close"]');
+      if (close) await w.click(close).catch(() => {}); // it may have closed by itself meanwhile
+      await w.until('the call view closed', async () => (await w.all('[data-testid="call-view"]')).length === 0);
+    }),
+  );
   log('alice hung up the test tone call');
 }
 

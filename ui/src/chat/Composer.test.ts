@@ -20,6 +20,18 @@ function setup(props: Partial<Parameters<typeof render<typeof Composer>>[1] & ob
 }
 
 describe('the composer', () => {
+  it('steps aside while a tool holds the row (a voice message recording), keeping the draft', async () => {
+    const c = setup();
+    await c.type('half a thought');
+    await c.rerender({ toolsBusy: true });
+    expect(c.field).not.toBeVisible();
+    expect(screen.queryByRole('button', { name: 'Send' })).not.toBeInTheDocument();
+    await c.rerender({ toolsBusy: false });
+    expect(c.field).toBeVisible();
+    expect(c.field.value).toBe('half a thought');
+    expect(screen.getByRole('button', { name: 'Send' })).toBeEnabled();
+  });
+
   it('sends on Enter and empties itself', async () => {
     const c = setup();
     await c.type('hello love');

@@ -103,3 +103,15 @@ describe('the voice message recorder', () => {
     expect(recordButton()).toHaveAttribute('aria-pressed', 'false');
   });
 });
+
+describe('the recorder in the composer’s row', () => {
+  it('tells the pane while it records, so the text field can make room', async () => {
+    shell();
+    const seen: boolean[] = [];
+    render(AttachTools, { props: { target: 'direct', onfiles: () => {}, onrecording: (active: boolean) => seen.push(active) } });
+    await fireEvent.click(recordButton());
+    await screen.findByRole('group', { name: 'Voice message being recorded' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(seen).toEqual([false, true, false]));
+  });
+});
