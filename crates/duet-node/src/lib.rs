@@ -28,6 +28,7 @@ mod live;
 pub mod logging;
 mod pairing;
 mod presence;
+mod streams;
 mod sync;
 
 use std::collections::HashMap;
@@ -196,6 +197,8 @@ pub(crate) struct Shared {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: calls::Calls,
     blobs: blobs::Blobs,
+    /// The inbound streams served now, capped per device and in all.
+    inbound: Arc<streams::InboundStreams>,
 }
 
 struct PeerTasks {
@@ -270,6 +273,7 @@ impl Node {
             tasks: Mutex::new(Vec::new()),
             calls: calls::Calls::default(),
             blobs,
+            inbound: Arc::default(),
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -910,18 +914,28 @@ impl Node {
                     let _ = self.shared.store.save_addresses(&device, &text);
                 }
                 NetEvent::InboundStream { device, protocol, stream } => {
+                    // Over the cap, the stream is dropped before anything is read from it.
+                    let Some(slot) = self.shared.inbound.admit(protocol, device) else {
+                        tracing::debug!(?device, %protocol, "too many streams at once; dropping one");
+                        continue;
+                    };
                     // A member that opens Sync or Live is ready for mine: a device that just
                     // joined (already connected, so no `Connected`) is answered this way.
                     if protocol != DuetProtocol::Pair && self.is_member(&device) {
                         self.start_peer(device);
                     }
                     let node = self.clone();
-                    let task = match protocol {
-                        DuetProtocol::Sync => tokio::spawn(async move { node.receive_session(device, stream).await }),
-                        DuetProtocol::Live => tokio::spawn(async move { node.live_reader(device, stream).await }),
-                        DuetProtocol::Pair => tokio::spawn(async move { node.answer_join(device, stream).await }),
-                        DuetProtocol::Blobs => tokio::spawn(node.serve_blobs(device, stream)),
+                    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> = match protocol {
+                        DuetProtocol::Sync => Box::pin(node.receive_session(device, stream)),
+                        DuetProtocol::Live => Box::pin(node.live_reader(device, stream)),
+                        DuetProtocol::Pair => Box::pin(node.answer_join(device, stream)),
+                        DuetProtocol::Blobs => Box::pin(node.serve_blobs(device, stream)),
                     };
+                    // The slot is freed when the task ends, however it ends (aborted too).
+                    let task = tokio::spawn(async move {
+                        let _slot = slot;
+                        serve.await
+                    });
                     let mut tasks = lock(&self.shared.tasks);
                     tasks.retain(|t| !t.is_finished());
                     tasks.push(task);

@@ -9,7 +9,7 @@ use duet_model::DeviceId;
 use futures::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use crate::frames::{read_frame, write_frame};
+use crate::frames::{read_frame, write_frame, FrameRules};
 use crate::{lock, now, Node, NodeEvent};
 
 impl Node {
@@ -57,7 +57,9 @@ impl Node {
         else {
             return;
         };
-        while let Ok(Some(frame)) = read_frame(&mut stream, MAX_LIVE_FRAME_BYTES).await {
+        let rules =
+            FrameRules { max: MAX_LIVE_FRAME_BYTES, idle: crate::streams::live_idle(self.shared.config.heartbeat) };
+        while let Ok(Some(frame)) = read_frame(&mut stream, rules).await {
             match LiveMessage::decode(&frame) {
                 Ok(LiveMessage::Presence { status, .. }) => {
                     let changed = lock(&self.shared.book).heard(person, device, status, Instant::now(), now());

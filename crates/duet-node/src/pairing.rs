@@ -10,10 +10,10 @@ use duet_model::{DeviceId, Invite, InviteKind, Timestamp};
 use duet_store::{LocalIdentity, SpaceState};
 use rand_core::{OsRng, RngCore};
 
-use crate::frames::{read_frame, write_frame};
+use crate::frames::{read_frame, write_frame, FrameRules};
+use crate::streams::{JOIN_REQUEST_TIME, PAIR_FRAMES};
 use crate::{lock, now, Node, NodeError, NodeEvent};
 
-const PAIR_FRAME_BYTES: usize = 64 * 1024;
 const PAIR_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Node {
@@ -87,7 +87,7 @@ impl Node {
 
     /// Answers a join request on an inbound pair stream.
     pub(crate) async fn answer_join(self, device: DeviceId, mut stream: duet_net::Stream) {
-        let answer = match tokio::time::timeout(PAIR_TIMEOUT, read_frame(&mut stream, PAIR_FRAME_BYTES)).await {
+        let answer = match tokio::time::timeout(JOIN_REQUEST_TIME, read_frame(&mut stream, PAIR_FRAMES)).await {
             Ok(Ok(Some(frame))) => match JoinRequest::decode(&frame) {
                 Ok(req) => match self.admit(device, req).await {
                     Ok(welcome) => welcome,
@@ -201,7 +201,8 @@ impl Node {
             write_frame(&mut stream, &request.encode())
                 .await
                 .map_err(|e| NodeError::NotAllowed(format!("pairing: {e}")))?;
-            let frame = read_frame(&mut stream, PAIR_FRAME_BYTES)
+            // The inviter answers once it has stored the new member: give it the whole time.
+            let frame = read_frame(&mut stream, FrameRules { idle: PAIR_TIMEOUT, ..PAIR_FRAMES })
                 .await
                 .map_err(|e| NodeError::NotAllowed(format!("pairing: {e}")))?
                 .ok_or_else(|| NodeError::NotAllowed("the other device closed the connection".into()))?;

@@ -10,7 +10,8 @@ use futures::io::{ReadHalf, WriteHalf};
 use futures::AsyncReadExt;
 use tokio::sync::mpsc;
 
-use crate::frames::{read_frame, write_frame};
+use crate::frames::{read_frame, write_frame, FrameRules};
+use crate::streams::SYNC_IDLE;
 use crate::{Node, NodeError, NodeEvent};
 
 /// How long a misbehaving device stays cut off.
@@ -18,6 +19,8 @@ const BAN: Duration = Duration::from_secs(60);
 
 /// Arrivals within this window share one delivery receipt.
 const DELIVERY_COALESCE: Duration = Duration::from_millis(50);
+
+const SYNC_FRAMES: FrameRules = FrameRules { max: MAX_FRAME_BYTES, idle: SYNC_IDLE };
 
 type Reader = ReadHalf<duet_net::Stream>;
 type Writer = WriteHalf<duet_net::Stream>;
@@ -45,7 +48,7 @@ impl Node {
         send(&mut w, &SyncMessage::Members(members_sent.clone())).await?;
         let (tx, mut rx) = mpsc::channel::<SyncMessage>(16);
         let reader = tokio::spawn(async move {
-            while let Ok(Some(frame)) = read_frame(&mut r, MAX_FRAME_BYTES).await {
+            while let Ok(Some(frame)) = read_frame(&mut r, SYNC_FRAMES).await {
                 match SyncMessage::decode(&frame) {
                     Ok(m) => {
                         if tx.send(m).await.is_err() {
@@ -146,7 +149,7 @@ impl Node {
             // Authors whose forwarded events this session stopped taking (a clock too far ahead).
             let mut passed_over = std::collections::HashSet::new();
             loop {
-                let frame = match read_frame(r, MAX_FRAME_BYTES).await {
+                let frame = match read_frame(r, SYNC_FRAMES).await {
                     Ok(Some(f)) => f,
                     Ok(None) | Err(_) => return Ok(()), // the stream closed: nothing wrong
                 };

@@ -46,6 +46,11 @@ impl Up {
         Up { child, log }
     }
 
+    /// Its process id (to read its memory from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What it has printed so far.
     pub fn printed(&self) -> String {
         self.log.as_ref().and_then(|log| std::fs::read_to_string(log).ok()).unwrap_or_default()

@@ -13,7 +13,7 @@ use duet_store::{BlobRecord, BlobStoreError};
 use futures::AsyncReadExt;
 use tokio::sync::{mpsc, watch, Notify};
 
-use crate::frames::{read_frame, write_frame};
+use crate::frames::{read_frame, write_frame, FrameRules};
 use crate::sync::AbortOnDrop;
 use crate::{lock, now, DuetProtocol, Node, NodeError, NodeEvent};
 
@@ -28,6 +28,8 @@ static CHECKS_IN_FLIGHT: LazyLock<usize> =
 /// How long a fetch with no device to ask waits before looking again (a member connecting
 /// wakes it sooner).
 const IDLE_RETRY: Duration = Duration::from_secs(2);
+/// Answers: a manifest or one sealed chunk each.
+const RESPONSE_FRAMES: FrameRules = FrameRules { max: MAX_FRAME_BYTES, idle: crate::streams::BLOB_IDLE };
 
 /// Where a fetch stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,7 +268,7 @@ impl Node {
         if write_frame(&mut w, &Request::Manifest { blob: fetch.hash }.encode()).await.is_err() {
             return WorkerEnd::Done;
         }
-        let (manifest, have) = match read_frame(&mut r, MAX_FRAME_BYTES).await {
+        let (manifest, have) = match read_frame(&mut r, RESPONSE_FRAMES).await {
             Ok(Some(frame)) => match Response::decode(frame) {
                 Ok(Response::Manifest { manifest, have }) => (manifest, have),
                 Ok(Response::NotFound) => return WorkerEnd::Done,
@@ -291,7 +293,7 @@ impl Node {
         let (tx, mut rx) = mpsc::channel::<Result<Response, String>>(4);
         let _reader = AbortOnDrop(tokio::spawn(async move {
             loop {
-                let item = match read_frame(&mut r, MAX_FRAME_BYTES).await {
+                let item = match read_frame(&mut r, RESPONSE_FRAMES).await {
                     Ok(Some(frame)) => Response::decode(frame).map_err(|e| e.to_string()),
                     _ => return,
                 };

@@ -8,11 +8,12 @@ use duet_model::DeviceId;
 use duet_store::BlobRecord;
 use futures::AsyncReadExt;
 
-use crate::frames::{read_frame, write_frame};
+use crate::frames::{read_frame, write_frame, FrameRules};
+use crate::streams::BLOB_IDLE;
 use crate::{lock, Node, NodeEvent};
 
 /// The largest request (a chunk request is 37 bytes).
-const MAX_REQUEST_BYTES: usize = 64;
+const REQUEST_FRAMES: FrameRules = FrameRules { max: 64, idle: BLOB_IDLE };
 
 impl Node {
     /// Serves one inbound blob stream until the other device closes it.
@@ -24,7 +25,7 @@ impl Node {
         let (mut r, mut w) = stream.split();
         let mut current: Option<BlobRecord> = None;
         loop {
-            let request = match read_frame(&mut r, MAX_REQUEST_BYTES).await {
+            let request = match read_frame(&mut r, REQUEST_FRAMES).await {
                 Ok(Some(frame)) => match Request::decode(&frame) {
                     Ok(r) => r,
                     Err(e) => {
