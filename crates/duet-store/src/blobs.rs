@@ -16,10 +16,11 @@
 //! written; files give positioned reads and writes and a plain `rename` when an import is
 //! done. One sled key per chunk (~6 µs) is nothing beside 256 KiB of data.
 //!
-//! **Crashes.** A chunk is written to the file first and recorded in `blob_chunks` after,
-//! so a recorded chunk is in the file unless the machine itself lost power; a blob is marked
-//! complete only after its file is synced. A chunk that fails to open later (damaged on disk)
-//! is forgotten ([`BlobStore::read_chunk`]), so the fetch asks for it again.
+//! **Crashes.** A chunk is written to the file and synced to the disk first, and recorded in
+//! `blob_chunks` after, so a recorded chunk is in the file even after a power cut; a blob is
+//! marked complete only after its file is synced. A chunk is checked before it is served
+//! ([`BlobStore::read_sealed_checked`]) and before it is read ([`BlobStore::read_chunk`]);
+//! one that fails (damaged on disk) is forgotten, so the fetch asks for it again.
 //!
 //! **Plain copies.** [`BlobStore::plain_path`] writes a decrypted copy under
 //! `<data dir>/blobs/open/<hash>/<name>` for the app to show or open; it is removed with the
@@ -82,7 +83,14 @@ pub struct BlobStore {
     chunks: sled::Tree,
     wants: sled::Tree,
     dir: PathBuf,
+    /// Chunks written to their file but not yet synced and recorded, per blob.
+    pending: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<BlobHash, Vec<u32>>>>,
 }
+
+/// Written chunks are synced to the disk and recorded as held this many at a time (4 MiB):
+/// one sync per chunk made a 100 MiB fetch four times slower (0.27 s → 1.07 s). A fetch that
+/// stops between two syncs fetches those chunks again later.
+pub const CHUNKS_PER_SYNC: usize = 16;
 
 fn chunk_key(hash: &BlobHash, index: u32) -> [u8; 36] {
     let mut k = [0u8; 36];
@@ -119,6 +127,7 @@ impl BlobStore {
             chunks: db.open_tree("blob_chunks")?,
             wants: db.open_tree("blob_wants")?,
             dir: dir.to_path_buf(),
+            pending: Default::default(),
         })
     }
 
@@ -278,17 +287,51 @@ impl BlobStore {
         Ok(BlobRecord { hash, complete: false, created_at: now, manifest: manifest.clone() })
     }
 
-    /// Stores a sealed chunk the caller has checked.
+    /// Stores a sealed chunk the caller has checked. It is on the disk (synced) before it is
+    /// recorded as held, so after a power cut a held chunk is a chunk that is there; the sync
+    /// and the record happen every [`CHUNKS_PER_SYNC`] chunks, and for the rest in
+    /// [`BlobStore::finish`] or [`BlobStore::commit_chunks`].
     pub fn store_chunk(&self, hash: &BlobHash, index: u32, sealed: &[u8]) -> Result<(), BlobStoreError> {
         let path = self.file_path(hash);
         let file = OpenOptions::new().write(true).open(&path).map_err(|e| unwritable(&path, e))?;
         file.write_all_at(sealed, sealed_offset(index)).map_err(|e| unwritable(&path, e))?;
-        self.chunks.insert(chunk_key(hash, index), &[])?;
+        let due = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let written = pending.entry(*hash).or_default();
+            written.push(index);
+            written.len() >= CHUNKS_PER_SYNC
+        };
+        if due {
+            self.commit_chunks(hash)?;
+        }
+        Ok(())
+    }
+
+    /// [`BlobStore::commit_chunks`] for every blob with chunks written (at shutdown).
+    pub fn commit_all(&self) -> Result<(), BlobStoreError> {
+        let hashes: Vec<BlobHash> = self.pending.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        hashes.iter().try_for_each(|h| self.commit_chunks(h))
+    }
+
+    /// Syncs the chunks of `hash` written so far and records them as held.
+    pub fn commit_chunks(&self, hash: &BlobHash) -> Result<(), BlobStoreError> {
+        let written = self.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(hash).unwrap_or_default();
+        if written.is_empty() {
+            return Ok(());
+        }
+        let path = self.file_path(hash);
+        File::open(&path).and_then(|f| f.sync_data()).map_err(|e| unwritable(&path, e))?;
+        let mut batch = sled::Batch::default();
+        for index in written {
+            batch.insert(&chunk_key(hash, index)[..], &[][..]);
+        }
+        self.chunks.apply_batch(batch)?;
         Ok(())
     }
 
     /// Marks a fetched blob complete once every chunk is here (its file synced first).
     pub fn finish(&self, hash: &BlobHash) -> Result<bool, BlobStoreError> {
+        self.commit_chunks(hash)?;
         let Some(r) = self.record(hash)? else { return Err(BlobStoreError::Unknown) };
         if r.complete {
             return Ok(true);
@@ -325,6 +368,24 @@ impl BlobStore {
                 Ok(None)
             }
         }
+    }
+
+    /// A sealed chunk to serve to another device, checked first (it opens with the space key
+    /// and matches the manifest): a chunk damaged on this disk is forgotten, to be fetched
+    /// again, rather than handed on. `None` if not held (or just forgotten).
+    pub fn read_sealed_checked(
+        &self,
+        key: &SpaceKey,
+        record: &BlobRecord,
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, BlobStoreError> {
+        let Some(sealed) = self.read_sealed(&record.hash, index, &record.manifest)? else { return Ok(None) };
+        let opened = open_chunk(key, &record.hash, index, &sealed);
+        if opened.and_then(|plain| record.manifest.check_chunk(index, &plain)).is_err() {
+            self.forget_chunk(&record.hash, index)?;
+            return Ok(None);
+        }
+        Ok(Some(sealed))
     }
 
     fn forget_chunk(&self, hash: &BlobHash, index: u32) -> Result<(), BlobStoreError> {
@@ -560,5 +621,21 @@ mod tests {
         assert!(matches!(sink.read(&key, &r.hash), Err(BlobStoreError::Damaged { index: 1 })));
         assert!(!sink.is_complete(&r.hash).unwrap());
         assert!(!sink.have(&r.hash, &m).unwrap().get(1));
+    }
+
+    #[test]
+    fn a_chunk_damaged_on_disk_is_not_served_but_forgotten() {
+        let (_tmp, blobs, key) = setup();
+        let data = content(2 * CHUNK_SIZE as usize);
+        let r = blobs.import_bytes(&key, &data, Timestamp(1)).unwrap();
+        assert!(blobs.read_sealed_checked(&key, &r, 0).unwrap().is_some(), "a good chunk is served");
+        let file = OpenOptions::new().write(true).open(blobs.file_path(&r.hash)).unwrap();
+        file.write_all_at(&[0x55; 4], sealed_offset(0) + 40).unwrap();
+        // Unchecked, the damaged bytes would go out; checked, nothing does.
+        assert!(blobs.read_sealed(&r.hash, 0, &r.manifest).unwrap().is_some());
+        assert!(blobs.read_sealed_checked(&key, &r, 0).unwrap().is_none());
+        assert!(!blobs.have(&r.hash, &r.manifest).unwrap().get(0), "forgotten, to be fetched again");
+        assert!(!blobs.is_complete(&r.hash).unwrap());
+        assert!(blobs.read_sealed_checked(&key, &r, 1).unwrap().is_some(), "the other chunk still serves");
     }
 }

@@ -61,7 +61,8 @@ impl Node {
                     };
                     let node = self.clone();
                     let read = tokio::task::spawn_blocking(move || {
-                        node.shared.blobs.store.read_sealed(&record.hash, index, &record.manifest)
+                        let key = node.space_key().map_err(|e| e.to_string())?;
+                        node.shared.blobs.store.read_sealed_checked(&key, &record, index).map_err(|e| e.to_string())
                     })
                     .await;
                     match read {
