@@ -455,3 +455,44 @@ async fn a_device_that_forks_is_cut_off_and_the_honest_devices_go_on_syncing() {
     assert_eq!(forks_told(&mut ada_events, laptop_device), 0, "Ada was told once");
     rejections.assert_none();
 }
+
+/// Ben's device, broken or malicious, tells Ada that Carol is a member too, certificate and
+/// all. A couple's space has two people for good: Ada takes none of it, keeps syncing with
+/// Ben, and Carol's device may open nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_device_cannot_bring_in_a_third_person() {
+    let (ada, mut ben) = couple().await;
+    let mut carol = TestNode::person("Carol").await;
+    carol.stop().await;
+    let (carols_key, carols) = {
+        let store = duet_store::Store::open(&duet_node::store_dir(&carol.dir)).unwrap();
+        let identity = store.identity().unwrap().expect("Carol's keys");
+        (identity.device, identity.certificate.expect("Carol's device certificate"))
+    };
+    ben.stop().await;
+    let keys = DeviceKeys::read(&ben);
+    let (pusher, mut stream) = keys.open_sync(&ada).await;
+    let claim = duet_log::sync::Members { persons: vec![carols.person], certificates: vec![carols.encode()] };
+    write_frame(&mut stream, &SyncMessage::Members(claim)).await.unwrap();
+    // A valid event after it: once it is acknowledged, the claim has been read.
+    let event = keys.seal(keys.head, "after the claim");
+    let batch =
+        SyncMessage::Batch { author: keys.device.id(), first_seq: event.seq(), bodies: vec![event.body().to_vec()] };
+    write_frame(&mut stream, &batch).await.unwrap();
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack), "Ben's device is still heard");
+    ada.node.message(&message_id(&event)).expect("and its message kept");
+
+    let membership = ada.node.store().space().unwrap().expect("a space").membership;
+    assert_eq!(membership.persons().count(), 2, "still a couple");
+    assert!(!membership.has_person(&carols.person) && membership.device(&carols.device).is_none());
+    assert_eq!(ada.node.presence().unwrap().len(), 2, "Ada lists two people");
+    pusher.shutdown().await;
+
+    // Carol's device is refused the sync protocol (a member-only protocol).
+    let (carols_client, _events) = bare_client(*carols_key.secret_bytes(), &ada).await;
+    // Either the stream is refused while it opens, or it ends before a single message.
+    if let Ok(mut stream) = carols_client.open_stream(ada.node.device_id(), DuetProtocol::Sync).await {
+        assert_eq!(read_message(&mut stream).await, None, "Carol may not sync with Ada");
+    }
+    carols_client.shutdown().await;
+}

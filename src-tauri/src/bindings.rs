@@ -35,6 +35,7 @@ mod tests {
         duet_model::Blob::export_all(&cfg)?;
         duet_node::NodeEvent::export_all(&cfg)?;
         duet_node::PeerInfo::export_all(&cfg)?;
+        duet_node::Verification::export_all(&cfg)?;
         duet_model::Conversation::export_all(&cfg)?;
         duet_model::Channel::export_all(&cfg)?;
         duet_model::Presence::export_all(&cfg)?;

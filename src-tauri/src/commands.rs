@@ -4,7 +4,7 @@
 
 use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
 use duet_model::{Presence, PresenceStatus, Target};
-use duet_node::{NodeError, PeerInfo};
+use duet_node::{NodeError, PeerInfo, Verification};
 use tauri::{AppHandle, State};
 
 use crate::desktop;
@@ -67,6 +67,18 @@ pub async fn join(state: State<'_, AppState>, ticket: String) -> Answer<AppSnaps
 #[tauri::command]
 pub async fn peers(state: State<'_, AppState>) -> Answer<Vec<PeerInfo>> {
     Ok(state.node().await?.peers().await?)
+}
+
+/// The safety number I share with my partner, and who marked it as checked.
+#[tauri::command]
+pub async fn verification(state: State<'_, AppState>) -> Answer<Verification> {
+    Ok(state.node().await?.verification()?)
+}
+
+/// Marks the safety number as checked with my partner, or takes the mark back.
+#[tauri::command]
+pub async fn mark_verified(state: State<'_, AppState>, verified: bool) -> Answer<Verification> {
+    Ok(state.node().await?.mark_verified(verified).await?)
 }
 
 /// The relays chosen in settings.

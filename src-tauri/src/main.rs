@@ -84,6 +84,8 @@ fn main() -> anyhow::Result<()> {
             commands::invite,
             commands::join,
             commands::peers,
+            commands::verification,
+            commands::mark_verified,
             commands::relays,
             commands::set_relays,
             commands::conversations,

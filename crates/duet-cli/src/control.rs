@@ -22,34 +22,99 @@ use tokio::net::{UnixListener, UnixStream};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
-    Invite { device: bool },
-    Join { ticket: String },
-    Send { channel: Option<String>, text: String, reply_to: Option<MessageId> },
-    SendFile { channel: Option<String>, path: PathBuf, text: String, reply_to: Option<MessageId> },
-    Fetch { id: MessageId, index: usize, out: PathBuf },
-    Messages { channel: Option<String>, limit: usize },
-    Edit { id: MessageId, text: String },
-    React { id: MessageId, emoji: String },
-    Unreact { id: MessageId, emoji: String },
-    Delete { id: MessageId },
-    Read { id: MessageId },
-    Status { status: PresenceStatus, text: Option<String>, clear_text: bool },
+    Invite {
+        device: bool,
+    },
+    Invites,
+    CancelInvite {
+        id: String,
+    },
+    /// The safety number; with `mark`, marks it checked (or takes the mark back) first.
+    Verify {
+        mark: Option<bool>,
+    },
+    Join {
+        ticket: String,
+    },
+    Send {
+        channel: Option<String>,
+        text: String,
+        reply_to: Option<MessageId>,
+    },
+    SendFile {
+        channel: Option<String>,
+        path: PathBuf,
+        text: String,
+        reply_to: Option<MessageId>,
+    },
+    Fetch {
+        id: MessageId,
+        index: usize,
+        out: PathBuf,
+    },
+    Messages {
+        channel: Option<String>,
+        limit: usize,
+    },
+    Edit {
+        id: MessageId,
+        text: String,
+    },
+    React {
+        id: MessageId,
+        emoji: String,
+    },
+    Unreact {
+        id: MessageId,
+        emoji: String,
+    },
+    Delete {
+        id: MessageId,
+    },
+    Read {
+        id: MessageId,
+    },
+    Status {
+        status: PresenceStatus,
+        text: Option<String>,
+        clear_text: bool,
+    },
     Peers,
     Presence,
     Channels,
-    CreateChannel { name: String },
-    RenameChannel { channel: String, name: String },
+    CreateChannel {
+        name: String,
+    },
+    RenameChannel {
+        channel: String,
+        name: String,
+    },
     Conversations,
-    Call { peer: Option<String>, video: bool, media: crate::calls::MediaFlags },
-    Answer { media: crate::calls::MediaFlags },
+    Call {
+        peer: Option<String>,
+        video: bool,
+        media: crate::calls::MediaFlags,
+    },
+    Answer {
+        media: crate::calls::MediaFlags,
+    },
     DevicesMedia,
-    Video { on: bool, camera: Option<String> },
-    ShareScreen { target: Option<String> },
+    Video {
+        on: bool,
+        camera: Option<String>,
+    },
+    ShareScreen {
+        target: Option<String>,
+    },
     ShareTargets,
-    SetMediaDevices { choice: duet_node::duet_call::devices::MediaChoice },
+    SetMediaDevices {
+        choice: duet_node::duet_call::devices::MediaChoice,
+    },
     Decline,
     Hangup,
-    Mute { muted: bool },
+    Mute {
+        muted: bool,
+    },
     Calls,
     CallStatus,
 }
@@ -215,8 +280,11 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
     Ok(match request {
         Request::Invite { device } => {
             let kind = if device { InviteKind::OwnDevice } else { InviteKind::Partner };
-            json!(node.invite(kind).await?)
+            let ticket = node.invite(kind).await?;
+            json!({ "id": duet_node::ticket_id(&ticket)?, "ticket": ticket })
         }
+        Request::Invites => to_json(node.invites()),
+        Request::CancelInvite { id } => to_json(node.cancel_invite(&id).await?),
         Request::Join { ticket } => {
             node.join(&ticket).await?;
             json!({ "person_id": node.person_id(), "device_id": node.device_id() })
@@ -256,6 +324,8 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             Value::Null
         }
         Request::Peers => to_json(node.peers().await?),
+        Request::Verify { mark: None } => to_json(node.verification()?),
+        Request::Verify { mark: Some(verified) } => to_json(node.mark_verified(verified).await?),
         Request::Presence => to_json(node.presence()?),
         Request::Channels => to_json(node.channels()?),
         Request::CreateChannel { name } => to_json(node.create_channel(&name, ChannelKind::Text, None).await?),

@@ -80,11 +80,20 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         idle_after: u64,
     },
-    /// Print an invite ticket for your partner (first line), and a QR code.
+    /// Print an invite ticket for your partner (first line), and a QR code; or take one back.
     Invite {
         /// Invite another device of your own instead.
         #[arg(long)]
         device: bool,
+        /// Cancel the invite with this id (`duet invites` lists them): its ticket stops working.
+        #[arg(long, value_name = "ID", conflicts_with = "device")]
+        cancel: Option<String>,
+    },
+    /// The invites you made that have not expired: open, used, cancelled.
+    Invites {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
     },
     /// Pair with your partner, or link this device, using their ticket.
     Join { ticket: String },
@@ -139,6 +148,17 @@ enum Command {
         /// Remove the custom status text.
         #[arg(long, conflicts_with = "text")]
         clear_text: bool,
+    },
+    /// The safety number you and your partner compare to know no one sits between you.
+    Verify {
+        /// After comparing it with your partner's: mark it as checked (your partner sees that).
+        #[arg(long, conflicts_with = "unmark")]
+        mark: bool,
+        /// Take your mark back.
+        #[arg(long)]
+        unmark: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Your devices and your partner's, and which are connected.
     Peers {
@@ -301,19 +321,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up { listen, relays, bootstrap, no_mdns, idle_after } => {
             up(&dir, listen, relays, bootstrap, no_mdns, idle_after).await?
         }
-        Command::Invite { device } => {
-            let ticket = call(&dir, &Request::Invite { device }).await?;
-            let ticket = ticket.as_str().unwrap_or_default();
+        Command::Invite { cancel: Some(id), .. } => {
+            let invite = call(&dir, &Request::CancelInvite { id }).await?;
+            eprintln!("Invite {} is cancelled: its ticket no longer works.", invite["id"].as_str().unwrap_or("?"));
+        }
+        Command::Invite { device, cancel: None } => {
+            let made = call(&dir, &Request::Invite { device }).await?;
+            let ticket = made["ticket"].as_str().unwrap_or_default();
             println!("{ticket}");
             if let Ok(code) = qrcode::QrCode::new(ticket.as_bytes()) {
                 let qr = code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build();
                 eprintln!("{qr}");
             }
             eprintln!(
-                "Give this invite to {}; it works once, for 24 hours.",
-                if device { "your other device" } else { "your partner" }
+                "Give this invite to {}; it works once, for 24 hours. To take it back: duet invite --cancel {}",
+                if device { "your other device" } else { "your partner" },
+                made["id"].as_str().unwrap_or("?")
             );
         }
+        Command::Invites { json } => list(call(&dir, &Request::Invites).await?, json, |i| {
+            let left_ms = i["expires_at"].as_u64().unwrap_or(0).saturating_sub(unix_ms());
+            format!(
+                "{} {} invite — {}{} — expires in {} h {:02} min",
+                i["id"].as_str().unwrap_or("?"),
+                if i["kind"] == "partner" { "partner" } else { "device" },
+                match i["state"].as_str() {
+                    Some("used") => "used, waiting for the device to sync",
+                    Some("done") => "used",
+                    Some("superseded") => "no longer works (your partner joined)",
+                    Some(other) => other,
+                    None => "?",
+                },
+                i["joiner"].as_str().map(|d| format!(" by {}", short(Some(d)))).unwrap_or_default(),
+                left_ms / 3_600_000,
+                left_ms / 60_000 % 60
+            )
+        }),
         Command::Join { ticket } => {
             let v = call(&dir, &Request::Join { ticket }).await?;
             eprintln!("Paired.");
@@ -391,6 +434,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Status { status, text, clear_text } => {
             call(&dir, &Request::Status { status: status.into(), text, clear_text }).await?;
+        }
+        Command::Verify { mark, unmark, json } => {
+            let mark = (mark || unmark).then_some(mark);
+            let v = call(&dir, &Request::Verify { mark }).await?;
+            if json {
+                println!("{v}");
+            } else {
+                print_verification(&v);
+            }
         }
         Command::Peers { json } => list(call(&dir, &Request::Peers).await?, json, |p| {
             format!(
@@ -531,6 +583,28 @@ fn list(v: Value, json: bool, describe: impl Fn(&Value) -> String) {
             println!("{}", describe(item));
         }
     }
+}
+
+/// The safety number in four rows of three groups, and who marked it.
+fn print_verification(v: &Value) {
+    let name = v["partner_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("your partner");
+    let groups: Vec<&str> =
+        v["safety_number"].as_array().map(|g| g.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    println!("Your safety number with {name}:");
+    for row in groups.chunks(3) {
+        println!("    {}", row.join(" "));
+    }
+    println!();
+    println!("{name} sees the same digits on their screen if no one sits between you. Compare them side by side or");
+    println!("read them out on a call, then: duet verify --mark");
+    let mine = if v["verified_by_me"] == true { "marked as checked" } else { "not marked yet" };
+    let theirs = if v["verified_by_partner"] == true { "marked as checked" } else { "not marked yet" };
+    println!("You: {mine}. {name}: {theirs}.");
+}
+
+/// Now, in milliseconds since 1970 (for "expires in").
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 fn short(id: Option<&str>) -> String {

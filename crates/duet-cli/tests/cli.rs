@@ -86,6 +86,25 @@ fn two_terminals_pair_and_chat() {
     let out = duet(a, &["send", &too_long]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("too long"));
+
+    // Safety numbers: both terminals print the same digits; Ada marks them, Ben sees it.
+    let (ada_sees, ben_sees) = (ok(a, &["verify"]), ok(b, &["verify"]));
+    let digits = |text: &str| -> Vec<String> {
+        text.lines().filter(|l| l.starts_with("    ")).flat_map(|l| l.split_whitespace().map(str::to_owned)).collect()
+    };
+    assert_eq!(digits(&ada_sees).len(), 12, "{ada_sees}");
+    assert_eq!(digits(&ada_sees), digits(&ben_sees));
+    assert!(ada_sees.contains("with Ben") && ben_sees.contains("with Ada"), "{ada_sees}{ben_sees}");
+    let mine: Value = serde_json::from_str(&ok(a, &["verify", "--mark", "--json"])).unwrap();
+    assert_eq!(mine["verified_by_me"], true);
+    wait_until("Ben sees that Ada checked the number", || {
+        let v: Value = serde_json::from_str(&ok(b, &["verify", "--json"])).unwrap();
+        v["verified_by_partner"] == true && v["verified_by_me"] == false
+    });
+    assert!(ok(b, &["verify"]).contains("Ada: marked as checked"));
+    // Eve is paired with no one: no number, said in words.
+    let out = duet(c.path(), &["verify"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("once your partner has joined"));
 }
 
 #[test]
@@ -229,4 +248,53 @@ fn the_data_directory_and_control_socket_are_private_whatever_the_umask() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(duet(&dir, &["peers", "--json"]).status.success(), "Ada herself still can");
+}
+
+#[test]
+fn invites_are_listed_and_cancelled_from_the_terminal() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["init", "--name", "Ada"]);
+    ok(b, &["init", "--name", "Ben"]);
+    let _a_up = up(a);
+    let _b_up = up(b);
+
+    // `invite` prints the ticket first, and says how to take it back.
+    let out = duet(a, &["invite"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ticket = String::from_utf8_lossy(&out.stdout).lines().next().unwrap().to_owned();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let id = said.split("duet invite --cancel ").nth(1).expect("how to cancel it").trim().to_owned();
+    assert_eq!(id.len(), 12, "{said}");
+
+    let listed: Vec<Value> = ok(a, &["invites", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["kind"], "partner");
+    assert_eq!(listed[0]["state"], "open");
+    assert!(listed[0]["expires_at"].is_u64());
+    let shown = ok(a, &["invites"]);
+    assert!(shown.contains(&id) && shown.contains("partner invite — open"), "{shown}");
+
+    let out = duet(a, &["invite", "--cancel", &id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cancelled"));
+    let listed: Value = serde_json::from_str(ok(a, &["invites", "--json"]).trim()).unwrap();
+    assert_eq!(listed["state"], "cancelled");
+
+    // Nothing is open any more: Ben's join is not answered, and he is told why in words.
+    let out = duet(b, &["join", &ticket]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not open there any more") && err.contains("cancelled"), "{err}");
+
+    let out = duet(a, &["invite", "--cancel", "nosuchinvite"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no invite nosuchinvite"));
+    let out = duet(a, &["invite", "--device", "--cancel", &id]);
+    assert!(!out.status.success(), "one or the other");
 }

@@ -22,6 +22,7 @@ mod cert;
 mod error;
 mod hash;
 mod keys;
+mod safety;
 mod seal;
 mod wrap;
 
@@ -30,5 +31,6 @@ pub use duet_model::{DeviceId, PersonId};
 pub use error::CryptoError;
 pub use hash::{hash, hash_parts, mac, mac_eq, Hash, HASH_LEN};
 pub use keys::{verify, verify_batch, DeviceKey, PersonKey, Signature, SIGNATURE_LEN};
+pub use safety::SafetyNumber;
 pub use seal::{SpaceKey, NONCE_LEN, TAG_LEN};
 pub use wrap::WrappedKey;

@@ -4,7 +4,10 @@
 //! same views:
 //! - an edit is last-writer-wins by [`Stamp`] among the sender's own edits;
 //! - a delete by the sender wins over everything (the earliest delete time is kept);
-//! - a reaction is last-writer-wins per (message, person, emoji);
+//! - a reaction is last-writer-wins per (message, person, emoji); a person's reactions to a
+//!   message are remembered for at most `MAX_REACTIONS_KEPT_PER_PERSON` emoji (the smallest,
+//!   a rule that ends with the same set whatever the order) and shown for at most
+//!   `MAX_REACTIONS_PER_PERSON` (the earliest; see `MessageRecord::to_message`);
 //! - an edit, delete or reaction that arrives before its message waits as a [`PendingOp`] and
 //!   is applied when the message arrives, with the same rules;
 //! - receipts are [`crate::Frontier`] points, so delivered/read times are the earliest covering
@@ -17,12 +20,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use duet_crypto::DeviceCertificate;
-use duet_model::{ChannelId, ConversationId, DeviceId, MessageId, PersonId, SpaceId, Timestamp};
+use duet_model::{
+    ChannelId, ConversationId, DeviceId, MessageId, PersonId, SpaceId, Timestamp, MAX_REACTIONS_KEPT_PER_PERSON,
+};
 
 use crate::payload::{ChannelChange, Payload};
 use crate::records::{
     lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, PendingOp, ProfileRecord,
-    SettingsRecord, SpaceRecord, Stamp,
+    SettingsRecord, SpaceRecord, Stamp, VerifiedMark,
 };
 use crate::verify::OpenedEvent;
 
@@ -54,6 +59,9 @@ pub trait ViewStore {
     fn put_call(&mut self, record: CallView);
     fn space(&self) -> Option<SpaceRecord>;
     fn put_space(&mut self, record: SpaceRecord);
+    /// `by`'s mark that they checked their safety number with `of`.
+    fn verified(&self, by: &PersonId, of: &PersonId) -> Option<VerifiedMark>;
+    fn put_verified(&mut self, by: PersonId, of: PersonId, mark: VerifiedMark);
 }
 
 /// Folds one verified event of `space` into the views.
@@ -187,6 +195,13 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
             }
             views.put_space(record);
         }
+        Payload::Verified { person: of, number } => {
+            let mut mark = views.verified(&person, of);
+            lww_set(&mut mark, Lww::new(*number, stamp, at));
+            if let Some(mark) = mark {
+                views.put_verified(person, *of, mark);
+            }
+        }
     }
 }
 
@@ -224,12 +239,28 @@ fn apply_op(record: &mut MessageRecord, op: &PendingOp) -> bool {
             if let Some(l) = slot {
                 record.reactions.insert((op.person, emoji.clone()), l);
             }
+            forget_reactions_past_the_cap(record, op.person);
         }
         // An edit or delete by someone other than the sender changes nothing.
         _ => return false,
     }
     record.updated_at = record.updated_at.max(op.at);
     *record != before
+}
+
+/// Keeps `person`'s reactions to the message to the [`MAX_REACTIONS_KEPT_PER_PERSON`]
+/// smallest emoji. Whether an emoji is among the smallest of all the emoji a person used does
+/// not depend on the order they arrived in, so every device ends with the same ones.
+fn forget_reactions_past_the_cap(record: &mut MessageRecord, person: PersonId) {
+    let mine: Vec<String> = record
+        .reactions
+        .range((person, String::new())..)
+        .take_while(|((p, _), _)| *p == person)
+        .map(|((_, e), _)| e.clone())
+        .collect();
+    for emoji in mine.into_iter().skip(MAX_REACTIONS_KEPT_PER_PERSON) {
+        record.reactions.remove(&(person, emoji));
+    }
 }
 
 fn apply_channel_change(record: &mut ChannelRecord, change: &ChannelChange, stamp: Stamp, at: Timestamp) {
@@ -260,6 +291,7 @@ pub struct MemoryViews {
     pub profiles: BTreeMap<PersonId, ProfileRecord>,
     pub calls: BTreeMap<duet_model::CallId, CallView>,
     pub space: Option<SpaceRecord>,
+    pub verified: BTreeMap<(PersonId, PersonId), VerifiedMark>,
 }
 
 impl MemoryViews {
@@ -322,5 +354,11 @@ impl ViewStore for MemoryViews {
     }
     fn put_space(&mut self, record: SpaceRecord) {
         self.space = Some(record);
+    }
+    fn verified(&self, by: &PersonId, of: &PersonId) -> Option<VerifiedMark> {
+        self.verified.get(&(*by, *of)).cloned()
+    }
+    fn put_verified(&mut self, by: PersonId, of: PersonId, mark: VerifiedMark) {
+        self.verified.insert((by, of), mark);
     }
 }

@@ -10,6 +10,9 @@ use duet_crypto::DeviceCertificate;
 use duet_model::{DeviceId, PersonId, SpaceId};
 use thiserror::Error;
 
+/// People in a space: a couple, for good.
+pub const MAX_PEOPLE: usize = 2;
+
 /// Why a device could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -88,6 +91,34 @@ impl Membership {
         self.devices.get(device)
     }
 
+    /// Takes in what another member device says the members are (sync's `Members`), as far
+    /// as a couple's space allows: a person it does not know yet is added only while the
+    /// space holds fewer than [`MAX_PEOPLE`] and only with a valid certificate of one of their
+    /// devices in the same message (a name alone adds no one); a device only with a valid
+    /// certificate of a member person. Whatever else it says is left out. Returns whether
+    /// anything was added.
+    ///
+    /// This is the honest case of a device that learns of the partner from another device of
+    /// its own person (it joined before the partner did). It is not proof that the pairing
+    /// happened: a member device that lies can still add a second person to a space that has
+    /// one, but never a third.
+    pub fn merge_from_peer(&mut self, persons: &[PersonId], certificates: &[DeviceCertificate]) -> bool {
+        let before = (self.persons.len(), self.devices.len());
+        for person in persons {
+            if self.persons.contains(person) || self.persons.len() >= MAX_PEOPLE {
+                continue;
+            }
+            if certificates.iter().any(|c| c.person == *person && c.verify().is_ok()) {
+                self.persons.insert(*person);
+            }
+        }
+        for certificate in certificates {
+            // Refused ones (not a member, bad, a colliding tag) are simply not taken.
+            let _ = self.add_device(certificate.clone());
+        }
+        (self.persons.len(), self.devices.len()) != before
+    }
+
     pub fn persons(&self) -> impl Iterator<Item = &PersonId> {
         self.persons.iter()
     }
@@ -104,5 +135,51 @@ impl Membership {
     /// The devices of one person.
     pub fn devices_of<'a>(&'a self, person: &'a PersonId) -> impl Iterator<Item = DeviceId> + 'a {
         self.devices.iter().filter(move |(_, d)| d.certificate.person == *person).map(|(id, _)| *id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::TestSpace;
+
+    /// Ada, Ben and Carol, one device each; Ada's space knows only Ada.
+    fn adas_space() -> (TestSpace, Membership) {
+        let s = TestSpace::new(3, &[1, 1, 1]);
+        let mut only_ada = Membership::new(s.space, [s.persons[0].id()]);
+        only_ada.add_device(s.devices[0].certificate.clone()).unwrap();
+        (s, only_ada)
+    }
+
+    #[test]
+    fn a_peer_adds_the_partner_with_a_device_of_theirs_and_never_a_third_person() {
+        let (s, mut m) = adas_space();
+        let (ben, carol) = (s.persons[1].id(), s.persons[2].id());
+        let (bens, carols) = (s.devices[1].certificate.clone(), s.devices[2].certificate.clone());
+
+        // A name alone adds no one; a device of someone not in the space is not taken.
+        assert!(!m.merge_from_peer(&[ben], &[]));
+        assert!(!m.merge_from_peer(&[], std::slice::from_ref(&bens)));
+        assert!(!m.has_person(&ben) && m.device(&bens.device).is_none());
+
+        // Ben with his device: the couple is whole.
+        assert!(m.merge_from_peer(&[ben], std::slice::from_ref(&bens)));
+        assert!(m.has_person(&ben) && m.device(&bens.device).is_some());
+
+        // Carol, certificate and all, is never a third.
+        assert!(!m.merge_from_peer(&[carol], std::slice::from_ref(&carols)));
+        assert_eq!(m.persons().count(), MAX_PEOPLE);
+        assert!(!m.has_person(&carol) && m.device(&carols.device).is_none());
+        // Saying it again changes nothing.
+        assert!(!m.merge_from_peer(&[ben], &[bens]));
+    }
+
+    #[test]
+    fn a_forged_certificate_adds_no_one() {
+        let (s, mut m) = adas_space();
+        let mut forged = s.devices[1].certificate.clone();
+        forged.device_name = "not what Ben signed".into();
+        assert!(!m.merge_from_peer(&[s.persons[1].id()], &[forged]));
+        assert_eq!(m.persons().count(), 1);
     }
 }

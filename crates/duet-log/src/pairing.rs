@@ -42,6 +42,11 @@ pub enum PairError {
     Expired,
     #[error("this invite was already used; ask for a new one")]
     AlreadyUsed,
+    #[error("this invite was cancelled; ask for a new one")]
+    Cancelled,
+    /// A partner invite made before the partner joined with another one.
+    #[error("this invite no longer works: the person who made it is already paired with their partner")]
+    SpaceFull,
     #[error("this invite is not valid here (wrong or unknown invite)")]
     WrongTicket,
     #[error("the other device refused: {0}")]

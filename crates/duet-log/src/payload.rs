@@ -138,6 +138,12 @@ pub enum Payload {
         name: Option<String>,
         icon: Option<Option<Avatar>>,
     },
+    /// I compared our safety number with `person` and it matched: `number` is its
+    /// `duet_crypto::SafetyNumber::fingerprint`. `None` takes the mark back.
+    Verified {
+        person: PersonId,
+        number: Option<duet_crypto::Hash>,
+    },
 }
 
 mod tag {
@@ -157,6 +163,7 @@ mod tag {
     pub const DEVICE_REVOKE: u8 = 14;
     pub const CALL_RECORD: u8 = 15;
     pub const SPACE_UPDATE: u8 = 16;
+    pub const VERIFIED: u8 = 17;
 }
 
 impl Payload {
@@ -179,6 +186,7 @@ impl Payload {
             Payload::DeviceRevoke { .. } => "device revoke",
             Payload::CallRecord(_) => "call record",
             Payload::SpaceUpdate { .. } => "space update",
+            Payload::Verified { .. } => "verified",
         }
     }
 
@@ -366,6 +374,11 @@ impl Payload {
                 w.opt(name.as_deref(), Writer::str);
                 w.opt(icon.as_ref(), |w, a| w.opt(a.as_ref(), put_avatar));
             }
+            Payload::Verified { person, number } => {
+                w.u8(tag::VERIFIED);
+                w.bytes(&person.0);
+                w.opt(number.as_ref(), |w, n| w.bytes(n));
+            }
         }
         w.buf
     }
@@ -489,6 +502,10 @@ impl Payload {
             tag::SPACE_UPDATE => Payload::SpaceUpdate {
                 name: r.opt("a space name", |r| r.str(MAX_SPACE_NAME_CHARS * UTF8_MAX, "a space name"))?,
                 icon: r.opt("an icon", |r| r.opt("an icon", get_avatar))?,
+            },
+            tag::VERIFIED => Payload::Verified {
+                person: PersonId(r.array("a person id")?),
+                number: r.opt("a safety number", |r| r.array("a safety number"))?,
             },
             tag => return Err(DecodeError::UnknownTag { what: "payload", tag }.into()),
         };

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use duet_model::{
     Attachment, Avatar, ChannelId, ChannelKind, ConversationId, DeviceId, Message, MessageId, MessageType, PersonId,
-    Reaction, Target, Timestamp,
+    Reaction, Target, Timestamp, ValidationError, MAX_REACTIONS_KEPT_PER_PERSON, MAX_REACTIONS_PER_PERSON,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,10 @@ pub struct Stamp {
     pub lamport: u64,
     pub author: DeviceId,
 }
+
+/// A person's mark that they compared their safety number with another person: the number's
+/// fingerprint, or `None` once taken back. Latest mark wins.
+pub type VerifiedMark = Lww<Option<duet_crypto::Hash>>;
 
 /// A last-writer-wins register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,18 +127,7 @@ impl MessageRecord {
         read_at: Option<Timestamp>,
     ) -> Message {
         let deleted = self.deleted_at.is_some();
-        let reactions = if deleted {
-            vec![]
-        } else {
-            let mut r: Vec<Reaction> = self
-                .reactions
-                .iter()
-                .filter(|(_, l)| l.value)
-                .map(|((user, emoji), l)| Reaction { user: *user, emoji: emoji.clone(), created_at: l.at })
-                .collect();
-            r.sort_by(|a, b| (a.created_at, a.user, &a.emoji).cmp(&(b.created_at, b.user, &b.emoji)));
-            r
-        };
+        let reactions = if deleted { vec![] } else { self.shown_reactions() };
         let content = match (&self.edit, deleted) {
             (_, true) => String::new(),
             (Some(e), false) => e.value.clone(),
@@ -166,6 +159,51 @@ impl MessageRecord {
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
+    }
+}
+
+impl MessageRecord {
+    /// The reactions shown: each person's present ones, at most [`MAX_REACTIONS_PER_PERSON`]
+    /// of them (the earliest written; a device that writes more, which Duet refuses to do,
+    /// gets no more shown), oldest first.
+    fn shown_reactions(&self) -> Vec<Reaction> {
+        let mut present: Vec<(&PersonId, &String, &Lww<bool>)> =
+            self.reactions.iter().filter(|(_, l)| l.value).map(|((p, e), l)| (p, e, l)).collect();
+        present.sort_by_key(|(p, e, l)| (**p, l.stamp, (*e).clone()));
+        let mut shown: Vec<Reaction> = Vec::with_capacity(present.len());
+        let mut count = 0;
+        let mut last: Option<PersonId> = None;
+        for (person, emoji, l) in present {
+            if last != Some(*person) {
+                last = Some(*person);
+                count = 0;
+            }
+            count += 1;
+            if count <= MAX_REACTIONS_PER_PERSON {
+                shown.push(Reaction { user: *person, emoji: emoji.clone(), created_at: l.at });
+            }
+        }
+        shown.sort_by(|a, b| (a.created_at, a.user, &a.emoji).cmp(&(b.created_at, b.user, &b.emoji)));
+        shown
+    }
+
+    /// Whether `person` may add `emoji` to this message, in words when not: at most
+    /// [`MAX_REACTIONS_PER_PERSON`] shown at once, and at most
+    /// [`MAX_REACTIONS_KEPT_PER_PERSON`] different emoji remembered (the fold would forget a
+    /// new one past that, or forget another of this person's for it).
+    pub fn check_reaction(&self, person: &PersonId, emoji: &str) -> Result<(), ValidationError> {
+        if self.reactions.get(&(*person, emoji.to_owned())).is_some_and(|l| l.value) {
+            return Ok(());
+        }
+        let mine = || self.reactions.iter().filter(|((p, _), _)| p == person);
+        if mine().filter(|(_, l)| l.value).count() >= MAX_REACTIONS_PER_PERSON {
+            return Err(ValidationError::TooManyReactions { max: MAX_REACTIONS_PER_PERSON });
+        }
+        let known = self.reactions.contains_key(&(*person, emoji.to_owned()));
+        if !known && mine().count() >= MAX_REACTIONS_KEPT_PER_PERSON {
+            return Err(ValidationError::TooManyReactionsTried { max: MAX_REACTIONS_KEPT_PER_PERSON });
+        }
+        Ok(())
     }
 }
 

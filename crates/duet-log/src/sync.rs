@@ -15,10 +15,12 @@
 //! ```
 //!
 //! A receiver that finds a bad event keeps the valid events before it, answers `Reject` and
-//! cuts the pusher off. Every message is bounded: [`MAX_FRAME_BYTES`] per frame,
+//! cuts the pusher off. An event dated more than [`MAX_CLOCK_AHEAD_MS`] past the receiver's
+//! clock is not bad, only early: it and the author's later events wait, unread, until the
+//! receiver's clock gets there ([`first_too_early`]). Every message is bounded: [`MAX_FRAME_BYTES`] per frame,
 //! [`MAX_BATCH_EVENTS`] per batch, the model's bounds inside.
 
-use duet_model::{DeviceId, PersonId};
+use duet_model::{DeviceId, PersonId, Timestamp};
 
 use crate::codec::{DecodeError, Reader, Writer};
 use crate::envelope::{SealedEvent, MAX_EVENT_BYTES};
@@ -36,6 +38,24 @@ pub const WINDOW: usize = 4;
 pub const MAX_CERTIFICATES: usize = 64;
 /// People in one membership message.
 pub const MAX_PERSONS: usize = 16;
+/// How far past the receiver's clock an event may be dated (5 minutes). A message's place in
+/// the conversation is its date, so an event dated later would sit above everything written
+/// after it; it is taken only once the receiver's clock is within this of its date.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60 * 1000;
+
+/// The first of `events` dated more than [`MAX_CLOCK_AHEAD_MS`] past `now` (the receiver's
+/// clock): it, and every later event of its author, waits. `None` when all may be taken.
+pub fn first_too_early(events: &[SealedEvent], now: Timestamp) -> Option<usize> {
+    let latest = now.0.saturating_add(MAX_CLOCK_AHEAD_MS);
+    events.iter().position(|e| e.timestamp().0 > latest)
+}
+
+/// When an event dated `at` may be taken by a receiver whose clock reads `now`: `None` if
+/// it may be now, else how many milliseconds from now.
+pub fn wait_for(at: Timestamp, now: Timestamp) -> Option<u64> {
+    let due = at.0.saturating_sub(MAX_CLOCK_AHEAD_MS);
+    (due > now.0).then(|| due - now.0)
+}
 
 /// Who the sender counts as members.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -233,6 +253,27 @@ impl PushPlanner {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_event_dated_past_the_receivers_clock_waits_until_it_is_near() {
+        use crate::testkit::TestSpace;
+        let now = Timestamp(1_800_000_000_000);
+        let mut s = TestSpace::new(1, &[1]);
+        let minute = 60_000;
+        let events: Vec<SealedEvent> = [now.0 - minute, now.0 + 4 * minute, now.0 + 6 * minute, now.0]
+            .into_iter()
+            .map(|at| s.write(0, TestSpace::text("hi"), Timestamp(at)))
+            .collect();
+        // Four minutes ahead is a clock a little fast: taken. Six is not, nor what follows it.
+        assert_eq!(first_too_early(&events, now), Some(2));
+        assert_eq!(first_too_early(&events[..2], now), None);
+        let six = events[2].timestamp();
+        assert_eq!(wait_for(six, now), Some(minute));
+        assert_eq!(wait_for(six, Timestamp(now.0 + minute)), None, "taken once the clock is 5 minutes from it");
+        // The end of time never overflows, and simply never comes.
+        assert_eq!(wait_for(Timestamp(u64::MAX), now), Some(u64::MAX - MAX_CLOCK_AHEAD_MS - now.0));
+        assert_eq!(first_too_early(&events, Timestamp(u64::MAX)), None);
+    }
 
     #[test]
     fn messages_round_trip() {

@@ -12,6 +12,13 @@ pub enum ValidationError {
     ControlCharacter { field: &'static str },
     #[error("that doesn't look like an emoji (no spaces or letters-only text)")]
     NotAnEmoji,
+    #[error("you already reacted to this message with {max} different emoji: take one back to add another")]
+    TooManyReactions { max: usize },
+    #[error(
+        "you have used {max} different reactions on this message, the most Duet remembers for one person: \
+         choose one you used before"
+    )]
+    TooManyReactionsTried { max: usize },
     #[error("the file \"{name}\" is too big: {size} bytes, the limit is {max} bytes")]
     AttachmentTooLarge { name: String, size: u64, max: u64 },
     #[error("too many attachments: {count}, the limit is {max}")]

@@ -37,9 +37,13 @@ pub use ids::{BlobHash, CallId, ChannelId, ConversationId, DeviceId, IdParseErro
 pub use message::{
     Attachment, AttachmentKind, Media, Message, MessageIndex, MessageType, Reaction, Receipt, Thumbnail,
     MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_ATTACHMENT_SIZE, MAX_CONTENT_CHARS, MAX_EMOJI_BYTES,
-    MAX_EMOJI_CHARS, MAX_IMAGE_SIDE, MAX_THUMBNAIL_SIZE, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
+    MAX_EMOJI_CHARS, MAX_IMAGE_SIDE, MAX_REACTIONS_KEPT_PER_PERSON, MAX_REACTIONS_PER_PERSON, MAX_THUMBNAIL_SIZE,
+    MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
 };
-pub use person::{Avatar, Device, Invite, InviteKind, Person, MAX_DEVICE_NAME_CHARS, MAX_DISPLAY_NAME_CHARS};
+pub use person::{
+    Avatar, Device, Invite, InviteKind, InviteRecord, InviteState, Person, MAX_DEVICE_NAME_CHARS,
+    MAX_DISPLAY_NAME_CHARS,
+};
 pub use presence::{Presence, PresenceStatus, MAX_CUSTOM_STATUS_CHARS};
 pub use space::{Blob, Channel, ChannelKind, Space, MAX_CHANNEL_NAME_CHARS, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS};
 pub use text::{validate_content, validate_emoji, validate_name};

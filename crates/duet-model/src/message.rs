@@ -13,6 +13,13 @@ pub const MAX_CONTENT_CHARS: usize = 2000;
 pub const MAX_EMOJI_CHARS: usize = 10;
 /// Byte bound for a reaction emoji.
 pub const MAX_EMOJI_BYTES: usize = 40;
+/// Different emoji one person can have on one message at once; past it, a reaction is
+/// refused when sent and not shown when received (the earliest ones count).
+pub const MAX_REACTIONS_PER_PERSON: usize = 20;
+/// Different emoji one person's reactions to one message are remembered for, taken-back
+/// ones included (a taken-back reaction must be remembered to beat an older copy arriving
+/// late); past it, the fold keeps the smallest emoji, so every device keeps the same ones.
+pub const MAX_REACTIONS_KEPT_PER_PERSON: usize = 64;
 /// Attachments per message.
 pub const MAX_ATTACHMENTS: usize = 10;
 /// Characters in an attachment's file name.

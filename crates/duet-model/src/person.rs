@@ -58,3 +58,25 @@ pub struct Invite {
     pub secret: [u8; 16],
     pub expires_at: Timestamp,
 }
+
+/// Where an invite this device made stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InviteState {
+    /// Waiting to be used.
+    Open,
+    /// Used by the device `joiner`. Until `confirmed` (the joiner has synced as a member, so
+    /// it got its welcome) the same device may use it again: a welcome can be lost on the way.
+    Used { joiner: DeviceId, confirmed: bool },
+    /// Taken back by the device that made it.
+    Cancelled,
+    /// A partner invite that stopped working when the partner joined with another one: a
+    /// space has two people, for good.
+    Superseded,
+}
+
+/// An invite this device made, as it keeps it until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRecord {
+    pub invite: Invite,
+    pub state: InviteState,
+}

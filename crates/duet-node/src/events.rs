@@ -62,6 +62,14 @@ pub enum NodeEvent {
         device: DeviceId,
         reason: String,
     },
+    /// A device dates its events more than 5 minutes past this computer's clock (one of the
+    /// two clocks is wrong): they wait, unread, and show once this clock gets there. Sent once
+    /// per device while the node runs, with `message` in words for the person.
+    ClockAhead {
+        device: DeviceId,
+        ahead_ms: u64,
+        message: String,
+    },
     /// A call was placed, rang, was answered, connected or ended: its state now.
     Call {
         call: CallInfo,

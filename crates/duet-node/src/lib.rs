@@ -24,12 +24,14 @@ mod calls;
 mod error;
 mod events;
 mod frames;
+mod invites;
 mod live;
 pub mod logging;
 mod pairing;
 mod presence;
 mod streams;
 mod sync;
+mod verify;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,8 @@ pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, Me
 pub use duet_net::DuetProtocol;
 pub use error::NodeError;
 pub use events::{NodeEvent, PeerInfo};
+pub use invites::{invite_id, ticket_id, InviteInfo, InviteStatus};
+pub use verify::Verification;
 
 use presence::{MyPresence, PresenceBook};
 
@@ -184,7 +188,7 @@ pub(crate) struct Shared {
     /// Set when my partner's messages were stored: a delivery receipt is due.
     delivery_due: tokio::sync::Notify,
     events: broadcast::Sender<NodeEvent>,
-    invites: Mutex<Vec<(duet_model::Invite, bool)>>,
+    invites: Mutex<Vec<duet_model::InviteRecord>>,
     /// Devices that signed two versions of their log: nothing new is taken from them, from
     /// anyone (the evidence is in the store's `forks`).
     forked: Mutex<std::collections::HashSet<DeviceId>>,
@@ -199,6 +203,8 @@ pub(crate) struct Shared {
     blobs: blobs::Blobs,
     /// The inbound streams served now, capped per device and in all.
     inbound: Arc<streams::InboundStreams>,
+    /// Devices whose events were dated past this computer's clock, and the person was told.
+    told_early: Mutex<std::collections::HashSet<DeviceId>>,
 }
 
 struct PeerTasks {
@@ -274,6 +280,7 @@ impl Node {
             calls: calls::Calls::default(),
             blobs,
             inbound: Arc::default(),
+            told_early: Mutex::default(),
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -318,6 +325,10 @@ impl Node {
             p.live.abort();
             let _ = (&mut p.push).await;
             let _ = (&mut p.live).await;
+        }
+        // Chunks fetched since the last sync are kept (synced, then recorded), not fetched again.
+        if let Err(e) = self.shared.blobs.store.commit_all() {
+            tracing::warn!("fetched chunks not kept at shutdown: {e}");
         }
         let _ = self.shared.store.flush();
     }
@@ -553,11 +564,15 @@ impl Node {
         self.write(Payload::Delete { message: id }).await.map(|_| ())
     }
 
-    /// Adds my reaction.
+    /// Adds my reaction. At most [`duet_model::MAX_REACTIONS_PER_PERSON`] different emoji of
+    /// mine on one message: more are refused in words.
     pub async fn react(&self, id: MessageId, emoji: &str) -> Result<Message, NodeError> {
         self.touch();
         self.message(&id)?;
         let emoji = duet_model::validate_emoji(emoji)?;
+        if let Some(record) = self.shared.store.message_record(&id)? {
+            record.check_reaction(&self.me()?, &emoji)?;
+        }
         self.write(Payload::React { message: id, emoji }).await?;
         self.message(&id)
     }
@@ -800,18 +815,11 @@ impl Node {
     /// member people. Within a couple's space every member device is trusted for this.
     pub(crate) async fn merge_members(&self, members: &Members) -> Result<(), NodeError> {
         let Some(mut state) = self.shared.store.space()? else { return Ok(()) };
-        let before = state.membership.clone();
-        for p in &members.persons {
-            if !state.membership.has_person(p) && state.membership.persons().count() < duet_log::sync::MAX_PERSONS {
-                state.membership.add_person(*p);
-            }
-        }
-        for c in &members.certificates {
-            if let Ok(cert) = DeviceCertificate::decode(c) {
-                let _ = state.membership.add_device(cert);
-            }
-        }
-        if state.membership != before {
+        let certificates: Vec<DeviceCertificate> =
+            members.certificates.iter().filter_map(|c| DeviceCertificate::decode(c).ok()).collect();
+        // A couple's space: never a third person, never a device without its person's
+        // certificate (`Membership::merge_from_peer`).
+        if state.membership.merge_from_peer(&members.persons, &certificates) {
             let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
             self.shared.store.save_space(&state, &key)?;
             self.update_members(&state.membership).await?;
@@ -824,7 +832,7 @@ impl Node {
     pub(crate) async fn update_members(&self, membership: &Membership) -> Result<(), NodeError> {
         let devices = self.allow_members(membership).await?;
         let connected = self.shared.net.connected().await?;
-        for d in devices.into_iter().filter(|d| connected.contains(d)) {
+        for d in devices.into_iter().filter(|d| connected.contains(d) && !self.awaiting_welcome(d)) {
             self.start_peer(d);
         }
         Ok(())
@@ -883,7 +891,7 @@ impl Node {
         use duet_net::NetEvent;
         while let Some(event) = net_events.recv().await {
             match event {
-                NetEvent::Connected { device, .. } if self.is_member(&device) => {
+                NetEvent::Connected { device, .. } if self.is_member(&device) && !self.awaiting_welcome(&device) => {
                     self.start_peer(device);
                     self.blob_peers_changed();
                     self.emit(NodeEvent::PeerConnected { device });
@@ -922,6 +930,7 @@ impl Node {
                     // A member that opens Sync or Live is ready for mine: a device that just
                     // joined (already connected, so no `Connected`) is answered this way.
                     if protocol != DuetProtocol::Pair && self.is_member(&device) {
+                        self.joiner_heard(&device).await;
                         self.start_peer(device);
                     }
                     let node = self.clone();

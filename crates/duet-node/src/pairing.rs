@@ -6,7 +6,7 @@ use std::time::Duration;
 use duet_crypto::{DeviceCertificate, WrappedKey};
 use duet_log::pairing::{self, JoinRequest, JoinResponse, PairError, DEFAULT_TICKET_LIFETIME_MS};
 use duet_log::{Membership, Payload};
-use duet_model::{DeviceId, Invite, InviteKind, Timestamp};
+use duet_model::{DeviceId, Invite, InviteKind, InviteRecord, InviteState, Timestamp};
 use duet_store::{LocalIdentity, SpaceState};
 use rand_core::{OsRng, RngCore};
 
@@ -45,43 +45,39 @@ impl Node {
         let ticket = pairing::encode_ticket(&invite);
         {
             let mut invites = lock(&self.shared.invites);
-            invites.push((invite, false));
+            invites.push(InviteRecord { invite, state: InviteState::Open });
             self.shared.store.save_invites(&invites)?;
         }
-        self.shared.net.set_pairing_open(true).await?;
+        self.refresh_pairing().await?;
         Ok(ticket)
     }
 
     /// The invites kept from before a restart that have not expired: pairing opens again
-    /// for them.
+    /// while one is open (or awaits its joiner).
     pub(crate) async fn reopen_invites(&self) -> Result<(), NodeError> {
         let at = now();
-        let kept: Vec<(Invite, bool)> =
-            self.shared.store.invites()?.into_iter().filter(|(i, _)| i.expires_at >= at).collect();
-        if kept.is_empty() {
-            return Ok(());
-        }
+        let kept: Vec<InviteRecord> =
+            self.shared.store.invites()?.into_iter().filter(|r| r.invite.expires_at >= at).collect();
         *lock(&self.shared.invites) = kept;
-        self.shared.net.set_pairing_open(true).await?;
-        Ok(())
+        self.refresh_pairing().await
     }
 
-    /// Forgets expired invites; closes pairing when none is left.
+    /// Forgets expired invites; closes pairing when none is left open.
     pub(crate) async fn close_expired_invites(&self) {
-        let close = {
+        let expired = {
             let mut invites = lock(&self.shared.invites);
             let had = invites.len();
             let at = now();
-            invites.retain(|(i, _)| i.expires_at >= at);
+            invites.retain(|r| r.invite.expires_at >= at);
             if invites.len() < had {
                 if let Err(e) = self.shared.store.save_invites(&invites) {
                     tracing::warn!("could not forget expired invites: {e}");
                 }
             }
-            had > 0 && invites.is_empty()
+            invites.len() < had
         };
-        if close {
-            let _ = self.shared.net.set_pairing_open(false).await;
+        if expired {
+            let _ = self.refresh_pairing().await;
         }
     }
 
@@ -101,59 +97,90 @@ impl Node {
         let _ = futures::AsyncWriteExt::close(&mut stream).await;
     }
 
+    /// Takes `device` in with the invite its request proves, and answers with the welcome.
+    ///
+    /// Everything is checked before anything is kept (a bad certificate does not use up the
+    /// ticket); then the new member and the used invite are kept before the welcome is sent.
+    /// The welcome may be lost on the way: the same device asking again with the same ticket
+    /// gets the same welcome (`again`), anyone else is refused.
     async fn admit(&self, device: DeviceId, req: JoinRequest) -> Result<JoinResponse, NodeError> {
-        let invite = {
-            let mut invites = lock(&self.shared.invites);
-            let at = now();
-            let found = invites.iter().position(|(i, _)| {
-                i.space == req.space && pairing::check_join(i, false, Timestamp(0), &device, &req.proof).is_ok()
-            });
-            let Some(i) = found else { return Err(PairError::WrongTicket.into()) };
-            let (invite, used) = &invites[i];
-            pairing::check_join(invite, *used, at, &device, &req.proof)?;
-            invites[i].1 = true;
-            // Used for good, even if this device restarts.
-            self.shared.store.save_invites(&invites)?;
-            invites[i].0.clone()
-        };
-        // Pairing stays open until every invite has expired (see `close_expired_invites`), so
-        // someone holding a used or wrong ticket hears why instead of being cut off.
-        let mut state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
         let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
-        let (certificate, issued) = match invite.kind {
-            InviteKind::Partner => {
-                let bytes =
-                    req.certificate.ok_or(PairError::Refused("a partner must send their device certificate".into()))?;
-                let cert =
-                    DeviceCertificate::decode(&bytes).map_err(|_| PairError::Refused("bad certificate".into()))?;
-                cert.verify().map_err(|_| PairError::Refused("bad certificate".into()))?;
-                if cert.device != device || cert.device_x25519 != req.device_x25519 {
-                    return Err(PairError::Refused("the certificate is not for the device that sent it".into()).into());
+        let (state, certificate, issued, again) = {
+            let mut invites = lock(&self.shared.invites);
+            let (i, again) = crate::invites::find_for_join(&invites, &req.space, &device, &req.proof, now())?;
+            let mut state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
+            let held = state.membership.device(&device).map(|d| d.certificate.clone());
+            let (certificate, issued) = match invites[i].invite.kind {
+                InviteKind::Partner => {
+                    let bytes = req
+                        .certificate
+                        .ok_or(PairError::Refused("a partner must send their device certificate".into()))?;
+                    let cert =
+                        DeviceCertificate::decode(&bytes).map_err(|_| PairError::Refused("bad certificate".into()))?;
+                    cert.verify().map_err(|_| PairError::Refused("bad certificate".into()))?;
+                    if cert.device != device || cert.device_x25519 != req.device_x25519 {
+                        return Err(
+                            PairError::Refused("the certificate is not for the device that sent it".into()).into()
+                        );
+                    }
+                    if held.as_ref().is_some_and(|h| h.person != cert.person) {
+                        return Err(PairError::Refused("this device already joined as someone else".into()).into());
+                    }
+                    if !state.membership.has_person(&cert.person)
+                        && state.membership.persons().count() >= duet_log::membership::MAX_PEOPLE
+                    {
+                        return Err(PairError::SpaceFull.into());
+                    }
+                    state.membership.add_person(cert.person);
+                    (cert, None)
                 }
-                state.membership.add_person(cert.person);
-                (cert, None)
+                // A device asking again gets the certificate it was issued the first time.
+                InviteKind::OwnDevice => match held.filter(|_| again) {
+                    Some(cert) => (cert.clone(), Some(cert.encode())),
+                    None => {
+                        let person = self
+                            .shared
+                            .person_key
+                            .as_ref()
+                            .ok_or(NodeError::NotAllowed("no person key here".into()))?;
+                        let name =
+                            if req.device_name.trim().is_empty() { "another device" } else { req.device_name.trim() };
+                        let cert = DeviceCertificate::issue(person, device, req.device_x25519, name, now().0)
+                            .map_err(|e| PairError::Refused(e.to_string()))?;
+                        (cert.clone(), Some(cert.encode()))
+                    }
+                },
+            };
+            state.membership.add_device(certificate.clone()).map_err(|e| PairError::Refused(e.to_string()))?;
+            self.shared.store.save_space(&state, &key)?;
+            // Used for good, even if this device restarts; the joiner may come back for its
+            // welcome until it has synced here (`joiner_heard`).
+            invites[i].state = InviteState::Used { joiner: device, confirmed: false };
+            // A space has two people for good: once the partner is in, my other partner
+            // invites stop working, and whoever holds one hears why.
+            if invites[i].invite.kind == InviteKind::Partner {
+                for r in invites.iter_mut() {
+                    if r.invite.kind == InviteKind::Partner && r.state == InviteState::Open {
+                        r.state = InviteState::Superseded;
+                    }
+                }
             }
-            InviteKind::OwnDevice => {
-                let person =
-                    self.shared.person_key.as_ref().ok_or(NodeError::NotAllowed("no person key here".into()))?;
-                let name = if req.device_name.trim().is_empty() { "another device" } else { req.device_name.trim() };
-                let cert = DeviceCertificate::issue(person, device, req.device_x25519, name, now().0)
-                    .map_err(|e| PairError::Refused(e.to_string()))?;
-                (cert.clone(), Some(cert.encode()))
-            }
+            self.shared.store.save_invites(&invites)?;
+            (state, certificate, issued, again)
         };
-        state.membership.add_device(certificate.clone()).map_err(|e| PairError::Refused(e.to_string()))?;
-        self.shared.store.save_space(&state, &key)?;
         let wrapped = WrappedKey::wrap(&key, &certificate.device_x25519, &mut OsRng);
         let members = self.members();
-        // The joiner may sync from now on, but nothing is pushed to it yet: until it has read
-        // the welcome it is no member of anything, and its network would refuse my streams by
-        // cutting the connection, the pair stream with it. Its own first push starts mine.
+        // The joiner may sync from now on, but nothing is pushed to it yet (`awaiting_welcome`):
+        // until it has read the welcome it is no member of anything, and its network would
+        // refuse my streams by cutting the connection, the pair stream with it. Its own first
+        // stream starts mine.
         self.allow_members(&state.membership).await?;
-        if issued.is_some() {
-            self.write(Payload::DeviceLink { certificate: certificate.encode() }).await?;
+        if !again {
+            if issued.is_some() {
+                self.write(Payload::DeviceLink { certificate: certificate.encode() }).await?;
+            }
+            self.emit(NodeEvent::Paired { person: certificate.person, device });
         }
-        self.emit(NodeEvent::Paired { person: certificate.person, device });
         Ok(JoinResponse::Welcome { space: state.space, members, wrapped_key: wrapped.encode(), certificate: issued })
     }
 
@@ -191,21 +218,24 @@ impl Node {
             device_name: crate::device_name(),
         };
         let answer = tokio::time::timeout(PAIR_TIMEOUT, async {
-            let mut stream =
-                self.shared.net.open_stream(invite.inviter, duet_net::DuetProtocol::Pair).await.map_err(|e| {
-                    NodeError::NotAllowed(format!(
-                        "could not reach the device that made this invite ({e}). Check that Duet is running there; \
-                         an invite made before it restarted no longer works"
-                    ))
-                })?;
-            write_frame(&mut stream, &request.encode())
-                .await
-                .map_err(|e| NodeError::NotAllowed(format!("pairing: {e}")))?;
+            let mut stream = self.shared.net.open_stream(invite.inviter, duet_net::DuetProtocol::Pair).await.map_err(
+                |e| match e {
+                    // Reached, but the stream was refused: pairing is closed there.
+                    duet_net::NetError::Stream { .. } | duet_net::NetError::Unsupported { .. } => {
+                        no_answer(Some(std::io::Error::other(e)))
+                    }
+                    e => NodeError::NotAllowed(format!(
+                        "could not reach the device that made this invite ({e}). Check that Duet is running there \
+                         and that both computers are online"
+                    )),
+                },
+            )?;
+            write_frame(&mut stream, &request.encode()).await.map_err(|e| no_answer(Some(e)))?;
             // The inviter answers once it has stored the new member: give it the whole time.
             let frame = read_frame(&mut stream, FrameRules { idle: PAIR_TIMEOUT, ..PAIR_FRAMES })
                 .await
-                .map_err(|e| NodeError::NotAllowed(format!("pairing: {e}")))?
-                .ok_or_else(|| NodeError::NotAllowed("the other device closed the connection".into()))?;
+                .map_err(|e| no_answer(Some(e)))?
+                .ok_or_else(|| no_answer(None))?;
             Ok::<_, NodeError>(JoinResponse::decode(&frame)?)
         })
         .await
@@ -252,4 +282,14 @@ impl Node {
         self.emit(NodeEvent::Paired { person: my_cert.person, device: self.device_id() });
         Ok(())
     }
+}
+
+/// Why a join got no answer: the inviter refuses the pairing protocol unless an invite is open
+/// there, so a used, cancelled or expired ticket ends this way (or the network failed).
+fn no_answer(detail: Option<std::io::Error>) -> NodeError {
+    let detail = detail.map(|e| format!(" ({e})")).unwrap_or_default();
+    NodeError::NotAllowed(format!(
+        "the device that made this invite did not answer it: the invite is not open there any more (it was already \
+         used, cancelled, or has expired), or Duet stopped there. Ask for a new invite{detail}"
+    ))
 }

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use duet_log::sync::{MAX_BATCH_BYTES, MAX_FRAME_BYTES};
+use duet_log::sync::{first_too_early, wait_for, MAX_BATCH_BYTES, MAX_FRAME_BYTES};
 use duet_log::{LogHead, OpenedEvent, Payload, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError};
-use duet_model::DeviceId;
+use duet_model::{DeviceId, Timestamp};
 use futures::io::{ReadHalf, WriteHalf};
 use futures::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -148,8 +148,20 @@ impl Node {
             let mut pipeline = Pipeline::default();
             // Authors whose forwarded events this session stopped taking (a clock too far ahead).
             let mut passed_over = std::collections::HashSet::new();
+            // Authors whose events are dated past this computer's clock, and when to look
+            // again: they wait unread, and the session ends then, so the pusher sends them
+            // again in a new one.
+            let mut early = TooEarly::default();
             loop {
-                let frame = match read_frame(r, SYNC_FRAMES).await {
+                let read = read_frame(r, SYNC_FRAMES);
+                let read = match early.look_again() {
+                    Some(at) => match tokio::time::timeout_at(at, read).await {
+                        Ok(read) => read,
+                        Err(_) => return Ok(()),
+                    },
+                    None => read.await,
+                };
+                let frame = match read {
                     Ok(Some(f)) => f,
                     Ok(None) | Err(_) => return Ok(()), // the stream closed: nothing wrong
                 };
@@ -162,7 +174,9 @@ impl Node {
                             "this device signed two versions of its log: nothing more is taken from it".into(),
                         ));
                     }
-                    SyncMessage::Batch { author, .. } if self.has_forked(&author) || passed_over.contains(&author) => {
+                    SyncMessage::Batch { author, .. }
+                        if self.has_forked(&author) || passed_over.contains(&author) || early.waits(&author) =>
+                    {
                         // Forwarded events of an author cut off here: acknowledged unread, so
                         // the forwarder moves on to the rest.
                         if tx.send(Checked::skipped(author, self.head_of(&author))).await.is_err() {
@@ -170,8 +184,20 @@ impl Node {
                         }
                     }
                     SyncMessage::Batch { author, first_seq, bodies } => {
-                        let events = SyncMessage::batch_events(author, first_seq, bodies)
+                        let mut events = SyncMessage::batch_events(author, first_seq, bodies)
                             .map_err(|e| NodeError::NotAllowed(format!("malformed event: {e}")))?;
+                        if let Some(i) = first_too_early(&events, crate::now()) {
+                            let at = events[i].timestamp();
+                            events.truncate(i);
+                            early.wait(author, at);
+                            self.tell_too_early(author, at);
+                            if events.is_empty() {
+                                if tx.send(Checked::skipped(author, self.head_of(&author))).await.is_err() {
+                                    return Ok(());
+                                }
+                                continue;
+                            }
+                        }
                         let node = self.clone();
                         let (checked, next) =
                             tokio::task::spawn_blocking(move || node.check_batch(author, events, pipeline))
@@ -295,19 +321,41 @@ impl Node {
         Err(NodeError::NotAllowed(e.to_string()))
     }
 
-    /// What a person is told when one of the space's devices forked its log.
-    fn fork_words(&self, device: &DeviceId, seq: u64) -> String {
+    /// A member device in words: "Your device “laptop”", "Ben's device “laptop”".
+    fn whose_device(&self, device: &DeviceId) -> String {
         let certificate = self.shared.store.space().ok().flatten().and_then(|s| {
             s.membership.device(device).map(|d| (d.certificate.person, d.certificate.device_name.clone()))
         });
-        let whose = match certificate {
+        match certificate {
             Some((person, name)) if Some(person) == self.person_id() => format!("Your device \u{201c}{name}\u{201d}"),
             Some((person, name)) => {
                 let owner = self.person(&person).ok().flatten().map(|p| p.display_name).filter(|n| !n.is_empty());
                 format!("{}'s device \u{201c}{name}\u{201d}", owner.as_deref().unwrap_or("Your partner"))
             }
             None => "A device".to_owned(),
-        };
+        }
+    }
+
+    /// Tells the person, once per device while the node runs, that a device's events wait
+    /// because they are dated past this computer's clock.
+    fn tell_too_early(&self, device: DeviceId, at: Timestamp) {
+        let ahead_ms = at.0.saturating_sub(crate::now().0);
+        tracing::info!(?device, ahead_ms, "events dated past this computer's clock wait");
+        if !crate::lock(&self.shared.told_early).insert(device) {
+            return;
+        }
+        let message = format!(
+            "{} dates its messages {} ahead of this computer's clock, so they wait until this clock gets there. \
+             One of the two clocks is wrong: check the date and time on both.",
+            self.whose_device(&device),
+            how_long(ahead_ms)
+        );
+        self.emit(NodeEvent::ClockAhead { device, ahead_ms, message });
+    }
+
+    /// What a person is told when one of the space's devices forked its log.
+    fn fork_words(&self, device: &DeviceId, seq: u64) -> String {
+        let whose = self.whose_device(device);
         format!(
             "{whose} signed two different versions of its history (event {seq}). Duet keeps both as evidence and \
              takes nothing new from that device any more, whoever passes it on. If nobody restored it from a \
@@ -407,6 +455,47 @@ impl Drop for AbortOnDrop {
 /// author is cut off, never a forwarder.
 fn authors_doing(e: &VerifyError) -> bool {
     matches!(e, VerifyError::Fork { .. } | VerifyError::LamportTooFar { .. })
+}
+
+/// "7 minutes", "3 hours", "about 76 years": how far a clock is ahead, in words.
+fn how_long(ms: u64) -> String {
+    let minutes = ms / 60_000;
+    let (n, unit) = match minutes {
+        0..=119 => (minutes.max(1), "minute"),
+        120..=2879 => (minutes / 60, "hour"),
+        2880..=1_051_199 => (minutes / 1440, "day"),
+        _ => (minutes / 525_960, "year"),
+    };
+    let about = if unit == "year" { "about " } else { "" };
+    format!("{about}{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The authors whose events one receive session leaves waiting because they are dated past
+/// this computer's clock ([`duet_log::sync::MAX_CLOCK_AHEAD_MS`]), and when each may be
+/// taken. The session ends at the earliest of those times, and at least once a minute (a
+/// clock set right meanwhile), so the pusher opens a new one and sends them again.
+#[derive(Default)]
+struct TooEarly {
+    due: std::collections::HashMap<DeviceId, tokio::time::Instant>,
+}
+
+impl TooEarly {
+    /// The longest a session waits before looking again.
+    const LOOK_AGAIN: Duration = Duration::from_secs(60);
+
+    fn wait(&mut self, author: DeviceId, at: Timestamp) {
+        let ms = wait_for(at, crate::now()).unwrap_or(0);
+        let after = Duration::from_millis(ms).min(Self::LOOK_AGAIN);
+        self.due.entry(author).or_insert_with(|| tokio::time::Instant::now() + after);
+    }
+
+    fn waits(&self, author: &DeviceId) -> bool {
+        self.due.contains_key(author)
+    }
+
+    fn look_again(&self) -> Option<tokio::time::Instant> {
+        self.due.values().min().copied()
+    }
 }
 
 /// A batch that passed (in part) verification, on its way to the store.

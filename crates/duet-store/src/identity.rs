@@ -5,7 +5,7 @@
 
 use duet_crypto::{DeviceCertificate, DeviceKey, PersonKey, SpaceKey};
 use duet_log::Membership;
-use duet_model::{Avatar, DeviceId, Invite, Person, PersonId, SpaceId};
+use duet_model::{Avatar, DeviceId, Invite, InviteRecord, InviteState, Person, PersonId, SpaceId};
 use serde::{Deserialize, Serialize};
 
 use crate::keyspace::{meta, secret, view, Ks};
@@ -127,21 +127,37 @@ impl Store {
     }
 
     /// Keeps the invites this device made (with their secrets, beside the other keys) and
-    /// whether each was used, so a ticket works for its whole lifetime even if the inviter
-    /// restarts meanwhile, and a used one stays used.
-    pub fn save_invites(&self, invites: &[(Invite, bool)]) -> Result<(), StoreError> {
-        self.put_list(Ks::Keys, secret::INVITES, invites)?;
+    /// where each stands, so a ticket works for its whole lifetime even if the inviter
+    /// restarts meanwhile, and a used or cancelled one stays so.
+    pub fn save_invites(&self, invites: &[InviteRecord]) -> Result<(), StoreError> {
+        self.put_list(Ks::Keys, secret::INVITE_RECORDS, invites)?;
+        self.inner.tree(Ks::Keys).remove(secret::INVITES)?;
         self.flush()
     }
 
-    /// The invites kept by [`Store::save_invites`].
-    pub fn invites(&self) -> Result<Vec<(Invite, bool)>, StoreError> {
-        self.list(Ks::Keys, secret::INVITES)
+    /// The invites kept by [`Store::save_invites`]. Those an older version kept are read
+    /// too: the unused ones stay open; the used ones are left out (which device used them was
+    /// not kept, and they can never be used again).
+    pub fn invites(&self) -> Result<Vec<InviteRecord>, StoreError> {
+        if self.inner.tree(Ks::Keys).contains_key(secret::INVITE_RECORDS)? {
+            return self.list(Ks::Keys, secret::INVITE_RECORDS);
+        }
+        let old: Vec<(Invite, bool)> = self.list(Ks::Keys, secret::INVITES)?;
+        Ok(old
+            .into_iter()
+            .filter(|(_, used)| !used)
+            .map(|(invite, _)| InviteRecord { invite, state: InviteState::Open })
+            .collect())
     }
 
     /// The raw profile record of a person (name, avatar, custom status, devices).
     pub fn person_record(&self, id: &PersonId) -> Result<Option<duet_log::ProfileRecord>, StoreError> {
         self.inner.tree(Ks::Views).get([&[view::PROFILE][..], &id.0].concat())?.map(|v| decode(&v)).transpose()
+    }
+
+    /// `by`'s latest mark that they compared their safety number with `of`.
+    pub fn verified(&self, by: &PersonId, of: &PersonId) -> Result<Option<duet_log::VerifiedMark>, StoreError> {
+        self.inner.tree(Ks::Views).get([&[view::VERIFIED][..], &by.0, &of.0].concat())?.map(|v| decode(&v)).transpose()
     }
 
     /// A person as their own events describe them (name, avatar, devices).

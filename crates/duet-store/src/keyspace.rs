@@ -120,6 +120,8 @@ pub(crate) mod view {
     pub const CALL: u8 = b'k';
     pub const SPACE: u8 = b'S';
     pub const LAST_SEEN: u8 = b'l';
+    /// · by person · of person: a safety-number mark.
+    pub const VERIFIED: u8 = b'v';
 }
 
 /// Meta tree keys.
@@ -143,6 +145,9 @@ pub(crate) mod meta {
 pub(crate) mod secret {
     pub const IDENTITY: &[u8] = b"identity";
     pub const SPACE_KEY: &[u8] = b"space_key";
-    /// The invites this device made that have not expired, with whether each was used.
+    /// The invites an older version kept, with whether each was used (read once, then
+    /// replaced by [`INVITE_RECORDS`]).
     pub const INVITES: &[u8] = b"invites";
+    /// The invites this device made that have not expired, with where each stands.
+    pub const INVITE_RECORDS: &[u8] = b"invites/2";
 }

@@ -93,6 +93,17 @@ impl Store {
         Ok(None)
     }
 
+    /// A message as the fold keeps it (reactions taken back included), for checks made
+    /// before writing to it.
+    pub fn message_record(&self, id: &MessageId) -> Result<Option<MessageRecord>, StoreError> {
+        for c in self.inner.conversations() {
+            if let Some(v) = scan::record(&self.inner, &c, id)? {
+                return Ok(Some(decode(&v)?));
+            }
+        }
+        Ok(None)
+    }
+
     fn message_in(&self, conversation: &ConversationId, id: &MessageId) -> Result<Option<Message>, StoreError> {
         match scan::record(&self.inner, conversation, id)? {
             Some(v) => Ok(Some(self.render(&decode(&v)?)?)),

@@ -333,3 +333,42 @@ fn a_newer_store_is_refused_in_words() {
     let err = Store::open(dir.path()).err().unwrap();
     assert!(err.to_string().contains("newer version of Duet"), "{err}");
 }
+
+#[test]
+fn invites_kept_by_an_older_version_are_read_and_replaced() {
+    use duet_model::{Invite, InviteKind, InviteRecord, InviteState, SpaceId};
+    let dir = tempfile::tempdir().unwrap();
+    let invite = |n: u8| Invite {
+        space: SpaceId([1; 16]),
+        kind: InviteKind::Partner,
+        inviter: duet_model::DeviceId([2; 32]),
+        addresses: vec!["/ip4/127.0.0.1/tcp/4001".into()],
+        secret: [n; 16],
+        expires_at: t(1_000),
+    };
+    let store = Store::open(dir.path()).unwrap();
+    // The older format: (invite, used).
+    let old = vec![(invite(1), false), (invite(2), true)];
+    store
+        .inner
+        .tree(crate::keyspace::Ks::Keys)
+        .insert(crate::keyspace::secret::INVITES, crate::txn::encode(&old))
+        .unwrap();
+    let read = store.invites().unwrap();
+    assert_eq!(
+        read,
+        vec![InviteRecord { invite: invite(1), state: InviteState::Open }],
+        "the used one cannot be used again"
+    );
+    let now = vec![
+        InviteRecord {
+            invite: invite(1),
+            state: InviteState::Used { joiner: duet_model::DeviceId([3; 32]), confirmed: false },
+        },
+        InviteRecord { invite: invite(3), state: InviteState::Cancelled },
+    ];
+    store.save_invites(&now).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.invites().unwrap(), now);
+}

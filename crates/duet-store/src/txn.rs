@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use duet_log::{
-    CallView, ChannelRecord, MessageRecord, PendingOp, ProfileRecord, SettingsRecord, SpaceRecord, ViewStore,
+    CallView, ChannelRecord, MessageRecord, PendingOp, ProfileRecord, SettingsRecord, SpaceRecord, VerifiedMark,
+    ViewStore,
 };
 use duet_model::{CallId, ChannelId, ConversationId, DeviceId, MessageId, PersonId, Target, Timestamp};
 use serde::de::DeserializeOwned;
@@ -376,5 +377,13 @@ impl ViewStore for Txn<'_> {
 
     fn put_space(&mut self, record: SpaceRecord) {
         self.put(Ks::Views, vec![view::SPACE], encode(&record));
+    }
+
+    fn verified(&self, by: &PersonId, of: &PersonId) -> Option<VerifiedMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::VERIFIED], &by.0, &of.0])).ok().flatten()
+    }
+
+    fn put_verified(&mut self, by: PersonId, of: PersonId, mark: VerifiedMark) {
+        self.put(Ks::Views, cat(&[&[view::VERIFIED], &by.0, &of.0]), encode(&mark));
     }
 }

@@ -180,3 +180,83 @@ fn edits_deletes_reactions_and_receipts_fold_as_a_user_expects() {
     assert!(m.delivered && m.read);
     assert!(views.pending.is_empty());
 }
+
+/// The `i`th of a run of distinct emoji (pictographs from U+1F300 on).
+fn nth_emoji(i: usize) -> String {
+    char::from_u32(0x1F300 + i as u32).expect("a pictograph").to_string()
+}
+
+/// Ada's two devices each put 15 different emoji on Ben's message (30 in all, which Duet
+/// refuses to send; a device that sends them anyway): whatever order they arrive in, every
+/// device shows the same 20 of them, the earliest written, and Ben's own reaction still.
+#[test]
+fn a_person_shows_at_most_20_reactions_on_a_message_and_every_order_agrees() {
+    let mut s = TestSpace::new(7, &[2, 1]);
+    let at = |n: u64| Timestamp(1_700_000_000_000 + n);
+    let post = s.write(2, TestSpace::text("pick one"), at(0));
+    let message = TestSpace::message_id(&post);
+    let mut events = vec![post.clone()];
+    for d in [0, 1] {
+        s.observe(d, post.lamport());
+    }
+    for i in 0..30 {
+        let d = i % 2;
+        events.push(s.write(d, Payload::React { message, emoji: nth_emoji(i) }, at(1 + i as u64)));
+    }
+    events.push(s.write(2, Payload::React { message, emoji: "💛".into() }, at(100)));
+    let opened = s.open_all(&events);
+    let (ada, ben) = (s.persons[0].id(), s.persons[1].id());
+
+    let reference = fold_all(s.space, &opened);
+    for order in [vec![0u8], vec![1, 1, 0, 2], vec![2, 0, 0, 1, 1, 1]] {
+        assert_eq!(fold_all(s.space, &interleave(&opened, &order)), reference);
+    }
+    let record = reference.messages.get(&message).expect("the message");
+    let shown = record.to_message(Some(ben), None, None).reactions;
+    let mine: Vec<&str> = shown.iter().filter(|r| r.user == ada).map(|r| r.emoji.as_str()).collect();
+    assert_eq!(mine.len(), duet_model::MAX_REACTIONS_PER_PERSON);
+    // The earliest written count: the first ten of each device, by Lamport clock.
+    let mut expected: Vec<String> = (0..20).map(nth_emoji).collect();
+    expected.sort();
+    let mut got: Vec<String> = mine.iter().map(|e| e.to_string()).collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(shown.iter().any(|r| r.user == ben && r.emoji == "💛"), "the other person's reactions are not crowded out");
+    // Sending a 21st is refused in words; a 20th that is already there is fine.
+    let err = record.check_reaction(&ada, &nth_emoji(40)).unwrap_err();
+    assert!(err.to_string().contains("20 different emoji"), "{err}");
+    assert!(record.check_reaction(&ada, &nth_emoji(3)).is_ok());
+    assert!(record.check_reaction(&ben, "😂").is_ok());
+}
+
+/// A device that reacts and takes back 100 different emoji on one message: the record keeps
+/// 64 of them for that person (the same 64 whatever the order), so a message's size stays
+/// bounded, and more are refused when sent.
+#[test]
+fn reactions_remembered_per_person_are_bounded_and_the_same_in_every_order() {
+    let mut s = TestSpace::new(8, &[2, 1]);
+    let at = |n: u64| Timestamp(1_700_000_000_000 + n);
+    let post = s.write(2, TestSpace::text("so many feelings"), at(0));
+    let message = TestSpace::message_id(&post);
+    let mut events = vec![post.clone()];
+    for d in [0, 1] {
+        s.observe(d, post.lamport());
+    }
+    for i in 0..100 {
+        let d = i % 2;
+        events.push(s.write(d, Payload::React { message, emoji: nth_emoji(i) }, at(1 + i as u64)));
+        events.push(s.write(d, Payload::Unreact { message, emoji: nth_emoji(i) }, at(2 + i as u64)));
+    }
+    let opened = s.open_all(&events);
+    let ada = s.persons[0].id();
+    let reference = fold_all(s.space, &opened);
+    for order in [vec![0u8], vec![1, 1, 0, 2], vec![2, 0, 0, 1, 1, 1]] {
+        assert_eq!(fold_all(s.space, &interleave(&opened, &order)), reference);
+    }
+    let record = reference.messages.get(&message).expect("the message");
+    assert_eq!(record.reactions.len(), duet_model::MAX_REACTIONS_KEPT_PER_PERSON);
+    assert!(record.to_message(None, None, None).reactions.is_empty(), "all were taken back");
+    let err = record.check_reaction(&ada, &nth_emoji(99)).unwrap_err();
+    assert!(err.to_string().contains("64 different reactions"), "{err}");
+    assert!(record.check_reaction(&ada, &nth_emoji(0)).is_ok(), "one used before can be used again");
+}

@@ -32,6 +32,7 @@ import type {
   Presence,
   PresenceStatus,
   Target,
+  Verification,
   VoiceNoteProgress,
   VoiceNoteStart,
 } from './types';
@@ -74,6 +75,16 @@ export function join(ticket: string): Promise<Outcome<AppSnapshot>> {
 /** Member devices and whether each is connected now. */
 export function peers(): Promise<Outcome<PeerInfo[]>> {
   return call('peers');
+}
+
+/** The safety number shared with my partner, and who marked it as checked. */
+export function verification(): Promise<Outcome<Verification>> {
+  return call('verification');
+}
+
+/** Marks the safety number as checked with my partner (`false` takes the mark back). */
+export function markVerified(verified: boolean): Promise<Outcome<Verification>> {
+  return call('mark_verified', { verified });
 }
 
 /** The relays chosen in settings (addresses as `duet relay` prints them). */

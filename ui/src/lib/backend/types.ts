@@ -46,6 +46,7 @@ export type { MessagePage } from './bindings/MessagePage';
 export type { MessageType } from './bindings/MessageType';
 export type { NodeEvent } from './bindings/NodeEvent';
 export type { PeerInfo } from './bindings/PeerInfo';
+export type { Verification } from './bindings/Verification';
 export type { Person } from './bindings/Person';
 export type { PersonId } from './bindings/PersonId';
 export type { Presence } from './bindings/Presence';
