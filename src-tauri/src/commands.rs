@@ -56,6 +56,24 @@ pub async fn invite(state: State<'_, AppState>, kind: InviteKind) -> Answer<Invi
     Invitation::new(state.node().await?.invite_with_profile(kind).await?)
 }
 
+/// Links this computer to my profile on another device, with a device invite made there
+/// ("This is another of my devices"); returns once linked. A ticket for a partner is refused
+/// in words, and the person may try again.
+#[tauri::command]
+pub async fn link_device(app: AppHandle, state: State<'_, AppState>, ticket: String) -> Answer<AppSnapshot> {
+    if duet_node::ticket_kind(&ticket)? != InviteKind::OwnDevice {
+        return Err(NodeError::NotAllowed(
+            "this invite is for a partner, not for another of your devices: on your other device, open Settings \
+             and choose \u{201c}Create a device invite\u{201d}"
+                .into(),
+        )
+        .into());
+    }
+    let node = state.device_to_link(&app).await?;
+    node.join(ticket.trim()).await?;
+    Ok(AppSnapshot::of(&node)?)
+}
+
 /// Joins with a ticket; returns once paired.
 #[tauri::command]
 pub async fn join(state: State<'_, AppState>, ticket: String) -> Answer<AppSnapshot> {

@@ -84,6 +84,7 @@ fn main() -> anyhow::Result<()> {
             commands::invite,
             commands::join,
             commands::peers,
+            commands::link_device,
             commands::verification,
             commands::mark_verified,
             commands::relays,

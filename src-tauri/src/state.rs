@@ -108,6 +108,27 @@ impl AppState {
         Ok(node)
     }
 
+    /// The node of a device being linked to a person by a device invite: the running one if
+    /// it is such a device (a first try that did not get through), else a new one without a
+    /// person of its own.
+    pub async fn device_to_link(&self, app: &AppHandle) -> Result<Node, AppError> {
+        if let Some(node) = self.node_if_any().await? {
+            if node.person_id().is_some() {
+                return Err(NodeError::AlreadyInitialized.into());
+            }
+            return Ok(node);
+        }
+        let dir = self.data_dir.clone()?;
+        let guard = self.node.clone().write_owned().await;
+        if guard.is_some() {
+            return Err(NodeError::AlreadyInitialized.into());
+        }
+        let node = Node::create_device(node_config(dir)?).await.inspect_err(|e| self.fail(e))?;
+        let node = self.run(guard, app, node);
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(node)
+    }
+
     /// Stops the node (at exit), so the store is flushed.
     pub async fn shutdown(&self) {
         if let Some(node) = self.node.write().await.take() {

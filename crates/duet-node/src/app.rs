@@ -32,6 +32,14 @@ impl Node {
         Self::start_when_unlocked(config).await
     }
 
+    /// Creates this device without a person of its own, to be linked to one with a device
+    /// invite ([`Node::join`]), and starts the node.
+    pub async fn create_device(config: NodeConfig) -> Result<Node, NodeError> {
+        let dir = config.data_dir.clone();
+        retry_while_locked(|| async { crate::init(&dir, None) }).await.map(|_: InitReport| ())?;
+        Self::start_when_unlocked(config).await
+    }
+
     /// [`Node::start`], waiting a few seconds for a store this process has just closed.
     pub async fn start_when_unlocked(config: NodeConfig) -> Result<Node, NodeError> {
         retry_while_locked(|| Node::start(config.clone())).await

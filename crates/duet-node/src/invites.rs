@@ -56,6 +56,11 @@ pub fn ticket_id(ticket: &str) -> Result<String, NodeError> {
     Ok(invite_id(&duet_log::pairing::decode_ticket(ticket)?))
 }
 
+/// Whom a ticket invites: a partner, or another device of the inviter's person.
+pub fn ticket_kind(ticket: &str) -> Result<InviteKind, NodeError> {
+    Ok(duet_log::pairing::decode_ticket(ticket.trim())?.kind)
+}
+
 /// Whether `/duet/pair/1` should answer: an invite is open, or used by a joiner that may
 /// still come back for its welcome.
 pub(crate) fn pairing_wanted(records: &[InviteRecord], at: Timestamp) -> bool {

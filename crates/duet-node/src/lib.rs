@@ -57,7 +57,7 @@ pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, Me
 pub use duet_net::DuetProtocol;
 pub use error::NodeError;
 pub use events::{NodeEvent, PeerInfo};
-pub use invites::{invite_id, ticket_id, InviteInfo, InviteStatus};
+pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use verify::Verification;
 
 use presence::{MyPresence, PresenceBook};
