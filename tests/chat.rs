@@ -72,3 +72,59 @@ async fn an_invite_outlives_a_restart_of_the_inviter_and_stays_used_after_one() 
     let err = eve.node.join(&ticket).await.expect_err("a used ticket is refused");
     assert!(err.to_string().contains("already used"), "{err}");
 }
+
+/// Waits for the node's next `Failed` event about `part`.
+async fn failed(events: &mut tokio::sync::broadcast::Receiver<duet_node::NodeEvent>, part: &str) -> (bool, String) {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(duet_node::NodeEvent::Failed { part: p, restarting, message }) if p == part => {
+                    return (restarting, message)
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("node events ended: {e}"),
+            }
+        }
+    };
+    tokio::time::timeout(duet_tests::PATIENCE, wait).await.unwrap_or_else(|_| panic!("no failure of {part} told"))
+}
+
+/// A bug in one part of the node (a panic, injected here) does not leave it half dead: the part
+/// starts again and the person is told; a part that keeps failing stops the node, in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_that_panics_is_restarted_and_one_that_keeps_failing_stops_the_node_in_words() {
+    use duet_node::Part;
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+    let mut told = ada.node.subscribe();
+
+    // Ada's delivery receipts fail once: started again, and Ben's next message is still
+    // marked delivered (the receipt comes from that part).
+    ada.node.inject_panic(Part::Receipts);
+    let (restarting, message) = failed(&mut told, "receipts").await;
+    assert!(restarting && message.contains("restarted"), "{message}");
+    let hi = ben.node.send(Target::Direct, "still there?", None).await.unwrap();
+    eventually("Ada's receipt for Ben's message", || async { ben.node.message(&hi.id).ok().filter(|m| m.delivered) })
+        .await;
+
+    // Her network loop fails once: she still gets new messages.
+    ada.node.inject_panic(Part::Network);
+    assert!(failed(&mut told, "network").await.0);
+    let again = ben.node.send(Target::Direct, "and now?", None).await.unwrap();
+    eventually("Ada gets Ben's message", || async { ada.node.message(&again.id).ok() }).await;
+    assert_eq!(ada.node.failure(), None);
+
+    // Her presence part fails three times in a row: the node stops and says so.
+    for _ in 0..3 {
+        ada.node.inject_panic(Part::Presence);
+    }
+    assert!(failed(&mut told, "presence").await.0);
+    assert!(failed(&mut told, "presence").await.0);
+    let (restarting, message) = failed(&mut told, "presence").await;
+    assert!(!restarting && message.contains("Duet stopped working") && message.contains("restart Duet"), "{message}");
+    assert_eq!(ada.node.failure().as_deref(), Some(message.as_str()));
+    let err = ada.node.send(Target::Direct, "hello?", None).await.expect_err("a stopped node writes nothing");
+    assert_eq!(err.code(), "stopped");
+    assert!(err.to_string().contains("restart Duet"), "{err}");
+}

@@ -60,13 +60,14 @@ pub(crate) struct Calls {
     /// Actions from media sessions, carried out by [`Node::call_loop`] (a queue rather than a
     /// call, so a session's task never runs the code that started it).
     queued: mpsc::Sender<Vec<Action>>,
-    queue: Mutex<Option<mpsc::Receiver<Vec<Action>>>>,
+    /// Held by `call_loop` while it runs (an async lock, so a panic there keeps the queue).
+    queue: tokio::sync::Mutex<mpsc::Receiver<Vec<Action>>>,
 }
 
 impl Default for Calls {
     fn default() -> Self {
         let (queued, queue) = mpsc::channel(64);
-        Self { state: Mutex::default(), queued, queue: Mutex::new(Some(queue)) }
+        Self { state: Mutex::default(), queued, queue: tokio::sync::Mutex::new(queue) }
     }
 }
 
@@ -276,7 +277,7 @@ impl Node {
 
     /// Runs the machine's timeouts, and the actions media sessions queue.
     pub(crate) async fn call_loop(self) {
-        let Some(mut queue) = lock(&self.shared.calls.queue).take() else { return };
+        let mut queue = self.shared.calls.queue.lock().await;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             tokio::select! {

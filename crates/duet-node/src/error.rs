@@ -34,6 +34,9 @@ pub enum NodeError {
     Timeout,
     #[error("the node has stopped")]
     Stopped,
+    /// A part of the node kept failing and the node stopped (`Node::failure`).
+    #[error("{0}")]
+    Failed(String),
     #[error("{0}")]
     Blob(#[from] duet_store::BlobStoreError),
 }
@@ -54,7 +57,7 @@ impl NodeError {
             NodeError::Network(_) => "network",
             NodeError::Store(_) => "store",
             NodeError::Timeout => "timeout",
-            NodeError::Stopped => "stopped",
+            NodeError::Stopped | NodeError::Failed(_) => "stopped",
             NodeError::Blob(e) => match e {
                 duet_store::BlobStoreError::Unreadable { .. } => "unreadable_file",
                 duet_store::BlobStoreError::Unwritable { .. } => "unwritable_file",

@@ -70,6 +70,13 @@ pub enum NodeEvent {
         ahead_ms: u64,
         message: String,
     },
+    /// A part of the node failed (a bug): it was started again (`restarting`), or it kept
+    /// failing and the node stopped. `message` says so in words, for the person.
+    Failed {
+        part: String,
+        restarting: bool,
+        message: String,
+    },
     /// A call was placed, rang, was answered, connected or ended: its state now.
     Call {
         call: CallInfo,

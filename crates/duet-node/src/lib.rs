@@ -30,6 +30,7 @@ pub mod logging;
 mod pairing;
 mod presence;
 mod streams;
+mod supervise;
 mod sync;
 mod verify;
 
@@ -58,6 +59,7 @@ pub use duet_net::DuetProtocol;
 pub use error::NodeError;
 pub use events::{NodeEvent, PeerInfo};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
+pub use supervise::Part;
 pub use verify::Verification;
 
 use presence::{MyPresence, PresenceBook};
@@ -205,6 +207,9 @@ pub(crate) struct Shared {
     inbound: Arc<streams::InboundStreams>,
     /// Devices whose events were dated past this computer's clock, and the person was told.
     told_early: Mutex<std::collections::HashSet<DeviceId>>,
+    /// Set when a part of the node kept failing and the node stopped (`supervise`).
+    failed: Mutex<Option<String>>,
+    inject_panic: Arc<supervise::InjectPanic>,
 }
 
 struct PeerTasks {
@@ -281,6 +286,8 @@ impl Node {
             blobs,
             inbound: Arc::default(),
             told_early: Mutex::default(),
+            failed: Mutex::default(),
+            inject_panic: Arc::default(),
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -295,12 +302,15 @@ impl Node {
             }
             node.update_members(&state.membership).await?;
         }
-        let main = tokio::spawn(node.clone().run(net_events));
-        let ticker = tokio::spawn(node.clone().presence_ticker());
-        lock(&node.shared.tasks).push(tokio::spawn(node.clone().call_loop()));
-        let receipts = tokio::spawn(node.clone().delivery_receipts());
-        let collector = tokio::spawn(node.clone().collect_ticker());
-        lock(&node.shared.tasks).extend([main, ticker, receipts, collector]);
+        let net_events = Arc::new(tokio::sync::Mutex::new(net_events));
+        let parts = [
+            node.supervise(Part::Network, move |node| node.run(net_events.clone())),
+            node.supervise(Part::Presence, Node::presence_ticker),
+            node.supervise(Part::Calls, Node::call_loop),
+            node.supervise(Part::Receipts, Node::delivery_receipts),
+            node.supervise(Part::Attachments, Node::collect_ticker),
+        ];
+        lock(&node.shared.tasks).extend(parts);
         node.resume_fetches();
         node.reopen_invites().await?;
         Ok(node)
@@ -426,6 +436,9 @@ impl Node {
 
     /// Seals, signs, stores and announces one event of mine.
     pub(crate) async fn write(&self, payload: Payload) -> Result<OpenedEvent, NodeError> {
+        if let Some(why) = self.failure() {
+            return Err(NodeError::Failed(why));
+        }
         let opened = {
             let _guard = self.shared.write_lock.lock().await;
             let state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
@@ -887,8 +900,10 @@ impl Node {
 
     // ----- the network loop -----
 
-    async fn run(self, mut net_events: mpsc::Receiver<duet_net::NetEvent>) {
+    async fn run(self, net_events: Arc<tokio::sync::Mutex<mpsc::Receiver<duet_net::NetEvent>>>) {
         use duet_net::NetEvent;
+        // Held while the loop runs; a panic drops the guard, not the queue (`supervise`).
+        let mut net_events = net_events.lock().await;
         while let Some(event) = net_events.recv().await {
             match event {
                 NetEvent::Connected { device, .. } if self.is_member(&device) && !self.awaiting_welcome(&device) => {
