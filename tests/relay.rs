@@ -16,12 +16,20 @@ async fn holds(node: &TestNode, sent: &Message) -> Message {
 
 /// A relay on loopback, as `duet relay` runs one, and its address.
 async fn start_relay() -> (duet_net::Client, tokio::sync::mpsc::Receiver<duet_net::NetEvent>, Multiaddr) {
+    start_relay_for(None).await
+}
+
+/// A relay that lets only `allow` connect (`duet relay --allow`), or anyone (`--open`).
+async fn start_relay_for(
+    allow: Option<Vec<duet_net::DeviceId>>,
+) -> (duet_net::Client, tokio::sync::mpsc::Receiver<duet_net::NetEvent>, Multiaddr) {
     let mut relay_key = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut relay_key);
     let mut relay_config = NetConfig::new(relay_key);
     relay_config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid")];
     relay_config.mdns = false;
     relay_config.relay_server = true;
+    relay_config.allow_only = allow;
     let (relay, events) = duet_net::start(relay_config).await.expect("the relay starts");
     let relay_addr = relay.wait_listening(PATIENCE).await.expect("the relay listens").remove(0);
     let relay_addr = with_peer(relay_addr, &peer_id(&relay.local_device()));
@@ -100,4 +108,52 @@ async fn a_relay_chosen_in_settings_is_used_at_once_and_after_a_restart() {
     eventually("Ada no longer listens through the relay", || async { relayed(&ada).await.is_none().then_some(()) })
         .await;
     relay.shutdown().await;
+}
+
+/// A bare network client on loopback.
+async fn bare_client() -> duet_net::Client {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    let mut config = NetConfig::new(key);
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid")];
+    config.mdns = false;
+    let (client, mut events) = duet_net::start(config).await.expect("a client starts");
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    client
+}
+
+/// `duet relay --allow`: the relay serves the couple's devices and refuses everyone else's
+/// connection, so a relay whose address leaks is nobody else's free relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_serves_only_the_devices_its_owner_lists() {
+    let (adas, strangers) = (bare_client().await, bare_client().await);
+    let (relay, _relay_events, relay_addr) = start_relay_for(Some(vec![adas.local_device()])).await;
+    let relay_device = relay.local_device();
+    for client in [&adas, &strangers] {
+        client.add_addresses(relay_device, vec![relay_addr.clone()]).await.unwrap();
+    }
+    adas.dial(relay_device).await.expect("a listed device connects");
+    // The stranger's handshake may complete on its side; the relay then drops the connection
+    // before any protocol runs, and never counts it.
+    let _ = strangers.dial(relay_device).await;
+    eventually("the relay drops the stranger", || async {
+        (!strangers.connected().await.ok()?.contains(&relay_device)).then_some(())
+    })
+    .await;
+    let connected = relay.connected().await.unwrap();
+    assert!(connected.contains(&adas.local_device()));
+    assert!(!connected.contains(&strangers.local_device()));
+    // Both ask for a slot: only the listed device gets one.
+    let circuit = |client: &duet_net::Client| {
+        let client = client.clone();
+        async move { client.listen_addrs().await.ok()?.iter().any(|a| a.to_string().contains("p2p-circuit")).then_some(()) }
+    };
+    strangers.set_relays(std::slice::from_ref(&relay_addr)).await.unwrap();
+    adas.set_relays(std::slice::from_ref(&relay_addr)).await.unwrap();
+    eventually("Ada's relayed address", || circuit(&adas)).await;
+    assert_eq!(circuit(&strangers).await, None, "the stranger got no slot");
+    assert!(!relay.connected().await.unwrap().contains(&strangers.local_device()));
+    for client in [adas, strangers, relay] {
+        client.shutdown().await;
+    }
 }

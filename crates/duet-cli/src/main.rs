@@ -258,6 +258,13 @@ enum Command {
         /// Where to answer STUN (so calls get through home routers): an IP:port, or "off".
         #[arg(long, default_value = "0.0.0.0:3478")]
         stun: String,
+        /// A device this relay serves (repeatable): its id as `duet peers --json` shows it
+        /// (64 hex digits). Every other device is refused.
+        #[arg(long = "allow", value_name = "DEVICE_ID", required_unless_present = "open")]
+        allow: Vec<String>,
+        /// Serve any device that asks (a public relay), instead of listed ones.
+        #[arg(long, conflicts_with = "allow")]
+        open: bool,
     },
 }
 
@@ -517,7 +524,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }),
         Command::CallStatus => print_json(&call(&dir, &Request::CallStatus).await?),
-        Command::Relay { listen, stun } => relay::run(&dir, listen, &stun).await?,
+        Command::Relay { listen, stun, allow, open } => {
+            let allow = if open { None } else { Some(relay::parse_allowed(&allow)?) };
+            relay::run(&dir, listen, &stun, allow).await?
+        }
     }
     Ok(())
 }

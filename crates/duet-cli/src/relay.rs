@@ -1,10 +1,14 @@
 //! `duet relay`: a relay (circuit relay v2) and Kademlia bootstrap node, for people who want
 //! their own. It carries encrypted connections between devices and can read nothing.
+//!
+//! It serves the devices its owner lists (`--allow DEVICE_ID`, every device of both
+//! partners), and refuses everyone else's connection before any protocol runs, so a relay
+//! whose address leaks does not become everyone's free relay; `--open` serves anyone.
 
 use std::path::Path;
 
 use anyhow::Context;
-use duet_net::NetConfig;
+use duet_net::{DeviceId, NetConfig};
 use rand_core::{OsRng, RngCore};
 
 /// The relay's identity lives in `<data dir>/relay.key` so its address stays the same.
@@ -22,10 +26,28 @@ fn relay_secret(dir: &Path) -> anyhow::Result<[u8; 32]> {
     Ok(secret)
 }
 
-pub async fn run(dir: &Path, listen: Vec<String>, stun: &str) -> anyhow::Result<()> {
+/// The devices `--allow` names, each as 64 hex digits (a device id).
+pub fn parse_allowed(ids: &[String]) -> anyhow::Result<Vec<DeviceId>> {
+    ids.iter()
+        .map(|id| {
+            id.trim().parse::<DeviceId>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--allow wants a device id, 64 hex digits as `duet peers --json` shows it (\"device\"), not {id:?}"
+                )
+            })
+        })
+        .collect()
+}
+
+pub async fn run(dir: &Path, listen: Vec<String>, stun: &str, allow: Option<Vec<DeviceId>>) -> anyhow::Result<()> {
     duet_node::logging::init();
     let mut config = NetConfig::new(relay_secret(dir)?);
     config.relay_server = true;
+    match &allow {
+        Some(devices) => eprintln!("Serving {} device(s); every other device is refused.", devices.len()),
+        None => eprintln!("Serving any device that asks (--open)."),
+    }
+    config.allow_only = allow;
     config.mdns = false;
     if listen.is_empty() {
         config.listen = vec!["/ip4/0.0.0.0/tcp/4001".parse()?, "/ip4/0.0.0.0/udp/4001/quic-v1".parse()?];
@@ -44,11 +66,7 @@ pub async fn run(dir: &Path, listen: Vec<String>, stun: &str) -> anyhow::Result<
             stun.parse().with_context(|| format!("--stun wants an IP:port or \"off\", not {stun:?}"))?;
         let socket = tokio::net::UdpSocket::bind(at).await.with_context(|| format!("cannot answer STUN on {at}"))?;
         eprintln!("Answering STUN on {at} (devices that use this relay find their outside address there).");
-        tokio::spawn(async move {
-            if let Err(e) = duet_net::stun::serve(socket).await {
-                eprintln!("STUN stopped: {e}");
-            }
-        });
+        tokio::spawn(duet_net::stun::serve(socket));
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {

@@ -194,8 +194,13 @@ impl Hosts {
     }
 
     /// A relay on the internet, as `duet relay` runs one; returns it and its address.
-    fn relay(&self, dir: &Path) -> (Up, String) {
-        let relay = self.duet("relay", dir, "relay", &["relay", "--listen", &format!("/ip4/{RELAY_IP}/tcp/4001")]);
+    fn relay(&self, dir: &Path, allow: &[&str]) -> (Up, String) {
+        let listen = format!("/ip4/{RELAY_IP}/tcp/4001");
+        let mut args = vec!["relay", "--listen", listen.as_str()];
+        for device in allow {
+            args.extend(["--allow", device]);
+        }
+        let relay = self.duet("relay", dir, "relay", &args);
         let mut addr = None;
         wait_until("the relay prints its address", || {
             addr = relay.printed().lines().find(|l| l.starts_with("/ip4/") && l.contains("/p2p/")).map(str::to_owned);
@@ -260,9 +265,9 @@ struct Couple {
 impl Couple {
     fn pair(net: &Hosts) -> Couple {
         let (a, b, r) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let (relay, relay_addr) = net.relay(r.path());
         let ada = init(a.path(), "Ada");
         let ben = init(b.path(), "Ben");
+        let (relay, relay_addr) = net.relay(r.path(), &[&ada.1, &ben.1]);
         // Listening as a person at home would (every interface, TCP and QUIC), and through
         // the relay.
         let args = ["--relay", relay_addr.as_str(), "--no-mdns"];

@@ -4,8 +4,9 @@
 //! NAT can listen through a relay); TCP and relayed connections are secured with Noise and
 //! multiplexed with Yamux, QUIC brings its own TLS.
 //!
-//! Behaviours, in the order the swarm consults them (the first two can refuse a connection
+//! Behaviours, in the order the swarm consults them (the first three can refuse a connection
 //! before anyone else sees it):
+//! - `allow_list` (only in a relay that serves listed devices): everyone else;
 //! - `block_list`: peers cut off with a ban (`Client::disconnect(.., Some(..))`);
 //! - `limits`: the connection limit; member devices and relays bypass it;
 //! - `keep_alive`: keeps idle connections to members open (see [`crate::keep_alive`]);
@@ -40,6 +41,9 @@ const MAX_CONNECTIONS_PER_PEER: u32 = 8;
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    /// Only in a relay that serves listed devices (`NetConfig::allow_only`): everyone else's
+    /// connection is refused before any protocol runs.
+    pub(crate) allow_list: Toggle<allow_block_list::Behaviour<allow_block_list::AllowedPeers>>,
     pub(crate) block_list: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub(crate) limits: connection_limits::Behaviour,
     pub(crate) keep_alive: keep_alive::Behaviour,
@@ -107,7 +111,16 @@ impl Behaviour {
             None => None,
         };
 
+        let allow_list = config.allow_only.as_ref().map(|devices| {
+            let mut allowed = allow_block_list::Behaviour::<allow_block_list::AllowedPeers>::default();
+            for device in devices {
+                allowed.allow_peer(crate::peer_id(device));
+            }
+            allowed
+        });
+
         Self {
+            allow_list: Toggle::from(allow_list),
             block_list: allow_block_list::Behaviour::default(),
             limits: connection_limits::Behaviour::new(limits),
             keep_alive: keep_alive::Behaviour::default(),

@@ -143,6 +143,9 @@ pub struct NetConfig {
     pub mdns: bool,
     /// Act as a relay v2 server and a Kademlia server (the `duet relay` mode).
     pub relay_server: bool,
+    /// The only devices that may connect at all (a relay that serves its owner's couple
+    /// only); `None` lets anyone connect.
+    pub allow_only: Option<Vec<DeviceId>>,
     /// Most connections at once (members and relays do not count against it).
     pub max_connections: u32,
 }
@@ -161,6 +164,7 @@ impl NetConfig {
             bootstrap: Vec::new(),
             mdns: true,
             relay_server: false,
+            allow_only: None,
             max_connections: 64,
         }
     }

@@ -10,6 +10,8 @@
 //! Only binding requests are answered, with the sender's address (XOR-MAPPED-ADDRESS); no
 //! authentication, nothing kept. Anything else is ignored.
 
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 /// STUN's port (RFC 8489 §18.6), where `duet relay` answers by default.
@@ -81,14 +83,44 @@ fn xor(bytes: &[u8], key: &[u8]) -> Vec<u8> {
     bytes.iter().zip(key).map(|(b, k)| b ^ k).collect()
 }
 
-/// Answers binding requests on `socket` until it fails.
-pub async fn serve(socket: tokio::net::UdpSocket) -> std::io::Result<()> {
+/// Answers binding requests on `socket`, for as long as the relay runs.
+pub async fn serve(socket: tokio::net::UdpSocket) {
+    serve_on(&socket).await
+}
+
+/// What the STUN loop needs of a UDP socket (a fake one in tests).
+trait Datagrams {
+    fn recv_from(&self, buf: &mut [u8]) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send;
+    fn send_to(&self, buf: &[u8], to: SocketAddr) -> impl Future<Output = io::Result<usize>> + Send;
+}
+
+impl Datagrams for tokio::net::UdpSocket {
+    fn recv_from(&self, buf: &mut [u8]) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send {
+        tokio::net::UdpSocket::recv_from(self, buf)
+    }
+    fn send_to(&self, buf: &[u8], to: SocketAddr) -> impl Future<Output = io::Result<usize>> + Send {
+        tokio::net::UdpSocket::send_to(self, buf, to)
+    }
+}
+
+/// The loop never ends on an error: a receive can fail for one sender's sake (an ICMP
+/// "unreachable" for an earlier answer is reported on the next receive on some systems, a
+/// datagram larger than the buffer on others), and the next sender must still be answered.
+/// After an error it pauses 10 ms, so a socket that fails for good does not spin a core.
+async fn serve_on(socket: &impl Datagrams) {
     let mut buf = [0u8; MAX_REQUEST + 1];
     loop {
-        let (n, from) = socket.recv_from(&mut buf).await?;
-        if let Some(answer) = binding_response(&buf[..n], from) {
-            // A reply that cannot be sent (the sender's network went away) is not our problem.
-            let _ = socket.send_to(&answer, from).await;
+        match socket.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                if let Some(answer) = binding_response(&buf[..n], from) {
+                    // A reply that cannot be sent (the sender's network went away) is not ours to fix.
+                    let _ = socket.send_to(&answer, from).await;
+                }
+            }
+            Err(e) => {
+                tracing::debug!("STUN: a receive failed, going on: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
         }
     }
 }
@@ -96,6 +128,56 @@ pub async fn serve(socket: tokio::net::UdpSocket) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A socket whose receives are scripted: errors and requests, then nothing.
+    struct Scripted {
+        received: std::sync::Mutex<std::collections::VecDeque<io::Result<(Vec<u8>, SocketAddr)>>>,
+        sent: std::sync::Mutex<Vec<(Vec<u8>, SocketAddr)>>,
+    }
+
+    impl Datagrams for Scripted {
+        fn recv_from(&self, buf: &mut [u8]) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send {
+            let next = self.received.lock().unwrap().pop_front();
+            let result = next.map(|r| {
+                r.map(|(bytes, from)| {
+                    buf[..bytes.len()].copy_from_slice(&bytes);
+                    (bytes.len(), from)
+                })
+            });
+            async move {
+                match result {
+                    Some(r) => r,
+                    None => std::future::pending().await,
+                }
+            }
+        }
+        fn send_to(&self, buf: &[u8], to: SocketAddr) -> impl Future<Output = io::Result<usize>> + Send {
+            self.sent.lock().unwrap().push((buf.to_vec(), to));
+            std::future::ready(Ok(buf.len()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_receive_error_does_not_stop_the_service() {
+        let (gone, next): (SocketAddr, SocketAddr) =
+            ("198.51.100.2:40001".parse().unwrap(), "198.51.100.3:40002".parse().unwrap());
+        let socket = Scripted {
+            received: std::sync::Mutex::new(
+                [
+                    Ok((request([1; 12]), gone)),
+                    Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                    Err(io::Error::other("message too long")),
+                    Ok((request([2; 12]), next)),
+                ]
+                .into(),
+            ),
+            sent: std::sync::Mutex::default(),
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(300), serve_on(&socket)).await;
+        let sent = socket.sent.lock().unwrap();
+        let to: Vec<SocketAddr> = sent.iter().map(|(_, to)| *to).collect();
+        assert_eq!(to, vec![gone, next], "the sender after the errors is answered too");
+    }
 
     fn request(transaction: [u8; 12]) -> Vec<u8> {
         let mut r = vec![0x00, 0x01, 0x00, 0x00];
