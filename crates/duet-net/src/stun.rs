@@ -129,9 +129,12 @@ async fn serve_on(socket: &impl Datagrams) {
 mod tests {
     use super::*;
 
+    /// One scripted receive: a datagram and its sender, or an error.
+    type Received = io::Result<(Vec<u8>, SocketAddr)>;
+
     /// A socket whose receives are scripted: errors and requests, then nothing.
     struct Scripted {
-        received: std::sync::Mutex<std::collections::VecDeque<io::Result<(Vec<u8>, SocketAddr)>>>,
+        received: std::sync::Mutex<std::collections::VecDeque<Received>>,
         sent: std::sync::Mutex<Vec<(Vec<u8>, SocketAddr)>>,
     }
 
