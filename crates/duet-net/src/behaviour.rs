@@ -83,7 +83,9 @@ impl Behaviour {
 
         let identify = identify::Behaviour::new(
             identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
-                .with_agent_version(format!("duet/{}", env!("CARGO_PKG_VERSION")))
+                // No version: nothing reads it, and a stranger needs no help matching a
+                // device to a release with a known bug (docs/threat-model.md).
+                .with_agent_version("duet".to_owned())
                 // Tell connected peers at once when our addresses change (a relay slot
                 // confirmed, a new interface), so partners can persist them.
                 .with_push_listen_addr_updates(true)
