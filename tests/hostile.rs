@@ -58,13 +58,18 @@ impl DeviceKeys {
     /// A valid text message as the event after `head`, written as if the device had seen
     /// events up to the Lamport clock `seen` (its clock is one more).
     fn seal_after_clock(&self, head: LogHead, text: &str, seen: u64) -> SealedEvent {
+        self.seal_dated(head, text, seen, wall_clock())
+    }
+
+    /// A valid text message as the event after `head`, dated `at` by the device's clock.
+    fn seal_dated(&self, head: LogHead, text: &str, seen: u64, at: Timestamp) -> SealedEvent {
         let next = NextEvent {
             space: self.space,
             device: &self.device,
             space_key: &self.key,
             head,
             max_lamport: seen,
-            now: wall_clock(),
+            now: at,
         };
         next.seal(duet_log::testkit::TestSpace::text(text), &mut rand::rngs::OsRng).expect("a valid event").0
     }
@@ -495,4 +500,42 @@ async fn a_member_device_cannot_bring_in_a_third_person() {
         assert_eq!(read_message(&mut stream).await, None, "Carol may not sync with Ada");
     }
     carols_client.shutdown().await;
+}
+
+/// Ben's device dates its messages an hour ahead (its clock is wrong, or it wants its words to
+/// stay at the bottom of the conversation). Four minutes ahead is a clock a little fast and is
+/// taken; an hour is not: that message and the ones after it wait, unread, and Ada is told
+/// once, in words, which device and by how much.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_dated_an_hour_ahead_wait_and_the_person_is_told() {
+    let (ada, mut ben) = couple().await;
+    let ben_device = ben.node.device_id();
+    ben.stop().await;
+    let keys = DeviceKeys::read(&ben);
+    let now = wall_clock().0;
+    let fast = keys.seal_dated(keys.head, "my clock is a little fast", keys.max_lamport, Timestamp(now + 4 * 60_000));
+    let hour = Timestamp(now + 60 * 60_000);
+    let ahead = keys.seal_dated(LogHead::after(&fast, &keys.space), "from the future", fast.lamport(), hour);
+    let after = keys.seal_dated(LogHead::after(&ahead, &keys.space), "and after it", ahead.lamport(), hour);
+
+    let mut ada_events = ada.node.subscribe();
+    let (pusher, mut stream) = keys.open_sync(&ada).await;
+    let bodies = [&fast, &ahead, &after].iter().map(|e| e.body().to_vec()).collect();
+    write_frame(&mut stream, &SyncMessage::Batch { author: ben_device, first_seq: fast.seq(), bodies }).await.unwrap();
+    let (ahead_ms, told) = next_event("Ada told of Ben's clock", &mut ada_events, |e| match e {
+        NodeEvent::ClockAhead { device, ahead_ms, message } if device == ben_device => Some((ahead_ms, message)),
+        _ => None,
+    })
+    .await;
+    assert!((55 * 60_000..=61 * 60_000).contains(&ahead_ms), "{ahead_ms} ms");
+    assert!(told.contains("Ben's device") && told.contains("60 minutes ahead") && told.contains("clock"), "{told}");
+    // The batch is acknowledged (the pusher moves on); nothing in it is refused or banned.
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack));
+
+    assert_eq!(ada.node.message(&message_id(&fast)).unwrap().content, "my clock is a little fast");
+    assert!(ada.node.message(&message_id(&ahead)).is_err(), "an hour ahead waits");
+    assert!(ada.node.message(&message_id(&after)).is_err(), "and so does what follows it");
+    assert_eq!(ada.node.store().head(&ben_device).unwrap().seq, fast.seq());
+    assert!(ada.node.connected().await.unwrap().contains(&ben_device), "Ben's device is not cut off");
+    pusher.shutdown().await;
 }

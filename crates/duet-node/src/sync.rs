@@ -459,7 +459,8 @@ fn authors_doing(e: &VerifyError) -> bool {
 
 /// "7 minutes", "3 hours", "about 76 years": how far a clock is ahead, in words.
 fn how_long(ms: u64) -> String {
-    let minutes = ms / 60_000;
+    // To the nearest minute: an hour ahead, measured a moment later, is still 60 minutes.
+    let minutes = ms.saturating_add(30_000) / 60_000;
     let (n, unit) = match minutes {
         0..=119 => (minutes.max(1), "minute"),
         120..=2879 => (minutes / 60, "hour"),
