@@ -76,3 +76,54 @@ async fn a_partners_message_reaches_my_desktop_through_my_laptop() {
     .await;
     rejections.assert_none();
 }
+
+/// Ada's laptop is stolen, and still running. She removes it from her phone: Ben refuses what
+/// the laptop writes from then on, and the laptop gets nothing new, while Ada and Ben go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_keeps_running_but_nothing_it_writes_counts_and_it_gets_nothing_new() {
+    let phone = TestNode::person("Ada's phone").await;
+    let laptop = TestNode::device_only("Ada's laptop").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&phone, &laptop, InviteKind::OwnDevice).await.expect("linking the laptop");
+    pair(&phone, &ben, InviteKind::Partner).await.expect("pairing with Ben");
+    let before = laptop.node.send(Target::Direct, "written before the theft", None).await.unwrap();
+    holds("Ben", &ben, &before).await;
+    let laptop_id = laptop.node.device_id();
+
+    // The list: Ada's two devices and Ben's, with names.
+    let listed = phone.node.devices().await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed[0].this_device && listed[0].mine);
+    let stolen = listed.iter().find(|d| d.device == laptop_id).expect("the laptop is listed");
+    assert!(!stolen.name.is_empty() && stolen.mine && !stolen.removed, "{stolen:?}");
+    assert!(stolen.last_seen.is_some());
+
+    // Ben cannot remove Ada's device, nor Ada the device she is using.
+    let err = ben.node.remove_device(laptop_id).await.expect_err("not Ben's");
+    assert!(err.to_string().contains("only they can remove"), "{err}");
+    let err = phone.node.remove_device(phone.node.device_id()).await.expect_err("this device");
+    assert!(err.to_string().contains("another of your devices"), "{err}");
+
+    let removed = phone.node.remove_device(laptop_id).await.unwrap();
+    assert!(removed.removed && !removed.connected);
+    eventually("Ben learns of the removal", || async {
+        ben.node.devices().await.ok()?.into_iter().find(|d| d.device == laptop_id).filter(|d| d.removed).map(|_| ())
+    })
+    .await;
+
+    // The laptop keeps running and writing: nothing of it reaches Ben or the phone.
+    let after = laptop.node.send(Target::Direct, "written by the thief", None).await.unwrap();
+    // Ada and Ben go on; Ben's next message never reaches the laptop.
+    let from_ben = ben.node.send(Target::Direct, "did you get a new laptop?", None).await.unwrap();
+    holds("Ada's phone", &phone, &from_ben).await;
+    let from_ada = phone.node.send(Target::Direct, "yes, the old one is gone", None).await.unwrap();
+    holds("Ben", &ben, &from_ada).await;
+    // By now every session that could carry them has run; give a few more heartbeats anyway.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(ben.node.message(&after.id).is_err(), "Ben never shows the thief's message");
+    assert!(phone.node.message(&after.id).is_err(), "nor does Ada's phone");
+    assert!(laptop.node.message(&from_ben.id).is_err(), "the laptop gets nothing new");
+    assert!(laptop.node.message(&from_ada.id).is_err());
+    assert!(!ben.node.connected().await.unwrap().contains(&laptop_id));
+    assert_eq!(ben.node.message(&before.id).unwrap().content, "written before the theft", "what came before stays");
+}

@@ -4,7 +4,7 @@
 
 use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
 use duet_model::{Presence, PresenceStatus, Target};
-use duet_node::{NodeError, PeerInfo, Verification};
+use duet_node::{DeviceInfo, NodeError, PeerInfo, Verification};
 use tauri::{AppHandle, State};
 
 use crate::desktop;
@@ -85,6 +85,18 @@ pub async fn join(state: State<'_, AppState>, ticket: String) -> Answer<AppSnaps
 #[tauri::command]
 pub async fn peers(state: State<'_, AppState>) -> Answer<Vec<PeerInfo>> {
     Ok(state.node().await?.peers().await?)
+}
+
+/// Every device of mine and my partner's (Settings → Devices).
+#[tauri::command]
+pub async fn devices(state: State<'_, AppState>) -> Answer<Vec<DeviceInfo>> {
+    Ok(state.node().await?.devices().await?)
+}
+
+/// Removes one of my other devices: its later events are refused everywhere.
+#[tauri::command]
+pub async fn remove_device(state: State<'_, AppState>, device: duet_model::DeviceId) -> Answer<DeviceInfo> {
+    Ok(state.node().await?.remove_device(device).await?)
 }
 
 /// The safety number I share with my partner, and who marked it as checked.

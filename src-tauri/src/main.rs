@@ -86,6 +86,8 @@ fn main() -> anyhow::Result<()> {
             commands::peers,
             commands::link_device,
             commands::verification,
+            commands::devices,
+            commands::remove_device,
             commands::mark_verified,
             commands::relays,
             commands::set_relays,

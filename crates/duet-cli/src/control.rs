@@ -33,6 +33,10 @@ pub enum Request {
     Verify {
         mark: Option<bool>,
     },
+    Devices,
+    RemoveDevice {
+        device: duet_model::DeviceId,
+    },
     Join {
         ticket: String,
     },
@@ -324,6 +328,8 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             Value::Null
         }
         Request::Peers => to_json(node.peers().await?),
+        Request::Devices => to_json(node.devices().await?),
+        Request::RemoveDevice { device } => to_json(node.remove_device(device).await?),
         Request::Verify { mark: None } => to_json(node.verification()?),
         Request::Verify { mark: Some(verified) } => to_json(node.mark_verified(verified).await?),
         Request::Presence => to_json(node.presence()?),

@@ -160,6 +160,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every device of yours and your partner's: when added, last seen; or remove one of yours.
+    Devices {
+        #[command(subcommand)]
+        action: Option<DevicesAction>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Your devices and your partner's, and which are connected.
     Peers {
         #[arg(long)]
@@ -266,6 +273,15 @@ enum Command {
         #[arg(long, conflicts_with = "allow")]
         open: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum DevicesAction {
+    /// Remove one of your devices (lost, sold, stolen): everyone refuses what it writes from
+    /// now on, and it gets nothing new. ID: as `duet devices --json` shows it, or its first 8
+    /// characters.
+    #[command(alias = "revoke")]
+    Remove { id: String },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -451,6 +467,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_verification(&v);
             }
         }
+        Command::Devices { action: None, json } => list(call(&dir, &Request::Devices).await?, json, |d| {
+            let when = |field: &str| d[field].as_u64().map(ago).unwrap_or_else(|| "never".into());
+            format!(
+                "{} {} ({}) — {}, added {}{}",
+                if d["connected"] == true { "●" } else { "○" },
+                d["name"].as_str().unwrap_or("?"),
+                short(d["device"].as_str()),
+                if d["this_device"] == true {
+                    "this device".to_owned()
+                } else {
+                    format!(
+                        "{}, last seen {}",
+                        if d["mine"] == true { "yours" } else { "your partner's" },
+                        when("last_seen")
+                    )
+                },
+                when("added_at"),
+                if d["removed"] == true { " — removed" } else { "" }
+            )
+        }),
+        Command::Devices { action: Some(DevicesAction::Remove { id }), .. } => {
+            let device = find_device(&dir, &id).await?;
+            let removed = call(&dir, &Request::RemoveDevice { device }).await?;
+            eprintln!(
+                "{} is removed: your devices and your partner's refuse what it writes from now on.",
+                removed["name"].as_str().unwrap_or("The device")
+            );
+        }
         Command::Peers { json } => list(call(&dir, &Request::Peers).await?, json, |p| {
             format!(
                 "{} {} ({}){}{}",
@@ -610,6 +654,40 @@ fn print_verification(v: &Value) {
     let mine = if v["verified_by_me"] == true { "marked as checked" } else { "not marked yet" };
     let theirs = if v["verified_by_partner"] == true { "marked as checked" } else { "not marked yet" };
     println!("You: {mine}. {name}: {theirs}.");
+}
+
+/// The device `id` names: a full device id, or the start of one (at least 8 characters) that
+/// matches exactly one device.
+async fn find_device(dir: &Path, id: &str) -> anyhow::Result<duet_model::DeviceId> {
+    let id = id.trim().to_ascii_lowercase();
+    if let Ok(device) = id.parse() {
+        return Ok(device);
+    }
+    anyhow::ensure!(id.len() >= 8, "give at least the first 8 characters of the device id (`duet devices` shows them)");
+    let listed = call(dir, &Request::Devices).await?;
+    let matching: Vec<&str> = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["device"].as_str())
+        .filter(|d| d.starts_with(&id))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(one.parse()?),
+        [] => anyhow::bail!("no device id starts with {id} (`duet devices` lists them)"),
+        _ => anyhow::bail!("more than one device id starts with {id}: give more of it"),
+    }
+}
+
+/// "3 min ago", "2 h ago", "5 days ago", or "just now", for a time in milliseconds since 1970.
+fn ago(ms: u64) -> String {
+    let s = unix_ms().saturating_sub(ms) / 1000;
+    match s {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", s / 60),
+        3600..=86_399 => format!("{} h ago", s / 3600),
+        _ => format!("{} days ago", s / 86_400),
+    }
 }
 
 /// Now, in milliseconds since 1970 (for "expires in").

@@ -102,6 +102,16 @@ fn two_terminals_pair_and_chat() {
         v["verified_by_partner"] == true && v["verified_by_me"] == false
     });
     assert!(ok(b, &["verify"]).contains("Ada: marked as checked"));
+    // The devices: Ada's and Ben's; Ada may not remove Ben's.
+    let devices: Vec<Value> = ok(a, &["devices", "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(devices.len(), 2);
+    assert!(devices[0]["this_device"] == true && devices[1]["mine"] == false);
+    let bens = devices[1]["device"].as_str().unwrap();
+    let out = duet(a, &["devices", "remove", &bens[..8]]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("your partner's"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(ok(b, &["devices"]).contains("this device"));
+
     // Eve is paired with no one: no number, said in words.
     let out = duet(c.path(), &["verify"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("once your partner has joined"));

@@ -21,6 +21,7 @@
 mod app;
 mod blobs;
 mod calls;
+mod devices;
 mod error;
 mod events;
 mod frames;
@@ -53,6 +54,7 @@ use tokio::task::JoinHandle;
 
 pub use blobs::{blobs_dir, BlobStats, CollectReport};
 pub use calls::CallSettings;
+pub use devices::DeviceInfo;
 pub use duet_call;
 pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, MediaStats};
 pub use duet_net::DuetProtocol;
@@ -856,8 +858,12 @@ impl Node {
     pub(crate) async fn allow_members(&self, membership: &Membership) -> Result<Vec<DeviceId>, NodeError> {
         let me = self.device_id();
         let forked = lock(&self.shared.forked).clone();
-        let devices: Vec<DeviceId> =
-            membership.devices().map(|(d, _)| *d).filter(|d| *d != me && !forked.contains(d)).collect();
+        let devices: Vec<DeviceId> = membership
+            .devices()
+            .filter(|(_, m)| m.last_seq.is_none())
+            .map(|(d, _)| *d)
+            .filter(|d| *d != me && !forked.contains(d))
+            .collect();
         self.shared.net.set_members(devices.clone()).await?;
         Ok(devices)
     }

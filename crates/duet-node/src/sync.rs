@@ -306,6 +306,7 @@ impl Node {
         .map_err(|_| NodeError::Stopped)??;
         drop(guard);
         self.after_stored(&accepted);
+        self.apply_removals(&accepted).await;
         let Some(e) = rejected else { return Ok(()) };
         if let VerifyError::Fork { author, seq } = e {
             crate::lock(&self.shared.forked).insert(author);
@@ -450,11 +451,12 @@ impl Drop for AbortOnDrop {
 
 /// Whether a refused event is its author's doing rather than the sending device's: it is
 /// signed by its author and valid on its own, but conflicts with what this device holds (a
-/// second version of a seq held, a clock too far past the clocks held). An honest device may
+/// second version of a seq held, a clock too far past the clocks held, an event past its
+/// author's removal, which a device may have taken before the removal reached it). An honest device may
 /// forward such an event (it holds the other branch, or more of the space), so only the
 /// author is cut off, never a forwarder.
 fn authors_doing(e: &VerifyError) -> bool {
-    matches!(e, VerifyError::Fork { .. } | VerifyError::LamportTooFar { .. })
+    matches!(e, VerifyError::Fork { .. } | VerifyError::LamportTooFar { .. } | VerifyError::Revoked { .. })
 }
 
 /// "7 minutes", "3 hours", "about 76 years": how far a clock is ahead, in words.

@@ -1,0 +1,147 @@
+//! The devices of the space, and removing one of mine.
+//!
+//! A removal is a signed event in the log (`Payload::DeviceRevoke`) written by one of the
+//! person's other devices: it names the last event of the removed device that counts (the
+//! newest this device holds), and every device that folds it refuses that device's later
+//! events and its connections (it is no member of anything any more). A device that was lost,
+//! sold or stolen can therefore write nothing that the couple will read, and gets nothing new.
+//!
+//! Not built yet: rotating the space key. The removed device still holds the key it had, so
+//! a copy of later events reaching it by some other way (never from Duet's own protocols,
+//! which refuse it) could be opened with it.
+
+use duet_log::Payload;
+use duet_model::{DeviceId, PersonId, Timestamp};
+use serde::Serialize;
+
+use crate::{lock, Node, NodeError, NodeEvent};
+
+/// A member device as Settings → Devices lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeviceInfo {
+    pub device: DeviceId,
+    pub person: PersonId,
+    pub name: String,
+    /// One of my own devices (else my partner's).
+    pub mine: bool,
+    /// The device this node runs on.
+    pub this_device: bool,
+    /// When its person linked it (its certificate's date).
+    pub added_at: Timestamp,
+    /// When it last wrote something held here, or now if it is connected.
+    pub last_seen: Option<Timestamp>,
+    pub connected: bool,
+    /// Removed: its events after the removal are refused everywhere.
+    pub removed: bool,
+}
+
+impl Node {
+    /// Every device of both people, mine first, this one first of all.
+    pub async fn devices(&self) -> Result<Vec<DeviceInfo>, NodeError> {
+        let Some(state) = self.shared.store.space()? else { return Ok(vec![]) };
+        let me = self.person_id();
+        let connected = self.shared.net.connected().await.unwrap_or_default();
+        let at = crate::now();
+        let mut devices: Vec<DeviceInfo> = state
+            .membership
+            .devices()
+            .map(|(d, m)| {
+                let head = self.head_of(d);
+                let wrote = (head.seq > 0)
+                    .then(|| self.shared.store.event(d, head.seq).ok().flatten().map(|e| e.timestamp()))
+                    .flatten();
+                let is_connected = connected.contains(d) && m.last_seq.is_none();
+                DeviceInfo {
+                    device: *d,
+                    person: m.certificate.person,
+                    name: m.certificate.device_name.clone(),
+                    mine: Some(m.certificate.person) == me,
+                    this_device: *d == self.device_id(),
+                    added_at: Timestamp(m.certificate.issued_at_ms),
+                    last_seen: if is_connected || *d == self.device_id() { Some(at) } else { wrote },
+                    connected: is_connected,
+                    removed: m.last_seq.is_some(),
+                }
+            })
+            .collect();
+        devices.sort_by_key(|d| (!d.this_device, !d.mine, d.removed, d.added_at));
+        Ok(devices)
+    }
+
+    /// Removes one of my other devices (lost, sold, stolen): see the module docs.
+    pub async fn remove_device(&self, device: DeviceId) -> Result<DeviceInfo, NodeError> {
+        self.touch();
+        let state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
+        let member = state.membership.device(&device).ok_or_else(|| {
+            NodeError::NotFound("there is no such device in your space (`duet devices` lists them)".into())
+        })?;
+        if device == self.device_id() {
+            return Err(NodeError::NotAllowed(
+                "this is the device you are using: remove it from another of your devices".into(),
+            ));
+        }
+        if Some(member.certificate.person) != self.person_id() {
+            return Err(NodeError::NotAllowed(
+                "that device is your partner's: only they can remove their devices".into(),
+            ));
+        }
+        if member.last_seq.is_none() {
+            let last_seq = self.head_of(&device).seq;
+            let opened = self.write(Payload::DeviceRevoke { device, last_seq }).await?;
+            self.apply_removals(std::slice::from_ref(&opened)).await;
+        }
+        self.devices()
+            .await?
+            .into_iter()
+            .find(|d| d.device == device)
+            .ok_or_else(|| NodeError::NotFound("the device is gone from the list".into()))
+    }
+
+    /// Applies the removals among `events` (mine or received) to the membership: the device
+    /// is refused from now on and disconnected. Only a device's own person removes it.
+    pub(crate) async fn apply_removals(&self, events: &[duet_log::OpenedEvent]) {
+        let removals: Vec<(PersonId, DeviceId, u64)> = events
+            .iter()
+            .filter_map(|e| match e.payload {
+                Payload::DeviceRevoke { device, last_seq } => Some((e.person, device, last_seq)),
+                _ => None,
+            })
+            .collect();
+        if removals.is_empty() {
+            return;
+        }
+        let result: Result<Option<duet_log::Membership>, NodeError> = (|| {
+            let Some(mut state) = self.shared.store.space()? else { return Ok(None) };
+            let before = state.membership.clone();
+            for (person, device, last_seq) in &removals {
+                if state.membership.person_of(device) == Some(*person) {
+                    state.membership.revoke(*device, *last_seq);
+                }
+            }
+            if state.membership == before {
+                return Ok(None);
+            }
+            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
+            self.shared.store.save_space(&state, &key)?;
+            Ok(Some(state.membership))
+        })();
+        match result {
+            Ok(Some(membership)) => {
+                if let Err(e) = self.update_members(&membership).await {
+                    tracing::warn!("could not update who may connect after a removal: {e}");
+                }
+                for (_, device, _) in &removals {
+                    if let Some(peer) = lock(&self.shared.peers).remove(device) {
+                        peer.push.abort();
+                        peer.live.abort();
+                    }
+                    let _ = self.shared.net.disconnect(*device, None).await;
+                }
+                self.emit(NodeEvent::SpaceChanged);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not apply a device removal: {e}"),
+        }
+    }
+}
