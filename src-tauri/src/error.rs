@@ -35,6 +35,15 @@ pub enum ErrorCode {
     Stopped,
     /// A microphone, speaker or camera could not be opened; the message says which and why.
     DeviceUnavailable,
+    /// A file the person chose could not be read.
+    UnreadableFile,
+    /// A file could not be saved where the person asked.
+    UnwritableFile,
+    /// An attachment is not on this device yet (it is being fetched, or no device that has it
+    /// is reachable): not a failure, a wait.
+    BlobNotHere,
+    /// The attachment store failed otherwise.
+    BlobFailed,
     /// Anything else; the message says what.
     Internal,
 }
@@ -70,22 +79,26 @@ impl AppError {
 
 impl From<NodeError> for AppError {
     fn from(error: NodeError) -> Self {
-        // `NodeError::code` is the node's stable contract; match on it rather than on the
-        // (non-exhaustive) variants.
+        // `NodeError::code` is the node's stable contract; every code is mapped (a new one
+        // fails this match until it is).
+        use duet_node::ErrorCode as Node;
         let code = match error.code() {
-            "not_initialized" => ErrorCode::NotInitialized,
-            "already_initialized" => ErrorCode::AlreadyInitialized,
-            "not_paired" => ErrorCode::NotPaired,
-            "already_paired" => ErrorCode::AlreadyPaired,
-            "invalid_input" => ErrorCode::InvalidInput,
-            "pairing_failed" => ErrorCode::PairingFailed,
-            "not_found" => ErrorCode::NotFound,
-            "not_allowed" => ErrorCode::NotAllowed,
-            "network" => ErrorCode::Network,
-            "store" => ErrorCode::StoreFailed,
-            "timeout" => ErrorCode::Timeout,
-            "stopped" => ErrorCode::Stopped,
-            _ => ErrorCode::Internal,
+            Node::NotInitialized => ErrorCode::NotInitialized,
+            Node::AlreadyInitialized => ErrorCode::AlreadyInitialized,
+            Node::NotPaired => ErrorCode::NotPaired,
+            Node::AlreadyPaired => ErrorCode::AlreadyPaired,
+            Node::InvalidInput => ErrorCode::InvalidInput,
+            Node::PairingFailed => ErrorCode::PairingFailed,
+            Node::NotFound => ErrorCode::NotFound,
+            Node::NotAllowed => ErrorCode::NotAllowed,
+            Node::Network => ErrorCode::Network,
+            Node::Store => ErrorCode::StoreFailed,
+            Node::Timeout => ErrorCode::Timeout,
+            Node::Stopped => ErrorCode::Stopped,
+            Node::UnreadableFile => ErrorCode::UnreadableFile,
+            Node::UnwritableFile => ErrorCode::UnwritableFile,
+            Node::BlobNotHere => ErrorCode::BlobNotHere,
+            Node::Blob => ErrorCode::BlobFailed,
         };
         Self::new(code, sentence(&error.to_string()))
     }
@@ -134,5 +147,16 @@ mod tests {
         assert_eq!(invalid.code, ErrorCode::InvalidInput);
         assert_eq!(AppError::from(NodeError::Timeout).code, ErrorCode::Timeout);
         assert_eq!(AppError::from(NodeError::NotFound("no message".into())).code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn an_attachment_not_here_yet_is_not_a_crash() {
+        let not_here = AppError::from(NodeError::Blob(duet_store::BlobStoreError::Incomplete));
+        assert_eq!(serde_json::to_value(&not_here).unwrap()["code"], "blob_not_here");
+        let unreadable = NodeError::Blob(duet_store::BlobStoreError::Unreadable {
+            path: "/nowhere".into(),
+            reason: "no such file".into(),
+        });
+        assert_eq!(AppError::from(unreadable).code, ErrorCode::UnreadableFile);
     }
 }

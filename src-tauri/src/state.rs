@@ -99,7 +99,7 @@ impl AppState {
         // A refused name changes nothing; anything else leaves a profile that did not start.
         let created = Node::create(node_config(dir)?, name).await;
         let node = created.inspect_err(|e| {
-            if e.code() != "invalid_input" {
+            if e.code() != duet_node::ErrorCode::InvalidInput {
                 self.fail(e)
             }
         })?;

@@ -109,7 +109,11 @@ fn two_terminals_pair_and_chat() {
     let bens = devices[1]["device"].as_str().unwrap();
     let out = duet(a, &["devices", "remove", &bens[..8]]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("your partner's"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("your partner's"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(ok(b, &["devices"]).contains("this device"));
 
     // Eve is paired with no one: no number, said in words.

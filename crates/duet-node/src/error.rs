@@ -34,6 +34,11 @@ pub enum NodeError {
     Timeout,
     #[error("the node has stopped")]
     Stopped,
+    /// What a peer sent broke the protocol or the space's rules (a bad event, a malformed
+    /// message): the only error a session cuts a peer off and bans it for. Local failures (the
+    /// store, a closed stream, shutting down) never are.
+    #[error("{0}")]
+    PeerFault(String),
     /// A part of the node kept failing and the node stopped (`Node::failure`).
     #[error("{0}")]
     Failed(String),
@@ -41,29 +46,95 @@ pub enum NodeError {
     Blob(#[from] duet_store::BlobStoreError),
 }
 
+/// What kind of error a [`NodeError`] is: the stable contract front ends branch on (they never
+/// read the words). Serialized as its snake_case name (`"not_paired"`); the desktop app's
+/// `ErrorCode` maps every one of these, so a new code fails its build until it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotInitialized,
+    AlreadyInitialized,
+    NotPaired,
+    AlreadyPaired,
+    /// Something typed or chosen cannot be accepted (empty, too long, not an emoji, too big).
+    InvalidInput,
+    PairingFailed,
+    NotFound,
+    NotAllowed,
+    Network,
+    Store,
+    Timeout,
+    /// The node stopped, or a part of it kept failing.
+    Stopped,
+    /// A file the person chose could not be read.
+    UnreadableFile,
+    /// A file could not be written where the person asked.
+    UnwritableFile,
+    /// An attachment is not (wholly) on this device yet: fetch it, or wait for a device that has it.
+    BlobNotHere,
+    /// The attachment store failed otherwise.
+    Blob,
+}
+
+impl ErrorCode {
+    /// The code as front ends and the CLI's JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotInitialized => "not_initialized",
+            ErrorCode::AlreadyInitialized => "already_initialized",
+            ErrorCode::NotPaired => "not_paired",
+            ErrorCode::AlreadyPaired => "already_paired",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::PairingFailed => "pairing_failed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotAllowed => "not_allowed",
+            ErrorCode::Network => "network",
+            ErrorCode::Store => "store",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Stopped => "stopped",
+            ErrorCode::UnreadableFile => "unreadable_file",
+            ErrorCode::UnwritableFile => "unwritable_file",
+            ErrorCode::BlobNotHere => "blob_not_here",
+            ErrorCode::Blob => "blob",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl NodeError {
     /// A stable code for front ends (they never match on the message).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            NodeError::NotInitialized => "not_initialized",
-            NodeError::AlreadyInitialized => "already_initialized",
-            NodeError::NoSpace => "not_paired",
-            NodeError::AlreadyPaired => "already_paired",
-            NodeError::Invalid(_) => "invalid_input",
-            NodeError::Pairing(_) => "pairing_failed",
-            NodeError::NotFound(_) => "not_found",
-            NodeError::NotAllowed(_) => "not_allowed",
-            NodeError::BadAddress(_) => "invalid_input",
-            NodeError::Network(_) => "network",
-            NodeError::Store(_) => "store",
-            NodeError::Timeout => "timeout",
-            NodeError::Stopped | NodeError::Failed(_) => "stopped",
+            NodeError::NotInitialized => ErrorCode::NotInitialized,
+            NodeError::AlreadyInitialized => ErrorCode::AlreadyInitialized,
+            NodeError::NoSpace => ErrorCode::NotPaired,
+            NodeError::AlreadyPaired => ErrorCode::AlreadyPaired,
+            NodeError::Invalid(_) | NodeError::BadAddress(_) => ErrorCode::InvalidInput,
+            NodeError::Pairing(_) => ErrorCode::PairingFailed,
+            NodeError::NotFound(_) => ErrorCode::NotFound,
+            NodeError::NotAllowed(_) | NodeError::PeerFault(_) => ErrorCode::NotAllowed,
+            NodeError::Network(_) => ErrorCode::Network,
+            NodeError::Store(_) => ErrorCode::Store,
+            NodeError::Timeout => ErrorCode::Timeout,
+            NodeError::Stopped | NodeError::Failed(_) => ErrorCode::Stopped,
             NodeError::Blob(e) => match e {
-                duet_store::BlobStoreError::Unreadable { .. } => "unreadable_file",
-                duet_store::BlobStoreError::Unwritable { .. } => "unwritable_file",
-                duet_store::BlobStoreError::TooLarge { .. } => "invalid_input",
-                duet_store::BlobStoreError::Incomplete | duet_store::BlobStoreError::Unknown => "blob_not_here",
-                _ => "blob",
+                duet_store::BlobStoreError::Unreadable { .. } => ErrorCode::UnreadableFile,
+                duet_store::BlobStoreError::Unwritable { .. } => ErrorCode::UnwritableFile,
+                duet_store::BlobStoreError::TooLarge { .. } => ErrorCode::InvalidInput,
+                duet_store::BlobStoreError::Incomplete | duet_store::BlobStoreError::Unknown => ErrorCode::BlobNotHere,
+                _ => ErrorCode::Blob,
             },
         }
     }

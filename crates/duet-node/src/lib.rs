@@ -58,7 +58,7 @@ pub use devices::DeviceInfo;
 pub use duet_call;
 pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, MediaStats};
 pub use duet_net::DuetProtocol;
-pub use error::NodeError;
+pub use error::{ErrorCode, NodeError};
 pub use events::{NodeEvent, PeerInfo};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use supervise::Part;

@@ -119,9 +119,12 @@ impl Node {
                         part.what()
                     )
                 };
-                node.emit(NodeEvent::Failed { part: part.name().to_owned(), restarting, message: message.clone() });
                 if !restarting {
-                    *lock(&node.shared.failed) = Some(message);
+                    // Recorded before it is told, so whoever hears it finds the node stopped.
+                    *lock(&node.shared.failed) = Some(message.clone());
+                }
+                node.emit(NodeEvent::Failed { part: part.name().to_owned(), restarting, message });
+                if !restarting {
                     node.shared.net.shutdown().await;
                     return;
                 }

@@ -117,7 +117,7 @@ impl Node {
         // just end the session.
         match self.receive(device, &mut r, &mut w).await {
             Ok(()) => {}
-            Err(e @ NodeError::NotAllowed(_)) => {
+            Err(e @ NodeError::PeerFault(_)) => {
                 let reason = e.to_string();
                 tracing::info!(?device, "cutting off a device: {reason}");
                 let _ = send(&mut w, &SyncMessage::Reject { reason: reason.clone() }).await;
@@ -166,11 +166,11 @@ impl Node {
                     Ok(None) | Err(_) => return Ok(()), // the stream closed: nothing wrong
                 };
                 let msg = SyncMessage::decode(&frame)
-                    .map_err(|e| NodeError::NotAllowed(format!("malformed sync message: {e}")))?;
+                    .map_err(|e| NodeError::PeerFault(format!("malformed sync message: {e}")))?;
                 match msg {
                     SyncMessage::Members(m) => self.merge_members(&m).await?,
                     SyncMessage::Batch { author, .. } if author == sender && self.has_forked(&author) => {
-                        return Err(NodeError::NotAllowed(
+                        return Err(NodeError::PeerFault(
                             "this device signed two versions of its log: nothing more is taken from it".into(),
                         ));
                     }
@@ -185,7 +185,7 @@ impl Node {
                     }
                     SyncMessage::Batch { author, first_seq, bodies } => {
                         let mut events = SyncMessage::batch_events(author, first_seq, bodies)
-                            .map_err(|e| NodeError::NotAllowed(format!("malformed event: {e}")))?;
+                            .map_err(|e| NodeError::PeerFault(format!("malformed event: {e}")))?;
                         if let Some(i) = first_too_early(&events, crate::now()) {
                             let at = events[i].timestamp();
                             events.truncate(i);
@@ -222,7 +222,7 @@ impl Node {
                             return Ok(());
                         }
                     }
-                    other => return Err(NodeError::NotAllowed(format!("unexpected sync message {other:?}"))),
+                    other => return Err(NodeError::PeerFault(format!("unexpected sync message {other:?}"))),
                 }
             }
         };
@@ -319,7 +319,7 @@ impl Node {
             tracing::info!(?author, ?sender, "not taking a forwarded event: {e}");
             return Ok(());
         }
-        Err(NodeError::NotAllowed(e.to_string()))
+        Err(NodeError::PeerFault(e.to_string()))
     }
 
     /// A member device in words: "Your device “laptop”", "Ben's device “laptop”".

@@ -101,6 +101,18 @@ describe('an attachment', () => {
     expect(screen.queryByTestId('attachment-progress')).not.toBeInTheDocument();
   });
 
+  it('says an attachment that is not here yet will come, on the code and not the words', async () => {
+    mockIPC(() => {
+      throw { code: 'blob_not_here', message: 'Some words the node chose.' };
+    });
+    const reason = await transfers.fetch(MESSAGE, 1, FILE, 830_000);
+    expect(reason).toBe('Not on this device yet: it comes as soon as a device that has it is online.');
+    mockIPC(() => {
+      throw { code: 'unreadable_file', message: 'Cannot read /tmp/x: gone.' };
+    });
+    expect(await transfers.fetch(MESSAGE, 1, FILE, 830_000)).toBe('Cannot read /tmp/x: gone.');
+  });
+
   it('shows the sender how much my partner has taken', async () => {
     complete.add(FILE);
     render(AttachmentView, { attachment: file, message: MESSAGE, index: 0, mine: true });

@@ -67,8 +67,13 @@ export class Transfers {
     this.byHash.set(hash, { state: 'arriving', done: 0, total: size });
     const outcome = await fetchAttachment(message, index);
     if (!outcome.ok) {
-      this.byHash.set(hash, { state: 'failed', reason: outcome.error.message });
-      return outcome.error.message;
+      // Not here yet is a wait, not a failure: said as such, whatever the node's words.
+      const reason =
+        outcome.error.code === 'blob_not_here'
+          ? 'Not on this device yet: it comes as soon as a device that has it is online.'
+          : outcome.error.message;
+      this.byHash.set(hash, { state: 'failed', reason });
+      return reason;
     }
     this.byHash.set(hash, { state: 'here' });
     return null;

@@ -28,6 +28,10 @@ const SHELL_CODES: Record<ShellErrorCode, true> = {
   timeout: true,
   stopped: true,
   device_unavailable: true,
+  unreadable_file: true,
+  unwritable_file: true,
+  blob_not_here: true,
+  blob_failed: true,
   internal: true,
 };
 
