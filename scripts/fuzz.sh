@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh 60           every target, 60 s each
 #   scripts/fuzz.sh 10 payload event     only these targets
 #
-# Needs the nightly toolchain and cargo-fuzz (installed here if missing). Builds go to
+# Needs cargo-fuzz (installed here if missing) and nightly (or stable, unlocked; see below). Builds go to
 # fuzz/target, crash inputs to fuzz/artifacts/<target>/, logs to fuzz/target/fuzz-logs/.
 # Exits non-zero if a regression input fails or fuzzing finds a crash; prints a summary with
 # libFuzzer's execution count per target either way.
@@ -22,9 +22,15 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
     exit 2
 fi
 
-if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    echo "fuzz.sh: the nightly toolchain is needed (rustup toolchain install nightly)" >&2
-    exit 2
+# libFuzzer needs nightly's -Z flags. Where only the stable toolchain is installed (a machine
+# that cannot fetch another), stable is told to accept them (RUSTC_BOOTSTRAP=1): the same
+# compiler, its unstable options unlocked, which is all cargo-fuzz asks of nightly.
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    toolchain=(+nightly)
+else
+    echo "fuzz.sh: no nightly toolchain; using the default one with RUSTC_BOOTSTRAP=1" >&2
+    toolchain=()
+    export RUSTC_BOOTSTRAP=1
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz.sh: installing cargo-fuzz" >&2
@@ -35,11 +41,11 @@ cd "$fuzz_dir" || exit 2
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    mapfile -t targets < <(cargo +nightly fuzz list)
+    mapfile -t targets < <(cargo "${toolchain[@]}" fuzz list)
 fi
 
 echo "== building ${#targets[@]} fuzz targets"
-cargo +nightly fuzz build || exit 1
+cargo "${toolchain[@]}" fuzz build || exit 1
 
 logs="$fuzz_dir/target/fuzz-logs"
 mkdir -p "$logs"
@@ -50,7 +56,7 @@ for t in "${targets[@]}"; do
     #    runs each file once).
     if compgen -G "regressions/$t/*" >/dev/null; then
         echo "== $t: replaying regressions/$t"
-        if ! cargo +nightly fuzz run "$t" regressions/"$t"/* >"$logs/$t.regressions.log" 2>&1; then
+        if ! cargo "${toolchain[@]}" fuzz run "$t" regressions/"$t"/* >"$logs/$t.regressions.log" 2>&1; then
             echo "!! $t: a regression input fails (see $logs/$t.regressions.log)"
             grep -m1 -A3 "panicked at" "$logs/$t.regressions.log" || true
             failed+=("$t (regression)")
@@ -60,7 +66,7 @@ for t in "${targets[@]}"; do
     # 2. Fuzz.
     echo "== $t: fuzzing for ${seconds}s"
     mkdir -p "corpus/$t"
-    cargo +nightly fuzz run "$t" "corpus/$t" -- \
+    cargo "${toolchain[@]}" fuzz run "$t" "corpus/$t" -- \
         -max_total_time="$seconds" -print_final_stats=1 >"$logs/$t.log" 2>&1
     status=$?
     execs="$(grep -m1 'stat::number_of_executed_units' "$logs/$t.log" | awk '{print $2}')"

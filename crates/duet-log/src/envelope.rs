@@ -254,6 +254,17 @@ impl NextEvent<'_> {
         if plain.len() > MAX_PAYLOAD_BYTES {
             return Err(SealError::TooLarge);
         }
+        Ok((self.seal_plain(&plain, rng)?, payload))
+    }
+
+    /// Seals and signs `plain` as it is, unchecked: what a member device that writes garbage
+    /// sends (tests and fuzzing of the receiving side).
+    #[cfg(any(test, feature = "testkit"))]
+    pub fn seal_unchecked(&self, plain: &[u8], rng: &mut impl CryptoRngCore) -> Result<SealedEvent, SealError> {
+        self.seal_plain(plain, rng)
+    }
+
+    fn seal_plain(&self, plain: &[u8], rng: &mut impl CryptoRngCore) -> Result<SealedEvent, SealError> {
         let seq = self.head.seq + 1;
         if seq > u32::MAX as u64 {
             return Err(SealError::LogFull);
@@ -269,11 +280,10 @@ impl NextEvent<'_> {
         w.bytes(&nonce);
         let header_len = w.buf.len();
         let ad = associated_data(&self.space, &author, seq, &w.buf);
-        w.bytes(&self.space_key.seal(&nonce, &ad, &plain));
+        w.bytes(&self.space_key.seal(&nonce, &ad, plain));
         let seq_bytes = seq.to_be_bytes();
         let digest = hash_parts(&[DOMAIN, &self.space.0, &author.0, &seq_bytes, &w.buf]);
         w.bytes(&self.device.sign(&digest));
-        let event = SealedEvent { author, seq, body: w.buf, lamport, timestamp: self.now, header_len };
-        Ok((event, payload))
+        Ok(SealedEvent { author, seq, body: w.buf, lamport, timestamp: self.now, header_len })
     }
 }

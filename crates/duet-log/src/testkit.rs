@@ -59,6 +59,16 @@ impl TestSpace {
         Self { space, key, persons, devices, membership, rng }
     }
 
+    /// Every device's log empty again and the randomness restarted, keeping the keys (key
+    /// generation is the slow part of [`TestSpace::new`]).
+    pub fn reset(&mut self, seed: u64) {
+        for device in &mut self.devices {
+            device.head = LogHead::EMPTY;
+            device.max_lamport = 0;
+        }
+        self.rng = StdRng::seed_from_u64(seed);
+    }
+
     /// Device `d` writes its next event.
     pub fn write(&mut self, d: usize, payload: Payload, now: Timestamp) -> SealedEvent {
         let device = &self.devices[d];
@@ -75,6 +85,26 @@ impl TestSpace {
         device.head = LogHead::after(&event, &self.space);
         device.max_lamport = event.lamport();
         event
+    }
+
+    /// Device `d` writes `plain` as its next event, unchecked: valid envelope, signature and
+    /// seal around whatever bytes (a member device that writes garbage). `None` when even the
+    /// envelope cannot be made (the device's clock ran out).
+    pub fn write_unchecked(&mut self, d: usize, plain: &[u8], now: Timestamp) -> Option<SealedEvent> {
+        let device = &self.devices[d];
+        let next = NextEvent {
+            space: self.space,
+            device: &device.key,
+            space_key: &self.key,
+            head: device.head,
+            max_lamport: device.max_lamport,
+            now,
+        };
+        let event = next.seal_unchecked(plain, &mut self.rng).ok()?;
+        let device = &mut self.devices[d];
+        device.head = LogHead::after(&event, &self.space);
+        device.max_lamport = event.lamport();
+        Some(event)
     }
 
     /// Device `d` has seen events up to this Lamport clock.

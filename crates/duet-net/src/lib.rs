@@ -61,6 +61,7 @@ mod keep_alive;
 mod ports;
 pub mod redial;
 pub mod stun;
+mod stun_wire;
 
 use std::fmt;
 
