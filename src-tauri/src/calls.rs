@@ -5,7 +5,9 @@
 //! and what the devices say later arrives as `duet://call-notice` events.
 
 use duet_model::{Call, CallKind};
-use duet_node::{CallInfo, CallMedia, Node, NodeError};
+use duet_node::duet_call::devices::{self, ShareTarget};
+use duet_node::duet_call::VideoSource;
+use duet_node::{CallInfo, CallMedia, CallQuality, Node, NodeError};
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::{AppHandle, Emitter, State};
@@ -35,10 +37,17 @@ pub struct CallStart {
 
 /// Opens the devices chosen in Settings for a call (on the blocking pool: opening waits for
 /// each device to start).
-async fn open_media(node: &Node, video: bool, remote: Frames, preview: Frames) -> Answer<(OpenedCall, bool)> {
+async fn open_media(
+    state: &AppState,
+    node: &Node,
+    video: bool,
+    remote: Frames,
+    preview: Frames,
+) -> Answer<(OpenedCall, bool)> {
     let choice = node.media_devices()?;
     let test_tone = choice.test_tone;
     let (remote, preview) = (FrameChannel::new(remote), FrameChannel::new(preview));
+    state.set_call_preview(preview.clone());
     let opened = tauri::async_runtime::spawn_blocking(move || media::open_call(&choice, video, remote, preview))
         .await
         .map_err(|e| AppError::new(ErrorCode::Internal, format!("The call's devices could not be opened ({e}).")))?;
@@ -81,7 +90,7 @@ pub async fn start_call(
     preview: Frames,
 ) -> Answer<CallStart> {
     let node = state.node().await?;
-    let (opened, test_tone) = open_media(&node, kind == CallKind::Video, video, preview).await?;
+    let (opened, test_tone) = open_media(&state, &node, kind == CallKind::Video, video, preview).await?;
     let (media, opened) = Opened::split(opened);
     // When the call cannot be placed (my partner is not online), the devices just opened
     // close with `media` as the error returns.
@@ -99,7 +108,7 @@ pub async fn answer_call(
 ) -> Answer<CallStart> {
     let node = state.node().await?;
     let ringing = node.current_call().ok_or_else(|| NodeError::NotFound("no call is ringing".into()))?;
-    let (opened, test_tone) = open_media(&node, ringing.kind == CallKind::Video, video, preview).await?;
+    let (opened, test_tone) = open_media(&state, &node, ringing.kind == CallKind::Video, video, preview).await?;
     let (media, opened) = Opened::split(opened);
     let call = node.answer_call(media).await?;
     Ok(started(app, call, opened, test_tone))
@@ -136,4 +145,58 @@ pub async fn set_call_camera(state: State<'_, AppState>, on: bool) -> Answer<()>
 #[tauri::command]
 pub async fn call_history(state: State<'_, AppState>) -> Answer<Vec<Call>> {
     Ok(state.node().await?.call_history()?)
+}
+
+/// The call's connection over the last few seconds (round trip, loss, bitrates, and whether a
+/// person would call it poor), for the call view's indicator. `None` outside a call and
+/// before there is anything to compare.
+#[tauri::command]
+pub async fn call_quality(state: State<'_, AppState>) -> Answer<Option<CallQuality>> {
+    Ok(state.node().await?.call_quality().await)
+}
+
+/// What can be shared in a call on this display: the whole screen, then its windows. Said in
+/// words where sharing cannot work (no X11 display: on Wayland it is not supported yet).
+#[tauri::command]
+pub async fn share_targets() -> Answer<Vec<ShareTarget>> {
+    tauri::async_runtime::spawn_blocking(devices::share_targets)
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("The screen could not be listed ({e}).")))?
+        .map_err(AppError::device)
+}
+
+/// Shares the screen or a window (`target`, an id from [`share_targets`]) in the call instead
+/// of my camera, shown in my own preview too. `None` stops sharing: in a video call the chosen
+/// camera comes back (or, when it cannot, no picture and the reason in words); in a voice call
+/// the picture stops.
+#[tauri::command]
+pub async fn share_screen(state: State<'_, AppState>, target: Option<String>) -> Answer<()> {
+    let node = state.node().await?;
+    let call =
+        node.current_call().ok_or_else(|| NodeError::NotFound("there is no call to share your screen in".into()))?;
+    let camera = node.media_devices()?.camera;
+    let stopping = target.is_none();
+    let opened = tauri::async_runtime::spawn_blocking(move || match &target {
+        Some(target) => devices::ScreenShare::open(target).map(|s| Some(Box::new(s) as Box<dyn VideoSource>)),
+        None if call.kind == CallKind::Video => devices::open_camera(camera.as_deref()).map(Some),
+        None => Ok(None),
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorCode::Internal, format!("The picture could not be changed ({e}).")))?;
+    let source = match opened {
+        Ok(source) => source,
+        Err(e) => {
+            // Stopping a share always stops it, even when the camera cannot come back; a share
+            // that cannot start leaves the picture as it was.
+            if stopping {
+                node.set_call_video(None)?;
+            }
+            return Err(AppError::device(e));
+        }
+    };
+    let source = match (source, state.call_preview()) {
+        (Some(source), Some(preview)) => Some(devices::previewed(source, Box::new(preview))),
+        (source, _) => source,
+    };
+    Ok(node.set_call_video(source)?)
 }

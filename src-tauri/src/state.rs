@@ -20,6 +20,7 @@ use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
 use crate::error::{AppError, ErrorCode};
 use crate::events;
+use crate::media::FrameChannel;
 
 /// Overrides where Duet keeps its data (tests, several instances on one machine).
 pub const DATA_DIR_ENV: &str = "DUET_DATA_DIR";
@@ -42,16 +43,29 @@ pub struct AppState {
     node: Arc<RwLock<Option<Node>>>,
     /// Why the node is not running, when it failed to start.
     failure: Mutex<Option<AppError>>,
+    /// The window's end of my own picture in the call now, for a source that replaces the
+    /// camera mid-call (a shared screen, the camera again).
+    call_preview: Mutex<Option<FrameChannel>>,
 }
 
 impl AppState {
+    /// Keeps the window's end of my picture for the call being placed or answered.
+    pub fn set_call_preview(&self, preview: FrameChannel) {
+        *self.call_preview.lock().unwrap_or_else(|e| e.into_inner()) = Some(preview);
+    }
+
+    /// The window's end of my picture in the latest call.
+    pub fn call_preview(&self) -> Option<FrameChannel> {
+        self.call_preview.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Never fails: a missing data directory is kept for the UI.
     pub fn new(data_dir: anyhow::Result<PathBuf>) -> Self {
         let data_dir = data_dir.map_err(|cause| {
             eprintln!("duet-app: {cause:#}");
             AppError::store_unavailable(&cause)
         });
-        Self { data_dir, node: Arc::new(RwLock::new(None)), failure: Mutex::new(None) }
+        Self { data_dir, node: Arc::new(RwLock::new(None)), failure: Mutex::new(None), call_preview: Mutex::new(None) }
     }
 
     /// Starts the node in the background if this data directory holds a profile. Commands

@@ -104,4 +104,80 @@ describe('the in-call view', () => {
     expect(screen.queryByLabelText('Ben’s video')).not.toBeInTheDocument();
     expect(screen.queryByTestId('call-camera')).not.toBeInTheDocument();
   });
+
+  it('shows how the connection is, and says when it is poor', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    let poor = false;
+    mockIPC((cmd) => {
+      if (cmd === 'call_quality') {
+        return poor
+          ? { round_trip_ms: 420, loss_percent: 12, incoming_kbps: 9, outgoing_kbps: 30, poor: true }
+          : { round_trip_ms: 34, loss_percent: 0, incoming_kbps: 41, outgoing_kbps: 40, poor: false };
+      }
+      return cmd === 'call_history' ? [] : null;
+    });
+    render(CallView, { nameOf });
+    callSession.handle({ event: 'call', call: callInfo({ kind: 'voice', phase: 'active', answered_at: Date.now() }) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(screen.queryByTestId('call-quality')).not.toBeInTheDocument();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(screen.getByTestId('call-quality')).toHaveTextContent('Good connection · 34 ms');
+    poor = true;
+    await vi.advanceTimersByTimeAsync(3000);
+    const quality = screen.getByTestId('call-quality');
+    expect(quality).toHaveTextContent('Poor connection');
+    expect(quality).toHaveAttribute('title', 'Round trip 420 ms, 12% of sound lost, 9 kbit/s in, 30 kbit/s out');
+  });
+
+  it('shares a window in a voice call, shows it, and stops', async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      if (cmd === 'share_targets') {
+        return [
+          { id: 'screen', name: 'Whole screen' },
+          { id: 'window:0x2a', name: 'Holiday plans' },
+        ];
+      }
+      return cmd === 'call_history' ? [] : null;
+    });
+    render(CallView, { nameOf });
+    callSession.handle({ event: 'call', call: callInfo({ kind: 'voice', phase: 'active', answered_at: Date.now() }) });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(screen.queryByLabelText('Your video')).not.toBeInTheDocument();
+
+    await fireEvent.click(screen.getByTestId('call-share'));
+    const choices = await screen.findAllByTestId('share-target');
+    expect(choices.map((b) => b.textContent)).toEqual(['Whole screen', 'Holiday plans']);
+    await fireEvent.click(choices[1]!);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toContainEqual(['share_screen', { target: 'window:0x2a' }]);
+    expect(screen.getByTestId('call-sharing')).toHaveTextContent('You are sharing “Holiday plans”.');
+    expect(screen.queryByTestId('share-menu')).not.toBeInTheDocument();
+    // The stage opens in a voice call, with my shared screen as my preview.
+    expect(screen.getByLabelText('Your video')).toBeInTheDocument();
+    expect(screen.getByTestId('call-share')).toHaveTextContent('Stop sharing');
+
+    await fireEvent.click(screen.getByTestId('call-share'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toContainEqual(['share_screen', { target: null }]);
+    expect(screen.queryByTestId('call-sharing')).not.toBeInTheDocument();
+    expect(screen.getByTestId('call-share')).toHaveTextContent('Share screen');
+  });
+
+  it('says in words why the screen cannot be shared, and the call goes on', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'share_targets') {
+        throw { code: 'device_unavailable', message: 'Screen sharing needs an X11 session: on Wayland it is not supported yet.' };
+      }
+      return cmd === 'call_history' ? [] : null;
+    });
+    render(CallView, { nameOf });
+    callSession.handle({ event: 'call', call: callInfo({ kind: 'voice', phase: 'active', answered_at: Date.now() }) });
+    await new Promise((r) => setTimeout(r, 0));
+    await fireEvent.click(screen.getByTestId('call-share'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Screen sharing needs an X11 session: on Wayland it is not supported yet.');
+    expect(screen.queryByTestId('share-menu')).not.toBeInTheDocument();
+    expect(screen.getByTestId('call-hangup')).toHaveTextContent('Hang up');
+  });
 });

@@ -19,17 +19,22 @@
 import {
   answerCall,
   callHistory,
+  callQuality,
   currentCall,
   declineCall,
   hangUp,
   setCallCamera,
   setCallMuted,
+  shareScreen,
+  shareTargets,
   startCall,
   type AppError,
   type AppEvent,
   type Call,
   type CallInfo,
   type CallKind,
+  type CallQuality,
+  type ShareTarget,
 } from '../lib/backend';
 import { Heard } from '../lib/heard';
 import { FrameFeed } from './frameFeed';
@@ -38,6 +43,8 @@ import { FrameFeed } from './frameFeed';
 export const ENDED_SHOWN_FOR_MS = 4000;
 /** Device notices kept for the view (a device that comes and goes says so each time). */
 export const MAX_NOTICES = 4;
+/** How often the call view reads the connection, in seconds. */
+export const QUALITY_EVERY_S = 3;
 
 export class CallSession {
   call = $state<CallInfo | null>(null);
@@ -51,6 +58,14 @@ export class CallSession {
   cameraOn = $state(true);
   peerMuted = $state(false);
   peerCamera = $state(true);
+  /** Pictures arrive from my partner (a video call, or a screen shared in a voice call). */
+  remoteVideo = $state(false);
+  /** The connection over the last seconds, read every few seconds while the call is active. */
+  quality = $state<CallQuality | null>(null);
+  /** What can be shared, once asked for (`null`: not asked, or the menu is closed). */
+  shareChoices = $state<ShareTarget[] | null>(null);
+  /** The screen or window I share now (its name), instead of my camera. */
+  sharing = $state<string | null>(null);
   /** The last thing that went wrong, in words. */
   error = $state<AppError | null>(null);
   /** Newest first. */
@@ -139,13 +154,62 @@ export class CallSession {
   async start(kind: CallKind): Promise<void> {
     if (this.busy) return;
     this.reset();
-    await this.join(() => startCall(kind, this.remote.push, this.preview.push));
+    await this.join(() => startCall(kind, this.pushRemote, this.preview.push));
   }
 
   async answer(): Promise<void> {
     if (this.busy) return;
     this.error = null;
-    await this.join(() => answerCall(this.remote.push, this.preview.push));
+    await this.join(() => answerCall(this.pushRemote, this.preview.push));
+  }
+
+  /** A picture from my partner: painted, and the stage shown once the first one arrives. */
+  private pushRemote = (frame: Parameters<FrameFeed['push']>[0]): void => {
+    this.remote.push(frame);
+    if (!this.remoteVideo) this.remoteVideo = true;
+  };
+
+  /** Opens the list of what can be shared (said in words where sharing cannot work). */
+  async chooseShare(): Promise<void> {
+    const outcome = await shareTargets();
+    if (!outcome.ok) {
+      this.error = outcome.error;
+      return;
+    }
+    this.error = null;
+    this.shareChoices = outcome.value;
+  }
+
+  /**
+   * Shares `target` instead of my camera; `null` stops sharing (in a video call the camera
+   * comes back) or, when nothing is shared, just closes the list.
+   */
+  async share(target: ShareTarget | null): Promise<void> {
+    this.shareChoices = null;
+    if (target === null && this.sharing === null) return;
+    const outcome = await shareScreen(target?.id ?? null);
+    if (target === null) {
+      // Stopped even when the camera could not come back (the error says why).
+      this.sharing = null;
+      this.cameraOn = outcome.ok && this.call?.kind === 'video';
+      this.hasCamera = this.cameraOn;
+    }
+    if (!outcome.ok) {
+      this.error = outcome.error;
+      return;
+    }
+    this.error = null;
+    if (target !== null) {
+      this.sharing = target.name;
+      this.cameraOn = true;
+    }
+  }
+
+  /** Reads the connection now (the ticker asks every few seconds). */
+  async readQuality(): Promise<void> {
+    if (this.call?.phase !== 'active') return;
+    const outcome = await callQuality();
+    if (outcome.ok && this.call?.phase === 'active') this.quality = outcome.value;
   }
 
   /** Places or answers a call: one request at a time, what its devices said and its state kept. */
@@ -246,13 +310,22 @@ export class CallSession {
     this.cameraOn = true;
     this.peerMuted = false;
     this.peerCamera = true;
+    this.remoteVideo = false;
+    this.quality = null;
+    this.shareChoices = null;
+    this.sharing = null;
     this.remote.clear();
     this.preview.clear();
   }
 
   private startTicker(): void {
     if (this.ticker) return;
-    this.ticker = setInterval(() => (this.now = this.clock()), 1000);
+    let ticks = 0;
+    this.ticker = setInterval(() => {
+      this.now = this.clock();
+      ticks += 1;
+      if (ticks % QUALITY_EVERY_S === 0) void this.readQuality();
+    }, 1000);
   }
 
   private stopTicker(): void {

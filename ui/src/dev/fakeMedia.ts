@@ -293,6 +293,20 @@ export class FakeMedia {
       case 'set_call_camera':
         if (!this.call) throw { code: 'not_allowed', message: 'There is no call with media now.' };
         return null;
+      case 'call_quality':
+        // A good line that drops for a few seconds every half minute.
+        if (this.call?.phase !== 'active') return null;
+        return Date.now() % 30_000 < 6_000
+          ? { round_trip_ms: 380, loss_percent: 11, incoming_kbps: 12, outgoing_kbps: 28, poor: true }
+          : { round_trip_ms: 38, loss_percent: 0, incoming_kbps: 44, outgoing_kbps: 42, poor: false };
+      case 'share_targets':
+        return [
+          { id: 'screen', name: 'Whole screen' },
+          { id: 'window:0x2a', name: 'Holiday plans — Notes' },
+        ];
+      case 'share_screen':
+        if (!this.call) throw { code: 'not_found', message: 'There is no call to share your screen in.' };
+        return null;
       case 'blob_status': {
         const h = String(a.hash);
         return this.have.has(h) ? { hash: h, size: 1, have: 1 } : null;

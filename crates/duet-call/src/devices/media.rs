@@ -92,7 +92,7 @@ pub fn open_call_media(
         }
     };
     let video_source = match (video_source, preview) {
-        (Some(source), Some(preview)) => Some(Box::new(Previewed { source, preview }) as Box<dyn VideoSource>),
+        (Some(source), Some(preview)) => Some(previewed(source, preview)),
         (source, _) => source,
     };
     OpenedMedia { media: CallMedia { audio_source, audio_sink, video_source, video_sink }, notices: said }
@@ -144,6 +144,11 @@ pub fn open_speaker(
             None
         }
     }
+}
+
+/// `source`, each of its frames also shown to me on `preview` (the self-view).
+pub fn previewed(source: Box<dyn VideoSource>, preview: Box<dyn VideoSink>) -> Box<dyn VideoSource> {
+    Box::new(Previewed { source, preview })
 }
 
 /// A video source whose frames are also shown to me (the self-view).
