@@ -32,6 +32,7 @@ mod tests {
         crate::attachments::VoiceNoteStart::export_all(&cfg)?;
         crate::devices::MediaDevices::export_all(&cfg)?;
         duet_node::CallQuality::export_all(&cfg)?;
+        crate::lock::LockStatus::export_all(&cfg)?;
         duet_node::duet_call::devices::ShareTarget::export_all(&cfg)?;
         duet_model::Call::export_all(&cfg)?;
         duet_model::Blob::export_all(&cfg)?;

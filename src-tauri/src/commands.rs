@@ -235,9 +235,11 @@ pub async fn set_unread_badge(app: AppHandle, count: u32) -> Answer<()> {
     Ok(())
 }
 
-/// A desktop notification; the UI decides when (not busy, not muted, not focused).
+/// A desktop notification; the UI decides when (not busy, not muted, not focused), the shell
+/// what it may say (nothing of the message while the app is locked).
 #[tauri::command]
-pub async fn notify(title: String, body: String) -> Answer<()> {
+pub async fn notify(lock: State<'_, crate::lock::AppLock>, title: String, body: String) -> Answer<()> {
+    let (title, body) = lock.notification(title, body);
     desktop::notify(title, body).await;
     Ok(())
 }

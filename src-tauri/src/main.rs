@@ -7,7 +7,7 @@
 //! `attachments.rs`, the device settings in `devices.rs`), each one call into the node; calls
 //! and voice notes open the chosen devices in `media.rs`; the node's
 //! events reach it as Tauri events (`events.rs`); failures as `{code, message}` (`error.rs`).
-//! The tray icon and notifications are in `desktop.rs`, WebKit's settings in `webview.rs`. No
+//! The tray icon and notifications are in `desktop.rs`, the app lock in `lock.rs`, WebKit's settings in `webview.rs`. No
 //! business logic lives here.
 //!
 //! The window is built here rather than by Tauri from `tauri.conf.json` (`"create": false`)
@@ -22,6 +22,7 @@ mod desktop;
 mod devices;
 mod error;
 mod events;
+mod lock;
 mod media;
 mod state;
 mod transport;
@@ -51,6 +52,7 @@ fn main() -> anyhow::Result<()> {
             if let Ok(dir) = &data_dir {
                 eprintln!("duet-app: data in {}", dir.display());
             }
+            app.manage(lock::AppLock::open(data_dir.as_deref().ok()));
             app.manage(AppState::new(data_dir));
             app.manage(attachments::VoiceRecorder::default());
             app.manage(devices::MicrophoneMeter::default());
@@ -110,6 +112,10 @@ fn main() -> anyhow::Result<()> {
             commands::touch,
             commands::set_unread_badge,
             commands::notify,
+            lock::app_lock,
+            lock::set_app_lock,
+            lock::lock_app,
+            lock::unlock_app,
             devices::media_devices,
             devices::set_media_devices,
             devices::start_microphone_meter,
