@@ -101,6 +101,23 @@ describe('the Duet window', () => {
     expect(screen.getByTestId('composer')).toHaveAccessibleName('Message Ben');
   });
 
+  it('links this computer to my profile on another device, and opens our conversation', async () => {
+    let state = fresh;
+    const calls = shell((cmd) => {
+      if (cmd === 'app_state') return state;
+      if (cmd === 'link_device') return (state = together);
+    });
+    render(App);
+
+    await fireEvent.click(await screen.findByTestId('link-device'));
+    await fireEvent.input(screen.getByTestId('link-device-ticket'), { target: { value: 'duet1:owndevice:xyz\n' } });
+    await fireEvent.click(screen.getByTestId('link-device-submit'));
+
+    expect(await screen.findByTestId('chat-view')).toBeInTheDocument();
+    expect(calls.find(([c]) => c === 'link_device')?.[1]).toEqual({ ticket: 'duet1:owndevice:xyz' });
+    expect(calls.some(([c]) => c === 'create_profile' || c === 'join')).toBe(false);
+  });
+
   it('says what to do next when there is no partner yet', async () => {
     shell((cmd) => (cmd === 'app_state' ? alone : undefined));
     render(App);

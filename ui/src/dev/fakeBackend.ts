@@ -4,7 +4,8 @@
  * `/?mock=unpaired`. It answers the shell's commands through Tauri's own IPC mock, so the
  * real `lib/backend` runs unchanged, and plays the partner: Ben receives, reads, types and
  * answers. Calls, attachments and voice notes are in `fakeMedia.ts` (`/?mock=ringing`: Ben
- * calls). Only `main.ts` loads it, and only for `?mock` outside the app.
+ * calls). `/?mock=trouble` adds the node's own notices: a clock ahead, a forked device, a part
+ * restarted. Only `main.ts` loads it, and only for `?mock` outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -13,6 +14,8 @@ import type {
   AppSnapshot,
   Channel,
   Conversation,
+  DeviceInfo,
+  LockStatus,
   Message,
   NodeEvent,
   Person,
@@ -22,7 +25,7 @@ import type {
 } from '../lib/backend';
 import { NODE_EVENT } from '../lib/backend';
 import { FakeMedia, UNHANDLED, mediaHistory } from './fakeMedia';
-import { BEN, MAYA, SPACE, channel, directHistory, longHistory, message, presenceOf } from './seed';
+import { BEN, MAYA, SAFETY_NUMBER, SPACE, channel, directHistory, longHistory, message, presenceOf, seedDevices } from './seed';
 
 type Args = Record<string, unknown>;
 
@@ -35,6 +38,8 @@ export function installFakeBackend(mode: string): void {
   let me: Person | null = mode === 'new' ? null : MAYA;
   let paired = mode !== 'new' && mode !== 'unpaired';
   let relays: string[] = [];
+  let lock: LockStatus = { enabled: false, idle_minutes: 0, locked: false, problem: null };
+  let lockPassphrase = '1234';
   const channels: Channel[] = paired
     ? [channel('c1'.repeat(16), 'plans', 0, 'Trips, dinners, Sundays'), channel('c2'.repeat(16), 'memories', 1, '10,000 messages to scroll')]
     : [];
@@ -51,11 +56,24 @@ export function installFakeBackend(mode: string): void {
     [BEN.id, presenceOf(BEN, 'online', 'at the bakery 🥐', now)],
   ]);
   let badge = 0;
+  // Both people's devices; Ben has already checked the safety number, Maya not yet.
+  let devices: DeviceInfo[] = me ? seedDevices(now, paired) : [];
+  let verifiedByMe = false;
+  const verifiedByPartner = true;
 
   const key = (t: Target) => (t === 'direct' ? 'direct' : `channel:${t.channel}`);
   const list = (t: Target) => store.get(key(t)) ?? [];
   const send = (e: NodeEvent) => void emit(NODE_EVENT, e);
-  const snapshot = (): AppSnapshot => ({ device_id: me ? me.devices[0]! : null, profile: me, partner: paired ? BEN : null, paired });
+  const snapshot = (): AppSnapshot => ({
+    device_id: me ? MAYA.devices[0]! : null,
+    profile: me ? { ...me, devices: devices.filter((d) => d.mine && !d.removed).map((d) => d.device) } : null,
+    partner: paired ? BEN : null,
+    paired,
+  });
+  const verification = () => {
+    if (!paired) fail('not_found', 'There is no safety number yet: it appears once your partner has joined.');
+    return { partner: BEN.id, partner_name: BEN.display_name, safety_number: SAFETY_NUMBER, verified_by_me: verifiedByMe, verified_by_partner: verifiedByPartner };
+  };
   const find = (id: string): Message | undefined => {
     for (const msgs of store.values()) {
       const m = msgs.find((x) => x.id === id);
@@ -125,7 +143,25 @@ export function installFakeBackend(mode: string): void {
           return snapshot();
         case 'create_profile':
           me = { ...MAYA, display_name: String(a.name), avatar: a.avatar ? { emoji: String(a.avatar) } : null };
+          devices = seedDevices(now, false);
           return snapshot();
+        case 'link_device': {
+          // Maya's laptop made the invite; she and Ben were paired there.
+          const ticket = String(a.ticket).trim();
+          if (!ticket.startsWith('duet1:')) fail('pairing_failed', 'That ticket is not a Duet ticket. Copy it again, whole.');
+          if (!ticket.startsWith('duet1:owndevice:')) {
+            fail(
+              'not_allowed',
+              'This invite is for a partner, not for another of your devices: on your other device, open Settings and choose “Create a device invite”.',
+            );
+          }
+          if (me) fail('already_initialized', 'This device already has a profile.');
+          me = MAYA;
+          paired = true;
+          devices = seedDevices(now, true).filter((d) => d.device !== 'a2'.repeat(32));
+          store.set('direct', directHistory(now));
+          return later(1500, snapshot());
+        }
         case 'set_profile':
           if (me) me = { ...me, display_name: a.name ? String(a.name) : me.display_name };
           return snapshot();
@@ -144,6 +180,42 @@ export function installFakeBackend(mode: string): void {
           return paired
             ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, relayed: false, addresses: [], seq: 0 }]
             : [];
+        case 'devices':
+          return devices.map((d) => (d.connected || d.this_device ? { ...d, last_seen: Date.now() } : d));
+        case 'remove_device': {
+          const d = devices.find((x) => x.device === a.device) ?? fail('not_found', 'There is no such device in your space.');
+          if (d.this_device) fail('not_allowed', 'This is the device you are using: remove it from another of your devices.');
+          if (!d.mine) fail('not_allowed', 'That device is your partner’s: only they can remove their devices.');
+          const removed = { ...d, removed: true, connected: false };
+          devices = [...devices.filter((x) => x.device !== d.device), removed];
+          send({ event: 'space_changed' });
+          return later(400, removed);
+        }
+        case 'verification':
+          return verification();
+        case 'mark_verified':
+          verification();
+          verifiedByMe = Boolean(a.verified);
+          return later(300, verification());
+        case 'app_lock':
+          return lock;
+        case 'set_app_lock': {
+          // The preview's lock opens with whatever was set last ("1234" before that).
+          if (lock.enabled && a.current !== lockPassphrase) fail('not_allowed', 'The current passphrase is not right, so nothing was changed.');
+          const next = a.passphrase === null ? null : String(a.passphrase);
+          if (next !== null && next.length < 4) fail('invalid_input', 'Choose a passphrase of at least 4 characters.');
+          lockPassphrase = next ?? '1234';
+          lock = { enabled: next !== null, idle_minutes: next === null ? 0 : Number(a.idleMinutes), locked: false, problem: null };
+          return later(300, lock);
+        }
+        case 'lock_app':
+          if (!lock.enabled) fail('not_allowed', 'Choose a passphrase in Settings → App lock first.');
+          lock = { ...lock, locked: true };
+          return lock;
+        case 'unlock_app':
+          if (a.passphrase !== lockPassphrase) return later(1000, null).then(() => fail('not_allowed', 'That is not the passphrase of this Duet. Try again.'));
+          lock = { ...lock, locked: false };
+          return later(300, lock);
         case 'relays':
           return relays;
         case 'set_relays': {
@@ -267,6 +339,27 @@ export function installFakeBackend(mode: string): void {
     },
     { shouldMockEvents: true },
   );
+
+  // `?mock=trouble`: what the node says on its own when something goes wrong.
+  if (mode === 'trouble') {
+    setTimeout(() => {
+      send({
+        event: 'clock_ahead',
+        device: BEN.devices[0]!,
+        ahead_ms: 3_600_000,
+        message:
+          'Ben’s device “Ben’s laptop” dates its messages 60 minutes ahead of this computer’s clock, so they wait until this clock gets there. One of the two clocks is wrong: check the date and time on both.',
+      });
+      send({
+        event: 'fork',
+        device: 'a2'.repeat(32),
+        seq: 412,
+        message:
+          'Your device “Old phone” signed two different versions of its history (event 412). Duet keeps both as evidence and takes nothing new from that device any more, whoever passes it on. If nobody restored it from a backup, it may be in someone else’s hands.',
+      });
+      send({ event: 'failed', part: 'sync', restarting: true, message: 'Something went wrong in Duet (syncing): it was restarted, nothing was lost.' });
+    }, 1500);
+  }
 
   // Ben steps away for a while, then comes back.
   setTimeout(() => {

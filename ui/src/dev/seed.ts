@@ -2,7 +2,7 @@
  * Made-up people and history for the fake backend: a few days of a couple's chat with
  * reactions, a reply, an edit and a deletion, and a channel of 10,000 messages to scroll.
  */
-import type { Channel, Message, Person, PersonId, Presence, Reaction } from '../lib/backend';
+import type { Channel, DeviceInfo, Message, Person, PersonId, Presence, Reaction } from '../lib/backend';
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0').slice(-width);
 
@@ -116,3 +116,33 @@ export function longHistory(channelId: string, count: number, now: number): Mess
 export function presenceOf(p: Person, status: Presence['status'], custom: string | null, lastSeen: number): Presence {
   return { person: p.id, status, last_seen: lastSeen, custom_status: custom, device: p.devices[0]!, updated_at: lastSeen };
 }
+
+/** The devices of the space: Maya's desktop (this one), her laptop and an old phone; Ben's laptop and phone. */
+export function seedDevices(now: number, paired: boolean): DeviceInfo[] {
+  const hour = 3600_000;
+  const day = 24 * hour;
+  const device = (d: Partial<DeviceInfo> & Pick<DeviceInfo, 'device' | 'person' | 'name'>): DeviceInfo => ({
+    mine: d.person === MAYA.id,
+    this_device: false,
+    added_at: now - 30 * day,
+    last_seen: null,
+    connected: false,
+    removed: false,
+    ...d,
+  });
+  const mine = [device({ device: MAYA.devices[0]!, person: MAYA.id, name: 'Maya’s desktop', this_device: true, last_seen: now })];
+  if (!paired) return mine;
+  return [
+    ...mine,
+    device({ device: 'a1'.repeat(32), person: MAYA.id, name: 'Maya’s laptop', added_at: now - 20 * day, last_seen: now, connected: true }),
+    device({ device: 'a2'.repeat(32), person: MAYA.id, name: 'Old phone', added_at: now - 90 * day, last_seen: now - 6 * day }),
+    device({ device: BEN.devices[0]!, person: BEN.id, name: 'Ben’s laptop', added_at: now - 30 * day, last_seen: now, connected: true }),
+    device({ device: 'b1'.repeat(32), person: BEN.id, name: 'Ben’s phone', added_at: now - 25 * day, last_seen: now - 2 * hour }),
+  ];
+}
+
+/** A made-up safety number: twelve groups of five digits. */
+export const SAFETY_NUMBER = [
+  '37104', '82955', '10468', '59321', '77402', '26813',
+  '94057', '41186', '63920', '08574', '15639', '80247',
+];

@@ -15,14 +15,18 @@ import type {
   Call,
   CallInfo,
   CallKind,
+  CallQuality,
   CallStart,
   MediaChoice,
   MediaDevices,
   Channel,
   ChannelId,
   Conversation,
+  DeviceId,
+  DeviceInfo,
   Invitation,
   InviteKind,
+  LockStatus,
   Message,
   MessageId,
   MessagePage,
@@ -31,6 +35,7 @@ import type {
   Person,
   Presence,
   PresenceStatus,
+  ShareTarget,
   Target,
   Verification,
   VoiceNoteProgress,
@@ -72,9 +77,31 @@ export function join(ticket: string): Promise<Outcome<AppSnapshot>> {
   return call('join', { ticket });
 }
 
+/**
+ * Links this computer, which has no profile yet, to my profile on another of my devices, with a
+ * device invite made there (Settings → "Create a device invite"). Resolves once linked. A
+ * partner's invite is refused in words (`not_allowed`), and the person may try again.
+ */
+export function linkDevice(ticket: string): Promise<Outcome<AppSnapshot>> {
+  return call('link_device', { ticket });
+}
+
 /** Member devices and whether each is connected now. */
 export function peers(): Promise<Outcome<PeerInfo[]>> {
   return call('peers');
+}
+
+/** Every device of mine and my partner's (Settings → Devices): mine first, this one first of all. */
+export function devices(): Promise<Outcome<DeviceInfo[]>> {
+  return call('devices');
+}
+
+/**
+ * Removes one of my other devices (lost, sold, stolen): it keeps what it has, but gets nothing
+ * new and nothing it writes counts. My partner's devices and this one are refused (`not_allowed`).
+ */
+export function removeDevice(device: DeviceId): Promise<Outcome<DeviceInfo>> {
+  return call('remove_device', { device });
 }
 
 /** The safety number shared with my partner, and who marked it as checked. */
@@ -243,6 +270,21 @@ export function callHistory(): Promise<Outcome<Call[]>> {
   return call('call_history');
 }
 
+/** The call's connection over the last few seconds; `null` outside a call and at its start. */
+export function callQuality(): Promise<Outcome<CallQuality | null>> {
+  return call('call_quality');
+}
+
+/** What can be shared in a call on this display: the whole screen, then its windows. */
+export function shareTargets(): Promise<Outcome<ShareTarget[]>> {
+  return call('share_targets');
+}
+
+/** Shares `target` (an id from `shareTargets`) instead of my camera; `null` stops sharing. */
+export function shareScreen(target: string | null): Promise<Outcome<null>> {
+  return call('share_screen', { target });
+}
+
 // ----- devices (ui/src/settings/MediaSettings.svelte) -----
 
 /** The microphones, speakers and cameras plugged in, and which are chosen. */
@@ -323,6 +365,29 @@ export function fetchAttachment(message: MessageId, index: number): Promise<Outc
 /** Saves an attachment into the Downloads folder; the result is the saved file's path. */
 export function saveAttachment(message: MessageId, index: number): Promise<Outcome<string>> {
   return call('save_attachment', { message, index });
+}
+
+// ----- app lock (ui/src/app/appLock.svelte.ts) -----
+
+/** Where the app lock stands. */
+export function appLock(): Promise<Outcome<LockStatus>> {
+  return call('app_lock');
+}
+
+/**
+ * Sets, changes or (with `passphrase: null`) removes the lock's passphrase, and the idle time
+ * (0: only on demand). When a passphrase is set, `current` must be it.
+ */
+export function setAppLock(current: string | null, passphrase: string | null, idleMinutes: number): Promise<Outcome<LockStatus>> {
+  return call('set_app_lock', { current, passphrase, idleMinutes });
+}
+
+export function lockApp(): Promise<Outcome<LockStatus>> {
+  return call('lock_app');
+}
+
+export function unlockApp(passphrase: string): Promise<Outcome<LockStatus>> {
+  return call('unlock_app', { passphrase });
 }
 
 /** A Tauri channel whose messages (JSON) go to `onmessage`. */

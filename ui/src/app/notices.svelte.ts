@@ -1,0 +1,138 @@
+/**
+ * What the node says went wrong on its own, not in answer to something I did: a device that
+ * signed two versions of its history (`fork`), a device whose clock runs ahead
+ * (`clock_ahead`), a device cut off for sending what Duet cannot accept (`peer_rejected`), a
+ * part of Duet that failed (`failed`). Each is shown once, in the node's own words, until
+ * dismissed; the same kind for the same device (or part) is not shown twice meanwhile. A part
+ * that was restarted goes by itself after a while; one that stopped stays until dismissed.
+ */
+import type { AppEvent, DeviceId } from '../lib/backend';
+import { onNodeEvent } from '../lib/nodeEvents';
+import { session } from '../lib/session.svelte';
+
+export type NoticeKind = 'fork' | 'clock_ahead' | 'failed' | 'peer_rejected';
+
+export interface Notice {
+  /** The kind and the device (or the part): one notice per key until it is dismissed. */
+  key: string;
+  kind: NoticeKind;
+  title: string;
+  text: string;
+  /** Stays until dismissed (else a restarted part's notice goes by itself). */
+  lasting: boolean;
+}
+
+/** How long the notice of a part that failed and was restarted stays. */
+export const RESTARTED_NOTICE_MS = 20_000;
+
+/** A sentence: a capital first letter and a full stop. */
+function sentence(text: string): string {
+  const t = text.trim();
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+/** "Your device", "Ben’s device", or "A device" (not known here yet). */
+function whose(device: DeviceId): string {
+  if (session.me?.devices.includes(device)) return 'One of your devices';
+  const partner = session.partner;
+  if (partner?.devices.includes(device)) return partner.display_name.trim() ? `${partner.display_name}’s device` : 'Your partner’s device';
+  return 'A device';
+}
+
+/** The notice an event makes, or `null` for the events that are not notices. */
+export function noticeOf(event: AppEvent): Notice | null {
+  switch (event.event) {
+    case 'fork':
+      return {
+        key: `fork:${event.device}`,
+        kind: 'fork',
+        title: 'A device was cut off',
+        text: sentence(event.message),
+        lasting: true,
+      };
+    case 'clock_ahead':
+      return {
+        key: `clock_ahead:${event.device}`,
+        kind: 'clock_ahead',
+        title: 'Some messages wait for the clock',
+        text: sentence(event.message),
+        lasting: true,
+      };
+    case 'peer_rejected':
+      return {
+        key: `peer_rejected:${event.device}`,
+        kind: 'peer_rejected',
+        title: 'A device was disconnected',
+        text: `${whose(event.device)} sent something Duet cannot accept, so it was disconnected for a minute. The reason: ${sentence(event.reason)}`,
+        lasting: true,
+      };
+    case 'failed':
+      return event.restarting
+        ? {
+            key: `failed:${event.part}`,
+            kind: 'failed',
+            title: 'Duet recovered from a problem',
+            text: sentence(event.message),
+            lasting: false,
+          }
+        : {
+            key: `failed:${event.part}`,
+            kind: 'failed',
+            title: `Part of Duet stopped (${event.part})`,
+            text: sentence(event.message),
+            lasting: true,
+          };
+    default:
+      return null;
+  }
+}
+
+export class Notices {
+  shown = $state.raw<Notice[]>([]);
+  #timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  /** Shows the event's notice unless one for the same kind and device is showing. */
+  handle(event: AppEvent): void {
+    const notice = noticeOf(event);
+    if (!notice) return;
+    const showing = this.shown.find((n) => n.key === notice.key);
+    if (showing) {
+      // Only a worse word replaces it: a part that was restarting and has now stopped.
+      if (showing.lasting || !notice.lasting) return;
+      this.shown = this.shown.map((n) => (n.key === notice.key ? notice : n));
+    } else {
+      this.shown = [...this.shown, notice];
+    }
+    this.#unschedule(notice.key);
+    if (!notice.lasting) {
+      this.#timers.set(
+        notice.key,
+        setTimeout(() => this.dismiss(notice.key), RESTARTED_NOTICE_MS),
+      );
+    }
+  }
+
+  dismiss(key: string): void {
+    this.#unschedule(key);
+    this.shown = this.shown.filter((n) => n.key !== key);
+  }
+
+  /** Forgets everything (tests). */
+  clear(): void {
+    for (const key of [...this.#timers.keys()]) this.#unschedule(key);
+    this.shown = [];
+  }
+
+  follow(): () => void {
+    return onNodeEvent((event) => this.handle(event));
+  }
+
+  #unschedule(key: string): void {
+    const timer = this.#timers.get(key);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#timers.delete(key);
+  }
+}
+
+export const notices = new Notices();
