@@ -12,7 +12,8 @@
  * X), all cleared once she reads it. Then the media (ui/e2e/media.mjs), on the real device
  * path: an image; a call in which each hears the other's microphone on their speaker; a voice
  * message; a call with the test tone turned on in Settings. Last, Settings: the microphone
- * meter moves, the test sound rings, a mistyped relay is refused. At the end (and on failure)
+ * meter moves, the test sound rings, a mistyped relay is refused; then trust (ui/e2e/trust.mjs):
+ * the same safety number on both, the device list, the app lock. At the end (and on failure)
  * each window is saved as a PNG under $E2E_OUT.
  *
  * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon,
@@ -25,6 +26,7 @@
 import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
+import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -225,6 +227,10 @@ async function main() {
     await alice.until('the refusal next to the field', async () => (await status()).includes('must end with /p2p/'));
     await alice.screenshot('alice-settings.png');
     log('alice: a relay address without its peer id is refused in words');
+
+    // Trust (ui/e2e/trust.mjs): the same safety number on both, the device list, the app lock.
+    await checksTheSafetyNumber(alice, bob);
+    await locksTheApp(alice, bob, { send, notifications });
   } catch (error) {
     failed = error;
     for (const w of windows) {

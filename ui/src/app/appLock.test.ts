@@ -11,6 +11,7 @@ import type { AppSnapshot, LockStatus, Person } from '../lib/backend';
 import personJson from '../lib/backend/fixtures/person.json';
 import AppLockSettings from '../settings/AppLockSettings.svelte';
 import { ME, PARTNER } from '../test/messages';
+import { windowActive } from '../lib/windowActive.svelte';
 import { appLock } from './appLock.svelte';
 
 const maya: Person = { ...(personJson as Person), id: ME };
@@ -89,6 +90,16 @@ describe('the app lock', () => {
     await fireEvent.click(screen.getByTestId('unlock'));
     await vi.waitFor(() => expect(screen.queryByTestId('lock-screen')).not.toBeInTheDocument());
     expect(await chatReachable()).toBe(true);
+  });
+
+  it('counts nothing as seen while locked: no message is marked read, notifications are not held back', async () => {
+    shell(on(true));
+    await appLock.load();
+    const focus = vi.spyOn(document, 'hasFocus').mockReturnValue(true); // the window has the focus
+    expect(windowActive()).toBe(false);
+    await appLock.unlock('sofa 1234');
+    expect(windowActive()).toBe(true);
+    focus.mockRestore();
   });
 
   it('locks on Ctrl+L, and by itself after the idle time with nothing touched', async () => {

@@ -1,12 +1,15 @@
 /**
- * Whether I am looking at the window: it is visible, and it has the focus or I used it
- * (a key, a click, the wheel) in the last minute and it has not lost the focus since. Messages
- * on screen count as read only then, and notifications are held back only then.
+ * Whether I am looking at the window: it is visible, not under the app lock, and it has the
+ * focus or I used it (a key, a click, the wheel) in the last minute and it has not lost the
+ * focus since. Messages on screen count as read only then, and notifications are held back
+ * only then: behind the lock screen nothing is seen, so nothing is marked read.
  *
  * Recent input counts because focus alone is not reliable: without a window manager (Xvfb)
  * or with two Duet windows side by side, the window I type in may never get focus events.
  */
 import { createSubscriber } from 'svelte/reactivity';
+
+import { appLock } from '../app/appLock.svelte';
 
 const RECENT_INPUT_MS = 60_000;
 
@@ -41,6 +44,6 @@ const subscribe = createSubscriber((update) => {
 
 export function windowActive(): boolean {
   subscribe();
-  if (document.visibilityState !== 'visible') return false;
+  if (document.visibilityState !== 'visible' || appLock.status.locked) return false;
   return document.hasFocus() || Date.now() - lastInput < RECENT_INPUT_MS;
 }
