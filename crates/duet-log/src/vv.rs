@@ -53,7 +53,8 @@ impl VersionVector {
             .iter()
             .filter_map(|(a, mine)| {
                 let have = theirs.get(a);
-                (*mine > have).then_some((*a, have + 1, *mine))
+                // Lazily: `have` may be u64::MAX in a peer's vector, and then there is no next.
+                (*mine > have).then(|| (*a, have + 1, *mine))
             })
             .collect()
     }
@@ -112,5 +113,17 @@ mod tests {
         assert!(!theirs.dominates(&mine));
         assert_eq!(VersionVector::decode(&mine.encode()).unwrap(), mine);
         assert!(VersionVector::decode(&[0xff, 0xff, 0xff]).is_err());
+    }
+
+    /// Found by the `version_vector` fuzz target: a peer claiming the largest sequence number
+    /// there is made `missing_from` compute one past it (a panic in debug builds).
+    #[test]
+    fn a_peer_claiming_the_last_sequence_number_lacks_nothing_and_breaks_nothing() {
+        let a = DeviceId([1; 32]);
+        let mine: VersionVector = [(a, 5)].into_iter().collect();
+        let theirs: VersionVector = [(a, u64::MAX)].into_iter().collect();
+        assert!(mine.missing_from(&theirs).is_empty());
+        assert_eq!(theirs.missing_from(&mine), vec![(a, 6, u64::MAX)]);
+        assert!(theirs.missing_from(&theirs).is_empty());
     }
 }
