@@ -309,6 +309,7 @@ impl Clock {
 }
 
 /// The CPU time this thread has used so far.
+#[allow(unsafe_code)]
 fn thread_cpu() -> Duration {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `t` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is always available on

@@ -1,6 +1,7 @@
 //! VP8 through libvpx: a real-time encoder (one pass, CBR, no lag, error resilient, a key frame
 //! at least every few seconds and on request) and a decoder whose output is copied out into a
-//! [`VideoFrame`]. This is the crate's only `unsafe` code: each call into libvpx is wrapped
+//! [`VideoFrame`]. This is the crate's `unsafe` code but for one V4L2 ioctl (`devices/camera.rs`;
+//! the workspace denies `unsafe` elsewhere): each call into libvpx is wrapped
 //! here, with the size and error checks around it.
 
 #![allow(unsafe_code)]

@@ -175,6 +175,7 @@ fn video_nodes(dir: &Path) -> Vec<std::path::PathBuf> {
 /// The card name, if the device captures video (QUERYCAP). Asked directly rather than through
 /// `Device::query_caps`, which panics on a name that is not UTF-8 (the kernel cuts USB product
 /// names at 31 bytes, which can split a character).
+#[allow(unsafe_code)]
 fn capture_name(device: &Device) -> Option<String> {
     // SAFETY: v4l2_capability is plain data the kernel fills in; the pointer lives for the call.
     let caps = unsafe {
