@@ -13,6 +13,9 @@ set -euo pipefail
 say() { printf 'install-deps: %s\n' "$*"; }
 
 packages=(
+  # The scripts' and tests' own tools (tr, mktemp, timeout…; setpriv): on every Debian
+  # already, listed so that nothing they require is left to chance (scripts/check-tools.sh).
+  coreutils util-linux
   # Building the Rust workspace and the Tauri shell.
   build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
