@@ -71,39 +71,41 @@ impl TestSpace {
 
     /// Device `d` writes its next event.
     pub fn write(&mut self, d: usize, payload: Payload, now: Timestamp) -> SealedEvent {
+        // The randomness goes on in a copy while `next` borrows the space; `wrote` keeps it.
+        let mut rng = self.rng.clone();
+        let (event, _) = self.next(d, now).seal(payload, &mut rng).expect("test payloads are valid");
+        self.wrote(d, rng, &event);
+        event
+    }
+
+    /// What device `d` seals its next event with.
+    fn next(&self, d: usize, now: Timestamp) -> NextEvent<'_> {
         let device = &self.devices[d];
-        let next = NextEvent {
+        NextEvent {
             space: self.space,
             device: &device.key,
             space_key: &self.key,
             head: device.head,
             max_lamport: device.max_lamport,
             now,
-        };
-        let (event, _) = next.seal(payload, &mut self.rng).expect("test payloads are valid");
+        }
+    }
+
+    /// Device `d` wrote `event` (with `rng`, the space's randomness after it).
+    fn wrote(&mut self, d: usize, rng: StdRng, event: &SealedEvent) {
+        self.rng = rng;
         let device = &mut self.devices[d];
-        device.head = LogHead::after(&event, &self.space);
+        device.head = LogHead::after(event, &self.space);
         device.max_lamport = event.lamport();
-        event
     }
 
     /// Device `d` writes `plain` as its next event, unchecked: valid envelope, signature and
     /// seal around whatever bytes (a member device that writes garbage). `None` when even the
     /// envelope cannot be made (the device's clock ran out).
     pub fn write_unchecked(&mut self, d: usize, plain: &[u8], now: Timestamp) -> Option<SealedEvent> {
-        let device = &self.devices[d];
-        let next = NextEvent {
-            space: self.space,
-            device: &device.key,
-            space_key: &self.key,
-            head: device.head,
-            max_lamport: device.max_lamport,
-            now,
-        };
-        let event = next.seal_unchecked(plain, &mut self.rng).ok()?;
-        let device = &mut self.devices[d];
-        device.head = LogHead::after(&event, &self.space);
-        device.max_lamport = event.lamport();
+        let mut rng = self.rng.clone();
+        let event = self.next(d, now).seal_unchecked(plain, &mut rng).ok()?;
+        self.wrote(d, rng, &event);
         Some(event)
     }
 

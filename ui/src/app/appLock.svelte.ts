@@ -6,7 +6,7 @@
  * (`src-tauri/src/lock.rs`). Outside the desktop app (Vitest, `?mock`) it answers through the
  * IPC mock like every command.
  */
-import { appLock as readLock, lockApp, setAppLock, unlockApp, type AppError, type LockStatus } from '../lib/backend';
+import { appLock as readLock, lockApp, setAppLock, unlockApp, type AppError, type LockStatus, type Outcome } from '../lib/backend';
 
 /** What can be chosen for "Lock after", in minutes (0: only on demand). */
 export const IDLE_CHOICES = [0, 1, 5, 15, 60] as const;
@@ -41,16 +41,7 @@ class AppLockState {
 
   /** Opens the lock; `false` when the passphrase is not right (the error says so). */
   async unlock(passphrase: string): Promise<boolean> {
-    this.busy = true;
-    const outcome = await unlockApp(passphrase);
-    this.busy = false;
-    if (!outcome.ok) {
-      this.error = outcome.error;
-      return false;
-    }
-    this.error = null;
-    this.take(outcome.value);
-    return true;
+    return this.ask(() => unlockApp(passphrase));
   }
 
   /**
@@ -58,8 +49,13 @@ class AppLockState {
    * when one is set. `false` when it was refused (the error says why).
    */
   async configure(current: string | null, passphrase: string | null, idleMinutes: number): Promise<boolean> {
+    return this.ask(() => setAppLock(current, passphrase, idleMinutes));
+  }
+
+  /** One request that answers with the lock as it is now; `false` with its error kept. */
+  private async ask(request: () => Promise<Outcome<LockStatus>>): Promise<boolean> {
     this.busy = true;
-    const outcome = await setAppLock(current, passphrase, idleMinutes);
+    const outcome = await request();
     this.busy = false;
     if (!outcome.ok) {
       this.error = outcome.error;
