@@ -19,7 +19,11 @@
 //!   tries again every second. The choice itself is kept by whoever made it.
 //! - **Echo**: the speaker hands every block it actually plays to a tap (the echo canceller's
 //!   far-end reference); the microphone runs a processing step (echo cancellation, noise
-//!   suppression, gain) on each frame as it is read.
+//!   suppression, gain) on its audio thread, 10 ms at a time, on the stream exactly as the
+//!   card delivers it, before any cut or gap. The echo canceller has to see two unbroken
+//!   streams: when it ran on the call's 20 ms reads instead, every backlog cut and every
+//!   underrun's silence shifted the echo by that much, and on a loaded machine the echo came
+//!   back for seconds at a time while it searched again (`tests/devices.rs` in the CLI).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -33,6 +37,7 @@ use tokio::sync::mpsc;
 
 use super::DeviceError;
 use crate::frame::SAMPLE_RATE;
+use crate::processing::CHUNK_SAMPLES;
 use crate::resample::{downmix, to_f32, to_i16, Resampler};
 use crate::source::{AudioSink, AudioSource};
 
@@ -183,6 +188,8 @@ struct Shared {
     /// The stream reported an error: the thread opens the default device instead.
     failed: AtomicBool,
     stop: AtomicBool,
+    /// The microphone's processing, run on the audio thread ([`Microphone::with_processing`]).
+    processing: Mutex<Option<Processing>>,
 }
 
 impl Shared {
@@ -316,6 +323,8 @@ where
     let channels = usize::from(config.channels);
     let mut resampler = Resampler::new(config.sample_rate.0, SAMPLE_RATE);
     let (mut raw, mut mono, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    // Samples waiting for a whole 10 ms chunk to process (the card's blocks rarely are).
+    let mut pending: Vec<i16> = Vec::with_capacity(2 * CHUNK_SAMPLES);
     let on_error = stream_error(&shared, "microphone");
     device.build_input_stream(
         config,
@@ -327,8 +336,16 @@ where
             out.clear();
             resampler.process(&mono, &mut out);
             shared.set_level(&out);
+            pending.extend(out.iter().map(|&x| to_i16(x)));
+            let whole = pending.len() - pending.len() % CHUNK_SAMPLES;
+            if whole == 0 {
+                return;
+            }
+            if let Some(p) = lock(&shared.processing).as_mut() {
+                p(&mut pending[..whole]);
+            }
             let mut b = lock(&shared.buffer);
-            b.extend(out.iter().map(|&x| to_i16(x)));
+            b.extend(pending.drain(..whole));
             trim(&mut b);
         },
         on_error,
@@ -408,14 +425,14 @@ where
 
 /// Called with every block the speaker plays (48 kHz mono), on the audio thread.
 pub type Tap = Box<dyn FnMut(&[i16]) + Send>;
-/// Runs on every 20 ms frame the microphone gives, before it is sent (echo cancellation).
+/// Runs on the microphone's audio as the card delivers it, a whole number of 10 ms chunks at
+/// a time, on the audio thread (echo cancellation): it must not block.
 pub type Processing = Box<dyn FnMut(&mut [i16]) + Send>;
 
 /// A microphone, 48 kHz mono.
 pub struct Microphone {
     shared: Arc<Shared>,
     name: String,
-    processing: Option<Processing>,
     /// Nothing was read yet.
     fresh: bool,
 }
@@ -426,12 +443,12 @@ impl Microphone {
     pub fn open(id: Option<&str>, notices: Option<mpsc::Sender<String>>) -> Result<Self, DeviceError> {
         let shared = Arc::new(Shared::default());
         let name = run_device(id.map(str::to_owned), true, shared.clone(), notices, None)?;
-        Ok(Self { shared, name, processing: None, fresh: true })
+        Ok(Self { shared, name, fresh: true })
     }
 
-    /// Runs `processing` on each frame before it is handed out.
-    pub fn with_processing(mut self, processing: Processing) -> Self {
-        self.processing = Some(processing);
+    /// Runs `processing` on the microphone's audio from now on, on its audio thread.
+    pub fn with_processing(self, processing: Processing) -> Self {
+        *lock(&self.shared.processing) = Some(processing);
         self
     }
 
@@ -464,19 +481,14 @@ impl LevelMeter {
 
 impl AudioSource for Microphone {
     fn read(&mut self, out: &mut [i16]) {
-        {
-            let mut b = lock(&self.shared.buffer);
-            if b.len() > samples(MAX_MICROPHONE_BACKLOG_MS) || (self.fresh && b.len() > out.len()) {
-                let excess = b.len() - out.len();
-                b.drain(..excess);
-            }
-            self.fresh = false;
-            for s in out.iter_mut() {
-                *s = b.pop_front().unwrap_or(0);
-            }
+        let mut b = lock(&self.shared.buffer);
+        if b.len() > samples(MAX_MICROPHONE_BACKLOG_MS) || (self.fresh && b.len() > out.len()) {
+            let excess = b.len() - out.len();
+            b.drain(..excess);
         }
-        if let Some(p) = &mut self.processing {
-            p(out);
+        self.fresh = false;
+        for s in out.iter_mut() {
+            *s = b.pop_front().unwrap_or(0);
         }
     }
 }
