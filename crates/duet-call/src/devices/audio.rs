@@ -50,9 +50,10 @@ pub const DEVICE_BUFFER_MS: u32 = 40;
 /// A microphone buffer holding more than this when the call reads it is cut back to one
 /// frame: what piled up while the reader stalled would otherwise stay as delay for the rest
 /// of the call. (The first read always cuts back: what piled up while the call connected.)
-/// Cutting more eagerly shortens the delay but moves the echo under the echo canceller's
-/// feet each time: at 30 ms it removed as little as 17 dB of the echo in `tests/devices.rs`.
-const MAX_MICROPHONE_BACKLOG_MS: usize = 60;
+/// The echo canceller runs before this cut (on the audio thread), so cutting does not move
+/// the echo under its feet; 30 ms instead of 60 took mouth-to-ear p50 from 143 to 131 ms
+/// (`cargo bench -p duet-cli --bench call_devices`).
+const MAX_MICROPHONE_BACKLOG_MS: usize = 30;
 /// The speaker's queue (decoded audio not yet handed to the sound card) is kept under this,
 /// cut back to [`SPEAKER_QUEUE_MS`]: the jitter buffer before it already absorbs the
 /// network's unevenness, so the queue only needs to cover the card's periods and the 20 ms
