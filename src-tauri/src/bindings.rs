@@ -39,6 +39,7 @@ mod tests {
         duet_node::NodeEvent::export_all(&cfg)?;
         duet_node::PeerInfo::export_all(&cfg)?;
         duet_node::Verification::export_all(&cfg)?;
+        duet_node::PinnedMessage::export_all(&cfg)?;
         duet_node::DeviceInfo::export_all(&cfg)?;
         duet_model::Conversation::export_all(&cfg)?;
         duet_model::Channel::export_all(&cfg)?;

@@ -3,8 +3,8 @@
 //! never run on the window's thread. Tauri maps a Rust argument `reply_to` to `replyTo` in JS.
 
 use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
-use duet_model::{Presence, PresenceStatus, Target};
-use duet_node::{DeviceInfo, NodeError, PeerInfo, Verification};
+use duet_model::{Mood, Presence, PresenceStatus, Target};
+use duet_node::{DeviceInfo, NodeError, PeerInfo, PinnedMessage, Verification};
 use tauri::{AppHandle, State};
 
 use crate::desktop;
@@ -109,6 +109,35 @@ pub async fn verification(state: State<'_, AppState>) -> Answer<Verification> {
 #[tauri::command]
 pub async fn mark_verified(state: State<'_, AppState>, verified: bool) -> Answer<Verification> {
     Ok(state.node().await?.mark_verified(verified).await?)
+}
+
+/// Sets how I feel (an emoji and a few words), or clears it with `null`.
+#[tauri::command]
+pub async fn set_mood(state: State<'_, AppState>, mood: Option<Mood>) -> Answer<()> {
+    Ok(state.node().await?.set_mood(mood).await?)
+}
+
+/// Sends my partner a "thinking of you" nudge.
+#[tauri::command]
+pub async fn nudge(state: State<'_, AppState>) -> Answer<()> {
+    Ok(state.node().await?.nudge().await?)
+}
+
+/// Pins a message in its conversation, or takes the pin off; answers the pins now.
+#[tauri::command]
+pub async fn pin_message(
+    state: State<'_, AppState>,
+    target: Target,
+    id: MessageId,
+    pinned: bool,
+) -> Answer<Vec<PinnedMessage>> {
+    Ok(state.node().await?.pin(target, id, pinned).await?)
+}
+
+/// A conversation's pinned messages, the latest pinned first.
+#[tauri::command]
+pub async fn pinned_messages(state: State<'_, AppState>, target: Target) -> Answer<Vec<PinnedMessage>> {
+    Ok(state.node().await?.pinned(target)?)
 }
 
 /// The relays chosen in settings.

@@ -85,6 +85,18 @@ pub enum Request {
     },
     Peers,
     Presence,
+    Mood {
+        mood: Option<duet_model::Mood>,
+    },
+    Nudge,
+    Pin {
+        id: MessageId,
+        channel: Option<String>,
+        pinned: bool,
+    },
+    Pins {
+        channel: Option<String>,
+    },
     Channels,
     CreateChannel {
         name: String,
@@ -333,6 +345,19 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Verify { mark: None } => to_json(node.verification()?),
         Request::Verify { mark: Some(verified) } => to_json(node.mark_verified(verified).await?),
         Request::Presence => to_json(node.presence()?),
+        Request::Mood { mood } => {
+            node.set_mood(mood).await?;
+            Value::Null
+        }
+        Request::Nudge => {
+            node.nudge().await?;
+            Value::Null
+        }
+        Request::Pin { id, channel, pinned } => {
+            let t = target(node, channel.as_deref())?;
+            to_json(node.pin(t, id, pinned).await?)
+        }
+        Request::Pins { channel } => to_json(node.pinned(target(node, channel.as_deref())?)?),
         Request::Channels => to_json(node.channels()?),
         Request::CreateChannel { name } => to_json(node.create_channel(&name, ChannelKind::Text, None).await?),
         Request::RenameChannel { channel, name } => {

@@ -149,6 +149,33 @@ enum Command {
         #[arg(long, conflicts_with = "text")]
         clear_text: bool,
     },
+    /// Say how you feel, on your card for your partner: an emoji and a few words (at most 60
+    /// characters), or --clear.
+    Mood {
+        #[arg(required_unless_present = "clear")]
+        emoji: Option<String>,
+        words: Option<String>,
+        #[arg(long, conflicts_with_all = ["emoji", "words"])]
+        clear: bool,
+    },
+    /// Send your partner a "thinking of you" nudge.
+    Nudge,
+    /// Pin a message in its conversation (for both of you), or take the pin off with --off.
+    Pin {
+        id: MessageId,
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long)]
+        off: bool,
+    },
+    /// The pinned messages of a conversation, the latest pinned first.
+    Pins {
+        #[arg(long)]
+        channel: Option<String>,
+        /// One JSON object per line: the message, `pinned_by` and `pinned_at`.
+        #[arg(long)]
+        json: bool,
+    },
     /// The safety number you and your partner compare to know no one sits between you.
     Verify {
         /// After comparing it with your partner's: mark it as checked (your partner sees that).
@@ -458,6 +485,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status { status, text, clear_text } => {
             call(&dir, &Request::Status { status: status.into(), text, clear_text }).await?;
         }
+        Command::Mood { emoji, words, clear: _ } => {
+            let mood = emoji.map(|emoji| duet_model::Mood { emoji, words });
+            call(&dir, &Request::Mood { mood }).await?;
+        }
+        Command::Nudge => {
+            call(&dir, &Request::Nudge).await?;
+        }
+        Command::Pin { id, channel, off } => {
+            call(&dir, &Request::Pin { id, channel, pinned: !off }).await?;
+        }
+        Command::Pins { channel, json } => list(call(&dir, &Request::Pins { channel }).await?, json, |p| {
+            format!("📌 {}", describe_message(&p["message"]))
+        }),
         Command::Verify { mark, unmark, json } => {
             let mark = (mark || unmark).then_some(mark);
             let v = call(&dir, &Request::Verify { mark }).await?;
@@ -506,11 +546,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }),
         Command::Presence { json } => list(call(&dir, &Request::Presence).await?, json, |p| {
+            let mood = &p["mood"];
             format!(
-                "{} {}{}",
+                "{} {}{}{}{}",
                 short(p["person"].as_str()),
                 p["status"].as_str().unwrap_or("?"),
-                p["custom_status"].as_str().map(|t| format!(" — {t}")).unwrap_or_default()
+                p["custom_status"].as_str().map(|t| format!(" — {t}")).unwrap_or_default(),
+                mood["emoji"]
+                    .as_str()
+                    .map(|e| format!(
+                        " · feels {e}{}",
+                        mood["words"].as_str().map(|w| format!(" {w}")).unwrap_or_default()
+                    ))
+                    .unwrap_or_default(),
+                p["last_nudge"].as_u64().map(|t| format!(" · thought of you {}", ago(t))).unwrap_or_default()
             )
         }),
         Command::Channels { json } => {
@@ -680,6 +729,27 @@ async fn find_device(dir: &Path, id: &str) -> anyhow::Result<duet_model::DeviceI
 }
 
 /// "3 min ago", "2 h ago", "5 days ago", or "just now", for a time in milliseconds since 1970.
+/// Says on the terminal running `duet up` when the partner sends a "thinking of you" nudge.
+async fn tell_nudges(node: Node) {
+    let mut events = node.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(duet_node::NodeEvent::Nudged { person, silent, .. }) => {
+                let name = node
+                    .person(&person)
+                    .ok()
+                    .flatten()
+                    .map(|p| p.display_name)
+                    .unwrap_or_else(|| "Your partner".into());
+                let quiet = if silent { " (silently: you are busy)" } else { "" };
+                eprintln!("♥ {name} is thinking of you{quiet}");
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
 fn ago(ms: u64) -> String {
     let s = unix_ms().saturating_sub(ms) / 1000;
     match s {
@@ -763,6 +833,7 @@ async fn up(
         std::fs::metadata(&socket).with_context(|| format!("cannot read {}", socket.display()))?.uid()
     };
     let server = tokio::spawn(control::serve(node.clone(), listener, owner));
+    let nudges = tokio::spawn(tell_nudges(node.clone()));
     let addrs = node.wait_listening(std::time::Duration::from_secs(30)).await.unwrap_or_default();
     eprintln!("Duet is running (device {}).", node.device_id());
     for a in addrs {
@@ -775,6 +846,7 @@ async fn up(
     }
     eprintln!("Stopping…");
     server.abort();
+    nudges.abort();
     node.shutdown().await;
     let _ = std::fs::remove_file(&socket);
     Ok(())

@@ -26,8 +26,8 @@ use duet_model::{
 
 use crate::payload::{ChannelChange, Payload};
 use crate::records::{
-    lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, PendingOp, ProfileRecord,
-    SettingsRecord, SpaceRecord, Stamp, VerifiedMark,
+    lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark,
+    ProfileRecord, SettingsRecord, SpaceRecord, Stamp, VerifiedMark,
 };
 use crate::verify::OpenedEvent;
 
@@ -62,6 +62,13 @@ pub trait ViewStore {
     /// `by`'s mark that they checked their safety number with `of`.
     fn verified(&self, by: &PersonId, of: &PersonId) -> Option<VerifiedMark>;
     fn put_verified(&mut self, by: PersonId, of: PersonId, mark: VerifiedMark);
+    fn mood(&self, person: &PersonId) -> Option<MoodMark>;
+    fn put_mood(&mut self, person: PersonId, mark: MoodMark);
+    fn nudge(&self, person: &PersonId) -> Option<NudgeMark>;
+    fn put_nudge(&mut self, person: PersonId, mark: NudgeMark);
+    /// The pin of `message` in `conversation`.
+    fn pin(&self, conversation: &ConversationId, message: &MessageId) -> Option<PinMark>;
+    fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark);
 }
 
 /// Folds one verified event of `space` into the views.
@@ -202,6 +209,28 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 views.put_verified(person, *of, mark);
             }
         }
+        Payload::Mood { mood } => {
+            let mut mark = views.mood(&person);
+            lww_set(&mut mark, Lww::new(mood.clone(), stamp, at));
+            if let Some(mark) = mark {
+                views.put_mood(person, mark);
+            }
+        }
+        Payload::Nudge => {
+            let mut mark = views.nudge(&person);
+            lww_set(&mut mark, Lww::new((), stamp, at));
+            if let Some(mark) = mark {
+                views.put_nudge(person, mark);
+            }
+        }
+        Payload::Pin { target, message, pinned } => {
+            let conversation = target.conversation(space);
+            let mut mark = views.pin(&conversation, message);
+            lww_set(&mut mark, Lww::new(pinned.then_some(person), stamp, at));
+            if let Some(mark) = mark {
+                views.put_pin(conversation, *message, mark);
+            }
+        }
     }
 }
 
@@ -292,6 +321,9 @@ pub struct MemoryViews {
     pub calls: BTreeMap<duet_model::CallId, CallView>,
     pub space: Option<SpaceRecord>,
     pub verified: BTreeMap<(PersonId, PersonId), VerifiedMark>,
+    pub moods: BTreeMap<PersonId, MoodMark>,
+    pub nudges: BTreeMap<PersonId, NudgeMark>,
+    pub pins: BTreeMap<(ConversationId, MessageId), PinMark>,
 }
 
 impl MemoryViews {
@@ -360,5 +392,23 @@ impl ViewStore for MemoryViews {
     }
     fn put_verified(&mut self, by: PersonId, of: PersonId, mark: VerifiedMark) {
         self.verified.insert((by, of), mark);
+    }
+    fn mood(&self, person: &PersonId) -> Option<MoodMark> {
+        self.moods.get(person).cloned()
+    }
+    fn put_mood(&mut self, person: PersonId, mark: MoodMark) {
+        self.moods.insert(person, mark);
+    }
+    fn nudge(&self, person: &PersonId) -> Option<NudgeMark> {
+        self.nudges.get(person).cloned()
+    }
+    fn put_nudge(&mut self, person: PersonId, mark: NudgeMark) {
+        self.nudges.insert(person, mark);
+    }
+    fn pin(&self, conversation: &ConversationId, message: &MessageId) -> Option<PinMark> {
+        self.pins.get(&(*conversation, *message)).cloned()
+    }
+    fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark) {
+        self.pins.insert((conversation, message), mark);
     }
 }

@@ -7,10 +7,10 @@
 
 use duet_model::{
     validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CallId, CallKind,
-    CallState, ChannelId, ChannelKind, DeviceId, Media, MessageId, MessageType, PersonId, Target, Thumbnail, Timestamp,
-    ValidationError, MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS,
-    MAX_CUSTOM_STATUS_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_SPACE_NAME_CHARS,
-    MAX_THUMBNAIL_SIZE, MAX_TOPIC_CHARS, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
+    CallState, ChannelId, ChannelKind, DeviceId, Media, MessageId, MessageType, Mood, PersonId, Target, Thumbnail,
+    Timestamp, ValidationError, MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS,
+    MAX_CUSTOM_STATUS_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_MOOD_WORDS_CHARS,
+    MAX_SPACE_NAME_CHARS, MAX_THUMBNAIL_SIZE, MAX_TOPIC_CHARS, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
 };
 use thiserror::Error;
 
@@ -144,6 +144,18 @@ pub enum Payload {
         person: PersonId,
         number: Option<duet_crypto::Hash>,
     },
+    /// How I feel, on my card for my partner; `None` clears it.
+    Mood {
+        mood: Option<Mood>,
+    },
+    /// "Thinking of you": my partner is told gently, if it reaches them while fresh.
+    Nudge,
+    /// Pins `message` in `target` (or takes the pin off): the conversation's pinned messages.
+    Pin {
+        target: Target,
+        message: MessageId,
+        pinned: bool,
+    },
 }
 
 mod tag {
@@ -164,6 +176,9 @@ mod tag {
     pub const CALL_RECORD: u8 = 15;
     pub const SPACE_UPDATE: u8 = 16;
     pub const VERIFIED: u8 = 17;
+    pub const MOOD: u8 = 18;
+    pub const NUDGE: u8 = 19;
+    pub const PIN: u8 = 20;
 }
 
 impl Payload {
@@ -187,6 +202,9 @@ impl Payload {
             Payload::CallRecord(_) => "call record",
             Payload::SpaceUpdate { .. } => "space update",
             Payload::Verified { .. } => "verified",
+            Payload::Mood { .. } => "mood",
+            Payload::Nudge => "nudge",
+            Payload::Pin { .. } => "pin",
         }
     }
 
@@ -256,6 +274,7 @@ impl Payload {
                 name: name.map(|n| validate_name("a space name", &n, MAX_SPACE_NAME_CHARS)).transpose()?,
                 icon: icon.map(|a| a.map(validate_avatar).transpose()).transpose()?,
             },
+            Payload::Mood { mood } => Payload::Mood { mood: mood.map(Mood::validated).transpose()? },
             other => other,
         })
     }
@@ -378,6 +397,20 @@ impl Payload {
                 w.u8(tag::VERIFIED);
                 w.bytes(&person.0);
                 w.opt(number.as_ref(), |w, n| w.bytes(n));
+            }
+            Payload::Mood { mood } => {
+                w.u8(tag::MOOD);
+                w.opt(mood.as_ref(), |w, m| {
+                    w.str(&m.emoji);
+                    w.opt(m.words.as_deref(), Writer::str);
+                });
+            }
+            Payload::Nudge => w.u8(tag::NUDGE),
+            Payload::Pin { target, message, pinned } => {
+                w.u8(tag::PIN);
+                put_target(&mut w, *target);
+                w.bytes(&message.0);
+                w.bool(*pinned);
             }
         }
         w.buf
@@ -506,6 +539,20 @@ impl Payload {
             tag::VERIFIED => Payload::Verified {
                 person: PersonId(r.array("a person id")?),
                 number: r.opt("a safety number", |r| r.array("a safety number"))?,
+            },
+            tag::MOOD => Payload::Mood {
+                mood: r.opt("a mood", |r| {
+                    Ok(Mood {
+                        emoji: r.str(MAX_EMOJI_BYTES, "a mood's emoji")?,
+                        words: r.opt("a mood's words", |r| r.str(MAX_MOOD_WORDS_CHARS * UTF8_MAX, "a mood's words"))?,
+                    })
+                })?,
+            },
+            tag::NUDGE => Payload::Nudge,
+            tag::PIN => Payload::Pin {
+                target: get_target(&mut r)?,
+                message: MessageId(r.array("a message id")?),
+                pinned: r.bool("pinned")?,
             },
             tag => return Err(DecodeError::UnknownTag { what: "payload", tag }.into()),
         };
@@ -678,5 +725,40 @@ mod media_tests {
         let mut unknown = bytes.clone();
         unknown.push(9);
         assert!(Payload::decode(&unknown).is_err());
+    }
+}
+
+#[cfg(test)]
+mod couple_tests {
+    use super::*;
+
+    #[test]
+    fn moods_nudges_and_pins_round_trip_and_bad_ones_are_refused() {
+        let mood = Mood { emoji: "🥰".into(), words: Some("missing you".into()) };
+        for p in [
+            Payload::Mood { mood: Some(mood.clone()) },
+            Payload::Mood { mood: Some(Mood { emoji: "😴".into(), words: None }) },
+            Payload::Mood { mood: None },
+            Payload::Nudge,
+            Payload::Pin { target: Target::Direct, message: MessageId([7; 16]), pinned: true },
+            Payload::Pin { target: Target::Channel(ChannelId([3; 16])), message: MessageId([7; 16]), pinned: false },
+        ] {
+            let bytes = p.encode();
+            assert_eq!(Payload::decode(&bytes).unwrap(), p);
+            for len in 0..bytes.len() {
+                assert!(Payload::decode(&bytes[..len]).is_err());
+            }
+        }
+        // Words past the limit, letters for an emoji, untrimmed words: refused in words.
+        let long = Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: Some("a".repeat(61)) }) };
+        assert!(matches!(Payload::decode(&long.encode()), Err(PayloadError::Invalid(ValidationError::TooLong { .. }))));
+        assert!(long.validated().is_err());
+        let letters = Payload::Mood { mood: Some(Mood { emoji: "ok".into(), words: None }) };
+        assert!(Payload::decode(&letters.encode()).is_err());
+        let untrimmed = Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: Some(" hi ".into()) }) };
+        assert!(Payload::decode(&untrimmed.encode()).is_err());
+        // Empty words are no words.
+        let empty = Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: Some("  ".into()) }) };
+        assert_eq!(empty.validated().unwrap(), Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: None }) });
     }
 }

@@ -25,6 +25,16 @@ pub struct Stamp {
 /// fingerprint, or `None` once taken back. Latest mark wins.
 pub type VerifiedMark = Lww<Option<duet_crypto::Hash>>;
 
+/// A person's mood as they last set it (`None`: cleared). Latest wins.
+pub type MoodMark = Lww<Option<duet_model::Mood>>;
+
+/// A person's latest "thinking of you" nudge (its `at` is when it was sent).
+pub type NudgeMark = Lww<()>;
+
+/// A message's pin in its conversation: who pinned it, or `None` once unpinned. Latest wins,
+/// whoever wrote it (either partner pins and unpins).
+pub type PinMark = Lww<Option<PersonId>>;
+
 /// A last-writer-wins register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lww<T> {

@@ -44,7 +44,7 @@ pub use person::{
     Avatar, Device, Invite, InviteKind, InviteRecord, InviteState, Person, MAX_DEVICE_NAME_CHARS,
     MAX_DISPLAY_NAME_CHARS,
 };
-pub use presence::{Presence, PresenceStatus, MAX_CUSTOM_STATUS_CHARS};
+pub use presence::{Mood, Presence, PresenceStatus, MAX_CUSTOM_STATUS_CHARS, MAX_MOOD_WORDS_CHARS};
 pub use space::{Blob, Channel, ChannelKind, Space, MAX_CHANNEL_NAME_CHARS, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS};
 pub use text::{validate_content, validate_emoji, validate_name};
 pub use time::Timestamp;

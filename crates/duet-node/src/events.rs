@@ -31,6 +31,17 @@ pub enum NodeEvent {
     Presence {
         presence: Presence,
     },
+    /// My partner sent a "thinking of you" nudge just now (`at`; see `couple.rs` for what
+    /// "just now" means). `silent`: I am Busy, so no sound and no pop-up.
+    Nudged {
+        person: PersonId,
+        at: duet_model::Timestamp,
+        silent: bool,
+    },
+    /// A conversation's pinned messages changed.
+    PinsChanged {
+        conversation: ConversationId,
+    },
     /// Someone is typing.
     Typing {
         person: PersonId,

@@ -21,6 +21,7 @@
 mod app;
 mod blobs;
 mod calls;
+mod couple;
 mod devices;
 mod error;
 mod events;
@@ -54,6 +55,7 @@ use tokio::task::JoinHandle;
 
 pub use blobs::{blobs_dir, BlobStats, CollectReport};
 pub use calls::CallSettings;
+pub use couple::{PinnedMessage, NUDGE_FRESH};
 pub use devices::DeviceInfo;
 pub use duet_call;
 pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, MediaStats};
@@ -520,10 +522,19 @@ impl Node {
                         ended_at: record.ended_at,
                     },
                 }),
-                Payload::CustomStatus { .. } => {
+                Payload::CustomStatus { .. } | Payload::Mood { .. } => {
                     if let Ok(p) = self.presence_of(e.person) {
                         self.emit(NodeEvent::Presence { presence: p });
                     }
+                }
+                Payload::Nudge => {
+                    if let Ok(p) = self.presence_of(e.person) {
+                        self.emit(NodeEvent::Presence { presence: p });
+                    }
+                    self.nudged(e.person, e.timestamp());
+                }
+                Payload::Pin { target, .. } => {
+                    self.emit(NodeEvent::PinsChanged { conversation: target.conversation(state.space) })
                 }
                 _ => self.emit(NodeEvent::SpaceChanged),
             }
@@ -777,18 +788,28 @@ impl Node {
 
     pub(crate) fn presence_of(&self, person: PersonId) -> Result<Presence, NodeError> {
         let custom = self.shared.store.person_record(&person)?.and_then(|r| r.custom_status.and_then(|l| l.value));
-        if Some(person) == self.person_id() {
-            let status = lock(&self.shared.me).effective(Instant::now());
-            return Ok(Presence {
+        let mut presence = if Some(person) == self.person_id() {
+            Presence {
                 person,
-                status,
+                status: self.my_status(),
                 last_seen: Some(now()),
                 custom_status: custom,
                 device: Some(self.device_id()),
                 updated_at: now(),
-            });
-        }
-        Ok(lock(&self.shared.book).presence(person, custom))
+                mood: None,
+                last_nudge: None,
+            }
+        } else {
+            lock(&self.shared.book).presence(person, custom)
+        };
+        presence.mood = self.shared.store.mood(&person)?.and_then(|m| m.value);
+        presence.last_nudge = self.shared.store.last_nudge(&person)?.map(|n| n.at);
+        Ok(presence)
+    }
+
+    /// My status as I see it now (idle turns online into away; invisible stays invisible).
+    pub(crate) fn my_status(&self) -> PresenceStatus {
+        lock(&self.shared.me).effective(Instant::now())
     }
 
     /// The member devices, and whether each is connected now.

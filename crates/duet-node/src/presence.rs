@@ -115,6 +115,8 @@ impl PresenceBook {
             custom_status,
             device,
             updated_at: self.last_seen.get(&person).copied().unwrap_or_default(),
+            mood: None,
+            last_nudge: None,
         }
     }
 }

@@ -160,6 +160,16 @@ impl Store {
         self.inner.tree(Ks::Views).get([&[view::VERIFIED][..], &by.0, &of.0].concat())?.map(|v| decode(&v)).transpose()
     }
 
+    /// A person's mood as they last set it.
+    pub fn mood(&self, person: &PersonId) -> Result<Option<duet_log::MoodMark>, StoreError> {
+        self.inner.tree(Ks::Views).get([&[view::MOOD][..], &person.0].concat())?.map(|v| decode(&v)).transpose()
+    }
+
+    /// A person's latest "thinking of you" nudge.
+    pub fn last_nudge(&self, person: &PersonId) -> Result<Option<duet_log::NudgeMark>, StoreError> {
+        self.inner.tree(Ks::Views).get([&[view::NUDGE][..], &person.0].concat())?.map(|v| decode(&v)).transpose()
+    }
+
     /// A person as their own events describe them (name, avatar, devices).
     pub fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
         let record = self.person_record(id)?;

@@ -122,6 +122,12 @@ pub(crate) mod view {
     pub const LAST_SEEN: u8 = b'l';
     /// · by person · of person: a safety-number mark.
     pub const VERIFIED: u8 = b'v';
+    /// · person: their mood.
+    pub const MOOD: u8 = b'm';
+    /// · person: their latest nudge.
+    pub const NUDGE: u8 = b'n';
+    /// · conversation · message: a pin.
+    pub const PIN: u8 = b'P';
 }
 
 /// Meta tree keys.

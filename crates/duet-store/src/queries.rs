@@ -111,6 +111,24 @@ impl Store {
         }
     }
 
+    /// A conversation's pinned messages, the latest pinned first, with who pinned each and
+    /// when. A pin of a message not here yet (or deleted) is left out until it shows.
+    pub fn pinned(&self, conversation: &ConversationId) -> Result<Vec<(Message, PersonId, Timestamp)>, StoreError> {
+        let prefix = cat(&[&[view::PIN], &conversation.0]);
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Views).scan_prefix(&prefix) {
+            let (key, value) = item?;
+            let id = MessageId::from_slice(&key[prefix.len()..]).ok_or(StoreError::Corrupt("bad pin key"))?;
+            let mark: duet_log::PinMark = decode(&value)?;
+            let Some(by) = mark.value else { continue };
+            if let Some(message) = self.message_in(conversation, &id)?.filter(|m| !m.deleted) {
+                out.push((message, by, mark.at));
+            }
+        }
+        out.sort_by(|a, b| b.2.cmp(&a.2).then(b.0.id.cmp(&a.0.id)));
+        Ok(out)
+    }
+
     /// Messages created before `t`, oldest first (the seed's `{createdAt: 1}` clean-up index).
     pub fn messages_older_than(
         &self,

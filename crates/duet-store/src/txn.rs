@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use duet_log::{
-    CallView, ChannelRecord, MessageRecord, PendingOp, ProfileRecord, SettingsRecord, SpaceRecord, VerifiedMark,
-    ViewStore,
+    CallView, ChannelRecord, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord,
+    SpaceRecord, VerifiedMark, ViewStore,
 };
 use duet_model::{CallId, ChannelId, ConversationId, DeviceId, MessageId, PersonId, Target, Timestamp};
 use serde::de::DeserializeOwned;
@@ -385,5 +385,29 @@ impl ViewStore for Txn<'_> {
 
     fn put_verified(&mut self, by: PersonId, of: PersonId, mark: VerifiedMark) {
         self.put(Ks::Views, cat(&[&[view::VERIFIED], &by.0, &of.0]), encode(&mark));
+    }
+
+    fn mood(&self, person: &PersonId) -> Option<MoodMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::MOOD], &person.0])).ok().flatten()
+    }
+
+    fn put_mood(&mut self, person: PersonId, mark: MoodMark) {
+        self.put(Ks::Views, cat(&[&[view::MOOD], &person.0]), encode(&mark));
+    }
+
+    fn nudge(&self, person: &PersonId) -> Option<NudgeMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::NUDGE], &person.0])).ok().flatten()
+    }
+
+    fn put_nudge(&mut self, person: PersonId, mark: NudgeMark) {
+        self.put(Ks::Views, cat(&[&[view::NUDGE], &person.0]), encode(&mark));
+    }
+
+    fn pin(&self, conversation: &ConversationId, message: &MessageId) -> Option<PinMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::PIN], &conversation.0, &message.0])).ok().flatten()
+    }
+
+    fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark) {
+        self.put(Ks::Views, cat(&[&[view::PIN], &conversation.0, &message.0]), encode(&mark));
     }
 }

@@ -25,6 +25,9 @@ enum Step {
     Settings(bool, bool),
     Channel(u8),
     Status(u8),
+    Mood(u8),
+    Nudge,
+    Pin(u8, bool),
 }
 
 const EMOJI: [&str; 3] = ["💛", "😂", "👍"];
@@ -41,6 +44,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (any::<bool>(), any::<bool>()).prop_map(|(a, m)| Step::Settings(a, m)),
         1 => (0..3u8).prop_map(Step::Channel),
         1 => any::<u8>().prop_map(Step::Status),
+        1 => any::<u8>().prop_map(Step::Mood),
+        1 => Just(Step::Nudge),
+        2 => (any::<u8>(), any::<bool>()).prop_map(|(m, p)| Step::Pin(m, p)),
     ]
 }
 
@@ -76,6 +82,16 @@ fn write_scenario(seed: u64, steps: &[(usize, Step)]) -> (TestSpace, Vec<SealedE
                 change: ChannelChange { name: Some(format!("channel-{n}")), ..Default::default() },
             }),
             Step::Status(i) => Some(Payload::CustomStatus { text: (i % 2 == 0).then(|| format!("status {i}")) }),
+            Step::Mood(i) => Some(Payload::Mood {
+                mood: (i % 3 != 0).then(|| duet_model::Mood {
+                    emoji: EMOJI[*i as usize % 3].into(),
+                    words: (i % 2 == 0).then(|| format!("feeling {i}")),
+                }),
+            }),
+            Step::Nudge => Some(Payload::Nudge),
+            Step::Pin(i, pinned) => {
+                pick(i).map(|message| Payload::Pin { target: Target::Direct, message, pinned: *pinned })
+            }
         };
         let Some(payload) = payload else { continue };
         let is_post = matches!(payload, Payload::Post { .. });
