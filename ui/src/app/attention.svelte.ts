@@ -1,14 +1,15 @@
 /**
  * What reaches me when I am not looking: desktop notifications for my partner's new messages
  * (not while busy, not for a muted conversation, not for the one open in a focused window)
- * and for a call of theirs that rang here with nobody answering,
+ * and for a call of theirs that rang here with nobody answering, and their "thinking of you"
+ * nudges (not those the node marks silent, because I am busy),
  * and the unread total on the tray icon and in the window title. Also tells the node I am
  * active (it turns "away" back to "online").
  */
 import { setUnreadBadge, touch, type Target } from '../lib/backend';
 import { directory } from '../lib/directory.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
-import { missedCallNotification, notifier, shouldNotify } from '../lib/notify';
+import { missedCallNotification, notifier, nudgeNotification, shouldNotify } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
 import { session } from '../lib/session.svelte';
 import { targetOf } from '../lib/target';
@@ -29,6 +30,11 @@ export function followAttention(openTarget: () => Target | null, open: (t: Targe
         missedTold = event.call.id;
         notifier().show(missed.title, missed.body, () => open('direct'));
       }
+      return;
+    }
+    if (event.event === 'nudged') {
+      const nudge = nudgeNotification(event, session.me?.id ?? null, (id) => session.nameOf(id));
+      if (nudge) notifier().show(nudge.title, nudge.body, () => open('direct'));
       return;
     }
     if (event.event !== 'message_new') return;

@@ -48,10 +48,26 @@ describe('a missed call', () => {
 
   it('gives none while I am busy, nor for a call I declined', async () => {
     const { shown } = await following();
-    presenceBook.set({ person: ME, status: 'busy', last_seen: null, custom_status: null, device: null, updated_at: 0 });
+    presenceBook.set({ person: ME, status: 'busy', last_seen: null, custom_status: null, device: null, updated_at: 0, mood: null, last_nudge: null });
     await node({ event: 'call', call: callInfo({ direction: 'incoming', caller: PARTNER, phase: 'ended', outcome: 'missed' }) });
-    presenceBook.set({ person: ME, status: 'online', last_seen: null, custom_status: null, device: null, updated_at: 1 });
+    presenceBook.set({ person: ME, status: 'online', last_seen: null, custom_status: null, device: null, updated_at: 1, mood: null, last_nudge: null });
     await node({ event: 'call', call: callInfo({ id: 'c2'.repeat(16), direction: 'incoming', caller: PARTNER, phase: 'ended', outcome: 'declined' }) });
+    expect(shown).toEqual([]);
+  });
+});
+
+describe('a "thinking of you" nudge', () => {
+  it('gives a desktop notification that opens the direct conversation', async () => {
+    const { shown, opened } = await following();
+    await node({ event: 'nudged', person: PARTNER, at: 1, silent: false });
+    expect(shown.map((n) => n.title)).toEqual(['Ben is thinking of you ♥']);
+    shown[0]!.onclick?.();
+    expect(opened).toEqual(['direct']);
+  });
+
+  it('gives none when it is silent (I am busy)', async () => {
+    const { shown } = await following();
+    await node({ event: 'nudged', person: PARTNER, at: 1, silent: true });
     expect(shown).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import type {
   Message,
   NodeEvent,
   Person,
+  PinnedMessage,
   Presence,
   PresenceStatus,
   Target,
@@ -53,8 +54,9 @@ export function installFakeBackend(mode: string): void {
   }
   const presences = new Map<string, Presence>([
     [MAYA.id, presenceOf(MAYA, 'online', null, now)],
-    [BEN.id, presenceOf(BEN, 'online', 'at the bakery 🥐', now)],
+    [BEN.id, { ...presenceOf(BEN, 'online', 'at the bakery 🥐', now), mood: { emoji: '😊', words: 'croissant secured' }, last_nudge: now - 40 * 60_000 }],
   ]);
+  const pins = new Map<string, PinnedMessage[]>();
   let badge = 0;
   // Both people's devices; Ben has already checked the safety number, Maya not yet.
   let devices: DeviceInfo[] = me ? seedDevices(now, paired) : [];
@@ -319,6 +321,34 @@ export function installFakeBackend(mode: string): void {
           presences.set(MAYA.id, next);
           setTimeout(() => send({ event: 'presence', presence: next }), 0);
           return null;
+        }
+        case 'set_mood': {
+          const mood = a.mood as { emoji: string; words: string | null } | null;
+          if (mood) {
+            if (!/\p{Extended_Pictographic}/u.test(mood.emoji) || [...mood.emoji].length > 8) {
+              fail('invalid_input', `a mood's emoji must be one emoji, not "${mood.emoji}"`);
+            }
+            const n = [...(mood.words ?? '')].length;
+            if (n > 60) fail('invalid_input', `a mood's words is too long: ${n} characters, the limit is 60`);
+          }
+          const next = { ...presences.get(MAYA.id)!, mood: mood && { emoji: mood.emoji, words: mood.words?.trim() || null } };
+          presences.set(MAYA.id, next);
+          setTimeout(() => send({ event: 'presence', presence: next }), 0);
+          return null;
+        }
+        case 'nudge':
+          if (!paired) fail('not_paired', 'Your partner has not joined yet.');
+          return later(200, null);
+        case 'pinned_messages':
+          return pins.get(key(a.target as Target)) ?? [];
+        case 'pin_message': {
+          const t = a.target as Target;
+          const m = list(t).find((x) => x.id === a.id) ?? fail('not_found', 'No such message.');
+          const others = (pins.get(key(t)) ?? []).filter((p) => p.message.id !== m.id);
+          const next = a.pinned ? [{ message: m, pinned_by: MAYA.id, pinned_at: Date.now() }, ...others] : others;
+          pins.set(key(t), next);
+          setTimeout(() => send({ event: 'pins_changed', conversation: m.conversation }), 0);
+          return next;
         }
         case 'mark_all_read':
         case 'typing':

@@ -114,7 +114,7 @@ export function longHistory(channelId: string, count: number, now: number): Mess
 }
 
 export function presenceOf(p: Person, status: Presence['status'], custom: string | null, lastSeen: number): Presence {
-  return { person: p.id, status, last_seen: lastSeen, custom_status: custom, device: p.devices[0]!, updated_at: lastSeen };
+  return { person: p.id, status, last_seen: lastSeen, custom_status: custom, device: p.devices[0]!, updated_at: lastSeen, mood: null, last_nudge: null };
 }
 
 /** The devices of the space: Maya's desktop (this one), her laptop and an old phone; Ben's laptop and phone. */

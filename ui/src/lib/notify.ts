@@ -101,3 +101,16 @@ export function missedCallNotification(
   const kind = call.kind === 'video' ? 'Video call' : 'Voice call';
   return { title: `Missed call from ${nameOf(call.caller)}`, body: `${kind} at ${clockTime(call.started_at)}` };
 }
+
+/**
+ * The notification for my partner's "thinking of you" nudge: none when the node says it came
+ * while I am busy (`silent`; the card still shows it, quietly), nor for one of my own.
+ */
+export function nudgeNotification(
+  event: { person: PersonId; silent: boolean },
+  me: PersonId | null,
+  nameOf: (id: PersonId) => string,
+): { title: string; body: string } | null {
+  if (event.silent || event.person === me) return null;
+  return { title: `${nameOf(event.person)} is thinking of you ♥`, body: 'A little nudge from Duet.' };
+}

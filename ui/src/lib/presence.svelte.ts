@@ -40,9 +40,16 @@ export class PresenceBook {
     this.byPerson = next;
   }
 
+  /** A "thinking of you" nudge from `person` just arrived: their card shows it at once. */
+  nudged(person: PersonId, at: number): void {
+    const p = this.byPerson.get(person);
+    if (p && (p.last_nudge ?? 0) < at) this.set({ ...p, last_nudge: at });
+  }
+
   follow(): () => void {
     const stop = onNodeEvent((event) => {
       if (event.event === 'presence') this.set(event.presence);
+      else if (event.event === 'nudged') this.nudged(event.person, event.at);
       else if (event.event === 'resync' || event.event === 'paired') void this.load();
     });
     const timer = setInterval(() => void this.load(), REFRESH_MS);

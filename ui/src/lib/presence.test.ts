@@ -14,6 +14,8 @@ const of = (person: string, status: PresenceStatus): Presence => ({
   custom_status: null,
   device: null,
   updated_at: 0,
+  mood: null,
+  last_nudge: null,
 });
 
 describe('the presence book', () => {

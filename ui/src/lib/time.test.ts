@@ -21,7 +21,7 @@ describe('times in words', () => {
   });
 
   it('say when my partner was last seen, unless online', () => {
-    const p = { person: 'b', status: 'offline' as const, last_seen: now - 5 * min, custom_status: null, device: null, updated_at: 0 };
+    const p = { person: 'b', status: 'offline' as const, last_seen: now - 5 * min, custom_status: null, device: null, updated_at: 0, mood: null, last_nudge: null };
     expect(lastSeen(p, now)).toBe('last seen 5 min ago');
     expect(lastSeen({ ...p, status: 'online' }, now)).toBeNull();
     expect(lastSeen({ ...p, status: 'invisible' }, now)).toBe('last seen 5 min ago');

@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 const maya: Person = { id: ME, display_name: 'Maya', avatar: { emoji: '💛' }, devices: [] };
-const mine: Presence = { person: ME, status: 'online', last_seen: 0, custom_status: null, device: null, updated_at: 0 };
+const mine: Presence = { person: ME, status: 'online', last_seen: 0, custom_status: null, device: null, updated_at: 0, mood: null, last_nudge: null };
 
 function shell() {
   const calls: [string, unknown][] = [];

@@ -30,9 +30,11 @@ import type {
   Message,
   MessageId,
   MessagePage,
+  Mood,
   Outcome,
   PeerInfo,
   Person,
+  PinnedMessage,
   Presence,
   PresenceStatus,
   ShareTarget,
@@ -191,6 +193,19 @@ export function markAllRead(target: Target): Promise<Outcome<null>> {
   return call('mark_all_read', { target });
 }
 
+/**
+ * Pins (`pinned: true`) or unpins a message of a conversation; resolves to the conversation's
+ * pins after the change, latest pinned first.
+ */
+export function pinMessage(target: Target, id: MessageId, pinned: boolean): Promise<Outcome<PinnedMessage[]>> {
+  return call('pin_message', { target, id, pinned });
+}
+
+/** A conversation's pinned messages, latest pinned first. */
+export function pinnedMessages(target: Target): Promise<Outcome<PinnedMessage[]>> {
+  return call('pinned_messages', { target });
+}
+
 /** Tells my partner I am typing (call at most every few seconds while typing). */
 export function typing(target: Target): Promise<Outcome<null>> {
   return call('typing', { target });
@@ -209,6 +224,19 @@ export function presence(): Promise<Outcome<Presence[]>> {
  */
 export function setStatus(status: PresenceStatus, customText?: string): Promise<Outcome<null>> {
   return call('set_status', { status, text: customText ?? null });
+}
+
+/**
+ * Sets how I feel (an emoji and, if I like, up to 60 characters of words), shown on my card to
+ * my partner; `null` clears it. Not an emoji, or words too long: `invalid_input`, in words.
+ */
+export function setMood(mood: Mood | null): Promise<Outcome<null>> {
+  return call('set_mood', { mood });
+}
+
+/** Sends my partner a "thinking of you" nudge. Before pairing: `not_paired`. */
+export function nudge(): Promise<Outcome<null>> {
+  return call('nudge');
 }
 
 /** The person did something (resets the idle timer: away → online). */
