@@ -536,13 +536,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Peers { json } => list(call(&dir, &Request::Peers).await?, json, |p| {
+            let reach = match p["reach"].as_str() {
+                Some("this_device") => "this device",
+                Some("same_network") => "same network",
+                Some("direct") => "direct, across the internet",
+                Some("relay") => "through a relay",
+                _ => "offline",
+            };
             format!(
-                "{} {} ({}){}{}",
+                "{} {} ({}) — {reach}",
                 if p["connected"].as_bool() == Some(true) { "●" } else { "○" },
                 p["name"].as_str().unwrap_or("?"),
                 short(p["device"].as_str()),
-                if p["me"].as_bool() == Some(true) { " — this device" } else { "" },
-                if p["relayed"].as_bool() == Some(true) { " — through a relay" } else { "" }
             )
         }),
         Command::Presence { json } => list(call(&dir, &Request::Presence).await?, json, |p| {

@@ -42,6 +42,14 @@ fn moods_nudges_and_pins_cross_between_the_two() {
     refused(a, &["nudge"], "not paired");
     let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
     ok(b, &["join", &ticket]);
+    // On loopback the partner's device is on the same network, and said so.
+    wait_until("Ada reaches Ben's device on the same network", || {
+        ok(a, &["peers", "--json"]).lines().any(|l| {
+            let p: Value = serde_json::from_str(l).unwrap();
+            p["me"] == false && p["reach"] == "same_network"
+        })
+    });
+    assert!(ok(a, &["peers"]).contains("— this device"));
 
     // Ada's mood shows on Ben's side; she clears it and it goes.
     ok(a, &["mood", "🥰", "missing you"]);

@@ -83,8 +83,8 @@ pub(crate) struct EventLoop {
     /// Banned peers and when their ban ends.
     bans: HashMap<PeerId, Instant>,
     relays: Vec<Relay>,
-    /// The direct (not relayed) connections open to each peer, for [`Route`].
-    direct: HashMap<PeerId, HashSet<ConnectionId>>,
+    /// The direct (not relayed) connections open to each peer and where each goes, for [`Route`].
+    direct: HashMap<PeerId, HashMap<ConnectionId, Route>>,
     listen_waiters: Vec<oneshot::Sender<Vec<Multiaddr>>>,
     rng: StdRng,
 }
@@ -227,7 +227,11 @@ impl EventLoop {
                 let _ = reply.send(());
             }
             Command::Connected { reply } => {
-                let route = |peer: &PeerId| if self.direct.contains_key(peer) { Route::Direct } else { Route::Relayed };
+                let route = |peer: &PeerId| match self.direct.get(peer) {
+                    Some(c) if c.values().any(|r| *r == Route::Lan) => Route::Lan,
+                    Some(_) => Route::Direct,
+                    None => Route::Relayed,
+                };
                 let _ = reply.send(self.swarm.connected_peers().map(|p| (*p, route(p))).collect());
             }
             Command::SetRelays { relays, reply } => {

@@ -112,15 +112,37 @@ impl fmt::Display for DuetProtocol {
     }
 }
 
-/// How a connected peer is reached.
+/// How a connected peer is reached, the best of its connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
-    /// At least one connection goes straight to the peer (on a LAN, to a public address, or
-    /// through a hole DCUtR punched in the NATs in between).
+    /// A direct connection to a private, link-local or loopback address: the same network
+    /// (home Wi-Fi), or this very machine.
+    Lan,
+    /// At least one connection goes straight to the peer (to a public address, or through a
+    /// hole DCUtR punched in the NATs in between).
     Direct,
     /// Every connection runs through a relay (a circuit, limited in time and bytes by the
     /// relay).
     Relayed,
+}
+
+impl Route {
+    /// The route of one direct connection whose remote address is `addr`.
+    pub fn of_direct(addr: &Multiaddr) -> Route {
+        let lan = addr.iter().any(|p| match p {
+            Protocol::Ip4(ip) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
+            // fc00::/7 (unique local) and fe80::/10 (link-local).
+            Protocol::Ip6(ip) => {
+                ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00 || (ip.segments()[0] & 0xffc0) == 0xfe80
+            }
+            _ => false,
+        });
+        if lan {
+            Route::Lan
+        } else {
+            Route::Direct
+        }
+    }
 }
 
 /// How the network of one device is set up.
@@ -317,5 +339,28 @@ mod tests {
     fn protocol_names() {
         let names: Vec<_> = DuetProtocol::ALL.iter().map(|p| p.to_string()).collect();
         assert_eq!(names, ["/duet/sync/1", "/duet/live/1", "/duet/pair/1", "/duet/blobs/1"]);
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+
+    #[test]
+    fn private_link_local_and_loopback_addresses_are_the_same_network() {
+        let route = |a: &str| Route::of_direct(&a.parse().unwrap());
+        for lan in [
+            "/ip4/192.168.1.20/tcp/4001",
+            "/ip4/10.0.0.7/udp/4001/quic-v1",
+            "/ip4/127.0.0.1/tcp/1",
+            "/ip6/fe80::1/tcp/1",
+            "/ip6/fd12::3/tcp/1",
+            "/ip4/169.254.3.4/tcp/1",
+        ] {
+            assert_eq!(route(lan), Route::Lan, "{lan}");
+        }
+        for direct in ["/ip4/203.0.113.9/tcp/4001", "/ip6/2001:db8::1/udp/4001/quic-v1"] {
+            assert_eq!(route(direct), Route::Direct, "{direct}");
+        }
     }
 }

@@ -160,7 +160,37 @@ pub struct PeerInfo {
     /// Connected, but only through a relay: no direct connection (yet; hole punching turns
     /// a relayed connection into a direct one when the NATs in between allow it).
     pub relayed: bool,
+    /// How this device is reached now, in the words a card shows.
+    pub reach: PeerReach,
     pub addresses: Vec<String>,
     /// Events held from this device.
     pub seq: u64,
+}
+
+/// How a member device is reached now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PeerReach {
+    /// This device itself.
+    ThisDevice,
+    /// Directly, on the same network (a private, link-local or loopback address).
+    SameNetwork,
+    /// Directly, across the internet (a public address, or a hole punched through the NATs).
+    Direct,
+    /// Only through a relay.
+    Relay,
+    /// Not connected.
+    Offline,
+}
+
+impl PeerReach {
+    pub(crate) fn of(route: Option<duet_net::Route>) -> Self {
+        match route {
+            Some(duet_net::Route::Lan) => Self::SameNetwork,
+            Some(duet_net::Route::Direct) => Self::Direct,
+            Some(duet_net::Route::Relayed) => Self::Relay,
+            None => Self::Offline,
+        }
+    }
 }

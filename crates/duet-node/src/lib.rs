@@ -61,7 +61,7 @@ pub use duet_call;
 pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, MediaStats};
 pub use duet_net::DuetProtocol;
 pub use error::{ErrorCode, NodeError};
-pub use events::{NodeEvent, PeerInfo};
+pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use supervise::Part;
 pub use verify::Verification;
@@ -828,6 +828,11 @@ impl Node {
                 me: *d == self.device_id(),
                 connected: routes.contains_key(d),
                 relayed: routes.get(d) == Some(&duet_net::Route::Relayed),
+                reach: if *d == self.device_id() {
+                    PeerReach::ThisDevice
+                } else {
+                    PeerReach::of(routes.get(d).copied())
+                },
                 addresses: addresses.get(d).cloned().unwrap_or_default(),
                 seq: vv.get(d),
             })

@@ -12,7 +12,7 @@ use tracing::{debug, info, warn};
 use super::EventLoop;
 use crate::address_book::plain;
 use crate::behaviour::{BehaviourEvent, KAD_PROTOCOL};
-use crate::{device_id, NetEvent};
+use crate::{device_id, NetEvent, Route};
 
 impl EventLoop {
     pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -55,7 +55,8 @@ impl EventLoop {
                 if endpoint.is_relayed() {
                     debug!(%peer_id, "connected through a relay");
                 } else {
-                    self.direct.entry(peer_id).or_default().insert(connection_id);
+                    let route = Route::of_direct(endpoint.get_remote_address());
+                    self.direct.entry(peer_id).or_default().insert(connection_id, route);
                 }
                 if num_established.get() == 1 {
                     if let Some(device) = device_id(&peer_id) {
