@@ -234,6 +234,16 @@ fn link(dir: &Path, device: &str) -> Option<bool> {
         .map(|p| p["relayed"] == true)
 }
 
+/// How `dir`'s node says `device` is reached (`same_network`, `direct`, `relay`, `offline`).
+fn reach(dir: &Path, device: &str) -> String {
+    ok(dir, &["peers", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .find(|p| p["device"] == device)
+        .and_then(|p| p["reach"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// `duet init`: the person's and the device's ids.
 fn init(dir: &Path, name: &str) -> (String, String) {
     let ids: Value = serde_json::from_str(&ok(dir, &["init", "--name", name])).expect("init prints JSON");
@@ -290,6 +300,8 @@ fn partners_behind_home_routers_punch_through_them_and_go_on_without_the_relay()
     // Through the relay, the two punch a hole in both routers (DCUtR) and connect directly.
     let (ada, ben) = (&couple.ada.1, &couple.ben.1);
     wait_until("Ada and Ben are connected directly", || link(a, ben) == Some(false) && link(b, ada) == Some(false));
+    // Across the internet (198.51.100.0/24), not the same network.
+    assert_eq!(reach(a, ben), "direct");
 
     // The relay goes away: they still talk, both ways.
     drop(couple.relay.take());
@@ -365,8 +377,8 @@ fn partners_on_one_home_network_find_each_other_on_ports_they_never_saw() {
     let Some(net) = Hosts::one_lan() else { return };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (a.path(), b.path());
-    init(a, "Ada");
-    init(b, "Ben");
+    let ada = init(a, "Ada").1;
+    let ben = init(b, "Ben").1;
     let listen = |port: u16| format!("/ip4/0.0.0.0/tcp/{port}");
     let ups = [net.up("ada", a, &["--listen", &listen(4001)]), net.up("ben", b, &["--listen", &listen(4001)])];
     let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
@@ -381,4 +393,6 @@ fn partners_on_one_home_network_find_each_other_on_ports_they_never_saw() {
     let _ben_up = net.up("ben", b, &["--listen", &listen(4102)]);
     let reply = ok(b, &["send", "yes, see you at 8"]).trim().to_owned();
     wait_until("Ada gets Ben's reply", || holds(a, &reply));
+    // Each says the other is on the same network (10.0.1.0/24).
+    wait_until("both on the same network", || reach(a, &ben) == "same_network" && reach(b, &ada) == "same_network");
 }
