@@ -40,6 +40,8 @@ mod tests {
         duet_node::PeerInfo::export_all(&cfg)?;
         duet_node::Verification::export_all(&cfg)?;
         duet_node::PinnedMessage::export_all(&cfg)?;
+        duet_node::Dates::export_all(&cfg)?;
+        duet_model::SharedDate::export_all(&cfg)?;
         duet_node::DeviceInfo::export_all(&cfg)?;
         duet_model::Conversation::export_all(&cfg)?;
         duet_model::Channel::export_all(&cfg)?;

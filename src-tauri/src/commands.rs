@@ -3,8 +3,8 @@
 //! never run on the window's thread. Tauri maps a Rust argument `reply_to` to `replyTo` in JS.
 
 use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
-use duet_model::{Mood, Presence, PresenceStatus, Target};
-use duet_node::{DeviceInfo, NodeError, PeerInfo, PinnedMessage, Verification};
+use duet_model::{CalendarDate, DateId, Mood, Presence, PresenceStatus, SharedDate, Target};
+use duet_node::{DateInfo, Dates, DeviceInfo, NodeError, PeerInfo, PinnedMessage, Verification};
 use tauri::{AppHandle, State};
 
 use crate::desktop;
@@ -138,6 +138,30 @@ pub async fn pin_message(
 #[tauri::command]
 pub async fn pinned_messages(state: State<'_, AppState>, target: Target) -> Answer<Vec<PinnedMessage>> {
     Ok(state.node().await?.pinned(target)?)
+}
+
+/// "Together since" and our shared dates.
+#[tauri::command]
+pub async fn dates(state: State<'_, AppState>) -> Answer<Dates> {
+    Ok(state.node().await?.dates()?)
+}
+
+/// Sets the day we count from, or clears it with `null`.
+#[tauri::command]
+pub async fn set_together_since(state: State<'_, AppState>, date: Option<CalendarDate>) -> Answer<Dates> {
+    Ok(state.node().await?.set_together_since(date).await?)
+}
+
+/// Makes a shared date (`id` null) or changes one.
+#[tauri::command]
+pub async fn save_date(state: State<'_, AppState>, id: Option<DateId>, date: SharedDate) -> Answer<DateInfo> {
+    Ok(state.node().await?.save_date(id, date).await?)
+}
+
+/// Removes a shared date, for both of us.
+#[tauri::command]
+pub async fn remove_date(state: State<'_, AppState>, id: DateId) -> Answer<()> {
+    Ok(state.node().await?.remove_date(id).await?)
 }
 
 /// The relays chosen in settings.

@@ -97,6 +97,17 @@ pub enum Request {
     Pins {
         channel: Option<String>,
     },
+    Dates,
+    TogetherSince {
+        date: Option<duet_model::CalendarDate>,
+    },
+    SaveDate {
+        id: Option<duet_model::DateId>,
+        date: duet_model::SharedDate,
+    },
+    RemoveDate {
+        id: duet_model::DateId,
+    },
     Channels,
     CreateChannel {
         name: String,
@@ -356,6 +367,13 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Pin { id, channel, pinned } => {
             let t = target(node, channel.as_deref())?;
             to_json(node.pin(t, id, pinned).await?)
+        }
+        Request::Dates => to_json(node.dates()?),
+        Request::TogetherSince { date } => to_json(node.set_together_since(date).await?),
+        Request::SaveDate { id, date } => to_json(node.save_date(id, date).await?),
+        Request::RemoveDate { id } => {
+            node.remove_date(id).await?;
+            Value::Null
         }
         Request::Pins { channel } => to_json(node.pinned(target(node, channel.as_deref())?)?),
         Request::Channels => to_json(node.channels()?),

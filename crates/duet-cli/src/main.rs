@@ -11,9 +11,10 @@ mod relay;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use chrono::Datelike;
 use clap::{Parser, Subcommand};
 use control::{call, Request};
-use duet_model::{MessageId, PresenceStatus};
+use duet_model::{CalendarDate, DateId, MessageId, PresenceStatus, SharedDate};
 use duet_node::{Node, NodeConfig};
 use serde_json::Value;
 
@@ -176,6 +177,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The day you two count from (YYYY-MM-DD), or --clear; without either, shows it.
+    TogetherSince {
+        date: Option<String>,
+        #[arg(long, conflicts_with = "date")]
+        clear: bool,
+    },
+    /// Your shared dates (anniversaries, plans), soonest first.
+    Dates {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a shared date, or change one with --id: both of you are reminded at the time.
+    DateAdd {
+        title: String,
+        /// When, in this computer's time: "2027-06-12 19:00", "2027-06-12", or RFC 3339.
+        when: String,
+        /// Comes back every year.
+        #[arg(long)]
+        yearly: bool,
+        /// Remind this many minutes before (default: at the time itself).
+        #[arg(long, default_value_t = 0)]
+        remind: u32,
+        /// Change this date instead of adding one.
+        #[arg(long)]
+        id: Option<DateId>,
+    },
+    /// Remove a shared date, for both of you.
+    DateRemove { id: DateId },
     /// The safety number you and your partner compare to know no one sits between you.
     Verify {
         /// After comparing it with your partner's: mark it as checked (your partner sees that).
@@ -498,6 +527,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pins { channel, json } => list(call(&dir, &Request::Pins { channel }).await?, json, |p| {
             format!("📌 {}", describe_message(&p["message"]))
         }),
+        Command::TogetherSince { date, clear } => {
+            let dates = if date.is_none() && !clear {
+                call(&dir, &Request::Dates).await?
+            } else {
+                let date = date.map(|d| parse_day(&d)).transpose()?;
+                call(&dir, &Request::TogetherSince { date }).await?
+            };
+            match dates["together_since"].as_object() {
+                Some(d) => {
+                    let day = CalendarDate {
+                        year: d["year"].as_i64().unwrap_or(0) as i32,
+                        month: d["month"].as_u64().unwrap_or(1) as u8,
+                        day: d["day"].as_u64().unwrap_or(1) as u8,
+                    };
+                    let today = chrono::Local::now().date_naive();
+                    let today = CalendarDate { year: today.year(), month: today.month() as u8, day: today.day() as u8 };
+                    let days = today.days_since_epoch() - day.days_since_epoch();
+                    println!("Together since {}-{:02}-{:02}: {days} days", day.year, day.month, day.day);
+                }
+                None => println!("No \"together since\" day yet"),
+            }
+        }
+        Command::Dates { json } => {
+            let dates = call(&dir, &Request::Dates).await?;
+            list(dates["dates"].clone(), json, |d| {
+                format!(
+                    "{} {} — {}{}{}",
+                    d["id"].as_str().unwrap_or("?"),
+                    d["title"].as_str().unwrap_or("?"),
+                    local_time(d["next_at"].as_u64().unwrap_or(0)),
+                    if d["yearly"] == true { ", every year" } else { "" },
+                    match d["remind_before_minutes"].as_u64() {
+                        Some(0) | None => String::new(),
+                        Some(m) => format!(", reminded {m} min before"),
+                    }
+                )
+            })
+        }
+        Command::DateAdd { title, when, yearly, remind, id } => {
+            let at = parse_when(&when)?;
+            let date = SharedDate { title, at, yearly, remind_before_minutes: remind };
+            let saved = call(&dir, &Request::SaveDate { id, date }).await?;
+            println!("{}", saved["id"].as_str().unwrap_or("?"));
+        }
+        Command::DateRemove { id } => {
+            call(&dir, &Request::RemoveDate { id }).await?;
+        }
         Command::Verify { mark, unmark, json } => {
             let mark = (mark || unmark).then_some(mark);
             let v = call(&dir, &Request::Verify { mark }).await?;
@@ -734,7 +810,43 @@ async fn find_device(dir: &Path, id: &str) -> anyhow::Result<duet_model::DeviceI
 }
 
 /// "3 min ago", "2 h ago", "5 days ago", or "just now", for a time in milliseconds since 1970.
-/// Says on the terminal running `duet up` when the partner sends a "thinking of you" nudge.
+/// A day typed as YYYY-MM-DD.
+fn parse_day(text: &str) -> anyhow::Result<CalendarDate> {
+    let day = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("“{text}” is not a day: write it as YYYY-MM-DD, like 2021-06-12"))?;
+    Ok(CalendarDate { year: day.year(), month: day.month() as u8, day: day.day() as u8 })
+}
+
+/// A moment typed in this computer's time ("2027-06-12 19:00", "2027-06-12") or RFC 3339.
+fn parse_when(text: &str) -> anyhow::Result<duet_model::Timestamp> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    let words = || anyhow::anyhow!("“{text}” is not a time: write it like 2027-06-12 19:00 (or just 2027-06-12)");
+    let at = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        t.timestamp_millis()
+    } else {
+        let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+            .or_else(|_| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            })
+            .map_err(|_| words())?;
+        chrono::Local.from_local_datetime(&naive).earliest().ok_or_else(words)?.timestamp_millis()
+    };
+    // Before 1970 cannot be a shared date's time; the node says what range it keeps.
+    let at = u64::try_from(at)
+        .map_err(|_| anyhow::anyhow!("the year is outside what Duet keeps dates for (1900 to 9999)"))?;
+    Ok(duet_model::Timestamp(at))
+}
+
+/// A moment in this computer's time, for people.
+fn local_time(ms: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Says on the terminal running `duet up` when the partner sends a "thinking of you" nudge,
+/// and when a shared date's reminder comes.
 async fn tell_nudges(node: Node) {
     let mut events = node.subscribe();
     loop {
@@ -748,6 +860,10 @@ async fn tell_nudges(node: Node) {
                     .unwrap_or_else(|| "Your partner".into());
                 let quiet = if silent { " (silently: you are busy)" } else { "" };
                 eprintln!("♥ {name} is thinking of you{quiet}");
+            }
+            Ok(duet_node::NodeEvent::Reminder { title, at, silent, .. }) => {
+                let quiet = if silent { " (silently: you are busy)" } else { "" };
+                eprintln!("⏰ Reminder: {title}, {}{quiet}", local_time(at.0));
             }
             Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

@@ -87,3 +87,52 @@ fn moods_nudges_and_pins_cross_between_the_two() {
     wait_until("Ada has #plans", || ok(a, &["channels"]).contains("#plans"));
     refused(a, &["pin", &id, "--channel", "plans"], "not in this conversation");
 }
+
+#[test]
+fn a_date_made_while_the_partner_is_away_reminds_both_at_its_time() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["init", "--name", "Ada"]);
+    ok(b, &["init", "--name", "Ben"]);
+    let a_up = up(a);
+    let b_up = up(b);
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    ok(b, &["join", &ticket]);
+
+    // "Together since": both count the same days.
+    ok(a, &["together-since", "2021-06-12"]);
+    let ada_says = ok(a, &["together-since"]);
+    assert!(ada_says.starts_with("Together since 2021-06-12: "), "{ada_says}");
+    wait_until("Ben counts the same days", || ok(b, &["together-since"]) == ada_says);
+    refused(a, &["together-since", "2023-02-29"], "not a day");
+    refused(a, &["together-since", "99999-01-01"], "not a day");
+
+    // Ben's computer is off while Ada makes a date ten seconds from now.
+    drop(b_up);
+    let when = (chrono::Utc::now() + chrono::Duration::seconds(10)).to_rfc3339();
+    let id = ok(a, &["date-add", "Dinner at Chez Lou", &when]).trim().to_owned();
+    assert_eq!(id.len(), 32, "{id}");
+    refused(a, &["date-add", "Someday", "99999-01-01"], "not a time");
+    refused(a, &["date-add", &"x".repeat(101), &when], "the limit is 100");
+    refused(a, &["date-add", "Far", "9999-12-31 23:00", "--remind", "99999"], "the limit is 10080");
+    let dates: Vec<Value> = ok(a, &["dates", "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(dates.len(), 1);
+    assert_eq!(dates[0]["title"], "Dinner at Chez Lou");
+
+    // Ben comes back before the time: the date reaches him, and both are reminded.
+    let b_up = up(b);
+    wait_until("Ben has the date", || ok(b, &["dates"]).contains("Dinner at Chez Lou"));
+    for (who, log) in [("Ada", &a_up), ("Ben", &b_up)] {
+        wait_until(&format!("{who} is reminded"), || log.printed().contains("⏰ Reminder: Dinner at Chez Lou"));
+    }
+    // Once: a restart does not remind again.
+    drop(b_up);
+    let b_up = up(b);
+    wait_until("Ben's node answers", || duet(b, &["dates"]).status.success());
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(b_up.printed().matches("⏰ Reminder: Dinner at Chez Lou").count(), 1, "reminded again after a restart");
+
+    ok(b, &["date-remove", &id]);
+    wait_until("Ada sees it removed", || ok(a, &["dates", "--json"]).trim().is_empty());
+}

@@ -26,8 +26,8 @@ use duet_model::{
 
 use crate::payload::{ChannelChange, Payload};
 use crate::records::{
-    lww_set, CallView, ChannelRecord, Frontier, Lww, MessageOp, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark,
-    ProfileRecord, SettingsRecord, SpaceRecord, Stamp, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, Lww, MessageOp, MessageRecord, MoodMark, NudgeMark,
+    PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
 };
 use crate::verify::OpenedEvent;
 
@@ -69,6 +69,10 @@ pub trait ViewStore {
     /// The pin of `message` in `conversation`.
     fn pin(&self, conversation: &ConversationId, message: &MessageId) -> Option<PinMark>;
     fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark);
+    fn together(&self) -> Option<TogetherMark>;
+    fn put_together(&mut self, mark: TogetherMark);
+    fn date(&self, id: &duet_model::DateId) -> Option<DateMark>;
+    fn put_date(&mut self, id: duet_model::DateId, mark: DateMark);
 }
 
 /// Folds one verified event of `space` into the views.
@@ -231,6 +235,20 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 views.put_pin(conversation, *message, mark);
             }
         }
+        Payload::TogetherSince { date } => {
+            let mut mark = views.together();
+            lww_set(&mut mark, Lww::new(*date, stamp, at));
+            if let Some(mark) = mark {
+                views.put_together(mark);
+            }
+        }
+        Payload::DateSet { id, date } => {
+            let mut mark = views.date(id);
+            lww_set(&mut mark, Lww::new(date.clone(), stamp, at));
+            if let Some(mark) = mark {
+                views.put_date(*id, mark);
+            }
+        }
     }
 }
 
@@ -324,6 +342,8 @@ pub struct MemoryViews {
     pub moods: BTreeMap<PersonId, MoodMark>,
     pub nudges: BTreeMap<PersonId, NudgeMark>,
     pub pins: BTreeMap<(ConversationId, MessageId), PinMark>,
+    pub together: Option<TogetherMark>,
+    pub dates: BTreeMap<duet_model::DateId, DateMark>,
 }
 
 impl MemoryViews {
@@ -410,5 +430,17 @@ impl ViewStore for MemoryViews {
     }
     fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark) {
         self.pins.insert((conversation, message), mark);
+    }
+    fn together(&self) -> Option<TogetherMark> {
+        self.together.clone()
+    }
+    fn put_together(&mut self, mark: TogetherMark) {
+        self.together = Some(mark);
+    }
+    fn date(&self, id: &duet_model::DateId) -> Option<DateMark> {
+        self.dates.get(id).cloned()
+    }
+    fn put_date(&mut self, id: duet_model::DateId, mark: DateMark) {
+        self.dates.insert(id, mark);
     }
 }

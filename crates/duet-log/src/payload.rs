@@ -6,11 +6,12 @@
 //! materializer may fold.
 
 use duet_model::{
-    validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CallId, CallKind,
-    CallState, ChannelId, ChannelKind, DeviceId, Media, MessageId, MessageType, Mood, PersonId, Target, Thumbnail,
-    Timestamp, ValidationError, MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS,
-    MAX_CUSTOM_STATUS_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_MOOD_WORDS_CHARS,
-    MAX_SPACE_NAME_CHARS, MAX_THUMBNAIL_SIZE, MAX_TOPIC_CHARS, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
+    validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CalendarDate,
+    CallId, CallKind, CallState, ChannelId, ChannelKind, DateId, DeviceId, Media, MessageId, MessageType, Mood,
+    PersonId, SharedDate, Target, Thumbnail, Timestamp, ValidationError, MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS,
+    MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS, MAX_CUSTOM_STATUS_CHARS, MAX_DATE_TITLE_CHARS, MAX_DISPLAY_NAME_CHARS,
+    MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_MOOD_WORDS_CHARS, MAX_SPACE_NAME_CHARS, MAX_THUMBNAIL_SIZE, MAX_TOPIC_CHARS,
+    MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
 };
 use thiserror::Error;
 
@@ -156,6 +157,15 @@ pub enum Payload {
         message: MessageId,
         pinned: bool,
     },
+    /// The day the two count from (either sets it, latest wins); `None` clears it.
+    TogetherSince {
+        date: Option<CalendarDate>,
+    },
+    /// A shared date made or changed (`Some`), or removed (`None`); latest wins per id.
+    DateSet {
+        id: DateId,
+        date: Option<SharedDate>,
+    },
 }
 
 mod tag {
@@ -179,6 +189,8 @@ mod tag {
     pub const MOOD: u8 = 18;
     pub const NUDGE: u8 = 19;
     pub const PIN: u8 = 20;
+    pub const TOGETHER_SINCE: u8 = 21;
+    pub const DATE_SET: u8 = 22;
 }
 
 impl Payload {
@@ -205,6 +217,8 @@ impl Payload {
             Payload::Mood { .. } => "mood",
             Payload::Nudge => "nudge",
             Payload::Pin { .. } => "pin",
+            Payload::TogetherSince { .. } => "together since",
+            Payload::DateSet { .. } => "date",
         }
     }
 
@@ -275,6 +289,12 @@ impl Payload {
                 icon: icon.map(|a| a.map(validate_avatar).transpose()).transpose()?,
             },
             Payload::Mood { mood } => Payload::Mood { mood: mood.map(Mood::validated).transpose()? },
+            Payload::TogetherSince { date } => {
+                Payload::TogetherSince { date: date.map(CalendarDate::validated).transpose()? }
+            }
+            Payload::DateSet { id, date } => {
+                Payload::DateSet { id, date: date.map(SharedDate::validated).transpose()? }
+            }
             other => other,
         })
     }
@@ -406,6 +426,20 @@ impl Payload {
                 });
             }
             Payload::Nudge => w.u8(tag::NUDGE),
+            Payload::TogetherSince { date } => {
+                w.u8(tag::TOGETHER_SINCE);
+                w.opt(date.as_ref(), put_calendar_date);
+            }
+            Payload::DateSet { id, date } => {
+                w.u8(tag::DATE_SET);
+                w.bytes(&id.0);
+                w.opt(date.as_ref(), |w, d| {
+                    w.str(&d.title);
+                    w.varint(d.at.0);
+                    w.bool(d.yearly);
+                    w.varint(u64::from(d.remind_before_minutes));
+                });
+            }
             Payload::Pin { target, message, pinned } => {
                 w.u8(tag::PIN);
                 put_target(&mut w, *target);
@@ -549,6 +583,18 @@ impl Payload {
                 })?,
             },
             tag::NUDGE => Payload::Nudge,
+            tag::TOGETHER_SINCE => Payload::TogetherSince { date: r.opt("a date", get_calendar_date)? },
+            tag::DATE_SET => Payload::DateSet {
+                id: DateId(r.array("a date id")?),
+                date: r.opt("a date", |r| {
+                    Ok(SharedDate {
+                        title: r.str(MAX_DATE_TITLE_CHARS * UTF8_MAX, "a date's title")?,
+                        at: Timestamp(r.varint("a time")?),
+                        yearly: r.bool("yearly")?,
+                        remind_before_minutes: r.bounded(u64::from(u32::MAX), "a reminder")? as u32,
+                    })
+                })?,
+            },
             tag::PIN => Payload::Pin {
                 target: get_target(&mut r)?,
                 message: MessageId(r.array("a message id")?),
@@ -684,6 +730,19 @@ fn call_state_tag(v: CallState) -> u8 {
     index_of(&CallState::ALL, &v)
 }
 
+fn put_calendar_date(w: &mut Writer, d: &CalendarDate) {
+    // Zigzag keeps a (refused, but decodable) negative year small.
+    w.varint(((d.year << 1) ^ (d.year >> 31)) as u32 as u64);
+    w.u8(d.month);
+    w.u8(d.day);
+}
+
+fn get_calendar_date(r: &mut Reader) -> Result<CalendarDate, DecodeError> {
+    let z = r.bounded(u64::from(u32::MAX), "a year")? as u32;
+    let year = ((z >> 1) as i32) ^ -((z & 1) as i32);
+    Ok(CalendarDate { year, month: r.u8("a month")?, day: r.u8("a day")? })
+}
+
 #[cfg(test)]
 mod media_tests {
     use super::*;
@@ -742,6 +801,18 @@ mod couple_tests {
             Payload::Nudge,
             Payload::Pin { target: Target::Direct, message: MessageId([7; 16]), pinned: true },
             Payload::Pin { target: Target::Channel(ChannelId([3; 16])), message: MessageId([7; 16]), pinned: false },
+            Payload::TogetherSince { date: Some(CalendarDate { year: 2021, month: 6, day: 12 }) },
+            Payload::TogetherSince { date: None },
+            Payload::DateSet {
+                id: DateId([9; 16]),
+                date: Some(SharedDate {
+                    title: "Our anniversary".into(),
+                    at: Timestamp(1_812_000_000_000),
+                    yearly: true,
+                    remind_before_minutes: 60,
+                }),
+            },
+            Payload::DateSet { id: DateId([9; 16]), date: None },
         ] {
             let bytes = p.encode();
             assert_eq!(Payload::decode(&bytes).unwrap(), p);
@@ -757,6 +828,15 @@ mod couple_tests {
         assert!(Payload::decode(&letters.encode()).is_err());
         let untrimmed = Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: Some(" hi ".into()) }) };
         assert!(Payload::decode(&untrimmed.encode()).is_err());
+        // A day that does not exist, a year past 9999, a negative year: refused in words.
+        for date in [
+            CalendarDate { year: 2023, month: 2, day: 29 },
+            CalendarDate { year: 99_999, month: 1, day: 1 },
+            CalendarDate { year: -5, month: 1, day: 1 },
+        ] {
+            let bytes = Payload::TogetherSince { date: Some(date) }.encode();
+            assert!(matches!(Payload::decode(&bytes), Err(PayloadError::Invalid(_))), "{date:?}");
+        }
         // Empty words are no words.
         let empty = Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: Some("  ".into()) }) };
         assert_eq!(empty.validated().unwrap(), Payload::Mood { mood: Some(Mood { emoji: "🥰".into(), words: None }) });

@@ -35,6 +35,12 @@ pub type NudgeMark = Lww<()>;
 /// whoever wrote it (either partner pins and unpins).
 pub type PinMark = Lww<Option<PersonId>>;
 
+/// The day the two count from (`None`: cleared). Latest wins, whoever set it.
+pub type TogetherMark = Lww<Option<duet_model::CalendarDate>>;
+
+/// A shared date (`None` once removed). Latest wins per date; `stamp.author` made this version.
+pub type DateMark = Lww<Option<duet_model::SharedDate>>;
+
 /// A last-writer-wins register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lww<T> {

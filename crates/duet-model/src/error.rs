@@ -12,6 +12,10 @@ pub enum ValidationError {
     ControlCharacter { field: &'static str },
     #[error("that doesn't look like an emoji (no spaces or letters-only text)")]
     NotAnEmoji,
+    #[error("the year {year} is outside what Duet keeps dates for (1900 to 9999)")]
+    DateOutOfRange { year: i64 },
+    #[error("that day does not exist in the calendar")]
+    NoSuchDay,
     #[error("you already reacted to this message with {max} different emoji: take one back to add another")]
     TooManyReactions { max: usize },
     #[error(

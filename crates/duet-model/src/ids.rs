@@ -141,6 +141,10 @@ byte_id!(
     MessageId, 16, "message id"
 );
 byte_id!(
+    /// A shared date (an anniversary, a dinner), chosen at random when it is made.
+    DateId, 16, "date id"
+);
+byte_id!(
     /// A call, chosen at random by the caller.
     CallId, 16, "call id"
 );

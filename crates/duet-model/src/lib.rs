@@ -21,6 +21,7 @@
 
 mod call;
 mod conversation;
+mod dates;
 mod error;
 mod ids;
 mod message;
@@ -32,8 +33,13 @@ mod time;
 
 pub use call::{Call, CallKind, CallState};
 pub use conversation::{Conversation, ConversationSettings, Target};
+pub use dates::{
+    CalendarDate, SharedDate, MAX_DATE_TITLE_CHARS, MAX_DATE_YEAR, MAX_REMIND_BEFORE_MINUTES, MIN_DATE_YEAR,
+};
 pub use error::ValidationError;
-pub use ids::{BlobHash, CallId, ChannelId, ConversationId, DeviceId, IdParseError, MessageId, PersonId, SpaceId};
+pub use ids::{
+    BlobHash, CallId, ChannelId, ConversationId, DateId, DeviceId, IdParseError, MessageId, PersonId, SpaceId,
+};
 pub use message::{
     Attachment, AttachmentKind, Media, Message, MessageIndex, MessageType, Reaction, Receipt, Thumbnail,
     MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS, MAX_ATTACHMENT_SIZE, MAX_CONTENT_CHARS, MAX_EMOJI_BYTES,

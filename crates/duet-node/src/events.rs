@@ -38,6 +38,15 @@ pub enum NodeEvent {
         at: duet_model::Timestamp,
         silent: bool,
     },
+    /// A shared date's reminder time came (`at`: when the date is). `silent`: I am Busy.
+    Reminder {
+        id: duet_model::DateId,
+        title: String,
+        at: duet_model::Timestamp,
+        silent: bool,
+    },
+    /// "Together since" or a shared date changed.
+    DatesChanged,
     /// A conversation's pinned messages changed.
     PinsChanged {
         conversation: ConversationId,

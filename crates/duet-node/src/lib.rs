@@ -22,6 +22,7 @@ mod app;
 mod blobs;
 mod calls;
 mod couple;
+mod dates;
 mod devices;
 mod error;
 mod events;
@@ -56,6 +57,7 @@ use tokio::task::JoinHandle;
 pub use blobs::{blobs_dir, BlobStats, CollectReport};
 pub use calls::CallSettings;
 pub use couple::{PinnedMessage, NUDGE_FRESH};
+pub use dates::{DateInfo, Dates, LATE_REMINDER, REMINDER_TICK};
 pub use devices::DeviceInfo;
 pub use duet_call;
 pub use duet_call::{CallInfo, CallMedia, CallOutcome, CallPhase, CallQuality, MediaStats};
@@ -313,6 +315,7 @@ impl Node {
             node.supervise(Part::Calls, Node::call_loop),
             node.supervise(Part::Receipts, Node::delivery_receipts),
             node.supervise(Part::Attachments, Node::collect_ticker),
+            node.supervise(Part::Dates, Node::reminder_ticker),
         ];
         lock(&node.shared.tasks).extend(parts);
         node.resume_fetches();
@@ -533,6 +536,7 @@ impl Node {
                     }
                     self.nudged(e.person, e.timestamp());
                 }
+                Payload::TogetherSince { .. } | Payload::DateSet { .. } => self.emit(NodeEvent::DatesChanged),
                 Payload::Pin { target, .. } => {
                     self.emit(NodeEvent::PinsChanged { conversation: target.conversation(state.space) })
                 }

@@ -42,6 +42,8 @@ pub enum Part {
     Receipts,
     /// Collecting attachments no message needs any more.
     Attachments,
+    /// Reminders of shared dates.
+    Dates,
 }
 
 impl Part {
@@ -52,6 +54,7 @@ impl Part {
             Part::Calls => "calls",
             Part::Receipts => "receipts",
             Part::Attachments => "attachments",
+            Part::Dates => "dates",
         }
     }
 
@@ -63,6 +66,7 @@ impl Part {
             Part::Calls => "calls",
             Part::Receipts => "delivery receipts",
             Part::Attachments => "tidying attachments",
+            Part::Dates => "reminders of your dates",
         }
     }
 }

@@ -170,6 +170,22 @@ impl Store {
         self.inner.tree(Ks::Views).get([&[view::NUDGE][..], &person.0].concat())?.map(|v| decode(&v)).transpose()
     }
 
+    /// The day the two count from.
+    pub fn together_since(&self) -> Result<Option<duet_log::TogetherMark>, StoreError> {
+        self.inner.tree(Ks::Views).get([view::TOGETHER])?.map(|v| decode(&v)).transpose()
+    }
+
+    /// Every shared date ever made, removed ones included (their value is `None`).
+    pub fn dates(&self) -> Result<Vec<(duet_model::DateId, duet_log::DateMark)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Views).scan_prefix([view::DATE]) {
+            let (key, value) = item?;
+            let id = duet_model::DateId::from_slice(&key[1..]).ok_or(StoreError::Corrupt("bad date key"))?;
+            out.push((id, decode(&value)?));
+        }
+        Ok(out)
+    }
+
     /// A person as their own events describe them (name, avatar, devices).
     pub fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
         let record = self.person_record(id)?;
@@ -267,6 +283,19 @@ impl Store {
     /// What [`Store::save_media_devices`] kept.
     pub fn media_devices(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.inner.tree(Ks::Meta).get(meta::MEDIA_DEVICES)?.map(|v| v.to_vec()))
+    }
+
+    /// The occurrence of date `id` this device last reminded of (this device only: each
+    /// device reminds its person once).
+    pub fn reminded(&self, id: &duet_model::DateId) -> Result<Option<u64>, StoreError> {
+        let v = self.inner.tree(Ks::Meta).get([meta::REMINDED, &id.0[..]].concat())?;
+        Ok(v.and_then(|v| <[u8; 8]>::try_from(&v[..]).ok()).map(u64::from_be_bytes))
+    }
+
+    /// Keeps that this device reminded of date `id`'s occurrence at `occurrence` (ms).
+    pub fn set_reminded(&self, id: &duet_model::DateId, occurrence: u64) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Meta).insert([meta::REMINDED, &id.0[..]].concat(), &occurrence.to_be_bytes())?;
+        self.flush()
     }
 
     /// A small list kept whole under one key (settings, invites).

@@ -128,6 +128,10 @@ pub(crate) mod view {
     pub const NUDGE: u8 = b'n';
     /// · conversation · message: a pin.
     pub const PIN: u8 = b'P';
+    /// The day the two count from.
+    pub const TOGETHER: u8 = b'T';
+    /// · date id: a shared date.
+    pub const DATE: u8 = b'D';
 }
 
 /// Meta tree keys.
@@ -145,6 +149,8 @@ pub(crate) mod meta {
     pub const RELAYS: &[u8] = b"relays";
     /// The microphone, speaker and camera chosen for calls (the node's JSON).
     pub const MEDIA_DEVICES: &[u8] = b"media-devices";
+    /// `remind/` · date id: the occurrence (ms, BE) this device last reminded of.
+    pub const REMINDED: &[u8] = b"remind/";
 }
 
 /// Keys tree keys.

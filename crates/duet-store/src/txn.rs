@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use duet_log::{
-    CallView, ChannelRecord, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord,
-    SpaceRecord, VerifiedMark, ViewStore,
+    CallView, ChannelRecord, DateMark, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord,
+    SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
 };
-use duet_model::{CallId, ChannelId, ConversationId, DeviceId, MessageId, PersonId, Target, Timestamp};
+use duet_model::{CallId, ChannelId, ConversationId, DateId, DeviceId, MessageId, PersonId, Target, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -409,5 +409,21 @@ impl ViewStore for Txn<'_> {
 
     fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark) {
         self.put(Ks::Views, cat(&[&[view::PIN], &conversation.0, &message.0]), encode(&mark));
+    }
+
+    fn together(&self) -> Option<TogetherMark> {
+        self.get_record(Ks::Views, &[view::TOGETHER]).ok().flatten()
+    }
+
+    fn put_together(&mut self, mark: TogetherMark) {
+        self.put(Ks::Views, vec![view::TOGETHER], encode(&mark));
+    }
+
+    fn date(&self, id: &DateId) -> Option<DateMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::DATE], &id.0])).ok().flatten()
+    }
+
+    fn put_date(&mut self, id: DateId, mark: DateMark) {
+        self.put(Ks::Views, cat(&[&[view::DATE], &id.0]), encode(&mark));
     }
 }

@@ -28,6 +28,8 @@ enum Step {
     Mood(u8),
     Nudge,
     Pin(u8, bool),
+    Together(u8),
+    Date(u8, bool),
 }
 
 const EMOJI: [&str; 3] = ["💛", "😂", "👍"];
@@ -47,6 +49,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u8>().prop_map(Step::Mood),
         1 => Just(Step::Nudge),
         2 => (any::<u8>(), any::<bool>()).prop_map(|(m, p)| Step::Pin(m, p)),
+        1 => any::<u8>().prop_map(Step::Together),
+        2 => (0..3u8, any::<bool>()).prop_map(|(d, keep)| Step::Date(d, keep)),
     ]
 }
 
@@ -89,6 +93,18 @@ fn write_scenario(seed: u64, steps: &[(usize, Step)]) -> (TestSpace, Vec<SealedE
                 }),
             }),
             Step::Nudge => Some(Payload::Nudge),
+            Step::Together(i) => Some(Payload::TogetherSince {
+                date: (i % 4 != 0).then(|| duet_model::CalendarDate { year: 2000 + i32::from(*i), month: 6, day: 12 }),
+            }),
+            Step::Date(d, keep) => Some(Payload::DateSet {
+                id: duet_model::DateId([*d; 16]),
+                date: keep.then(|| duet_model::SharedDate {
+                    title: format!("date {n}"),
+                    at: Timestamp(1_800_000_000_000 + n as u64),
+                    yearly: n % 2 == 0,
+                    remind_before_minutes: 60,
+                }),
+            }),
             Step::Pin(i, pinned) => {
                 pick(i).map(|message| Payload::Pin { target: Target::Direct, message, pinned: *pinned })
             }
