@@ -178,9 +178,9 @@ export function installFakeBackend(mode: string): void {
           store.set('direct', []);
           return later(1200, snapshot());
         case 'peers':
-          // Ben's laptop is connected, so attachments arrive rather than wait for him.
+          // Ben's laptop is connected (on the same network), so attachments arrive rather than wait for him.
           return paired
-            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, relayed: false, addresses: [], seq: 0 }]
+            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, relayed: false, reach: 'same_network', addresses: [], seq: 0 }]
             : [];
         case 'devices':
           return devices.map((d) => (d.connected || d.this_device ? { ...d, last_seen: Date.now() } : d));

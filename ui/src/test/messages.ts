@@ -1,5 +1,5 @@
 /** Message (and peer) fixtures for tests: the shape the shell sends (`Message`), with the defaults of a plain text. */
-import type { Message, PeerInfo } from '../lib/backend';
+import type { Message, PeerInfo, PeerReach } from '../lib/backend';
 
 export const ME = 'aa'.repeat(32);
 export const PARTNER = 'bb'.repeat(32);
@@ -55,7 +55,8 @@ export function callRecord(over: Partial<import('../lib/backend').Call> & { star
   };
 }
 
-/** One device as `peers` lists it. */
-export function peer(device: string, person: string, me: boolean, connected: boolean): PeerInfo {
-  return { device, person, name: 'laptop', me, connected, relayed: false, addresses: [], seq: 0 };
+/** One device as `peers` lists it (reached directly when connected, unless said otherwise). */
+export function peer(device: string, person: string, me: boolean, connected: boolean, reach?: PeerReach): PeerInfo {
+  const how: PeerReach = reach ?? (me ? 'this_device' : connected ? 'direct' : 'offline');
+  return { device, person, name: 'laptop', me, connected, relayed: how === 'relay', reach: how, addresses: [], seq: 0 };
 }

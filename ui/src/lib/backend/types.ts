@@ -51,6 +51,7 @@ export type { MessageType } from './bindings/MessageType';
 export type { Mood } from './bindings/Mood';
 export type { NodeEvent } from './bindings/NodeEvent';
 export type { PeerInfo } from './bindings/PeerInfo';
+export type { PeerReach } from './bindings/PeerReach';
 export type { Verification } from './bindings/Verification';
 export type { Person } from './bindings/Person';
 export type { PinnedMessage } from './bindings/PinnedMessage';
