@@ -9,7 +9,8 @@
  * Bob reacts to Alice's; Alice edits hers and Bob sees the edit; the read ticks appear. Then
  * Alice looks at a new channel while Bob writes to her: an unread badge, the tray icon's label,
  * the window title and a desktop notification (ui/e2e/desktop.mjs reads them from D-Bus and
- * X), all cleared once she reads it. Then the media (ui/e2e/media.mjs), on the real device
+ * X), all cleared once she reads it. Bob sets a mood, Alice nudges him and pins his message
+ * (ui/e2e/couple.mjs). Then the media (ui/e2e/media.mjs), on the real device
  * path: an image; a call in which each hears the other's microphone on their speaker; a voice
  * message; a call with the test tone turned on in Settings. Last, Settings: the microphone
  * meter moves, the test sound rings, a mistyped relay is refused; then trust (ui/e2e/trust.mjs):
@@ -27,6 +28,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
+import { setsAMoodNudgesAndPins } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -197,6 +199,9 @@ async function main() {
     });
     if ((await alice.all('[data-testid="unread-badge"]')).length > 0) throw new Error('alice: an unread badge is left');
     log('alice read it: badge, tray label and title cleared; bob sees the read tick');
+
+    // A mood, a nudge and a pin (ui/e2e/couple.mjs).
+    await setsAMoodNudgesAndPins(alice, bob, { notifications, pinned: 'Are you free tonight?' });
 
     // An image goes across; calls and a voice message on the real device path (ui/e2e/media.mjs).
     await sharesAnImage(alice, bob);
