@@ -2,14 +2,14 @@
  * What reaches me when I am not looking: desktop notifications for my partner's new messages
  * (not while busy, not for a muted conversation, not for the one open in a focused window)
  * and for a call of theirs that rang here with nobody answering, and their "thinking of you"
- * nudges (not those the node marks silent, because I am busy),
+ * nudges and our shared dates' reminders (not those the node marks silent, because I am busy),
  * and the unread total on the tray icon and in the window title. Also tells the node I am
  * active (it turns "away" back to "online").
  */
 import { setUnreadBadge, touch, type Target } from '../lib/backend';
 import { directory } from '../lib/directory.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
-import { missedCallNotification, notifier, nudgeNotification, shouldNotify } from '../lib/notify';
+import { missedCallNotification, notifier, nudgeNotification, reminderNotification, shouldNotify } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
 import { session } from '../lib/session.svelte';
 import { targetOf } from '../lib/target';
@@ -35,6 +35,12 @@ export function followAttention(openTarget: () => Target | null, open: (t: Targe
     if (event.event === 'nudged') {
       const nudge = nudgeNotification(event, session.me?.id ?? null, (id) => session.nameOf(id));
       if (nudge) notifier().show(nudge.title, nudge.body, () => open('direct'));
+      return;
+    }
+    if (event.event === 'reminder') {
+      // Clicking it only brings the window forward (the web notifier focuses it).
+      const reminder = reminderNotification(event, Date.now());
+      if (reminder) notifier().show(reminder.title, reminder.body, () => {});
       return;
     }
     if (event.event !== 'message_new') return;

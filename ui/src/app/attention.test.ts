@@ -7,6 +7,7 @@ import { startNodeEvents } from '../lib/nodeEvents';
 import { useNotifier } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
 import { session } from '../lib/session.svelte';
+import { clockTime } from '../lib/time';
 import { callInfo } from '../test/calls';
 import { ME, PARTNER } from '../test/messages';
 import { followAttention } from './attention.svelte';
@@ -68,6 +69,24 @@ describe('a "thinking of you" nudge', () => {
   it('gives none when it is silent (I am busy)', async () => {
     const { shown } = await following();
     await node({ event: 'nudged', person: PARTNER, at: 1, silent: true });
+    expect(shown).toEqual([]);
+  });
+});
+
+describe("a shared date's reminder", () => {
+  it('gives a desktop notification with its title and local time', async () => {
+    const { shown, opened } = await following();
+    const at = Date.now() + 60 * 60_000;
+    await node({ event: 'reminder', id: 'd1'.repeat(16), title: 'Dinner at Lisbon', at, silent: false });
+    expect(shown.map((n) => n.title)).toEqual(['⏰ Dinner at Lisbon']);
+    expect(shown[0]!.body).toMatch(new RegExp(`at ${clockTime(at)}$`));
+    shown[0]!.onclick?.();
+    expect(opened).toEqual([]);
+  });
+
+  it('gives none when it is silent (I am busy)', async () => {
+    const { shown } = await following();
+    await node({ event: 'reminder', id: 'd1'.repeat(16), title: 'Dinner at Lisbon', at: Date.now(), silent: true });
     expect(shown).toEqual([]);
   });
 });

@@ -12,8 +12,10 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 
 import type {
   AppSnapshot,
+  CalendarDate,
   Channel,
   Conversation,
+  DateInfo,
   DeviceInfo,
   LockStatus,
   Message,
@@ -22,6 +24,7 @@ import type {
   PinnedMessage,
   Presence,
   PresenceStatus,
+  SharedDate,
   Target,
 } from '../lib/backend';
 import { NODE_EVENT } from '../lib/backend';
@@ -62,6 +65,16 @@ export function installFakeBackend(mode: string): void {
   let devices: DeviceInfo[] = me ? seedDevices(now, paired) : [];
   let verifiedByMe = false;
   const verifiedByPartner = true;
+  // Our dates: together since 12 June 2021, the anniversary every year, a dinner in three days.
+  let togetherSince: CalendarDate | null = paired ? { year: 2021, month: 6, day: 12 } : null;
+  const sharedDates = new Map<string, SharedDate>(
+    paired
+      ? [
+          ['d1'.repeat(16), { title: 'Our anniversary', at: Date.UTC(2021, 5, 12, 17, 0), yearly: true, remind_before_minutes: 1440 }],
+          ['d2'.repeat(16), { title: 'Dinner at Lisbon', at: now + 3 * 86400_000, yearly: false, remind_before_minutes: 60 }],
+        ]
+      : [],
+  );
 
   const key = (t: Target) => (t === 'direct' ? 'direct' : `channel:${t.channel}`);
   const list = (t: Target) => store.get(key(t)) ?? [];
@@ -87,6 +100,13 @@ export function installFakeBackend(mode: string): void {
     const k = key(m.channel ? { channel: m.channel } : 'direct');
     store.set(k, list(m.channel ? { channel: m.channel } : 'direct').map((x) => (x.id === m.id ? m : x)));
   };
+
+  function datesNow() {
+    const infos = [...sharedDates].map(([id, d]) => dateInfo(id, d, Date.now()));
+    const coming = infos.filter((d) => d.next_at >= Date.now()).sort((x, y) => x.next_at - y.next_at);
+    const passed = infos.filter((d) => d.next_at < Date.now()).sort((x, y) => y.next_at - x.next_at);
+    return { together_since: togetherSince, dates: [...coming, ...passed] };
+  }
 
   function conversations(): Conversation[] {
     if (!paired) return [];
@@ -350,6 +370,36 @@ export function installFakeBackend(mode: string): void {
           setTimeout(() => send({ event: 'pins_changed', conversation: m.conversation }), 0);
           return next;
         }
+        case 'dates':
+          return datesNow();
+        case 'set_together_since': {
+          const date = a.date as CalendarDate | null;
+          if (date) checkCalendarDate(date);
+          togetherSince = date;
+          setTimeout(() => send({ event: 'dates_changed' }), 0);
+          return later(200, datesNow());
+        }
+        case 'save_date': {
+          const d = a.date as SharedDate;
+          const title = d.title.trim();
+          const n = [...title].length;
+          if (n === 0) fail('invalid_input', "a date's title can't be empty");
+          if (n > 100) fail('invalid_input', `a date's title is too long: ${n} characters, the limit is 100`);
+          checkYear(new Date(d.at).getUTCFullYear(), d.at);
+          if (d.remind_before_minutes > 10080) {
+            fail('invalid_input', `a reminder's lead time (minutes) is too long: ${d.remind_before_minutes} characters, the limit is 10080`);
+          }
+          const id = (a.id as string | null) ?? Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32);
+          if (a.id && !sharedDates.has(id)) fail('not_found', 'There is no such date.');
+          const kept = { ...d, title };
+          sharedDates.set(id, kept);
+          setTimeout(() => send({ event: 'dates_changed' }), 0);
+          return later(200, dateInfo(id, kept, Date.now()));
+        }
+        case 'remove_date':
+          if (!sharedDates.delete(String(a.id))) fail('not_found', 'There is no such date.');
+          setTimeout(() => send({ event: 'dates_changed' }), 0);
+          return later(200, null);
         case 'mark_all_read':
         case 'typing':
         case 'touch':
@@ -397,6 +447,40 @@ export function installFakeBackend(mode: string): void {
     presences.set(BEN.id, ben);
     send({ event: 'presence', presence: ben });
   }, 20_000);
+}
+
+/** A shared date as the node tells it: when it comes next, and when both are reminded. */
+function dateInfo(id: string, d: SharedDate, from: number): DateInfo {
+  const next = nextAt(d, from);
+  return { id, ...d, next_at: next, remind_at: next - d.remind_before_minutes * 60_000 };
+}
+
+/** A yearly date comes back on the same UTC day and time (29 February: the 28th in other years). */
+function nextAt(d: SharedDate, from: number): number {
+  if (!d.yearly || d.at >= from) return d.at;
+  const first = new Date(d.at);
+  for (let year = Math.max(first.getUTCFullYear(), new Date(from).getUTCFullYear()); year <= 9999; year++) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const day = first.getUTCMonth() === 1 && first.getUTCDate() === 29 && !leap ? 28 : first.getUTCDate();
+    const t = new Date(d.at);
+    t.setUTCFullYear(year, first.getUTCMonth(), day);
+    if (t.getTime() >= from) return t.getTime();
+  }
+  return d.at;
+}
+
+function checkYear(year: number, ms?: number): void {
+  if (!Number.isFinite(ms ?? 0) || Number.isNaN(year)) fail('invalid_input', 'that day does not exist in the calendar');
+  if (year < 1900 || year > 9999) fail('invalid_input', `the year ${year} is outside what Duet keeps dates for (1900 to 9999)`);
+}
+
+function checkCalendarDate(date: CalendarDate): void {
+  checkYear(date.year);
+  const last = new Date(Date.UTC(2000, date.month, 0));
+  last.setUTCFullYear(date.year, date.month, 0);
+  if (date.month < 1 || date.month > 12 || date.day < 1 || date.day > last.getUTCDate()) {
+    fail('invalid_input', 'that day does not exist in the calendar');
+  }
 }
 
 function later<T>(ms: number, value: T): Promise<T> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ME, PARTNER, at, msg } from '../test/messages';
 import type { Conversation } from './backend';
 import { callInfo } from '../test/calls';
-import { missedCallNotification, shouldNotify, type NotifyContext } from './notify';
+import { missedCallNotification, reminderNotification, shouldNotify, type NotifyContext } from './notify';
 import { clockTime } from './time';
 
 const conversation: Conversation = {
@@ -71,5 +71,25 @@ describe('a missed call notification', () => {
     expect(missedCallNotification({ ...rangHere, direction: 'outgoing', caller: ME }, 'online', nameOf)).toBeNull();
     expect(missedCallNotification({ ...rangHere, phase: 'ringing', outcome: null }, 'online', nameOf)).toBeNull();
     expect(missedCallNotification(rangHere, 'busy', nameOf)).toBeNull();
+  });
+});
+
+describe("a shared date's reminder", () => {
+  const now = new Date(2026, 1, 14, 18, 0).getTime();
+  const at = new Date(2026, 1, 14, 19, 0).getTime();
+
+  it('says its title and when it is, in local time', () => {
+    expect(reminderNotification({ title: 'Dinner at Lisbon', at, silent: false }, now)).toEqual({
+      title: '⏰ Dinner at Lisbon',
+      body: `Today at ${clockTime(at)}`,
+    });
+    const nextWeek = new Date(2026, 1, 21, 19, 0).getTime();
+    const body = reminderNotification({ title: 'Trip', at: nextWeek, silent: false }, now)!.body;
+    expect(body).toMatch(/21/);
+    expect(body).toMatch(new RegExp(`at ${clockTime(nextWeek)}$`));
+  });
+
+  it('gives none when it is silent (I am busy)', () => {
+    expect(reminderNotification({ title: 'Dinner at Lisbon', at, silent: true }, now)).toBeNull();
   });
 });

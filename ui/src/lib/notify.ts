@@ -6,6 +6,8 @@
  * for a muted conversation, never for the conversation I am looking at in a focused window.
  * `missedCallNotification`: a call that rang here and nobody answered ("Missed call from
  * Ben"), even in a focused window (the person was away from it), but not while I am busy.
+ * `reminderNotification`: a shared date's reminder ("⏰ Dinner at Lisbon", "Today at 19:00"),
+ * not while I am busy.
  */
 import {
   backendPresent,
@@ -18,7 +20,7 @@ import {
   type Target,
 } from './backend';
 import { sameTarget, targetOf } from './target';
-import { clockTime } from './time';
+import { clockTime, momentLabel } from './time';
 
 export interface Notifier {
   /** Shows a notification; `onclick` (where supported) brings the conversation forward. */
@@ -113,4 +115,17 @@ export function nudgeNotification(
 ): { title: string; body: string } | null {
   if (event.silent || event.person === me) return null;
   return { title: `${nameOf(event.person)} is thinking of you ♥`, body: 'A little nudge from Duet.' };
+}
+
+/**
+ * The notification for a shared date's reminder, which came on this device: its title and
+ * when it is, in local time ("Today at 19:00", or its date when not today). None when the
+ * node says it came while I am busy (`silent`).
+ */
+export function reminderNotification(
+  event: { title: string; at: number; silent: boolean },
+  now: number,
+): { title: string; body: string } | null {
+  if (event.silent) return null;
+  return { title: `⏰ ${event.title}`, body: momentLabel(event.at, now) };
 }

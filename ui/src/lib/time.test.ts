@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { lastSeen } from './presenceText';
-import { ago, dayLabel } from './time';
+import { ago, clockTime, dayLabel, momentLabel } from './time';
 
 const now = new Date(2025, 10, 20, 15, 0).getTime();
 const min = 60_000;
@@ -26,5 +26,16 @@ describe('times in words', () => {
     expect(lastSeen({ ...p, status: 'online' }, now)).toBeNull();
     expect(lastSeen({ ...p, status: 'invisible' }, now)).toBe('last seen 5 min ago');
     expect(lastSeen(undefined, now)).toBeNull();
+  });
+});
+
+describe('a moment in words', () => {
+  it('says today, tomorrow or yesterday with the time, else the date', () => {
+    const t = (d: Date) => d.getTime();
+    expect(momentLabel(t(new Date(2025, 10, 20, 19, 0)), now)).toBe(`Today at ${clockTime(t(new Date(2025, 10, 20, 19, 0)))}`);
+    expect(momentLabel(t(new Date(2025, 10, 21, 9, 30)), now)).toMatch(/^Tomorrow at /);
+    expect(momentLabel(t(new Date(2025, 10, 19, 21, 0)), now)).toMatch(/^Yesterday at /);
+    expect(momentLabel(t(new Date(2025, 11, 24, 19, 0)), now)).toMatch(/24.* at /);
+    expect(momentLabel(t(new Date(2027, 5, 12, 19, 0)), now)).toMatch(/2027 at /);
   });
 });

@@ -60,3 +60,24 @@ export function ago(ms: number, now: number): string {
   if (days < 30) return `${days} days ago`;
   return `on ${new Date(ms).toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric' })}`;
 }
+
+/**
+ * A moment to come (or just gone), in words: "Today at 19:00", "Tomorrow at 09:30",
+ * "Yesterday at 21:00", else its date: "Sat 14 June at 19:00" (with the year when not this year).
+ */
+export function momentLabel(ms: number, now: number): string {
+  const days = Math.round((startOfDay(ms) - startOfDay(now)) / DAY);
+  const time = clockTime(ms);
+  if (days === 0) return `Today at ${time}`;
+  if (days === 1) return `Tomorrow at ${time}`;
+  if (days === -1) return `Yesterday at ${time}`;
+  const d = new Date(ms);
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  const day = d.toLocaleDateString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'long',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  });
+  return `${day} at ${time}`;
+}

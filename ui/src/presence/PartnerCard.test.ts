@@ -3,6 +3,7 @@ import { cleanup, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { PeerReach, Person } from '../lib/backend';
+import { datesBook } from '../dates/dates.svelte';
 import { deviceLinks } from '../lib/links.svelte';
 import { ME, PARTNER, peer } from '../test/messages';
 import PartnerCard from './PartnerCard.svelte';
@@ -54,5 +55,23 @@ describe("my partner's card, how they are reached", () => {
     deviceLinks.set('b0'.repeat(32), false);
     await Promise.resolve();
     expect(screen.queryByTestId('partner-reach')).not.toBeInTheDocument();
+  });
+});
+
+describe("my partner's card, our days together", () => {
+  afterEach(() => datesBook.clear());
+
+  it('counts the days since the day we set', async () => {
+    const today = new Date();
+    const since = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1271);
+    datesBook.set({ together_since: { year: since.getFullYear(), month: since.getMonth() + 1, day: since.getDate() }, dates: [] });
+    render(PartnerCard, { partner: ben, paired: true, oninvite: () => {} });
+    expect(screen.getByTestId('together-days')).toHaveTextContent('Together 1,271 days');
+  });
+
+  it('says nothing when it is not set', () => {
+    datesBook.set({ together_since: null, dates: [] });
+    render(PartnerCard, { partner: ben, paired: true, oninvite: () => {} });
+    expect(screen.queryByTestId('together-days')).not.toBeInTheDocument();
   });
 });

@@ -17,6 +17,10 @@ import type {
   CallKind,
   CallQuality,
   CallStart,
+  CalendarDate,
+  DateId,
+  DateInfo,
+  Dates,
   MediaChoice,
   MediaDevices,
   Channel,
@@ -37,6 +41,7 @@ import type {
   PinnedMessage,
   Presence,
   PresenceStatus,
+  SharedDate,
   ShareTarget,
   Target,
   Verification,
@@ -242,6 +247,34 @@ export function nudge(): Promise<Outcome<null>> {
 /** The person did something (resets the idle timer: away → online). */
 export function touch(): Promise<Outcome<null>> {
   return call('touch');
+}
+
+// ----- dates (ui/src/dates/) -----
+
+/** The day we count from, and our shared dates: coming ones soonest first, then passed one-off dates, latest first. */
+export function dates(): Promise<Outcome<Dates>> {
+  return call('dates');
+}
+
+/**
+ * Sets the day we count from ("together since"), or clears it with `null`; resolves to our
+ * dates as kept. A year outside 1900 to 9999, or a day that does not exist: `invalid_input`.
+ */
+export function setTogetherSince(date: CalendarDate | null): Promise<Outcome<Dates>> {
+  return call('set_together_since', { date });
+}
+
+/**
+ * Makes a shared date (`id` null) or changes one, for both of us. A title that is empty or
+ * longer than 100 characters, or a year outside 1900 to 9999: `invalid_input`, in words.
+ */
+export function saveDate(id: DateId | null, date: SharedDate): Promise<Outcome<DateInfo>> {
+  return call('save_date', { id, date });
+}
+
+/** Removes a shared date, for both of us. */
+export function removeDate(id: DateId): Promise<Outcome<null>> {
+  return call('remove_date', { id });
 }
 
 // ----- the desktop -----
