@@ -6,7 +6,7 @@
  *    notification "Alice is thinking of you ♥"; his card says she thought of him.
  * 3. Alice pins Bob's message: the pinned strip shows it in both windows.
  */
-import { log } from './webdriver.mjs';
+import { ELEMENT, log } from './webdriver.mjs';
 
 const ESCAPE = '\uE00C';
 
@@ -50,4 +50,51 @@ export async function setsAMoodNudgesAndPins(alice, bob, { notifications, pinned
   }
   await alice.screenshot('alice-mood-and-pin.png');
   log(`alice pinned “${pinned}”; both see it in the pinned strip`);
+}
+
+/** Sets a form field as a person's typing would end up (date, time and select inputs). */
+async function setField(window, testId, value) {
+  const element = await window.testId(testId);
+  await window.script(
+    `const el = arguments[0]; el.value = arguments[1];
+     el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true }));`,
+    [{ [ELEMENT]: element }, value],
+  );
+}
+
+/**
+ * Dates, from Alice's Settings (open when this runs): "together since" shows on Bob's card as a
+ * day count, and a dinner fifteen minutes from now with a reminder fifteen minutes before
+ * reminds Bob on his desktop within the minute.
+ */
+export async function sharesDates(alice, bob, { notifications }) {
+  await alice.testId('dates-settings');
+  await setField(alice, 'together-since-input', '2021-06-12');
+  await alice.click(await alice.testId('together-since-save'));
+  await bob.until('bob: "Together … days" on his card', async () => {
+    const [days] = await bob.all('[data-testid="together-days"]');
+    return days ? /Together [\d,]+ days/.test(await bob.textContent(days)) : false;
+  });
+  log('alice set "together since"; bob’s card counts the days');
+
+  // The next whole minute, fifteen minutes on, in this computer's time.
+  const when = new Date(Date.now() + 16 * 60_000);
+  const pad = (n) => String(n).padStart(2, '0');
+  const before = notifications().length;
+  await alice.type(await alice.testId('date-title'), 'Dinner at Chez Lou');
+  await setField(alice, 'date-day', `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`);
+  await setField(alice, 'date-time', `${pad(when.getHours())}:${pad(when.getMinutes())}`);
+  await setField(alice, 'date-remind', '15');
+  await alice.click(await alice.testId('date-save'));
+  await alice.until('alice: the date listed', async () => {
+    for (const row of await alice.all('[data-testid="date-row"]')) if ((await alice.textContent(row)).includes('Dinner at Chez Lou')) return true;
+    return false;
+  });
+  await alice.screenshot('alice-dates.png');
+  await bob.until('bob: reminded of the dinner on his desktop', async () =>
+    notifications()
+      .slice(before)
+      .some((n) => n.summary.includes('Dinner at Chez Lou')),
+  );
+  log('alice added a dinner; bob’s desktop reminds him of it at its time');
 }

@@ -14,7 +14,8 @@
  * path: an image; a call in which each hears the other's microphone on their speaker; a voice
  * message; a call with the test tone turned on in Settings. Last, Settings: the microphone
  * meter moves, the test sound rings, a mistyped relay is refused; then trust (ui/e2e/trust.mjs):
- * the same safety number on both, the device list, the app lock. At the end (and on failure)
+ * the same safety number on both, the device list, the app lock; and dates: "together
+ * since" on Bob's card and a reminder on his desktop (ui/e2e/couple.mjs). At the end (and on failure)
  * each window is saved as a PNG under $E2E_OUT.
  *
  * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon,
@@ -28,7 +29,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
-import { setsAMoodNudgesAndPins } from './couple.mjs';
+import { setsAMoodNudgesAndPins, sharesDates } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -236,6 +237,8 @@ async function main() {
     // Trust (ui/e2e/trust.mjs): the same safety number on both, the device list, the app lock.
     await checksTheSafetyNumber(alice, bob);
     await locksTheApp(alice, bob, { send, notifications });
+    // Dates (ui/e2e/couple.mjs): "together since" on Bob's card, a reminder on his desktop.
+    await sharesDates(alice, bob, { notifications });
   } catch (error) {
     failed = error;
     for (const w of windows) {
