@@ -5,9 +5,9 @@
 //! and what the devices say later arrives as `duet://call-notice` events.
 
 use duet_model::{Call, CallKind};
-use duet_node::duet_call::devices::{self, ShareTarget};
+use duet_node::duet_call::devices::{self, MediaChoice, ShareTarget};
 use duet_node::duet_call::VideoSource;
-use duet_node::{CallInfo, CallMedia, CallQuality, Node, NodeError};
+use duet_node::{CallInfo, CallMedia, CallPhase, CallQuality, Node, NodeError};
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::{AppHandle, Emitter, State};
@@ -141,6 +141,50 @@ pub async fn set_call_camera(state: State<'_, AppState>, on: bool) -> Answer<()>
     Ok(state.node().await?.set_call_camera(on)?)
 }
 
+/// Switches the call in progress to the devices of `choice` (the call view's picker) and keeps
+/// them for later calls, as Settings → Audio & video does. Only what changed is reopened: the
+/// microphone and speaker together (a new echo path for the echo canceller to learn), the
+/// camera when my picture comes from it (not while my screen is shared: the new camera is used
+/// when sharing stops). Returns what did not open as chosen, in words; the call goes on either
+/// way.
+#[tauri::command]
+pub async fn switch_call_devices(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    choice: MediaChoice,
+) -> Answer<Vec<String>> {
+    let node = state.node().await?;
+    let call = node
+        .current_call()
+        .filter(|c| c.phase == CallPhase::Active)
+        .ok_or_else(|| NodeError::NotAllowed("there is no call in progress to switch devices in".into()))?;
+    let before = node.media_devices()?;
+    let kept = node.set_media_devices(choice)?;
+    let audio = (kept.microphone != before.microphone)
+        || (kept.speaker != before.speaker)
+        || (kept.test_tone != before.test_tone);
+    let picture = (kept.camera != before.camera || kept.test_tone != before.test_tone)
+        && node.call_has_picture()
+        && !state.sharing();
+    let preview = if picture { state.call_preview() } else { None };
+    let switched = tauri::async_runtime::spawn_blocking(move || media::open_switch(&kept, audio, preview))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("The call's devices could not be opened ({e}).")))?;
+    let media::Switched { audio, picture, notices, later } = switched;
+    if let Some((source, sink)) = audio {
+        node.switch_call_audio(source, sink)?;
+    }
+    if let Some(source) = picture {
+        node.switch_call_camera(source)?;
+    }
+    later.forward(call.id, move |notice| {
+        if let Err(error) = app.emit(NOTICE_EVENT, &notice) {
+            eprintln!("duet-app: a call notice could not reach the window: {error}");
+        }
+    });
+    Ok(notices)
+}
+
 /// Every call, newest first.
 #[tauri::command]
 pub async fn call_history(state: State<'_, AppState>) -> Answer<Vec<Call>> {
@@ -176,6 +220,7 @@ pub async fn share_screen(state: State<'_, AppState>, target: Option<String>) ->
         node.current_call().ok_or_else(|| NodeError::NotFound("there is no call to share your screen in".into()))?;
     let camera = node.media_devices()?.camera;
     let stopping = target.is_none();
+    let sharing = !stopping;
     let opened = tauri::async_runtime::spawn_blocking(move || match &target {
         Some(target) => devices::ScreenShare::open(target).map(|s| Some(Box::new(s) as Box<dyn VideoSource>)),
         None if call.kind == CallKind::Video => devices::open_camera(camera.as_deref()).map(Some),
@@ -198,5 +243,7 @@ pub async fn share_screen(state: State<'_, AppState>, target: Option<String>) ->
         (Some(source), Some(preview)) => Some(devices::previewed(source, Box::new(preview))),
         (source, _) => source,
     };
-    Ok(node.set_call_video(source)?)
+    node.set_call_video(source)?;
+    state.set_sharing(sharing);
+    Ok(())
 }

@@ -140,6 +140,7 @@ fn main() -> anyhow::Result<()> {
             calls::call_quality,
             calls::share_targets,
             calls::share_screen,
+            calls::switch_call_devices,
             attachments::send_file,
             attachments::send_file_bytes,
             attachments::start_voice_note,

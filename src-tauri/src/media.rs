@@ -125,6 +125,36 @@ pub fn open_call(choice: &MediaChoice, video: bool, remote: FrameChannel, previe
     OpenedCall { media: opened.media, notices: opened.notices, later: LaterNotices(rx) }
 }
 
+/// Opens other devices for the call in progress: the microphone and speaker of `choice` (with
+/// their echo canceller), and with `picture` its camera (or test pattern) shown on `preview`.
+/// Blocking, like [`open_call`].
+pub fn open_switch(choice: &MediaChoice, audio: bool, picture: Option<FrameChannel>) -> Switched {
+    let (tx, rx) = mpsc::channel(MAX_QUEUED_NOTICES);
+    let mut notices = Vec::new();
+    let audio = audio.then(|| {
+        let opened = devices::open_call_audio(choice, Some(tx));
+        notices.extend(opened.notices);
+        (opened.source, opened.sink)
+    });
+    let picture = picture.and_then(|preview| match devices::open_call_picture(choice, Some(Box::new(preview))) {
+        Ok(source) => Some(source),
+        Err(e) => {
+            notices.push(format!("{e}: the picture stays as it was"));
+            None
+        }
+    });
+    Switched { audio, picture, notices, later: LaterNotices(rx) }
+}
+
+/// Devices opened to switch to mid-call ([`open_switch`]).
+pub struct Switched {
+    pub audio: Option<(Box<dyn AudioSource>, Box<dyn duet_node::duet_call::AudioSink>)>,
+    pub picture: Option<Box<dyn duet_node::duet_call::VideoSource>>,
+    /// What did not open as chosen, in words.
+    pub notices: Vec<String>,
+    pub later: LaterNotices,
+}
+
 /// What a call's devices say after they opened. Held until the call has its id (the devices
 /// open before the node places the call); what is said meanwhile waits in the queue.
 pub struct LaterNotices(mpsc::Receiver<String>);

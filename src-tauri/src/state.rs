@@ -46,12 +46,25 @@ pub struct AppState {
     /// The window's end of my own picture in the call now, for a source that replaces the
     /// camera mid-call (a shared screen, the camera again).
     call_preview: Mutex<Option<FrameChannel>>,
+    /// My screen (or a window) is my picture in the call now, instead of the camera: a camera
+    /// chosen in the call view waits until sharing stops.
+    sharing: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
     /// Keeps the window's end of my picture for the call being placed or answered.
     pub fn set_call_preview(&self, preview: FrameChannel) {
         *self.call_preview.lock().unwrap_or_else(|e| e.into_inner()) = Some(preview);
+        self.set_sharing(false);
+    }
+
+    /// Whether my screen is my picture in the call now.
+    pub fn sharing(&self) -> bool {
+        self.sharing.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_sharing(&self, sharing: bool) {
+        self.sharing.store(sharing, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The window's end of my picture in the latest call.
@@ -65,7 +78,13 @@ impl AppState {
             eprintln!("duet-app: {cause:#}");
             AppError::store_unavailable(&cause)
         });
-        Self { data_dir, node: Arc::new(RwLock::new(None)), failure: Mutex::new(None), call_preview: Mutex::new(None) }
+        Self {
+            data_dir,
+            node: Arc::new(RwLock::new(None)),
+            failure: Mutex::new(None),
+            call_preview: Mutex::new(None),
+            sharing: Default::default(),
+        }
     }
 
     /// Starts the node in the background if this data directory holds a profile. Commands

@@ -698,6 +698,23 @@ impl MediaSession {
         self.shared.note(vec![NOTE_CAMERA, u8::from(on)]);
     }
 
+    /// Whether my picture has a source (a camera or a shared screen), on or off.
+    pub fn has_picture(&self) -> bool {
+        self.shared.has_video_source.load(Ordering::Relaxed)
+    }
+
+    /// Takes pictures from another camera from the next frame on, keeping the picture on or off
+    /// as it is (a camera chosen in the call view). Refused when the call has no picture to
+    /// switch (a voice call without a camera turned on).
+    pub fn switch_video_source(&self, source: Box<dyn VideoSource>) -> Result<(), MediaError> {
+        if !self.shared.has_video_source.load(Ordering::Relaxed) {
+            return Err(MediaError::NotAllowed("there is no camera in this call"));
+        }
+        *lock(&self.shared.next_video_source) = Some(Some(source));
+        self.shared.force_keyframe.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Sends audio from `source` from the next frame on (another microphone).
     pub fn set_audio_source(&self, source: Box<dyn AudioSource>) {
         *lock(&self.shared.next_audio_source) = Some(source);

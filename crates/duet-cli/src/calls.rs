@@ -28,6 +28,8 @@ use tokio::sync::mpsc;
 static PROBES: Mutex<Option<(AudioProbe, VideoProbe)>> = Mutex::new(None);
 /// What was said about the devices of the current (or last) call, newest last.
 static NOTICES: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+/// The devices the current call uses (for `call-audio`, which changes one and keeps the other).
+static CHOICE: Mutex<Option<MediaChoice>> = Mutex::new(None);
 /// Notices kept for `call-status`.
 const MAX_NOTICES: usize = 16;
 
@@ -66,6 +68,7 @@ impl AudioSink for Tee {
 
 fn media(node: &Node, flags: &MediaFlags, video: bool) -> Result<CallMedia, NodeError> {
     lock(&NOTICES).clear();
+    *lock(&CHOICE) = None;
     if flags.synthetic {
         if !(50.0..=4000.0).contains(&flags.tone) {
             return Err(NodeError::NotAllowed("--tone must be between 50 and 4000 Hz".into()));
@@ -82,18 +85,55 @@ fn media(node: &Node, flags: &MediaFlags, video: bool) -> Result<CallMedia, Node
         test_tone: kept.test_tone,
     };
     let (heard, seen) = (AudioProbe::default(), VideoProbe::default());
+    let opened = devices::open_call_media(&choice, video, Box::new(seen.clone()), None, Some(later_notices()));
+    opened.notices.into_iter().for_each(note);
+    let mut media = opened.media;
+    media.audio_sink = Box::new(Tee(media.audio_sink, heard.clone()));
+    *lock(&PROBES) = Some((heard, seen));
+    *lock(&CHOICE) = Some(choice);
+    Ok(media)
+}
+
+/// Where the devices say what happens to them later (unplugged, back): into `call-status`.
+fn later_notices() -> mpsc::Sender<String> {
     let (tx, mut rx) = mpsc::channel(MAX_NOTICES);
-    let opened = devices::open_call_media(&choice, video, Box::new(seen.clone()), None, Some(tx));
     tokio::spawn(async move {
         while let Some(words) = rx.recv().await {
             note(words);
         }
     });
-    opened.notices.into_iter().for_each(note);
-    let mut media = opened.media;
-    media.audio_sink = Box::new(Tee(media.audio_sink, heard.clone()));
-    *lock(&PROBES) = Some((heard, seen));
-    Ok(media)
+    tx
+}
+
+/// Switches the call to another microphone and/or speaker (ids from `devices-media`; the one
+/// not given stays as the call has it). For this call only: `devices-media --set-mic` keeps a
+/// choice for every call. A device that cannot be opened is said in words and the default one
+/// is used, as when a call starts.
+pub fn switch_audio(node: &Node, mic: Option<String>, speaker: Option<String>) -> Result<Value, NodeError> {
+    if node.current_call().is_none_or(|c| c.phase != duet_node::CallPhase::Active) {
+        return Err(NodeError::NotAllowed("there is no call in progress to switch devices in".into()));
+    }
+    let mut choice = match lock(&CHOICE).clone() {
+        Some(choice) => choice,
+        // A synthetic call: from now on it uses real devices.
+        None => node.media_devices()?,
+    };
+    choice.test_tone = false;
+    if mic.is_some() {
+        choice.microphone = mic;
+    }
+    if speaker.is_some() {
+        choice.speaker = speaker;
+    }
+    let opened = devices::open_call_audio(&choice, Some(later_notices()));
+    let heard = {
+        let mut probes = lock(&PROBES);
+        probes.get_or_insert_with(Default::default).0.clone()
+    };
+    node.switch_call_audio(opened.source, Box::new(Tee(opened.sink, heard)))?;
+    opened.notices.iter().cloned().for_each(note);
+    *lock(&CHOICE) = Some(choice);
+    Ok(json!({ "notices": opened.notices }))
 }
 
 pub async fn call(node: &Node, peer: Option<&str>, video: bool, flags: &MediaFlags) -> Result<Value, NodeError> {

@@ -133,6 +133,10 @@ pub enum Request {
     ShareScreen {
         target: Option<String>,
     },
+    CallAudio {
+        mic: Option<String>,
+        speaker: Option<String>,
+    },
     ShareTargets,
     SetMediaDevices {
         choice: duet_node::duet_call::devices::MediaChoice,
@@ -389,6 +393,7 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Video { on, camera } => crate::calls::video(node, on, camera)?,
         Request::ShareScreen { target } => crate::calls::share_screen(node, target.as_deref())?,
         Request::ShareTargets => crate::calls::share_targets()?,
+        Request::CallAudio { mic, speaker } => crate::calls::switch_audio(node, mic, speaker)?,
         Request::SetMediaDevices { choice } => to_json(node.set_media_devices(choice)?),
         Request::Decline => {
             node.decline_call().await?;

@@ -272,6 +272,15 @@ enum Command {
         #[arg(long, value_name = "NAME", conflicts_with = "off")]
         camera: Option<String>,
     },
+    /// Switch the call to another microphone or speaker (ids from `duet devices-media`), for
+    /// this call; `devices-media --set-mic` keeps one for every call.
+    #[command(group = clap::ArgGroup::new("device").required(true).multiple(true))]
+    CallAudio {
+        #[arg(long, value_name = "NAME", group = "device")]
+        mic: Option<String>,
+        #[arg(long, value_name = "NAME", group = "device")]
+        speaker: Option<String>,
+    },
     /// Share your screen (or a window, from --list) in the call instead of your camera.
     ShareScreen {
         /// `screen` (the default) or a window id from --list.
@@ -660,6 +669,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Video { off, camera } => {
             call(&dir, &Request::Video { on: !off, camera }).await?;
+        }
+        Command::CallAudio { mic, speaker } => {
+            for notice in
+                call(&dir, &Request::CallAudio { mic, speaker }).await?["notices"].as_array().into_iter().flatten()
+            {
+                eprintln!("duet: {}", notice.as_str().unwrap_or_default());
+            }
         }
         Command::ShareScreen { target, list: true, .. } => {
             let _ = target;

@@ -127,6 +127,42 @@ fn a_device_that_is_not_there_is_said_in_words_and_the_call_goes_on() {
     assert_eq!(json(couple.a(), &["devices-media", "--json"])["chosen"]["microphone"], "pulse");
 }
 
+#[test]
+fn a_headset_plugged_in_mid_call_takes_the_call_over_when_chosen() {
+    let _alone = one_call_at_a_time();
+    let mut couple = Couple::new(440.0, 660.0);
+    couple.call(&[]);
+    wait_until("Ben hears Ada's laptop microphone", || speaker_plays(&couple.b_sound, 440.0));
+
+    // Ada plugs in a headset (its microphone hears her at 550 Hz) and switches the call to it.
+    couple.a_sound.plug_in_headset(550.0);
+    let out = duet(couple.a(), &["call-audio", "--mic", "headset_mic", "--speaker", "headphones"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "both devices opened as chosen");
+    wait_until("Ben hears Ada's headset microphone", || speaker_plays(&couple.b_sound, 550.0));
+    wait_until("Ada hears Ben in her headphones", || near(dominant_hz(&couple.a_sound.record_headphones(600)), 660.0));
+    wait_until("her laptop's speaker is quiet", || dominant_hz(&couple.a_sound.record_speaker(600)).is_none());
+
+    // Switching one keeps the other; a device that is not there is said and the default used.
+    let out = duet(couple.a(), &["call-audio", "--mic", "no-such-microphone"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("“no-such-microphone” was not found: using the default microphone"), "{said}");
+    wait_until("Ben hears Ada's laptop microphone again", || speaker_plays(&couple.b_sound, 440.0));
+    assert!(near(dominant_hz(&couple.a_sound.record_headphones(600)), 660.0), "the headphones stay");
+
+    // For this call only: the devices kept for calls are as they were.
+    let chosen = json(couple.a(), &["devices-media", "--json"])["chosen"].clone();
+    assert!(chosen["microphone"].is_null() && chosen["speaker"].is_null(), "{chosen}");
+
+    // Outside a call there is nothing to switch, and words say so.
+    ok(couple.a(), &["hangup"]);
+    wait_until("the call ended", || call_status(couple.a())["call"].is_null());
+    let out = duet(couple.a(), &["call-audio", "--mic", "headset_mic"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no call in progress"));
+}
+
 /// A private X server (Xvfb) showing a picture of four known colours over the whole screen.
 struct Screen {
     xvfb: std::process::Child,

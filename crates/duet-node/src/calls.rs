@@ -201,15 +201,24 @@ impl Node {
         Ok(())
     }
 
-    /// Switches the call to another microphone (the next frame comes from it).
-    pub fn switch_call_microphone(&self, source: Box<dyn AudioSource>) -> Result<(), NodeError> {
-        self.session()?.set_audio_source(source);
-        Ok(())
+    /// Whether my picture has a source in the call now (a camera or a shared screen), on or off.
+    pub fn call_has_picture(&self) -> bool {
+        self.session().is_ok_and(|s| s.has_picture())
     }
 
-    /// Switches the call to another speaker (the partner's next frame plays on it).
-    pub fn switch_call_speaker(&self, sink: Box<dyn AudioSink>) -> Result<(), NodeError> {
-        self.session()?.set_audio_sink(sink);
+    /// Switches my picture to another camera, keeping it on or off as it is. Refused when the
+    /// call has no picture (`set_call_video` turns one on).
+    pub fn switch_call_camera(&self, source: Box<dyn VideoSource>) -> Result<(), NodeError> {
+        self.session()?.switch_video_source(source).map_err(|e| NodeError::NotAllowed(e.to_string()))
+    }
+
+    /// Switches the call to another microphone and speaker (opened together, with the echo
+    /// canceller between them: `duet_call::devices::open_call_audio`): the next frame sent
+    /// comes from `source`, the partner's next frame plays on `sink`. The old ones close.
+    pub fn switch_call_audio(&self, source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> Result<(), NodeError> {
+        let session = self.session()?;
+        session.set_audio_source(source);
+        session.set_audio_sink(sink);
         Ok(())
     }
 

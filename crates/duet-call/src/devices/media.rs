@@ -58,10 +58,38 @@ pub fn open_call_media(
     preview: Option<Box<dyn VideoSink>>,
     notices: Option<mpsc::Sender<String>>,
 ) -> OpenedMedia {
+    let OpenedAudio { source: audio_source, sink: audio_sink, notices: mut said } = open_call_audio(choice, notices);
+    let video_source = if video {
+        match open_call_picture(choice, preview) {
+            Ok(source) => Some(source),
+            Err(e) => {
+                said.push(format!("{e}: the call goes on with sound only"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    OpenedMedia { media: CallMedia { audio_source, audio_sink, video_source, video_sink }, notices: said }
+}
+
+/// A call's microphone and speaker, opened together.
+pub struct OpenedAudio {
+    pub source: Box<dyn AudioSource>,
+    pub sink: Box<dyn AudioSink>,
+    /// What did not go as chosen, in words.
+    pub notices: Vec<String>,
+}
+
+/// Opens the microphone and speaker of `choice` (or the test tone and the speaker), with an
+/// echo canceller of their own between them: it hears what this speaker plays and cleans
+/// this microphone. They are opened and switched as a pair ([`crate::Session::set_audio_source`]
+/// and `set_audio_sink` together), because a new microphone or speaker is a new echo path
+/// that the canceller has to learn from the start anyway.
+pub fn open_call_audio(choice: &MediaChoice, notices: Option<mpsc::Sender<String>>) -> OpenedAudio {
     let mut said = Vec::new();
-    // The echo canceller hears what the speaker plays (the tap) and cleans the microphone.
     let (mut processor, mut reference) = audio_processor(ProcessingSettings::default());
-    let audio_source: Box<dyn AudioSource> = if choice.test_tone {
+    let source: Box<dyn AudioSource> = if choice.test_tone {
         Box::new(SineTone::new(TEST_TONE_HZ, TEST_TONE_LEVEL))
     } else {
         match open_microphone(choice.microphone.as_deref(), notices.clone(), &mut said) {
@@ -74,28 +102,28 @@ pub fn open_call_media(
         }
     };
     let tap: Tap = Box::new(move |played| reference.render(played));
-    let audio_sink: Box<dyn AudioSink> = match open_speaker(choice.speaker.as_deref(), notices, Some(tap), &mut said) {
+    let sink: Box<dyn AudioSink> = match open_speaker(choice.speaker.as_deref(), notices, Some(tap), &mut said) {
         Some(speaker) => Box::new(speaker),
         None => Box::new(Discard),
     };
-    let video_source = if !video {
-        None
-    } else if choice.test_tone {
-        Some(Box::new(TestPattern::new(PATTERN_SIZE.0, PATTERN_SIZE.1)) as Box<dyn VideoSource>)
+    OpenedAudio { source, sink, notices: said }
+}
+
+/// My picture for a call as `choice` has it: the chosen camera (the test pattern with the test
+/// tone), each frame also shown on `preview`. The error says, in words, why there is none.
+pub fn open_call_picture(
+    choice: &MediaChoice,
+    preview: Option<Box<dyn VideoSink>>,
+) -> Result<Box<dyn VideoSource>, super::DeviceError> {
+    let source = if choice.test_tone {
+        Box::new(TestPattern::new(PATTERN_SIZE.0, PATTERN_SIZE.1)) as Box<dyn VideoSource>
     } else {
-        match super::open_camera(choice.camera.as_deref()) {
-            Ok(camera) => Some(camera),
-            Err(e) => {
-                said.push(format!("{e}: the call goes on with sound only"));
-                None
-            }
-        }
+        super::open_camera(choice.camera.as_deref())?
     };
-    let video_source = match (video_source, preview) {
-        (Some(source), Some(preview)) => Some(previewed(source, preview)),
-        (source, _) => source,
-    };
-    OpenedMedia { media: CallMedia { audio_source, audio_sink, video_source, video_sink }, notices: said }
+    Ok(match preview {
+        Some(preview) => previewed(source, preview),
+        None => source,
+    })
 }
 
 /// The chosen microphone, else the default one (saying so), else nothing (saying so).

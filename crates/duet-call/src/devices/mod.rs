@@ -20,7 +20,10 @@ pub use audio::{
     microphones, speakers, AudioDeviceInfo, LevelMeter, Microphone, Processing, Speaker, Tap, DEFAULT_DEVICE,
 };
 pub use camera::{cameras, Camera, CameraChoice, CameraInfo, CameraMode, CameraSize, CameraStatus, PixelFormat};
-pub use media::{open_call_media, open_microphone, open_speaker, previewed, MediaChoice, OpenedMedia, TEST_TONE_HZ};
+pub use media::{
+    open_call_audio, open_call_media, open_call_picture, open_microphone, open_speaker, previewed, MediaChoice,
+    OpenedAudio, OpenedMedia, TEST_TONE_HZ,
+};
 pub use screen::{bgrx_to_i420, share_targets, ScreenShare, ShareTarget, SHARE_FPS, WHOLE_SCREEN};
 
 /// A device could not be opened.

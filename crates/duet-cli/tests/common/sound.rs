@@ -23,8 +23,8 @@ pub struct VirtualSound {
     dir: tempfile::TempDir,
     server: Child,
     feeders: Vec<(Child, Arc<AtomicBool>)>,
-    /// What the microphone is fed, to feed it again after a restart.
-    tones: Vec<f32>,
+    /// What each microphone is fed (its feed sink, the pitch), to feed it again after a restart.
+    tones: Vec<(String, f32)>,
 }
 
 impl VirtualSound {
@@ -35,6 +35,13 @@ impl VirtualSound {
         require_tool("parec");
         let dir = tempfile::tempdir().expect("a runtime directory");
         let server = Self::serve(dir.path());
+        // The headset's ALSA devices are declared from the start (a process reads ALSA's
+        // configuration once); they open once it is plugged in (`plug_in_headset`).
+        let alsa = |name: &str, description: &str| {
+            format!("pcm.{name} {{\n type pulse\n device \"{name}\"\n hint {{ show on description \"{description}\" }}\n}}\n")
+        };
+        let rc = alsa("headset_mic", "Headset microphone") + &alsa("headphones", "Headphones");
+        std::fs::write(dir.path().join(".asoundrc"), rc).expect("write ~/.asoundrc");
         let sound = VirtualSound { dir, server, feeders: Vec::new(), tones: Vec::new() };
         sound.wait_ready();
         sound
@@ -90,8 +97,8 @@ impl VirtualSound {
     pub fn restart_server(&mut self) {
         self.server = Self::serve(self.dir.path());
         self.wait_ready();
-        for freq in std::mem::take(&mut self.tones) {
-            self.speak_tone(freq);
+        for (feed, freq) in std::mem::take(&mut self.tones) {
+            self.speak_tone_into(&feed, freq);
         }
     }
 
@@ -114,9 +121,15 @@ impl VirtualSound {
     /// rhythm of speech. (A steady tone is taken for background noise by the noise
     /// suppression, as it should be, and fades out of the call within seconds.)
     pub fn speak_tone(&mut self, freq: f32) {
-        self.tones.push(freq);
+        self.speak_tone_into("micfeed", freq);
+    }
+
+    /// [`VirtualSound::speak_tone`] into the microphone fed by the sink `feed`.
+    fn speak_tone_into(&mut self, feed: &str, freq: f32) {
+        self.tones.push((feed.to_owned(), freq));
         let mut feeder = Command::new("pacat")
-            .args(["--playback", "--device=micfeed", "--format=s16le", "--channels=1", "--latency-msec=20"])
+            .args(["--playback", "--format=s16le", "--channels=1", "--latency-msec=20"])
+            .arg(format!("--device={feed}"))
             .arg(format!("--rate={RATE}"))
             .envs(self.env())
             .stdin(Stdio::piped())
@@ -190,10 +203,53 @@ impl VirtualSound {
         pactl(&["set-sink-input-volume", &input, &format!("{db}dB")]);
     }
 
+    /// Plugs in a headset: a second microphone (`headset_mic`) speaking at `freq` Hz and a
+    /// second speaker (`headphones`), each also an ALSA device of that name (through the pulse
+    /// plugin, declared in `~/.asoundrc` at start), as a USB headset appears next to a laptop's
+    /// own.
+    /// Neither becomes the default.
+    pub fn plug_in_headset(&mut self, freq: f32) {
+        let pactl = |args: &[&str]| {
+            let out = Command::new("pactl").args(args).envs(self.env()).output().expect("run pactl");
+            assert!(out.status.success(), "pactl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let sink = |name: &str, description: &str| {
+            pactl(&[
+                "load-module",
+                "module-null-sink",
+                &format!("sink_name={name}"),
+                &format!("rate={RATE}"),
+                "channels=1",
+                &format!("sink_properties=device.description={description}"),
+            ])
+        };
+        sink("headsetfeed", "HeadsetFeed");
+        sink("headphones", "Headphones");
+        pactl(&[
+            "load-module",
+            "module-remap-source",
+            "source_name=headset_mic",
+            "master=headsetfeed.monitor",
+            "channels=1",
+            "source_properties=device.description=HeadsetMicrophone",
+        ]);
+        self.speak_tone_into("headsetfeed", freq);
+    }
+
     /// Records `ms` milliseconds of what the speaker plays.
     pub fn record_speaker(&self, ms: u64) -> Vec<i16> {
+        self.record("speaker.monitor", ms)
+    }
+
+    /// Records `ms` milliseconds of what the headphones ([`VirtualSound::plug_in_headset`]) play.
+    pub fn record_headphones(&self, ms: u64) -> Vec<i16> {
+        self.record("headphones.monitor", ms)
+    }
+
+    fn record(&self, device: &str, ms: u64) -> Vec<i16> {
         let mut rec = Command::new("parec")
-            .args(["--device=speaker.monitor", "--format=s16le", "--channels=1", "--latency-msec=20"])
+            .args(["--format=s16le", "--channels=1", "--latency-msec=20"])
+            .arg(format!("--device={device}"))
             .arg(format!("--rate={RATE}"))
             .envs(self.env())
             .stdout(Stdio::piped())
