@@ -6,6 +6,8 @@
 //! The child is this same test binary, started with `DUET_CRASH_CHILD` set, running the
 //! ignored test `crash_child`.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -3,6 +3,8 @@
 //! device that signs two different events with the same number has forked its log: the
 //! second is kept aside and the user is told.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use duet_crypto::{DeviceKey, SpaceKey};

@@ -11,6 +11,8 @@
 //!
 //! Invite → first decoded audio through real nodes is `cargo bench -p duet-tests --bench calls`.
 
+#![allow(clippy::unwrap_used)] // a benchmark: a failed unwrap stops it, with its line
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,8 @@
 //! keeps playing through a relay that drops 5% of packets, or drops 10% and holds the rest
 //! back 0–40 ms each (so they overtake each other), checked 20 ms frame by 20 ms frame.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;

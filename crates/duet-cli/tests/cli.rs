@@ -1,6 +1,8 @@
 //! The `duet` command-line contract, exercised with the real binary: two data directories,
 //! two `duet up` processes on loopback, and every command a script would use.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! plays what the test feeds it and whose default speaker the test records), reached the way a
 //! desktop reaches it: cpal → ALSA `default` → the pulse plugin. No `--synthetic` anywhere.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 mod common;
 
 use common::couple::{call_status, json, Couple};

@@ -3,6 +3,8 @@
 //! streams to `/duet/pair/1` and `/duet/sync/1`, each declaring a 64 KiB frame and trickling
 //! it. Ada's node must stay under 300 MiB and Ben's message must still reach her.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 mod common;
 
 use std::path::Path;

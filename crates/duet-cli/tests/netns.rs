@@ -20,6 +20,8 @@
 //! Namespaces and nftables need root. Run as another user, these tests say so and check
 //! nothing, unless `DUET_REQUIRE_NETNS` is set (CI sets it), which makes that a failure.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 mod common;
 
 use std::io::Write;

@@ -2,6 +2,7 @@
 //! dropped, and waiting for a condition.
 
 #![allow(dead_code)] // each test file uses its own part
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap fails the test, with its line
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
