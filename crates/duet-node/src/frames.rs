@@ -79,6 +79,16 @@ pub(crate) async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, rules: FrameRule
     Ok(Some(buf))
 }
 
+/// Two ends of an in-memory stream, for protocol sessions' tests: what one writes the other
+/// reads, both ways, with no socket.
+#[cfg(test)]
+pub(crate) fn pipe(
+) -> (tokio_util::compat::Compat<tokio::io::DuplexStream>, tokio_util::compat::Compat<tokio::io::DuplexStream>) {
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    (a.compat(), b.compat())
+}
+
 #[cfg(test)]
 mod tests {
     use std::pin::Pin;
