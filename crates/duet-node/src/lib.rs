@@ -1024,6 +1024,6 @@ impl Node {
     }
 
     pub(crate) fn head_of(&self, author: &DeviceId) -> LogHead {
-        self.shared.store.head(author).unwrap_or(LogHead::EMPTY)
+        sync::head_of(&self.shared.store, author)
     }
 }
