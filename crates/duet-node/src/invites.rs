@@ -15,6 +15,10 @@ use duet_log::pairing::PairError;
 use duet_model::{DeviceId, Invite, InviteKind, InviteRecord, InviteState, SpaceId, Timestamp};
 use serde::Serialize;
 
+use std::sync::Mutex;
+
+use duet_store::Store;
+
 use crate::{lock, now, Node, NodeError};
 
 /// An invite as front ends list it.
@@ -107,42 +111,153 @@ impl From<&InviteRecord> for InviteInfo {
     }
 }
 
+/// The invites this device made, kept in the store: the book's one owner. Every change is
+/// kept before the call returns.
+#[derive(Default)]
+pub(crate) struct InviteBook {
+    records: Mutex<Vec<InviteRecord>>,
+}
+
+impl InviteBook {
+    /// The invites kept in `store` that have not expired at `at`.
+    pub(crate) fn load(store: &Store, at: Timestamp) -> Result<Self, NodeError> {
+        let kept = store.invites()?.into_iter().filter(|r| r.invite.expires_at >= at).collect();
+        Ok(Self { records: Mutex::new(kept) })
+    }
+
+    /// A new open invite.
+    pub(crate) fn add(&self, store: &Store, invite: Invite) -> Result<(), NodeError> {
+        let mut records = lock(&self.records);
+        records.push(InviteRecord { invite, state: InviteState::Open });
+        store.save_invites(&records)?;
+        Ok(())
+    }
+
+    /// The invites that have not expired at `at`, oldest first.
+    pub(crate) fn list(&self, at: Timestamp) -> Vec<InviteInfo> {
+        lock(&self.records).iter().filter(|r| r.invite.expires_at >= at).map(InviteInfo::from).collect()
+    }
+
+    /// Forgets invites expired at `at`; whether any was.
+    pub(crate) fn forget_expired(&self, store: &Store, at: Timestamp) -> bool {
+        let mut records = lock(&self.records);
+        let had = records.len();
+        records.retain(|r| r.invite.expires_at >= at);
+        if records.len() == had {
+            return false;
+        }
+        if let Err(e) = store.save_invites(&records) {
+            tracing::warn!("could not forget expired invites: {e}");
+        }
+        true
+    }
+
+    /// Cancels the open invite `id` (cancelling one twice is fine; a used one cannot be).
+    pub(crate) fn cancel(&self, store: &Store, id: &str) -> Result<InviteInfo, NodeError> {
+        let mut records = lock(&self.records);
+        let record = records
+            .iter_mut()
+            .find(|r| invite_id(&r.invite) == id)
+            .ok_or_else(|| NodeError::NotFound(format!("there is no invite {id} here (`duet invites` lists them)")))?;
+        match record.state {
+            InviteState::Open => record.state = InviteState::Cancelled,
+            InviteState::Cancelled | InviteState::Superseded => {}
+            InviteState::Used { .. } => {
+                return Err(NodeError::NotAllowed(
+                    "that invite was already used: the device that used it is in, and cancelling cannot undo that"
+                        .into(),
+                ))
+            }
+        }
+        let info = InviteInfo::from(&*record);
+        store.save_invites(&records)?;
+        Ok(info)
+    }
+
+    /// Whether `/duet/pair/1` should answer now ([`pairing_wanted`]).
+    pub(crate) fn pairing_wanted(&self, at: Timestamp) -> bool {
+        pairing_wanted(&lock(&self.records), at)
+    }
+
+    /// Whether `device` used an invite and has not synced since (its welcome may be lost).
+    pub(crate) fn awaiting_welcome(&self, device: &DeviceId) -> bool {
+        lock(&self.records)
+            .iter()
+            .any(|r| matches!(r.state, InviteState::Used { joiner, confirmed: false } if joiner == *device))
+    }
+
+    /// `device` synced as a member: an invite it used is done. Whether one was waiting for it.
+    pub(crate) fn heard(&self, store: &Store, device: &DeviceId) -> bool {
+        let mut records = lock(&self.records);
+        let mut changed = false;
+        for r in records.iter_mut() {
+            if let InviteState::Used { joiner, confirmed: false } = r.state {
+                if joiner == *device {
+                    r.state = InviteState::Used { joiner, confirmed: true };
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            if let Err(e) = store.save_invites(&records) {
+                tracing::warn!("could not keep that an invite is done: {e}");
+            }
+        }
+        changed
+    }
+
+    /// Uses the invite a join request proves for `joiner`: finds it ([`find_for_join`]), lets
+    /// `admit` check the request and keep the new member (it is told the invite's kind and
+    /// whether the joiner comes back for a lost welcome), then keeps the invite used. Once a
+    /// partner is in, the other open partner invites are superseded. Nobody else uses an
+    /// invite meanwhile; nothing changes when `admit` refuses.
+    pub(crate) fn use_for_join<T>(
+        &self,
+        store: &Store,
+        space: &SpaceId,
+        joiner: &DeviceId,
+        proof: &duet_crypto::Hash,
+        at: Timestamp,
+        admit: impl FnOnce(InviteKind, bool) -> Result<T, NodeError>,
+    ) -> Result<(T, bool), NodeError> {
+        let mut records = lock(&self.records);
+        let (i, again) = find_for_join(&records, space, joiner, proof, at)?;
+        let kind = records[i].invite.kind;
+        let admitted = admit(kind, again)?;
+        // Used for good, even if this device restarts; the joiner may come back for its
+        // welcome until it has synced here (`heard`).
+        records[i].state = InviteState::Used { joiner: *joiner, confirmed: false };
+        // A space has two people for good: once the partner is in, the other partner invites
+        // stop working, and whoever holds one hears why.
+        if kind == InviteKind::Partner {
+            for r in records.iter_mut() {
+                if r.invite.kind == InviteKind::Partner && r.state == InviteState::Open {
+                    r.state = InviteState::Superseded;
+                }
+            }
+        }
+        store.save_invites(&records)?;
+        Ok((admitted, again))
+    }
+}
+
 impl Node {
     /// The invites this device made that have not expired, oldest first.
     pub fn invites(&self) -> Vec<InviteInfo> {
-        let at = now();
-        lock(&self.shared.invites).iter().filter(|r| r.invite.expires_at >= at).map(InviteInfo::from).collect()
+        self.shared.invites.list(now())
     }
 
     /// Takes back an invite that was not used (`id` as [`Node::invites`] lists it): whoever
     /// holds its ticket is told it was cancelled. Cancelling one twice is fine.
     pub async fn cancel_invite(&self, id: &str) -> Result<InviteInfo, NodeError> {
-        let id = id.trim().to_ascii_lowercase();
-        let info =
-            {
-                let mut invites = lock(&self.shared.invites);
-                let record = invites.iter_mut().find(|r| invite_id(&r.invite) == id).ok_or_else(|| {
-                    NodeError::NotFound(format!("there is no invite {id} here (`duet invites` lists them)"))
-                })?;
-                match record.state {
-                    InviteState::Open => record.state = InviteState::Cancelled,
-                    InviteState::Cancelled | InviteState::Superseded => {}
-                    InviteState::Used { .. } => return Err(NodeError::NotAllowed(
-                        "that invite was already used: the device that used it is in, and cancelling cannot undo that"
-                            .into(),
-                    )),
-                }
-                let info = InviteInfo::from(&*record);
-                self.shared.store.save_invites(&invites)?;
-                info
-            };
+        let info = self.shared.invites.cancel(&self.shared.store, &id.trim().to_ascii_lowercase())?;
         self.refresh_pairing().await?;
         Ok(info)
     }
 
     /// Opens or closes `/duet/pair/1` as the invites want it ([`pairing_wanted`]).
     pub(crate) async fn refresh_pairing(&self) -> Result<(), NodeError> {
-        let wanted = pairing_wanted(&lock(&self.shared.invites), now());
+        let wanted = self.shared.invites.pairing_wanted(now());
         Ok(self.shared.net.set_pairing_open(wanted).await?)
     }
 
@@ -150,33 +265,13 @@ impl Node {
     /// been lost, so nothing is pushed to it yet (it would refuse my streams by cutting the
     /// connection, its pair stream with it) until it opens one of its own.
     pub(crate) fn awaiting_welcome(&self, device: &DeviceId) -> bool {
-        lock(&self.shared.invites)
-            .iter()
-            .any(|r| matches!(r.state, InviteState::Used { joiner, confirmed: false } if joiner == *device))
+        self.shared.invites.awaiting_welcome(device)
     }
 
     /// A member device opened a stream here: if it is a joiner that had not synced yet, it got
     /// its welcome. Its invite is done, and pairing closes if nothing else is open.
     pub(crate) async fn joiner_heard(&self, device: &DeviceId) {
-        let changed = {
-            let mut invites = lock(&self.shared.invites);
-            let mut changed = false;
-            for r in invites.iter_mut() {
-                if let InviteState::Used { joiner, confirmed: false } = r.state {
-                    if joiner == *device {
-                        r.state = InviteState::Used { joiner, confirmed: true };
-                        changed = true;
-                    }
-                }
-            }
-            if changed {
-                if let Err(e) = self.shared.store.save_invites(&invites) {
-                    tracing::warn!("could not keep that an invite is done: {e}");
-                }
-            }
-            changed
-        };
-        if changed {
+        if self.shared.invites.heard(&self.shared.store, device) {
             if let Err(e) = self.refresh_pairing().await {
                 tracing::warn!("could not close pairing: {e}");
             }
@@ -251,5 +346,51 @@ mod tests {
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
         assert!(!id.contains("0707"), "not the secret's bytes");
         assert_ne!(id, invite_id(&record(8, InviteState::Open).invite));
+    }
+
+    #[test]
+    fn the_book_keeps_every_change_and_a_partner_joining_supersedes_the_other_partner_invites() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let book = InviteBook::load(&store, Timestamp(10)).unwrap();
+        for secret in [1, 2, 3] {
+            book.add(&store, record(secret, InviteState::Open).invite).unwrap();
+        }
+        let (space, ben, carol) = (SpaceId([1; 16]), DeviceId([3; 32]), DeviceId([4; 32]));
+
+        // A refusal while admitting uses nothing up.
+        let refused: Result<((), bool), NodeError> =
+            book.use_for_join(&store, &space, &ben, &proof(1, &ben), Timestamp(10), |_, _| {
+                Err(PairError::Refused("bad certificate".into()).into())
+            });
+        assert!(refused.is_err());
+        assert!(book.list(Timestamp(10)).iter().all(|i| i.state == InviteStatus::Open));
+
+        // Ben joins with the first: it is his, and the other two stop working.
+        let ((), again) = book
+            .use_for_join(&store, &space, &ben, &proof(1, &ben), Timestamp(10), |kind, again| {
+                assert_eq!((kind, again), (InviteKind::Partner, false));
+                Ok(())
+            })
+            .unwrap();
+        assert!(!again);
+        assert!(book.awaiting_welcome(&ben));
+        let kept = InviteBook::load(&store, Timestamp(10)).unwrap();
+        let states: Vec<InviteStatus> = kept.list(Timestamp(10)).iter().map(|i| i.state).collect();
+        assert_eq!(states, [InviteStatus::Used, InviteStatus::Superseded, InviteStatus::Superseded], "kept");
+        let carol_tries = book.use_for_join(&store, &space, &carol, &proof(2, &carol), Timestamp(10), |_, _| Ok(()));
+        assert!(matches!(carol_tries, Err(NodeError::Pairing(PairError::SpaceFull))), "{carol_tries:?}");
+
+        // Ben's lost welcome: he may ask again until he is heard; then the invite is done.
+        let (_, again) =
+            book.use_for_join(&store, &space, &ben, &proof(1, &ben), Timestamp(10), |_, again| Ok(again)).unwrap();
+        assert!(again);
+        assert!(book.heard(&store, &ben));
+        assert!(!book.awaiting_welcome(&ben) && !book.pairing_wanted(Timestamp(10)));
+        assert!(book.cancel(&store, &invite_id(&record(1, InviteState::Open).invite)).is_err(), "used for good");
+
+        // Expired ones are forgotten, in the store too.
+        assert!(book.forget_expired(&store, Timestamp(2_000)));
+        assert!(InviteBook::load(&store, Timestamp(0)).unwrap().list(Timestamp(0)).is_empty());
     }
 }

@@ -196,7 +196,7 @@ pub(crate) struct Shared {
     /// Set when my partner's messages were stored: a delivery receipt is due.
     delivery_due: tokio::sync::Notify,
     events: broadcast::Sender<NodeEvent>,
-    invites: Mutex<Vec<duet_model::InviteRecord>>,
+    invites: invites::InviteBook,
     /// Devices that signed two versions of their log: nothing new is taken from them, from
     /// anyone (the evidence is in the store's `forks`).
     forked: Mutex<std::collections::HashSet<DeviceId>>,
@@ -271,6 +271,7 @@ impl Node {
         let me =
             MyPresence { chosen: PresenceStatus::Online, last_activity: Instant::now(), idle_after: config.idle_after };
         let forked = store.forks()?.into_iter().map(|(device, _)| device).collect();
+        let invites = invites::InviteBook::load(&store, now())?;
         let shared = Arc::new(Shared {
             config,
             store,
@@ -281,7 +282,7 @@ impl Node {
             changed,
             delivery_due: tokio::sync::Notify::new(),
             events,
-            invites: Mutex::new(Vec::new()),
+            invites,
             forked: Mutex::new(forked),
             book: Mutex::new(PresenceBook::default()),
             me: Mutex::new(me),
@@ -319,7 +320,8 @@ impl Node {
         ];
         lock(&node.shared.tasks).extend(parts);
         node.resume_fetches();
-        node.reopen_invites().await?;
+        // Invites kept from before a restart that have not expired open pairing again.
+        node.refresh_pairing().await?;
         Ok(node)
     }
 

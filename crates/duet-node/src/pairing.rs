@@ -6,13 +6,13 @@ use std::time::Duration;
 use duet_crypto::{DeviceCertificate, WrappedKey};
 use duet_log::pairing::{self, JoinRequest, JoinResponse, PairError, DEFAULT_TICKET_LIFETIME_MS};
 use duet_log::{Membership, Payload};
-use duet_model::{DeviceId, Invite, InviteKind, InviteRecord, InviteState, Timestamp};
+use duet_model::{DeviceId, Invite, InviteKind, Timestamp};
 use duet_store::{LocalIdentity, SpaceState};
 use rand_core::{OsRng, RngCore};
 
 use crate::frames::{read_frame, write_frame, FrameRules};
 use crate::streams::{JOIN_REQUEST_TIME, PAIR_FRAMES};
-use crate::{lock, now, Node, NodeError, NodeEvent};
+use crate::{now, Node, NodeError, NodeEvent};
 
 const PAIR_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -43,40 +43,14 @@ impl Node {
             expires_at: Timestamp(now().0 + DEFAULT_TICKET_LIFETIME_MS),
         };
         let ticket = pairing::encode_ticket(&invite);
-        {
-            let mut invites = lock(&self.shared.invites);
-            invites.push(InviteRecord { invite, state: InviteState::Open });
-            self.shared.store.save_invites(&invites)?;
-        }
+        self.shared.invites.add(&self.shared.store, invite)?;
         self.refresh_pairing().await?;
         Ok(ticket)
     }
 
-    /// The invites kept from before a restart that have not expired: pairing opens again
-    /// while one is open (or awaits its joiner).
-    pub(crate) async fn reopen_invites(&self) -> Result<(), NodeError> {
-        let at = now();
-        let kept: Vec<InviteRecord> =
-            self.shared.store.invites()?.into_iter().filter(|r| r.invite.expires_at >= at).collect();
-        *lock(&self.shared.invites) = kept;
-        self.refresh_pairing().await
-    }
-
     /// Forgets expired invites; closes pairing when none is left open.
     pub(crate) async fn close_expired_invites(&self) {
-        let expired = {
-            let mut invites = lock(&self.shared.invites);
-            let had = invites.len();
-            let at = now();
-            invites.retain(|r| r.invite.expires_at >= at);
-            if invites.len() < had {
-                if let Err(e) = self.shared.store.save_invites(&invites) {
-                    tracing::warn!("could not forget expired invites: {e}");
-                }
-            }
-            invites.len() < had
-        };
-        if expired {
+        if self.shared.invites.forget_expired(&self.shared.store, now()) {
             let _ = self.refresh_pairing().await;
         }
     }
@@ -105,69 +79,60 @@ impl Node {
     /// gets the same welcome (`again`), anyone else is refused.
     async fn admit(&self, device: DeviceId, req: JoinRequest) -> Result<JoinResponse, NodeError> {
         let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
-        let (state, certificate, issued, again) = {
-            let mut invites = lock(&self.shared.invites);
-            let (i, again) = crate::invites::find_for_join(&invites, &req.space, &device, &req.proof, now())?;
-            let mut state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
-            let held = state.membership.device(&device).map(|d| d.certificate.clone());
-            let (certificate, issued) = match invites[i].invite.kind {
-                InviteKind::Partner => {
-                    let bytes = req
-                        .certificate
-                        .ok_or(PairError::Refused("a partner must send their device certificate".into()))?;
-                    let cert =
-                        DeviceCertificate::decode(&bytes).map_err(|_| PairError::Refused("bad certificate".into()))?;
-                    cert.verify().map_err(|_| PairError::Refused("bad certificate".into()))?;
-                    if cert.device != device || cert.device_x25519 != req.device_x25519 {
-                        return Err(
-                            PairError::Refused("the certificate is not for the device that sent it".into()).into()
-                        );
+        let store = &self.shared.store;
+        let ((state, certificate, issued), again) =
+            self.shared.invites.use_for_join(store, &req.space, &device, &req.proof, now(), |kind, again| {
+                let mut state = store.space()?.ok_or(NodeError::NoSpace)?;
+                let held = state.membership.device(&device).map(|d| d.certificate.clone());
+                let (certificate, issued) = match kind {
+                    InviteKind::Partner => {
+                        let bytes = req
+                            .certificate
+                            .ok_or(PairError::Refused("a partner must send their device certificate".into()))?;
+                        let cert = DeviceCertificate::decode(&bytes)
+                            .map_err(|_| PairError::Refused("bad certificate".into()))?;
+                        cert.verify().map_err(|_| PairError::Refused("bad certificate".into()))?;
+                        if cert.device != device || cert.device_x25519 != req.device_x25519 {
+                            return Err(PairError::Refused(
+                                "the certificate is not for the device that sent it".into(),
+                            )
+                            .into());
+                        }
+                        if held.as_ref().is_some_and(|h| h.person != cert.person) {
+                            return Err(PairError::Refused("this device already joined as someone else".into()).into());
+                        }
+                        if !state.membership.has_person(&cert.person)
+                            && state.membership.persons().count() >= duet_log::membership::MAX_PEOPLE
+                        {
+                            return Err(PairError::SpaceFull.into());
+                        }
+                        state.membership.add_person(cert.person);
+                        (cert, None)
                     }
-                    if held.as_ref().is_some_and(|h| h.person != cert.person) {
-                        return Err(PairError::Refused("this device already joined as someone else".into()).into());
-                    }
-                    if !state.membership.has_person(&cert.person)
-                        && state.membership.persons().count() >= duet_log::membership::MAX_PEOPLE
-                    {
-                        return Err(PairError::SpaceFull.into());
-                    }
-                    state.membership.add_person(cert.person);
-                    (cert, None)
-                }
-                // A device asking again gets the certificate it was issued the first time.
-                InviteKind::OwnDevice => match held.filter(|_| again) {
-                    Some(cert) => (cert.clone(), Some(cert.encode())),
-                    None => {
-                        let person = self
-                            .shared
-                            .person_key
-                            .as_ref()
-                            .ok_or(NodeError::NotAllowed("no person key here".into()))?;
-                        let name =
-                            if req.device_name.trim().is_empty() { "another device" } else { req.device_name.trim() };
-                        let cert = DeviceCertificate::issue(person, device, req.device_x25519, name, now().0)
-                            .map_err(|e| PairError::Refused(e.to_string()))?;
-                        (cert.clone(), Some(cert.encode()))
-                    }
-                },
-            };
-            state.membership.add_device(certificate.clone()).map_err(|e| PairError::Refused(e.to_string()))?;
-            self.shared.store.save_space(&state, &key)?;
-            // Used for good, even if this device restarts; the joiner may come back for its
-            // welcome until it has synced here (`joiner_heard`).
-            invites[i].state = InviteState::Used { joiner: device, confirmed: false };
-            // A space has two people for good: once the partner is in, my other partner
-            // invites stop working, and whoever holds one hears why.
-            if invites[i].invite.kind == InviteKind::Partner {
-                for r in invites.iter_mut() {
-                    if r.invite.kind == InviteKind::Partner && r.state == InviteState::Open {
-                        r.state = InviteState::Superseded;
-                    }
-                }
-            }
-            self.shared.store.save_invites(&invites)?;
-            (state, certificate, issued, again)
-        };
+                    // A device asking again gets the certificate it was issued the first time.
+                    InviteKind::OwnDevice => match held.filter(|_| again) {
+                        Some(cert) => (cert.clone(), Some(cert.encode())),
+                        None => {
+                            let person = self
+                                .shared
+                                .person_key
+                                .as_ref()
+                                .ok_or(NodeError::NotAllowed("no person key here".into()))?;
+                            let name = if req.device_name.trim().is_empty() {
+                                "another device"
+                            } else {
+                                req.device_name.trim()
+                            };
+                            let cert = DeviceCertificate::issue(person, device, req.device_x25519, name, now().0)
+                                .map_err(|e| PairError::Refused(e.to_string()))?;
+                            (cert.clone(), Some(cert.encode()))
+                        }
+                    },
+                };
+                state.membership.add_device(certificate.clone()).map_err(|e| PairError::Refused(e.to_string()))?;
+                store.save_space(&state, &key)?;
+                Ok((state, certificate, issued))
+            })?;
         let wrapped = WrappedKey::wrap(&key, &certificate.device_x25519, &mut OsRng);
         let members = self.members();
         // The joiner may sync from now on, but nothing is pushed to it yet (`awaiting_welcome`):
