@@ -392,18 +392,7 @@ impl Node {
         // A device that has just connected may not have its live sender yet: wait (up to
         // LIVE_SENDER_PATIENCE) until it is ready rather than lose the signal (an invite lost
         // is a call that never rings).
-        let deadline = tokio::time::Instant::now() + LIVE_SENDER_PATIENCE;
-        let tx = loop {
-            let ready = self.shared.peer_ready.notified();
-            tokio::pin!(ready);
-            ready.as_mut().enable(); // from here on, a sender that starts is not missed
-            if let Some(tx) = lock(&self.shared.peers).get(&to).map(|p| p.live_tx.clone()) {
-                break Some(tx);
-            }
-            if tokio::time::timeout_at(deadline, ready).await.is_err() {
-                break None;
-            }
-        };
+        let tx = self.shared.peers.live_sender(&to, LIVE_SENDER_PATIENCE).await;
         let Some(tx) = tx else {
             tracing::info!(?to, "a call signal was not sent: the device is not connected");
             return;

@@ -14,7 +14,7 @@ use duet_log::Payload;
 use duet_model::{DeviceId, PersonId, Timestamp};
 use serde::Serialize;
 
-use crate::{lock, Node, NodeError, NodeEvent};
+use crate::{Node, NodeError, NodeEvent};
 
 /// A member device as Settings → Devices lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,10 +132,7 @@ impl Node {
                     tracing::warn!("could not update who may connect after a removal: {e}");
                 }
                 for (_, device, _) in &removals {
-                    if let Some(peer) = lock(&self.shared.peers).remove(device) {
-                        peer.push.abort();
-                        peer.live.abort();
-                    }
+                    self.shared.peers.remove(device);
                     let _ = self.shared.net.disconnect(*device, None).await;
                 }
                 self.emit(NodeEvent::SpaceChanged);

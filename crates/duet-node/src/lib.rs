@@ -31,6 +31,7 @@ mod invites;
 mod live;
 pub mod logging;
 mod pairing;
+mod peers;
 mod presence;
 mod streams;
 mod supervise;
@@ -40,7 +41,7 @@ mod verify;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use duet_crypto::{DeviceCertificate, DeviceKey, PersonKey, SpaceKey};
 use duet_log::{ChannelChange, LogHead, Members, Membership, NextEvent, OpenedEvent, Payload};
@@ -67,8 +68,6 @@ pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use supervise::Part;
 pub use verify::Verification;
-
-use presence::{MyPresence, PresenceBook};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -200,12 +199,9 @@ pub(crate) struct Shared {
     /// Devices that signed two versions of their log: nothing new is taken from them, from
     /// anyone (the evidence is in the store's `forks`).
     forked: Mutex<std::collections::HashSet<DeviceId>>,
-    book: Mutex<PresenceBook>,
-    me: Mutex<MyPresence>,
+    presence: presence::Presences,
     /// Per connected member device: its push session and live sender.
-    peers: Mutex<HashMap<DeviceId, PeerTasks>>,
-    /// Told each time a member device's live sender is ready (`start_peer`).
-    peer_ready: tokio::sync::Notify,
+    peers: peers::Peers,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: calls::Calls,
     blobs: blobs::Blobs,
@@ -216,19 +212,6 @@ pub(crate) struct Shared {
     /// Set when a part of the node kept failing and the node stopped (`supervise`).
     failed: Mutex<Option<String>>,
     inject_panic: Arc<supervise::InjectPanic>,
-}
-
-struct PeerTasks {
-    push: JoinHandle<()>,
-    live: JoinHandle<()>,
-    live_tx: mpsc::Sender<duet_log::LiveMessage>,
-}
-
-impl Drop for PeerTasks {
-    fn drop(&mut self) {
-        self.push.abort();
-        self.live.abort();
-    }
 }
 
 /// Relays a person may choose in settings.
@@ -268,10 +251,9 @@ impl Node {
         let (net, net_events) = duet_net::start(net_config).await?;
         let (changed, _) = watch::channel(0);
         let (events, _) = broadcast::channel(1024);
-        let me =
-            MyPresence { chosen: PresenceStatus::Online, last_activity: Instant::now(), idle_after: config.idle_after };
         let forked = store.forks()?.into_iter().map(|(device, _)| device).collect();
         let invites = invites::InviteBook::load(&store, now())?;
+        let presence = presence::Presences::new(config.idle_after);
         let shared = Arc::new(Shared {
             config,
             store,
@@ -284,10 +266,8 @@ impl Node {
             events,
             invites,
             forked: Mutex::new(forked),
-            book: Mutex::new(PresenceBook::default()),
-            me: Mutex::new(me),
-            peers: Mutex::new(HashMap::new()),
-            peer_ready: tokio::sync::Notify::new(),
+            presence,
+            peers: peers::Peers::default(),
             tasks: Mutex::new(Vec::new()),
             calls: calls::Calls::default(),
             blobs,
@@ -304,7 +284,7 @@ impl Node {
         if let Some(state) = node.shared.store.space()? {
             for p in state.membership.persons() {
                 if let Some(seen) = node.shared.store.last_seen(p)? {
-                    lock(&node.shared.book).remember_last_seen(*p, seen);
+                    node.shared.presence.remember_last_seen(*p, seen);
                 }
             }
             node.update_members(&state.membership).await?;
@@ -331,7 +311,6 @@ impl Node {
     /// returns and the store closes as soon as the caller drops its own handles.
     pub async fn shutdown(&self) {
         let tasks: Vec<JoinHandle<()>> = lock(&self.shared.tasks).drain(..).collect();
-        let peers: Vec<PeerTasks> = lock(&self.shared.peers).drain().map(|(_, p)| p).collect();
         for t in &tasks {
             t.abort();
         }
@@ -339,12 +318,7 @@ impl Node {
         for t in tasks {
             let _ = t.await;
         }
-        for mut p in peers {
-            p.push.abort();
-            p.live.abort();
-            let _ = (&mut p.push).await;
-            let _ = (&mut p.live).await;
-        }
+        self.shared.peers.stop_all().await;
         // Chunks fetched since the last sync are kept (synced, then recorded), not fetched again.
         if let Err(e) = self.shared.blobs.store.commit_all() {
             tracing::warn!("fetched chunks not kept at shutdown: {e}");
@@ -649,11 +623,7 @@ impl Node {
         if status == PresenceStatus::Offline {
             return Err(ValidationError::OfflineNotAChoice.into());
         }
-        {
-            let mut me = lock(&self.shared.me);
-            me.chosen = status;
-            me.last_activity = Instant::now();
-        }
+        self.shared.presence.choose(status);
         if let Some(text) = custom {
             self.write(Payload::CustomStatus { text }).await?;
         }
@@ -668,7 +638,7 @@ impl Node {
 
     /// The user did something: resets the idle timer (away → online).
     pub fn touch(&self) {
-        lock(&self.shared.me).last_activity = Instant::now();
+        self.shared.presence.touch();
     }
 
     /// Tells my partner I am typing.
@@ -806,7 +776,7 @@ impl Node {
                 last_nudge: None,
             }
         } else {
-            lock(&self.shared.book).presence(person, custom)
+            self.shared.presence.of(person, custom)
         };
         presence.mood = self.shared.store.mood(&person)?.and_then(|m| m.value);
         presence.last_nudge = self.shared.store.last_nudge(&person)?.map(|n| n.at);
@@ -815,7 +785,7 @@ impl Node {
 
     /// My status as I see it now (idle turns online into away; invisible stays invisible).
     pub(crate) fn my_status(&self) -> PresenceStatus {
-        lock(&self.shared.me).effective(Instant::now())
+        self.shared.presence.mine()
     }
 
     /// The member devices, and whether each is connected now.
@@ -950,11 +920,11 @@ impl Node {
                     self.emit(NodeEvent::PeerConnected { device });
                 }
                 NetEvent::Disconnected { device } => {
-                    let was = lock(&self.shared.peers).remove(&device).is_some();
+                    let was = self.shared.peers.remove(&device);
                     if was {
                         self.emit(NodeEvent::PeerDisconnected { device });
                         let wall = now();
-                        let changed = lock(&self.shared.book).gone(&device, wall);
+                        let changed = self.shared.presence.gone(&device, wall);
                         if let Some(person) = changed {
                             let _ = self.shared.store.set_last_seen(&person, wall);
                             if let Ok(p) = self.presence_of(person) {
@@ -1009,15 +979,11 @@ impl Node {
 
     /// Starts the push session and the live sender for a connected member device.
     fn start_peer(&self, device: DeviceId) {
-        let mut peers = lock(&self.shared.peers);
-        if peers.get(&device).is_some_and(|p| !p.push.is_finished()) {
-            return;
-        }
-        let (live_tx, live_rx) = mpsc::channel(32);
-        let push = tokio::spawn(self.clone().push_session(device));
-        let live = tokio::spawn(self.clone().live_writer(device, live_rx));
-        peers.insert(device, PeerTasks { push, live, live_tx });
-        self.shared.peer_ready.notify_waiters();
+        self.shared.peers.start(
+            device,
+            || tokio::spawn(self.clone().push_session(device)),
+            |live| tokio::spawn(self.clone().live_writer(device, live)),
+        );
     }
 
     /// Connected member devices.

@@ -10,7 +10,7 @@ use futures::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use crate::frames::{read_frame, write_frame, FrameRules};
-use crate::{lock, now, Node, NodeEvent};
+use crate::{now, Node, NodeEvent};
 
 impl Node {
     /// Opens a live stream to `device` and sends it my presence now and then whatever is
@@ -62,7 +62,7 @@ impl Node {
         while let Ok(Some(frame)) = read_frame(&mut stream, rules).await {
             match LiveMessage::decode(&frame) {
                 Ok(LiveMessage::Presence { status, .. }) => {
-                    let changed = lock(&self.shared.book).heard(person, device, status, Instant::now(), now());
+                    let changed = self.shared.presence.heard(person, device, status, now());
                     if changed {
                         if let Ok(p) = self.presence_of(person) {
                             self.emit(NodeEvent::Presence { presence: p });
@@ -78,15 +78,13 @@ impl Node {
     }
 
     pub(crate) fn my_presence_message(&self) -> LiveMessage {
-        let status = lock(&self.shared.me).outgoing(Instant::now());
+        let status = self.shared.presence.outgoing();
         LiveMessage::Presence { status, at: now() }
     }
 
     /// Sends a live message to every connected member device.
     pub(crate) async fn broadcast_live(&self, msg: LiveMessage) {
-        let senders: Vec<mpsc::Sender<LiveMessage>> =
-            lock(&self.shared.peers).values().map(|p| p.live_tx.clone()).collect();
-        for tx in senders {
+        for tx in self.shared.peers.live_senders() {
             // A full queue means the peer is slow: presence and typing can be dropped.
             let _ = tx.try_send(msg.clone());
         }
@@ -99,13 +97,13 @@ impl Node {
     /// Once a second: my idle transitions, heartbeats, and expiring silent devices.
     pub(crate) async fn presence_ticker(self) {
         let heartbeat = self.shared.config.heartbeat;
-        let mut last_sent = lock(&self.shared.me).outgoing(Instant::now());
+        let mut last_sent = self.shared.presence.outgoing();
         let mut last_beat = Instant::now();
         let mut tick = tokio::time::interval(Duration::from_millis(250).min(heartbeat));
         loop {
             tick.tick().await;
             let now_i = Instant::now();
-            let outgoing = lock(&self.shared.me).outgoing(now_i);
+            let outgoing = self.shared.presence.outgoing();
             if outgoing != last_sent || now_i.duration_since(last_beat) >= heartbeat {
                 if outgoing != last_sent {
                     if let Some(me) = self.person_id() {
@@ -120,7 +118,7 @@ impl Node {
             }
             self.close_expired_invites().await;
             let wall = now();
-            let gone = lock(&self.shared.book).expire(now_i, heartbeat * 3, wall);
+            let gone = self.shared.presence.expire(heartbeat * 3, wall);
             for person in gone {
                 let _ = self.shared.store.set_last_seen(&person, wall);
                 if let Ok(p) = self.presence_of(person) {

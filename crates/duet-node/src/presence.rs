@@ -5,6 +5,7 @@
 //! device goes, the person is offline with `last_seen` set to that moment. Time is passed in.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use duet_model::{DeviceId, PersonId, Presence, PresenceStatus, Timestamp};
@@ -118,6 +119,66 @@ impl PresenceBook {
             mood: None,
             last_nudge: None,
         }
+    }
+}
+
+/// My presence and what others' devices said, owned together: the node's presence part.
+pub(crate) struct Presences {
+    me: Mutex<MyPresence>,
+    book: Mutex<PresenceBook>,
+}
+
+impl Presences {
+    /// Online, active now, away after `idle_after` without activity.
+    pub(crate) fn new(idle_after: Duration) -> Self {
+        let me = MyPresence { chosen: PresenceStatus::Online, last_activity: Instant::now(), idle_after };
+        Self { me: Mutex::new(me), book: Mutex::default() }
+    }
+
+    /// I chose `status` (and am active now).
+    pub(crate) fn choose(&self, status: PresenceStatus) {
+        let mut me = crate::lock(&self.me);
+        me.chosen = status;
+        me.last_activity = Instant::now();
+    }
+
+    /// I did something: away turns back into online.
+    pub(crate) fn touch(&self) {
+        crate::lock(&self.me).last_activity = Instant::now();
+    }
+
+    /// My status as I see it now ([`MyPresence::effective`]).
+    pub(crate) fn mine(&self) -> PresenceStatus {
+        crate::lock(&self.me).effective(Instant::now())
+    }
+
+    /// My status as others should see it now ([`MyPresence::outgoing`]).
+    pub(crate) fn outgoing(&self) -> PresenceStatus {
+        crate::lock(&self.me).outgoing(Instant::now())
+    }
+
+    /// `device` of `person` said `status` now; whether the person's presence changed.
+    pub(crate) fn heard(&self, person: PersonId, device: DeviceId, status: PresenceStatus, wall: Timestamp) -> bool {
+        crate::lock(&self.book).heard(person, device, status, Instant::now(), wall)
+    }
+
+    /// `device` disconnected at `wall`; the person if their presence changed.
+    pub(crate) fn gone(&self, device: &DeviceId, wall: Timestamp) -> Option<PersonId> {
+        crate::lock(&self.book).gone(device, wall)
+    }
+
+    /// Devices silent for longer than `timeout` no longer count; the people who changed.
+    pub(crate) fn expire(&self, timeout: Duration, wall: Timestamp) -> Vec<PersonId> {
+        crate::lock(&self.book).expire(Instant::now(), timeout, wall)
+    }
+
+    pub(crate) fn remember_last_seen(&self, person: PersonId, at: Timestamp) {
+        crate::lock(&self.book).remember_last_seen(person, at);
+    }
+
+    /// Another person's presence as I see it.
+    pub(crate) fn of(&self, person: PersonId, custom_status: Option<String>) -> Presence {
+        crate::lock(&self.book).presence(person, custom_status)
     }
 }
 

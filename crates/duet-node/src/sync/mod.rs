@@ -152,7 +152,7 @@ impl Node {
 
     /// Stops syncing with a device that forked: it may no longer open anything here.
     async fn cut_off_forked(&self, device: DeviceId) {
-        crate::lock(&self.shared.peers).remove(&device);
+        self.shared.peers.remove(&device);
         if let Ok(Some(state)) = self.shared.store.space() {
             let _ = self.allow_members(&state.membership).await;
         }
