@@ -8,6 +8,7 @@ use duet_log::pairing::{self, JoinRequest, JoinResponse, PairError, DEFAULT_TICK
 use duet_log::{Membership, Payload};
 use duet_model::{DeviceId, Invite, InviteKind, Timestamp};
 use duet_store::{LocalIdentity, SpaceState};
+use futures::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use rand_core::{OsRng, RngCore};
 
 use crate::frames::{read_frame, write_frame, FrameRules};
@@ -56,19 +57,14 @@ impl Node {
     }
 
     /// Answers a join request on an inbound pair stream.
-    pub(crate) async fn answer_join(self, device: DeviceId, mut stream: duet_net::Stream) {
-        let answer = match tokio::time::timeout(JOIN_REQUEST_TIME, read_frame(&mut stream, PAIR_FRAMES)).await {
-            Ok(Ok(Some(frame))) => match JoinRequest::decode(&frame) {
-                Ok(req) => match self.admit(device, req).await {
-                    Ok(welcome) => welcome,
-                    Err(e) => JoinResponse::Refused { reason: e.to_string() },
-                },
+    pub(crate) async fn answer_join(self, device: DeviceId, stream: duet_net::Stream) {
+        answer(stream, |req| async move {
+            match self.admit(device, req).await {
+                Ok(welcome) => welcome,
                 Err(e) => JoinResponse::Refused { reason: e.to_string() },
-            },
-            _ => return,
-        };
-        let _ = write_frame(&mut stream, &answer.encode()).await;
-        let _ = futures::AsyncWriteExt::close(&mut stream).await;
+            }
+        })
+        .await;
     }
 
     /// Takes `device` in with the invite its request proves, and answers with the welcome.
@@ -195,13 +191,7 @@ impl Node {
                     )),
                 },
             )?;
-            write_frame(&mut stream, &request.encode()).await.map_err(|e| no_answer(Some(e)))?;
-            // The inviter answers once it has stored the new member: give it the whole time.
-            let frame = read_frame(&mut stream, FrameRules { idle: PAIR_TIMEOUT, ..PAIR_FRAMES })
-                .await
-                .map_err(|e| no_answer(Some(e)))?
-                .ok_or_else(|| no_answer(None))?;
-            Ok::<_, NodeError>(JoinResponse::decode(&frame)?)
+            ask(&mut stream, &request).await
         })
         .await
         .map_err(|_| NodeError::Timeout)??;
@@ -249,6 +239,39 @@ impl Node {
     }
 }
 
+/// The inviter's side of one `/duet/pair/1` stream: reads one join request (waiting at most
+/// [`JOIN_REQUEST_TIME`]), answers it with what `admit` says (a request that does not decode
+/// is refused in words), and closes the stream. A stream that sends nothing gets nothing.
+pub(crate) async fn answer<S, F>(mut stream: S, admit: impl FnOnce(JoinRequest) -> F)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: std::future::Future<Output = JoinResponse>,
+{
+    let answer = match tokio::time::timeout(JOIN_REQUEST_TIME, read_frame(&mut stream, PAIR_FRAMES)).await {
+        Ok(Ok(Some(frame))) => match JoinRequest::decode(&frame) {
+            Ok(req) => admit(req).await,
+            Err(e) => JoinResponse::Refused { reason: e.to_string() },
+        },
+        _ => return,
+    };
+    let _ = write_frame(&mut stream, &answer.encode()).await;
+    let _ = stream.close().await;
+}
+
+/// The joiner's side: sends `request` and reads the answer. The inviter answers once it has
+/// stored the new member, so the answer may take the whole [`PAIR_TIMEOUT`].
+pub(crate) async fn ask<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    request: &JoinRequest,
+) -> Result<JoinResponse, NodeError> {
+    write_frame(stream, &request.encode()).await.map_err(|e| no_answer(Some(e)))?;
+    let frame = read_frame(stream, FrameRules { idle: PAIR_TIMEOUT, ..PAIR_FRAMES })
+        .await
+        .map_err(|e| no_answer(Some(e)))?
+        .ok_or_else(|| no_answer(None))?;
+    Ok(JoinResponse::decode(&frame)?)
+}
+
 /// Why a join got no answer: the inviter refuses the pairing protocol unless an invite is open
 /// there, so a used, cancelled or expired ticket ends this way (or the network failed).
 fn no_answer(detail: Option<std::io::Error>) -> NodeError {
@@ -257,4 +280,75 @@ fn no_answer(detail: Option<std::io::Error>) -> NodeError {
         "the device that made this invite did not answer it: the invite is not open there any more (it was already \
          used, cancelled, or has expired), or Duet stopped there. Ask for a new invite{detail}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use duet_log::Members;
+    use duet_model::SpaceId;
+
+    use super::*;
+    use crate::frames::pipe;
+
+    fn request(name: &str) -> JoinRequest {
+        JoinRequest {
+            space: SpaceId([1; 16]),
+            proof: [2; 32],
+            device_x25519: [3; 32],
+            certificate: None,
+            device_name: name.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_joiner_gets_what_the_inviter_admits() {
+        let (joiner, inviter) = pipe();
+        let welcome = JoinResponse::Welcome {
+            space: SpaceId([1; 16]),
+            members: Members::default(),
+            wrapped_key: vec![9; 80],
+            certificate: Some(vec![7; 100]),
+        };
+        let expected = welcome.clone();
+        let answering = answer(inviter, |req| async move {
+            assert_eq!(req, request("laptop"), "the request arrives as sent");
+            welcome
+        });
+        let asking = async {
+            let mut joiner = joiner;
+            ask(&mut joiner, &request("laptop")).await
+        };
+        let ((), answer) = tokio::join!(answering, asking);
+        assert_eq!(answer.unwrap(), expected);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_does_not_decode_is_refused_in_words_without_admitting() {
+        let (mut joiner, inviter) = pipe();
+        let answering = answer(inviter, |_| async { panic!("admitted garbage") });
+        let asking = async {
+            write_frame(&mut joiner, &[0xff; 50]).await.unwrap();
+            let frame = read_frame(&mut joiner, PAIR_FRAMES).await.unwrap().expect("an answer");
+            JoinResponse::decode(&frame).unwrap()
+        };
+        let ((), answer) = tokio::join!(answering, asking);
+        assert!(matches!(answer, JoinResponse::Refused { reason } if !reason.is_empty()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_joiner_that_says_nothing_gets_nothing_and_the_stream_closes() {
+        let (mut joiner, inviter) = pipe();
+        let answering = answer(inviter, |_| async { panic!("nothing was asked") });
+        let waiting = async { read_frame(&mut joiner, FrameRules { idle: PAIR_TIMEOUT, ..PAIR_FRAMES }).await };
+        let ((), heard) = tokio::join!(answering, waiting);
+        assert!(matches!(heard, Ok(None)), "{heard:?}");
+    }
+
+    #[tokio::test]
+    async fn an_inviter_that_hangs_up_is_said_in_words() {
+        let (mut joiner, inviter) = pipe();
+        drop(inviter);
+        let e = ask(&mut joiner, &request("laptop")).await.unwrap_err();
+        assert!(e.to_string().contains("did not answer"), "{e}");
+    }
 }
