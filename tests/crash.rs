@@ -95,11 +95,11 @@ fn crash_child() {
     let events = read_events(&dir.join("events.bin"));
     let store = Store::open(&dir.join("store")).unwrap();
     let state = store.space().unwrap().expect("the parent saved the space");
-    let key = store.space_key().unwrap().expect("the parent saved the key");
+    let keys = duet_log::Keyring::new(store.space_key().unwrap().expect("the parent saved the key"));
     let verifier = Verifier {
         space: state.space,
         membership: &state.membership,
-        key: &key,
+        keys: &keys,
         max_lamport: store.max_lamport().unwrap(),
     };
     let start = whole_batches(&store, &events);

@@ -2,6 +2,8 @@
 //! and forwards every event, so a message reaches a device that was never online at the same
 //! time as its author, through the device that was.
 
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
+
 use duet_model::{InviteKind, Message, Target};
 use duet_tests::{eventually, pair, Rejections, TestNode};
 
@@ -110,6 +112,9 @@ async fn a_removed_device_keeps_running_but_nothing_it_writes_counts_and_it_gets
         ben.node.devices().await.ok()?.into_iter().find(|d| d.device == laptop_id).filter(|d| d.removed).map(|_| ())
     })
     .await;
+    // Right behind the removal comes the new key, sealed to the phone and to Ben only.
+    eventually("Ben gets the new key", || async { keyring(&ben).sealing().0.map(|_| ()) }).await;
+    assert_eq!(keyring(&ben).sealing().0, keyring(&phone).sealing().0);
 
     // The laptop keeps running and writing: nothing of it reaches Ben or the phone.
     let after = laptop.node.send(Target::Direct, "written by the thief", None).await.unwrap();
@@ -126,4 +131,51 @@ async fn a_removed_device_keeps_running_but_nothing_it_writes_counts_and_it_gets
     assert!(laptop.node.message(&from_ada.id).is_err());
     assert!(!ben.node.connected().await.unwrap().contains(&laptop_id));
     assert_eq!(ben.node.message(&before.id).unwrap().content, "written before the theft", "what came before stays");
+
+    // The space key was rotated: Ben's and Ada's messages since are sealed with a key the
+    // laptop never got, so a copy reaching it some other way does not open.
+    for (writer, sent) in [(&ben, &from_ben), (&phone, &from_ada)] {
+        let event = sealed_post(writer, &sent.content);
+        let key = event.key_id().expect("sealed with a key shared after the removal");
+        let stolen = keyring(&laptop);
+        assert!(stolen.get(Some(key)).is_none(), "the laptop was not given the new key");
+        let space = laptop.node.store().space().unwrap().expect("a space").space;
+        assert!(event.open(&space, stolen.first()).is_err(), "the old key does not open it");
+        assert!(keyring(&ben).get(Some(key)).is_some() && keyring(&phone).get(Some(key)).is_some());
+    }
+    assert_eq!(sealed_post(&laptop, "written before the theft").key_id(), None, "before: the first key");
+
+    // A new laptop linked afterwards reads the whole history, before and after the rotation
+    // (its welcome carries the later key), and writes with the new key.
+    let new_laptop = TestNode::device_only("Ada's new laptop").await;
+    pair(&phone, &new_laptop, InviteKind::OwnDevice).await.expect("linking the new laptop");
+    holds("the new laptop", &new_laptop, &before).await;
+    holds("the new laptop", &new_laptop, &from_ben).await;
+    let hello = new_laptop.node.send(Target::Direct, "hello from the new laptop", None).await.unwrap();
+    holds("Ben", &ben, &hello).await;
+    assert_eq!(sealed_post(&new_laptop, &hello.content).key_id(), keyring(&ben).sealing().0);
+}
+
+/// `node`'s keys for its space, as it holds them.
+fn keyring(node: &TestNode) -> duet_log::Keyring {
+    let store = node.node.store();
+    let device = store.identity().unwrap().expect("keys").device;
+    store.keyring(&device).unwrap().expect("a space")
+}
+
+/// The event in which `writer` posted `content`, as stored (sealed).
+fn sealed_post(writer: &TestNode, content: &str) -> duet_log::SealedEvent {
+    let store = writer.node.store();
+    let (me, keys) = (writer.node.device_id(), keyring(writer));
+    let space = store.space().unwrap().expect("a space").space;
+    let head = store.head(&me).unwrap();
+    store
+        .events_from(&me, 1, head.seq as usize)
+        .unwrap()
+        .into_iter()
+        .find(|e| {
+            let key = keys.get(e.key_id()).expect("the writer holds its keys");
+            matches!(e.open(&space, key), Ok(duet_log::Payload::Post { content: c, .. }) if c == content)
+        })
+        .expect("the post is in the writer's log")
 }

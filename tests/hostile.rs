@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use duet_crypto::{DeviceKey, SpaceKey};
+use duet_crypto::DeviceKey;
 use duet_log::sync::MAX_FRAME_BYTES;
 use duet_log::{LogHead, NextEvent, SealedEvent, SyncMessage, Verifier};
 use duet_model::{InviteKind, MessageId, SpaceId, Target, Timestamp};
@@ -36,7 +36,7 @@ async fn bare_client(secret: [u8; 32], to: &TestNode) -> (Client, mpsc::Receiver
 struct DeviceKeys {
     device: DeviceKey,
     space: SpaceId,
-    key: SpaceKey,
+    key: duet_log::Keyring,
     head: LogHead,
     max_lamport: u64,
 }
@@ -46,7 +46,7 @@ impl DeviceKeys {
         let store = duet_store::Store::open(&duet_node::store_dir(&node.dir)).expect("the store");
         let device = store.identity().unwrap().expect("keys").device;
         let space = store.space().unwrap().expect("a space").space;
-        let key = store.space_key().unwrap().expect("the space key");
+        let key = duet_log::Keyring::new(store.space_key().unwrap().expect("the space key"));
         let head = store.head(&device.id()).unwrap();
         let max_lamport = store.max_lamport().unwrap();
         Self { device, space, key, head, max_lamport }
@@ -65,14 +65,8 @@ impl DeviceKeys {
 
     /// A valid text message as the event after `head`, dated `at` by the device's clock.
     fn seal_dated(&self, head: LogHead, text: &str, seen: u64, at: Timestamp) -> SealedEvent {
-        let next = NextEvent {
-            space: self.space,
-            device: &self.device,
-            space_key: &self.key,
-            head,
-            max_lamport: seen,
-            now: at,
-        };
+        let next =
+            NextEvent { space: self.space, device: &self.device, keys: &self.key, head, max_lamport: seen, now: at };
         next.seal(duet_log::testkit::TestSpace::text(text), &mut rand::rngs::OsRng).expect("a valid event").0
     }
 
@@ -397,9 +391,9 @@ async fn a_device_that_forks_is_cut_off_and_the_honest_devices_go_on_syncing() {
     {
         let store = ada.node.store();
         let state = store.space().unwrap().expect("a space");
-        let key = store.space_key().unwrap().expect("the key");
+        let keys = duet_log::Keyring::new(store.space_key().unwrap().expect("the key"));
         let max_lamport = store.max_lamport().unwrap();
-        let verifier = Verifier { space: state.space, membership: &state.membership, key: &key, max_lamport };
+        let verifier = Verifier { space: state.space, membership: &state.membership, keys: &keys, max_lamport };
         let head = store.head(&laptop_device).unwrap();
         let opened = verifier.verify(&head, for_ada.clone(), |_| None).expect("valid").expect("new");
         store.apply_remote(&[opened]).expect("stored at Ada");

@@ -190,13 +190,13 @@ fn seal_into_store(node: &TestNode, range: std::ops::Range<usize>) {
     let identity = store.identity().expect("keys").expect("keys");
     let person = identity.person_id().expect("a person");
     let space = store.space().expect("space").expect("a space").space;
-    let key = store.space_key().expect("key").expect("a key");
+    let keys = duet_log::Keyring::new(store.space_key().expect("key").expect("a key"));
     let mut head = store.head(&identity.device_id()).expect("head");
     let mut max_lamport = store.max_lamport().expect("lamport");
     let mut batch = Vec::with_capacity(1000);
     for i in range {
         let now = Timestamp(SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis() as u64);
-        let next = NextEvent { space, device: &identity.device, space_key: &key, head, max_lamport, now };
+        let next = NextEvent { space, device: &identity.device, keys: &keys, head, max_lamport, now };
         let post = Payload::Post {
             target: Target::Direct,
             message_type: MessageType::Text,
@@ -277,7 +277,7 @@ fn batches(events: &[SealedEvent]) -> impl Iterator<Item = &[SealedEvent]> {
 fn verification(ada: &TestNode, events: &[SealedEvent]) -> (Duration, Duration) {
     let store = ada.node.store();
     let state = store.space().expect("space").expect("a space");
-    let key = store.space_key().expect("key").expect("a key");
+    let keyring = duet_log::Keyring::new(store.space_key().expect("key").expect("a key"));
     let space = state.space;
 
     let digests: Vec<[u8; 32]> = events.iter().map(|e| e.signing_digest(&space)).collect();
@@ -292,7 +292,7 @@ fn verification(ada: &TestNode, events: &[SealedEvent]) -> (Duration, Duration) 
     let signatures = started.elapsed();
 
     let max_lamport = store.max_lamport().expect("the clock");
-    let verifier = Verifier { space, membership: &state.membership, key: &key, max_lamport };
+    let verifier = Verifier { space, membership: &state.membership, keys: &keyring, max_lamport };
     let first = events.first().map_or(1, |e| e.seq());
     let mut head = if first > 1 {
         LogHead::after(&store.event(&events[0].author(), first - 1).expect("event").expect("held"), &space)

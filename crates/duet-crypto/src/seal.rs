@@ -26,6 +26,13 @@ pub const NONCE_LEN: usize = 24;
 /// Length in bytes of the Poly1305 tag appended to every sealed payload.
 pub const TAG_LEN: usize = 16;
 
+/// Length in bytes of a [`KeyId`].
+pub const KEY_ID_LEN: usize = 8;
+
+/// Which space key sealed an event ([`SpaceKey::id`]): it names the key and tells nothing of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub [u8; KEY_ID_LEN]);
+
 /// A space's 32-byte content key. Wiped from memory when dropped; `Debug` does not show it.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SpaceKey {
@@ -78,6 +85,16 @@ impl SpaceKey {
         let len = key.open_in_place(nonce, Aad::from(aad), &mut buf).map_err(|_| CryptoError::DecryptFailed)?.len();
         buf.truncate(len);
         Ok(buf)
+    }
+
+    /// The key's public name: the first 8 bytes of a domain-separated BLAKE3 of it. Events
+    /// sealed with a key other than the space's first carry it, so a receiver knows which key
+    /// opens them (and that it lacks one) without trying each.
+    pub fn id(&self) -> KeyId {
+        let digest = crate::hash_parts(&[b"duet/space-key-id/1", &self.bytes]);
+        let mut id = [0; KEY_ID_LEN];
+        id.copy_from_slice(&digest[..KEY_ID_LEN]);
+        KeyId(id)
     }
 
     /// Random nonce helper. 24 random bytes make a collision negligible, so no counter has to

@@ -94,7 +94,7 @@ fn bench_events(c: &mut Criterion<ThreadCpu>) {
     let next = NextEvent {
         space: space.space,
         device: &device.key,
-        space_key: &space.key,
+        keys: &space.keyring,
         head: LogHead::EMPTY,
         max_lamport: 0,
         now: at(0),

@@ -6,7 +6,13 @@
 //! ```text
 //! body = version:u8 (=1) | lamport:varint | timestamp_ms:varint | prev:[32]
 //!      | nonce:[24] | ciphertext (payload + 16-byte tag) | signature:[64]
+//! body = version:u8 (=2) | key:[8] | lamport:varint | …  (the rest as in version 1)
 //! ```
+//!
+//! Version 1 is sealed with the space's first key; version 2 names the key that sealed it
+//! ([`duet_crypto::SpaceKey::id`]), one shared later by a key rotation ([`crate::Keyring`]).
+//! A device writes version 1 until its space's key is first rotated, so a space that never
+//! removed a device keeps exactly the bytes it always had.
 //!
 //! The ciphertext runs to the signature, so it needs no length. The space, author and seq are
 //! bound in by the signature and the AEAD associated data without being repeated in every
@@ -18,15 +24,18 @@
 //! - associated data = BLAKE3("duet/event-ad/1" | space | author | seq | header), header = body up to the nonce's end
 //! - event hash (the next event's `prev`) = BLAKE3("duet/event/1" | space | author | seq | body)
 
-use duet_crypto::{hash_parts, DeviceKey, Hash, SpaceKey, NONCE_LEN, SIGNATURE_LEN, TAG_LEN};
+use duet_crypto::{hash_parts, DeviceKey, Hash, KeyId, SpaceKey, KEY_ID_LEN, NONCE_LEN, SIGNATURE_LEN, TAG_LEN};
 use duet_model::{DeviceId, SpaceId, Timestamp};
 use rand_core::CryptoRngCore;
 
 use crate::codec::{DecodeError, Reader, Writer};
+use crate::keyring::Keyring;
 use crate::payload::{Payload, MAX_PAYLOAD_BYTES};
 
-/// The envelope format this code writes and reads.
+/// The envelope format sealed with the space's first key.
 pub const FORMAT_VERSION: u8 = 1;
+/// The envelope format that names its key (a key shared by a rotation).
+pub const FORMAT_VERSION_KEYED: u8 = 2;
 /// The largest body accepted from anyone.
 pub const MAX_EVENT_BYTES: usize = MAX_PAYLOAD_BYTES + TAG_LEN + 128;
 /// The hash standing in for "no previous event" (seq 1).
@@ -45,6 +54,8 @@ pub struct SealedEvent {
     body: Vec<u8>,
     lamport: u64,
     timestamp: Timestamp,
+    /// The key that sealed it, when not the space's first (format 2).
+    key: Option<KeyId>,
     /// Where the nonce ends and the ciphertext begins.
     header_len: usize,
 }
@@ -74,10 +85,11 @@ impl SealedEvent {
             return Err(DecodeError::TooLarge("the sequence number"));
         }
         let mut r = Reader::new(&body);
-        let version = r.u8("the version")?;
-        if version != FORMAT_VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
+        let key = match r.u8("the version")? {
+            FORMAT_VERSION => None,
+            FORMAT_VERSION_KEYED => Some(KeyId(r.array("the key id")?)),
+            version => return Err(DecodeError::UnsupportedVersion(version)),
+        };
         let lamport = r.varint("the lamport clock")?;
         let timestamp = Timestamp(r.varint("the timestamp")?);
         r.take(32 + NONCE_LEN, "the header")?;
@@ -85,7 +97,7 @@ impl SealedEvent {
         if r.remaining() < TAG_LEN + SIGNATURE_LEN {
             return Err(DecodeError::Truncated("the ciphertext"));
         }
-        Ok(Self { author, seq, body, lamport, timestamp, header_len })
+        Ok(Self { author, seq, body, lamport, timestamp, key, header_len })
     }
 
     /// The device that wrote it.
@@ -103,6 +115,10 @@ impl SealedEvent {
     /// The author's wall clock when it wrote the event (for display only).
     pub fn timestamp(&self) -> Timestamp {
         self.timestamp
+    }
+    /// The key that sealed it: `None` for the space's first key.
+    pub fn key_id(&self) -> Option<KeyId> {
+        self.key
     }
     /// The hash of the author's previous event ([`NO_PREV`] for seq 1).
     pub fn prev(&self) -> Hash {
@@ -219,7 +235,8 @@ impl Default for LogHead {
 pub struct NextEvent<'a> {
     pub space: SpaceId,
     pub device: &'a DeviceKey,
-    pub space_key: &'a SpaceKey,
+    /// The space's keys: the event is sealed with the current one ([`Keyring::sealing`]).
+    pub keys: &'a Keyring,
     /// This device's own log head.
     pub head: LogHead,
     /// The highest Lamport clock this device has seen, from anyone.
@@ -271,8 +288,15 @@ impl NextEvent<'_> {
         }
         let author = self.device.id();
         let lamport = self.max_lamport.max(self.head.lamport).checked_add(1).ok_or(SealError::ClockExhausted)?;
-        let mut w = Writer::with_capacity(MIN_BODY + plain.len() + 16);
-        w.u8(FORMAT_VERSION);
+        let (key_id, key) = self.keys.sealing();
+        let mut w = Writer::with_capacity(MIN_BODY + KEY_ID_LEN + plain.len() + 16);
+        match key_id {
+            None => w.u8(FORMAT_VERSION),
+            Some(id) => {
+                w.u8(FORMAT_VERSION_KEYED);
+                w.bytes(&id.0);
+            }
+        }
         w.varint(lamport);
         w.varint(self.now.0);
         w.bytes(&self.head.hash);
@@ -280,10 +304,10 @@ impl NextEvent<'_> {
         w.bytes(&nonce);
         let header_len = w.buf.len();
         let ad = associated_data(&self.space, &author, seq, &w.buf);
-        w.bytes(&self.space_key.seal(&nonce, &ad, plain));
+        w.bytes(&key.seal(&nonce, &ad, plain));
         let seq_bytes = seq.to_be_bytes();
         let digest = hash_parts(&[DOMAIN, &self.space.0, &author.0, &seq_bytes, &w.buf]);
         w.bytes(&self.device.sign(&digest));
-        Ok(SealedEvent { author, seq, body: w.buf, lamport, timestamp: self.now, header_len })
+        Ok(SealedEvent { author, seq, body: w.buf, lamport, timestamp: self.now, key: key_id, header_len })
     }
 }

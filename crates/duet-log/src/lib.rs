@@ -13,6 +13,7 @@
 
 mod codec;
 pub mod envelope;
+pub mod keyring;
 pub mod live;
 pub mod materialize;
 pub mod membership;
@@ -27,13 +28,14 @@ pub mod vv;
 
 pub use codec::DecodeError;
 pub use envelope::{LogHead, NextEvent, OpenError, SealError, SealedEvent, FORMAT_VERSION, MAX_EVENT_BYTES, NO_PREV};
+pub use keyring::Keyring;
 pub use live::{CallEndReason, CallSignal, LiveMessage, SdpKind};
 pub use materialize::{fold, MemoryViews, ViewStore};
 pub use membership::{MemberDevice, Membership, MembershipError};
 pub use payload::{CallRecordPayload, ChannelChange, Payload, PayloadError, MAX_PAYLOAD_BYTES};
 pub use records::{
-    lww_set, CallView, ChannelRecord, DateMark, Frontier, Lww, MessageOp, MessageRecord, MoodMark, NudgeMark,
-    PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, KeyShareMark, Lww, MessageOp, MessageRecord, MoodMark,
+    NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
 };
 pub use sync::{Members, PushPlanner, SyncMessage};
 pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError, MAX_LAMPORT_JUMP};

@@ -26,8 +26,8 @@ use duet_model::{
 
 use crate::payload::{ChannelChange, Payload};
 use crate::records::{
-    lww_set, CallView, ChannelRecord, DateMark, Frontier, Lww, MessageOp, MessageRecord, MoodMark, NudgeMark,
-    PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, KeyShareMark, Lww, MessageOp, MessageRecord, MoodMark,
+    NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
 };
 use crate::verify::OpenedEvent;
 
@@ -73,6 +73,8 @@ pub trait ViewStore {
     fn put_together(&mut self, mark: TogetherMark);
     fn date(&self, id: &duet_model::DateId) -> Option<DateMark>;
     fn put_date(&mut self, id: duet_model::DateId, mark: DateMark);
+    fn key_share(&self, key: &duet_crypto::KeyId) -> Option<KeyShareMark>;
+    fn put_key_share(&mut self, key: duet_crypto::KeyId, mark: KeyShareMark);
 }
 
 /// Folds one verified event of `space` into the views.
@@ -249,6 +251,11 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 views.put_date(*id, mark);
             }
         }
+        Payload::KeyShare { key, rotation, wrapped } => {
+            let mut mark = views.key_share(key).unwrap_or_default();
+            mark.add(stamp, *rotation, wrapped);
+            views.put_key_share(*key, mark);
+        }
     }
 }
 
@@ -344,6 +351,7 @@ pub struct MemoryViews {
     pub pins: BTreeMap<(ConversationId, MessageId), PinMark>,
     pub together: Option<TogetherMark>,
     pub dates: BTreeMap<duet_model::DateId, DateMark>,
+    pub key_shares: BTreeMap<duet_crypto::KeyId, KeyShareMark>,
 }
 
 impl MemoryViews {
@@ -437,6 +445,14 @@ impl ViewStore for MemoryViews {
     fn put_together(&mut self, mark: TogetherMark) {
         self.together = Some(mark);
     }
+    fn key_share(&self, key: &duet_crypto::KeyId) -> Option<KeyShareMark> {
+        self.key_shares.get(key).cloned()
+    }
+
+    fn put_key_share(&mut self, key: duet_crypto::KeyId, mark: KeyShareMark) {
+        self.key_shares.insert(key, mark);
+    }
+
     fn date(&self, id: &duet_model::DateId) -> Option<DateMark> {
         self.dates.get(id).cloned()
     }

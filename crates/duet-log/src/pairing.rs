@@ -160,6 +160,10 @@ pub enum JoinResponse {
         wrapped_key: Vec<u8>,
         /// Device invite: the certificate the inviter's person key issued for the joiner.
         certificate: Option<Vec<u8>>,
+        /// The space's later keys (after key rotations), each sealed to the joiner like
+        /// `wrapped_key`: events sealed with them are in the history it is about to sync.
+        /// Sent only when there are some, so a space never rotated keeps the answer it had.
+        later_keys: Vec<Vec<u8>>,
     },
     Refused {
         reason: String,
@@ -201,7 +205,7 @@ impl JoinResponse {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         match self {
-            JoinResponse::Welcome { space, members, wrapped_key, certificate } => {
+            JoinResponse::Welcome { space, members, wrapped_key, certificate, later_keys } => {
                 w.u8(1);
                 w.bytes(&space.0);
                 let m = crate::sync::SyncMessage::Members(members.clone()).encode();
@@ -213,6 +217,13 @@ impl JoinResponse {
                     w.varint(c.len() as u64);
                     w.bytes(c)
                 });
+                if !later_keys.is_empty() {
+                    w.varint(later_keys.len() as u64);
+                    for k in later_keys {
+                        w.varint(k.len() as u64);
+                        w.bytes(k);
+                    }
+                }
             }
             JoinResponse::Refused { reason } => {
                 w.u8(2);
@@ -238,7 +249,15 @@ impl JoinResponse {
                     let len = r.bounded(1024, "a certificate")? as usize;
                     Ok(r.take(len, "a certificate")?.to_vec())
                 })?;
-                JoinResponse::Welcome { space, members, wrapped_key, certificate }
+                let mut later_keys = Vec::new();
+                if r.remaining() > 0 {
+                    let count = r.bounded(MAX_LATER_KEYS as u64, "the later keys")? as usize;
+                    for _ in 0..count {
+                        let len = r.bounded(256, "a wrapped key")? as usize;
+                        later_keys.push(r.take(len, "a wrapped key")?.to_vec());
+                    }
+                }
+                JoinResponse::Welcome { space, members, wrapped_key, certificate, later_keys }
             }
             2 => JoinResponse::Refused { reason: r.str(1024, "a reason")? },
             tag => return Err(DecodeError::UnknownTag { what: "pairing answer", tag }.into()),
@@ -247,6 +266,9 @@ impl JoinResponse {
         Ok(resp)
     }
 }
+
+/// Most later keys a welcome carries (one per key rotation, that is per device removed).
+pub const MAX_LATER_KEYS: usize = 64;
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
@@ -342,6 +364,15 @@ mod tests {
             members: Members { persons: vec![duet_model::PersonId([8; 32])], certificates: vec![vec![1; 170]] },
             wrapped_key: vec![5; 105],
             certificate: None,
+            later_keys: vec![],
+        };
+        assert_eq!(JoinResponse::decode(&resp.encode()).unwrap(), resp);
+        let resp = JoinResponse::Welcome {
+            space: SpaceId([1; 16]),
+            members: Members::default(),
+            wrapped_key: vec![5; 105],
+            certificate: Some(vec![3; 170]),
+            later_keys: vec![vec![6; 105], vec![7; 105]],
         };
         assert_eq!(JoinResponse::decode(&resp.encode()).unwrap(), resp);
     }

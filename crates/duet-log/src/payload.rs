@@ -166,7 +166,19 @@ pub enum Payload {
         id: DateId,
         date: Option<SharedDate>,
     },
+    /// The space key `key` sealed to each listed device (`duet_crypto::WrappedKey` bytes). With
+    /// `rotation`, new events are sealed with it from now on (a device was removed: it goes to
+    /// every device that remains); without, it only opens older events (it goes to a device
+    /// that joined after it). See [`crate::Keyring`].
+    KeyShare {
+        key: duet_crypto::KeyId,
+        rotation: bool,
+        wrapped: Vec<(DeviceId, Vec<u8>)>,
+    },
 }
+
+/// Most devices one key share names.
+pub const MAX_KEY_SHARE_DEVICES: usize = 32;
 
 mod tag {
     pub const POST: u8 = 1;
@@ -191,6 +203,7 @@ mod tag {
     pub const PIN: u8 = 20;
     pub const TOGETHER_SINCE: u8 = 21;
     pub const DATE_SET: u8 = 22;
+    pub const KEY_SHARE: u8 = 23;
 }
 
 impl Payload {
@@ -219,6 +232,7 @@ impl Payload {
             Payload::Pin { .. } => "pin",
             Payload::TogetherSince { .. } => "together since",
             Payload::DateSet { .. } => "date",
+            Payload::KeyShare { .. } => "key share",
         }
     }
 
@@ -294,6 +308,26 @@ impl Payload {
             }
             Payload::DateSet { id, date } => {
                 Payload::DateSet { id, date: date.map(SharedDate::validated).transpose()? }
+            }
+            Payload::KeyShare { key, rotation, wrapped } => {
+                if wrapped.is_empty() {
+                    return Err(ValidationError::Empty { field: "a key share" });
+                }
+                if wrapped.len() > MAX_KEY_SHARE_DEVICES {
+                    return Err(ValidationError::TooLong {
+                        field: "a key share",
+                        len: wrapped.len(),
+                        max: MAX_KEY_SHARE_DEVICES,
+                    });
+                }
+                if let Some((_, w)) = wrapped.iter().find(|(_, w)| w.len() != duet_crypto::WrappedKey::ENCODED_LEN) {
+                    return Err(ValidationError::TooLong {
+                        field: "a shared key",
+                        len: w.len(),
+                        max: duet_crypto::WrappedKey::ENCODED_LEN,
+                    });
+                }
+                Payload::KeyShare { key, rotation, wrapped }
             }
             other => other,
         })
@@ -445,6 +479,16 @@ impl Payload {
                 put_target(&mut w, *target);
                 w.bytes(&message.0);
                 w.bool(*pinned);
+            }
+            Payload::KeyShare { key, rotation, wrapped } => {
+                w.u8(tag::KEY_SHARE);
+                w.bytes(&key.0);
+                w.bool(*rotation);
+                w.varint(wrapped.len() as u64);
+                for (device, bytes) in wrapped {
+                    w.bytes(&device.0);
+                    w.bytes(bytes);
+                }
             }
         }
         w.buf
@@ -600,6 +644,17 @@ impl Payload {
                 message: MessageId(r.array("a message id")?),
                 pinned: r.bool("pinned")?,
             },
+            tag::KEY_SHARE => {
+                let key = duet_crypto::KeyId(r.array("a key id")?);
+                let rotation = r.bool("rotation")?;
+                let count = r.bounded(MAX_KEY_SHARE_DEVICES as u64, "a key share")? as usize;
+                let mut wrapped = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let device = DeviceId(r.array("a device id")?);
+                    wrapped.push((device, r.take(duet_crypto::WrappedKey::ENCODED_LEN, "a shared key")?.to_vec()));
+                }
+                Payload::KeyShare { key, rotation, wrapped }
+            }
             tag => return Err(DecodeError::UnknownTag { what: "payload", tag }.into()),
         };
         r.finish()?;

@@ -41,6 +41,38 @@ pub type TogetherMark = Lww<Option<duet_model::CalendarDate>>;
 /// A shared date (`None` once removed). Latest wins per date; `stamp.author` made this version.
 pub type DateMark = Lww<Option<duet_model::SharedDate>>;
 
+/// What was shared of one space key ([`crate::Payload::KeyShare`]): when it was made the key
+/// that seals (the earliest rotation naming it), and each device's copy sealed to it, from the
+/// earliest share that had one. Merges in any order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyShareMark {
+    pub rotated: Option<Stamp>,
+    /// Per device: the share's stamp and its `duet_crypto::WrappedKey` bytes.
+    pub wrapped: Vec<(DeviceId, (Stamp, Vec<u8>))>,
+}
+
+impl KeyShareMark {
+    /// Most device copies kept per key (a space has far fewer devices).
+    pub const MAX_DEVICES: usize = 64;
+
+    /// Adds one share: a rotation at `stamp` if `rotation`, and its copies.
+    pub fn add(&mut self, stamp: Stamp, rotation: bool, wrapped: &[(DeviceId, Vec<u8>)]) {
+        if rotation {
+            self.rotated = Some(self.rotated.map_or(stamp, |r| r.min(stamp)));
+        }
+        for (device, bytes) in wrapped {
+            let room = self.wrapped.len() < Self::MAX_DEVICES;
+            match self.wrapped.iter_mut().find(|(d, _)| d == device) {
+                Some((_, held)) if held.0 > stamp => *held = (stamp, bytes.clone()),
+                Some(_) => {}
+                None if room => self.wrapped.push((*device, (stamp, bytes.clone()))),
+                None => {}
+            }
+        }
+        self.wrapped.sort_by_key(|(d, _)| *d);
+    }
+}
+
 /// A last-writer-wins register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lww<T> {

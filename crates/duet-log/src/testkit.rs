@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::envelope::{LogHead, NextEvent, SealedEvent};
+use crate::keyring::Keyring;
 use crate::membership::Membership;
 use crate::payload::Payload;
 use crate::verify::{OpenedEvent, Verifier};
@@ -25,6 +26,8 @@ pub struct TestDevice {
 pub struct TestSpace {
     pub space: SpaceId,
     pub key: SpaceKey,
+    /// The keys events are sealed and opened with: `key` alone unless a test adds more.
+    pub keyring: Keyring,
     pub persons: Vec<PersonKey>,
     pub devices: Vec<TestDevice>,
     pub membership: Membership,
@@ -56,7 +59,8 @@ impl TestSpace {
                 });
             }
         }
-        Self { space, key, persons, devices, membership, rng }
+        let keyring = Keyring::new(key.clone());
+        Self { space, key, keyring, persons, devices, membership, rng }
     }
 
     /// Every device's log empty again and the randomness restarted, keeping the keys (key
@@ -84,7 +88,7 @@ impl TestSpace {
         NextEvent {
             space: self.space,
             device: &device.key,
-            space_key: &self.key,
+            keys: &self.keyring,
             head: device.head,
             max_lamport: device.max_lamport,
             now,
@@ -133,7 +137,7 @@ impl TestSpace {
 
     /// A verifier for this space, as a device holding nothing yet sees it.
     pub fn verifier(&self) -> Verifier<'_> {
-        Verifier { space: self.space, membership: &self.membership, key: &self.key, max_lamport: 0 }
+        Verifier { space: self.space, membership: &self.membership, keys: &self.keyring, max_lamport: 0 }
     }
 
     /// Verifies and opens events already known to be valid, in log order per author.

@@ -13,11 +13,12 @@
 
 use std::collections::BTreeMap;
 
-use duet_crypto::{Hash, SpaceKey};
+use duet_crypto::Hash;
 use duet_model::{DeviceId, PersonId, SpaceId, Timestamp};
 use thiserror::Error;
 
 use crate::envelope::{LogHead, OpenError, SealedEvent};
+use crate::keyring::Keyring;
 use crate::membership::Membership;
 use crate::payload::{Payload, PayloadError};
 
@@ -62,6 +63,11 @@ pub enum VerifyError {
     BadSignature { author: DeviceId, seq: u64 },
     #[error("event {seq} from {author:?} could not be decrypted (tampered, or sealed with another key)")]
     Decrypt { author: DeviceId, seq: u64 },
+    /// Sealed with a key this device does not hold (yet): the share that brings it has not
+    /// arrived, or it was not shared with this device (it was removed). Nobody's fault: the
+    /// event waits.
+    #[error("event {seq} from {author:?} is sealed with a key this device has not received")]
+    KeyNotHeld { author: DeviceId, seq: u64 },
     #[error("event {seq} from {author:?} carries an invalid payload: {error}")]
     InvalidPayload { author: DeviceId, seq: u64, error: PayloadError },
 }
@@ -79,6 +85,7 @@ impl VerifyError {
             | VerifyError::LamportTooFar { author, .. }
             | VerifyError::BadSignature { author, .. }
             | VerifyError::Decrypt { author, .. }
+            | VerifyError::KeyNotHeld { author, .. }
             | VerifyError::InvalidPayload { author, .. } => *author,
         }
     }
@@ -131,7 +138,8 @@ pub struct BatchOutcome {
 pub struct Verifier<'a> {
     pub space: SpaceId,
     pub membership: &'a Membership,
-    pub key: &'a SpaceKey,
+    /// The space's keys this device holds.
+    pub keys: &'a Keyring,
     /// The highest Lamport clock held, from anyone (events verified but not stored yet
     /// included): received clocks are bounded by it ([`MAX_LAMPORT_JUMP`]).
     pub max_lamport: u64,
@@ -305,7 +313,8 @@ impl Verifier<'_> {
     /// Decrypts and validates; `hash` is the event's own (computed once by the caller).
     fn open(&self, event: SealedEvent, person: PersonId, hash: Hash) -> Result<OpenedEvent, VerifyError> {
         let (author, seq) = (event.author(), event.seq());
-        let payload = event.open(&self.space, self.key).map_err(|e| match e {
+        let key = self.keys.get(event.key_id()).ok_or(VerifyError::KeyNotHeld { author, seq })?;
+        let payload = event.open(&self.space, key).map_err(|e| match e {
             OpenError::Decrypt => VerifyError::Decrypt { author, seq },
             OpenError::Payload(error) => VerifyError::InvalidPayload { author, seq, error },
         })?;

@@ -6,12 +6,18 @@
 //! events and its connections (it is no member of anything any more). A device that was lost,
 //! sold or stolen can therefore write nothing that the couple will read, and gets nothing new.
 //!
-//! Not built yet: rotating the space key. The removed device still holds the key it had, so
-//! a copy of later events reaching it by some other way (never from Duet's own protocols,
-//! which refuse it) could be opened with it.
+//! Right after the removal the same device rotates the space key (`rotate_key`): a new key,
+//! sealed to each device that remains, in a `Payload::KeyShare` (itself sealed with the key
+//! of before, so every remaining device can read it; the removed one reads only that it
+//! happened). From then on every device seals with the new key once it has it, so a copy of
+//! a later event reaching the removed device by some other way (never from Duet's own
+//! protocols, which refuse it) does not open. What it held before stays readable to it: a key
+//! cannot be taken back.
 
+use duet_crypto::{SpaceKey, WrappedKey};
 use duet_log::Payload;
 use duet_model::{DeviceId, PersonId, Timestamp};
+use rand_core::OsRng;
 use serde::Serialize;
 
 use crate::{Node, NodeError, NodeEvent};
@@ -90,12 +96,32 @@ impl Node {
             let last_seq = self.head_of(&device).seq;
             let opened = self.write(Payload::DeviceRevoke { device, last_seq }).await?;
             self.apply_removals(std::slice::from_ref(&opened)).await;
+            self.rotate_key().await?;
         }
         self.devices()
             .await?
             .into_iter()
             .find(|d| d.device == device)
             .ok_or_else(|| NodeError::NotFound("the device is gone from the list".into()))
+    }
+
+    /// Makes a new space key and shares it with every device that remains (mine and my
+    /// partner's): new events are sealed with it from now on (`duet_log::Keyring`).
+    pub(crate) async fn rotate_key(&self) -> Result<(), NodeError> {
+        let state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
+        let key = SpaceKey::generate(&mut OsRng);
+        let wrapped: Vec<(DeviceId, Vec<u8>)> = state
+            .membership
+            .devices()
+            .filter(|(_, m)| m.last_seq.is_none())
+            .map(|(d, m)| (*d, WrappedKey::wrap(&key, &m.certificate.device_x25519, &mut OsRng).encode()))
+            .collect();
+        // The first share makes it the key that seals; a space with more devices than one
+        // share names gets the rest in plain shares.
+        for (i, part) in wrapped.chunks(duet_log::payload::MAX_KEY_SHARE_DEVICES).enumerate() {
+            self.write(Payload::KeyShare { key: key.id(), rotation: i == 0, wrapped: part.to_vec() }).await?;
+        }
+        Ok(())
     }
 
     /// Applies the removals among `events` (mine or received) to the membership: the device

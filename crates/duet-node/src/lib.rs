@@ -425,14 +425,14 @@ impl Node {
         let opened = {
             let _guard = self.shared.write_lock.lock().await;
             let state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;
-            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
+            let keys = self.keyring()?;
             let person = self.me()?;
             let device = &self.shared.device;
             let head = self.shared.store.head(&device.id())?;
             let next = NextEvent {
                 space: state.space,
                 device,
-                space_key: &key,
+                keys: &keys,
                 head,
                 max_lamport: self.shared.store.max_lamport()?,
                 now: now(),
@@ -445,6 +445,11 @@ impl Node {
         self.stored_changed();
         self.announce(std::slice::from_ref(&opened));
         Ok(opened)
+    }
+
+    /// The space's keys this device holds (`duet_log::Keyring`).
+    pub(crate) fn keyring(&self) -> Result<duet_log::Keyring, NodeError> {
+        self.shared.store.keyring(&self.shared.device)?.ok_or(NodeError::NoSpace)
     }
 
     fn stored_changed(&self) {

@@ -130,6 +130,13 @@ impl Node {
                 Ok((state, certificate, issued))
             })?;
         let wrapped = WrappedKey::wrap(&key, &certificate.device_x25519, &mut OsRng);
+        // The keys of the space's key rotations, if any: the history the joiner is about to
+        // sync has events sealed with them.
+        let later_keys: Vec<Vec<u8>> = self
+            .keyring()?
+            .later()
+            .map(|k| WrappedKey::wrap(k, &certificate.device_x25519, &mut OsRng).encode())
+            .collect();
         let members = self.members();
         // The joiner may sync from now on, but nothing is pushed to it yet (`awaiting_welcome`):
         // until it has read the welcome it is no member of anything, and its network would
@@ -142,7 +149,13 @@ impl Node {
             }
             self.emit(NodeEvent::Paired { person: certificate.person, device });
         }
-        Ok(JoinResponse::Welcome { space: state.space, members, wrapped_key: wrapped.encode(), certificate: issued })
+        Ok(JoinResponse::Welcome {
+            space: state.space,
+            members,
+            wrapped_key: wrapped.encode(),
+            certificate: issued,
+            later_keys,
+        })
     }
 
     /// Joins with a ticket: pairs with my partner, or links this device to my profile. Returns
@@ -195,15 +208,20 @@ impl Node {
         })
         .await
         .map_err(|_| NodeError::Timeout)??;
-        let (space, members, wrapped_key, issued) = match answer {
-            JoinResponse::Welcome { space, members, wrapped_key, certificate } => {
-                (space, members, wrapped_key, certificate)
+        let (space, members, wrapped_key, issued, later_keys) = match answer {
+            JoinResponse::Welcome { space, members, wrapped_key, certificate, later_keys } => {
+                (space, members, wrapped_key, certificate, later_keys)
             }
             JoinResponse::Refused { reason } => return Err(PairError::Refused(reason).into()),
         };
         let key = WrappedKey::decode(&wrapped_key)
             .and_then(|w| w.unwrap(&self.shared.device))
             .map_err(|_| PairError::Refused("the space key could not be opened".into()))?;
+        let later_keys = later_keys
+            .iter()
+            .map(|w| WrappedKey::decode(w).and_then(|w| w.unwrap(&self.shared.device)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| PairError::Refused("one of the space's keys could not be opened".into()))?;
         let mut membership = Membership::new(space, members.persons.iter().copied());
         for c in &members.certificates {
             if let Ok(cert) = DeviceCertificate::decode(c) {
@@ -229,6 +247,8 @@ impl Node {
         let display_name = identity.display_name.clone();
         self.shared.store.save_identity(&LocalIdentity { ..identity })?;
         let state = SpaceState { space, membership };
+        // The later keys first: the space (what makes this device a member) last.
+        self.shared.store.save_later_keys(&later_keys)?;
         self.shared.store.save_space(&state, &key)?;
         self.update_members(&state.membership).await?;
         if invite.kind == InviteKind::Partner && !display_name.is_empty() {
@@ -308,6 +328,7 @@ mod tests {
             members: Members::default(),
             wrapped_key: vec![9; 80],
             certificate: Some(vec![7; 100]),
+            later_keys: vec![vec![6; 105]],
         };
         let expected = welcome.clone();
         let answering = answer(inviter, |req| async move {

@@ -165,7 +165,7 @@ impl Conversation {
         let next = NextEvent {
             space: s.space,
             device: &device.key,
-            space_key: &s.key,
+            keys: &s.keyring,
             head: device.head,
             max_lamport: device.max_lamport,
             now: Timestamp(self.now),

@@ -186,6 +186,43 @@ impl Store {
         Ok(out)
     }
 
+    /// What was shared of each space key after the first (key rotations), by key id.
+    pub fn key_shares(&self) -> Result<Vec<(duet_crypto::KeyId, duet_log::KeyShareMark)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Views).scan_prefix([view::KEY_SHARE]) {
+            let (key, value) = item?;
+            let id: [u8; duet_crypto::KEY_ID_LEN] =
+                key[1..].try_into().map_err(|_| StoreError::Corrupt("bad key share key"))?;
+            out.push((duet_crypto::KeyId(id), decode(&value)?));
+        }
+        Ok(out)
+    }
+
+    /// The space's keys this device holds: the first and every later one shared with it, the
+    /// latest rotation's sealing ([`duet_log::Keyring`]). `None` before there is a space.
+    pub fn keyring(&self, me: &duet_crypto::DeviceKey) -> Result<Option<duet_log::Keyring>, StoreError> {
+        let Some(first) = self.space_key()? else { return Ok(None) };
+        let shares = self.key_shares()?;
+        let mut ring = duet_log::Keyring::from_shares(first, shares.iter().map(|(id, mark)| (*id, mark)), me);
+        for item in self.inner.tree(Ks::Keys).scan_prefix(secret::LATER_KEY) {
+            let (_, value) = item?;
+            let bytes: [u8; 32] = value.as_ref().try_into().map_err(|_| StoreError::Corrupt("a stored later key"))?;
+            let key = SpaceKey::from_bytes(bytes);
+            let rotated = shares.iter().find(|(id, _)| *id == key.id()).and_then(|(_, mark)| mark.rotated);
+            ring.hold(key, rotated);
+        }
+        Ok(Some(ring))
+    }
+
+    /// Keeps the later space keys this device was given when it paired.
+    pub fn save_later_keys(&self, keys: &[SpaceKey]) -> Result<(), StoreError> {
+        for key in keys {
+            let name = [secret::LATER_KEY, &key.id().0].concat();
+            self.inner.tree(Ks::Keys).insert(name, &key.to_bytes()[..])?;
+        }
+        self.flush()
+    }
+
     /// A person as their own events describe them (name, avatar, devices).
     pub fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
         let record = self.person_record(id)?;

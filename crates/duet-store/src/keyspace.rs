@@ -132,6 +132,8 @@ pub(crate) mod view {
     pub const TOGETHER: u8 = b'T';
     /// · date id: a shared date.
     pub const DATE: u8 = b'D';
+    /// · key id: what was shared of a space key (a rotation).
+    pub const KEY_SHARE: u8 = b'K';
 }
 
 /// Meta tree keys.
@@ -157,6 +159,8 @@ pub(crate) mod meta {
 pub(crate) mod secret {
     pub const IDENTITY: &[u8] = b"identity";
     pub const SPACE_KEY: &[u8] = b"space_key";
+    /// · key id: a later space key given when this device paired (after key rotations).
+    pub const LATER_KEY: &[u8] = b"later_key/";
     /// The invites an older version kept, with whether each was used (read once, then
     /// replaced by [`INVITE_RECORDS`]).
     pub const INVITES: &[u8] = b"invites";

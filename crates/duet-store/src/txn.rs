@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use duet_log::{
-    CallView, ChannelRecord, DateMark, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord,
-    SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
+    CallView, ChannelRecord, DateMark, KeyShareMark, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark,
+    ProfileRecord, SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
 };
 use duet_model::{CallId, ChannelId, ConversationId, DateId, DeviceId, MessageId, PersonId, Target, Timestamp};
 use serde::de::DeserializeOwned;
@@ -425,5 +425,13 @@ impl ViewStore for Txn<'_> {
 
     fn put_date(&mut self, id: DateId, mark: DateMark) {
         self.put(Ks::Views, cat(&[&[view::DATE], &id.0]), encode(&mark));
+    }
+
+    fn key_share(&self, key: &duet_crypto::KeyId) -> Option<KeyShareMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::KEY_SHARE], &key.0])).ok().flatten()
+    }
+
+    fn put_key_share(&mut self, key: duet_crypto::KeyId, mark: KeyShareMark) {
+        self.put(Ks::Views, cat(&[&[view::KEY_SHARE], &key.0]), encode(&mark));
     }
 }

@@ -1,2 +1,3 @@
 mod convergence;
+mod keys;
 mod rejections;

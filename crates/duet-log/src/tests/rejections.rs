@@ -125,7 +125,7 @@ fn tampered_ciphertext() {
 
     // Sealed with another space's key: also refused.
     let mut other = TestSpace::new(7, &[1, 1]);
-    other.key = SpaceKey::generate(&mut other.rng);
+    other.keyring = crate::Keyring::new(SpaceKey::generate(&mut other.rng));
     let e = other.write(0, TestSpace::text("secret"), t(0));
     let err = verify_one(&s, LogHead::EMPTY, e).unwrap_err();
     assert!(matches!(err, VerifyError::Decrypt { .. }), "{err}");
@@ -138,7 +138,7 @@ fn oversize_and_malformed_bodies_are_refused_before_any_work() {
     assert!(SealedEvent::decode(author, 1, vec![1; 10]).is_err());
     assert!(SealedEvent::decode(author, 0, vec![1; 200]).is_err());
     let mut body = vec![9u8; 200];
-    body[0] = 2; // unknown version
+    body[0] = 3; // unknown version
     assert!(SealedEvent::decode(author, 1, body).is_err());
     assert!(SealedEvent::decode_frame(&[0xff; 40]).is_err());
 }
@@ -290,7 +290,7 @@ fn a_clock_at_its_end_is_an_error_not_a_wrap() {
     let next = crate::envelope::NextEvent {
         space: s.space,
         device: &d.key,
-        space_key: &s.key,
+        keys: &s.keyring,
         head: d.head,
         max_lamport: d.max_lamport,
         now: t(1),

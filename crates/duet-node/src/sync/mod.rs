@@ -29,6 +29,10 @@ impl SyncHost for Node {
         &self.shared.store
     }
 
+    fn device_key(&self) -> &duet_crypto::DeviceKey {
+        &self.shared.device
+    }
+
     fn write_lock(&self) -> &tokio::sync::Mutex<()> {
         &self.shared.write_lock
     }

@@ -6,8 +6,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use duet_crypto::DeviceKey;
 use duet_log::sync::{first_too_early, wait_for, MAX_BATCH_BYTES, MAX_FRAME_BYTES};
-use duet_log::{LogHead, Members, OpenedEvent, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError};
+use duet_log::{
+    Keyring, LogHead, Members, OpenedEvent, Payload, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError,
+};
 use duet_model::{DeviceId, Timestamp};
 use duet_store::Store;
 use futures::{AsyncRead, AsyncWrite};
@@ -23,6 +26,8 @@ const SYNC_FRAMES: FrameRules = FrameRules { max: MAX_FRAME_BYTES, idle: SYNC_ID
 /// happened. The node is one ([`crate::Node`]); tests have their own.
 pub(crate) trait SyncHost: Clone + Send + Sync + 'static {
     fn store(&self) -> &Store;
+    /// This device's key (key shares are sealed to it).
+    fn device_key(&self) -> &DeviceKey;
     /// Held while a batch is stored: everything that advances log heads takes turns.
     fn write_lock(&self) -> &tokio::sync::Mutex<()>;
     /// Changes each time something is stored; a push session sends what is new.
@@ -216,13 +221,20 @@ where
                         }
                     }
                     let checking = host.clone();
-                    let (checked, next) =
-                        tokio::task::spawn_blocking(move || check_batch(checking.store(), author, events, pipeline))
-                            .await
-                            .map_err(|_| NodeError::Stopped)??;
+                    let (checked, next) = tokio::task::spawn_blocking(move || {
+                        check_batch(checking.store(), checking.device_key(), author, events, pipeline)
+                    })
+                    .await
+                    .map_err(|_| NodeError::Stopped)??;
                     pipeline = next;
                     let last = match &checked.rejected {
                         None => false,
+                        Some((VerifyError::KeyNotHeld { .. }, _)) => {
+                            // Sealed with a key whose share has not arrived: the author's
+                            // events wait, and the session ends soon so they come again.
+                            early.wait_for_key(author);
+                            false
+                        }
                         Some((e, _)) if author != sender && authors_doing(e) => {
                             if matches!(e, VerifyError::Fork { .. }) {
                                 // From now on, in every session: the store stage keeps the
@@ -259,30 +271,63 @@ where
 }
 
 /// Verifies one batch (of one author) against the store, seen through what the pipeline
-/// passed but has not stored yet.
+/// passed but has not stored yet. A key share in the batch sealed to this device opens the
+/// events after it that need its key ([`learn_keys`]).
 fn check_batch(
     store: &Store,
+    me: &DeviceKey,
     author: DeviceId,
     events: Vec<SealedEvent>,
     mut pipeline: Pipeline,
 ) -> Result<(Checked, Pipeline), NodeError> {
     let state = store.space()?.ok_or(NodeError::NoSpace)?;
-    let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
-    let max_lamport = pipeline.clock.max(store.max_lamport()?);
-    let verifier = Verifier { space: state.space, membership: &state.membership, key: &key, max_lamport };
+    let mut keys = store.keyring(me)?.ok_or(NodeError::NoSpace)?;
     let base = pipeline.head(author, head_of(store, &author));
-    let outcome = verifier.verify_batch(
-        |a| if *a == author { base } else { head_of(store, a) },
-        |a, s| pipeline.hash(a, s).or_else(|| store.event_hash(&state.space, a, s).ok().flatten()),
-        events,
-    );
-    pipeline.passed(author, &outcome.accepted);
-    let fork = outcome.rejected_event.map(SealedEvent::into_body);
-    let rejected = outcome.rejected.map(|(_, e)| {
+    let mut accepted = Vec::new();
+    let mut rest = events;
+    let (rejected, rejected_event) = loop {
+        // Kept only when an event names a key not held: a share earlier in the batch may bring it.
+        let backup = rest.iter().any(|e| keys.get(e.key_id()).is_none()).then(|| rest.clone());
+        let head = pipeline.head(author, head_of(store, &author));
+        let max_lamport = pipeline.clock.max(store.max_lamport()?);
+        let verifier = Verifier { space: state.space, membership: &state.membership, keys: &keys, max_lamport };
+        let outcome = verifier.verify_batch(
+            |a| if *a == author { head } else { head_of(store, a) },
+            |a, s| pipeline.hash(a, s).or_else(|| store.event_hash(&state.space, a, s).ok().flatten()),
+            rest,
+        );
+        pipeline.passed(author, &outcome.accepted);
+        let retry = match (&outcome.rejected, backup) {
+            (Some((at, VerifyError::KeyNotHeld { .. })), Some(mut backup))
+                if learn_keys(&mut keys, &outcome.accepted, me) =>
+            {
+                Some(backup.split_off(*at))
+            }
+            _ => None,
+        };
+        accepted.extend(outcome.accepted);
+        match retry {
+            Some(again) => rest = again,
+            None => break (outcome.rejected, outcome.rejected_event),
+        }
+    };
+    let fork = rejected_event.map(SealedEvent::into_body);
+    let rejected = rejected.map(|(_, e)| {
         let fork = if matches!(e, VerifyError::Fork { .. }) { fork } else { None };
         (e, fork)
     });
-    Ok((Checked { author, base, accepted: outcome.accepted, rejected }, pipeline))
+    Ok((Checked { author, base, accepted, rejected }, pipeline))
+}
+
+/// Takes the key shares among `events` into `keys`; whether that brought a key or a rotation.
+fn learn_keys(keys: &mut Keyring, events: &[OpenedEvent], me: &DeviceKey) -> bool {
+    let mut learned = false;
+    for e in events {
+        if let Payload::KeyShare { key, rotation, wrapped } = &e.payload {
+            learned |= keys.learn(*key, e.stamp(), *rotation, wrapped, me);
+        }
+    }
+    learned
 }
 
 /// Stores a verified batch, then tells the host. A fork is kept as evidence and its author cut
@@ -307,7 +352,7 @@ async fn store_checked<H: SyncHost>(host: &H, checked: Checked, sender: DeviceId
         } else {
             // Another session stored some of these meanwhile: check again against the store.
             let events = accepted.into_iter().map(|e| e.event).collect();
-            verify_against_store(store, events)?
+            verify_against_store(store, storing.device_key(), events)?
         };
         store.apply_remote(&accepted)?;
         let mut first_fork = false;
@@ -324,6 +369,10 @@ async fn store_checked<H: SyncHost>(host: &H, checked: Checked, sender: DeviceId
         host.stored(&accepted).await;
     }
     let Some(e) = rejected else { return Ok(()) };
+    if matches!(e, VerifyError::KeyNotHeld { .. }) {
+        tracing::debug!(?author, "events sealed with a key not received yet wait: {e}");
+        return Ok(());
+    }
     if let VerifyError::Fork { author, seq } = e {
         host.mark_forked(author);
         if first_fork {
@@ -338,11 +387,15 @@ async fn store_checked<H: SyncHost>(host: &H, checked: Checked, sender: DeviceId
 }
 
 /// Re-verifies events another route may have stored in part; keeps what still follows.
-fn verify_against_store(store: &Store, events: Vec<SealedEvent>) -> Result<Vec<OpenedEvent>, NodeError> {
+fn verify_against_store(
+    store: &Store,
+    me: &DeviceKey,
+    events: Vec<SealedEvent>,
+) -> Result<Vec<OpenedEvent>, NodeError> {
     let state = store.space()?.ok_or(NodeError::NoSpace)?;
-    let key = store.space_key()?.ok_or(NodeError::NoSpace)?;
+    let keys = store.keyring(me)?.ok_or(NodeError::NoSpace)?;
     let verifier =
-        Verifier { space: state.space, membership: &state.membership, key: &key, max_lamport: store.max_lamport()? };
+        Verifier { space: state.space, membership: &state.membership, keys: &keys, max_lamport: store.max_lamport()? };
     let outcome = verifier.verify_batch(
         |a| head_of(store, a),
         |a, s| store.event_hash(&state.space, a, s).ok().flatten(),
@@ -380,6 +433,14 @@ impl TooEarly {
         let ms = wait_for(at, crate::now()).unwrap_or(0);
         let after = Duration::from_millis(ms).min(Self::LOOK_AGAIN);
         self.due.entry(author).or_insert_with(|| tokio::time::Instant::now() + after);
+    }
+
+    /// How long events sealed with a key not received yet wait before the session ends and
+    /// they are sent again (by then the share has usually arrived through another log).
+    const KEY_WAIT: Duration = Duration::from_secs(2);
+
+    fn wait_for_key(&mut self, author: DeviceId) {
+        self.due.entry(author).or_insert_with(|| tokio::time::Instant::now() + Self::KEY_WAIT);
     }
 
     fn waits(&self, author: &DeviceId) -> bool {
@@ -466,6 +527,7 @@ mod tests {
     struct Held {
         _dir: tempfile::TempDir,
         store: Store,
+        key: DeviceKey,
         write_lock: tokio::sync::Mutex<()>,
         changed: watch::Sender<u64>,
         forked: Mutex<HashSet<DeviceId>>,
@@ -474,8 +536,8 @@ mod tests {
     }
 
     impl Device {
-        /// A device of `space` holding `events` (already valid).
-        fn holding(space: &TestSpace, events: &[SealedEvent]) -> Device {
+        /// Device `who` of `space`, holding `events` (already valid).
+        fn holding(space: &TestSpace, who: usize, events: &[SealedEvent]) -> Device {
             let dir = tempfile::tempdir().unwrap();
             let store = Store::open(&dir.path().join("store")).unwrap();
             let state = SpaceState { space: space.space, membership: space.membership.clone() };
@@ -484,6 +546,7 @@ mod tests {
             Device(Arc::new(Held {
                 _dir: dir,
                 store,
+                key: DeviceKey::from_secret_bytes(&space.devices[who].key.secret_bytes()),
                 write_lock: tokio::sync::Mutex::new(()),
                 changed: watch::channel(0).0,
                 forked: Mutex::default(),
@@ -500,6 +563,10 @@ mod tests {
     impl SyncHost for Device {
         fn store(&self) -> &Store {
             &self.0.store
+        }
+
+        fn device_key(&self) -> &DeviceKey {
+            &self.0.key
         }
 
         fn write_lock(&self) -> &tokio::sync::Mutex<()> {
@@ -572,7 +639,7 @@ mod tests {
         let mut space = TestSpace::new(1, &[1, 1]);
         let ada = space.devices[0].key.id();
         let events = texts(&mut space, 0, 1500);
-        let (pusher, receiver) = (Device::holding(&space, &events), Device::holding(&space, &[]));
+        let (pusher, receiver) = (Device::holding(&space, 0, &events), Device::holding(&space, 1, &[]));
         let (near, far) = pipe();
         let (near_r, near_w) = near.split();
         let pushing = tokio::spawn({
@@ -583,8 +650,9 @@ mod tests {
         let receiving = async {
             receive(&receiver, ada, &mut far_r, &mut far_w).await.unwrap();
         };
+        // Until the host has been told of every event (it is told right after each store).
         let waiting = async {
-            while receiver.holds(&ada) < 1500 {
+            while receiver.0.stored.lock().unwrap().len() < 1500 {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         };
@@ -595,7 +663,11 @@ mod tests {
         pushing.abort();
         assert_eq!(receiver.holds(&ada), 1500);
         let stored = receiver.0.stored.lock().unwrap().clone();
-        assert_eq!(stored, (1..=1500).map(|seq| (ada, seq)).collect::<Vec<_>>());
+        assert!(
+            stored == (1..=1500).map(|seq| (ada, seq)).collect::<Vec<_>>(),
+            "{} told, not 1..=1500 in order",
+            stored.len()
+        );
         assert!(receiver.0.first_forks.lock().unwrap().is_empty());
     }
 
@@ -604,7 +676,7 @@ mod tests {
         let mut space = TestSpace::new(2, &[1, 1]);
         let ada = space.devices[0].key.id();
         let events = texts(&mut space, 0, 20);
-        let receiver = Device::holding(&space, &[]);
+        let receiver = Device::holding(&space, 1, &[]);
         let (near, far) = pipe();
         let (mut r, mut w) = near.split();
         let (mut far_r, mut far_w) = far.split();
@@ -643,7 +715,7 @@ mod tests {
         space.devices[2].max_lamport = 0;
         let other = space.write(2, TestSpace::text("another first"), a_minute_ago());
         let own = texts(&mut space, 1, 3);
-        let ada = Device::holding(&space, &[held]);
+        let ada = Device::holding(&space, 0, &[held]);
         let (near, far) = pipe();
         let (mut r, mut w) = near.split();
         let (mut far_r, mut far_w) = far.split();
@@ -670,5 +742,95 @@ mod tests {
         assert!(ada.has_forked(&phone) && !ada.has_forked(&laptop));
         assert_eq!(*ada.0.first_forks.lock().unwrap(), vec![(phone, 1)]);
         assert_eq!(ada.0.store.forks().unwrap(), vec![(phone, 1)]);
+    }
+
+    /// Device `rotator` of `space` rotates the key: the share (sealed with the key of before,
+    /// to every device), and from then on `space` seals with the new key.
+    fn rotate(space: &mut TestSpace, rotator: usize) -> SealedEvent {
+        let key = duet_crypto::SpaceKey::generate(&mut space.rng);
+        let wrapped = (0..space.devices.len())
+            .map(|d| {
+                let x = space.devices[d].certificate.device_x25519;
+                (space.devices[d].key.id(), duet_crypto::WrappedKey::wrap(&key, &x, &mut space.rng).encode())
+            })
+            .collect();
+        let share = space.write(rotator, Payload::KeyShare { key: key.id(), rotation: true, wrapped }, a_minute_ago());
+        let stamp = duet_log::Stamp { lamport: share.lamport(), author: share.author() };
+        space.keyring.hold(key, Some(stamp));
+        share
+    }
+
+    #[tokio::test]
+    async fn a_key_share_opens_the_events_after_it_in_the_same_batch() {
+        let mut space = TestSpace::new(4, &[1, 1]);
+        let ada = space.devices[0].key.id();
+        let share = rotate(&mut space, 0);
+        let post = space.write(0, TestSpace::text("sealed with the new key"), a_minute_ago());
+        assert!(share.key_id().is_none() && post.key_id().is_some());
+        let ben = Device::holding(&space, 1, &[]);
+        let (near, far) = pipe();
+        let (mut r, mut w) = near.split();
+        let (mut far_r, mut far_w) = far.split();
+        let pushing = async move {
+            assert!(matches!(next(&mut r).await, SyncMessage::Hello { .. }));
+            send(&mut w, &batch(ada, 1, &[share, post])).await.unwrap();
+            assert_eq!(next(&mut r).await, SyncMessage::Ack);
+        };
+        let (result, ()) = tokio::join!(receive(&ben, ada, &mut far_r, &mut far_w), pushing);
+        result.unwrap();
+        assert_eq!(ben.holds(&ada), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_sealed_with_a_key_not_received_yet_wait_and_come_again() {
+        // Ada (0) rotates; Ben's phone (2) writes with the new key and pushes to Ben's laptop
+        // (1) before Ada's share has reached it.
+        let mut space = TestSpace::new(5, &[1, 2]);
+        let (ada, phone) = (space.devices[0].key.id(), space.devices[2].key.id());
+        let share = rotate(&mut space, 0);
+        let post = space.write(2, TestSpace::text("from the phone, with the new key"), a_minute_ago());
+        let laptop = Device::holding(&space, 1, &[]);
+
+        let session = |post: SealedEvent, share: Option<SealedEvent>| {
+            let laptop = laptop.clone();
+            async move {
+                let (near, far) = pipe();
+                let (mut r, mut w) = near.split();
+                let (mut far_r, mut far_w) = far.split();
+                let pushing = async move {
+                    assert!(matches!(next(&mut r).await, SyncMessage::Hello { .. }));
+                    send(&mut w, &batch(phone, 1, std::slice::from_ref(&post))).await.unwrap();
+                    assert_eq!(next(&mut r).await, SyncMessage::Ack, "not held against the phone");
+                    if let Some(share) = share {
+                        send(&mut w, &batch(ada, 1, &[share])).await.unwrap();
+                        assert_eq!(next(&mut r).await, SyncMessage::Ack);
+                    }
+                    // The receiver ends the session by itself so the waiting events come again.
+                    assert!(matches!(read_frame(&mut r, SYNC_FRAMES).await, Ok(None)));
+                };
+                let receiving = tokio::time::timeout(Duration::from_secs(30), async move {
+                    let result = receive(&laptop, phone, &mut far_r, &mut far_w).await;
+                    drop((far_r, far_w));
+                    result
+                });
+                let (result, ()) = tokio::join!(receiving, pushing);
+                result.expect("the session ends by itself").unwrap();
+            }
+        };
+        session(post.clone(), Some(share)).await;
+        assert_eq!(laptop.holds(&phone), 0, "the phone's event waits");
+        assert_eq!(laptop.holds(&ada), 1, "the share arrived meanwhile");
+        // The next session: the key is here now.
+        let (near, far) = pipe();
+        let (mut r, mut w) = near.split();
+        let (mut far_r, mut far_w) = far.split();
+        let pushing = async move {
+            assert!(matches!(next(&mut r).await, SyncMessage::Hello { .. }));
+            send(&mut w, &batch(phone, 1, &[post])).await.unwrap();
+            assert_eq!(next(&mut r).await, SyncMessage::Ack);
+        };
+        let (result, ()) = tokio::join!(receive(&laptop, phone, &mut far_r, &mut far_w), pushing);
+        result.unwrap();
+        assert_eq!(laptop.holds(&phone), 1);
     }
 }
