@@ -111,10 +111,40 @@ export async function callsOnTheirDevices(alice, bob, sound) {
   await hears(alice, sound.alice.dir, sound.bob.tone, 'Bob’s microphone:');
   await alice.screenshot('alice-call.png');
   await bob.screenshot('bob-call.png');
+  await switchesHerMicrophoneInTheCall(alice, bob, sound);
 
   await alice.click(await alice.testId('call-hangup'));
   await callsEnded([alice, bob], 1);
   log('alice hung up; both see the call in the timeline');
+}
+
+/**
+ * In the call view, Alice switches her microphone to another entry (the sound server's own),
+ * then back to the system default: each time the panel says it is done and Bob goes on hearing
+ * her. Escape closes the panel.
+ */
+async function switchesHerMicrophoneInTheCall(alice, bob, sound) {
+  await alice.click(await alice.testId('call-devices'));
+  const mic = await alice.testId('call-device-microphone');
+  const values = await alice.script('return [...arguments[0].options].map((o) => o.value)', [{ [ELEMENT]: mic }]);
+  const other = values.find((v) => v !== '');
+  if (!other) throw new Error(`alice: the call's microphone picker offers nothing but the default (${JSON.stringify(values)})`);
+  for (const [value, what] of [[other, `“${other}”`], ['', 'the system default']]) {
+    await alice.script('arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event("change", { bubbles: true }))', [
+      { [ELEMENT]: mic },
+      value,
+    ]);
+    await alice.until(`the switch to ${what} done`, async () => {
+      const said = await alice.textContent(await alice.testId('call-devices-panel'));
+      if (/could not|not allowed|no call/i.test(said)) throw new Error(`alice: switching to ${what} was refused: ${said}`);
+      return said.includes('Later calls') && !said.includes('Switching') ? true : null;
+    });
+    if (value !== '') await alice.screenshot('alice-call-devices.png');
+    await hears(bob, sound.bob.dir, sound.alice.tone, `Alice’s microphone, switched to ${what}:`);
+    log(`alice switched her microphone to ${what} in the call; bob still hears her`);
+  }
+  await alice.type(await alice.testId('call-devices-panel'), ESCAPE);
+  await alice.until('the devices panel closed', async () => (await alice.all('[data-testid="call-devices-panel"]')).length === 0);
 }
 
 /** Alice records a few seconds from her microphone and sends them. */

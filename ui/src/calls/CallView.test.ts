@@ -1,7 +1,8 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import type { CallKind, CameraDevice, MediaChoice } from '../lib/backend';
 import { PARTNER } from '../test/messages';
 import { callSession } from './callSession.svelte';
 import CallView from './CallView.svelte';
@@ -103,6 +104,8 @@ describe('the in-call view', () => {
     expect(screen.getByTestId('call-status')).toHaveTextContent('Ringing…');
     expect(screen.queryByLabelText('Ben’s video')).not.toBeInTheDocument();
     expect(screen.queryByTestId('call-camera')).not.toBeInTheDocument();
+    // Devices switch once the call is in progress.
+    expect(screen.getByRole('button', { name: 'Audio and video devices' })).toBeDisabled();
   });
 
   it('shows how the connection is, and says when it is poor', async () => {
@@ -179,5 +182,147 @@ describe('the in-call view', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('Screen sharing needs an X11 session: on Wayland it is not supported yet.');
     expect(screen.queryByTestId('share-menu')).not.toBeInTheDocument();
     expect(screen.getByTestId('call-hangup')).toHaveTextContent('Hang up');
+  });
+
+  describe('the devices panel', () => {
+    const HEADSET = { id: 'sysdefault:CARD=Headset', name: 'USB Headset, USB Audio', is_default: false };
+    const PULSE = { id: 'pulse', name: 'PulseAudio Sound Server', is_default: false };
+    const WEBCAM: CameraDevice = { id: '/dev/video0', name: 'Integrated Webcam' };
+    const CHOSEN: MediaChoice = { microphone: null, speaker: PULSE.id, camera: null, test_tone: true };
+
+    /**
+     * A shell in a call with a headset, the sound server (the chosen speaker) and a webcam;
+     * `switched` answers `switch_call_devices` (nothing to say, unless told).
+     */
+    function shell(over: { switched?: (choice: MediaChoice) => unknown; listed?: 'fails' } = {}) {
+      const seen: [string, unknown][] = [];
+      mockIPC((cmd, args) => {
+        seen.push([cmd, args]);
+        switch (cmd) {
+          case 'media_devices':
+            if (over.listed === 'fails') throw { code: 'device_unavailable', message: 'The sound system could not be reached: is PipeWire running?' };
+            return { microphones: [HEADSET], speakers: [PULSE], cameras: [WEBCAM], chosen: CHOSEN };
+          case 'switch_call_devices':
+            return over.switched ? over.switched((args as { choice: MediaChoice }).choice) : [];
+          case 'call_history':
+            return [];
+        }
+        return null;
+      });
+      return seen;
+    }
+
+    async function inCall(kind: CallKind) {
+      render(CallView, { nameOf });
+      callSession.handle({ event: 'call', call: callInfo({ kind, phase: 'active', answered_at: Date.now() }) });
+      await new Promise((r) => setTimeout(r, 0));
+    }
+
+    async function openPanel() {
+      await fireEvent.click(screen.getByRole('button', { name: 'Audio and video devices' }));
+      const panel = await screen.findByRole('dialog', { name: 'Audio and video devices' });
+      await within(panel).findByRole('combobox', { name: 'Microphone' });
+      return panel;
+    }
+
+    const optionsOf = (select: HTMLElement) => within(select).getAllByRole('option').map((o) => o.textContent);
+
+    it('lists the devices with the chosen ones selected, and switches the call to a picked microphone', async () => {
+      let answer: (notices: string[]) => void = () => {};
+      const seen = shell({ switched: () => new Promise<string[]>((resolve) => (answer = resolve)) });
+      await inCall('video');
+      const button = screen.getByRole('button', { name: 'Audio and video devices' });
+      expect(button).toHaveAttribute('aria-expanded', 'false');
+      const panel = await openPanel();
+      expect(button).toHaveAttribute('aria-expanded', 'true');
+
+      const microphone = within(panel).getByRole('combobox', { name: 'Microphone' });
+      const speaker = within(panel).getByRole('combobox', { name: 'Speaker' });
+      const camera = within(panel).getByRole('combobox', { name: 'Camera' });
+      expect(optionsOf(microphone)).toEqual(['System default', 'USB Headset, USB Audio']);
+      expect(optionsOf(speaker)).toEqual(['System default', 'PulseAudio Sound Server']);
+      expect(optionsOf(camera)).toEqual(['System default', 'Integrated Webcam']);
+      expect(microphone).toHaveValue('');
+      expect(speaker).toHaveValue(PULSE.id);
+      expect(camera).toHaveValue('');
+      expect(microphone).toHaveFocus();
+
+      await fireEvent.change(microphone, { target: { value: HEADSET.id } });
+      // The whole choice goes: the picked microphone, the others as they were, the test tone too.
+      expect(seen).toContainEqual(['switch_call_devices', { choice: { ...CHOSEN, microphone: HEADSET.id } }]);
+      await waitFor(() => expect(microphone).toBeDisabled());
+      expect(speaker).toBeDisabled();
+
+      answer([]);
+      await waitFor(() => expect(microphone).toBeEnabled());
+      expect(microphone).toHaveValue(HEADSET.id);
+      expect(within(panel).getByRole('status')).toHaveTextContent('Later calls and voice messages use it too.');
+      expect(within(screen.getByRole('list', { name: 'About your devices' })).queryAllByRole('listitem')).toEqual([]);
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('shows what a picked device could not open with the call’s other notices', async () => {
+      const seen = shell({
+        switched: (choice) => (choice.speaker === null ? ['The speaker “pulse” went away: using the default speaker'] : []),
+      });
+      await inCall('video');
+      const panel = await openPanel();
+      await fireEvent.change(within(panel).getByRole('combobox', { name: 'Speaker' }), { target: { value: '' } });
+      expect(seen).toContainEqual(['switch_call_devices', { choice: { ...CHOSEN, speaker: null } }]);
+      const notices = screen.getByRole('list', { name: 'About your devices' });
+      await waitFor(() => expect(notices).toHaveTextContent('The speaker “pulse” went away: using the default speaker.'));
+      expect(screen.getByRole('dialog', { name: 'Audio and video devices' })).toBeInTheDocument();
+    });
+
+    it('says in words why the devices could not switch, and puts the choice back', async () => {
+      shell({
+        switched: () => {
+          throw { code: 'not_allowed', message: 'There is no call in progress to switch devices in.' };
+        },
+      });
+      await inCall('video');
+      const panel = await openPanel();
+      const microphone = within(panel).getByRole('combobox', { name: 'Microphone' });
+      await fireEvent.change(microphone, { target: { value: HEADSET.id } });
+      expect(await within(panel).findByRole('alert')).toHaveTextContent('There is no call in progress to switch devices in.');
+      expect(microphone).toHaveValue('');
+      expect(microphone).toBeEnabled();
+    });
+
+    it('says so in words when the devices cannot be listed', async () => {
+      shell({ listed: 'fails' });
+      await inCall('voice');
+      await fireEvent.click(screen.getByRole('button', { name: 'Audio and video devices' }));
+      const panel = await screen.findByRole('dialog', { name: 'Audio and video devices' });
+      expect(await within(panel).findByRole('alert')).toHaveTextContent('The sound system could not be reached: is PipeWire running?');
+      expect(within(panel).queryByRole('combobox')).not.toBeInTheDocument();
+    });
+
+    it('closes with Esc, giving the focus back to the button, and with a click outside', async () => {
+      shell();
+      await inCall('video');
+      const button = screen.getByRole('button', { name: 'Audio and video devices' });
+      const panel = await openPanel();
+      await fireEvent.keyDown(within(panel).getByRole('combobox', { name: 'Speaker' }), { key: 'Escape' });
+      expect(screen.queryByRole('dialog', { name: 'Audio and video devices' })).not.toBeInTheDocument();
+      expect(button).toHaveFocus();
+      expect(button).toHaveAttribute('aria-expanded', 'false');
+
+      await openPanel();
+      // A click inside keeps it open; one outside closes it.
+      await fireEvent.pointerDown(screen.getByRole('combobox', { name: 'Camera' }));
+      expect(screen.getByRole('dialog', { name: 'Audio and video devices' })).toBeInTheDocument();
+      await fireEvent.pointerDown(screen.getByTestId('call-status'));
+      expect(screen.queryByRole('dialog', { name: 'Audio and video devices' })).not.toBeInTheDocument();
+    });
+
+    it('offers no camera in a voice call', async () => {
+      shell();
+      await inCall('voice');
+      const panel = await openPanel();
+      expect(within(panel).getByRole('combobox', { name: 'Speaker' })).toBeInTheDocument();
+      expect(within(panel).queryByRole('combobox', { name: 'Camera' })).not.toBeInTheDocument();
+      expect(within(panel).queryByText('Camera')).not.toBeInTheDocument();
+    });
   });
 });

@@ -14,7 +14,8 @@
  *
  * What the devices said comes with the call (`notices`: "No camera found: the call goes on
  * with sound only") and later as `call_notice` events for this call (a headset unplugged);
- * the view shows them all, newest last, a few at most.
+ * the view shows them all, newest last, a few at most. So does what a switch of devices in the
+ * call (the view's device panel) could not open as chosen.
  */
 import {
   answerCall,
@@ -28,12 +29,14 @@ import {
   shareScreen,
   shareTargets,
   startCall,
+  switchCallDevices,
   type AppError,
   type AppEvent,
   type Call,
   type CallInfo,
   type CallKind,
   type CallQuality,
+  type MediaChoice,
   type ShareTarget,
 } from '../lib/backend';
 import { Heard } from '../lib/heard';
@@ -203,6 +206,19 @@ export class CallSession {
       this.sharing = target.name;
       this.cameraOn = true;
     }
+  }
+
+  /**
+   * Switches the call to the devices of `choice` (kept for later calls too); what did not
+   * open as chosen joins the notices. Resolves to why it could not switch (the panel says it
+   * there), or `null`.
+   */
+  async switchDevices(choice: MediaChoice): Promise<AppError | null> {
+    const id = this.call?.id;
+    const outcome = await switchCallDevices(choice);
+    if (!outcome.ok) return outcome.error;
+    if (this.call?.id === id) this.note(outcome.value);
+    return null;
   }
 
   /** Reads the connection now (the ticker asks every few seconds). */

@@ -3,8 +3,8 @@
  * voice note in the history (a file still arriving, with progress), a missed and an ended call
  * in the call history, and calls that ring, connect and stream a moving test pattern over the
  * same frame channels the shell uses. `?mock=ringing`: Ben calls a few seconds after opening.
- * Settings → Audio & video lists a headset and no camera, its meter wobbles like a voice, and a
- * voice message reports its level and length as the shell does.
+ * Settings → Audio & video (and the call view's device panel) lists a headset and no camera, its
+ * meter wobbles like a voice, and a voice message reports its level and length as the shell does.
  */
 import type { Attachment, Call, CallInfo, CallKind, MediaChoice, Message, NodeEvent, Target, VoiceNoteProgress } from '../lib/backend';
 import { encodeFrame } from '../lib/backend';
@@ -239,6 +239,15 @@ export class FakeMedia {
       case 'set_media_devices':
         this.choice = a.choice as MediaChoice;
         return this.choice;
+      case 'switch_call_devices': {
+        // As the shell: only a call in progress switches, the choice is kept for later calls,
+        // and a microphone that is not here is said in words (the default one is used).
+        if (this.call?.phase !== 'active') throw { code: 'not_allowed', message: 'There is no call in progress to switch devices in.' };
+        const choice = a.choice as MediaChoice;
+        this.choice = choice;
+        const microphone = choice.microphone;
+        return microphone === null || microphone === HEADSET.id ? [] : [`The microphone “${microphone}” was not found: using the default microphone`];
+      }
       case 'start_microphone_meter': {
         clearInterval(this.meter);
         const levels = a.levels as Sink<number>;

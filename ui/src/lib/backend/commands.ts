@@ -346,6 +346,15 @@ export function shareScreen(target: string | null): Promise<Outcome<null>> {
   return call('share_screen', { target });
 }
 
+/**
+ * Switches the call in progress to the devices of `choice` (only what changed is reopened) and
+ * keeps them for later calls, as `setMediaDevices` does; resolves to what did not open as
+ * chosen, in words (the call goes on either way). No call in progress: `not_allowed`.
+ */
+export function switchCallDevices(choice: MediaChoice): Promise<Outcome<string[]>> {
+  return call('switch_call_devices', { choice });
+}
+
 // ----- devices (ui/src/settings/MediaSettings.svelte) -----
 
 /** The microphones, speakers and cameras plugged in, and which are chosen. */
