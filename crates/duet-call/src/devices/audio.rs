@@ -92,7 +92,12 @@ pub fn speakers() -> Vec<AudioDeviceInfo> {
 /// ALSA lists every way to reach every card (front, surround51, dmix, hw, plughw…); a person
 /// picks a card, so only the entries that mean "this card, converted as needed" are kept.
 fn is_pickable(id: &str) -> bool {
-    matches!(id, "pulse" | "pipewire" | "jack") || id.starts_with("sysdefault:") || id.starts_with("hdmi:")
+    is_server_plugin(id) || id.starts_with("sysdefault:") || id.starts_with("hdmi:")
+}
+
+/// ALSA's plugins that reach a sound server rather than a card.
+fn is_server_plugin(id: &str) -> bool {
+    matches!(id, "pulse" | "pipewire" | "jack")
 }
 
 fn list(direction: alsa::Direction) -> Vec<AudioDeviceInfo> {
@@ -101,6 +106,12 @@ fn list(direction: alsa::Direction) -> Vec<AudioDeviceInfo> {
     for hint in hints {
         let Some(id) = hint.name else { continue };
         if !is_pickable(&id) || hint.direction.is_some_and(|d| d != direction) || out.iter().any(|d| d.id == id) {
+            continue;
+        }
+        // ALSA lists its sound-server plugins whether or not that server runs (JACK on a
+        // desktop without it): offered only when they open, so the list has nothing that
+        // cannot work. A card is never opened here (it may be in use).
+        if is_server_plugin(&id) && alsa::PCM::new(&id, direction, true).is_err() {
             continue;
         }
         let name = hint
