@@ -498,6 +498,40 @@ async fn a_member_device_cannot_bring_in_a_third_person() {
     carols_client.shutdown().await;
 }
 
+/// Before Ada has a partner, one of her own devices (stolen, or running something else) says
+/// Carol is in the space, with a valid certificate of Carol's: Ada's phone does not take her.
+/// A person enters only through the pairing, as a signed `PartnerJoin` in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_of_mine_cannot_make_someone_my_partner() {
+    let phone = TestNode::person("Ada's phone").await;
+    let mut laptop = TestNode::device_only("Ada's laptop").await;
+    pair(&phone, &laptop, InviteKind::OwnDevice).await.expect("linking the laptop");
+    let mut carol = TestNode::person("Carol").await;
+    carol.stop().await;
+    let carols = {
+        let store = duet_store::Store::open(&duet_node::store_dir(&carol.dir)).unwrap();
+        store.identity().unwrap().expect("Carol's keys").certificate.expect("Carol's device certificate")
+    };
+    laptop.stop().await;
+    let keys = DeviceKeys::read(&laptop);
+    let (pusher, mut stream) = keys.open_sync(&phone).await;
+    let ada = phone.node.person_id().expect("Ada");
+    let claim = duet_log::sync::Members { persons: vec![ada, carols.person], certificates: vec![carols.encode()] };
+    write_frame(&mut stream, &SyncMessage::Members(claim)).await.unwrap();
+    // A valid event after it: once it is acknowledged, the claim has been read.
+    let event = keys.seal(keys.head, "after the claim");
+    let batch =
+        SyncMessage::Batch { author: keys.device.id(), first_seq: event.seq(), bodies: vec![event.body().to_vec()] };
+    write_frame(&mut stream, &batch).await.unwrap();
+    assert_eq!(read_message(&mut stream).await, Some(SyncMessage::Ack), "the laptop is still heard");
+    pusher.shutdown().await;
+
+    let membership = phone.node.store().space().unwrap().expect("a space").membership;
+    assert_eq!(membership.persons().count(), 1, "Ada is alone until she pairs");
+    assert!(!membership.has_person(&carols.person) && membership.device(&carols.device).is_none());
+    assert_eq!(phone.node.partner().unwrap(), None, "nobody is called her partner");
+}
+
 /// Ben's device dates its messages an hour ahead (its clock is wrong, or it wants its words to
 /// stay at the bottom of the conversation). Four minutes ahead is a clock a little fast and is
 /// taken; an hour is not: that message and the ones after it wait, unread, and Ada is told

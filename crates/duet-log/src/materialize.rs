@@ -251,6 +251,8 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 views.put_date(*id, mark);
             }
         }
+        // Membership, not a view: the node applies it to the space (`Membership::partner_joined`).
+        Payload::PartnerJoin { .. } => {}
         Payload::KeyShare { key, rotation, wrapped } => {
             let mut mark = views.key_share(key).unwrap_or_default();
             mark.add(stamp, *rotation, wrapped);

@@ -91,31 +91,32 @@ impl Membership {
         self.devices.get(device)
     }
 
-    /// Takes in what another member device says the members are (sync's `Members`), as far
-    /// as a couple's space allows: a person it does not know yet is added only while the
-    /// space holds fewer than [`MAX_PEOPLE`] and only with a valid certificate of one of their
-    /// devices in the same message (a name alone adds no one); a device only with a valid
-    /// certificate of a member person. Whatever else it says is left out. Returns whether
-    /// anything was added.
-    ///
-    /// This is the honest case of a device that learns of the partner from another device of
-    /// its own person (it joined before the partner did). It is not proof that the pairing
-    /// happened: a member device that lies can still add a second person to a space that has
-    /// one, but never a third.
-    pub fn merge_from_peer(&mut self, persons: &[PersonId], certificates: &[DeviceCertificate]) -> bool {
-        let before = (self.persons.len(), self.devices.len());
-        for person in persons {
-            if self.persons.contains(person) || self.persons.len() >= MAX_PEOPLE {
-                continue;
-            }
-            if certificates.iter().any(|c| c.person == *person && c.verify().is_ok()) {
-                self.persons.insert(*person);
-            }
-        }
+    /// Learns devices from another member device: valid certificates of people already in
+    /// the space. Never a person: a second person enters only through the pairing
+    /// ([`Membership::partner_joined`]). Whether anything was learned.
+    pub fn merge_from_peer(&mut self, certificates: &[DeviceCertificate]) -> bool {
+        let before = self.devices.len();
         for certificate in certificates {
             // Refused ones (not a member, bad, a colliding tag) are simply not taken.
             let _ = self.add_device(certificate.clone());
         }
+        self.devices.len() != before
+    }
+
+    /// A member of the space (`by`, the person whose device wrote the `PartnerJoin` event)
+    /// let in a partner with this device certificate: the partner's person and device join,
+    /// if the certificate is valid, of another person, and the space has room (two people).
+    /// Whether anything changed.
+    pub fn partner_joined(&mut self, by: &PersonId, certificate: &DeviceCertificate) -> bool {
+        if !self.persons.contains(by) || certificate.person == *by || certificate.verify().is_err() {
+            return false;
+        }
+        if !self.persons.contains(&certificate.person) && self.persons.len() >= MAX_PEOPLE {
+            return false;
+        }
+        let before = (self.persons.len(), self.devices.len());
+        self.persons.insert(certificate.person);
+        let _ = self.add_device(certificate.clone());
         (self.persons.len(), self.devices.len()) != before
     }
 
@@ -152,26 +153,41 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_adds_the_partner_with_a_device_of_theirs_and_never_a_third_person() {
+    fn what_another_device_says_never_adds_a_person() {
         let (s, mut m) = adas_space();
         let (ben, carol) = (s.persons[1].id(), s.persons[2].id());
         let (bens, carols) = (s.devices[1].certificate.clone(), s.devices[2].certificate.clone());
+        // A device of someone not in the space is not taken, certificate and all.
+        assert!(!m.merge_from_peer(std::slice::from_ref(&bens)));
+        assert!(!m.merge_from_peer(std::slice::from_ref(&carols)));
+        assert!(!m.has_person(&ben) && !m.has_person(&carol) && m.device(&bens.device).is_none());
+        // Once Ben is in, his other devices are learned this way.
+        assert!(m.partner_joined(&s.persons[0].id(), &bens));
+        let mut second = TestSpace::new(4, &[1]);
+        let laptop = duet_crypto::DeviceKey::generate(&mut second.rng);
+        let bens_laptop =
+            DeviceCertificate::issue(&s.persons[1], laptop.id(), laptop.x25519_public(), "laptop", 2).unwrap();
+        assert!(m.merge_from_peer(std::slice::from_ref(&bens_laptop)));
+        assert_eq!(m.devices_of(&ben).count(), 2);
+    }
 
-        // A name alone adds no one; a device of someone not in the space is not taken.
-        assert!(!m.merge_from_peer(&[ben], &[]));
-        assert!(!m.merge_from_peer(&[], std::slice::from_ref(&bens)));
-        assert!(!m.has_person(&ben) && m.device(&bens.device).is_none());
-
-        // Ben with his device: the couple is whole.
-        assert!(m.merge_from_peer(&[ben], std::slice::from_ref(&bens)));
+    #[test]
+    fn the_partner_joins_once_by_a_member_and_never_a_third_person() {
+        let (s, mut m) = adas_space();
+        let (ada, ben, carol) = (s.persons[0].id(), s.persons[1].id(), s.persons[2].id());
+        let (bens, carols) = (s.devices[1].certificate.clone(), s.devices[2].certificate.clone());
+        // Only a member lets someone in, and not themselves.
+        assert!(!m.partner_joined(&ben, &bens));
+        assert!(!m.partner_joined(&ada, &s.devices[0].certificate));
+        assert!(m.partner_joined(&ada, &bens));
         assert!(m.has_person(&ben) && m.device(&bens.device).is_some());
-
-        // Carol, certificate and all, is never a third.
-        assert!(!m.merge_from_peer(&[carol], std::slice::from_ref(&carols)));
+        // Carol, by Ada or by Ben, is never a third.
+        assert!(!m.partner_joined(&ada, &carols));
+        assert!(!m.partner_joined(&ben, &carols));
         assert_eq!(m.persons().count(), MAX_PEOPLE);
-        assert!(!m.has_person(&carol) && m.device(&carols.device).is_none());
+        assert!(!m.has_person(&carol));
         // Saying it again changes nothing.
-        assert!(!m.merge_from_peer(&[ben], &[bens]));
+        assert!(!m.partner_joined(&ada, &bens));
     }
 
     #[test]
@@ -179,7 +195,8 @@ mod tests {
         let (s, mut m) = adas_space();
         let mut forged = s.devices[1].certificate.clone();
         forged.device_name = "not what Ben signed".into();
-        assert!(!m.merge_from_peer(&[s.persons[1].id()], &[forged]));
+        assert!(!m.partner_joined(&s.persons[0].id(), &forged));
+        assert!(!m.merge_from_peer(&[forged]));
         assert_eq!(m.persons().count(), 1);
     }
 }

@@ -175,6 +175,12 @@ pub enum Payload {
         rotation: bool,
         wrapped: Vec<(DeviceId, Vec<u8>)>,
     },
+    /// My partner joined with my invite: their device's certificate (issued by their own
+    /// person key). The only way a second person enters a space: devices take a person from
+    /// this event (or from their own welcome), never from what another device says.
+    PartnerJoin {
+        certificate: Vec<u8>,
+    },
 }
 
 /// Most devices one key share names.
@@ -204,6 +210,7 @@ mod tag {
     pub const TOGETHER_SINCE: u8 = 21;
     pub const DATE_SET: u8 = 22;
     pub const KEY_SHARE: u8 = 23;
+    pub const PARTNER_JOIN: u8 = 24;
 }
 
 impl Payload {
@@ -233,6 +240,7 @@ impl Payload {
             Payload::TogetherSince { .. } => "together since",
             Payload::DateSet { .. } => "date",
             Payload::KeyShare { .. } => "key share",
+            Payload::PartnerJoin { .. } => "partner join",
         }
     }
 
@@ -422,6 +430,11 @@ impl Payload {
                 w.varint(certificate.len() as u64);
                 w.bytes(certificate);
             }
+            Payload::PartnerJoin { certificate } => {
+                w.u8(tag::PARTNER_JOIN);
+                w.varint(certificate.len() as u64);
+                w.bytes(certificate);
+            }
             Payload::DeviceRevoke { device, last_seq } => {
                 w.u8(tag::DEVICE_REVOKE);
                 w.bytes(&device.0);
@@ -584,6 +597,10 @@ impl Payload {
             tag::DEVICE_LINK => {
                 let len = r.bounded(MAX_CERTIFICATE_BYTES as u64, "a device certificate")? as usize;
                 Payload::DeviceLink { certificate: r.take(len, "a device certificate")?.to_vec() }
+            }
+            tag::PARTNER_JOIN => {
+                let len = r.bounded(MAX_CERTIFICATE_BYTES as u64, "a device certificate")? as usize;
+                Payload::PartnerJoin { certificate: r.take(len, "a device certificate")?.to_vec() }
             }
             tag::DEVICE_REVOKE => Payload::DeviceRevoke {
                 device: DeviceId(r.array("a device id")?),

@@ -124,6 +124,48 @@ impl Node {
         Ok(())
     }
 
+    /// Lets in the partner named by a `PartnerJoin` among `events`: written by a device of the
+    /// person who invited them, it is the only way a second person enters the space
+    /// (`Membership::partner_joined`). A device of mine linked before my partner joined learns
+    /// of them this way.
+    pub(crate) async fn apply_partner_joins(&self, events: &[duet_log::OpenedEvent]) {
+        let joins: Vec<(PersonId, duet_crypto::DeviceCertificate)> = events
+            .iter()
+            .filter_map(|e| match &e.payload {
+                Payload::PartnerJoin { certificate } => {
+                    duet_crypto::DeviceCertificate::decode(certificate).ok().map(|c| (e.person, c))
+                }
+                _ => None,
+            })
+            .collect();
+        if joins.is_empty() {
+            return;
+        }
+        let result: Result<Option<duet_log::Membership>, NodeError> = (|| {
+            let Some(mut state) = self.shared.store.space()? else { return Ok(None) };
+            let mut changed = false;
+            for (by, certificate) in &joins {
+                changed |= state.membership.partner_joined(by, certificate);
+            }
+            if !changed {
+                return Ok(None);
+            }
+            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
+            self.shared.store.save_space(&state, &key)?;
+            Ok(Some(state.membership))
+        })();
+        match result {
+            Ok(Some(membership)) => {
+                if let Err(e) = self.update_members(&membership).await {
+                    tracing::warn!("could not let my partner's devices connect: {e}");
+                }
+                self.emit(NodeEvent::SpaceChanged);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not let my partner in: {e}"),
+        }
+    }
+
     /// Applies the removals among `events` (mine or received) to the membership: the device
     /// is refused from now on and disconnected. Only a device's own person removes it.
     pub(crate) async fn apply_removals(&self, events: &[duet_log::OpenedEvent]) {

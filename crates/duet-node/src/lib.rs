@@ -833,15 +833,14 @@ impl Node {
         }
     }
 
-    /// Learns members from a member device: new people it lists and valid certificates of
-    /// member people. Within a couple's space every member device is trusted for this.
+    /// Learns member devices from a member device: valid certificates of member people.
     pub(crate) async fn merge_members(&self, members: &Members) -> Result<(), NodeError> {
         let Some(mut state) = self.shared.store.space()? else { return Ok(()) };
         let certificates: Vec<DeviceCertificate> =
             members.certificates.iter().filter_map(|c| DeviceCertificate::decode(c).ok()).collect();
-        // A couple's space: never a third person, never a device without its person's
-        // certificate (`Membership::merge_from_peer`).
-        if state.membership.merge_from_peer(&members.persons, &certificates) {
+        // Devices of the people in the space, never a person (`Membership::merge_from_peer`):
+        // the partner enters through the pairing's `PartnerJoin` event (`apply_partner_joins`).
+        if state.membership.merge_from_peer(&certificates) {
             let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
             self.shared.store.save_space(&state, &key)?;
             self.update_members(&state.membership).await?;

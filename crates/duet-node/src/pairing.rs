@@ -144,9 +144,13 @@ impl Node {
         // stream starts mine.
         self.allow_members(&state.membership).await?;
         if !again {
-            if issued.is_some() {
-                self.write(Payload::DeviceLink { certificate: certificate.encode() }).await?;
-            }
+            // In the log for every device of the space: a new device of mine, or my partner
+            // (the one way a person enters: `Node::apply_partner_joins`).
+            let payload = match issued {
+                Some(_) => Payload::DeviceLink { certificate: certificate.encode() },
+                None => Payload::PartnerJoin { certificate: certificate.encode() },
+            };
+            self.write(payload).await?;
             self.emit(NodeEvent::Paired { person: certificate.person, device });
         }
         Ok(JoinResponse::Welcome {

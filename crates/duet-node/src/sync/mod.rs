@@ -62,6 +62,7 @@ impl SyncHost for Node {
     }
 
     async fn stored(&self, events: &[OpenedEvent]) {
+        self.apply_partner_joins(events).await;
         self.after_stored(events);
         self.apply_removals(events).await;
     }

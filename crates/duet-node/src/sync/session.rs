@@ -235,6 +235,12 @@ where
                             early.wait_for_key(author);
                             false
                         }
+                        Some((VerifyError::UnknownAuthor(_), _)) if author != sender => {
+                            // Forwarded events of a device not known here yet (my partner's,
+                            // before the event that lets them in has arrived): they wait too.
+                            early.wait_for_key(author);
+                            false
+                        }
                         Some((e, _)) if author != sender && authors_doing(e) => {
                             if matches!(e, VerifyError::Fork { .. }) {
                                 // From now on, in every session: the store stage keeps the
@@ -369,8 +375,8 @@ async fn store_checked<H: SyncHost>(host: &H, checked: Checked, sender: DeviceId
         host.stored(&accepted).await;
     }
     let Some(e) = rejected else { return Ok(()) };
-    if matches!(e, VerifyError::KeyNotHeld { .. }) {
-        tracing::debug!(?author, "events sealed with a key not received yet wait: {e}");
+    if matches!(e, VerifyError::KeyNotHeld { .. }) || (author != sender && matches!(e, VerifyError::UnknownAuthor(_))) {
+        tracing::debug!(?author, "events wait for what lets them be read: {e}");
         return Ok(());
     }
     if let VerifyError::Fork { author, seq } = e {
@@ -435,8 +441,9 @@ impl TooEarly {
         self.due.entry(author).or_insert_with(|| tokio::time::Instant::now() + after);
     }
 
-    /// How long events sealed with a key not received yet wait before the session ends and
-    /// they are sent again (by then the share has usually arrived through another log).
+    /// How long events sealed with a key not received yet (or forwarded from a device not
+    /// known yet) wait before the session ends and they are sent again (by then the share, or
+    /// the partner's `PartnerJoin`, has usually arrived through another log).
     const KEY_WAIT: Duration = Duration::from_secs(2);
 
     fn wait_for_key(&mut self, author: DeviceId) {
