@@ -34,8 +34,9 @@ pub use materialize::{fold, MemoryViews, ViewStore};
 pub use membership::{MemberDevice, Membership, MembershipError};
 pub use payload::{CallRecordPayload, ChannelChange, Payload, PayloadError, MAX_PAYLOAD_BYTES};
 pub use records::{
-    lww_set, CallView, ChannelRecord, DateMark, Frontier, KeyShareMark, Lww, MessageOp, MessageRecord, MoodMark,
-    NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, ItemMark, KeyShareMark, ListMark, Lww, MessageOp,
+    MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp,
+    TogetherMark, VerifiedMark,
 };
 pub use sync::{Members, PushPlanner, SyncMessage};
 pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError, MAX_LAMPORT_JUMP};

@@ -26,8 +26,9 @@ use duet_model::{
 
 use crate::payload::{ChannelChange, Payload};
 use crate::records::{
-    lww_set, CallView, ChannelRecord, DateMark, Frontier, KeyShareMark, Lww, MessageOp, MessageRecord, MoodMark,
-    NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp, TogetherMark, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, ItemMark, KeyShareMark, ListMark, Lww, MessageOp,
+    MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp,
+    TogetherMark, VerifiedMark,
 };
 use crate::verify::OpenedEvent;
 
@@ -73,6 +74,10 @@ pub trait ViewStore {
     fn put_together(&mut self, mark: TogetherMark);
     fn date(&self, id: &duet_model::DateId) -> Option<DateMark>;
     fn put_date(&mut self, id: duet_model::DateId, mark: DateMark);
+    fn list(&self, id: &duet_model::ListId) -> Option<ListMark>;
+    fn put_list(&mut self, id: duet_model::ListId, mark: ListMark);
+    fn list_item(&self, list: &duet_model::ListId, item: &duet_model::ItemId) -> Option<ItemMark>;
+    fn put_list_item(&mut self, list: duet_model::ListId, item: duet_model::ItemId, mark: ItemMark);
     fn key_share(&self, key: &duet_crypto::KeyId) -> Option<KeyShareMark>;
     fn put_key_share(&mut self, key: duet_crypto::KeyId, mark: KeyShareMark);
 }
@@ -253,6 +258,29 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
         }
         // Membership, not a view: the node applies it to the space (`Membership::partner_joined`).
         Payload::PartnerJoin { .. } => {}
+        Payload::ListSet { list, title } => {
+            let mut mark = views.list(list);
+            lww_set(&mut mark, Lww::new(title.clone(), stamp, at));
+            if let Some(mark) = mark {
+                views.put_list(*list, mark);
+            }
+        }
+        Payload::ListItemSet { list, item, text, checked, position, removed } => {
+            let mut mark = views.list_item(list, item).unwrap_or_default();
+            if let Some(text) = text {
+                lww_set(&mut mark.text, Lww::new(text.clone(), stamp, at));
+            }
+            if let Some(checked) = checked {
+                lww_set(&mut mark.checked, Lww::new(*checked, stamp, at));
+            }
+            if let Some(position) = position {
+                lww_set(&mut mark.position, Lww::new(position.clone(), stamp, at));
+            }
+            if let Some(removed) = removed {
+                lww_set(&mut mark.removed, Lww::new(*removed, stamp, at));
+            }
+            views.put_list_item(*list, *item, mark);
+        }
         Payload::KeyShare { key, rotation, wrapped } => {
             let mut mark = views.key_share(key).unwrap_or_default();
             mark.add(stamp, *rotation, wrapped);
@@ -354,6 +382,8 @@ pub struct MemoryViews {
     pub together: Option<TogetherMark>,
     pub dates: BTreeMap<duet_model::DateId, DateMark>,
     pub key_shares: BTreeMap<duet_crypto::KeyId, KeyShareMark>,
+    pub lists: BTreeMap<duet_model::ListId, ListMark>,
+    pub list_items: BTreeMap<(duet_model::ListId, duet_model::ItemId), ItemMark>,
 }
 
 impl MemoryViews {
@@ -447,6 +477,22 @@ impl ViewStore for MemoryViews {
     fn put_together(&mut self, mark: TogetherMark) {
         self.together = Some(mark);
     }
+    fn list(&self, id: &duet_model::ListId) -> Option<ListMark> {
+        self.lists.get(id).cloned()
+    }
+
+    fn put_list(&mut self, id: duet_model::ListId, mark: ListMark) {
+        self.lists.insert(id, mark);
+    }
+
+    fn list_item(&self, list: &duet_model::ListId, item: &duet_model::ItemId) -> Option<ItemMark> {
+        self.list_items.get(&(*list, *item)).cloned()
+    }
+
+    fn put_list_item(&mut self, list: duet_model::ListId, item: duet_model::ItemId, mark: ItemMark) {
+        self.list_items.insert((list, item), mark);
+    }
+
     fn key_share(&self, key: &duet_crypto::KeyId) -> Option<KeyShareMark> {
         self.key_shares.get(key).cloned()
     }

@@ -7,11 +7,12 @@
 
 use duet_model::{
     validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CalendarDate,
-    CallId, CallKind, CallState, ChannelId, ChannelKind, DateId, DeviceId, Media, MessageId, MessageType, Mood,
-    PersonId, SharedDate, Target, Thumbnail, Timestamp, ValidationError, MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_CHARS,
-    MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS, MAX_CUSTOM_STATUS_CHARS, MAX_DATE_TITLE_CHARS, MAX_DISPLAY_NAME_CHARS,
-    MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_MOOD_WORDS_CHARS, MAX_SPACE_NAME_CHARS, MAX_THUMBNAIL_SIZE, MAX_TOPIC_CHARS,
-    MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
+    CallId, CallKind, CallState, ChannelId, ChannelKind, DateId, DeviceId, ItemId, ListId, Media, MessageId,
+    MessageType, Mood, PersonId, SharedDate, Target, Thumbnail, Timestamp, ValidationError, MAX_ATTACHMENTS,
+    MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS, MAX_CUSTOM_STATUS_CHARS,
+    MAX_DATE_TITLE_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_EMOJI_BYTES, MAX_IMAGE_SIDE, MAX_LIST_ITEM_CHARS,
+    MAX_LIST_TITLE_CHARS, MAX_MOOD_WORDS_CHARS, MAX_POSITION_BYTES, MAX_SPACE_NAME_CHARS, MAX_THUMBNAIL_SIZE,
+    MAX_TOPIC_CHARS, MAX_VOICE_DURATION_MS, MAX_WAVEFORM_BARS,
 };
 use thiserror::Error;
 
@@ -181,6 +182,23 @@ pub enum Payload {
     PartnerJoin {
         certificate: Vec<u8>,
     },
+    /// A shared list made or renamed (`Some` title), or deleted (`None`); latest wins.
+    ListSet {
+        list: ListId,
+        title: Option<String>,
+    },
+    /// One item of a list: each field given is set, each on its own (latest wins per field),
+    /// so edits of different fields made apart are all kept. Adding an item gives its text,
+    /// `checked: false`, a position and `removed: false`.
+    ListItemSet {
+        list: ListId,
+        item: ItemId,
+        text: Option<String>,
+        checked: Option<bool>,
+        /// A position key (`duet_model::position_between`): items sort by it, then by id.
+        position: Option<Vec<u8>>,
+        removed: Option<bool>,
+    },
 }
 
 /// Most devices one key share names.
@@ -211,6 +229,8 @@ mod tag {
     pub const DATE_SET: u8 = 22;
     pub const KEY_SHARE: u8 = 23;
     pub const PARTNER_JOIN: u8 = 24;
+    pub const LIST_SET: u8 = 25;
+    pub const LIST_ITEM_SET: u8 = 26;
 }
 
 impl Payload {
@@ -241,6 +261,8 @@ impl Payload {
             Payload::DateSet { .. } => "date",
             Payload::KeyShare { .. } => "key share",
             Payload::PartnerJoin { .. } => "partner join",
+            Payload::ListSet { .. } => "list",
+            Payload::ListItemSet { .. } => "list item",
         }
     }
 
@@ -336,6 +358,25 @@ impl Payload {
                     });
                 }
                 Payload::KeyShare { key, rotation, wrapped }
+            }
+            Payload::ListSet { list, title } => {
+                Payload::ListSet { list, title: title.as_deref().map(duet_model::validate_list_title).transpose()? }
+            }
+            Payload::ListItemSet { list, item, text, checked, position, removed } => {
+                if text.is_none() && checked.is_none() && position.is_none() && removed.is_none() {
+                    return Err(ValidationError::Empty { field: "a change to a list item" });
+                }
+                if let Some(p) = &position {
+                    duet_model::validate_position(p)?;
+                }
+                Payload::ListItemSet {
+                    list,
+                    item,
+                    text: text.as_deref().map(duet_model::validate_list_item).transpose()?,
+                    checked,
+                    position,
+                    removed,
+                }
             }
             other => other,
         })
@@ -434,6 +475,23 @@ impl Payload {
                 w.u8(tag::PARTNER_JOIN);
                 w.varint(certificate.len() as u64);
                 w.bytes(certificate);
+            }
+            Payload::ListSet { list, title } => {
+                w.u8(tag::LIST_SET);
+                w.bytes(&list.0);
+                w.opt(title.as_deref(), Writer::str);
+            }
+            Payload::ListItemSet { list, item, text, checked, position, removed } => {
+                w.u8(tag::LIST_ITEM_SET);
+                w.bytes(&list.0);
+                w.bytes(&item.0);
+                w.opt(text.as_deref(), Writer::str);
+                w.opt(*checked, Writer::bool);
+                w.opt(position.as_deref(), |w, p| {
+                    w.varint(p.len() as u64);
+                    w.bytes(p);
+                });
+                w.opt(*removed, Writer::bool);
             }
             Payload::DeviceRevoke { device, last_seq } => {
                 w.u8(tag::DEVICE_REVOKE);
@@ -598,6 +656,21 @@ impl Payload {
                 let len = r.bounded(MAX_CERTIFICATE_BYTES as u64, "a device certificate")? as usize;
                 Payload::DeviceLink { certificate: r.take(len, "a device certificate")?.to_vec() }
             }
+            tag::LIST_SET => Payload::ListSet {
+                list: ListId(r.array("a list id")?),
+                title: r.opt("a list's title", |r| r.str(MAX_LIST_TITLE_CHARS * UTF8_MAX, "a list's title"))?,
+            },
+            tag::LIST_ITEM_SET => Payload::ListItemSet {
+                list: ListId(r.array("a list id")?),
+                item: ItemId(r.array("an item id")?),
+                text: r.opt("a list item", |r| r.str(MAX_LIST_ITEM_CHARS * UTF8_MAX, "a list item"))?,
+                checked: r.opt("checked", |r| r.bool("checked"))?,
+                position: r.opt("a position", |r| {
+                    let len = r.bounded(MAX_POSITION_BYTES as u64, "a position")? as usize;
+                    Ok(r.take(len, "a position")?.to_vec())
+                })?,
+                removed: r.opt("removed", |r| r.bool("removed"))?,
+            },
             tag::PARTNER_JOIN => {
                 let len = r.bounded(MAX_CERTIFICATE_BYTES as u64, "a device certificate")? as usize;
                 Payload::PartnerJoin { certificate: r.take(len, "a device certificate")?.to_vec() }

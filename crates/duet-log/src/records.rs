@@ -73,6 +73,41 @@ impl KeyShareMark {
     }
 }
 
+/// A shared list's title (`None` once deleted). Latest wins.
+pub type ListMark = Lww<Option<String>>;
+
+/// An item of a shared list: each field its own register, so edits of different fields made
+/// apart are all kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemMark {
+    pub text: Option<Lww<String>>,
+    pub checked: Option<Lww<bool>>,
+    pub position: Option<Lww<Vec<u8>>>,
+    pub removed: Option<Lww<bool>>,
+}
+
+impl ItemMark {
+    /// The item as shown, once it has text and a position and is not removed.
+    pub fn shown(&self) -> Option<(&[u8], &str, bool)> {
+        if self.removed.as_ref().is_some_and(|r| r.value) {
+            return None;
+        }
+        let text = self.text.as_ref()?;
+        let position = self.position.as_ref()?;
+        Some((&position.value, &text.value, self.checked.as_ref().is_some_and(|c| c.value)))
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> Timestamp {
+        [self.text.as_ref().map(|l| l.at), self.checked.as_ref().map(|l| l.at)]
+            .into_iter()
+            .chain([self.position.as_ref().map(|l| l.at), self.removed.as_ref().map(|l| l.at)])
+            .flatten()
+            .max()
+            .unwrap_or_default()
+    }
+}
+
 /// A last-writer-wins register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lww<T> {

@@ -149,6 +149,14 @@ byte_id!(
     CallId, 16, "call id"
 );
 byte_id!(
+    /// A shared list (groceries, plans), chosen at random when it is made.
+    ListId, 16, "list id"
+);
+byte_id!(
+    /// An item of a shared list, chosen at random when it is added.
+    ItemId, 16, "item id"
+);
+byte_id!(
     /// The BLAKE3 hash of an attachment's content (`duet-blob` checks each 256 KiB chunk
     /// against it through BLAKE3's tree, so a blob is verified piece by piece as it arrives).
     BlobHash, 32, "blob hash"

@@ -24,6 +24,7 @@ mod conversation;
 mod dates;
 mod error;
 mod ids;
+mod lists;
 mod message;
 mod person;
 mod presence;
@@ -38,7 +39,12 @@ pub use dates::{
 };
 pub use error::ValidationError;
 pub use ids::{
-    BlobHash, CallId, ChannelId, ConversationId, DateId, DeviceId, IdParseError, MessageId, PersonId, SpaceId,
+    BlobHash, CallId, ChannelId, ConversationId, DateId, DeviceId, IdParseError, ItemId, ListId, MessageId, PersonId,
+    SpaceId,
+};
+pub use lists::{
+    position_between, validate_list_item, validate_list_title, validate_position, ListItem, SharedList, MAX_LIST_ITEMS,
+    MAX_LIST_ITEM_CHARS, MAX_LIST_TITLE_CHARS, MAX_POSITION_BYTES,
 };
 pub use message::{
     Attachment, AttachmentKind, Media, Message, MessageIndex, MessageType, Reaction, Receipt, Thumbnail,

@@ -1,7 +1,7 @@
 //! What a node tells its front ends.
 
 use duet_call::CallInfo;
-use duet_model::{BlobHash, ConversationId, DeviceId, Message, MessageId, PersonId, Presence, Target};
+use duet_model::{BlobHash, ConversationId, DeviceId, ListId, Message, MessageId, PersonId, Presence, Target};
 use serde::Serialize;
 
 /// One thing that happened. Front ends subscribe with [`crate::Node::subscribe`].
@@ -47,6 +47,10 @@ pub enum NodeEvent {
     },
     /// "Together since" or a shared date changed.
     DatesChanged,
+    /// A shared list was made, changed or deleted (or one of its items).
+    ListChanged {
+        list: ListId,
+    },
     /// A conversation's pinned messages changed.
     PinsChanged {
         conversation: ConversationId,

@@ -28,6 +28,7 @@ mod error;
 mod events;
 mod frames;
 mod invites;
+mod lists;
 mod live;
 pub mod logging;
 mod pairing;
@@ -66,6 +67,7 @@ pub use duet_net::DuetProtocol;
 pub use error::{ErrorCode, NodeError};
 pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
+pub use lists::Place;
 pub use supervise::Part;
 pub use verify::Verification;
 
@@ -518,6 +520,9 @@ impl Node {
                     self.nudged(e.person, e.timestamp());
                 }
                 Payload::TogetherSince { .. } | Payload::DateSet { .. } => self.emit(NodeEvent::DatesChanged),
+                Payload::ListSet { list, .. } | Payload::ListItemSet { list, .. } => {
+                    self.emit(NodeEvent::ListChanged { list: *list })
+                }
                 Payload::Pin { target, .. } => {
                     self.emit(NodeEvent::PinsChanged { conversation: target.conversation(state.space) })
                 }

@@ -186,6 +186,36 @@ impl Store {
         Ok(out)
     }
 
+    /// Every shared list ever made, deleted ones included (their title is `None`).
+    pub fn lists(&self) -> Result<Vec<(duet_model::ListId, duet_log::ListMark)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Views).scan_prefix([view::LIST]) {
+            let (key, value) = item?;
+            let id = duet_model::ListId::from_slice(&key[1..]).ok_or(StoreError::Corrupt("bad list key"))?;
+            out.push((id, decode(&value)?));
+        }
+        Ok(out)
+    }
+
+    /// One list's title as kept (`None` inside: deleted), if it was ever made.
+    pub fn shared_list(&self, id: &duet_model::ListId) -> Result<Option<duet_log::ListMark>, StoreError> {
+        self.inner.tree(Ks::Views).get([&[view::LIST][..], &id.0].concat())?.map(|v| decode(&v)).transpose()
+    }
+
+    /// Every item ever added to a list, removed ones included.
+    pub fn list_items(
+        &self,
+        list: &duet_model::ListId,
+    ) -> Result<Vec<(duet_model::ItemId, duet_log::ItemMark)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner.tree(Ks::Views).scan_prefix([&[view::LIST_ITEM][..], &list.0].concat()) {
+            let (key, value) = item?;
+            let id = duet_model::ItemId::from_slice(&key[17..]).ok_or(StoreError::Corrupt("bad list item key"))?;
+            out.push((id, decode(&value)?));
+        }
+        Ok(out)
+    }
+
     /// What was shared of each space key after the first (key rotations), by key id.
     pub fn key_shares(&self) -> Result<Vec<(duet_crypto::KeyId, duet_log::KeyShareMark)>, StoreError> {
         let mut out = Vec::new();

@@ -134,6 +134,10 @@ pub(crate) mod view {
     pub const DATE: u8 = b'D';
     /// · key id: what was shared of a space key (a rotation).
     pub const KEY_SHARE: u8 = b'K';
+    /// · list id: a shared list's title.
+    pub const LIST: u8 = b'L';
+    /// · list id · item id: an item of a shared list.
+    pub const LIST_ITEM: u8 = b'I';
 }
 
 /// Meta tree keys.

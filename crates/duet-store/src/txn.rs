@@ -9,10 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use duet_log::{
-    CallView, ChannelRecord, DateMark, KeyShareMark, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark,
-    ProfileRecord, SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
+    CallView, ChannelRecord, DateMark, ItemMark, KeyShareMark, ListMark, MessageRecord, MoodMark, NudgeMark, PendingOp,
+    PinMark, ProfileRecord, SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
 };
-use duet_model::{CallId, ChannelId, ConversationId, DateId, DeviceId, MessageId, PersonId, Target, Timestamp};
+use duet_model::{
+    CallId, ChannelId, ConversationId, DateId, DeviceId, ItemId, ListId, MessageId, PersonId, Target, Timestamp,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -425,6 +427,22 @@ impl ViewStore for Txn<'_> {
 
     fn put_date(&mut self, id: DateId, mark: DateMark) {
         self.put(Ks::Views, cat(&[&[view::DATE], &id.0]), encode(&mark));
+    }
+
+    fn list(&self, id: &ListId) -> Option<ListMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::LIST], &id.0])).ok().flatten()
+    }
+
+    fn put_list(&mut self, id: ListId, mark: ListMark) {
+        self.put(Ks::Views, cat(&[&[view::LIST], &id.0]), encode(&mark));
+    }
+
+    fn list_item(&self, list: &ListId, item: &ItemId) -> Option<ItemMark> {
+        self.get_record(Ks::Views, &cat(&[&[view::LIST_ITEM], &list.0, &item.0])).ok().flatten()
+    }
+
+    fn put_list_item(&mut self, list: ListId, item: ItemId, mark: ItemMark) {
+        self.put(Ks::Views, cat(&[&[view::LIST_ITEM], &list.0, &item.0]), encode(&mark));
     }
 
     fn key_share(&self, key: &duet_crypto::KeyId) -> Option<KeyShareMark> {

@@ -30,6 +30,9 @@ enum Step {
     Pin(u8, bool),
     Together(u8),
     Date(u8, bool),
+    List(u8, bool),
+    /// List, item, which field (text, checked, position, removed), value.
+    Item(u8, u8, u8, u8),
 }
 
 const EMOJI: [&str; 3] = ["💛", "😂", "👍"];
@@ -51,6 +54,8 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (any::<u8>(), any::<bool>()).prop_map(|(m, p)| Step::Pin(m, p)),
         1 => any::<u8>().prop_map(Step::Together),
         2 => (0..3u8, any::<bool>()).prop_map(|(d, keep)| Step::Date(d, keep)),
+        1 => (0..2u8, any::<bool>()).prop_map(|(l, keep)| Step::List(l, keep)),
+        4 => (0..2u8, 0..4u8, 0..4u8, any::<u8>()).prop_map(|(l, i, f, v)| Step::Item(l, i, f, v)),
     ]
 }
 
@@ -104,6 +109,17 @@ fn write_scenario(seed: u64, steps: &[(usize, Step)]) -> (TestSpace, Vec<SealedE
                     yearly: n % 2 == 0,
                     remind_before_minutes: 60,
                 }),
+            }),
+            Step::List(l, keep) => {
+                Some(Payload::ListSet { list: duet_model::ListId([*l; 16]), title: keep.then(|| format!("list {n}")) })
+            }
+            Step::Item(l, i, field, v) => Some(Payload::ListItemSet {
+                list: duet_model::ListId([*l; 16]),
+                item: duet_model::ItemId([*i; 16]),
+                text: (*field == 0).then(|| format!("item {v}")),
+                checked: (*field == 1).then_some(v % 2 == 0),
+                position: (*field == 2).then(|| vec![v.max(&1).to_owned()]),
+                removed: (*field == 3).then_some(v % 3 == 0),
             }),
             Step::Pin(i, pinned) => {
                 pick(i).map(|message| Payload::Pin { target: Target::Direct, message, pinned: *pinned })
