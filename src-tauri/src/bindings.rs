@@ -42,6 +42,8 @@ mod tests {
         duet_node::PinnedMessage::export_all(&cfg)?;
         duet_node::Dates::export_all(&cfg)?;
         duet_model::SharedDate::export_all(&cfg)?;
+        duet_model::SharedList::export_all(&cfg)?;
+        duet_node::Place::export_all(&cfg)?;
         duet_node::DeviceInfo::export_all(&cfg)?;
         duet_model::Conversation::export_all(&cfg)?;
         duet_model::Channel::export_all(&cfg)?;

@@ -3,8 +3,10 @@
 //! never run on the window's thread. Tauri maps a Rust argument `reply_to` to `replyTo` in JS.
 
 use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
-use duet_model::{CalendarDate, DateId, Mood, Presence, PresenceStatus, SharedDate, Target};
-use duet_node::{DateInfo, Dates, DeviceInfo, NodeError, PeerInfo, PinnedMessage, Verification};
+use duet_model::{
+    CalendarDate, DateId, ItemId, ListId, Mood, Presence, PresenceStatus, SharedDate, SharedList, Target,
+};
+use duet_node::{DateInfo, Dates, DeviceInfo, NodeError, PeerInfo, PinnedMessage, Place, Verification};
 use tauri::{AppHandle, State};
 
 use crate::desktop;
@@ -162,6 +164,70 @@ pub async fn save_date(state: State<'_, AppState>, id: Option<DateId>, date: Sha
 #[tauri::command]
 pub async fn remove_date(state: State<'_, AppState>, id: DateId) -> Answer<()> {
     Ok(state.node().await?.remove_date(id).await?)
+}
+
+/// Our shared lists, most recently changed first.
+#[tauri::command]
+pub async fn lists(state: State<'_, AppState>) -> Answer<Vec<SharedList>> {
+    Ok(state.node().await?.lists()?)
+}
+
+/// Makes a shared list.
+#[tauri::command]
+pub async fn create_list(state: State<'_, AppState>, title: String) -> Answer<SharedList> {
+    Ok(state.node().await?.create_list(&title).await?)
+}
+
+/// Renames a list.
+#[tauri::command]
+pub async fn rename_list(state: State<'_, AppState>, list: ListId, title: String) -> Answer<SharedList> {
+    Ok(state.node().await?.rename_list(list, &title).await?)
+}
+
+/// Deletes a list, for both of us.
+#[tauri::command]
+pub async fn delete_list(state: State<'_, AppState>, list: ListId) -> Answer<()> {
+    Ok(state.node().await?.delete_list(list).await?)
+}
+
+/// Adds an item (at the bottom unless `place` says otherwise).
+#[tauri::command]
+pub async fn add_list_item(
+    state: State<'_, AppState>,
+    list: ListId,
+    text: String,
+    place: Option<Place>,
+) -> Answer<SharedList> {
+    Ok(state.node().await?.add_list_item(list, &text, place).await?)
+}
+
+/// Changes an item's text and/or ticks or unticks it.
+#[tauri::command]
+pub async fn set_list_item(
+    state: State<'_, AppState>,
+    list: ListId,
+    item: ItemId,
+    text: Option<String>,
+    checked: Option<bool>,
+) -> Answer<SharedList> {
+    Ok(state.node().await?.set_list_item(list, item, text.as_deref(), checked).await?)
+}
+
+/// Moves an item.
+#[tauri::command]
+pub async fn move_list_item(
+    state: State<'_, AppState>,
+    list: ListId,
+    item: ItemId,
+    place: Place,
+) -> Answer<SharedList> {
+    Ok(state.node().await?.move_list_item(list, item, place).await?)
+}
+
+/// Removes an item, for both of us.
+#[tauri::command]
+pub async fn remove_list_item(state: State<'_, AppState>, list: ListId, item: ItemId) -> Answer<SharedList> {
+    Ok(state.node().await?.remove_list_item(list, item).await?)
 }
 
 /// The relays chosen in settings.

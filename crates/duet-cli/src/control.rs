@@ -98,6 +98,14 @@ pub enum Request {
         channel: Option<String>,
     },
     Dates,
+    Lists,
+    ListNew {
+        title: String,
+    },
+    ListEdit {
+        list: String,
+        edit: crate::lists::Edit,
+    },
     TogetherSince {
         date: Option<duet_model::CalendarDate>,
     },
@@ -373,6 +381,9 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             to_json(node.pin(t, id, pinned).await?)
         }
         Request::Dates => to_json(node.dates()?),
+        Request::Lists => to_json(node.lists()?),
+        Request::ListNew { title } => to_json(node.create_list(&title).await?),
+        Request::ListEdit { list, edit } => crate::lists::edit(node, &list, edit).await?,
         Request::TogetherSince { date } => to_json(node.set_together_since(date).await?),
         Request::SaveDate { id, date } => to_json(node.save_date(id, date).await?),
         Request::RemoveDate { id } => {

@@ -6,6 +6,7 @@
 
 mod calls;
 mod control;
+mod lists;
 mod relay;
 
 use std::path::{Path, PathBuf};
@@ -205,6 +206,42 @@ enum Command {
     },
     /// Remove a shared date, for both of you.
     DateRemove { id: DateId },
+    /// Your shared lists (groceries, plans), most recently changed first.
+    Lists {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a shared list.
+    ListNew { title: String },
+    /// Add an item to a list (by its title or id), at the bottom or with --top.
+    ListAdd {
+        list: String,
+        text: String,
+        #[arg(long)]
+        top: bool,
+    },
+    /// Tick an item (by its text or id), or untick it with --off.
+    ListCheck {
+        list: String,
+        item: String,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Move an item to the bottom, to the top (--top) or after another (--after ITEM).
+    ListMove {
+        list: String,
+        item: String,
+        #[arg(long, conflicts_with = "after")]
+        top: bool,
+        #[arg(long, value_name = "ITEM")]
+        after: Option<String>,
+    },
+    /// Remove an item, for both of you.
+    ListRemove { list: String, item: String },
+    /// Rename a list.
+    ListRename { list: String, title: String },
+    /// Delete a list, for both of you.
+    ListDelete { list: String },
     /// The safety number you and your partner compare to know no one sits between you.
     Verify {
         /// After comparing it with your partner's: mark it as checked (your partner sees that).
@@ -583,6 +620,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::DateRemove { id } => {
             call(&dir, &Request::RemoveDate { id }).await?;
         }
+        Command::Lists { json } => list(call(&dir, &Request::Lists).await?, json, lists::describe),
+        Command::ListNew { title } => println!("{}", lists::describe(&call(&dir, &Request::ListNew { title }).await?)),
+        Command::ListAdd { list, text, top } => list_edit(&dir, list, lists::Edit::Add { text, top }).await?,
+        Command::ListCheck { list, item, off } => list_edit(&dir, list, lists::Edit::Check { item, on: !off }).await?,
+        Command::ListMove { list, item, top, after } => {
+            list_edit(&dir, list, lists::Edit::Move { item, top, after }).await?
+        }
+        Command::ListRemove { list, item } => list_edit(&dir, list, lists::Edit::Remove { item }).await?,
+        Command::ListRename { list, title } => list_edit(&dir, list, lists::Edit::Rename { title }).await?,
+        Command::ListDelete { list } => list_edit(&dir, list, lists::Edit::Delete).await?,
         Command::Verify { mark, unmark, json } => {
             let mark = (mark || unmark).then_some(mark);
             let v = call(&dir, &Request::Verify { mark }).await?;
@@ -771,6 +818,15 @@ async fn devices_media(
                 || first_camera;
             println!("  {} {id} — {}", if is_chosen { "●" } else { "○" }, d["name"].as_str().unwrap_or(""));
         }
+    }
+    Ok(())
+}
+
+/// Changes a shared list through `duet up` and shows it as it is now.
+async fn list_edit(dir: &Path, list: String, edit: lists::Edit) -> anyhow::Result<()> {
+    let now = call(dir, &Request::ListEdit { list, edit }).await?;
+    if !now.is_null() {
+        println!("{}", lists::describe(&now));
     }
     Ok(())
 }

@@ -136,3 +136,50 @@ fn a_date_made_while_the_partner_is_away_reminds_both_at_its_time() {
     ok(b, &["date-remove", &id]);
     wait_until("Ada sees it removed", || ok(a, &["dates", "--json"]).trim().is_empty());
 }
+
+fn lists(dir: &Path) -> Vec<Value> {
+    ok(dir, &["lists", "--json"]).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
+#[test]
+fn a_shared_list_is_edited_from_both_terminals() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["init", "--name", "Ada"]);
+    ok(b, &["init", "--name", "Ben"]);
+    let _a_up = up(a);
+    let _b_up = up(b);
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    ok(b, &["join", &ticket]);
+
+    assert!(ok(a, &["list-new", "Groceries"]).starts_with("Groceries ("));
+    ok(a, &["list-add", "groceries", "milk"]);
+    ok(a, &["list-add", "Groceries", "eggs"]);
+    let shown = ok(a, &["list-add", "Groceries", "coffee", "--top"]);
+    assert!(shown.contains("☐ coffee\n  ☐ milk\n  ☐ eggs"), "{shown}");
+    wait_until("Ben sees the three items", || {
+        lists(b).first().is_some_and(|l| l["items"].as_array().is_some_and(|i| i.len() == 3))
+    });
+    // Ben ticks the milk and moves the eggs to the top; Ada sees both.
+    ok(b, &["list-check", "Groceries", "MILK"]);
+    ok(b, &["list-move", "Groceries", "eggs", "--top"]);
+    wait_until("Ada sees Ben's changes", || {
+        ok(a, &["lists"]).contains("Groceries") && ok(a, &["lists"]).contains("☐ eggs\n  ☐ coffee\n  ☑ milk")
+    });
+    ok(a, &["list-remove", "Groceries", "coffee"]);
+    ok(a, &["list-rename", "Groceries", "Shopping"]);
+    wait_until("Ben sees the list renamed, coffee gone", || {
+        let l = lists(b);
+        l.len() == 1 && l[0]["title"] == "Shopping" && l[0]["items"].as_array().is_some_and(|i| i.len() == 2)
+    });
+
+    // Bad input is refused in words and changes nothing.
+    refused(a, &["list-add", "Shopping", &"x".repeat(501)], "a list item is too long");
+    refused(a, &["list-check", "Shopping", "bread"], "has no item \"bread\"");
+    refused(a, &["list-add", "Holidays", "tickets"], "no list called \"Holidays\"");
+    assert_eq!(lists(a)[0]["items"].as_array().map(Vec::len), Some(2));
+
+    ok(b, &["list-delete", "Shopping"]);
+    wait_until("the list is gone for Ada too", || lists(a).is_empty());
+}
