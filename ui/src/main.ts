@@ -3,8 +3,12 @@ import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
 import { backendPresent } from './lib/backend';
+import { startTheme } from './lib/theme.svelte';
 
 performance.mark('duet:script');
+
+// The chosen theme (Settings → Appearance) before anything is drawn: no flash of the other one.
+startTheme();
 
 const target = document.getElementById('app');
 if (!target) {
