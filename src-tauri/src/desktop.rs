@@ -111,3 +111,26 @@ fn send_notification(title: &str, body: &str) -> Result<(), String> {
 fn send_notification(_title: &str, _body: &str) -> Result<(), String> {
     Err("desktop notifications are only wired on Linux so far".into())
 }
+
+/// Opens a link from a message in the person's own browser: `http` and `https` only, handed to
+/// `xdg-open` (the desktop's choice of browser). Anything else (a `file:`, `javascript:` or
+/// Duet's own address) is refused. The window itself never navigates away from Duet.
+pub fn open_in_browser(url: &tauri::Url) {
+    if !matches!(url.scheme(), "http" | "https") {
+        eprintln!("duet-app: not opening a {} link", url.scheme());
+        return;
+    }
+    let opened = std::process::Command::new("xdg-open")
+        .arg(url.as_str())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match opened {
+        // Reaped on its own thread: xdg-open returns once the browser has the link.
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+        }
+        Err(error) => eprintln!("duet-app: the link could not be opened ({error}); is xdg-utils installed?"),
+    }
+}

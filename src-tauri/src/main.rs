@@ -59,7 +59,12 @@ fn main() -> anyhow::Result<()> {
             app.state::<AppState>().launch(app.handle());
 
             let config = app.config().app.windows.first().context("tauri.conf.json declares no window")?;
-            let mut window = WebviewWindowBuilder::from_config(app, config)?;
+            // A link in a message (`target="_blank"`) opens in the person's browser; the window
+            // never leaves Duet's own page.
+            let mut window = WebviewWindowBuilder::from_config(app, config)?.on_new_window(|url, _| {
+                desktop::open_in_browser(&url);
+                tauri::webview::NewWindowResponse::Deny
+            });
             if let Some(dir) = webview_dir {
                 window = window.data_directory(dir);
             }

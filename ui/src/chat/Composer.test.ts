@@ -1,7 +1,8 @@
-import { fireEvent, render, screen } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import Composer from './Composer.svelte';
+import { loadCatalog } from './emoji/search';
 
 function setup(props: Partial<Parameters<typeof render<typeof Composer>>[1] & object> = {}) {
   const handlers = {
@@ -126,5 +127,94 @@ describe('the composer', () => {
     await c.rerender({ editing: { id: 'm1', text: 'old' } });
     await c.type('older');
     expect(c.ontyping).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('the emoji picker in the composer', () => {
+  // The catalog is a chunk of its own; here it is imported once, before the tests.
+  beforeAll(async () => {
+    await loadCatalog();
+  });
+  beforeEach(() => localStorage.clear());
+
+  async function open(c: ReturnType<typeof setup>, caret: number) {
+    c.field.focus();
+    c.field.setSelectionRange(caret, caret);
+    await fireEvent.click(screen.getByTestId('emoji-button'));
+    const search = screen.getByTestId('emoji-search');
+    expect(search).toHaveFocus();
+    await screen.findAllByTestId('emoji-cell');
+    return search;
+  }
+
+  it('names the formatting in the field’s tooltip', () => {
+    const c = setup();
+    expect(c.field.title).toContain('**bold** _italic_ `code`');
+  });
+
+  it('searches, and Enter puts the first result in at the caret, the caret after it', async () => {
+    const c = setup();
+    await c.type('Hello world');
+    const search = await open(c, 5);
+    const before = screen.getAllByTestId('emoji-cell').length;
+    await fireEvent.input(search, { target: { value: 'Yellow HEART' } });
+    const found = screen.getAllByTestId('emoji-cell');
+    expect(found.length).toBeLessThan(before);
+    expect(found[0]).toHaveAttribute('data-emoji', '💛');
+    await fireEvent.keyDown(search, { key: 'Enter' });
+    expect(c.field.value).toBe('Hello💛 world');
+    await waitFor(() => expect(c.field).toHaveFocus());
+    expect(c.field.selectionStart).toBe('Hello💛'.length);
+    expect(screen.queryByTestId('emoji-panel')).not.toBeInTheDocument();
+    expect(c.ontyping).toHaveBeenCalled();
+  });
+
+  it('moves through the grid with the arrow keys and picks with Enter, over the selection', async () => {
+    const c = setup();
+    await c.type('I am sad');
+    c.field.focus();
+    c.field.setSelectionRange(5, 8); // "sad"
+    await fireEvent.click(screen.getByTestId('emoji-button'));
+    const search = screen.getByTestId('emoji-search');
+    await fireEvent.input(search, { target: { value: 'cat' } });
+    await fireEvent.keyDown(search, { key: 'ArrowDown' });
+    const first = screen.getAllByTestId('emoji-cell')[0]!;
+    expect(first).toHaveFocus();
+    await fireEvent.keyDown(first, { key: 'ArrowRight' });
+    const second = screen.getAllByTestId('emoji-cell')[1]!;
+    expect(second).toHaveFocus();
+    await fireEvent.keyDown(second, { key: 'Enter' });
+    expect(c.field.value).toBe(`I am ${second.dataset.emoji}`);
+  });
+
+  it('closes on Esc and gives the focus back to its button, the text untouched', async () => {
+    const c = setup();
+    await c.type('draft');
+    const search = await open(c, 5);
+    await fireEvent.keyDown(search, { key: 'Escape' });
+    expect(screen.queryByTestId('emoji-panel')).not.toBeInTheDocument();
+    expect(screen.getByTestId('emoji-button')).toHaveFocus();
+    expect(c.field.value).toBe('draft');
+    expect(c.oncancelreply).not.toHaveBeenCalled();
+  });
+
+  it('closes on a press elsewhere', async () => {
+    const c = setup();
+    await open(c, 0);
+    await fireEvent.pointerDown(c.field);
+    expect(screen.queryByTestId('emoji-panel')).not.toBeInTheDocument();
+  });
+
+  it('puts the recently used first', async () => {
+    localStorage.setItem('duet.recentEmoji', JSON.stringify(['🦊', '🌻']));
+    const c = setup();
+    await open(c, 0);
+    const cells = screen.getAllByTestId('emoji-cell');
+    expect(cells.slice(0, 2).map((b) => b.dataset.emoji)).toEqual(['🦊', '🌻']);
+    expect(screen.getByRole('group', { name: 'Recently used' })).toBeInTheDocument();
+    await fireEvent.click(cells[5]!);
+    const again = await open(c, 0);
+    expect(again).toHaveFocus();
+    expect(screen.getAllByTestId('emoji-cell')[0]!.dataset.emoji).toBe(cells[5]!.dataset.emoji);
   });
 });

@@ -1,8 +1,9 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { Message } from '../lib/backend';
 import { ME, PARTNER, at, msg } from '../test/messages';
+import { loadCatalog } from './emoji/search';
 import MessageRow from './MessageRow.svelte';
 
 function setup(message: Message, extra: { quoted?: Message | null; pending?: { state: 'sending' | 'failed'; error?: string } } = {}) {
@@ -94,5 +95,67 @@ describe('a message row', () => {
     expect(onretry).toHaveBeenCalled();
     expect(ondiscard).toHaveBeenCalled();
     expect(screen.queryByTestId('react-button')).not.toBeInTheDocument();
+  });
+});
+
+describe('reacting with any emoji', () => {
+  beforeAll(async () => {
+    await loadCatalog();
+  });
+  beforeEach(() => localStorage.clear());
+
+  async function openMore(m: Message) {
+    const handlers = setup(m);
+    await fireEvent.click(screen.getByTestId('react-button'));
+    await fireEvent.click(screen.getByTestId('emoji-more'));
+    const search = screen.getByTestId('emoji-search');
+    expect(search).toHaveFocus();
+    await screen.findAllByTestId('emoji-cell');
+    return { ...handlers, search };
+  }
+
+  it('keeps the quick eight first, and "More…" picks through the same path', async () => {
+    const m = msg({ created_at: at(20) });
+    const { ontoggle, search } = await openMore(m);
+    expect(screen.getAllByTestId('emoji-option').map((b) => b.dataset.emoji)).toHaveLength(8);
+    await fireEvent.input(search, { target: { value: 'fox' } });
+    await fireEvent.keyDown(search, { key: 'Enter' });
+    expect(ontoggle).toHaveBeenCalledWith(m, '🦊');
+    expect(screen.queryByTestId('emoji-panel')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('emoji-option')).not.toBeInTheDocument();
+    expect(screen.getByTestId('react-button')).toHaveFocus();
+    // The same as a quick reaction.
+    await fireEvent.click(screen.getByTestId('react-button'));
+    await fireEvent.click(screen.getAllByTestId('emoji-option')[0]!);
+    expect(ontoggle).toHaveBeenLastCalledWith(m, '💛');
+  });
+
+  it('shows mine pressed, and a pick of one of mine takes it back the same way', async () => {
+    const m = msg({ created_at: at(20), reactions: [{ user: ME, emoji: '🦊', created_at: 1 }] });
+    const { ontoggle, search } = await openMore(m);
+    await fireEvent.input(search, { target: { value: 'fox' } });
+    const fox = screen.getAllByTestId('emoji-cell')[0]!;
+    expect(fox).toHaveAttribute('aria-pressed', 'true');
+    await fireEvent.click(fox);
+    expect(ontoggle).toHaveBeenCalledWith(m, '🦊');
+  });
+
+  it('offers only emoji the node takes as a reaction', async () => {
+    const { search } = await openMore(msg({ created_at: at(20) }));
+    await fireEvent.input(search, { target: { value: 'keycap' } });
+    const offered = screen.getAllByTestId('emoji-cell').map((b) => b.dataset.emoji);
+    expect(offered).not.toContain('1️⃣');
+    expect(offered).toContain('#️⃣');
+  });
+
+  it('Esc closes the full picker back to "More…", and again the reactions back to the react button', async () => {
+    const { search } = await openMore(msg({ created_at: at(20) }));
+    await fireEvent.keyDown(search, { key: 'Escape' });
+    expect(screen.queryByTestId('emoji-panel')).not.toBeInTheDocument();
+    const more = screen.getByTestId('emoji-more');
+    expect(more).toHaveFocus();
+    await fireEvent.keyDown(more, { key: 'Escape' });
+    expect(screen.queryByTestId('emoji-option')).not.toBeInTheDocument();
+    expect(screen.getByTestId('react-button')).toHaveFocus();
   });
 });
