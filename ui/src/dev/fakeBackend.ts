@@ -5,7 +5,8 @@
  * real `lib/backend` runs unchanged, and plays the partner: Ben receives, reads, types and
  * answers. Calls, attachments and voice notes are in `fakeMedia.ts` (`/?mock=ringing`: Ben
  * calls). `/?mock=trouble` adds the node's own notices: a clock ahead, a forked device, a part
- * restarted. Only `main.ts` loads it, and only for `?mock` outside the app.
+ * restarted. Shared lists are in `fakeLists.ts`. Only `main.ts` loads it, and only for `?mock`
+ * outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -28,6 +29,7 @@ import type {
   Target,
 } from '../lib/backend';
 import { NODE_EVENT } from '../lib/backend';
+import { FakeLists } from './fakeLists';
 import { FakeMedia, UNHANDLED, mediaHistory } from './fakeMedia';
 import { BEN, MAYA, SAFETY_NUMBER, SPACE, channel, directHistory, longHistory, message, presenceOf, seedDevices } from './seed';
 
@@ -154,12 +156,15 @@ export function installFakeBackend(mode: string): void {
   }
 
   const media = new FakeMedia(now, send, (m) => store.set('direct', [...list('direct'), m]), mode);
+  const lists = new FakeLists(send, { seed: paired, delay: 120 });
 
   mockIPC(
     (cmd, raw) => {
       const a = (raw ?? {}) as Args;
       const handled = media.handle(cmd, a);
       if (handled !== UNHANDLED) return handled;
+      const listed = lists.handle(cmd, a);
+      if (listed !== UNHANDLED) return listed;
       switch (cmd) {
         case 'app_state':
           return snapshot();

@@ -30,6 +30,8 @@ import type {
   DeviceInfo,
   Invitation,
   InviteKind,
+  ItemId,
+  ListId,
   LockStatus,
   Message,
   MessageId,
@@ -39,9 +41,11 @@ import type {
   PeerInfo,
   Person,
   PinnedMessage,
+  Place,
   Presence,
   PresenceStatus,
   SharedDate,
+  SharedList,
   ShareTarget,
   Target,
   Verification,
@@ -275,6 +279,59 @@ export function saveDate(id: DateId | null, date: SharedDate): Promise<Outcome<D
 /** Removes a shared date, for both of us. */
 export function removeDate(id: DateId): Promise<Outcome<null>> {
   return call('remove_date', { id });
+}
+
+// ----- shared lists (ui/src/lists/) -----
+
+/** Our shared lists (groceries, plans, to-dos), most recently changed first, items in order. */
+export function lists(): Promise<Outcome<SharedList[]>> {
+  return call('lists');
+}
+
+/**
+ * Makes a shared list, for both of us. A title that is empty or longer than 100 characters:
+ * `invalid_input`, in words.
+ */
+export function createList(title: string): Promise<Outcome<SharedList>> {
+  return call('create_list', { title });
+}
+
+/** Renames a list (the same limits as `createList`). */
+export function renameList(list: ListId, title: string): Promise<Outcome<SharedList>> {
+  return call('rename_list', { list, title });
+}
+
+/** Deletes a list, for both of us. */
+export function deleteList(list: ListId): Promise<Outcome<null>> {
+  return call('delete_list', { list });
+}
+
+/**
+ * Adds an item, at the bottom unless `place` says otherwise; resolves to the list as it is now.
+ * Text that is empty or longer than 500 characters: `invalid_input`; a list of 1,000 items:
+ * `not_allowed`; both in words.
+ */
+export function addListItem(list: ListId, text: string, place?: Place | null): Promise<Outcome<SharedList>> {
+  return call('add_list_item', { list, text, place: place ?? null });
+}
+
+/** Changes an item's text and/or ticks or unticks it (`undefined` leaves it as it is); resolves to the list. */
+export function setListItem(
+  list: ListId,
+  item: ItemId,
+  change: { text?: string; checked?: boolean },
+): Promise<Outcome<SharedList>> {
+  return call('set_list_item', { list, item, text: change.text ?? null, checked: change.checked ?? null });
+}
+
+/** Moves an item (`{ to: 'after', item }` puts it right after that one); resolves to the list. */
+export function moveListItem(list: ListId, item: ItemId, place: Place): Promise<Outcome<SharedList>> {
+  return call('move_list_item', { list, item, place });
+}
+
+/** Removes an item, for both of us; resolves to the list. */
+export function removeListItem(list: ListId, item: ItemId): Promise<Outcome<SharedList>> {
+  return call('remove_list_item', { list, item });
 }
 
 // ----- the desktop -----
