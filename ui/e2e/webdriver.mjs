@@ -38,6 +38,9 @@ export class Window {
       headers: { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.patience * 2),
+    }).catch((error) => {
+      // Say which request: a WebDriver call that never answers is otherwise anonymous.
+      throw new Error(`${this.name}: ${method} ${path}${body === undefined ? '' : ` ${JSON.stringify(body).slice(0, 120)}`}: ${error.message}`);
     });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
