@@ -9,9 +9,11 @@
  * Bob reacts to Alice's; Alice edits hers and Bob sees the edit; the read ticks appear. Then
  * Alice looks at a new channel while Bob writes to her: an unread badge, the tray icon's label,
  * the window title and a desktop notification (ui/e2e/desktop.mjs reads them from D-Bus and
- * X), all cleared once she reads it. Bob sets a mood, Alice nudges him and pins his message
- * (ui/e2e/couple.mjs). Then the media (ui/e2e/media.mjs), on the real device
- * path: an image; a call in which each hears the other's microphone on their speaker; a voice
+ * X), all cleared once she reads it. Bob sets a mood, Alice nudges him and pins his message;
+ * Alice makes a shared list and Bob ticks an item of it; Alice writes with formatting and an
+ * emoji from the full picker (ui/e2e/couple.mjs). Then the media (ui/e2e/media.mjs), on the real device
+ * path: an image; a call in which each hears the other's microphone on their speaker (Alice
+ * switches her microphone in the call view and back); a voice
  * message; a call with the test tone turned on in Settings. Last, Settings: the microphone
  * meter moves, the test sound rings, a mistyped relay is refused; then trust (ui/e2e/trust.mjs):
  * the same safety number on both, the device list, the app lock; and dates: "together
@@ -29,7 +31,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
-import { setsAMoodNudgesAndPins, sharesDates } from './couple.mjs';
+import { setsAMoodNudgesAndPins, sharesAList, sharesDates, writesWithStyle } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -203,6 +205,9 @@ async function main() {
 
     // A mood, a nudge and a pin (ui/e2e/couple.mjs).
     await setsAMoodNudgesAndPins(alice, bob, { notifications, pinned: 'Are you free tonight?' });
+    // A shared list, and a message with formatting and an emoji from the picker.
+    await sharesAList(alice, bob);
+    await writesWithStyle(alice, bob);
 
     // An image goes across; calls and a voice message on the real device path (ui/e2e/media.mjs).
     await sharesAnImage(alice, bob);
