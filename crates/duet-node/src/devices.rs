@@ -141,28 +141,13 @@ impl Node {
         if joins.is_empty() {
             return;
         }
-        let result: Result<Option<duet_log::Membership>, NodeError> = (|| {
-            let Some(mut state) = self.shared.store.space()? else { return Ok(None) };
-            let mut changed = false;
-            for (by, certificate) in &joins {
-                changed |= state.membership.partner_joined(by, certificate);
-            }
-            if !changed {
-                return Ok(None);
-            }
-            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
-            self.shared.store.save_space(&state, &key)?;
-            Ok(Some(state.membership))
-        })();
-        match result {
-            Ok(Some(membership)) => {
-                if let Err(e) = self.update_members(&membership).await {
-                    tracing::warn!("could not let my partner's devices connect: {e}");
-                }
-                self.emit(NodeEvent::SpaceChanged);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("could not let my partner in: {e}"),
+        let changed = self
+            .change_membership("let my partner in", |m| {
+                joins.iter().fold(false, |changed, (by, certificate)| m.partner_joined(by, certificate) | changed)
+            })
+            .await;
+        if changed {
+            self.emit(NodeEvent::SpaceChanged);
         }
     }
 
@@ -179,34 +164,51 @@ impl Node {
         if removals.is_empty() {
             return;
         }
-        let result: Result<Option<duet_log::Membership>, NodeError> = (|| {
-            let Some(mut state) = self.shared.store.space()? else { return Ok(None) };
-            let before = state.membership.clone();
-            for (person, device, last_seq) in &removals {
-                if state.membership.person_of(device) == Some(*person) {
-                    state.membership.revoke(*device, *last_seq);
+        let changed = self
+            .change_membership("apply a device removal", |m| {
+                let before = m.clone();
+                for (person, device, last_seq) in &removals {
+                    if m.person_of(device) == Some(*person) {
+                        m.revoke(*device, *last_seq);
+                    }
                 }
+                *m != before
+            })
+            .await;
+        if changed {
+            for (_, device, _) in &removals {
+                self.shared.peers.remove(device);
+                let _ = self.shared.net.disconnect(*device, None).await;
             }
-            if state.membership == before {
+            self.emit(NodeEvent::SpaceChanged);
+        }
+    }
+
+    /// Changes the space's membership with `change` (which says whether it changed anything),
+    /// keeps it, and tells the network who may connect now. Whether it changed; a failure is
+    /// logged as "could not {what}".
+    async fn change_membership(&self, what: &str, change: impl FnOnce(&mut duet_log::Membership) -> bool) -> bool {
+        let kept: Result<Option<duet_log::Membership>, NodeError> = (|| {
+            let Some(mut state) = self.shared.store.space()? else { return Ok(None) };
+            if !change(&mut state.membership) {
                 return Ok(None);
             }
             let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
             self.shared.store.save_space(&state, &key)?;
             Ok(Some(state.membership))
         })();
-        match result {
+        match kept {
             Ok(Some(membership)) => {
                 if let Err(e) = self.update_members(&membership).await {
-                    tracing::warn!("could not update who may connect after a removal: {e}");
+                    tracing::warn!("could not tell the network who may connect after a membership change: {e}");
                 }
-                for (_, device, _) in &removals {
-                    self.shared.peers.remove(device);
-                    let _ = self.shared.net.disconnect(*device, None).await;
-                }
-                self.emit(NodeEvent::SpaceChanged);
+                true
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("could not apply a device removal: {e}"),
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!("could not {what}: {e}");
+                false
+            }
         }
     }
 }
