@@ -3,19 +3,23 @@
 //!
 //! Asserts: no panic; a decoded frame re-encodes to exactly the bytes it was read from and
 //! decodes again to the same event; a decoded body re-assembled from its parsed fields
-//! (version, lamport, timestamp, prev, nonce, ciphertext, signature) is the same body, and
+//! (version, key id in format 2, lamport, timestamp, prev, nonce, ciphertext, signature) is
+//! the same body, and
 //! decodes again to the same event. Every accessor, hash and `open` run without panicking.
 #![no_main]
 
 use duet_crypto::SpaceKey;
 use duet_fuzz::put_varint;
-use duet_log::{SealedEvent, FORMAT_VERSION};
+use duet_log::{SealedEvent, FORMAT_VERSION, FORMAT_VERSION_KEYED};
 use duet_model::{DeviceId, SpaceId};
 use libfuzzer_sys::fuzz_target;
 
 fn exercise(event: &SealedEvent) {
     // Re-assemble the body from the parsed fields: this is the envelope's encoding.
-    let mut body = vec![FORMAT_VERSION];
+    let mut body = match event.key_id() {
+        None => vec![FORMAT_VERSION],
+        Some(key) => [&[FORMAT_VERSION_KEYED][..], &key.0].concat(),
+    };
     put_varint(&mut body, event.lamport());
     put_varint(&mut body, event.timestamp().0);
     body.extend_from_slice(&event.prev());

@@ -27,7 +27,10 @@ pub mod verify;
 pub mod vv;
 
 pub use codec::DecodeError;
-pub use envelope::{LogHead, NextEvent, OpenError, SealError, SealedEvent, FORMAT_VERSION, MAX_EVENT_BYTES, NO_PREV};
+pub use envelope::{
+    LogHead, NextEvent, OpenError, SealError, SealedEvent, FORMAT_VERSION, FORMAT_VERSION_KEYED, MAX_EVENT_BYTES,
+    NO_PREV,
+};
 pub use keyring::Keyring;
 pub use live::{CallEndReason, CallSignal, LiveMessage, SdpKind};
 pub use materialize::{fold, MemoryViews, ViewStore};
