@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { calendarText, daysTogether, localInstant, parseCalendar, reminderLabel, togetherLabel } from './days';
+import { calendarText, daysTogether, localFields, localInstant, parseCalendar, reminderLabel, togetherLabel } from './days';
 
 describe('days together', () => {
   it('counts calendar days to the local date: the next day is 1', () => {
@@ -52,5 +52,14 @@ describe('the date fields', () => {
     expect(reminderLabel(1440)).toBe('Reminder 1 day before');
     expect(reminderLabel(10080)).toBe('Reminder 1 week before');
     expect(reminderLabel(2880)).toBe('Reminder 2 days before');
+  });
+});
+
+describe('local fields', () => {
+  it('give back the local day and time an instant was typed as', () => {
+    const at = new Date(2026, 1, 14, 9, 5).getTime();
+    expect(localFields(at)).toEqual({ day: '2026-02-14', time: '09:05' });
+    const { day, time } = localFields(at);
+    expect(localInstant(day, time)).toBe(at);
   });
 });

@@ -62,6 +62,19 @@ export function localInstant(day: string, time: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
+/**
+ * An instant (ms UTC) as the date and time inputs hold it in local time, the inverse of
+ * `localInstant`: `{ day: "2026-02-14", time: "19:30" }`.
+ */
+export function localFields(at: number): { day: string; time: string } {
+  const d = new Date(at);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return {
+    day: calendarText({ year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() }),
+    time: `${two(d.getHours())}:${two(d.getMinutes())}`,
+  };
+}
+
 /** The reminder choices, in minutes before the date. */
 export const REMINDER_CHOICES: readonly { minutes: number; label: string }[] = [
   { minutes: 0, label: 'At the time' },

@@ -31,8 +31,9 @@ function shell(initial: DateInfo[] = []) {
         saved.push({ id: args.id as string | null, date });
         const year = new Date(date.at).getUTCFullYear();
         if (year > 9999) throw { code: 'invalid_input', message: `the year ${year} is outside what Duet keeps dates for (1900 to 9999)` };
-        const info = { id: `d${list.length}`.padEnd(32, '0'), ...date, next_at: date.at, remind_at: date.at - date.remind_before_minutes * 60_000 };
-        list = [...list, info];
+        const id = (args.id as string | null) ?? `d${list.length}`.padEnd(32, '0');
+        const info = { id, ...date, next_at: date.at, remind_at: date.at - date.remind_before_minutes * 60_000 };
+        list = args.id ? list.map((d) => (d.id === id ? info : d)) : [...list, info];
         return info;
       }
       case 'remove_date':
@@ -136,5 +137,77 @@ describe('the dates settings', () => {
     await screen.findByText('Cleared.');
     expect(kept.since()).toBeNull();
     expect(screen.getByTestId('together-since-input')).toHaveValue('');
+  });
+
+  it('edit a date in the same form, filled with its values, and save it under its id', async () => {
+    const { saved } = shell([anniversary]);
+    render(DatesSettings);
+    const row = await screen.findByTestId('date-row');
+    await fireEvent.click(within(row).getByRole('button', { name: 'Edit Our anniversary' }));
+
+    const form = screen.getByTestId('date-form');
+    expect(within(form).getByRole('heading')).toHaveTextContent('Edit the date');
+    expect(screen.getByTestId('date-title')).toHaveValue('Our anniversary');
+    expect(screen.getByTestId('date-day')).toHaveValue('2021-06-12');
+    expect(screen.getByTestId('date-time')).toHaveValue('19:00');
+    expect(screen.getByTestId('date-yearly')).toBeChecked();
+    expect(screen.getByTestId('date-remind')).toHaveValue('1440');
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Save changes');
+
+    await fill('Our wedding', '2021-06-13', '18:30');
+    await fireEvent.click(screen.getByTestId('date-yearly'));
+    await fireEvent.change(screen.getByTestId('date-remind'), { target: { value: '10080' } });
+    await fireEvent.click(screen.getByTestId('date-save'));
+
+    expect(await screen.findByText('Our wedding')).toBeInTheDocument();
+    expect(saved).toEqual([
+      {
+        id: anniversary.id,
+        date: { title: 'Our wedding', at: new Date(2021, 5, 13, 18, 30).getTime(), yearly: false, remind_before_minutes: 10080 },
+      },
+    ]);
+    expect(screen.getAllByTestId('date-row')).toHaveLength(1);
+    expect(screen.queryByText('Our anniversary')).not.toBeInTheDocument();
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Add the date');
+    expect(screen.getByTestId('date-title')).toHaveValue('');
+    expect(screen.queryByTestId('date-edit-cancel')).not.toBeInTheDocument();
+  });
+
+  it('go back to adding without saving on Cancel, and on Esc', async () => {
+    const { saved } = shell([anniversary]);
+    render(DatesSettings);
+    const row = await screen.findByTestId('date-row');
+
+    await fireEvent.click(within(row).getByTestId('date-edit'));
+    await fireEvent.input(screen.getByTestId('date-title'), { target: { value: 'Changed my mind' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Add the date');
+    expect(screen.getByTestId('date-title')).toHaveValue('');
+
+    await fireEvent.click(within(row).getByTestId('date-edit'));
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Save changes');
+    await fireEvent.keyDown(screen.getByTestId('date-title'), { key: 'Escape' });
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Add the date');
+    expect(screen.getByTestId('date-title')).toHaveValue('');
+
+    expect(saved).toEqual([]);
+    expect(row).toHaveTextContent('Our anniversary');
+  });
+
+  it('show a refusal while editing, and keep the values', async () => {
+    const { saved } = shell([anniversary]);
+    render(DatesSettings);
+    const row = await screen.findByTestId('date-row');
+    await fireEvent.click(within(row).getByTestId('date-edit'));
+    await fill('Far away', '99999-06-15', '12:00');
+    await fireEvent.click(screen.getByTestId('date-save'));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('the year 99999 is outside what Duet keeps dates for (1900 to 9999)');
+    expect(saved.map((s) => s.id)).toEqual([anniversary.id]);
+    expect(screen.getByTestId('date-title')).toHaveValue('Far away');
+    expect(screen.getByTestId('date-day')).toHaveValue('99999-06-15');
+    expect(screen.getByTestId('date-yearly')).toBeChecked();
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Save changes');
+    expect(row).toHaveTextContent('Our anniversary');
   });
 });
