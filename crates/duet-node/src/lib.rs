@@ -205,7 +205,7 @@ pub(crate) struct Shared {
     /// Per connected member device: its push session and live sender.
     peers: peers::Peers,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-    calls: calls::Calls,
+    calls: Arc<calls::Calls>,
     blobs: blobs::Blobs,
     /// The inbound streams served now, capped per device and in all.
     inbound: Arc<streams::InboundStreams>,
@@ -243,7 +243,8 @@ impl Node {
         private_dir(&config.data_dir)?;
         let store = Store::open(&store_dir(&config.data_dir))?;
         let identity = store.identity()?.ok_or(NodeError::NotInitialized)?;
-        let blobs = blobs::Blobs::open(&store, &config.data_dir)?;
+        let blobs =
+            blobs::Blobs::open(&store, &config.data_dir, config.max_blob_size.min(duet_model::MAX_ATTACHMENT_SIZE))?;
         let mut net_config = NetConfig::new(*identity.device.secret_bytes());
         net_config.listen = config.listen.clone();
         net_config.listened = store.listened()?.iter().filter_map(|a| a.parse().ok()).collect();
@@ -256,6 +257,7 @@ impl Node {
         let forked = store.forks()?.into_iter().map(|(device, _)| device).collect();
         let invites = invites::InviteBook::load(&store, now())?;
         let presence = presence::Presences::new(config.idle_after);
+        let calls = Arc::new(calls::Calls::new(config.calls.ring_timeout, config.calls.connect_timeout));
         let shared = Arc::new(Shared {
             config,
             store,
@@ -271,7 +273,7 @@ impl Node {
             presence,
             peers: peers::Peers::default(),
             tasks: Mutex::new(Vec::new()),
-            calls: calls::Calls::default(),
+            calls,
             blobs,
             inbound: Arc::default(),
             told_early: Mutex::default(),
@@ -460,6 +462,13 @@ impl Node {
 
     fn emit(&self, event: NodeEvent) {
         let _ = self.shared.events.send(event);
+    }
+
+    /// Keeps a spawned task with the node's, so that stopping the node stops it.
+    pub(crate) fn track_task(&self, task: JoinHandle<()>) {
+        let mut tasks = lock(&self.shared.tasks);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
     }
 
     /// Tells front ends what stored events changed.
@@ -977,9 +986,7 @@ impl Node {
                         let _slot = slot;
                         serve.await
                     });
-                    let mut tasks = lock(&self.shared.tasks);
-                    tasks.retain(|t| !t.is_finished());
-                    tasks.push(task);
+                    self.track_task(task);
                 }
                 _ => {}
             }

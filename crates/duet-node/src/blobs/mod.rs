@@ -43,9 +43,8 @@ use tokio::sync::{watch, Semaphore};
 use crate::{now, Node, NodeError};
 
 pub(crate) use fetch::FetchState;
+use fetch::{FetchHost, Fetcher};
 
-/// Blob fetches running at once; more wait their turn.
-const CONCURRENT_FETCHES: usize = 4;
 /// Inbound `/duet/blobs/1` streams served at once; more are dropped.
 const CONCURRENT_SERVES: usize = 16;
 /// How often unreferenced blobs are collected.
@@ -75,10 +74,8 @@ pub struct CollectReport {
 
 pub(crate) struct Blobs {
     pub(crate) store: BlobStore,
-    pub(crate) fetches: Mutex<HashMap<BlobHash, watch::Receiver<FetchState>>>,
-    /// Bumped when a member device connects: stalled fetches look again.
-    pub(crate) peers_changed: watch::Sender<u64>,
-    pub(crate) fetch_slots: Arc<Semaphore>,
+    /// Downloads (`fetch`).
+    pub(crate) fetcher: Arc<Fetcher>,
     pub(crate) serve_slots: Arc<Semaphore>,
     /// Held for reading by every send from before its import until its post is written, and
     /// for writing by a collection: a blob imported for a post not written yet is referenced by
@@ -86,24 +83,19 @@ pub(crate) struct Blobs {
     /// instant between the import and the pin.)
     pub(crate) sending: tokio::sync::RwLock<()>,
     pub(crate) served: AtomicU64,
-    pub(crate) fetched: AtomicU64,
-    pub(crate) rejected: AtomicU64,
     /// Bytes served per (blob, device), for upload progress.
     pub(crate) uploads: Mutex<HashMap<(BlobHash, duet_model::DeviceId), u64>>,
 }
 
 impl Blobs {
-    pub(crate) fn open(store: &duet_store::Store, data_dir: &Path) -> Result<Self, NodeError> {
+    pub(crate) fn open(store: &duet_store::Store, data_dir: &Path, max_size: u64) -> Result<Self, NodeError> {
+        let store = store.blobs(&blobs_dir(data_dir))?;
         Ok(Self {
-            store: store.blobs(&blobs_dir(data_dir))?,
-            fetches: Mutex::new(HashMap::new()),
-            peers_changed: watch::channel(0).0,
-            fetch_slots: Arc::new(Semaphore::new(CONCURRENT_FETCHES)),
+            fetcher: Arc::new(Fetcher::new(store.clone(), max_size)),
+            store,
             serve_slots: Arc::new(Semaphore::new(CONCURRENT_SERVES)),
             sending: tokio::sync::RwLock::new(()),
             served: AtomicU64::new(0),
-            fetched: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
             uploads: Mutex::new(HashMap::new()),
         })
     }
@@ -144,7 +136,52 @@ fn kind_of(name: &str) -> (AttachmentKind, MessageType) {
     }
 }
 
+/// The node reaches the devices a fetch asks: its connected member devices over the network.
+impl FetchHost for Node {
+    type Stream = duet_net::Stream;
+
+    fn space_key(&self) -> Result<duet_crypto::SpaceKey, NodeError> {
+        Node::space_key(self)
+    }
+
+    async fn devices(&self) -> Result<Vec<duet_model::DeviceId>, NodeError> {
+        Ok(self.shared.net.connected().await?.into_iter().filter(|d| self.is_member(d)).collect())
+    }
+
+    async fn open(&self, device: duet_model::DeviceId) -> Option<Self::Stream> {
+        self.shared.net.open_stream(device, duet_net::DuetProtocol::Blobs).await.ok()
+    }
+
+    fn tell(&self, event: crate::NodeEvent) {
+        self.emit(event);
+    }
+
+    fn track(&self, task: tokio::task::JoinHandle<()>) {
+        self.track_task(task);
+    }
+}
+
 impl Node {
+    /// Starts fetching a blob (or joins the fetch under way) without waiting.
+    pub(crate) fn start_fetch(&self, hash: BlobHash, size: u64) -> watch::Receiver<FetchState> {
+        self.blobs().fetcher.start(self, hash, size)
+    }
+
+    /// Fetches a blob of `size` bytes and waits until all of it is here.
+    pub async fn fetch_blob(&self, hash: BlobHash, size: u64) -> Result<(), NodeError> {
+        self.blobs().fetcher.fetch_blob(self, hash, size).await
+    }
+
+    /// Resumes the fetches a previous run left unfinished.
+    pub(crate) fn resume_fetches(&self) {
+        self.blobs().fetcher.resume(self);
+    }
+
+    /// A member device connected: fetches waiting for one look again.
+    pub(crate) fn blob_peers_changed(&self) {
+        self.blobs().fetcher.peers_changed();
+    }
+
     fn blobs(&self) -> &Blobs {
         &self.shared.blobs
     }
@@ -369,8 +406,8 @@ impl Node {
         let b = self.blobs();
         BlobStats {
             chunks_served: b.served.load(Ordering::Relaxed),
-            chunks_fetched: b.fetched.load(Ordering::Relaxed),
-            chunks_rejected: b.rejected.load(Ordering::Relaxed),
+            chunks_fetched: b.fetcher.fetched.load(Ordering::Relaxed),
+            chunks_rejected: b.fetcher.rejected.load(Ordering::Relaxed),
         }
     }
 
