@@ -92,8 +92,13 @@ impl Store {
             persons: state.membership.persons().copied().collect(),
             devices: state.membership.devices().map(|(_, d)| (d.certificate.encode(), d.last_seq)).collect(),
         };
-        self.inner.tree(Ks::Keys).insert(secret::SPACE_KEY, &key.to_bytes()[..])?;
-        self.inner.tree(Ks::Meta).insert(meta::SPACE, encode(&stored))?;
+        // The key and the membership it opens go in together: a crash between two writes
+        // would leave a space key with another space's membership (`tests/crash.rs`).
+        let key_bytes = key.to_bytes();
+        self.write_together(&[
+            (Ks::Keys, secret::SPACE_KEY, &key_bytes[..]),
+            (Ks::Meta, meta::SPACE, &encode(&stored)),
+        ])?;
         self.flush()?;
         *self.inner.space.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = Some(state.clone());
         Ok(())
@@ -246,10 +251,12 @@ impl Store {
 
     /// Keeps the later space keys this device was given when it paired.
     pub fn save_later_keys(&self, keys: &[SpaceKey]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
         for key in keys {
             let name = [secret::LATER_KEY, &key.id().0].concat();
-            self.inner.tree(Ks::Keys).insert(name, &key.to_bytes()[..])?;
+            batch.insert(name, &key.to_bytes()[..]);
         }
+        self.inner.tree(Ks::Keys).apply_batch(batch)?;
         self.flush()
     }
 

@@ -106,6 +106,27 @@ pub struct ApplyReport {
     pub stored: usize,
 }
 
+/// How long opening waits for the store's lock to be let go: sled's I/O threads of a store
+/// just closed by this same process may hold it for a moment after the close returns.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the sled database in `dir`, waiting up to [`LOCK_PATIENCE`] for its lock.
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(Some(500)).open();
+        match opened {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if started.elapsed() >= LOCK_PATIENCE {
+                    return Err(sled::Error::Io(e).into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// The local store of one device.
 pub struct Store {
     inner: Inner,
@@ -114,9 +135,26 @@ pub struct Store {
 }
 
 impl Store {
+    /// Writes `(tree, key, value)`s in one sled transaction: all of them or none, whatever
+    /// happens in between.
+    pub(crate) fn write_together(&self, writes: &[(Ks, &[u8], &[u8])]) -> Result<(), StoreError> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+        let result: Result<(), TransactionError<()>> = self.inner.trees.as_slice().transaction(|t| {
+            for (ks, key, value) in writes {
+                t[*ks as usize].insert(*key, *value)?;
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+            Err(TransactionError::Abort(())) => Err(StoreError::Corrupt("a write was aborted")),
+        }
+    }
+
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(Some(500)).open()?;
+        let db = open_db(dir)?;
         let trees = Ks::ALL.iter().map(|ks| db.open_tree(ks.name())).collect::<Result<Vec<_>, _>>()?;
         let inner = Inner { db, trees, conversations: RwLock::new(BTreeMap::new()), space: RwLock::new(None) };
         let store = Self { inner, writer: Mutex::new(()) };
