@@ -97,6 +97,13 @@ pub enum Request {
     Pins {
         channel: Option<String>,
     },
+    Memories {
+        before: Option<MessageId>,
+        limit: usize,
+    },
+    MemoriesIn {
+        windows: Vec<duet_node::TimeWindow>,
+    },
     Dates,
     Lists,
     ListNew {
@@ -391,6 +398,8 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             Value::Null
         }
         Request::Pins { channel } => to_json(node.pinned(target(node, channel.as_deref())?)?),
+        Request::Memories { before, limit } => to_json(node.memories(before, limit)?),
+        Request::MemoriesIn { windows } => to_json(node.memories_in(&windows)?),
         Request::Channels => to_json(node.channels()?),
         Request::CreateChannel { name } => to_json(node.create_channel(&name, ChannelKind::Text, None).await?),
         Request::RenameChannel { channel, name } => {

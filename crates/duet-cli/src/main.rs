@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use chrono::Datelike;
 use clap::{Parser, Subcommand};
 use control::{call, Request};
-use duet_model::{CalendarDate, DateId, MessageId, PresenceStatus, SharedDate};
+use duet_model::{CalendarDate, DateId, MessageId, PresenceStatus, SharedDate, Timestamp};
 use duet_node::{Node, NodeConfig};
 use serde_json::Value;
 
@@ -175,6 +175,22 @@ enum Command {
         #[arg(long)]
         channel: Option<String>,
         /// One JSON object per line: the message, `pinned_by` and `pinned_at`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The photos, videos and sounds you two shared, newest first (📌: kept as a moment,
+    /// pinned with `duet pin`).
+    Memories {
+        /// What you shared on this day in earlier years.
+        #[arg(long)]
+        on_this_day: bool,
+        /// Only those older than this message (the last one a page showed).
+        #[arg(long, conflicts_with = "on_this_day")]
+        before: Option<MessageId>,
+        /// At most this many (1-200).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=200))]
+        limit: u16,
+        /// One JSON object per line: the `message` and whether it is `pinned`.
         #[arg(long)]
         json: bool,
     },
@@ -573,6 +589,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pins { channel, json } => list(call(&dir, &Request::Pins { channel }).await?, json, |p| {
             format!("📌 {}", describe_message(&p["message"]))
         }),
+        Command::Memories { on_this_day, before, limit, json } => {
+            let request = if on_this_day {
+                Request::MemoriesIn { windows: this_day_in_earlier_years(chrono::Local::now().date_naive()) }
+            } else {
+                Request::Memories { before, limit: usize::from(limit) }
+            };
+            let found = call(&dir, &request).await?;
+            if !json && found.as_array().is_none_or(Vec::is_empty) {
+                println!(
+                    "{}",
+                    if on_this_day {
+                        "Nothing shared on this day in earlier years"
+                    } else {
+                        "No photos, videos or voice notes yet"
+                    }
+                );
+            }
+            list(found, json, |m| {
+                let pin = if m["pinned"] == true { "📌 " } else { "" };
+                let when = m["message"]["created_at"].as_u64().map(day_of).unwrap_or_default();
+                format!("{pin}{when} {}", describe_message(&m["message"]))
+            });
+        }
         Command::TogetherSince { date, clear } => {
             let dates = if date.is_none() && !clear {
                 call(&dir, &Request::Dates).await?
@@ -829,6 +868,34 @@ async fn list_edit(dir: &Path, list: String, edit: lists::Edit) -> anyhow::Resul
         println!("{}", lists::describe(&now));
     }
     Ok(())
+}
+
+/// This calendar day in each of the 99 years before `today`, each from local midnight to the
+/// next (a 29 February only in leap years).
+fn this_day_in_earlier_years(today: chrono::NaiveDate) -> Vec<duet_node::TimeWindow> {
+    use chrono::TimeZone;
+    let midnight = |d: chrono::NaiveDate| {
+        chrono::Local
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map(|t| t.timestamp_millis())
+    };
+    (1..=99)
+        .filter_map(|back| {
+            let day = today.with_year(today.year() - back)?;
+            let (from, to) = (midnight(day)?, midnight(day.succ_opt()?)?);
+            Some(duet_node::TimeWindow {
+                from: Timestamp(u64::try_from(from).ok()?),
+                to: Timestamp(u64::try_from(to).ok()?),
+            })
+        })
+        .collect()
+}
+
+/// A time (ms since 1970) as its local day, YYYY-MM-DD.
+fn day_of(ms: u64) -> String {
+    use chrono::TimeZone;
+    chrono::Local.timestamp_millis_opt(ms as i64).single().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
 fn list(v: Value, json: bool, describe: impl Fn(&Value) -> String) {

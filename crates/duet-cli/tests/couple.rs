@@ -86,6 +86,25 @@ fn moods_nudges_and_pins_cross_between_the_two() {
     ok(b, &["create-channel", "plans"]);
     wait_until("Ada has #plans", || ok(a, &["channels"]).contains("#plans"));
     refused(a, &["pin", &id, "--channel", "plans"], "not in this conversation");
+
+    // Memories: the video Ben sends is one for both (the text is not); Ada keeps it as a
+    // moment and Ben's list shows it kept.
+    assert!(ok(a, &["memories"]).contains("No photos, videos or voice notes yet"));
+    let video = b.join("waves.mp4");
+    std::fs::write(&video, b"not really a video, but named as one").unwrap();
+    let id = ok(b, &["send", "--file", video.to_str().unwrap(), "the sea"]).trim().to_owned();
+    let memories = |dir: &Path| -> Vec<Value> {
+        ok(dir, &["memories", "--json"]).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    };
+    wait_until("Ada has the video among the memories", || {
+        memories(a).first().is_some_and(|m| m["message"]["id"] == id.as_str() && m["pinned"] == false)
+    });
+    assert_eq!(memories(a).len(), 1, "only the video: texts are not memories");
+    ok(a, &["pin", &id]);
+    wait_until("Ben sees it kept", || memories(b).first().is_some_and(|m| m["pinned"] == true));
+    assert!(ok(b, &["memories"]).contains("📌"));
+    assert!(ok(b, &["memories", "--on-this-day"]).contains("Nothing shared on this day in earlier years"));
+    refused(b, &["memories", "--limit", "500"], "500");
 }
 
 #[test]

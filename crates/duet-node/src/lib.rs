@@ -31,6 +31,7 @@ mod invites;
 mod lists;
 mod live;
 pub mod logging;
+mod memories;
 mod pairing;
 mod peers;
 mod presence;
@@ -68,6 +69,7 @@ pub use error::{ErrorCode, NodeError};
 pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use lists::Place;
+pub use memories::{Memory, TimeWindow, MAX_MEMORIES_PAGE, MAX_MEMORY_WINDOWS};
 pub use supervise::Part;
 pub use verify::Verification;
 

@@ -10,7 +10,7 @@
 //! | `idx_time` | bucket(8) · first id(16) | a chunk of (message id, conversation) pairs: the seed's `{createdAt: 1}` index |
 //! | `pending` | message id(16) · lamport(8) · author(32) | an operation waiting for its message |
 //! | `receipts` | `d` · recipient(32) · author(32) · seq(8), or `r` · conversation(16) · reader(32) · id(16) | receipt frontier points (time) |
-//! | `views` | `c`/`p`/`s`/`k`/`S`/`l` · id | channels, profiles, settings, calls, the space, last seen |
+//! | `views` | `c`/`p`/`s`/`k`/`S`/`l`/… · id | channels, profiles, settings, calls, the space, last seen, pins, dates, lists; `M` · message id · conversation: the memories (messages with photos, videos or sounds) |
 //! | `forks` | author(32) · seq(8) | the second body of a forked seq, kept for the user |
 //! | `meta` | name | schema version, Lamport clock, space membership, conversations, address book |
 //! | `keys` | name | this device's secrets |
@@ -138,6 +138,22 @@ pub(crate) mod view {
     pub const LIST: u8 = b'L';
     /// · list id · item id: an item of a shared list.
     pub const LIST_ITEM: u8 = b'I';
+    /// · message id · conversation: a message that came with a photo, a video or a sound (the
+    /// memories gallery, newest first by id). Kept when the message is deleted; readers skip
+    /// what no longer has media.
+    pub const MEDIA: u8 = b'M';
+}
+
+/// The media index's key for message `id` of `conversation`.
+pub(crate) fn media_key(id: &MessageId, conversation: &ConversationId) -> Vec<u8> {
+    cat(&[&[view::MEDIA], &id.0, &conversation.0])
+}
+
+/// Whether a message with these attachments belongs in the memories: a photo, a video or a
+/// sound (voice notes included), not other files.
+pub(crate) fn is_memory(attachments: &[duet_model::Attachment]) -> bool {
+    use duet_model::AttachmentKind::{Audio, Image, Video};
+    attachments.iter().any(|a| matches!(a.kind, Image | Video | Audio))
 }
 
 /// Meta tree keys.

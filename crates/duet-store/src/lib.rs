@@ -42,7 +42,9 @@ use txn::Txn;
 /// The store format this code writes. Opening a newer store is refused; older ones migrate.
 ///
 /// 2: new messages are written in blocks (`message_blocks`), which format 1 did not read.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: the memories index (`views`, `M`), built from the stored messages when a store of an
+/// older format is opened.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -177,10 +179,32 @@ impl Store {
         // Format 0 is an empty store. Format 1 → 2 needs no step: a format-1 store is a format-2
         // store without blocks. Future formats add their migration steps here, each taking
         // the store from version n to n + 1 in one transaction.
+        if (1..3).contains(&found) {
+            self.index_memories()?;
+        }
         if found < SCHEMA_VERSION {
             meta.insert(meta::SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
             self.inner.db.flush()?;
         }
+        Ok(())
+    }
+
+    /// Format 2 → 3: indexes the messages already stored that belong in the memories, in
+    /// one batch. The format is raised only after it, so a crash in between indexes again.
+    fn index_memories(&self) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for item in self.inner.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
+            let (k, _) = item?;
+            let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) else { continue };
+            for item in scan::Scan::all(&self.inner, &c, false) {
+                let (id, bytes) = item?;
+                let record: duet_log::MessageRecord = txn::decode(&bytes)?;
+                if keyspace::is_memory(&record.attachments) {
+                    batch.insert(keyspace::media_key(&id, &c), &[][..]);
+                }
+            }
+        }
+        self.inner.tree(Ks::Views).apply_batch(batch)?;
         Ok(())
     }
 

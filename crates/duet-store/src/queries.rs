@@ -129,6 +129,42 @@ impl Store {
         Ok(out)
     }
 
+    /// The memories: messages with a photo, a video or a sound, from every conversation, newest
+    /// first, created after `after` and before `before` (ids; either open), at most `limit`.
+    /// Deleted messages are left out.
+    pub fn memories(
+        &self,
+        after: Option<MessageId>,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let views = self.inner.tree(Ks::Views);
+        let from = cat(&[&[view::MEDIA], &after.map_or([0; 16], |a| a.0)]);
+        let to = match before {
+            Some(b) => cat(&[&[view::MEDIA], &b.0]),
+            None => vec![view::MEDIA + 1],
+        };
+        let mut out = Vec::new();
+        for item in views.range(from..to).rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, _) = item?;
+            let bad = || StoreError::Corrupt("bad memories key");
+            let id = MessageId::from_slice(key.get(1..17).ok_or_else(bad)?).ok_or_else(bad)?;
+            let conversation = ConversationId::from_slice(key.get(17..33).ok_or_else(bad)?).ok_or_else(bad)?;
+            if after.is_some_and(|a| id == a) {
+                continue;
+            }
+            if let Some(m) = self.message_in(&conversation, &id)? {
+                if !m.deleted && keyspace::is_memory(&m.attachments) {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Messages created before `t`, oldest first (the seed's `{createdAt: 1}` clean-up index).
     pub fn messages_older_than(
         &self,

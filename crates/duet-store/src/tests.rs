@@ -372,3 +372,59 @@ fn invites_kept_by_an_older_version_are_read_and_replaced() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.invites().unwrap(), now);
 }
+
+/// A post with one attachment of `kind`.
+fn post_with(kind: duet_model::AttachmentKind, name: &str) -> Payload {
+    Payload::Post {
+        target: Target::Direct,
+        message_type: match kind {
+            duet_model::AttachmentKind::Image => duet_model::MessageType::Image,
+            _ => duet_model::MessageType::File,
+        },
+        content: name.into(),
+        reply_to: None,
+        attachments: vec![
+            duet_model::Attachment::new(kind, duet_model::BlobHash([name.len() as u8; 32]), name, 10).unwrap()
+        ],
+    }
+}
+
+#[test]
+fn memories_are_the_photos_videos_and_sounds_newest_first_and_survive_an_upgrade() {
+    use duet_model::AttachmentKind::{Audio, File, Image, Video};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(9, &[1, 1]);
+    let mut events = vec![
+        s.write(0, post_with(Image, "beach.jpg"), t(1_000)),
+        s.write(1, TestSpace::text("lovely"), t(2_000)),
+        s.write(1, post_with(Audio, "voice.ogg"), t(3_000)),
+        s.write(0, post_with(File, "tickets.pdf"), t(4_000)),
+        s.write(0, post_with(Video, "waves.mp4"), t(5_000)),
+        s.write(1, post_with(Image, "sunset.png"), t(6_000)),
+    ];
+    let sunset = TestSpace::message_id(&events[5]);
+    events.push(s.write(1, Payload::Delete { message: sunset }, t(7_000)));
+    let names = |ms: &[duet_model::Message]| ms.iter().map(|m| m.content.clone()).collect::<Vec<_>>();
+    {
+        let store = store_for(&s, dir.path());
+        store.apply_remote(&s.open_all(&events)).unwrap();
+        // Photos, videos and sounds of both, newest first; no text, no PDF, nothing deleted.
+        let all = store.memories(None, None, 10).unwrap();
+        assert_eq!(names(&all), ["waves.mp4", "voice.ogg", "beach.jpg"]);
+        // Pages: before the last one seen; and a window of time.
+        let page = store.memories(None, Some(all[0].id), 1).unwrap();
+        assert_eq!(names(&page), ["voice.ogg"]);
+        let after_beach = store.memories(Some(all[2].id), None, 10).unwrap();
+        assert_eq!(names(&after_beach), ["waves.mp4", "voice.ogg"]);
+        // A store of format 2 had no memories index: take it away and say format 2.
+        let views = store.inner.tree(crate::keyspace::Ks::Views);
+        for key in views.scan_prefix([crate::keyspace::view::MEDIA]).keys() {
+            views.remove(key.unwrap()).unwrap();
+        }
+        store.inner.tree(crate::keyspace::Ks::Meta).insert(crate::keyspace::meta::SCHEMA, &2u32.to_be_bytes()).unwrap();
+        assert!(store.memories(None, None, 10).unwrap().is_empty());
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(names(&store.memories(None, None, 10).unwrap()), ["waves.mp4", "voice.ogg", "beach.jpg"]);
+}

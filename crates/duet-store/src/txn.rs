@@ -294,6 +294,9 @@ impl ViewStore for Txn<'_> {
             if !self.inner.holds(&record.conversation) {
                 self.new_conversations.insert(record.conversation);
             }
+            if keyspace::is_memory(&record.attachments) {
+                self.put(Ks::Views, keyspace::media_key(&record.id, &record.conversation), vec![]);
+            }
             self.new_messages.entry(record.conversation).or_default().insert(record.id.0, encode(&record));
             return;
         }
