@@ -114,9 +114,7 @@ impl Calls {
             state.media = Some(media);
             Ok(actions)
         })?;
-        let info = self.current().ok_or(NodeError::NotAllowed("the call ended at once".into()))?;
-        self.run_actions(host, actions).await;
-        Ok(info)
+        self.show_then_run(host, actions).await
     }
 
     /// Answers the call ringing on this device.
@@ -130,6 +128,16 @@ impl Calls {
             state.media = Some(media);
             Ok(actions)
         })?;
+        self.show_then_run(host, actions).await
+    }
+
+    /// The call as it stands now (answered to the command that made it so), then its actions
+    /// carried out.
+    async fn show_then_run<H: CallHost>(
+        self: &Arc<Self>,
+        host: &H,
+        actions: Vec<Action>,
+    ) -> Result<CallInfo, NodeError> {
         let info = self.current().ok_or(NodeError::NotAllowed("the call ended at once".into()))?;
         self.run_actions(host, actions).await;
         Ok(info)
