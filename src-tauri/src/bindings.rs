@@ -40,6 +40,8 @@ mod tests {
         duet_node::PeerInfo::export_all(&cfg)?;
         duet_node::Verification::export_all(&cfg)?;
         duet_node::PinnedMessage::export_all(&cfg)?;
+        duet_node::Memory::export_all(&cfg)?;
+        duet_node::TimeWindow::export_all(&cfg)?;
         duet_node::Dates::export_all(&cfg)?;
         duet_model::SharedDate::export_all(&cfg)?;
         duet_model::SharedList::export_all(&cfg)?;

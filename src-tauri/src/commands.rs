@@ -142,6 +142,27 @@ pub async fn pinned_messages(state: State<'_, AppState>, target: Target) -> Answ
     Ok(state.node().await?.pinned(target)?)
 }
 
+/// The memories (photos, videos and sounds we shared), newest first: at most `limit` older
+/// than the message `before`, or the newest.
+#[tauri::command]
+pub async fn memories(
+    state: State<'_, AppState>,
+    before: Option<MessageId>,
+    limit: usize,
+) -> Answer<Vec<duet_node::Memory>> {
+    Ok(state.node().await?.memories(before, limit)?)
+}
+
+/// The memories made within any of `windows` ("On this day": this date in earlier years, each
+/// from local midnight to the next), newest first.
+#[tauri::command]
+pub async fn memories_in(
+    state: State<'_, AppState>,
+    windows: Vec<duet_node::TimeWindow>,
+) -> Answer<Vec<duet_node::Memory>> {
+    Ok(state.node().await?.memories_in(&windows)?)
+}
+
 /// "Together since" and our shared dates.
 #[tauri::command]
 pub async fn dates(state: State<'_, AppState>) -> Answer<Dates> {

@@ -100,6 +100,8 @@ fn main() -> anyhow::Result<()> {
             commands::nudge,
             commands::pin_message,
             commands::pinned_messages,
+            commands::memories,
+            commands::memories_in,
             commands::dates,
             commands::set_together_since,
             commands::save_date,

@@ -190,3 +190,37 @@ export async function sharesDates(alice, bob, { notifications }) {
   }
   log('alice added a dinner; bob’s desktop reminds him of it at its time');
 }
+
+/** The memory tiles `window` shows, as `kind:pinned` strings ("image:false", "voice:true"…). */
+async function memoryTiles(window) {
+  const tiles = await window.all('[data-testid="memory-tile"]');
+  const out = [];
+  for (const tile of tiles) {
+    out.push(`${await window.attribute(tile, 'data-kind')}:${await window.attribute(tile, 'data-pinned')}`);
+  }
+  return out;
+}
+
+/**
+ * Memories: after the image and the voice message, Bob opens Memories and finds both; he keeps
+ * the picture as a moment and Alice's gallery shows it kept. Both go back to the conversation.
+ */
+export async function keepsAMemory(alice, bob) {
+  for (const window of [alice, bob]) {
+    await window.click(await window.testId('memories-link'));
+    await window.until(`${window.name}: the picture and the voice message among the memories`, async () => {
+      const tiles = await memoryTiles(window);
+      return tiles.some((t) => t.startsWith('image:')) && tiles.some((t) => t.startsWith('voice:'));
+    });
+  }
+  const [picture] = await bob.all('[data-testid="memory-tile"][data-kind="image"]');
+  await bob.hover(picture);
+  await bob.click(await bob.testId('memory-pin', picture));
+  await alice.until('alice: the picture kept as a moment by Bob', async () =>
+    (await memoryTiles(alice)).some((t) => t === 'image:true'));
+  log('bob kept the picture as a moment; alice sees it kept');
+  for (const window of [alice, bob]) {
+    await window.click(await window.testId('memories-close'));
+    await window.until(`${window.name}: the conversation back`, async () => (await window.all('[data-testid="composer"]')).length > 0);
+  }
+}

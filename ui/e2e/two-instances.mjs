@@ -31,7 +31,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
-import { setsAMoodNudgesAndPins, sharesAList, sharesDates, writesWithStyle } from './couple.mjs';
+import { keepsAMemory, setsAMoodNudgesAndPins, sharesAList, sharesDates, writesWithStyle } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -213,6 +213,8 @@ async function main() {
     await sharesAnImage(alice, bob);
     await callsOnTheirDevices(alice, bob, SOUND);
     await recordsAVoiceMessage(alice, bob);
+    // The picture and the voice message are memories for both; one kept (ui/e2e/couple.mjs).
+    await keepsAMemory(alice, bob);
     await callsWithTheTestTone(alice, bob, SOUND);
 
     // Still both online, and the windows at rest for the screenshots.

@@ -5,8 +5,9 @@
  * real `lib/backend` runs unchanged, and plays the partner: Ben receives, reads, types and
  * answers. Calls, attachments and voice notes are in `fakeMedia.ts` (`/?mock=ringing`: Ben
  * calls). `/?mock=trouble` adds the node's own notices: a clock ahead, a forked device, a part
- * restarted. Shared lists are in `fakeLists.ts`. Only `main.ts` loads it, and only for `?mock`
- * outside the app.
+ * restarted. Shared lists are in `fakeLists.ts`; Memories (photos, videos and sounds from every
+ * conversation, "On this day") are answered from the messages here by `fakeMemories.ts`. Only
+ * `main.ts` loads it, and only for `?mock` outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -27,10 +28,12 @@ import type {
   PresenceStatus,
   SharedDate,
   Target,
+  TimeWindow,
 } from '../lib/backend';
 import { NODE_EVENT } from '../lib/backend';
 import { FakeLists } from './fakeLists';
-import { FakeMedia, UNHANDLED, mediaHistory } from './fakeMedia';
+import { FakeMedia, UNHANDLED, mediaHistory, memorySeed } from './fakeMedia';
+import { memoriesPage, memoriesWithin } from './fakeMemories';
 import { BEN, MAYA, SAFETY_NUMBER, SPACE, channel, directHistory, longHistory, message, presenceOf, seedDevices } from './seed';
 
 type Args = Record<string, unknown>;
@@ -53,8 +56,13 @@ export function installFakeBackend(mode: string): void {
   const settings = new Map<string, { archived: boolean; muted: boolean }>();
   const readMarker = new Map<string, string>();
   if (paired) {
-    store.set('direct', [...directHistory(now), ...mediaHistory(now)].sort((x, y) => (x.id < y.id ? -1 : 1)));
-    store.set(`channel:${channels[0]!.id}`, [message(now - 3 * 86400_000, BEN, 'Lisbon in May?', { channel: channels[0]!.id }, { read: false })]);
+    const older = memorySeed(now, channels[0]!.id);
+    const byId = (x: Message, y: Message) => (x.id < y.id ? -1 : 1);
+    store.set('direct', [...directHistory(now), ...mediaHistory(now), ...older.filter((m) => !m.channel)].sort(byId));
+    store.set(
+      `channel:${channels[0]!.id}`,
+      [...older.filter((m) => m.channel), message(now - 3 * 86400_000, BEN, 'Lisbon in May?', { channel: channels[0]!.id }, { read: false })].sort(byId),
+    );
     store.set(`channel:${channels[1]!.id}`, longHistory(channels[1]!.id, 10_000, now));
   }
   const presences = new Map<string, Presence>([
@@ -155,7 +163,9 @@ export function installFakeBackend(mode: string): void {
     }, 4200);
   }
 
-  const media = new FakeMedia(now, send, (m) => store.set('direct', [...list('direct'), m]), mode);
+  const media = new FakeMedia(now, send, (m) => store.set('direct', [...list('direct'), m]), mode, (id) => find(id));
+  const everyMessage = () => [...store.values()].flat();
+  const isPinned = (m: Message) => (pins.get(key(m.channel ? { channel: m.channel } : 'direct')) ?? []).some((p) => p.message.id === m.id);
   const lists = new FakeLists(send, { seed: paired, delay: 120 });
 
   mockIPC(
@@ -375,6 +385,10 @@ export function installFakeBackend(mode: string): void {
           setTimeout(() => send({ event: 'pins_changed', conversation: m.conversation }), 0);
           return next;
         }
+        case 'memories':
+          return later(150, memoriesPage(everyMessage(), isPinned, (a.before as string | null) ?? null, Number(a.limit)));
+        case 'memories_in':
+          return later(150, memoriesWithin(everyMessage(), isPinned, a.windows as TimeWindow[]));
         case 'dates':
           return datesNow();
         case 'set_together_since': {

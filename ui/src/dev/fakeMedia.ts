@@ -63,16 +63,16 @@ function pattern(width: number, height: number, frame: number): Uint8Array {
   return px;
 }
 
-/** A picture for the fake photo: a warm gradient with a sun, as PNG bytes. */
-async function photoBytes(width: number, height: number): Promise<Uint8Array> {
+/** A picture for the fake photo: a warm gradient with a sun, as PNG bytes (another sky for a tint). */
+async function photoBytes(width: number, height: number, tint: readonly [string, string, string] = ['#f6b38e', '#f9d8a6', '#6fa8b8']): Promise<Uint8Array> {
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
   const g = canvas.getContext('2d')!;
   const sky = g.createLinearGradient(0, 0, 0, height);
-  sky.addColorStop(0, '#f6b38e');
-  sky.addColorStop(0.6, '#f9d8a6');
-  sky.addColorStop(1, '#6fa8b8');
+  sky.addColorStop(0, tint[0]);
+  sky.addColorStop(0.6, tint[1]);
+  sky.addColorStop(1, tint[2]);
   g.fillStyle = sky;
   g.fillRect(0, 0, width, height);
   g.fillStyle = '#fff3c4';
@@ -137,6 +137,53 @@ export function mediaHistory(now: number): Message[] {
   ];
 }
 
+/** Older photos, a voice note and a video for Memories (`memorySeed`): name, tint, hashes. */
+const MEMORY_PHOTOS = [
+  { name: 'picnic.png', tint: ['#9fd0f0', '#e8f4d8', '#6fb36f'], full: hash(0x61), thumb: hash(0x62) },
+  { name: 'first trip.png', tint: ['#2c3e7a', '#d86f8c', '#f4b860'], full: hash(0x63), thumb: hash(0x64) },
+  { name: 'market.png', tint: ['#f7c873', '#f29e6d', '#c45b5b'], full: hash(0x65), thumb: hash(0x66) },
+] as const;
+const MEMORY_VOICE = hash(0x67);
+const MEMORY_VIDEO = hash(0x68);
+
+/**
+ * Older memories: a photo from a year ago today (direct) and from three years ago today (in
+ * `plans`), for "On this day"; a photo six weeks ago, a voice note and a video months ago.
+ * The thumbnails are here, the full photos arrive when asked for; the video never does.
+ */
+export function memorySeed(now: number, plans: string): Message[] {
+  const day = new Date(now);
+  const yearsAgo = (n: number) => new Date(day.getFullYear() - n, day.getMonth(), day.getDate(), 18, 30).getTime();
+  const photo = (i: number): Attachment => {
+    const p = MEMORY_PHOTOS[i]!;
+    return {
+      type: 'image',
+      blob: p.full,
+      url: `duet://blob/${p.full}`,
+      name: p.name,
+      size: 1_800_000,
+      media: { image: { width: 640, height: 400, thumbnail: { blob: p.thumb, url: `duet://blob/${p.thumb}`, size: 9000, width: 320, height: 200 } } },
+    };
+  };
+  const voice: Attachment = {
+    type: 'audio',
+    blob: MEMORY_VOICE,
+    url: `duet://blob/${MEMORY_VOICE}`,
+    name: 'voice-0.ogg',
+    size: 30_000,
+    media: { voice: { duration_ms: 5_400, waveform: Array.from({ length: 48 }, (_, i) => Math.round(50 + 160 * Math.abs(Math.cos(i / 4)))) } },
+  };
+  const video: Attachment = { type: 'video', blob: MEMORY_VIDEO, url: `duet://blob/${MEMORY_VIDEO}`, name: 'waves.mp4', size: 12_000_000, media: null };
+  const direct = { channel: null };
+  return [
+    message(yearsAgo(3), MAYA, 'first trip.png', { channel: plans }, { message_type: 'image', attachments: [photo(1)] }),
+    message(yearsAgo(1), BEN, 'picnic.png', direct, { message_type: 'image', attachments: [photo(0)] }),
+    message(now - 100 * 86400_000, BEN, 'waves.mp4', direct, { message_type: 'file', attachments: [video] }),
+    message(now - 70 * 86400_000, MAYA, '🎤 voice message', direct, { message_type: 'voice', attachments: [voice] }),
+    message(now - 42 * 86400_000, BEN, 'market.png', direct, { message_type: 'image', attachments: [photo(2)] }),
+  ];
+}
+
 export function callHistorySeed(now: number): Call[] {
   const base = { conversation: SPACE, participants: [MAYA.id, BEN.id] };
   return [
@@ -163,13 +210,20 @@ export class FakeMedia {
     private readonly send: (e: NodeEvent) => void,
     private readonly store: (m: Message) => void,
     mode: string,
+    private readonly find: (id: string) => Message | undefined = () => undefined,
   ) {
     this.history = callHistorySeed(now);
     this.blobs.set(PHOTO, () => photoBytes(640, 400));
     this.blobs.set(PHOTO_THUMB, () => photoBytes(320, 200));
     this.blobs.set(PDF, async () => new TextEncoder().encode('%PDF-1.4 fake'));
     this.blobs.set(VOICE, async () => beep(2000));
-    for (const h of [PHOTO_THUMB, PDF, VOICE]) this.have.set(h, 1);
+    for (const p of MEMORY_PHOTOS) {
+      this.blobs.set(p.full, () => photoBytes(640, 400, p.tint));
+      this.blobs.set(p.thumb, () => photoBytes(320, 200, p.tint));
+      this.have.set(p.thumb, 1);
+    }
+    this.blobs.set(MEMORY_VOICE, async () => beep(5400));
+    for (const h of [PHOTO_THUMB, PDF, VOICE, MEMORY_VOICE]) this.have.set(h, 1);
     this.arrive(ARRIVING, 48_000_000, 1500, 9000);
     if (mode === 'ringing') setTimeout(() => this.incoming('video'), 3000);
   }
@@ -326,6 +380,16 @@ export class FakeMedia {
         return make().then((b) => b.buffer);
       }
       case 'fetch_attachment': {
+        const wanted = this.find(String(a.message))?.attachments[Number(a.index)];
+        if (wanted && wanted.blob !== PHOTO) {
+          if (!this.blobs.has(wanted.blob)) {
+            return later(600, null).then(() => {
+              throw { code: 'blob_not_here', message: 'No device that has it is online.' };
+            });
+          }
+          this.arrive(wanted.blob, wanted.size, 0, 1200);
+          return new Promise((resolve) => setTimeout(() => resolve({}), 1300));
+        }
         this.arrive(PHOTO, 2_400_000, 0, 1200);
         return new Promise((resolve) => setTimeout(() => resolve({}), 1300));
       }

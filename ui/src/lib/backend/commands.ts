@@ -40,6 +40,7 @@ import type {
   Outcome,
   PeerInfo,
   Person,
+  Memory,
   PinnedMessage,
   Place,
   Presence,
@@ -48,6 +49,7 @@ import type {
   SharedList,
   ShareTarget,
   Target,
+  TimeWindow,
   Verification,
   VoiceNoteProgress,
   VoiceNoteStart,
@@ -213,6 +215,22 @@ export function pinMessage(target: Target, id: MessageId, pinned: boolean): Prom
 /** A conversation's pinned messages, latest pinned first. */
 export function pinnedMessages(target: Target): Promise<Outcome<PinnedMessage[]>> {
   return call('pinned_messages', { target });
+}
+
+/**
+ * The memories (photos, videos and sounds we shared, from every conversation), newest first:
+ * at most `limit` (≤ 200) older than the message `before`, or the newest.
+ */
+export function memories(before: MessageId | null, limit: number): Promise<Outcome<Memory[]>> {
+  return call('memories', { before, limit });
+}
+
+/**
+ * The memories made within any of `windows` (at most 100; "On this day": this date in each
+ * earlier year, from local midnight to the next), newest first.
+ */
+export function memoriesIn(windows: TimeWindow[]): Promise<Outcome<Memory[]>> {
+  return call('memories_in', { windows });
 }
 
 /** Tells my partner I am typing (call at most every few seconds while typing). */

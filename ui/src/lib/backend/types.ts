@@ -63,6 +63,8 @@ export type { Verification } from './bindings/Verification';
 export type { Person } from './bindings/Person';
 export type { Place } from './bindings/Place';
 export type { PinnedMessage } from './bindings/PinnedMessage';
+export type { Memory } from './bindings/Memory';
+export type { TimeWindow } from './bindings/TimeWindow';
 export type { PersonId } from './bindings/PersonId';
 export type { Presence } from './bindings/Presence';
 export type { PresenceStatus } from './bindings/PresenceStatus';

@@ -1,0 +1,84 @@
+/**
+ * The gallery's calendar: "On this day" windows (this month and day in each earlier year, from
+ * local midnight to the next), months ("May 2026") and "3 years ago".
+ */
+import type { Memory, TimeWindow } from '../lib/backend';
+
+/** How many earlier years "On this day" looks back (the node takes at most 100 windows). */
+export const ON_THIS_DAY_YEARS = 99;
+
+/** One earlier year's window, and how many years back it is. */
+export interface YearWindow {
+  years: number;
+  window: TimeWindow;
+}
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/** Local midnight of a day (the Date constructor's year rule for 0–99 set aside). */
+function localMidnight(year: number, month: number, day: number): number {
+  const d = new Date(2000, month, day);
+  d.setFullYear(year, month, day);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+/**
+ * Today's month and day in each of the `back` earlier years, newest first: each from local
+ * midnight to the next local midnight (23 or 25 hours on a clock change). 29 February is
+ * skipped in years without one.
+ */
+export function onThisDayWindows(today: Date, back = ON_THIS_DAY_YEARS): YearWindow[] {
+  const month = today.getMonth();
+  const day = today.getDate();
+  const out: YearWindow[] = [];
+  for (let years = 1; years <= back; years++) {
+    const year = today.getFullYear() - years;
+    if (month === 1 && day === 29 && !isLeapYear(year)) continue;
+    out.push({ years, window: { from: localMidnight(year, month, day), to: localMidnight(year, month, day + 1) } });
+  }
+  return out;
+}
+
+/** "1 year ago", "3 years ago": calendar years between the memory and `today`. */
+export function yearsAgoText(createdAt: number, today: Date): string {
+  const years = today.getFullYear() - new Date(createdAt).getFullYear();
+  return years === 1 ? '1 year ago' : `${years} years ago`;
+}
+
+/** A local month, as `YYYY-MM`, for grouping. */
+export function monthKey(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+}
+
+/** "May 2026". */
+export function monthLabel(ms: number): string {
+  return new Date(ms).toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
+}
+
+export interface MonthGroup<T> {
+  key: string;
+  label: string;
+  items: T[];
+}
+
+/** Newest first, then by id (ids start with their creation time). */
+export function newestFirst(a: Memory, b: Memory): number {
+  return b.message.created_at - a.message.created_at || (a.message.id < b.message.id ? 1 : a.message.id > b.message.id ? -1 : 0);
+}
+
+/** Groups by local month, newest month first, keeping the order inside each month. */
+export function groupByMonth<T>(items: readonly T[], at: (item: T) => number): MonthGroup<T>[] {
+  const sorted = [...items].sort((a, b) => at(b) - at(a));
+  const groups: MonthGroup<T>[] = [];
+  for (const item of sorted) {
+    const key = monthKey(at(item));
+    const last = groups[groups.length - 1];
+    if (last && last.key === key) last.items.push(item);
+    else groups.push({ key, label: monthLabel(at(item)), items: [item] });
+  }
+  return groups;
+}
