@@ -219,6 +219,7 @@ export async function keepsAMemory(alice, bob) {
   await alice.until('alice: the picture kept as a moment by Bob', async () =>
     (await memoryTiles(alice)).some((t) => t === 'image:true'));
   log('bob kept the picture as a moment; alice sees it kept');
+  await alice.screenshot('alice-memories.png');
   for (const window of [alice, bob]) {
     await window.click(await window.testId('memories-close'));
     await window.until(`${window.name}: the conversation back`, async () => (await window.all('[data-testid="composer"]')).length > 0);

@@ -105,7 +105,7 @@ describe('the Memories gallery', () => {
     expect(argsOf('memories')[1]).toEqual({ before: many[PAGE - 1]!.id, limit: PAGE });
     expect(tiles().map((t) => t.dataset.messageId)).toEqual(many.map((m) => m.id));
     expect(screen.queryByTestId('memories-older')).not.toBeInTheDocument();
-    expect(screen.getByText('That is everything, back to the first.')).toBeInTheDocument();
+    expect(screen.getByText('That is all of them, back to the first one you shared.')).toBeInTheDocument();
   });
 
   it('shows On this day: this date in earlier years, from local midnight to midnight', async () => {
