@@ -15,14 +15,15 @@ run: deps ui
 ## The whole test suite: Rust (unit, property, store, crash), the UI's Vitest, and the real app under Xvfb.
 test: deps test-rust test-ui test-e2e
 
-## fmt, clippy with warnings as errors, svelte-check, the generated bindings, and no references
-## outside the repository.
+## fmt, clippy with warnings as errors, svelte-check, the generated bindings, no references
+## outside the repository, and the dependencies (cargo-deny against deny.toml, npm audit).
 lint: deps ui-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	cd ui && $(NPM) run check
 	scripts/check-bindings.sh
 	scripts/check-self-contained.sh
+	scripts/deny.sh
 
 ## Benchmarks (release build); figures are printed.
 bench: deps
