@@ -71,3 +71,42 @@ async fn the_photos_and_sounds_both_shared_are_memories_for_both_and_a_kept_mome
     let err = ben.node.memories_in(&vec![around; 101]).unwrap_err();
     assert!(err.to_string().contains("at most 100"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_story_is_one_inert_page_with_every_message_and_the_pictures_held_here() {
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+    let photo = png(77);
+    let sent = ada.node.send_bytes(Target::Direct, "beach.png", photo.clone(), "", None).await.unwrap();
+    ada.node.send(Target::Direct, "<script>alert('hi')</script> & \"us\"", None).await.unwrap();
+    let reply = eventually("Ben has both", || async {
+        let page = ben.node.messages(Target::Direct, None, 10).ok()?;
+        (page.messages.len() == 2).then_some(())
+    });
+    reply.await;
+    ben.node.send(Target::Direct, "see you at 8", None).await.unwrap();
+    let a = &sent.attachments[0];
+    ben.node.fetch_blob(a.blob, a.size).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("our story.html");
+    let report = ben.node.export_story(&path).await.unwrap();
+    assert_eq!((report.messages, report.pictures, report.pictures_left_out), (3, 1, 0), "{report:?}");
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<title>Ben &amp; Ada — our story</title>"), "{}", &page[..400]);
+    assert!(page.contains("default-src 'none'"), "a policy that lets nothing in");
+    assert!(!page.contains("<script"), "a message's markup never becomes markup");
+    assert!(page.contains("&lt;script&gt;alert(&#39;hi&#39;)&lt;/script&gt; &amp; &quot;us&quot;"));
+    use base64::Engine as _;
+    let embedded = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&photo));
+    assert!(page.contains(&embedded), "the photo itself, embedded");
+    let order: Vec<usize> = ["beach.png", "alert", "see you at 8"].iter().map(|w| page.find(w).unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "oldest first: {order:?}");
+    assert!(!dir.path().join("our story.html.part").exists());
+
+    // Somewhere that cannot be written: said, nothing half-written left.
+    let err = ben.node.export_story(&dir.path().join("no such folder").join("story.html")).await.unwrap_err();
+    assert_eq!(err.code(), "unwritable_file", "{err}");
+}

@@ -42,6 +42,7 @@ mod tests {
         duet_node::PinnedMessage::export_all(&cfg)?;
         duet_node::Memory::export_all(&cfg)?;
         duet_node::TimeWindow::export_all(&cfg)?;
+        duet_node::StoryReport::export_all(&cfg)?;
         duet_node::Dates::export_all(&cfg)?;
         duet_model::SharedDate::export_all(&cfg)?;
         duet_model::SharedList::export_all(&cfg)?;

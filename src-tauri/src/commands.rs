@@ -163,6 +163,18 @@ pub async fn memories_in(
     Ok(state.node().await?.memories_in(&windows)?)
 }
 
+/// Writes "Our story" (every conversation as one HTML page) to `path`, or to the Downloads
+/// folder (else home) as `duet-our-story-YYYY-MM-DD.html`; answers where and what it wrote.
+#[tauri::command]
+pub async fn export_story(state: State<'_, AppState>, path: Option<String>) -> Answer<duet_node::StoryReport> {
+    let path = match path.filter(|p| !p.trim().is_empty()) {
+        Some(p) => std::path::PathBuf::from(p),
+        None => crate::desktop::downloads_dir()
+            .join(format!("duet-our-story-{}.html", chrono::Local::now().format("%Y-%m-%d"))),
+    };
+    Ok(state.node().await?.export_story(&path).await?)
+}
+
 /// "Together since" and our shared dates.
 #[tauri::command]
 pub async fn dates(state: State<'_, AppState>) -> Answer<Dates> {

@@ -134,3 +134,22 @@ pub fn open_in_browser(url: &tauri::Url) {
         Err(error) => eprintln!("duet-app: the link could not be opened ({error}); is xdg-utils installed?"),
     }
 }
+
+/// Where a file the person asked for is saved: their Downloads folder (as the desktop names
+/// it in `~/.config/user-dirs.dirs`, `XDG_DOWNLOAD_DIR`), else `~/Downloads` when it exists,
+/// else their home.
+pub fn downloads_dir() -> std::path::PathBuf {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into());
+    let config =
+        std::env::var_os("XDG_CONFIG_HOME").map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".config"));
+    let named = std::fs::read_to_string(config.join("user-dirs.dirs")).ok().and_then(|dirs| {
+        dirs.lines().find_map(|l| l.strip_prefix("XDG_DOWNLOAD_DIR=")).map(|v| {
+            let v = v.trim().trim_matches('"');
+            match v.strip_prefix("$HOME") {
+                Some(rest) => home.join(rest.trim_start_matches('/')),
+                None => std::path::PathBuf::from(v),
+            }
+        })
+    });
+    named.into_iter().chain([home.join("Downloads")]).find(|d| d.is_dir()).unwrap_or(home)
+}

@@ -102,6 +102,7 @@ fn main() -> anyhow::Result<()> {
             commands::pinned_messages,
             commands::memories,
             commands::memories_in,
+            commands::export_story,
             commands::dates,
             commands::set_together_since,
             commands::save_date,

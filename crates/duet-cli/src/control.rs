@@ -104,6 +104,9 @@ pub enum Request {
     MemoriesIn {
         windows: Vec<duet_node::TimeWindow>,
     },
+    ExportStory {
+        path: std::path::PathBuf,
+    },
     Dates,
     Lists,
     ListNew {
@@ -400,6 +403,7 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Pins { channel } => to_json(node.pinned(target(node, channel.as_deref())?)?),
         Request::Memories { before, limit } => to_json(node.memories(before, limit)?),
         Request::MemoriesIn { windows } => to_json(node.memories_in(&windows)?),
+        Request::ExportStory { path } => to_json(node.export_story(&path).await?),
         Request::Channels => to_json(node.channels()?),
         Request::CreateChannel { name } => to_json(node.create_channel(&name, ChannelKind::Text, None).await?),
         Request::RenameChannel { channel, name } => {

@@ -194,6 +194,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write "Our story": every conversation, oldest first, with the photos held here, as one
+    /// HTML page any browser opens (no script, nothing fetched).
+    ExportStory { file: PathBuf },
     /// The day you two count from (YYYY-MM-DD), or --clear; without either, shows it.
     TogetherSince {
         date: Option<String>,
@@ -611,6 +614,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let when = m["message"]["created_at"].as_u64().map(day_of).unwrap_or_default();
                 format!("{pin}{when} {}", describe_message(&m["message"]))
             });
+        }
+        Command::ExportStory { file } => {
+            // The node writes it: a relative path is taken from here, not from `duet up`'s folder.
+            let path = std::path::absolute(&file).with_context(|| format!("cannot use {}", file.display()))?;
+            let r = call(&dir, &Request::ExportStory { path }).await?;
+            let left_out = r["pictures_left_out"].as_u64().unwrap_or(0);
+            println!(
+                "Wrote {} ({} messages, {} pictures{}, {})",
+                r["path"].as_str().unwrap_or("?"),
+                r["messages"],
+                r["pictures"],
+                if left_out > 0 { format!("; {left_out} not on this device") } else { String::new() },
+                mib(r["bytes"].as_u64().unwrap_or(0))
+            );
         }
         Command::TogetherSince { date, clear } => {
             let dates = if date.is_none() && !clear {

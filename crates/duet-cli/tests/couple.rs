@@ -105,6 +105,13 @@ fn moods_nudges_and_pins_cross_between_the_two() {
     assert!(ok(b, &["memories"]).contains("📌"));
     assert!(ok(b, &["memories", "--on-this-day"]).contains("Nothing shared on this day in earlier years"));
     refused(b, &["memories", "--limit", "500"], "500");
+
+    // Our story: one page with their words, written where Ben asked.
+    let story = b.join("story.html");
+    assert!(ok(b, &["export-story", story.to_str().unwrap()]).starts_with(&format!("Wrote {}", story.display())));
+    let page = std::fs::read_to_string(&story).unwrap();
+    assert!(page.contains("the restaurant is Chez Lou, Friday 8 pm") && page.contains("waves.mp4"));
+    refused(b, &["export-story", b.join("missing/story.html").to_str().unwrap()], "cannot write");
 }
 
 #[test]

@@ -35,6 +35,7 @@ mod memories;
 mod pairing;
 mod peers;
 mod presence;
+mod story;
 mod streams;
 mod supervise;
 mod sync;
@@ -70,6 +71,7 @@ pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use lists::Place;
 pub use memories::{Memory, TimeWindow, MAX_MEMORIES_PAGE, MAX_MEMORY_WINDOWS};
+pub use story::{StoryReport, MAX_EMBEDDED_PICTURE, MAX_EMBEDDED_TOTAL};
 pub use supervise::Part;
 pub use verify::Verification;
 

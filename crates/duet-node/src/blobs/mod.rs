@@ -191,7 +191,7 @@ impl Node {
         self.shared.config.max_blob_size.min(duet_model::MAX_ATTACHMENT_SIZE)
     }
 
-    fn space_key(&self) -> Result<duet_crypto::SpaceKey, NodeError> {
+    pub(crate) fn space_key(&self) -> Result<duet_crypto::SpaceKey, NodeError> {
         self.shared.store.space_key()?.ok_or(NodeError::NoSpace)
     }
 
