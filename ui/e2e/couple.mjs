@@ -7,7 +7,12 @@
  * 3. Alice pins Bob's message: the pinned strip shows it in both windows.
  * 4. Alice makes a shared list and Bob ticks an item of it (sharesAList).
  * 5. Alice writes with formatting and an emoji from the full picker (writesWithStyle).
+ * 6. Both find the picture and the voice message in Memories; Bob keeps the picture (keepsAMemory).
+ * 7. Alice saves "Our story" from Settings: one HTML page with their words and the picture
+ *    (savesOurStory).
  */
+import { readFileSync } from 'node:fs';
+
 import { ELEMENT, ENTER, log } from './webdriver.mjs';
 
 const ESCAPE = '\uE00C';
@@ -224,4 +229,28 @@ export async function keepsAMemory(alice, bob) {
     await window.click(await window.testId('memories-close'));
     await window.until(`${window.name}: the conversation back`, async () => (await window.all('[data-testid="composer"]')).length > 0);
   }
+}
+
+/**
+ * Alice saves "Our story" from Settings (open): the window says where, and that file is one
+ * page holding Bob's words and the picture she dropped, with no script in it.
+ */
+export async function savesOurStory(alice, { words }) {
+  await alice.click(await alice.testId('story-save'));
+  const saved = await alice.until('alice: where the story was saved', async () => {
+    const [said] = await alice.all('[data-testid="story-saved"]');
+    return said ? (await alice.textContent(said)).trim() : null;
+  });
+  const path = /Saved to (.+?\.html)/.exec(saved)?.[1];
+  if (!path) throw new Error(`the story's place is not said: ${saved}`);
+  const page = readFileSync(path, 'utf8');
+  for (const [what, ok] of [
+    ['a page', page.startsWith('<!DOCTYPE html>')],
+    [`Bob's words "${words}"`, page.includes(words)],
+    ['the picture', page.includes('data:image/')],
+    ['no script', !page.includes('<script')],
+  ]) {
+    if (!ok) throw new Error(`the story at ${path} lacks ${what}`);
+  }
+  log(`alice saved our story: ${saved}`);
 }

@@ -31,7 +31,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
-import { keepsAMemory, setsAMoodNudgesAndPins, sharesAList, sharesDates, writesWithStyle } from './couple.mjs';
+import { keepsAMemory, savesOurStory, setsAMoodNudgesAndPins, sharesAList, sharesDates, writesWithStyle } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -246,6 +246,8 @@ async function main() {
     await locksTheApp(alice, bob, { send, notifications });
     // Dates (ui/e2e/couple.mjs): "together since" on Bob's card, a reminder on his desktop.
     await sharesDates(alice, bob, { notifications });
+    // "Our story" saved from Settings, and read back (ui/e2e/couple.mjs).
+    await savesOurStory(alice, { words: 'Are you free tonight?' });
   } catch (error) {
     failed = error;
     for (const w of windows) {

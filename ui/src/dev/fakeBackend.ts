@@ -6,7 +6,8 @@
  * answers. Calls, attachments and voice notes are in `fakeMedia.ts` (`/?mock=ringing`: Ben
  * calls). `/?mock=trouble` adds the node's own notices: a clock ahead, a forked device, a part
  * restarted. Shared lists are in `fakeLists.ts`; Memories (photos, videos and sounds from every
- * conversation, "On this day") are answered from the messages here by `fakeMemories.ts`. Only
+ * conversation, "On this day") are answered from the messages here by `fakeMemories.ts`; "Our
+ * story" (`export_story`) reports a page made from them. Only
  * `main.ts` loads it, and only for `?mock` outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
@@ -27,6 +28,7 @@ import type {
   Presence,
   PresenceStatus,
   SharedDate,
+  StoryReport,
   Target,
   TimeWindow,
 } from '../lib/backend';
@@ -167,6 +169,24 @@ export function installFakeBackend(mode: string): void {
   const everyMessage = () => [...store.values()].flat();
   const isPinned = (m: Message) => (pins.get(key(m.channel ? { channel: m.channel } : 'direct')) ?? []).some((p) => p.message.id === m.id);
   const lists = new FakeLists(send, { seed: paired, delay: 120 });
+
+  /** `export_story`: what the node would write (every message kept, the photos held here embedded). */
+  function storyReport(path: string | null): StoryReport {
+    const kept = everyMessage().filter((m) => !m.deleted);
+    const photos = kept.flatMap((m) => m.attachments.filter((x) => x.type === 'image'));
+    const here = photos.filter((x) => media.handle('blob_status', { hash: x.blob }) !== null);
+    const day = new Date();
+    const today = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+    const words = kept.reduce((n, m) => n + m.content.length, 0);
+    return {
+      path: path ?? `/home/you/Downloads/duet-our-story-${today}.html`,
+      messages: kept.length,
+      pictures: here.length,
+      pictures_left_out: photos.length - here.length,
+      // The page's frame, each message's markup and text, and the photos as base64.
+      bytes: 4_000 + kept.length * 220 + words + Math.round(here.reduce((n, x) => n + x.size, 0) * 1.37),
+    };
+  }
 
   mockIPC(
     (cmd, raw) => {
@@ -389,6 +409,8 @@ export function installFakeBackend(mode: string): void {
           return later(150, memoriesPage(everyMessage(), isPinned, (a.before as string | null) ?? null, Number(a.limit)));
         case 'memories_in':
           return later(150, memoriesWithin(everyMessage(), isPinned, a.windows as TimeWindow[]));
+        case 'export_story':
+          return later(900, storyReport((a.path as string | null) ?? null));
         case 'dates':
           return datesNow();
         case 'set_together_since': {

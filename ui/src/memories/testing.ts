@@ -1,31 +1,16 @@
 /** Test helpers: a node holding messages with media (the fake backend's `dev/fakeMemories.ts`) on Tauri's IPC mock. */
-import { emit } from '@tauri-apps/api/event';
-import { mockIPC } from '@tauri-apps/api/mocks';
-
-import { NODE_EVENT, type Attachment, type Message } from '../lib/backend';
+import type { Attachment, Message } from '../lib/backend';
 import { FakeMemories } from '../dev/fakeMemories';
-import { UNHANDLED } from '../dev/fakeMedia';
 import { msg } from '../test/messages';
-
-type Args = Record<string, unknown>;
+import { mockShell, toNodeEvents, type Args } from '../test/shell';
 
 /**
  * Mocks the shell: memories, pins and pinned messages go to a `FakeMemories`, `other` answers
  * the rest (`undefined`: null). Every call is kept.
  */
 export function memoriesNode(other: (cmd: string, args: Args) => unknown = () => undefined) {
-  const calls: [string, Args][] = [];
-  const fake = new FakeMemories((event) => void emit(NODE_EVENT, event).catch(() => {}));
-  mockIPC(
-    (cmd, raw) => {
-      const args = (raw ?? {}) as Args;
-      calls.push([cmd, args]);
-      const answer = fake.handle(cmd, args);
-      if (answer !== UNHANDLED) return answer;
-      return other(cmd, args) ?? null;
-    },
-    { shouldMockEvents: true },
-  );
+  const fake = new FakeMemories(toNodeEvents);
+  const calls = mockShell(fake, other);
   return {
     fake,
     calls,

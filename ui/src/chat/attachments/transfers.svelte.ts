@@ -93,18 +93,8 @@ export class Transfers {
 
 export const transfers = new Transfers();
 
-/** "2.4 MB", "830 KB", "12 bytes". */
-export function fileSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = bytes / 1000;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u += 1;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
+/** "2.4 MB", "830 KB", "12 bytes" (shared: `lib/text.ts`). */
+export { fileSize } from '../../lib/text';
 
 /** `0:07`, `1:32`. */
 export function duration(ms: number): string {

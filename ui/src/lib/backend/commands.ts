@@ -48,6 +48,7 @@ import type {
   SharedDate,
   SharedList,
   ShareTarget,
+  StoryReport,
   Target,
   TimeWindow,
   Verification,
@@ -231,6 +232,15 @@ export function memories(before: MessageId | null, limit: number): Promise<Outco
  */
 export function memoriesIn(windows: TimeWindow[]): Promise<Outcome<Memory[]>> {
   return call('memories_in', { windows });
+}
+
+/**
+ * Writes "Our story" (every conversation, oldest first, with the photos held on this device)
+ * as one self-contained HTML page: to `path`, or, without one, to the Downloads folder as
+ * `duet-our-story-YYYY-MM-DD.html`. Resolves to where and what was written.
+ */
+export function exportStory(path: string | null): Promise<Outcome<StoryReport>> {
+  return call('export_story', { path });
 }
 
 /** Tells my partner I am typing (call at most every few seconds while typing). */

@@ -65,6 +65,7 @@ export type { Place } from './bindings/Place';
 export type { PinnedMessage } from './bindings/PinnedMessage';
 export type { Memory } from './bindings/Memory';
 export type { TimeWindow } from './bindings/TimeWindow';
+export type { StoryReport } from './bindings/StoryReport';
 export type { PersonId } from './bindings/PersonId';
 export type { Presence } from './bindings/Presence';
 export type { PresenceStatus } from './bindings/PresenceStatus';
