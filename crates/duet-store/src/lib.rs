@@ -198,8 +198,10 @@ impl Store {
             let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) else { continue };
             for item in scan::Scan::all(&self.inner, &c, false) {
                 let (id, bytes) = item?;
-                let record: duet_log::MessageRecord = txn::decode(&bytes)?;
-                if keyspace::is_memory(&record.attachments) {
+                // A record that does not read is left out of the memories, not a store that
+                // cannot open: the message reads (or fails) on its own as before.
+                let record = txn::decode::<duet_log::MessageRecord>(&bytes);
+                if record.is_ok_and(|r| keyspace::is_memory(&r.attachments)) {
                     batch.insert(keyspace::media_key(&id, &c), &[][..]);
                 }
             }
