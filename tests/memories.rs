@@ -105,6 +105,8 @@ async fn our_story_is_one_inert_page_with_every_message_and_the_pictures_held_he
     let order: Vec<usize> = ["beach.png", "alert", "see you at 8"].iter().map(|w| page.find(w).unwrap()).collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "oldest first: {order:?}");
     assert!(!dir.path().join("our story.html.part").exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["our story.html"], "no temporary file left beside it");
 
     // Somewhere that cannot be written: said, nothing half-written left.
     let err = ben.node.export_story(&dir.path().join("no such folder").join("story.html")).await.unwrap_err();

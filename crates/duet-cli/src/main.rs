@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use chrono::Datelike;
 use clap::{Parser, Subcommand};
 use control::{call, Request};
-use duet_model::{CalendarDate, DateId, MessageId, PresenceStatus, SharedDate, Timestamp};
+use duet_model::{CalendarDate, DateId, MessageId, PresenceStatus, SharedDate};
 use duet_node::{Node, NodeConfig};
 use serde_json::Value;
 
@@ -594,7 +594,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }),
         Command::Memories { on_this_day, before, limit, json } => {
             let request = if on_this_day {
-                Request::MemoriesIn { windows: this_day_in_earlier_years(chrono::Local::now().date_naive()) }
+                Request::MemoriesIn { windows: duet_node::this_day_in_earlier_years(chrono::Local::now().date_naive()) }
             } else {
                 Request::Memories { before, limit: usize::from(limit) }
             };
@@ -885,28 +885,6 @@ async fn list_edit(dir: &Path, list: String, edit: lists::Edit) -> anyhow::Resul
         println!("{}", lists::describe(&now));
     }
     Ok(())
-}
-
-/// This calendar day in each of the 99 years before `today`, each from local midnight to the
-/// next (a 29 February only in leap years).
-fn this_day_in_earlier_years(today: chrono::NaiveDate) -> Vec<duet_node::TimeWindow> {
-    use chrono::TimeZone;
-    let midnight = |d: chrono::NaiveDate| {
-        chrono::Local
-            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .earliest()
-            .map(|t| t.timestamp_millis())
-    };
-    (1..=99)
-        .filter_map(|back| {
-            let day = today.with_year(today.year() - back)?;
-            let (from, to) = (midnight(day)?, midnight(day.succ_opt()?)?);
-            Some(duet_node::TimeWindow {
-                from: Timestamp(u64::try_from(from).ok()?),
-                to: Timestamp(u64::try_from(to).ok()?),
-            })
-        })
-        .collect()
 }
 
 /// A time (ms since 1970) as its local day, YYYY-MM-DD.

@@ -96,9 +96,45 @@ impl Node {
     }
 }
 
+/// "On this day": this calendar day in each of the 99 years before `today`, each from this
+/// computer's local midnight to the next (a 29 February only in leap years). For front ends
+/// that run on the node's computer (the CLI); the window computes its own in its time zone.
+pub fn this_day_in_earlier_years(today: chrono::NaiveDate) -> Vec<TimeWindow> {
+    use chrono::{Datelike, TimeZone};
+    let midnight = |d: chrono::NaiveDate| {
+        let local = chrono::Local.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).earliest()?;
+        u64::try_from(local.timestamp_millis()).ok().map(Timestamp)
+    };
+    (1..=99)
+        .filter_map(|back| {
+            let day = today.with_year(today.year() - back)?;
+            Some(TimeWindow { from: midnight(day)?, to: midnight(day.succ_opt()?)? })
+        })
+        .collect()
+}
+
 /// The first (`fill` 0) or last (`fill` 0xff) message id that can be made at `t`.
 fn id_at(t: Timestamp, fill: u8) -> MessageId {
     let mut id = [fill; 16];
     id[..8].copy_from_slice(&t.0.to_be_bytes());
     MessageId(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn this_day_comes_once_a_year_and_a_leap_day_only_in_leap_years() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let windows = this_day_in_earlier_years(day(2026, 12, 4));
+        // Back to 1970: nothing is dated before it.
+        assert_eq!(windows.len(), 56);
+        assert!(windows.iter().all(|w| w.to.0 - w.from.0 >= 23 * 3_600_000 && w.to.0 - w.from.0 <= 25 * 3_600_000));
+        assert!(windows.windows(2).all(|w| w[0].from > w[1].from), "the latest year first");
+        // 29 February 2028 looks back only to leap years: 2024, 2020, … 1972.
+        assert_eq!(this_day_in_earlier_years(day(2028, 2, 29)).len(), 14);
+    }
 }

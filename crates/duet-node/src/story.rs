@@ -12,8 +12,8 @@
 //!   notes, videos and files are named, not embedded.
 //! - **Times are this computer's local time**, written when the page is made (a page with no
 //!   script cannot learn its reader's time zone).
-//! - The page is written to a temporary file beside the destination and renamed, so a crash
-//!   leaves either the old page or the whole new one.
+//! - The page is written whole or not at all (`duet_store::write_whole`, as attachments are
+//!   saved): a crash leaves either the old page or the whole new one.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -144,7 +144,11 @@ impl Node {
             local_now().format("%-d %B %Y")
         );
         report.bytes = html.len() as u64;
-        write_whole(path, html.as_bytes())?;
+        duet_store::write_whole(path, |file| {
+            use std::io::Write;
+            file.write_all(html.as_bytes())
+                .map_err(|e| duet_store::BlobStoreError::Unwritable { path: path.to_path_buf(), reason: e.to_string() })
+        })?;
         Ok(report)
     }
 
@@ -238,22 +242,6 @@ fn local(ms: u64) -> chrono::DateTime<chrono::Local> {
 
 fn local_now() -> chrono::DateTime<chrono::Local> {
     chrono::Local::now()
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
-    use std::io::Write;
-    let failed = |e: std::io::Error| {
-        NodeError::Blob(duet_store::BlobStoreError::Unwritable { path: path.to_path_buf(), reason: e.to_string() })
-    };
-    let tmp: PathBuf = {
-        let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-        name.push(".part");
-        path.with_file_name(name)
-    };
-    let mut file = std::fs::File::create(&tmp).map_err(failed)?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(failed)?;
-    std::fs::rename(&tmp, path).map_err(failed)
 }
 
 const STYLE: &str = "body{font:16px/1.45 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#2b2024;background:#fffaf7}\

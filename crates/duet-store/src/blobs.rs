@@ -103,6 +103,26 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> BlobStoreError {
     BlobStoreError::Unreadable { path: path.to_path_buf(), reason: e.to_string() }
 }
 
+/// Writes `dest` whole or not at all: `write` fills a temporary file beside it, which is synced
+/// and renamed over `dest`; on any failure the temporary file is removed.
+pub fn write_whole<T>(
+    dest: &Path,
+    write: impl FnOnce(&mut File) -> Result<T, BlobStoreError>,
+) -> Result<T, BlobStoreError> {
+    let tmp = dest.with_extension(format!("duet-{}.part", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp).map_err(|e| unwritable(&tmp, e))?;
+        let out = write(&mut file)?;
+        file.sync_all().map_err(|e| unwritable(&tmp, e))?;
+        fs::rename(&tmp, dest).map_err(|e| unwritable(dest, e))?;
+        Ok(out)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn unwritable(path: &Path, e: impl std::fmt::Display) -> BlobStoreError {
     BlobStoreError::Unwritable { path: path.to_path_buf(), reason: e.to_string() }
 }
@@ -434,18 +454,7 @@ impl BlobStore {
 
     /// Copies a complete blob to `dest` (through a temporary file beside it, then renamed).
     pub fn export_to(&self, key: &SpaceKey, hash: &BlobHash, dest: &Path) -> Result<u64, BlobStoreError> {
-        let tmp = dest.with_extension(format!("duet-{}.part", std::process::id()));
-        let result = (|| {
-            let mut file = File::create(&tmp).map_err(|e| unwritable(&tmp, e))?;
-            let n = self.export(key, hash, &mut file)?;
-            file.sync_all().map_err(|e| unwritable(&tmp, e))?;
-            fs::rename(&tmp, dest).map_err(|e| unwritable(dest, e))?;
-            Ok(n)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        write_whole(dest, |file| self.export(key, hash, file))
     }
 
     /// A decrypted copy of a complete blob named `name`, for the app to show or open.

@@ -32,7 +32,7 @@ use duet_log::{fold, LogHead, OpenedEvent, SealedEvent, VersionVector};
 use duet_model::{ConversationId, DeviceId, MessageId, PersonId, SpaceId};
 use thiserror::Error;
 
-pub use blobs::{safe_file_name, BlobRecord, BlobStore, BlobStoreError};
+pub use blobs::{safe_file_name, write_whole, BlobRecord, BlobStore, BlobStoreError};
 pub use identity::{LocalIdentity, SpaceState};
 pub use queries::Page;
 
