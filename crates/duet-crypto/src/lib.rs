@@ -32,5 +32,5 @@ pub use error::CryptoError;
 pub use hash::{hash, hash_parts, mac, mac_eq, Hash, HASH_LEN};
 pub use keys::{verify, verify_batch, DeviceKey, PersonKey, Signature, SIGNATURE_LEN};
 pub use safety::SafetyNumber;
-pub use seal::{KeyId, SpaceKey, KEY_ID_LEN, NONCE_LEN, TAG_LEN};
+pub use seal::{DataKey, KeyId, SpaceKey, KEY_ID_LEN, NONCE_LEN, TAG_LEN};
 pub use wrap::WrappedKey;

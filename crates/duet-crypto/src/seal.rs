@@ -107,13 +107,80 @@ impl SpaceKey {
 
     /// The ChaCha20-Poly1305 key and nonce that XChaCha20-Poly1305 uses for `nonce`.
     fn cipher(&self, nonce: &[u8; NONCE_LEN]) -> (LessSafeKey, Nonce) {
-        let mut subkey =
-            chacha20::hchacha::<U10>(GenericArray::from_slice(&self.bytes), GenericArray::from_slice(&nonce[..16]));
-        let key = UnboundKey::new(&CHACHA20_POLY1305, &subkey).expect("ChaCha20-Poly1305 takes a 32-byte key");
-        subkey.as_mut_slice().zeroize();
-        let mut short = [0u8; 12];
-        short[4..].copy_from_slice(&nonce[16..]);
-        (LessSafeKey::new(key), Nonce::assume_unique_for_key(short))
+        xchacha(&self.bytes, nonce)
+    }
+}
+
+/// The ChaCha20-Poly1305 key and nonce that XChaCha20-Poly1305 under `key` uses for `nonce`.
+fn xchacha(key: &[u8; 32], nonce: &[u8; NONCE_LEN]) -> (LessSafeKey, Nonce) {
+    let mut subkey = chacha20::hchacha::<U10>(GenericArray::from_slice(key), GenericArray::from_slice(&nonce[..16]));
+    let key = UnboundKey::new(&CHACHA20_POLY1305, &subkey).expect("ChaCha20-Poly1305 takes a 32-byte key");
+    subkey.as_mut_slice().zeroize();
+    let mut short = [0u8; 12];
+    short[4..].copy_from_slice(&nonce[16..]);
+    (LessSafeKey::new(key), Nonce::assume_unique_for_key(short))
+}
+
+/// The key that seals what one device keeps on its own disk (every value of its store), so a
+/// copy of the data folder reads as noise. It never leaves the device: it is kept wrapped by
+/// the desktop's keyring or a passphrase (`duet_store::vault`). Same cipher as [`SpaceKey`];
+/// a different type so one cannot be used for the other.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct DataKey {
+    bytes: [u8; 32],
+}
+
+impl DataKey {
+    /// A fresh random key.
+    pub fn generate(rng: &mut (impl CryptoRng + RngCore)) -> Self {
+        let mut key = Self { bytes: [0; 32] };
+        rng.fill_bytes(&mut key.bytes);
+        key
+    }
+
+    /// The key with these bytes (as returned by [`Self::to_bytes`]).
+    pub fn from_bytes(b: [u8; 32]) -> Self {
+        Self { bytes: b }
+    }
+
+    /// The key's bytes, for wrapping.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.bytes)
+    }
+
+    /// Appends `plaintext` sealed under `nonce` and `aad` (ciphertext, then the 16-byte tag)
+    /// to `out`, which may already hold a header (the nonce, say). Never reuse a nonce.
+    ///
+    /// # Panics
+    ///
+    /// Only if `plaintext` is longer than the cipher's limit of 256 GiB.
+    pub fn seal_append(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8], out: &mut Vec<u8>) {
+        let (key, nonce) = xchacha(&self.bytes, nonce);
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = key
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut out[start..])
+            .expect("ChaCha20-Poly1305 seals anything under 256 GiB");
+        out.extend_from_slice(tag.as_ref());
+    }
+
+    /// Checks the tag and returns the plaintext; anything altered, or another key or `aad`,
+    /// gives [`CryptoError::DecryptFailed`].
+    pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < TAG_LEN {
+            return Err(CryptoError::DecryptFailed);
+        }
+        let (key, nonce) = xchacha(&self.bytes, nonce);
+        let mut buf = sealed.to_vec();
+        let len = key.open_in_place(nonce, Aad::from(aad), &mut buf).map_err(|_| CryptoError::DecryptFailed)?.len();
+        buf.truncate(len);
+        Ok(buf)
+    }
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
     }
 }
 
@@ -183,6 +250,20 @@ mod tests {
         let mut longer = sealed.clone();
         longer.push(0);
         assert_eq!(key.open(&nonce, HEADER, &longer), fail);
+    }
+
+    #[test]
+    fn a_data_key_seals_like_a_space_key_and_only_opens_its_own() {
+        let (space, nonce, mut rng) = setup();
+        let data = DataKey::from_bytes(*space.to_bytes());
+        let mut out = b"header".to_vec();
+        data.seal_append(&nonce, HEADER, b"see you tonight", &mut out);
+        assert_eq!(&out[..6], b"header");
+        assert_eq!(out[6..], space.seal(&nonce, HEADER, b"see you tonight"));
+        assert_eq!(data.open(&nonce, HEADER, &out[6..]).unwrap(), b"see you tonight");
+        assert_eq!(DataKey::generate(&mut rng).open(&nonce, HEADER, &out[6..]), Err(CryptoError::DecryptFailed));
+        assert_eq!(data.open(&nonce, b"elsewhere", &out[6..]), Err(CryptoError::DecryptFailed));
+        assert_eq!(format!("{data:?}"), "DataKey(..)");
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl Conversation {
     }
 
     fn store_in(&self, dir: &Path) -> Store {
-        let store = Store::open(dir).expect("open the store");
+        let store = Store::open(dir, &duet_crypto::DataKey::from_bytes([5; 32])).expect("open the store");
         let state = SpaceState { space: self.space.space, membership: self.space.membership.clone() };
         store.save_space(&state, &self.space.key).expect("save the space");
         store
@@ -439,7 +439,7 @@ fn bench_messages(n: usize) {
     // The first page after reopening (sled's cache is cold; the OS page cache is not).
     drop(store);
     let started = Instant::now();
-    let store = Store::open(dir.path()).expect("reopen");
+    let store = Store::open(dir.path(), &duet_crypto::DataKey::from_bytes([5; 32])).expect("reopen");
     let opened_in = started.elapsed();
     let started = Instant::now();
     let page = store.messages(&conversation, None, PAGE).expect("a page");

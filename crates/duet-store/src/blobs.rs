@@ -79,9 +79,9 @@ pub struct BlobRecord {
 /// The blobs of one device. Cheap to clone.
 #[derive(Clone)]
 pub struct BlobStore {
-    meta: sled::Tree,
-    chunks: sled::Tree,
-    wants: sled::Tree,
+    meta: crate::sealed::Tree,
+    chunks: crate::sealed::Tree,
+    wants: crate::sealed::Tree,
     dir: PathBuf,
     /// Chunks written to their file but not yet synced and recorded, per blob.
     pending: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<BlobHash, Vec<u32>>>>,
@@ -140,12 +140,17 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 impl BlobStore {
-    pub(crate) fn open(db: &sled::Db, dir: &Path) -> Result<Self, BlobStoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        sealer: &std::sync::Arc<crate::sealed::Sealer>,
+        dir: &Path,
+    ) -> Result<Self, BlobStoreError> {
         fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+        let tree = |name: &str| Ok::<_, sled::Error>(crate::sealed::Tree::new(db.open_tree(name)?, sealer.clone()));
         Ok(Self {
-            meta: db.open_tree("blob_meta")?,
-            chunks: db.open_tree("blob_chunks")?,
-            wants: db.open_tree("blob_wants")?,
+            meta: tree("blob_meta")?,
+            chunks: tree("blob_chunks")?,
+            wants: tree("blob_wants")?,
             dir: dir.to_path_buf(),
             pending: Default::default(),
         })
@@ -250,7 +255,7 @@ impl BlobStore {
             out.sync_all().map_err(|e| unwritable(&tmp, e))?;
             let path = self.file_path(&hash);
             fs::rename(&tmp, &path).map_err(|e| unwritable(&path, e))?;
-            let mut batch = sled::Batch::default();
+            let mut batch = crate::sealed::Batch::default();
             for index in 0..manifest.chunks() {
                 batch.insert(&chunk_key(&hash, index)[..], &[][..]);
             }
@@ -341,7 +346,7 @@ impl BlobStore {
         }
         let path = self.file_path(hash);
         File::open(&path).and_then(|f| f.sync_data()).map_err(|e| unwritable(&path, e))?;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::sealed::Batch::default();
         for index in written {
             batch.insert(&chunk_key(hash, index)[..], &[][..]);
         }
@@ -513,7 +518,7 @@ impl BlobStore {
         self.meta.remove(hash.0)?;
         self.wants.remove(hash.0)?;
         let keys: Vec<_> = self.chunks.scan_prefix(hash.0).keys().collect::<Result<_, _>>()?;
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::sealed::Batch::default();
         for k in keys {
             batch.remove(k);
         }
@@ -560,7 +565,8 @@ mod tests {
     fn setup() -> (tempfile::TempDir, BlobStore, SpaceKey) {
         let tmp = tempfile::tempdir().unwrap();
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let blobs = BlobStore::open(&db, &tmp.path().join("blobs")).unwrap();
+        let sealer = std::sync::Arc::new(crate::sealed::Sealer::new(crate::tests::test_key()));
+        let blobs = BlobStore::open(&db, &sealer, &tmp.path().join("blobs")).unwrap();
         (tmp, blobs, SpaceKey::from_bytes([3; 32]))
     }
 

@@ -251,7 +251,7 @@ impl Store {
 
     /// Keeps the later space keys this device was given when it paired.
     pub fn save_later_keys(&self, keys: &[SpaceKey]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::sealed::Batch::default();
         for key in keys {
             let name = [secret::LATER_KEY, &key.id().0].concat();
             batch.insert(name, &key.to_bytes()[..]);

@@ -21,13 +21,15 @@ mod keyspace;
 mod queries;
 mod runs;
 mod scan;
+mod sealed;
 mod txn;
+pub mod vault;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
-use duet_crypto::Hash;
+use duet_crypto::{DataKey, Hash};
 use duet_log::{fold, LogHead, OpenedEvent, SealedEvent, VersionVector};
 use duet_model::{ConversationId, DeviceId, MessageId, PersonId, SpaceId};
 use thiserror::Error;
@@ -64,7 +66,10 @@ pub enum StoreError {
 
 pub(crate) struct Inner {
     db: sled::Db,
-    trees: Vec<sled::Tree>,
+    trees: Vec<sealed::Tree>,
+    /// The same trees unwrapped, for transactions across them (values sealed beforehand).
+    raw: Vec<sled::Tree>,
+    sealer: std::sync::Arc<sealed::Sealer>,
     /// Conversations that hold messages (a handful): where to look for a message by id; and
     /// the newest message id each holds, so a new message (the usual case: newer than all)
     /// is known to be absent without a lookup.
@@ -73,7 +78,7 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    pub(crate) fn tree(&self, ks: Ks) -> &sled::Tree {
+    pub(crate) fn tree(&self, ks: Ks) -> &sealed::Tree {
         &self.trees[ks as usize]
     }
 
@@ -108,6 +113,17 @@ pub struct ApplyReport {
     pub stored: usize,
 }
 
+/// The folder of the (sealed) store inside a data directory.
+pub fn store_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("db")
+}
+
+/// Where versions before encryption at rest kept the store, unsealed.
+const PLAIN_DIR: &str = "store";
+
+/// Where an unsealed store is being sealed ([`Store::open_in`]).
+const SEALING_DIR: &str = "db.part";
+
 /// How long opening waits for the store's lock to be let go: sled's I/O threads of a store
 /// just closed by this same process may hold it for a moment after the close returns.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -141,9 +157,11 @@ impl Store {
     /// happens in between.
     pub(crate) fn write_together(&self, writes: &[(Ks, &[u8], &[u8])]) -> Result<(), StoreError> {
         use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
-        let result: Result<(), TransactionError<()>> = self.inner.trees.as_slice().transaction(|t| {
-            for (ks, key, value) in writes {
-                t[*ks as usize].insert(*key, *value)?;
+        let sealed: Vec<(usize, &[u8], Vec<u8>)> =
+            writes.iter().map(|(ks, key, value)| (*ks as usize, *key, self.inner.tree(*ks).seal(key, value))).collect();
+        let result: Result<(), TransactionError<()>> = self.inner.raw.as_slice().transaction(|t| {
+            for (tree, key, value) in &sealed {
+                t[*tree].insert(*key, value.as_slice())?;
             }
             Ok::<(), ConflictableTransactionError<()>>(())
         });
@@ -154,11 +172,43 @@ impl Store {
         }
     }
 
-    /// Opens (or creates) the store in `dir`.
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the store of the data directory `data_dir`, in [`store_dir`], under
+    /// `key`. An unsealed store that a version before encryption at rest left in
+    /// `<data dir>/store` is sealed first, in place and crash-safely:
+    ///
+    /// 1. every value is copied, sealed, into `db.part`, which is synced;
+    /// 2. `db.part` is renamed `db` (one rename: before it the old store is whole and is
+    ///    sealed again from the start, after it the sealed store is whole);
+    /// 3. the old folder is removed (again at the next start if a crash came first).
+    ///
+    /// The old files' blocks may stay on the disk until reused: no file system promises more.
+    pub fn open_in(data_dir: &Path, key: &DataKey) -> Result<Self, StoreError> {
+        let sealed = store_dir(data_dir);
+        let plain = data_dir.join(PLAIN_DIR);
+        if plain.exists() {
+            if !sealed.exists() {
+                let part = data_dir.join(SEALING_DIR);
+                if part.exists() {
+                    std::fs::remove_dir_all(&part).map_err(sled::Error::Io)?;
+                }
+                sealed::seal_copy(&plain, &part, key)?;
+                std::fs::rename(&part, &sealed).map_err(sled::Error::Io)?;
+                std::fs::File::open(data_dir).and_then(|d| d.sync_all()).map_err(sled::Error::Io)?;
+            }
+            std::fs::remove_dir_all(&plain).map_err(sled::Error::Io)?;
+        }
+        Self::open(&sealed, key)
+    }
+
+    /// Opens (or creates) the store in `dir`, its values sealed with `key` (see [`sealed`]).
+    /// A store written under another key does not open: its first value read fails.
+    pub fn open(dir: &Path, key: &DataKey) -> Result<Self, StoreError> {
         let db = open_db(dir)?;
-        let trees = Ks::ALL.iter().map(|ks| db.open_tree(ks.name())).collect::<Result<Vec<_>, _>>()?;
-        let inner = Inner { db, trees, conversations: RwLock::new(BTreeMap::new()), space: RwLock::new(None) };
+        let raw = Ks::ALL.iter().map(|ks| db.open_tree(ks.name())).collect::<Result<Vec<_>, _>>()?;
+        let sealer = std::sync::Arc::new(sealed::Sealer::new(key.clone()));
+        let trees = raw.iter().map(|t| sealed::Tree::new(t.clone(), sealer.clone())).collect();
+        let inner =
+            Inner { db, trees, raw, sealer, conversations: RwLock::new(BTreeMap::new()), space: RwLock::new(None) };
         let store = Self { inner, writer: Mutex::new(()) };
         store.migrate()?;
         store.load_caches()?;
@@ -192,7 +242,7 @@ impl Store {
     /// Format 2 → 3: indexes the messages already stored that belong in the memories, in
     /// one batch. The format is raised only after it, so a crash in between indexes again.
     fn index_memories(&self) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = sealed::Batch::default();
         for item in self.inner.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
             let (k, _) = item?;
             let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) else { continue };
@@ -375,7 +425,7 @@ impl Store {
     /// The blob store: its own trees in this database, sealed chunks in files under `dir`
     /// (see the `blobs` module).
     pub fn blobs(&self, dir: &Path) -> Result<BlobStore, BlobStoreError> {
-        BlobStore::open(&self.inner.db, dir)
+        BlobStore::open(&self.inner.db, &self.inner.sealer, dir)
     }
 
     /// Writes everything to disk now.

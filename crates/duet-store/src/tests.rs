@@ -11,8 +11,13 @@ fn t(ms: u64) -> Timestamp {
     Timestamp(1_700_000_000_000 + ms)
 }
 
+/// The data key the store tests seal with.
+pub(crate) fn test_key() -> duet_crypto::DataKey {
+    duet_crypto::DataKey::from_bytes([5; 32])
+}
+
 fn store_for(s: &TestSpace, dir: &std::path::Path) -> Store {
-    let store = Store::open(dir).unwrap();
+    let store = Store::open(dir, &test_key()).unwrap();
     store.save_space(&SpaceState { space: s.space, membership: s.membership.clone() }, &s.key).unwrap();
     store
 }
@@ -38,7 +43,7 @@ fn reopening_gives_back_everything() {
         before = store.messages(&Target::Direct.conversation(s.space), None, 100).unwrap();
         assert_eq!(before.messages.len(), 30);
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &test_key()).unwrap();
     let after = store.messages(&Target::Direct.conversation(s.space), None, 100).unwrap();
     assert_eq!(after, before);
     assert_eq!(store.version_vector().unwrap().get(&s.devices[0].key.id()), 15);
@@ -315,14 +320,14 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
         check(&store);
         store.flush().unwrap();
     }
-    check(&Store::open(dir.path()).unwrap());
+    check(&Store::open(dir.path(), &test_key()).unwrap());
 }
 
 #[test]
 fn a_newer_store_is_refused_in_words() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), &test_key()).unwrap();
         store
             .inner
             .tree(crate::keyspace::Ks::Meta)
@@ -330,7 +335,7 @@ fn a_newer_store_is_refused_in_words() {
             .unwrap();
         store.flush().unwrap();
     }
-    let err = Store::open(dir.path()).err().unwrap();
+    let err = Store::open(dir.path(), &test_key()).err().unwrap();
     assert!(err.to_string().contains("newer version of Duet"), "{err}");
 }
 
@@ -346,7 +351,7 @@ fn invites_kept_by_an_older_version_are_read_and_replaced() {
         secret: [n; 16],
         expires_at: t(1_000),
     };
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &test_key()).unwrap();
     // The older format: (invite, used).
     let old = vec![(invite(1), false), (invite(2), true)];
     store
@@ -369,7 +374,7 @@ fn invites_kept_by_an_older_version_are_read_and_replaced() {
     ];
     store.save_invites(&now).unwrap();
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &test_key()).unwrap();
     assert_eq!(store.invites().unwrap(), now);
 }
 
@@ -425,6 +430,82 @@ fn memories_are_the_photos_videos_and_sounds_newest_first_and_survive_an_upgrade
         assert!(store.memories(None, None, 10).unwrap().is_empty());
         store.flush().unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), &test_key()).unwrap();
     assert_eq!(names(&store.memories(None, None, 10).unwrap()), ["waves.mp4", "voice.ogg", "beach.jpg"]);
+}
+
+/// Copies the store in `sealed` (sealed with [`test_key`]) into `plain` with every value
+/// opened: a store as a version before encryption at rest wrote it.
+fn unsealed_copy(sealed: &std::path::Path, plain: &std::path::Path) {
+    let from = sled::Config::new().path(sealed).open().unwrap();
+    let to = sled::Config::new().path(plain).open().unwrap();
+    let sealer = std::sync::Arc::new(crate::sealed::Sealer::new(test_key()));
+    for name in from.tree_names() {
+        let source = crate::sealed::Tree::new(from.open_tree(&name).unwrap(), sealer.clone());
+        let target = to.open_tree(&name).unwrap();
+        for item in source.iter() {
+            let (k, v) = item.unwrap();
+            target.insert(k, v).unwrap();
+        }
+    }
+    to.flush().unwrap();
+}
+
+/// Every file under `dir`, read whole.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+fn holds(bytes: &[u8], word: &[u8]) -> bool {
+    bytes.windows(word.len()).any(|w| w == word)
+}
+
+#[test]
+fn an_unsealed_store_of_an_older_version_is_sealed_in_place_even_after_a_crash() {
+    let made = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(4, &[1, 1]);
+    let events: Vec<_> =
+        (0..40).map(|i| s.write(i % 2, TestSpace::text(&format!("marmalade {i}")), t(i as u64))).collect();
+    let conversation = Target::Direct.conversation(s.space);
+    let before = {
+        let store = store_for(&s, made.path());
+        store.apply_remote(&s.open_all(&events)).unwrap();
+        store.flush().unwrap();
+        store.messages(&conversation, None, 100).unwrap()
+    };
+    let plain = data.path().join("store");
+    unsealed_copy(made.path(), &plain);
+    assert!(files_under(&plain).iter().any(|(_, b)| holds(b, b"marmalade")), "the old store is plain");
+    // A crash in the middle of an earlier sealing left a half-made copy: it is made again.
+    std::fs::create_dir_all(data.path().join("db.part")).unwrap();
+    std::fs::write(data.path().join("db.part").join("conf"), b"half").unwrap();
+
+    let store = Store::open_in(data.path(), &test_key()).unwrap();
+    assert_eq!(store.messages(&conversation, None, 100).unwrap(), before);
+    assert!(!plain.exists() && !data.path().join("db.part").exists());
+    drop(store);
+    let after = files_under(data.path());
+    assert!(!after.is_empty());
+    for (path, bytes) in &after {
+        assert!(!holds(bytes, b"marmalade"), "{} holds a message's words", path.display());
+    }
+    // A crash after the rename, before the old folder went: it goes at the next start.
+    unsealed_copy(&crate::store_dir(data.path()), &plain);
+    let store = Store::open_in(data.path(), &test_key()).unwrap();
+    assert!(!plain.exists());
+    assert_eq!(store.messages(&conversation, None, 100).unwrap(), before);
+    drop(store);
+    // Another key opens nothing.
+    let other = duet_crypto::DataKey::from_bytes([6; 32]);
+    assert!(Store::open_in(data.path(), &other).is_err());
 }

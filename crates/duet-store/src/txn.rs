@@ -171,14 +171,18 @@ impl<'a> Txn<'a> {
         for c in std::mem::take(&mut self.new_conversations) {
             self.put(Ks::Meta, cat(&[meta::CONVERSATION, &c.0]), vec![]);
         }
-        let trees = &self.inner.trees;
-        let writes = &self.writes;
-        let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|t| {
-            for ((ks, key), value) in writes {
-                let tree = &t[*ks as usize];
+        // Sealed before the transaction: its closure may run more than once.
+        let writes: Vec<(usize, &[u8], Option<Vec<u8>>)> = self
+            .writes
+            .iter()
+            .map(|((ks, key), value)| (*ks as usize, key.as_slice(), value.as_ref().map(|v| self.inner.tree(*ks).seal(key, v))))
+            .collect();
+        let result: Result<(), TransactionError<()>> = self.inner.raw.as_slice().transaction(|t| {
+            for (tree, key, value) in &writes {
+                let tree = &t[*tree];
                 match value {
-                    Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
-                    None => tree.remove(key.as_slice())?,
+                    Some(v) => tree.insert(*key, v.as_slice())?,
+                    None => tree.remove(*key)?,
                 };
             }
             Ok::<(), ConflictableTransactionError<()>>(())
