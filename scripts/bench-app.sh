@@ -29,6 +29,8 @@ ensure_tauri_driver
 
 cargo_profile=()
 [ "$profile" = release ] && cargo_profile=(--release)
+# The seeded data is locked with this passphrase (no keyring runs here), and opened with it.
+export DUET_PASSPHRASE="duet bench passphrase"
 build_app "${cargo_profile[@]}"
 
 if [ ! -f "$seed/done" ]; then

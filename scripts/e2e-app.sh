@@ -188,6 +188,7 @@ start_driver() { # dir name sound → sets driver_port
   local -a env
   mapfile -t env < <(sound_env "$sound")
   env "${env[@]}" DISPLAY="$display" DUET_DATA_DIR="$dir/$name" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
+    DUET_PASSPHRASE="duet test passphrase" \
     DUET_LOG="${DUET_LOG:-warn,duet_node=debug,duet_call=debug}" \
     setsid "$tauri_driver" --port "$port" --native-port "$native" >"$dir/$name.log" 2>&1 &
   pids+=($!)

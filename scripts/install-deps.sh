@@ -37,6 +37,9 @@ packages=(
   # The app's end-to-end test (scripts/e2e-app.sh): a private session bus (dbus), gdbus to read
   # the tray item (libglib2.0-bin), a notification service (notification-daemon).
   dbus libglib2.0-bin notification-daemon
+  # The data key kept in a desktop keyring (crates/duet-store/src/vault.rs): secret-tool
+  # (libsecret-tools), and a Secret Service for the tests (gnome-keyring, headless).
+  libsecret-tools gnome-keyring
 )
 
 # Tools taken from wherever they are when present (a Node from nvm or NodeSource, Rust from

@@ -88,7 +88,7 @@ async fn a_20_mib_file_arrives_intact_and_a_cut_transfer_resumes_where_it_stoppe
     }
     ben.stop().await;
     let held = {
-        let store = duet_store::Store::open(&duet_node::store_dir(&ben.dir)).expect("Ben's store");
+        let store = duet_tests::open_store(&ben.dir).expect("Ben's store");
         let blobs = store.blobs(&blobs_dir(&ben.dir)).expect("Ben's blobs");
         blobs.status(&attachment.blob).unwrap().expect("Ben knows the blob").have
     };
@@ -257,8 +257,8 @@ async fn images_and_voice_messages_cross_with_their_thumbnail_and_waveform() {
     let small = image::load_from_memory(&ben.node.read_blob(thumb.blob).await.unwrap()).unwrap();
     assert_eq!((small.width(), small.height()), (320, 213));
     complete(&ben, sent.attachments[0].blob).await; // small enough to come by itself
-    let shown = ben.node.blob_path(sent.attachments[0].blob, "sunset.png").await.unwrap();
-    assert_eq!(image::open(&shown).unwrap().width(), 1200);
+    let shown = ben.node.read_blob(sent.attachments[0].blob).await.unwrap();
+    assert_eq!(image::load_from_memory(&shown).unwrap().width(), 1200);
 
     let pcm = duet_media::source::tone(440.0, 0.5, 1_500);
     let voice = ada.node.send_voice(Target::Direct, pcm, 48_000, 1, "").await.unwrap();

@@ -142,7 +142,7 @@ fn crash_child() {
     let Ok(dir) = std::env::var("DUET_CRASH_CHILD") else { return };
     let dir = PathBuf::from(dir);
     let events = read_events(&dir.join("events.bin"));
-    let store = Store::open(&dir.join("store")).unwrap();
+    let store = Store::open(&dir.join("store"), &data_key()).unwrap();
     let state = store.space().unwrap().expect("the parent saved the space");
     let keys = duet_log::Keyring::new(store.space_key().unwrap().expect("the parent saved the key"));
     let verifier = Verifier {
@@ -174,7 +174,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_batch() {
     let (s, events) = scenario();
     write_events(&dir.path().join("events.bin"), &events);
     {
-        let store = Store::open(&dir.path().join("store")).unwrap();
+        let store = Store::open(&dir.path().join("store"), &data_key()).unwrap();
         store.save_space(&SpaceState { space: s.space, membership: s.membership.clone() }, &s.key).unwrap();
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -197,7 +197,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_batch() {
             }
         }
         // After every kill: reopen, and every acknowledged batch is there, none in part.
-        let store = Store::open(&dir.path().join("store")).unwrap();
+        let store = Store::open(&dir.path().join("store"), &data_key()).unwrap();
         let whole = whole_batches(&store, &events);
         if let Some(a) = acked {
             assert!(whole > a, "batch {a} was acknowledged but the store holds only {whole} batches");
@@ -239,6 +239,11 @@ fn blob_key() -> SpaceKey {
     SpaceKey::from_bytes([0xB0; 32])
 }
 
+/// The data key these stores are sealed with (the parent and its children share it).
+fn data_key() -> duet_crypto::DataKey {
+    duet_crypto::DataKey::from_bytes([9; 32])
+}
+
 fn blob_store(store: &Store, dir: &Path) -> BlobStore {
     store.blobs(&dir.join("blobs")).unwrap()
 }
@@ -248,12 +253,12 @@ fn blob_store(store: &Store, dir: &Path) -> BlobStore {
 fn crash_child_attachments() {
     let Ok(dir) = std::env::var("DUET_CRASH_CHILD") else { return };
     let dir = PathBuf::from(dir);
-    let store = Store::open(&dir.join("store")).unwrap();
+    let store = Store::open(&dir.join("store"), &data_key()).unwrap();
     let blobs = blob_store(&store, &dir);
     // Where this device's partner holds each attachment, sealed: a fresh store each run.
     let elsewhere_dir = dir.join("elsewhere");
     let _ = std::fs::remove_dir_all(&elsewhere_dir);
-    let elsewhere_store = Store::open(&elsewhere_dir.join("store")).unwrap();
+    let elsewhere_store = Store::open(&elsewhere_dir.join("store"), &data_key()).unwrap();
     let elsewhere = blob_store(&elsewhere_store, &elsewhere_dir);
     let mut stdout = std::io::stdout();
     writeln!(stdout, "START").unwrap();
@@ -286,7 +291,7 @@ fn sigkill_while_keeping_attachments_and_keys_loses_nothing_acknowledged() {
     // What each round's attachment is, worked out here as the child will.
     let hashes: Vec<BlobHash> = {
         let scratch = tempfile::tempdir().unwrap();
-        let store = Store::open(&scratch.path().join("store")).unwrap();
+        let store = Store::open(&scratch.path().join("store"), &data_key()).unwrap();
         let blobs = blob_store(&store, scratch.path());
         (0..ROUNDS).map(|r| blobs.import_bytes(&blob_key(), &round_content(r), Timestamp(1)).unwrap().hash).collect()
     };
@@ -304,7 +309,7 @@ fn sigkill_while_keeping_attachments_and_keys_loses_nothing_acknowledged() {
             }
             finished |= line == "DONE";
         }
-        let store = Store::open(&dir.path().join("store")).unwrap();
+        let store = Store::open(&dir.path().join("store"), &data_key()).unwrap();
         // The space key and the membership are one round's, whichever round it was.
         if let Some(state) = store.space().unwrap() {
             let key = store.space_key().unwrap().expect("a space without its key");

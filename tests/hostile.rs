@@ -43,7 +43,7 @@ struct DeviceKeys {
 
 impl DeviceKeys {
     fn read(node: &TestNode) -> Self {
-        let store = duet_store::Store::open(&duet_node::store_dir(&node.dir)).expect("the store");
+        let store = duet_tests::open_store(&node.dir).expect("the store");
         let device = store.identity().unwrap().expect("keys").device;
         let space = store.space().unwrap().expect("a space").space;
         let key = duet_log::Keyring::new(store.space_key().unwrap().expect("the space key"));
@@ -466,7 +466,7 @@ async fn a_member_device_cannot_bring_in_a_third_person() {
     let mut carol = TestNode::person("Carol").await;
     carol.stop().await;
     let (carols_key, carols) = {
-        let store = duet_store::Store::open(&duet_node::store_dir(&carol.dir)).unwrap();
+        let store = duet_tests::open_store(&carol.dir).unwrap();
         let identity = store.identity().unwrap().expect("Carol's keys");
         (identity.device, identity.certificate.expect("Carol's device certificate"))
     };
@@ -509,7 +509,7 @@ async fn a_device_of_mine_cannot_make_someone_my_partner() {
     let mut carol = TestNode::person("Carol").await;
     carol.stop().await;
     let carols = {
-        let store = duet_store::Store::open(&duet_node::store_dir(&carol.dir)).unwrap();
+        let store = duet_tests::open_store(&carol.dir).unwrap();
         store.identity().unwrap().expect("Carol's keys").certificate.expect("Carol's device certificate")
     };
     laptop.stop().await;

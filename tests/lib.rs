@@ -29,7 +29,18 @@ pub fn loopback_config(dir: &std::path::Path) -> NodeConfig {
         vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid"), "/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("valid")];
     c.mdns = false;
     c.heartbeat = Duration::from_millis(500);
+    c.unlock = test_unlock();
     c
+}
+
+/// What opens a test node's data: a passphrase (no desktop keyring runs here).
+pub fn test_unlock() -> duet_node::Unlock {
+    duet_node::Unlock::passphrase(duet_node::TEST_PASSPHRASE)
+}
+
+/// Opens the store of a stopped test node's data directory.
+pub fn open_store(dir: &std::path::Path) -> Result<duet_store::Store, duet_node::NodeError> {
+    duet_node::open_store(dir, &test_unlock())
 }
 
 /// Logs to stderr when `RUST_LOG` is set (e.g. `RUST_LOG=duet_node=debug,duet_net=debug`).
@@ -57,7 +68,7 @@ impl TestNode {
         init_logging();
         let tmp = tempfile::tempdir().expect("a temp dir");
         let dir = tmp.path().to_path_buf();
-        duet_node::init(&dir, person).expect("init");
+        duet_node::init(&dir, person, &test_unlock()).expect("init");
         let node = Node::start_when_unlocked(config(loopback_config(&dir))).await.expect("start");
         node.wait_listening(PATIENCE).await.expect("listening");
         Self { node: Running(Some(node)), name: name.to_owned(), dir, _tmp: Some(tmp) }
@@ -72,9 +83,9 @@ impl TestNode {
         drop(node);
         // Aborted tasks drop their handles on the node a moment later; the store closes with
         // the last one.
-        let store = duet_node::store_dir(&self.dir);
+        let dir = self.dir.clone();
         eventually(&format!("{}'s store to close", self.name), || async {
-            tokio::task::block_in_place(|| duet_store::Store::open(&store)).ok().map(drop)
+            tokio::task::block_in_place(|| open_store(&dir)).ok().map(drop)
         })
         .await;
     }

@@ -68,7 +68,7 @@ async fn a_lost_welcome_is_retried_with_the_same_ticket_and_the_ticket_works_for
     // drops, the app is closed): Ada has taken him in, Ben knows nothing of it.
     ben.stop().await;
     let identity = {
-        let store = duet_store::Store::open(&duet_node::store_dir(&ben.dir)).unwrap();
+        let store = duet_tests::open_store(&ben.dir).unwrap();
         store.identity().unwrap().expect("Ben's keys")
     };
     let mut ada_events = ada.node.subscribe();

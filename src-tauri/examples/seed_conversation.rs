@@ -5,6 +5,7 @@
 //! Alice and Bob get fresh profiles in the two (empty) data directories, pair over loopback,
 //! and write COUNT messages (10,000 by default) between them, alternating in runs; it returns
 //! once Alice holds all of them. Open ALICE_DIR with `DUET_DATA_DIR=ALICE_DIR duet-app`.
+//! The data is locked with `DUET_PASSPHRASE` when it is set, else with the desktop keyring.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -17,11 +18,12 @@ fn loopback(dir: &std::path::Path) -> NodeConfig {
     let mut config = NodeConfig::new(dir);
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("a valid multiaddr")];
     config.mdns = false;
+    config.unlock = duet_node::passphrase_from_env().unwrap_or(duet_node::Unlock::Keyring);
     config
 }
 
 async fn person(dir: &std::path::Path, name: &str) -> anyhow::Result<Node> {
-    duet_node::init(dir, Some(name)).with_context(|| format!("init {}", dir.display()))?;
+    duet_node::init(dir, Some(name), &loopback(dir).unlock).with_context(|| format!("init {}", dir.display()))?;
     let node = Node::start(loopback(dir)).await?;
     node.wait_listening(Duration::from_secs(10)).await?;
     Ok(node)

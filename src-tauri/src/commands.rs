@@ -25,6 +25,21 @@ pub async fn app_state(state: State<'_, AppState>) -> Answer<AppSnapshot> {
     }
 }
 
+/// Opens this device's data with the passphrase typed on the unlock screen and starts the
+/// node; `wrong_passphrase` when it does not open it (nothing changes; try again).
+#[tauri::command]
+pub async fn unlock_data(app: AppHandle, state: State<'_, AppState>, passphrase: String) -> Answer<AppSnapshot> {
+    let node = state.unlock_with(&app, passphrase).await?;
+    Ok(AppSnapshot::of(&node)?)
+}
+
+/// The passphrase a new profile's data is locked with, when the desktop has no keyring
+/// (`create_profile` answered `keyring_unavailable`): `invalid_input` when it is too short.
+#[tauri::command]
+pub async fn choose_data_passphrase(state: State<'_, AppState>, passphrase: String) -> Answer<()> {
+    state.choose_passphrase(passphrase)
+}
+
 /// Creates this device's profile (a name and an emoji avatar) and starts the node.
 #[tauri::command]
 pub async fn create_profile(

@@ -44,6 +44,12 @@ pub enum ErrorCode {
     BlobNotHere,
     /// The attachment store failed otherwise.
     BlobFailed,
+    /// This device's data is locked with a passphrase: the unlock screen asks for it.
+    NeedsPassphrase,
+    /// The passphrase typed does not open this device's data.
+    WrongPassphrase,
+    /// No desktop keyring can keep the data key: the person chooses a passphrase instead.
+    KeyringUnavailable,
     /// Anything else; the message says what.
     Internal,
 }
@@ -79,6 +85,12 @@ impl AppError {
 
 impl From<NodeError> for AppError {
     fn from(error: NodeError) -> Self {
+        Self::from(&error)
+    }
+}
+
+impl From<&NodeError> for AppError {
+    fn from(error: &NodeError) -> Self {
         // `NodeError::code` is the node's stable contract; every code is mapped (a new one
         // fails this match until it is).
         use duet_node::ErrorCode as Node;
@@ -99,6 +111,9 @@ impl From<NodeError> for AppError {
             Node::UnwritableFile => ErrorCode::UnwritableFile,
             Node::BlobNotHere => ErrorCode::BlobNotHere,
             Node::Blob => ErrorCode::BlobFailed,
+            Node::NeedsPassphrase => ErrorCode::NeedsPassphrase,
+            Node::WrongPassphrase => ErrorCode::WrongPassphrase,
+            Node::KeyringUnavailable => ErrorCode::KeyringUnavailable,
         };
         Self::new(code, sentence(&error.to_string()))
     }

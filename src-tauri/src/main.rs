@@ -87,6 +87,8 @@ fn main() -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
             commands::create_profile,
+            commands::unlock_data,
+            commands::choose_data_passphrase,
             commands::set_profile,
             commands::invite,
             commands::join,

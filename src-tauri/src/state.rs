@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use duet_node::{Node, NodeConfig, NodeError};
+use duet_node::{Node, NodeConfig, NodeError, Unlock, Wrapping};
 use tauri::{AppHandle, Manager};
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
@@ -49,6 +49,9 @@ pub struct AppState {
     /// My screen (or a window) is my picture in the call now, instead of the camera: a camera
     /// chosen in the call view waits until sharing stops.
     sharing: std::sync::atomic::AtomicBool,
+    /// What opens the data key: a passphrase typed in the window (or `DUET_PASSPHRASE`);
+    /// `None` for the desktop keyring.
+    unlock: Mutex<Option<Unlock>>,
 }
 
 impl AppState {
@@ -84,6 +87,63 @@ impl AppState {
             failure: Mutex::new(None),
             call_preview: Mutex::new(None),
             sharing: Default::default(),
+            unlock: Mutex::new(duet_node::passphrase_from_env()),
+        }
+    }
+
+    fn unlock(&self) -> Option<Unlock> {
+        self.unlock.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_unlock(&self, unlock: Option<Unlock>) {
+        *self.unlock.lock().unwrap_or_else(|e| e.into_inner()) = unlock;
+    }
+
+    /// The node's settings for `dir`, opened with what opens the data key.
+    fn node_config(&self, dir: PathBuf) -> Result<NodeConfig, NodeError> {
+        let mut config = node_config(dir)?;
+        config.unlock = self.unlock().unwrap_or(Unlock::Keyring);
+        Ok(config)
+    }
+
+    /// The passphrase a new profile's data will be locked with (when the desktop has no
+    /// keyring to keep its key): checked here, used by the next `create_profile`.
+    pub fn choose_passphrase(&self, passphrase: String) -> Result<(), AppError> {
+        let chars = passphrase.chars().count();
+        if chars < duet_node::MIN_PASSPHRASE || passphrase.len() > 1024 {
+            return Err(NodeError::from(duet_node::VaultError::WeakPassphrase).into());
+        }
+        self.set_unlock(Some(Unlock::passphrase(passphrase)));
+        // The keyring's failure is answered now: the next create or link starts afresh.
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if failure.as_ref().is_some_and(|f| f.code == ErrorCode::KeyringUnavailable) {
+            *failure = None;
+        }
+        Ok(())
+    }
+
+    /// Starts the node with the passphrase typed on the unlock screen. A wrong one is
+    /// refused in words and the screen stays.
+    pub async fn unlock_with(&self, app: &AppHandle, passphrase: String) -> Result<Node, AppError> {
+        let dir = self.data_dir.clone()?;
+        let guard = self.node.clone().write_owned().await;
+        if let Some(node) = guard.as_ref() {
+            return Ok(node.clone());
+        }
+        self.set_unlock(Some(Unlock::passphrase(passphrase)));
+        match self.start(guard, app, dir).await {
+            Ok(node) => {
+                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(node)
+            }
+            Err(e) if e.code() == duet_node::ErrorCode::WrongPassphrase => {
+                self.set_unlock(None);
+                Err(e.into())
+            }
+            Err(e) => {
+                self.fail(&e);
+                Err(self.failure()?.unwrap_or_else(|| e.into()))
+            }
         }
     }
 
@@ -91,7 +151,12 @@ impl AppState {
     /// called meanwhile wait for it.
     pub fn launch(&self, app: &AppHandle) {
         let Ok(dir) = self.data_dir.clone() else { return };
-        if !duet_node::store_dir(&dir).exists() {
+        if !duet_node::holds_data(&dir) {
+            return;
+        }
+        // Locked with a passphrase and none given: the window asks for it (`unlock_with`).
+        if self.unlock().is_none() && matches!(duet_node::vault_wrapping(&dir), Ok(Some(Wrapping::Passphrase))) {
+            self.fail(&duet_node::VaultError::NeedsPassphrase.into());
             return;
         }
         let Ok(guard) = self.node.clone().try_write_owned() else { return };
@@ -130,7 +195,7 @@ impl AppState {
             return Err(NodeError::AlreadyInitialized.into());
         }
         // A refused name changes nothing; anything else leaves a profile that did not start.
-        let created = Node::create(node_config(dir)?, name).await;
+        let created = Node::create(self.node_config(dir)?, name).await;
         let node = created.inspect_err(|e| {
             if e.code() != duet_node::ErrorCode::InvalidInput {
                 self.fail(e)
@@ -156,7 +221,7 @@ impl AppState {
         if guard.is_some() {
             return Err(NodeError::AlreadyInitialized.into());
         }
-        let node = Node::create_device(node_config(dir)?).await.inspect_err(|e| self.fail(e))?;
+        let node = Node::create_device(self.node_config(dir)?).await.inspect_err(|e| self.fail(e))?;
         let node = self.run(guard, app, node);
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(node)
@@ -175,7 +240,7 @@ impl AppState {
         app: &AppHandle,
         dir: PathBuf,
     ) -> Result<Node, NodeError> {
-        let node = Node::start_when_unlocked(node_config(dir)?).await?;
+        let node = Node::start_when_unlocked(self.node_config(dir)?).await?;
         Ok(self.run(guard, app, node))
     }
 
@@ -188,8 +253,14 @@ impl AppState {
     }
 
     fn fail(&self, error: &NodeError) {
+        use duet_node::ErrorCode::{KeyringUnavailable, NeedsPassphrase, WrongPassphrase};
         eprintln!("duet-app: the node could not start: {error}");
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(AppError::node_unavailable(error));
+        // What the window can answer (a passphrase) keeps its own code; the rest is "could not start".
+        let failure = match error.code() {
+            NeedsPassphrase | WrongPassphrase | KeyringUnavailable => AppError::from(error),
+            _ => AppError::node_unavailable(error),
+        };
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(failure);
     }
 
     fn failure(&self) -> Result<Option<AppError>, AppError> {

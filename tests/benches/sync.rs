@@ -186,7 +186,7 @@ const SENT_BY_NODE: usize = 2_000;
 /// Seals messages `range` as the stopped node's next events, as `Node::send` would (same
 /// payload, sealing, signing and store apply), committing 1,000 at a time.
 fn seal_into_store(node: &TestNode, range: std::ops::Range<usize>) {
-    let store = duet_store::Store::open(&duet_node::store_dir(&node.dir)).expect("the store");
+    let store = duet_tests::open_store(&node.dir).expect("the store");
     let identity = store.identity().expect("keys").expect("keys");
     let person = identity.person_id().expect("a person");
     let space = store.space().expect("space").expect("a space").space;

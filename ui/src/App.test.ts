@@ -4,7 +4,7 @@
  */
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import App from './App.svelte';
@@ -179,6 +179,73 @@ describe('the Duet window', () => {
     failing = false;
     await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('heading', { name: 'Welcome to Duet' })).toBeInTheDocument();
+  });
+
+  it('asks for the passphrase when the data is locked, says so when it is wrong, and opens with the right one', async () => {
+    const LOCKED = { code: 'needs_passphrase', message: 'this Duet data is locked with a passphrase' };
+    let locked = true;
+    const calls = shell((cmd, args) => {
+      if (cmd === 'unlock_data') {
+        if (args.passphrase !== 'correct horse') throw { code: 'wrong_passphrase', message: 'that passphrase does not open this Duet data' };
+        locked = false;
+        return together;
+      }
+      if (locked) throw LOCKED;
+      if (cmd === 'app_state') return together;
+      if (cmd === 'app_lock') return { enabled: false, idle_minutes: 0, locked: false, problem: null };
+    });
+    render(App);
+
+    const screenOf = await screen.findByTestId('unlock-data');
+    expect(within(screenOf).getByRole('heading', { name: 'Your Duet data is locked' })).toBeInTheDocument();
+    expect(screenOf).toHaveTextContent('Type the passphrase you chose for Duet on this computer.');
+    expect(screenOf).toHaveTextContent(/Forgot it\? Without the passphrase/);
+    expect(screen.queryByTestId('chat-view')).not.toBeInTheDocument();
+    const field = screen.getByTestId('unlock-data-passphrase');
+    const unlock = screen.getByTestId('unlock-data-submit');
+    expect(field).toHaveFocus();
+    expect(field).toHaveAttribute('type', 'password');
+    expect(unlock).toBeDisabled();
+    expect(unlock).toHaveTextContent('Unlock');
+
+    await fireEvent.input(field, { target: { value: 'wrong horse' } });
+    expect(unlock).toBeEnabled();
+    await fireEvent.submit(field.closest('form')!);
+    expect(await screen.findByRole('alert')).toHaveTextContent('That passphrase does not open your Duet data. Try again.');
+    expect(screen.getByTestId('unlock-data')).toBeInTheDocument();
+    expect(screen.queryByTestId('chat-view')).not.toBeInTheDocument();
+    await waitFor(() => expect(field).toHaveFocus());
+
+    await fireEvent.input(field, { target: { value: 'correct horse' } });
+    await fireEvent.click(unlock);
+    expect(await screen.findByTestId('chat-view')).toBeInTheDocument();
+    expect(screen.queryByTestId('unlock-data')).not.toBeInTheDocument();
+    expect(calls.filter(([c]) => c === 'unlock_data').map(([, a]) => a)).toEqual([{ passphrase: 'wrong horse' }, { passphrase: 'correct horse' }]);
+    // The app lock could not be read while the data was locked: it is asked again.
+    expect(calls.filter(([c]) => c === 'app_lock').length).toBe(2);
+  });
+
+  it('shows the shell’s words when unlocking fails for another reason, and says Unlocking… meanwhile', async () => {
+    let answer: (value: unknown) => void = () => {};
+    shell((cmd) => {
+      if (cmd === 'unlock_data') {
+        return new Promise((resolve) => (answer = resolve)).then(() => {
+          throw { code: 'node_unavailable', message: 'Duet could not start: the disk is full.' };
+        });
+      }
+      throw { code: 'needs_passphrase', message: 'locked' };
+    });
+    render(App);
+
+    const field = await screen.findByTestId('unlock-data-passphrase');
+    await fireEvent.input(field, { target: { value: 'whatever it is' } });
+    await fireEvent.click(screen.getByTestId('unlock-data-submit'));
+    const unlock = screen.getByTestId('unlock-data-submit');
+    await waitFor(() => expect(unlock).toHaveTextContent('Unlocking…'));
+    expect(unlock).toBeDisabled();
+    answer(null);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Duet could not start: the disk is full.');
+    expect(unlock).toHaveTextContent('Unlock');
   });
 
   it('says the app is not running when the page is opened without the backend', async () => {

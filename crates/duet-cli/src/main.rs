@@ -8,6 +8,7 @@ mod calls;
 mod control;
 mod lists;
 mod relay;
+mod unlock;
 
 use std::path::{Path, PathBuf};
 
@@ -25,8 +26,25 @@ struct Cli {
     /// Where this device keeps its keys and messages.
     #[arg(long, global = true, env = "DUET_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// A file whose first line is the passphrase that opens this device's data (else
+    /// DUET_PASSPHRASE, else the desktop keyring or the terminal; see `duet passphrase`).
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `duet passphrase …`: the data key's wrapping changes; the data itself stays as it is.
+#[derive(Subcommand)]
+enum PassphraseAction {
+    /// Lock this device's data with a new passphrase (typed twice, or the first line of
+    /// --new-file); the current one (or the keyring) opens it first.
+    Set {
+        #[arg(long, value_name = "FILE")]
+        new_file: Option<PathBuf>,
+    },
+    /// Keep this device's data key in the desktop keyring instead of a passphrase.
+    UseKeyring,
 }
 
 /// Which devices a call uses.
@@ -63,6 +81,11 @@ enum Command {
         /// Create only a device key: this computer will join your existing profile.
         #[arg(long, conflicts_with = "name")]
         device_only: bool,
+    },
+    /// How this device's data is locked at rest: a passphrase, or the desktop keyring.
+    Passphrase {
+        #[command(subcommand)]
+        action: PassphraseAction,
     },
     /// Run the node in the foreground (Ctrl-C stops it).
     Up {
@@ -459,11 +482,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let dir = cli.data_dir.unwrap_or_else(default_data_dir);
     match cli.command {
         Command::Init { name, device_only } => {
-            let report = duet_node::init(&dir, if device_only { None } else { name.as_deref() })?;
+            let name = if device_only { None } else { name.as_deref() };
+            let file = cli.passphrase_file.as_deref();
+            let init = |u: duet_node::Unlock| std::future::ready(duet_node::init(&dir, name, &u));
+            let report = unlock::with_unlock(&dir, file, init).await?;
             print_json(&serde_json::to_value(report)?);
         }
+        Command::Passphrase { action: PassphraseAction::Set { new_file } } => {
+            unlock::set(&dir, cli.passphrase_file.as_deref(), new_file.as_deref())?;
+            eprintln!("Your Duet data is now locked with the new passphrase.");
+        }
+        Command::Passphrase { action: PassphraseAction::UseKeyring } => {
+            unlock::use_keyring(&dir, cli.passphrase_file.as_deref())?;
+            eprintln!("Your desktop keyring now keeps the key to your Duet data; no passphrase is needed.");
+        }
         Command::Up { listen, relays, bootstrap, no_mdns, idle_after } => {
-            up(&dir, listen, relays, bootstrap, no_mdns, idle_after).await?
+            let config = UpConfig { listen, relays, bootstrap, no_mdns, idle_after };
+            up(&dir, cli.passphrase_file.as_deref(), config).await?
         }
         Command::Invite { cancel: Some(id), .. } => {
             let invite = call(&dir, &Request::CancelInvite { id }).await?;
@@ -1056,29 +1091,36 @@ fn describe_message(m: &Value) -> String {
     )
 }
 
-async fn up(
-    dir: &Path,
+/// `duet up`'s flags.
+struct UpConfig {
     listen: Vec<String>,
     relays: Vec<String>,
     bootstrap: Vec<String>,
     no_mdns: bool,
     idle_after: u64,
-) -> anyhow::Result<()> {
+}
+
+async fn up(dir: &Path, passphrase_file: Option<&Path>, flags: UpConfig) -> anyhow::Result<()> {
     duet_node::logging::init();
     let mut config = NodeConfig::new(dir);
-    if !listen.is_empty() {
-        config.listen = parse_addrs(&listen)?;
+    if !flags.listen.is_empty() {
+        config.listen = parse_addrs(&flags.listen)?;
     }
-    config.relays = parse_addrs(&relays)?;
-    config.bootstrap = parse_addrs(&bootstrap)?;
-    config.mdns = !no_mdns;
-    config.idle_after = std::time::Duration::from_secs(idle_after);
+    config.relays = parse_addrs(&flags.relays)?;
+    config.bootstrap = parse_addrs(&flags.bootstrap)?;
+    config.mdns = !flags.no_mdns;
+    config.idle_after = std::time::Duration::from_secs(flags.idle_after);
     let socket = control::socket_path(dir);
     if tokio::net::UnixStream::connect(&socket).await.is_ok() {
         anyhow::bail!("Duet is already running for {}", dir.display());
     }
     let _ = std::fs::remove_file(&socket);
-    let node = Node::start(config).await?;
+    let node = unlock::with_unlock(dir, passphrase_file, |unlock| {
+        let mut config = config.clone();
+        config.unlock = unlock;
+        Node::start(config)
+    })
+    .await?;
     let listener =
         tokio::net::UnixListener::bind(&socket).with_context(|| format!("cannot create {}", socket.display()))?;
     let owner = {

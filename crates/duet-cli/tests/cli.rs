@@ -175,7 +175,7 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
     // for her: she must find him.
     let old_port = tcp_port(a);
     let _taken = std::net::TcpListener::bind(("127.0.0.1", old_port)).expect("take Ada's old port");
-    let mut fetch = Command::new(DUET)
+    let mut fetch = common::command()
         .arg("--data-dir")
         .arg(b)
         .args(["fetch", &id, "--out", out_dir.to_str().unwrap()])
@@ -199,6 +199,7 @@ fn a_file_is_sent_and_fetched_from_the_terminal() {
 fn duet_with_umask(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new("sh");
     command.arg("-c").arg("umask 002 && exec \"$0\" \"$@\"").arg(DUET).arg("--data-dir").arg(dir).args(args);
+    command.env("DUET_PASSPHRASE", common::PASSPHRASE);
     command
 }
 
@@ -313,4 +314,98 @@ fn invites_are_listed_and_cancelled_from_the_terminal() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no invite nosuchinvite"));
     let out = duet(a, &["invite", "--device", "--cancel", &id]);
     assert!(!out.status.success(), "one or the other");
+}
+
+/// Runs `script` (sh) in a private session bus with an unlocked GNOME Keyring, as a desktop
+/// session has, and `HOME` in `home` (where the keyring keeps its files). `$DUET` is duet.
+fn in_a_keyring_session(home: &Path, script: &str) -> std::process::Output {
+    common::require_tool("dbus-run-session");
+    common::require_tool("gnome-keyring-daemon");
+    common::require_tool("secret-tool");
+    let script = format!(
+        "printf login | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null || exit 9\n{script}"
+    );
+    Command::new("dbus-run-session")
+        .args(["--", "sh", "-euc", &script])
+        .env("HOME", home)
+        .env("DUET", DUET)
+        .env_remove("DUET_PASSPHRASE")
+        .output()
+        .unwrap()
+}
+
+fn vault(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("vault.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_data_key_lives_in_the_desktop_keyring_or_behind_a_passphrase_and_moves_between_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let dir = tmp.path().join("ada");
+    std::fs::create_dir_all(&home).unwrap();
+    let words = tmp.path().join("words");
+    std::fs::write(&words, "river stones at dusk\n").unwrap();
+    let d = dir.display();
+    let w = words.display();
+    // With a keyring: nothing to type. The second init opens the data (it finds Ada there).
+    let out = in_a_keyring_session(
+        &home,
+        &format!(
+            r#"
+            "$DUET" --data-dir {d} init --name Ada
+            if "$DUET" --data-dir {d} init --name Ada 2>err; then exit 1; fi
+            grep -q "already exists" err
+            # To a passphrase: the keyring no longer opens it; the passphrase does, a wrong one not.
+            "$DUET" --data-dir {d} passphrase set --new-file {w}
+            if "$DUET" --data-dir {d} init --name Ada 2>err; then exit 1; fi
+            grep -q "locked with a passphrase" err
+            if DUET_PASSPHRASE="not the words" "$DUET" --data-dir {d} init --name Ada 2>err; then exit 1; fi
+            grep -q "that passphrase does not open this Duet data" err
+            if "$DUET" --data-dir {d} --passphrase-file {w} init --name Ada 2>err; then exit 1; fi
+            grep -q "already exists" err
+            # And back to the keyring.
+            "$DUET" --data-dir {d} --passphrase-file {w} passphrase use-keyring
+            if "$DUET" --data-dir {d} init --name Ada 2>err; then exit 1; fi
+            grep -q "already exists" err
+            "#
+        ),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the keyring session failed: {said}");
+    assert_eq!(vault(&dir)["wrapping"], "keyring");
+
+    // Without any keyring and nobody at a terminal: the words say how to give a passphrase,
+    // and nothing is made.
+    let bare = tmp.path().join("ben");
+    let out = Command::new(DUET)
+        .arg("--data-dir")
+        .arg(&bare)
+        .args(["init", "--name", "Ben"])
+        .env_remove("DUET_PASSPHRASE")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("DISPLAY")
+        .env("HOME", &home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("keyring could not be used") && said.contains("DUET_PASSPHRASE"), "{said}");
+    assert!(!bare.join("vault.json").exists() && !bare.join("db").exists());
+    // With one: a short passphrase is refused in words, a good one locks the data.
+    let init = |words: &str| {
+        Command::new(DUET)
+            .arg("--data-dir")
+            .arg(&bare)
+            .args(["init", "--name", "Ben"])
+            .env("DUET_PASSPHRASE", words)
+            .output()
+            .unwrap()
+    };
+    let short = init("short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
+    assert!(init("a long enough passphrase").status.success());
+    assert_eq!(vault(&bare)["wrapping"], "passphrase");
+    assert_eq!(vault(&bare)["argon2id"]["memory_kib"], 65536);
 }

@@ -191,7 +191,7 @@ impl Hosts {
     fn duet(&self, host: &str, dir: &Path, name: &str, args: &[&str]) -> Up {
         let mut command = Command::new("ip");
         command.args(["netns", "exec", &self.ns(host), DUET]).arg("--data-dir").arg(dir).args(args);
-        command.env("DUET_LOG", "info,duet_net=debug");
+        command.env("DUET_LOG", "info,duet_net=debug").env("DUET_PASSPHRASE", common::PASSPHRASE);
         Up::spawn(command, Some(dir.join(format!("{name}.log"))))
     }
 

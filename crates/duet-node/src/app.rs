@@ -28,7 +28,7 @@ impl Node {
     /// Creates this device's profile ([`crate::init`] with `name`) and starts the node.
     pub async fn create(config: NodeConfig, name: &str) -> Result<Node, NodeError> {
         let dir = config.data_dir.clone();
-        retry_while_locked(|| async { crate::init(&dir, Some(name)) }).await.map(|_: InitReport| ())?;
+        retry_while_locked(|| async { crate::init(&dir, Some(name), &config.unlock) }).await.map(|_: InitReport| ())?;
         Self::start_when_unlocked(config).await
     }
 
@@ -36,7 +36,7 @@ impl Node {
     /// invite ([`Node::join`]), and starts the node.
     pub async fn create_device(config: NodeConfig) -> Result<Node, NodeError> {
         let dir = config.data_dir.clone();
-        retry_while_locked(|| async { crate::init(&dir, None) }).await.map(|_: InitReport| ())?;
+        retry_while_locked(|| async { crate::init(&dir, None, &config.unlock) }).await.map(|_: InitReport| ())?;
         Self::start_when_unlocked(config).await
     }
 
@@ -159,6 +159,7 @@ mod tests {
         let mut config = NodeConfig::new(dir);
         config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
         config.mdns = false;
+        config.unlock = crate::Unlock::passphrase(crate::TEST_PASSPHRASE);
         config
     }
 
@@ -184,7 +185,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_bad_avatar_is_refused_in_words() {
         let tmp = tempfile::tempdir().unwrap();
-        crate::init(tmp.path(), Some("Maya")).unwrap();
+        crate::init(tmp.path(), Some("Maya"), &crate::Unlock::passphrase(crate::TEST_PASSPHRASE)).unwrap();
         let node = Node::start(loopback(tmp.path())).await.unwrap();
         let err = node.set_profile(None, Some(Some(Avatar::Emoji("not an emoji at all".into())))).await.unwrap_err();
         assert_eq!(err.code(), "invalid_input");

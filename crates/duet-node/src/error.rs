@@ -44,6 +44,9 @@ pub enum NodeError {
     Failed(String),
     #[error("{0}")]
     Blob(#[from] duet_store::BlobStoreError),
+    /// The data key could not be opened (or made): a passphrase needed or wrong, no keyring.
+    #[error("{0}")]
+    Vault(#[from] duet_store::vault::VaultError),
 }
 
 /// What kind of error a [`NodeError`] is: the stable contract front ends branch on (they never
@@ -75,6 +78,12 @@ pub enum ErrorCode {
     BlobNotHere,
     /// The attachment store failed otherwise.
     Blob,
+    /// This device's data is locked with a passphrase and none was given.
+    NeedsPassphrase,
+    /// The passphrase given does not open this device's data.
+    WrongPassphrase,
+    /// No desktop keyring could keep the data key: a passphrase is needed instead.
+    KeyringUnavailable,
 }
 
 impl ErrorCode {
@@ -97,6 +106,9 @@ impl ErrorCode {
             ErrorCode::UnwritableFile => "unwritable_file",
             ErrorCode::BlobNotHere => "blob_not_here",
             ErrorCode::Blob => "blob",
+            ErrorCode::NeedsPassphrase => "needs_passphrase",
+            ErrorCode::WrongPassphrase => "wrong_passphrase",
+            ErrorCode::KeyringUnavailable => "keyring_unavailable",
         }
     }
 }
@@ -135,6 +147,13 @@ impl NodeError {
                 duet_store::BlobStoreError::TooLarge { .. } => ErrorCode::InvalidInput,
                 duet_store::BlobStoreError::Incomplete | duet_store::BlobStoreError::Unknown => ErrorCode::BlobNotHere,
                 _ => ErrorCode::Blob,
+            },
+            NodeError::Vault(e) => match e {
+                duet_store::vault::VaultError::NeedsPassphrase => ErrorCode::NeedsPassphrase,
+                duet_store::vault::VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
+                duet_store::vault::VaultError::Keyring(_) => ErrorCode::KeyringUnavailable,
+                duet_store::vault::VaultError::WeakPassphrase => ErrorCode::InvalidInput,
+                _ => ErrorCode::Store,
             },
         }
     }

@@ -135,7 +135,7 @@ pub enum NodeEvent {
         done: u64,
         total: u64,
     },
-    /// An attachment is all here: `read_blob`, `blob_path` and `save_attachment` work now.
+    /// An attachment is all here: `read_blob` and `save_attachment` work now.
     BlobComplete {
         blob: BlobHash,
     },

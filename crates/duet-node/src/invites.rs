@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn the_book_keeps_every_change_and_a_partner_joining_supersedes_the_other_partner_invites() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), &duet_crypto::DataKey::from_bytes([5; 32])).unwrap();
         let book = InviteBook::load(&store, Timestamp(10)).unwrap();
         for secret in [1, 2, 3] {
             book.add(&store, record(secret, InviteState::Open).invite).unwrap();

@@ -98,6 +98,8 @@ pub struct NodeConfig {
     /// Attachments up to this size are fetched as soon as their message arrives; bigger ones
     /// when asked (`fetch_attachment`). Thumbnails are always fetched.
     pub auto_fetch_size: u64,
+    /// What opens the data key (the desktop keyring by default).
+    pub unlock: Unlock,
 }
 
 impl NodeConfig {
@@ -116,6 +118,7 @@ impl NodeConfig {
             calls: CallSettings::default(),
             max_blob_size: duet_model::MAX_ATTACHMENT_SIZE,
             auto_fetch_size: 16 << 20,
+            unlock: Unlock::Keyring,
         }
     }
 }
@@ -128,9 +131,45 @@ pub struct InitReport {
     pub device_id: DeviceId,
 }
 
-/// The store directory inside a data directory.
-pub fn store_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("store")
+pub use duet_store::store_dir;
+pub use duet_store::vault::{Unlock, VaultError, Wrapping, MIN_PASSPHRASE};
+
+/// How the data key of `data_dir` is kept; `None` before there is one.
+pub fn vault_wrapping(data_dir: &Path) -> Result<Option<Wrapping>, NodeError> {
+    Ok(duet_store::vault::wrapping(data_dir)?)
+}
+
+/// The passphrase tests lock their data with (tests only: a person chooses their own).
+#[doc(hidden)]
+pub const TEST_PASSPHRASE: &str = "duet test passphrase";
+
+/// The environment variable a passphrase may come in, for machines where nobody types it (a
+/// headless node, a script): `duet` and the app read it. A terminal or the unlock screen is
+/// the better place for a person's passphrase (an environment is visible to their processes).
+pub const PASSPHRASE_ENV: &str = "DUET_PASSPHRASE";
+
+/// The passphrase in [`PASSPHRASE_ENV`], when one is set.
+pub fn passphrase_from_env() -> Option<Unlock> {
+    std::env::var(PASSPHRASE_ENV).ok().filter(|p| !p.is_empty()).map(Unlock::passphrase)
+}
+
+/// Whether `data_dir` holds a store (sealed, or an older version's not sealed yet).
+pub fn holds_data(data_dir: &Path) -> bool {
+    store_dir(data_dir).exists() || data_dir.join("store").exists()
+}
+
+/// Opens the store of `data_dir` (made private first) with the data key `unlock` opens; the
+/// first time, a new data key wrapped as `unlock` says (see `duet_store::vault`).
+pub fn open_store(data_dir: &Path, unlock: &Unlock) -> Result<Store, NodeError> {
+    private_dir(data_dir)?;
+    let key = duet_store::vault::unlock(data_dir, unlock)?;
+    Ok(Store::open_in(data_dir, &key)?)
+}
+
+/// Changes how the data key of `data_dir` is kept (a new passphrase, or the keyring instead
+/// of one), opening it with `current`. Works while the node runs: the key itself stays.
+pub fn change_unlock(data_dir: &Path, current: &Unlock, new: &Unlock) -> Result<(), NodeError> {
+    Ok(duet_store::vault::rewrap(data_dir, current, new)?)
 }
 
 /// Makes `dir` (and its parents) if needed, and makes it private to this user (0700), whatever
@@ -145,9 +184,9 @@ pub fn private_dir(dir: &Path) -> Result<(), NodeError> {
 
 /// Creates this device's keys: a person and a device (`name` given), or only a device that
 /// will join as another device of an existing person (`name` is `None`). No network.
-pub fn init(data_dir: &Path, name: Option<&str>) -> Result<InitReport, NodeError> {
-    private_dir(data_dir)?;
-    let store = Store::open(&store_dir(data_dir))?;
+/// The data key is opened (or made) with `unlock`.
+pub fn init(data_dir: &Path, name: Option<&str>, unlock: &Unlock) -> Result<InitReport, NodeError> {
+    let store = open_store(data_dir, unlock)?;
     if store.identity()?.is_some() {
         return Err(NodeError::AlreadyInitialized);
     }
@@ -244,8 +283,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Node {
     /// Opens the store and starts the network. The data directory must have been `init`ed.
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
-        private_dir(&config.data_dir)?;
-        let store = Store::open(&store_dir(&config.data_dir))?;
+        let store = open_store(&config.data_dir, &config.unlock)?;
         let identity = store.identity()?.ok_or(NodeError::NotInitialized)?;
         let blobs =
             blobs::Blobs::open(&store, &config.data_dir, config.max_blob_size.min(duet_model::MAX_ATTACHMENT_SIZE))?;

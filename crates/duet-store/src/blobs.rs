@@ -22,9 +22,9 @@
 //! ([`BlobStore::read_sealed_checked`]) and before it is read ([`BlobStore::read_chunk`]);
 //! one that fails (damaged on disk) is forgotten, so the fetch asks for it again.
 //!
-//! **Plain copies.** [`BlobStore::plain_path`] writes a decrypted copy under
-//! `<data dir>/blobs/open/<hash>/<name>` for the app to show or open; it is removed with the
-//! blob.
+//! **Nothing decrypted on disk.** Content is read into memory ([`BlobStore::read`]) or
+//! written where the person asks ([`BlobStore::export_to`]); no decrypted copy is kept under
+//! the data folder (an older version kept some in `blobs/open`, removed when the store opens).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -146,6 +146,8 @@ impl BlobStore {
         dir: &Path,
     ) -> Result<Self, BlobStoreError> {
         fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+        // Decrypted copies an older version kept for the app: not kept any more.
+        let _ = fs::remove_dir_all(dir.join("open"));
         let tree = |name: &str| Ok::<_, sled::Error>(crate::sealed::Tree::new(db.open_tree(name)?, sealer.clone()));
         Ok(Self {
             meta: tree("blob_meta")?,
@@ -159,10 +161,6 @@ impl BlobStore {
     /// The file of a blob's sealed chunks.
     fn file_path(&self, hash: &BlobHash) -> PathBuf {
         self.dir.join(format!("{hash}.sealed"))
-    }
-
-    fn plain_dir(&self, hash: &BlobHash) -> PathBuf {
-        self.dir.join("open").join(hash.to_string())
     }
 
     /// Imports a file: hashes it, seals it chunk by chunk into the store and returns its
@@ -462,20 +460,9 @@ impl BlobStore {
         write_whole(dest, |file| self.export(key, hash, file))
     }
 
-    /// A decrypted copy of a complete blob named `name`, for the app to show or open.
-    pub fn plain_path(&self, key: &SpaceKey, hash: &BlobHash, name: &str) -> Result<PathBuf, BlobStoreError> {
-        let dir = self.plain_dir(hash);
-        fs::create_dir_all(&dir).map_err(|e| unwritable(&dir, e))?;
-        let path = dir.join(safe_file_name(name));
-        if !path.exists() {
-            self.export_to(key, hash, &path)?;
-        }
-        Ok(path)
-    }
-
     /// Remembers to fetch a blob (resumed after a restart until it is complete).
     pub fn want(&self, hash: &BlobHash, size: u64) -> Result<(), BlobStoreError> {
-        self.wants.insert(hash.0, &size.to_be_bytes())?;
+        self.wants.insert(hash.0, size.to_be_bytes())?;
         Ok(())
     }
 
@@ -513,7 +500,7 @@ impl BlobStore {
         Ok(out)
     }
 
-    /// Removes a blob: its record, its chunks, its file and any plain copy.
+    /// Removes a blob: its record, its chunks and its file.
     pub fn remove(&self, hash: &BlobHash) -> Result<(), BlobStoreError> {
         self.meta.remove(hash.0)?;
         self.wants.remove(hash.0)?;
@@ -524,7 +511,6 @@ impl BlobStore {
         }
         self.chunks.apply_batch(batch)?;
         let _ = fs::remove_file(self.file_path(hash));
-        let _ = fs::remove_dir_all(self.plain_dir(hash));
         Ok(())
     }
 }
@@ -586,13 +572,10 @@ mod tests {
         assert_eq!(blobs.read(&key, &r.hash).unwrap(), data);
         let sealed = fs::read(blobs.file_path(&r.hash)).unwrap();
         assert!(!sealed.windows(64).any(|w| w == &data[..64]), "nothing is kept in the clear");
-        let copy = blobs.plain_path(&key, &r.hash, "../photo.jpg").unwrap();
-        assert!(copy.starts_with(blobs.plain_dir(&r.hash)));
-        assert_eq!(fs::read(&copy).unwrap(), data);
         assert_eq!(blobs.status(&r.hash).unwrap().unwrap().have, data.len() as u64);
         blobs.remove(&r.hash).unwrap();
         assert!(blobs.record(&r.hash).unwrap().is_none());
-        assert!(!copy.exists());
+        assert!(!blobs.file_path(&r.hash).exists());
     }
 
     #[test]

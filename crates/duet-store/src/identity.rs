@@ -304,7 +304,7 @@ impl Store {
 
     /// Remembers when a person was last seen online (kept across restarts).
     pub fn set_last_seen(&self, person: &PersonId, at: duet_model::Timestamp) -> Result<(), StoreError> {
-        self.inner.tree(Ks::Views).insert([&[view::LAST_SEEN][..], &person.0].concat(), &at.0.to_be_bytes())?;
+        self.inner.tree(Ks::Views).insert([&[view::LAST_SEEN][..], &person.0].concat(), at.0.to_be_bytes())?;
         Ok(())
     }
 
@@ -368,7 +368,7 @@ impl Store {
 
     /// Keeps that this device reminded of date `id`'s occurrence at `occurrence` (ms).
     pub fn set_reminded(&self, id: &duet_model::DateId, occurrence: u64) -> Result<(), StoreError> {
-        self.inner.tree(Ks::Meta).insert([meta::REMINDED, &id.0[..]].concat(), &occurrence.to_be_bytes())?;
+        self.inner.tree(Ks::Meta).insert([meta::REMINDED, &id.0[..]].concat(), occurrence.to_be_bytes())?;
         self.flush()
     }
 

@@ -233,7 +233,7 @@ impl Store {
             self.index_memories()?;
         }
         if found < SCHEMA_VERSION {
-            meta.insert(meta::SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+            meta.insert(meta::SCHEMA, SCHEMA_VERSION.to_be_bytes())?;
             self.inner.db.flush()?;
         }
         Ok(())

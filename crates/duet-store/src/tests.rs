@@ -328,11 +328,7 @@ fn a_newer_store_is_refused_in_words() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(dir.path(), &test_key()).unwrap();
-        store
-            .inner
-            .tree(crate::keyspace::Ks::Meta)
-            .insert(crate::keyspace::meta::SCHEMA, &99u32.to_be_bytes())
-            .unwrap();
+        store.inner.tree(crate::keyspace::Ks::Meta).insert(crate::keyspace::meta::SCHEMA, 99u32.to_be_bytes()).unwrap();
         store.flush().unwrap();
     }
     let err = Store::open(dir.path(), &test_key()).err().unwrap();
@@ -426,7 +422,7 @@ fn memories_are_the_photos_videos_and_sounds_newest_first_and_survive_an_upgrade
         for key in views.scan_prefix([crate::keyspace::view::MEDIA]).keys() {
             views.remove(key.unwrap()).unwrap();
         }
-        store.inner.tree(crate::keyspace::Ks::Meta).insert(crate::keyspace::meta::SCHEMA, &2u32.to_be_bytes()).unwrap();
+        store.inner.tree(crate::keyspace::Ks::Meta).insert(crate::keyspace::meta::SCHEMA, 2u32.to_be_bytes()).unwrap();
         assert!(store.memories(None, None, 10).unwrap().is_empty());
         store.flush().unwrap();
     }

@@ -43,6 +43,10 @@ pub(crate) struct Txn<'a> {
 /// A key and its value.
 type Entry = (Vec<u8>, Vec<u8>);
 
+/// A write as the transaction applies it: the tree's place, the key, the sealed value (or a
+/// removal).
+type SealedWrite<'a> = (usize, &'a [u8], Option<Vec<u8>>);
+
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).unwrap_or_default()
 }
@@ -172,10 +176,12 @@ impl<'a> Txn<'a> {
             self.put(Ks::Meta, cat(&[meta::CONVERSATION, &c.0]), vec![]);
         }
         // Sealed before the transaction: its closure may run more than once.
-        let writes: Vec<(usize, &[u8], Option<Vec<u8>>)> = self
+        let writes: Vec<SealedWrite<'_>> = self
             .writes
             .iter()
-            .map(|((ks, key), value)| (*ks as usize, key.as_slice(), value.as_ref().map(|v| self.inner.tree(*ks).seal(key, v))))
+            .map(|((ks, key), value)| {
+                (*ks as usize, key.as_slice(), value.as_ref().map(|v| self.inner.tree(*ks).seal(key, v)))
+            })
             .collect();
         let result: Result<(), TransactionError<()>> = self.inner.raw.as_slice().transaction(|t| {
             for (tree, key, value) in &writes {

@@ -138,10 +138,8 @@ pub fn unlock(data_dir: &Path, unlock: &Unlock) -> Result<DataKey, VaultError> {
 /// Re-wraps the data key of `data_dir`, opened with `current`, as `new` says: a changed
 /// passphrase, or a move between keyring and passphrase. Nothing else changes.
 pub fn rewrap(data_dir: &Path, current: &Unlock, new: &Unlock) -> Result<(), VaultError> {
-    let file = read(data_dir)?.ok_or_else(|| VaultError::Damaged {
-        path: path(data_dir),
-        reason: "it is missing".into(),
-    })?;
+    let file =
+        read(data_dir)?.ok_or_else(|| VaultError::Damaged { path: path(data_dir), reason: "it is missing".into() })?;
     let key = open(data_dir, &file, current)?;
     // A fresh id: a keyring entry of the old id is cleared after the new file is in place.
     let next = wrap(&key, new, &random_hex(16))?;
@@ -162,7 +160,10 @@ fn read(data_dir: &Path) -> Result<Option<VaultFile>, VaultError> {
     let file: VaultFile =
         serde_json::from_str(&text).map_err(|e| VaultError::Damaged { path: path.clone(), reason: e.to_string() })?;
     if file.version != 1 {
-        return Err(VaultError::Damaged { path, reason: format!("format {} is not one this Duet reads", file.version) });
+        return Err(VaultError::Damaged {
+            path,
+            reason: format!("format {} is not one this Duet reads", file.version),
+        });
     }
     Ok(Some(file))
 }
@@ -174,7 +175,8 @@ fn damaged(data_dir: &Path, reason: &str) -> VaultError {
 fn open(data_dir: &Path, file: &VaultFile, unlock: &Unlock) -> Result<DataKey, VaultError> {
     let wrapping_key = match (file.wrapping, unlock) {
         (Wrapping::Passphrase, Unlock::Passphrase(p)) => {
-            let params = file.argon2id.as_ref().ok_or_else(|| damaged(data_dir, "its passphrase settings are missing"))?;
+            let params =
+                file.argon2id.as_ref().ok_or_else(|| damaged(data_dir, "its passphrase settings are missing"))?;
             let salt = hex::decode(&params.salt).map_err(|_| damaged(data_dir, "its salt is not hex"))?;
             stretch(p, &salt, (params.memory_kib, params.iterations, params.parallelism))
                 .map_err(|e| damaged(data_dir, &e))?
@@ -272,8 +274,7 @@ fn write(data_dir: &Path, file: &VaultFile) -> Result<(), VaultError> {
     let failed = |e: std::io::Error| VaultError::Unwritable { path: target.clone(), reason: e.to_string() };
     let text = serde_json::to_string_pretty(file).map_err(|e| failed(std::io::Error::other(e)))?;
     let result = (|| {
-        let mut out =
-            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        let mut out = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         out.write_all(text.as_bytes())?;
         out.sync_all()?;
         std::fs::rename(&tmp, &target)?;
@@ -372,7 +373,10 @@ mod tests {
         let wrong = rewrap(dir.path(), &Unlock::passphrase("not it at all"), &Unlock::passphrase("second one!"));
         assert!(matches!(wrong, Err(VaultError::WrongPassphrase)));
         rewrap(dir.path(), &Unlock::passphrase("first passphrase"), &Unlock::passphrase("second one!")).unwrap();
-        assert!(matches!(unlock(dir.path(), &Unlock::passphrase("first passphrase")), Err(VaultError::WrongPassphrase)));
+        assert!(matches!(
+            unlock(dir.path(), &Unlock::passphrase("first passphrase")),
+            Err(VaultError::WrongPassphrase)
+        ));
         let after = unlock(dir.path(), &Unlock::passphrase("second one!")).unwrap();
         assert_eq!(*key.to_bytes(), *after.to_bytes());
         assert!(!dir.path().join(format!("{FILE}.part")).exists());

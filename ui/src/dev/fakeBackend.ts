@@ -5,7 +5,9 @@
  * real `lib/backend` runs unchanged, and plays the partner: Ben receives, reads, types and
  * answers. Calls, attachments and voice notes are in `fakeMedia.ts` (`/?mock=ringing`: Ben
  * calls). `/?mock=trouble` adds the node's own notices: a clock ahead, a forked device, a part
- * restarted. Shared lists are in `fakeLists.ts`; Memories (photos, videos and sounds from every
+ * restarted. `/?mock=locked`: the data is locked with a passphrase (`duet-passphrase`), asked
+ * for first; `/?mock=nokeyring`: onboarding on a desktop without a keyring (a passphrase is
+ * chosen before the profile is made). Shared lists are in `fakeLists.ts`; Memories (photos, videos and sounds from every
  * conversation, "On this day") are answered from the messages here by `fakeMemories.ts`; "Our
  * story" (`export_story`) reports a page made from them. Only
  * `main.ts` loads it, and only for `?mock` outside the app.
@@ -44,10 +46,22 @@ const fail = (code: string, text: string) => {
   throw { code, message: text };
 };
 
+/** What opens the data in `?mock=locked`. */
+const DATA_PASSPHRASE = 'duet-passphrase';
+
 export function installFakeBackend(mode: string): void {
   const now = Date.now();
-  let me: Person | null = mode === 'new' ? null : MAYA;
-  let paired = mode !== 'new' && mode !== 'unpaired';
+  const onboarding = mode === 'new' || mode === 'nokeyring';
+  let me: Person | null = onboarding ? null : MAYA;
+  let paired = !onboarding && mode !== 'unpaired';
+  // The data key: locked with a passphrase until `unlock_data`; without a keyring, none until one is chosen.
+  let dataLocked = mode === 'locked';
+  let dataPassphrase: string | null = mode === 'nokeyring' ? null : DATA_PASSPHRASE;
+  const needsKey = () => {
+    if (mode === 'nokeyring' && dataPassphrase === null) {
+      fail('keyring_unavailable', 'no desktop keyring can keep the key of this Duet data: choose a passphrase');
+    }
+  };
   let relays: string[] = [];
   let lock: LockStatus = { enabled: false, idle_minutes: 0, locked: false, problem: null };
   let lockPassphrase = '1234';
@@ -191,6 +205,23 @@ export function installFakeBackend(mode: string): void {
   mockIPC(
     (cmd, raw) => {
       const a = (raw ?? {}) as Args;
+      if (cmd === 'unlock_data') {
+        if (!dataLocked) return snapshot();
+        if (a.passphrase !== DATA_PASSPHRASE) return later(300, null).then(() => fail('wrong_passphrase', 'that passphrase does not open this Duet data'));
+        dataLocked = false;
+        return later(300, snapshot());
+      }
+      if (dataLocked) {
+        fail('needs_passphrase', 'this Duet data is locked with a passphrase: type it, or give it in DUET_PASSPHRASE or --passphrase-file');
+      }
+      if (cmd === 'choose_data_passphrase') {
+        const chosen = String(a.passphrase);
+        if ([...chosen].length < 8 || new TextEncoder().encode(chosen).length > 1024) {
+          fail('invalid_input', 'choose a passphrase of at least 8 characters (and at most 1024)');
+        }
+        dataPassphrase = chosen;
+        return null;
+      }
       const handled = media.handle(cmd, a);
       if (handled !== UNHANDLED) return handled;
       const listed = lists.handle(cmd, a);
@@ -199,6 +230,7 @@ export function installFakeBackend(mode: string): void {
         case 'app_state':
           return snapshot();
         case 'create_profile':
+          needsKey();
           me = { ...MAYA, display_name: String(a.name), avatar: a.avatar ? { emoji: String(a.avatar) } : null };
           devices = seedDevices(now, false);
           return snapshot();
@@ -213,6 +245,7 @@ export function installFakeBackend(mode: string): void {
             );
           }
           if (me) fail('already_initialized', 'This device already has a profile.');
+          needsKey();
           me = MAYA;
           paired = true;
           devices = seedDevices(now, true).filter((d) => d.device !== 'a2'.repeat(32));

@@ -78,3 +78,122 @@ describe('this is another of my devices', () => {
     expect(screen.getByTestId('onboarding-name')).toHaveFocus();
   });
 });
+
+const alone: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: null, paired: false };
+const NO_KEYRING = { code: 'keyring_unavailable', message: 'no desktop keyring can keep the key of this Duet data' };
+
+/** A desktop without a keyring: making a profile or linking needs a passphrase chosen first. */
+function keyringless() {
+  const calls: [string, Record<string, unknown>][] = [];
+  let chosen: string | null = null;
+  mockIPC((cmd, raw) => {
+    const args = (raw ?? {}) as Record<string, unknown>;
+    calls.push([cmd, args]);
+    if (cmd === 'choose_data_passphrase') {
+      chosen = String(args.passphrase);
+      return null;
+    }
+    if (cmd === 'create_profile' || cmd === 'link_device') {
+      if (chosen === null) throw NO_KEYRING;
+      return cmd === 'create_profile' ? alone : linked;
+    }
+    throw new Error(`unexpected command ${cmd}`);
+  });
+  return calls;
+}
+
+describe('a desktop without a keyring', () => {
+  it('asks for a passphrase, refuses a short one and two that differ in words, then makes the profile as asked', async () => {
+    const calls = keyringless();
+    const arrived: AppSnapshot[] = [];
+    render(Welcome, { oncreated: (s: AppSnapshot) => arrived.push(s) });
+
+    await fireEvent.input(screen.getByTestId('onboarding-name'), { target: { value: 'Maya' } });
+    const choice = screen.getAllByTestId('onboarding-avatar')[1]!;
+    const avatar = choice.dataset.emoji;
+    await fireEvent.click(choice.querySelector('input')!);
+    await fireEvent.click(screen.getByTestId('onboarding-submit'));
+
+    const step = await screen.findByTestId('choose-passphrase');
+    expect(step).toHaveTextContent(
+      'Duet keeps everything on this computer encrypted. Your desktop has no keyring to hold the key, so choose a passphrase: you will type it when Duet starts.',
+    );
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    const first = screen.getByTestId('data-passphrase');
+    const again = screen.getByTestId('data-passphrase-again');
+    expect(first).toHaveAttribute('type', 'password');
+    expect(again).toHaveAttribute('type', 'password');
+    await waitFor(() => expect(first).toHaveFocus());
+    const proceed = screen.getByTestId('data-passphrase-submit');
+    expect(proceed).toHaveTextContent('Continue');
+
+    await fireEvent.input(first, { target: { value: 'short' } });
+    await fireEvent.input(again, { target: { value: 'short' } });
+    await fireEvent.click(proceed);
+    expect(screen.getByRole('alert')).toHaveTextContent('Use at least 8 characters.');
+    expect(first).toHaveAttribute('aria-invalid', 'true');
+
+    await fireEvent.input(first, { target: { value: 'our long passphrase' } });
+    await fireEvent.input(again, { target: { value: 'our long passphrasE' } });
+    await fireEvent.click(proceed);
+    expect(screen.getByRole('alert')).toHaveTextContent('The two passphrases differ.');
+    expect(again).toHaveAttribute('aria-invalid', 'true');
+    expect(again).toHaveFocus();
+    expect(calls.map(([c]) => c)).toEqual(['create_profile']);
+
+    await fireEvent.input(again, { target: { value: 'our long passphrase' } });
+    await fireEvent.click(proceed);
+    await waitFor(() => expect(arrived).toEqual([alone]));
+    expect(calls).toEqual([
+      ['create_profile', { name: 'Maya', avatar }],
+      ['choose_data_passphrase', { passphrase: 'our long passphrase' }],
+      ['create_profile', { name: 'Maya', avatar }],
+    ]);
+  });
+
+  it('links this device with the same invite once a passphrase is chosen', async () => {
+    const calls = keyringless();
+    const arrived: AppSnapshot[] = [];
+    render(Welcome, { oncreated: (s: AppSnapshot) => arrived.push(s) });
+
+    await fireEvent.click(screen.getByTestId('link-device'));
+    await fireEvent.input(screen.getByTestId('link-device-ticket'), { target: { value: 'duet1:owndevice:abc' } });
+    await fireEvent.click(screen.getByTestId('link-device-submit'));
+
+    expect(await screen.findByTestId('choose-passphrase')).toBeInTheDocument();
+    expect(screen.queryByTestId('link-device-ticket')).not.toBeInTheDocument();
+    await fireEvent.input(screen.getByTestId('data-passphrase'), { target: { value: 'twelve chars' } });
+    await fireEvent.input(screen.getByTestId('data-passphrase-again'), { target: { value: 'twelve chars' } });
+    await fireEvent.click(screen.getByTestId('data-passphrase-submit'));
+
+    await waitFor(() => expect(arrived).toEqual([linked]));
+    expect(calls).toEqual([
+      ['link_device', { ticket: 'duet1:owndevice:abc' }],
+      ['choose_data_passphrase', { passphrase: 'twelve chars' }],
+      ['link_device', { ticket: 'duet1:owndevice:abc' }],
+    ]);
+  });
+
+  it('shows the shell’s refusal of the passphrase and stays', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'create_profile') throw NO_KEYRING;
+      if (cmd === 'choose_data_passphrase') throw { code: 'invalid_input', message: 'choose a passphrase of at least 8 characters (and at most 1024)' };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Welcome, { oncreated: () => {} });
+
+    await fireEvent.input(screen.getByTestId('onboarding-name'), { target: { value: 'Maya' } });
+    await fireEvent.click(screen.getByTestId('onboarding-submit'));
+    await fireEvent.input(await screen.findByTestId('data-passphrase'), { target: { value: '        ' } });
+    await fireEvent.input(screen.getByTestId('data-passphrase-again'), { target: { value: '        ' } });
+    await fireEvent.click(screen.getByTestId('data-passphrase-submit'));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('choose a passphrase of at least 8 characters');
+    expect(screen.getByTestId('choose-passphrase')).toBeInTheDocument();
+    expect(screen.getByTestId('data-passphrase-submit')).toBeEnabled();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Back: change my name or avatar' }));
+    expect(screen.getByTestId('onboarding-name')).toHaveValue('Maya');
+    expect(screen.getByTestId('onboarding-name')).toHaveFocus();
+  });
+});

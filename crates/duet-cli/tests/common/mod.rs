@@ -15,8 +15,19 @@ pub mod sound;
 
 pub const DUET: &str = env!("CARGO_BIN_EXE_duet");
 
+/// What the test nodes' data is locked with (no desktop keyring runs here), given to every
+/// `duet` the tests start through `DUET_PASSPHRASE`.
+pub const PASSPHRASE: &str = "duet test passphrase";
+
+/// `duet`, with [`PASSPHRASE`] in its environment.
+pub fn command() -> Command {
+    let mut command = Command::new(DUET);
+    command.env("DUET_PASSPHRASE", PASSPHRASE);
+    command
+}
+
 pub fn duet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(DUET).arg("--data-dir").arg(dir).args(args).output().expect("run duet")
+    command().arg("--data-dir").arg(dir).args(args).output().expect("run duet")
 }
 
 /// Runs `duet` and returns its stdout; a failure fails the test with duet's own words.
@@ -78,7 +89,7 @@ pub fn up(dir: &Path) -> Up {
 
 /// [`up`] with more in its environment (a sound server of its own, say).
 pub fn up_with(dir: &Path, env: &[(&str, PathBuf)]) -> Up {
-    let mut command = Command::new(DUET);
+    let mut command = command();
     command.arg("--data-dir").arg(dir).args(["up", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
     command.envs(env.iter().map(|(k, v)| (k, v)));
     let up = Up::spawn(command, Some(dir.join("up.log")));

@@ -648,7 +648,11 @@ mod tests {
     fn world(chunks: u64) -> World {
         let dir = tempfile::tempdir().unwrap();
         let blobs = |name: &str| {
-            let store = duet_store::Store::open(&dir.path().join(name).join("store")).unwrap();
+            let store = duet_store::Store::open(
+                &dir.path().join(name).join("store"),
+                &duet_crypto::DataKey::from_bytes([5; 32]),
+            )
+            .unwrap();
             store.blobs(&dir.path().join(name).join("blobs")).unwrap()
         };
         let holder = blobs("holder");

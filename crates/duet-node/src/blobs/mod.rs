@@ -357,17 +357,6 @@ impl Node {
             .map_err(|_| NodeError::Stopped)?
     }
 
-    /// A decrypted copy of a complete blob, as a file named `name` under the data directory
-    /// (for opening with another program, or showing by path); removed with the blob.
-    pub async fn blob_path(&self, hash: BlobHash, name: &str) -> Result<PathBuf, NodeError> {
-        let key = self.space_key()?;
-        let node = self.clone();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || Ok(node.shared.blobs.store.plain_path(&key, &hash, &name)?))
-            .await
-            .map_err(|_| NodeError::Stopped)?
-    }
-
     /// One attachment of a message.
     pub fn attachment(&self, message: &MessageId, index: usize) -> Result<Attachment, NodeError> {
         let m = self.message(message)?;

@@ -160,7 +160,8 @@ mod tests {
 
     fn held() -> Held {
         let dir = tempfile::tempdir().unwrap();
-        let store = duet_store::Store::open(&dir.path().join("store")).unwrap();
+        let store =
+            duet_store::Store::open(&dir.path().join("store"), &duet_crypto::DataKey::from_bytes([5; 32])).unwrap();
         let blobs = store.blobs(&dir.path().join("blobs")).unwrap();
         let key = SpaceKey::generate(&mut OsRng);
         let content: Vec<u8> = (0..3 * CHUNK_SIZE as u32 + 1000).map(|i| (i % 251) as u8).collect();

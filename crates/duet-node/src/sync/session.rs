@@ -546,7 +546,7 @@ mod tests {
         /// Device `who` of `space`, holding `events` (already valid).
         fn holding(space: &TestSpace, who: usize, events: &[SealedEvent]) -> Device {
             let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(&dir.path().join("store")).unwrap();
+            let store = Store::open(&dir.path().join("store"), &duet_crypto::DataKey::from_bytes([5; 32])).unwrap();
             let state = SpaceState { space: space.space, membership: space.membership.clone() };
             store.save_space(&state, &space.key).unwrap();
             store.apply_remote(&space.open_all(events)).unwrap();

@@ -69,6 +69,24 @@ export async function localProfile(): Promise<Outcome<Person | null>> {
   return state.ok ? { ok: true, value: state.value.profile } : state;
 }
 
+/**
+ * Opens this device's data, locked with the passphrase chosen for it, and starts the node: what
+ * the window asks for when any command answered `needs_passphrase`. A passphrase that does not
+ * open it: `wrong_passphrase` (nothing changed; try again).
+ */
+export function unlockData(passphrase: string): Promise<Outcome<AppSnapshot>> {
+  return call('unlock_data', { passphrase });
+}
+
+/**
+ * The passphrase a new profile's data will be locked with, when the desktop has no keyring to
+ * keep its key (`createProfile` or `linkDevice` answered `keyring_unavailable`): the next of
+ * those uses it. Shorter than 8 characters (or over 1,024 bytes): `invalid_input`.
+ */
+export function chooseDataPassphrase(passphrase: string): Promise<Outcome<null>> {
+  return call('choose_data_passphrase', { passphrase });
+}
+
 /** Creates this device's profile (name, and an emoji avatar) and starts the node. */
 export function createProfile(name: string, avatar?: string | null): Promise<Outcome<AppSnapshot>> {
   return call('create_profile', { name, avatar: avatar ?? null });

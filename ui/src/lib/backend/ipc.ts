@@ -32,6 +32,9 @@ const SHELL_CODES: Record<ShellErrorCode, true> = {
   unwritable_file: true,
   blob_not_here: true,
   blob_failed: true,
+  needs_passphrase: true,
+  wrong_passphrase: true,
+  keyring_unavailable: true,
   internal: true,
 };
 
