@@ -40,6 +40,25 @@ pub async fn choose_data_passphrase(state: State<'_, AppState>, passphrase: Stri
     state.choose_passphrase(passphrase)
 }
 
+/// How this device's data is locked at rest: `"keyring"` (the desktop keyring keeps its
+/// key) or `"passphrase"` (typed when Duet starts).
+#[tauri::command]
+pub async fn data_protection(state: State<'_, AppState>) -> Answer<String> {
+    Ok(state.protection()?.to_owned())
+}
+
+/// Locks this device's data with a new `passphrase`, or with the desktop keyring when it is
+/// `null`; `current` is the passphrase it is locked with now. Answers the new protection;
+/// `wrong_passphrase`, `invalid_input` (too short) or `keyring_unavailable` change nothing.
+#[tauri::command]
+pub async fn change_data_protection(
+    state: State<'_, AppState>,
+    current: Option<String>,
+    passphrase: Option<String>,
+) -> Answer<String> {
+    Ok(state.change_protection(current, passphrase).await?.to_owned())
+}
+
 /// Creates this device's profile (a name and an emoji avatar) and starts the node.
 #[tauri::command]
 pub async fn create_profile(

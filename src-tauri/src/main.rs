@@ -89,6 +89,8 @@ fn main() -> anyhow::Result<()> {
             commands::create_profile,
             commands::unlock_data,
             commands::choose_data_passphrase,
+            commands::data_protection,
+            commands::change_data_protection,
             commands::set_profile,
             commands::invite,
             commands::join,

@@ -122,6 +122,39 @@ impl AppState {
         Ok(())
     }
 
+    /// How this device's data key is kept: `"keyring"` or `"passphrase"`.
+    pub fn protection(&self) -> Result<&'static str, AppError> {
+        let dir = self.data_dir.clone()?;
+        Ok(match duet_node::vault_wrapping(&dir)? {
+            Some(Wrapping::Passphrase) => "passphrase",
+            _ => "keyring",
+        })
+    }
+
+    /// Locks this device's data with `passphrase` from now on, or with the desktop keyring
+    /// when `None`; `current` is the passphrase it is locked with now (not asked of a keyring).
+    /// A wrong `current` is refused and changes nothing.
+    pub async fn change_protection(
+        &self,
+        current: Option<String>,
+        passphrase: Option<String>,
+    ) -> Result<&'static str, AppError> {
+        let dir = self.data_dir.clone()?;
+        let current = match duet_node::vault_wrapping(&dir)? {
+            Some(Wrapping::Passphrase) => {
+                Unlock::passphrase(current.ok_or(NodeError::from(duet_node::VaultError::NeedsPassphrase))?)
+            }
+            _ => Unlock::Keyring,
+        };
+        let new = passphrase.map(Unlock::passphrase);
+        let next = new.clone().unwrap_or(Unlock::Keyring);
+        tauri::async_runtime::spawn_blocking(move || duet_node::change_unlock(&dir, &current, &next))
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
+        self.set_unlock(new);
+        self.protection()
+    }
+
     /// Starts the node with the passphrase typed on the unlock screen. A wrong one is
     /// refused in words and the screen stays.
     pub async fn unlock_with(&self, app: &AppHandle, passphrase: String) -> Result<Node, AppError> {

@@ -288,6 +288,10 @@ fn write(data_dir: &Path, file: &VaultFile) -> Result<(), VaultError> {
 
 const KEYRING_ATTRIBUTES: [&str; 2] = ["application", "duet"];
 
+/// How long the keyring may take to answer (the person may be typing their password into its
+/// unlock prompt).
+const KEYRING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 fn secret_tool(args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, VaultError> {
     let mut child = Command::new("secret-tool")
         .args(args)
@@ -301,6 +305,17 @@ fn secret_tool(args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, VaultErro
         })?;
     if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
         stdin.write_all(input).map_err(|e| VaultError::Keyring(e.to_string()))?;
+    }
+    // A locked keyring asks the person to unlock it; with nobody to answer (no desktop
+    // session), it would wait for ever.
+    let started = std::time::Instant::now();
+    while child.try_wait().map_err(|e| VaultError::Keyring(e.to_string()))?.is_none() {
+        if started.elapsed() > KEYRING_PATIENCE {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(VaultError::Keyring("it did not answer within two minutes".into()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = child.wait_with_output().map_err(|e| VaultError::Keyring(e.to_string()))?;
     if !out.status.success() {
