@@ -7,10 +7,13 @@
  * calls). `/?mock=trouble` adds the node's own notices: a clock ahead, a forked device, a part
  * restarted. `/?mock=locked`: the data is locked with a passphrase (`duet-passphrase`), asked
  * for first; `/?mock=nokeyring`: onboarding on a desktop without a keyring (a passphrase is
- * chosen before the profile is made). Shared lists are in `fakeLists.ts`; Memories (photos, videos and sounds from every
- * conversation, "On this day") are answered from the messages here by `fakeMemories.ts`; "Our
- * story" (`export_story`) reports a page made from them. Only
- * `main.ts` loads it, and only for `?mock` outside the app.
+ * chosen before the profile is made). Settings → Encryption says how the key is kept
+ * (`data_protection`: a passphrase in `?mock=locked`, and in `?mock=nokeyring` once chosen; the
+ * keyring otherwise) and changes it as the shell does (`change_data_protection`). Shared lists
+ * are in `fakeLists.ts`; Memories (photos, videos and sounds from every conversation, "On
+ * this day") are answered from the messages here by `fakeMemories.ts`; "Our story"
+ * (`export_story`) reports a page made from them. Only `main.ts` loads it, and only for `?mock`
+ * outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -19,6 +22,7 @@ import type {
   AppSnapshot,
   CalendarDate,
   Channel,
+  DataProtection,
   Conversation,
   DateInfo,
   DeviceInfo,
@@ -55,8 +59,12 @@ export function installFakeBackend(mode: string): void {
   let me: Person | null = onboarding ? null : MAYA;
   let paired = !onboarding && mode !== 'unpaired';
   // The data key: locked with a passphrase until `unlock_data`; without a keyring, none until one is chosen.
+  // Settings → Encryption changes how it is kept (`change_data_protection`): a new passphrase, or the keyring.
   let dataLocked = mode === 'locked';
-  let dataPassphrase: string | null = mode === 'nokeyring' ? null : DATA_PASSPHRASE;
+  let dataPassphrase: string | null = mode === 'locked' ? DATA_PASSPHRASE : null;
+  let protection: DataProtection = mode === 'locked' ? 'passphrase' : 'keyring';
+  const keyringAvailable = mode !== 'nokeyring';
+  const tooShort = (p: string) => [...p].length < 8 || new TextEncoder().encode(p).length > 1024;
   const needsKey = () => {
     if (mode === 'nokeyring' && dataPassphrase === null) {
       fail('keyring_unavailable', 'no desktop keyring can keep the key of this Duet data: choose a passphrase');
@@ -104,7 +112,8 @@ export function installFakeBackend(mode: string): void {
 
   const key = (t: Target) => (t === 'direct' ? 'direct' : `channel:${t.channel}`);
   const list = (t: Target) => store.get(key(t)) ?? [];
-  const send = (e: NodeEvent) => void emit(NODE_EVENT, e);
+  // An event due after its IPC mock is gone (a test that installed this fake has ended) is dropped.
+  const send = (e: NodeEvent) => void emit(NODE_EVENT, e).catch(() => {});
   const snapshot = (): AppSnapshot => ({
     device_id: me ? MAYA.devices[0]! : null,
     profile: me ? { ...me, devices: devices.filter((d) => d.mine && !d.removed).map((d) => d.device) } : null,
@@ -207,7 +216,7 @@ export function installFakeBackend(mode: string): void {
       const a = (raw ?? {}) as Args;
       if (cmd === 'unlock_data') {
         if (!dataLocked) return snapshot();
-        if (a.passphrase !== DATA_PASSPHRASE) return later(300, null).then(() => fail('wrong_passphrase', 'that passphrase does not open this Duet data'));
+        if (a.passphrase !== dataPassphrase) return later(300, null).then(() => fail('wrong_passphrase', 'that passphrase does not open this Duet data'));
         dataLocked = false;
         return later(300, snapshot());
       }
@@ -216,11 +225,35 @@ export function installFakeBackend(mode: string): void {
       }
       if (cmd === 'choose_data_passphrase') {
         const chosen = String(a.passphrase);
-        if ([...chosen].length < 8 || new TextEncoder().encode(chosen).length > 1024) {
+        if (tooShort(chosen)) {
           fail('invalid_input', 'choose a passphrase of at least 8 characters (and at most 1024)');
         }
         dataPassphrase = chosen;
+        protection = 'passphrase';
         return null;
+      }
+      if (cmd === 'data_protection') return protection;
+      if (cmd === 'change_data_protection') {
+        // As the shell: the current passphrase first (nothing changes when it is wrong), then the new one.
+        const current = a.current == null ? null : String(a.current);
+        const next = a.passphrase == null ? null : String(a.passphrase);
+        const refuse = (code: string, text: string) => later(400, null).then(() => fail(code, text));
+        if (protection === 'passphrase') {
+          if (current === null) return refuse('needs_passphrase', 'this Duet data is locked with a passphrase: type it');
+          if (current !== dataPassphrase) return refuse('wrong_passphrase', 'that passphrase does not open this Duet data');
+        }
+        if (next === null) {
+          if (!keyringAvailable) {
+            return refuse('keyring_unavailable', 'the desktop keyring could not be used (no Secret Service on this desktop); choose a passphrase instead');
+          }
+          protection = 'keyring';
+          dataPassphrase = null;
+        } else {
+          if (tooShort(next)) return refuse('invalid_input', 'choose a passphrase of at least 8 characters (and at most 1024)');
+          protection = 'passphrase';
+          dataPassphrase = next;
+        }
+        return later(450, protection);
       }
       const handled = media.handle(cmd, a);
       if (handled !== UNHANDLED) return handled;

@@ -18,6 +18,7 @@ import type {
   CallQuality,
   CallStart,
   CalendarDate,
+  DataProtection,
   DateId,
   DateInfo,
   Dates,
@@ -85,6 +86,23 @@ export function unlockData(passphrase: string): Promise<Outcome<AppSnapshot>> {
  */
 export function chooseDataPassphrase(passphrase: string): Promise<Outcome<null>> {
   return call('choose_data_passphrase', { passphrase });
+}
+
+/** How this device's data key is kept now: `'keyring'` (the desktop keyring) or `'passphrase'`. */
+export function dataProtection(): Promise<Outcome<DataProtection>> {
+  return call('data_protection');
+}
+
+/**
+ * Locks the data key with a new `passphrase`, or (`null`) gives it to the desktop keyring;
+ * resolves to the protection now. `current` is the passphrase it is locked with now (required
+ * then, else `needs_passphrase`; ignored for the keyring). Refusals change nothing:
+ * `wrong_passphrase` (`current` is wrong), `invalid_input` (the new one is shorter than 8
+ * characters), `keyring_unavailable` (no desktop keyring can keep it). Takes about half a
+ * second (key derivation).
+ */
+export function changeDataProtection(current: string | null, passphrase: string | null): Promise<Outcome<DataProtection>> {
+  return call('change_data_protection', { current, passphrase });
 }
 
 /** Creates this device's profile (name, and an emoji avatar) and starts the node. */

@@ -79,6 +79,12 @@ export type { VoiceNoteProgress } from './bindings/VoiceNoteProgress';
 export type { VoiceNoteStart } from './bindings/VoiceNoteStart';
 
 /**
+ * How the data key is kept (`dataProtection`): by the desktop keyring, or locked with a
+ * passphrase typed when Duet starts. The shell answers a plain string; this is its type here.
+ */
+export type DataProtection = 'keyring' | 'passphrase';
+
+/**
  * Why something failed: a stable `code` the UI may branch on, and a `message` in plain words
  * to show as it is. The shell's codes (generated), then two raised here, in the UI:
  * `backend_unavailable` (the page runs without the app) and `backend_failed` (an answer that is
