@@ -50,6 +50,9 @@ pub enum ErrorCode {
     WrongPassphrase,
     /// No desktop keyring can keep the data key: the person chooses a passphrase instead.
     KeyringUnavailable,
+    /// Data an older, unencrypted Duet left is here, and no keyring can keep the key it is to
+    /// be encrypted with: the person chooses a passphrase (then `unlock_data` with it).
+    NeedsNewPassphrase,
     /// Anything else; the message says what.
     Internal,
 }

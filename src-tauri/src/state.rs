@@ -198,6 +198,15 @@ impl AppState {
             let state = app.state::<AppState>();
             match state.start(guard, &app, dir).await {
                 Ok(_) | Err(NodeError::NotInitialized) => {}
+                // Only a store an older version left has no key yet (`holds_data` above).
+                Err(error) if error.code() == duet_node::ErrorCode::KeyringUnavailable => {
+                    eprintln!("duet-app: {error}");
+                    *state.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(AppError::new(
+                        ErrorCode::NeedsNewPassphrase,
+                        "Duet now encrypts what it keeps on this computer, and no keyring here can hold the key: \
+                         choose a passphrase.",
+                    ));
+                }
                 Err(error) => state.fail(&error),
             }
         });

@@ -248,6 +248,38 @@ describe('the Duet window', () => {
     expect(unlock).toHaveTextContent('Unlock');
   });
 
+  it('has a passphrase chosen, typed twice, for data an older Duet kept unencrypted when there is no keyring', async () => {
+    let waiting = true;
+    const calls = shell((cmd, args) => {
+      if (cmd === 'choose_data_passphrase') return null;
+      if (cmd === 'unlock_data') {
+        expect(args.passphrase).toBe('our long passphrase');
+        waiting = false;
+        return together;
+      }
+      if (waiting) throw { code: 'needs_new_passphrase', message: 'Duet now encrypts what it keeps on this computer.' };
+      if (cmd === 'app_state') return together;
+      if (cmd === 'app_lock') return { enabled: false, idle_minutes: 0, locked: false, problem: null };
+    });
+    render(App);
+
+    const form = await screen.findByTestId('choose-passphrase');
+    expect(screen.getByText('Duet now encrypts everything it keeps on this computer.')).toBeInTheDocument();
+    await fireEvent.input(within(form).getByTestId('data-passphrase'), { target: { value: 'our long passphrase' } });
+    await fireEvent.input(within(form).getByTestId('data-passphrase-again'), { target: { value: 'our long passphrase!' } });
+    await fireEvent.submit(form);
+    expect(await screen.findByRole('alert')).toHaveTextContent('The two passphrases differ.');
+    expect(calls.some(([c]) => c === 'unlock_data')).toBe(false);
+
+    await fireEvent.input(within(form).getByTestId('data-passphrase-again'), { target: { value: 'our long passphrase' } });
+    await fireEvent.submit(form);
+    expect(await screen.findByTestId('chat-view')).toBeInTheDocument();
+    expect(calls.filter(([c]) => c === 'choose_data_passphrase' || c === 'unlock_data').map(([c]) => c)).toEqual([
+      'choose_data_passphrase',
+      'unlock_data',
+    ]);
+  });
+
   it('says the app is not running when the page is opened without the backend', async () => {
     render(App);
     const alert = await screen.findByRole('alert');

@@ -35,6 +35,7 @@ const SHELL_CODES: Record<ShellErrorCode, true> = {
   needs_passphrase: true,
   wrong_passphrase: true,
   keyring_unavailable: true,
+  needs_new_passphrase: true,
   internal: true,
 };
 

@@ -3,4 +3,4 @@
 /**
  * What went wrong, in a form the UI can branch on.
  */
-export type ErrorCode = "store_unavailable" | "store_failed" | "node_unavailable" | "not_initialized" | "already_initialized" | "not_paired" | "already_paired" | "invalid_input" | "pairing_failed" | "not_found" | "not_allowed" | "network" | "timeout" | "stopped" | "device_unavailable" | "unreadable_file" | "unwritable_file" | "blob_not_here" | "blob_failed" | "needs_passphrase" | "wrong_passphrase" | "keyring_unavailable" | "internal";
+export type ErrorCode = "store_unavailable" | "store_failed" | "node_unavailable" | "not_initialized" | "already_initialized" | "not_paired" | "already_paired" | "invalid_input" | "pairing_failed" | "not_found" | "not_allowed" | "network" | "timeout" | "stopped" | "device_unavailable" | "unreadable_file" | "unwritable_file" | "blob_not_here" | "blob_failed" | "needs_passphrase" | "wrong_passphrase" | "keyring_unavailable" | "needs_new_passphrase" | "internal";
