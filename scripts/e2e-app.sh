@@ -47,6 +47,7 @@ parse_build_flag "$@"
 notification_daemon=/usr/lib/notification-daemon/notification-daemon
 require_tools Xvfb xwininfo WebKitWebDriver node dbus-daemon dbus-monitor gdbus "$notification_daemon"
 require_tools pulseaudio pactl pacat parec
+require_tools gnome-keyring-daemon secret-tool
 ensure_tauri_driver
 
 build_app
@@ -135,6 +136,14 @@ until gdbus call --session --dest org.freedesktop.DBus --object-path /org/freede
   sleep 0.1
 done
 
+# The desktop's keyring, unlocked as at login: Bob's app keeps its data key there, as on a
+# desktop with GNOME Keyring, while Alice's is given a passphrase (DUET_PASSPHRASE), as where
+# there is no keyring. Its files stay in $work.
+mkdir -p "$work/keyring"
+printf login | XDG_DATA_HOME="$work/keyring" HOME="$work/keyring" \
+  gnome-keyring-daemon --unlock --components=secrets --daemonize >"$work/keyring.log" 2>&1 ||
+  fail "gnome-keyring-daemon did not start"
+
 # What a process needs in its environment to use the sound server in `dir` (the client library
 # looks for its config under HOME), one VAR=value a line.
 sound_env() { # dir
@@ -180,15 +189,15 @@ start_sound() { # dir name hz → sets sound_dir
 # One tauri-driver per instance, each in its own process group (so `stop` takes its
 # WebKitWebDriver and the app with it), each with its own data directory and sound server in
 # its environment.
-start_driver() { # dir name sound → sets driver_port
-  local dir=$1 name=$2 sound=$3 port native
+start_driver() { # dir name sound keeping (passphrase|keyring) → sets driver_port
+  local dir=$1 name=$2 sound=$3 keeping=$4 port native
   port="$(free_port)"
   native="$(free_port)"
   mkdir -p "$dir/$name"
   local -a env
   mapfile -t env < <(sound_env "$sound")
+  [ "$keeping" = passphrase ] && env+=("DUET_PASSPHRASE=duet test passphrase")
   env "${env[@]}" DISPLAY="$display" DUET_DATA_DIR="$dir/$name" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
-    DUET_PASSPHRASE="duet test passphrase" \
     DUET_LOG="${DUET_LOG:-warn,duet_node=debug,duet_call=debug}" \
     setsid "$tauri_driver" --port "$port" --native-port "$native" >"$dir/$name.log" 2>&1 &
   pids+=($!)
@@ -213,15 +222,25 @@ attempt() { # n
   local sound_a=$sound_dir
   start_sound "$dir" bob "$tone_bob"
   local sound_b=$sound_dir
-  start_driver "$dir" alice "$sound_a"
+  start_driver "$dir" alice "$sound_a" passphrase
   local port_a=$driver_port
-  start_driver "$dir" bob "$sound_b"
+  start_driver "$dir" bob "$sound_b" keyring
   local port_b=$driver_port
   say "attempt $n: tauri-driver for alice on $port_a, for bob on $port_b"
   DISPLAY="$display" E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_DATA_A="$dir/alice" \
     E2E_SOUND_A="$sound_a" E2E_SOUND_B="$sound_b" E2E_TONE_A="$tone_alice" E2E_TONE_B="$tone_bob" \
     E2E_OUT="$out_dir" E2E_NOTIFY_LOG="$dir/notifications.log" \
     timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" 2>&1 | tee "$dir/scenario.log" || status=$?
+  # Each app's data key is kept as its environment says: Alice's by her passphrase, Bob's by
+  # the keyring.
+  if ((status == 0)); then
+    for who in alice:passphrase bob:keyring; do
+      if ! grep -q "\"wrapping\": \"${who#*:}\"" "$dir/${who%%:*}/vault.json" 2>/dev/null; then
+        echo "e2e: FAILED: ${who%%:*}'s data key is not kept by the ${who#*:}" >>"$dir/scenario.log"
+        status=1
+      fi
+    done
+  fi
   # The desktop parts fail quietly by design (a desktop without them still runs Duet); here
   # they have a bus and a daemon, so a complaint in the logs is a failure.
   if ((status == 0)) && grep -H -E "no desktop notification|no tray icon" "$dir"/alice.log "$dir"/bob.log >&2; then
