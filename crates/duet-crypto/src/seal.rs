@@ -107,55 +107,48 @@ impl SpaceKey {
 
     /// The ChaCha20-Poly1305 key and nonce that XChaCha20-Poly1305 uses for `nonce`.
     fn cipher(&self, nonce: &[u8; NONCE_LEN]) -> (LessSafeKey, Nonce) {
-        xchacha(&self.bytes, nonce)
+        let mut subkey =
+            chacha20::hchacha::<U10>(GenericArray::from_slice(&self.bytes), GenericArray::from_slice(&nonce[..16]));
+        let key = UnboundKey::new(&CHACHA20_POLY1305, &subkey).expect("ChaCha20-Poly1305 takes a 32-byte key");
+        subkey.as_mut_slice().zeroize();
+        let mut short = [0u8; 12];
+        short[4..].copy_from_slice(&nonce[16..]);
+        (LessSafeKey::new(key), Nonce::assume_unique_for_key(short))
     }
-}
-
-/// The ChaCha20-Poly1305 key and nonce that XChaCha20-Poly1305 under `key` uses for `nonce`.
-fn xchacha(key: &[u8; 32], nonce: &[u8; NONCE_LEN]) -> (LessSafeKey, Nonce) {
-    let mut subkey = chacha20::hchacha::<U10>(GenericArray::from_slice(key), GenericArray::from_slice(&nonce[..16]));
-    let key = UnboundKey::new(&CHACHA20_POLY1305, &subkey).expect("ChaCha20-Poly1305 takes a 32-byte key");
-    subkey.as_mut_slice().zeroize();
-    let mut short = [0u8; 12];
-    short[4..].copy_from_slice(&nonce[16..]);
-    (LessSafeKey::new(key), Nonce::assume_unique_for_key(short))
 }
 
 /// The key that seals what one device keeps on its own disk (every value of its store), so a
 /// copy of the data folder reads as noise. It never leaves the device: it is kept wrapped by
-/// the desktop's keyring or a passphrase (`duet_store::vault`). Same cipher as [`SpaceKey`];
-/// a different type so one cannot be used for the other.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct DataKey {
-    bytes: [u8; 32],
-}
+/// the desktop's keyring or a passphrase (`duet_store::vault`). The same cipher as
+/// [`SpaceKey`] (it is one inside); a type of its own so that one cannot be used for the other.
+#[derive(Clone)]
+pub struct DataKey(SpaceKey);
 
 impl DataKey {
     /// A fresh random key.
     pub fn generate(rng: &mut (impl CryptoRng + RngCore)) -> Self {
-        let mut key = Self { bytes: [0; 32] };
-        rng.fill_bytes(&mut key.bytes);
-        key
+        Self(SpaceKey::generate(rng))
     }
 
     /// The key with these bytes (as returned by [`Self::to_bytes`]).
     pub fn from_bytes(b: [u8; 32]) -> Self {
-        Self { bytes: b }
+        Self(SpaceKey::from_bytes(b))
     }
 
     /// The key's bytes, for wrapping.
     pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.bytes)
+        self.0.to_bytes()
     }
 
     /// Appends `plaintext` sealed under `nonce` and `aad` (ciphertext, then the 16-byte tag)
-    /// to `out`, which may already hold a header (the nonce, say). Never reuse a nonce.
+    /// to `out`, which may already hold a header (the nonce, say): one allocation per value.
+    /// Never reuse a nonce.
     ///
     /// # Panics
     ///
     /// Only if `plaintext` is longer than the cipher's limit of 256 GiB.
     pub fn seal_append(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8], out: &mut Vec<u8>) {
-        let (key, nonce) = xchacha(&self.bytes, nonce);
+        let (key, nonce) = self.0.cipher(nonce);
         let start = out.len();
         out.extend_from_slice(plaintext);
         let tag = key
@@ -164,17 +157,9 @@ impl DataKey {
         out.extend_from_slice(tag.as_ref());
     }
 
-    /// Checks the tag and returns the plaintext; anything altered, or another key or `aad`,
-    /// gives [`CryptoError::DecryptFailed`].
+    /// As [`SpaceKey::open`].
     pub fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if sealed.len() < TAG_LEN {
-            return Err(CryptoError::DecryptFailed);
-        }
-        let (key, nonce) = xchacha(&self.bytes, nonce);
-        let mut buf = sealed.to_vec();
-        let len = key.open_in_place(nonce, Aad::from(aad), &mut buf).map_err(|_| CryptoError::DecryptFailed)?.len();
-        buf.truncate(len);
-        Ok(buf)
+        self.0.open(nonce, aad, sealed)
     }
 }
 
