@@ -16,9 +16,11 @@ use crate::transport::{AppSnapshot, Invitation, MessagePage};
 
 type Answer<T> = Result<T, AppError>;
 
-/// Who is here: my profile, my partner, whether we are paired.
+/// Who is here: my profile, my partner, whether we are paired. A node that could not start
+/// is tried again first (the window's "Try again": the keyring is back, another Duet closed).
 #[tauri::command]
-pub async fn app_state(state: State<'_, AppState>) -> Answer<AppSnapshot> {
+pub async fn app_state(app: AppHandle, state: State<'_, AppState>) -> Answer<AppSnapshot> {
+    state.retry_start(&app);
     match state.node_if_any().await? {
         Some(node) => Ok(AppSnapshot::of(&node)?),
         None => Ok(AppSnapshot::EMPTY),

@@ -198,8 +198,8 @@ impl AppState {
             let state = app.state::<AppState>();
             match state.start(guard, &app, dir).await {
                 Ok(_) | Err(NodeError::NotInitialized) => {}
-                // Only a store an older version left has no key yet (`holds_data` above).
-                Err(error) if error.code() == duet_node::ErrorCode::KeyringUnavailable => {
+                // No keyring, and a store an older version left that has no key yet.
+                Err(error) if error.code() == duet_node::ErrorCode::KeyringUnavailable && !state.has_vault() => {
                     eprintln!("duet-app: {error}");
                     *state.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(AppError::new(
                         ErrorCode::NeedsNewPassphrase,
@@ -210,6 +210,20 @@ impl AppState {
                 Err(error) => state.fail(&error),
             }
         });
+    }
+
+    /// Starts the node again if it could not start before (`node_unavailable`): the cause may
+    /// have gone (the keyring is back, another Duet let the data go). Other failures wait for
+    /// what the window asks (a passphrase).
+    pub fn retry_start(&self, app: &AppHandle) {
+        {
+            let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+            if !failure.as_ref().is_some_and(|f| f.code == ErrorCode::NodeUnavailable) {
+                return;
+            }
+            *failure = None;
+        }
+        self.launch(app);
     }
 
     /// The running node, or why there is none.
@@ -294,12 +308,21 @@ impl AppState {
         node
     }
 
+    /// Whether this data directory's key exists yet (kept by the keyring or a passphrase).
+    fn has_vault(&self) -> bool {
+        let Ok(dir) = self.data_dir.as_ref() else { return false };
+        !matches!(duet_node::vault_wrapping(dir), Ok(None))
+    }
+
     fn fail(&self, error: &NodeError) {
         use duet_node::ErrorCode::{KeyringUnavailable, NeedsPassphrase, WrongPassphrase};
         eprintln!("duet-app: the node could not start: {error}");
-        // What the window can answer (a passphrase) keeps its own code; the rest is "could not start".
+        // What the window can answer (a passphrase) keeps its own code; the rest is "could not
+        // start", with a retry. A keyring that held the key and is not there now (a session
+        // without it, say) is the latter: choosing a passphrase would not open that data.
         let failure = match error.code() {
-            NeedsPassphrase | WrongPassphrase | KeyringUnavailable => AppError::from(error),
+            NeedsPassphrase | WrongPassphrase => AppError::from(error),
+            KeyringUnavailable if !self.has_vault() => AppError::from(error),
             _ => AppError::node_unavailable(error),
         };
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(failure);
