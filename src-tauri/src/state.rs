@@ -109,10 +109,7 @@ impl AppState {
     /// The passphrase a new profile's data will be locked with (when the desktop has no
     /// keyring to keep its key): checked here, used by the next `create_profile`.
     pub fn choose_passphrase(&self, passphrase: String) -> Result<(), AppError> {
-        let chars = passphrase.chars().count();
-        if chars < duet_node::MIN_PASSPHRASE || passphrase.len() > 1024 {
-            return Err(NodeError::from(duet_node::VaultError::WeakPassphrase).into());
-        }
+        duet_node::check_passphrase(&passphrase).map_err(NodeError::from)?;
         self.set_unlock(Some(Unlock::passphrase(passphrase)));
         // The keyring's failure is answered now: the next create or link starts afresh.
         let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());

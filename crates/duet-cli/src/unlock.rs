@@ -18,9 +18,7 @@ use duet_node::{ErrorCode, NodeError, Unlock, Wrapping};
 /// What opens the data in `dir`, before any prompt.
 pub fn given(dir: &Path, passphrase_file: Option<&Path>) -> anyhow::Result<Unlock> {
     if let Some(file) = passphrase_file {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let line = text.lines().next().unwrap_or_default();
-        return Ok(Unlock::passphrase(line));
+        return Ok(Unlock::passphrase(first_line(file)?));
     }
     if let Some(unlock) = duet_node::passphrase_from_env() {
         return Ok(unlock);
@@ -63,10 +61,7 @@ where
 pub fn set(dir: &Path, passphrase_file: Option<&Path>, new_file: Option<&Path>) -> anyhow::Result<()> {
     let current = given(dir, passphrase_file)?;
     let new = match new_file {
-        Some(file) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            text.lines().next().unwrap_or_default().to_owned()
-        }
+        Some(file) => first_line(file)?,
         None if at_terminal() => choose()?,
         None => bail!("give the new passphrase with --new-file FILE, or run this at a terminal"),
     };
@@ -79,6 +74,12 @@ pub fn use_keyring(dir: &Path, passphrase_file: Option<&Path>) -> anyhow::Result
     let current = given(dir, passphrase_file)?;
     duet_node::change_unlock(dir, &current, &Unlock::Keyring)?;
     Ok(())
+}
+
+/// A passphrase file's first line.
+fn first_line(file: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 fn at_terminal() -> bool {

@@ -132,7 +132,7 @@ pub struct InitReport {
 }
 
 pub use duet_store::store_dir;
-pub use duet_store::vault::{Unlock, VaultError, Wrapping, MIN_PASSPHRASE};
+pub use duet_store::vault::{check_passphrase, Unlock, VaultError, Wrapping, MIN_PASSPHRASE};
 
 /// How the data key of `data_dir` is kept; `None` before there is one.
 pub fn vault_wrapping(data_dir: &Path) -> Result<Option<Wrapping>, NodeError> {

@@ -205,10 +205,7 @@ fn open(data_dir: &Path, file: &VaultFile, unlock: &Unlock) -> Result<DataKey, V
 fn wrap(key: &DataKey, unlock: &Unlock, id: &str) -> Result<VaultFile, VaultError> {
     let (wrapping, argon2id, wrapping_key) = match unlock {
         Unlock::Passphrase(p) => {
-            let chars = p.chars().count();
-            if chars < MIN_PASSPHRASE || p.len() > MAX_PASSPHRASE {
-                return Err(VaultError::WeakPassphrase);
-            }
+            check_passphrase(p)?;
             let mut salt = [0; 16];
             OsRng.fill_bytes(&mut salt);
             let wrapping_key = stretch(p, &salt, ARGON2).map_err(VaultError::Keyring)?;
@@ -235,6 +232,15 @@ fn wrap(key: &DataKey, unlock: &Unlock, id: &str) -> Result<VaultFile, VaultErro
         nonce: hex::encode(nonce),
         wrapped: hex::encode(wrapped),
     })
+}
+
+/// Whether `passphrase` may lock the data: [`MIN_PASSPHRASE`] characters at least, and at
+/// most [`MAX_PASSPHRASE`] bytes.
+pub fn check_passphrase(passphrase: &str) -> Result<(), VaultError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE || passphrase.len() > MAX_PASSPHRASE {
+        return Err(VaultError::WeakPassphrase);
+    }
+    Ok(())
 }
 
 fn associated(id: &str, wrapping: Wrapping) -> Vec<u8> {
