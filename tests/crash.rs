@@ -148,7 +148,7 @@ fn crash_child() {
     let verifier = Verifier {
         space: state.space,
         membership: &state.membership,
-        keys: &keys,
+        keys: Some(&keys),
         max_lamport: store.max_lamport().unwrap(),
     };
     let start = whole_batches(&store, &events);

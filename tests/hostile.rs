@@ -393,7 +393,7 @@ async fn a_device_that_forks_is_cut_off_and_the_honest_devices_go_on_syncing() {
         let state = store.space().unwrap().expect("a space");
         let keys = duet_log::Keyring::new(store.space_key().unwrap().expect("the key"));
         let max_lamport = store.max_lamport().unwrap();
-        let verifier = Verifier { space: state.space, membership: &state.membership, keys: &keys, max_lamport };
+        let verifier = Verifier { space: state.space, membership: &state.membership, keys: Some(&keys), max_lamport };
         let head = store.head(&laptop_device).unwrap();
         let opened = verifier.verify(&head, for_ada.clone(), |_| None).expect("valid").expect("new");
         store.apply_remote(&[opened]).expect("stored at Ada");

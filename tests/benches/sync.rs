@@ -292,7 +292,7 @@ fn verification(ada: &TestNode, events: &[SealedEvent]) -> (Duration, Duration) 
     let signatures = started.elapsed();
 
     let max_lamport = store.max_lamport().expect("the clock");
-    let verifier = Verifier { space, membership: &state.membership, keys: &keyring, max_lamport };
+    let verifier = Verifier { space, membership: &state.membership, keys: Some(&keyring), max_lamport };
     let first = events.first().map_or(1, |e| e.seq());
     let mut head = if first > 1 {
         LogHead::after(&store.event(&events[0].author(), first - 1).expect("event").expect("held"), &space)

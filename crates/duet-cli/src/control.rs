@@ -40,6 +40,11 @@ pub enum Request {
     Join {
         ticket: String,
     },
+    /// The couple's mailbox: with `ticket`, adds it first; with `remove`, stops using it.
+    Mailbox {
+        ticket: Option<String>,
+        remove: bool,
+    },
     Send {
         channel: Option<String>,
         text: String,
@@ -337,6 +342,19 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Join { ticket } => {
             node.join(&ticket).await?;
             json!({ "person_id": node.person_id(), "device_id": node.device_id() })
+        }
+        Request::Mailbox { ticket, remove } => {
+            if let Some(ticket) = ticket {
+                node.add_mailbox(&ticket).await?;
+            } else if remove {
+                node.remove_mailbox().await?;
+            }
+            let place = node.mailbox()?;
+            let connected = match &place {
+                Some(p) => node.connected().await?.contains(&p.device),
+                None => false,
+            };
+            json!({ "mailbox": place, "connected": connected })
         }
         Request::Send { channel, text, reply_to } => {
             let t = target(node, channel.as_deref())?;

@@ -7,6 +7,7 @@
 mod calls;
 mod control;
 mod lists;
+mod mailbox;
 mod relay;
 mod unlock;
 
@@ -401,6 +402,22 @@ enum Command {
     },
     /// The call now: its state, media counters, the pitch heard and the picture seen.
     CallStatus,
+    /// The couple's blind mailbox. Alone, runs one here (it prints its ticket as the first
+    /// line); `add TICKET` makes it yours and your partner's, `show`, `remove`.
+    Mailbox {
+        #[command(subcommand)]
+        action: Option<MailboxAction>,
+        /// Where to listen (repeatable); default /ip4/0.0.0.0/tcp/4002 and QUIC on udp/4002.
+        #[arg(long = "listen")]
+        listen: Vec<String>,
+        /// Events every device holds are dropped after this many days.
+        #[arg(long, default_value_t = 90)]
+        keep_days: u64,
+        /// Most megabytes of events held; past it, the oldest go (devices still get them from
+        /// each other).
+        #[arg(long, default_value_t = 1024)]
+        quota_mb: u64,
+    },
     /// Run a relay and bootstrap node.
     Relay {
         /// Where to listen (repeatable); default /ip4/0.0.0.0/tcp/4001 and QUIC on udp/4001.
@@ -417,6 +434,20 @@ enum Command {
         #[arg(long, conflicts_with = "allow")]
         open: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum MailboxAction {
+    /// Use the mailbox this ticket names (from `duet mailbox` on the machine that runs it):
+    /// every device of yours and your partner's uses it from then on.
+    Add { ticket: String },
+    /// Which mailbox you use, and whether this device reaches it now.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop using the mailbox, on every device.
+    Remove,
 }
 
 #[derive(Subcommand)]
@@ -852,6 +883,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }),
         Command::CallStatus => print_json(&call(&dir, &Request::CallStatus).await?),
+        Command::Mailbox { action: None, listen, keep_days, quota_mb } => {
+            mailbox::run(&dir, listen, keep_days, quota_mb).await?
+        }
+        Command::Mailbox { action: Some(action), .. } => {
+            let (request, json) = match action {
+                MailboxAction::Add { ticket } => (Request::Mailbox { ticket: Some(ticket), remove: false }, false),
+                MailboxAction::Show { json } => (Request::Mailbox { ticket: None, remove: false }, json),
+                MailboxAction::Remove => (Request::Mailbox { ticket: None, remove: true }, false),
+            };
+            let v = call(&dir, &request).await?;
+            if json {
+                print_json(&v);
+            } else {
+                println!("{}", mailbox::describe(&v));
+            }
+        }
         Command::Relay { listen, stun, allow, open } => {
             let allow = if open { None } else { Some(relay::parse_allowed(&allow)?) };
             relay::run(&dir, listen, &stun, allow).await?

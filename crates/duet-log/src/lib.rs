@@ -9,12 +9,14 @@
 //! - [`verify`]: every acceptance rule, each with its own error; forks; batch verification;
 //! - [`vv`]: version vectors, the basis of sync;
 //! - [`membership`]: which devices may write;
+//! - [`mailbox`]: the couple's blind mailbox: its ticket and registration;
 //! - [`materialize`]: the fold from events to the seed's views, the same in any order.
 
 mod codec;
 pub mod envelope;
 pub mod keyring;
 pub mod live;
+pub mod mailbox;
 pub mod materialize;
 pub mod membership;
 pub mod pairing;
@@ -37,12 +39,12 @@ pub use materialize::{fold, MemoryViews, ViewStore};
 pub use membership::{MemberDevice, Membership, MembershipError};
 pub use payload::{CallRecordPayload, ChannelChange, Payload, PayloadError, MAX_PAYLOAD_BYTES};
 pub use records::{
-    lww_set, CallView, ChannelRecord, DateMark, Frontier, ItemMark, KeyShareMark, ListMark, Lww, MessageOp,
-    MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp,
-    TogetherMark, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, ItemMark, KeyShareMark, ListMark, Lww, MailboxMark,
+    MessageOp, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord,
+    Stamp, TogetherMark, VerifiedMark,
 };
 pub use sync::{Members, PushPlanner, SyncMessage};
-pub use verify::{BatchOutcome, OpenedEvent, Verifier, VerifyError, MAX_LAMPORT_JUMP};
+pub use verify::{BatchOutcome, OpenedEvent, SealedOutcome, Verifier, VerifyError, MAX_LAMPORT_JUMP};
 pub use vv::VersionVector;
 #[cfg(test)]
 mod tests;

@@ -26,9 +26,9 @@ use duet_model::{
 
 use crate::payload::{ChannelChange, Payload};
 use crate::records::{
-    lww_set, CallView, ChannelRecord, DateMark, Frontier, ItemMark, KeyShareMark, ListMark, Lww, MessageOp,
-    MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, Stamp,
-    TogetherMark, VerifiedMark,
+    lww_set, CallView, ChannelRecord, DateMark, Frontier, ItemMark, KeyShareMark, ListMark, Lww, MailboxMark,
+    MessageOp, MessageRecord, MoodMark, NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord,
+    Stamp, TogetherMark, VerifiedMark,
 };
 use crate::verify::OpenedEvent;
 
@@ -72,6 +72,8 @@ pub trait ViewStore {
     fn put_pin(&mut self, conversation: ConversationId, message: MessageId, mark: PinMark);
     fn together(&self) -> Option<TogetherMark>;
     fn put_together(&mut self, mark: TogetherMark);
+    fn mailbox(&self) -> Option<MailboxMark>;
+    fn put_mailbox(&mut self, mark: MailboxMark);
     fn date(&self, id: &duet_model::DateId) -> Option<DateMark>;
     fn put_date(&mut self, id: duet_model::DateId, mark: DateMark);
     fn list(&self, id: &duet_model::ListId) -> Option<ListMark>;
@@ -249,6 +251,13 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
                 views.put_together(mark);
             }
         }
+        Payload::MailboxSet { mailbox } => {
+            let mut mark = views.mailbox();
+            lww_set(&mut mark, Lww::new(mailbox.clone(), stamp, at));
+            if let Some(mark) = mark {
+                views.put_mailbox(mark);
+            }
+        }
         Payload::DateSet { id, date } => {
             let mut mark = views.date(id);
             lww_set(&mut mark, Lww::new(date.clone(), stamp, at));
@@ -380,6 +389,7 @@ pub struct MemoryViews {
     pub nudges: BTreeMap<PersonId, NudgeMark>,
     pub pins: BTreeMap<(ConversationId, MessageId), PinMark>,
     pub together: Option<TogetherMark>,
+    pub mailbox: Option<MailboxMark>,
     pub dates: BTreeMap<duet_model::DateId, DateMark>,
     pub key_shares: BTreeMap<duet_crypto::KeyId, KeyShareMark>,
     pub lists: BTreeMap<duet_model::ListId, ListMark>,
@@ -476,6 +486,12 @@ impl ViewStore for MemoryViews {
     }
     fn put_together(&mut self, mark: TogetherMark) {
         self.together = Some(mark);
+    }
+    fn mailbox(&self) -> Option<MailboxMark> {
+        self.mailbox.clone()
+    }
+    fn put_mailbox(&mut self, mark: MailboxMark) {
+        self.mailbox = Some(mark);
     }
     fn list(&self, id: &duet_model::ListId) -> Option<ListMark> {
         self.lists.get(id).cloned()

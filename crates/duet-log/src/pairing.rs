@@ -272,7 +272,7 @@ pub const MAX_LATER_KEYS: usize = 64;
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-fn base32_encode(bytes: &[u8]) -> String {
+pub(crate) fn base32_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
     let (mut buf, mut bits) = (0u32, 0u32);
     for &b in bytes {
@@ -289,7 +289,7 @@ fn base32_encode(bytes: &[u8]) -> String {
     out
 }
 
-fn base32_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 5 / 8);
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in text.bytes() {

@@ -199,6 +199,11 @@ pub enum Payload {
         position: Option<Vec<u8>>,
         removed: Option<bool>,
     },
+    /// The couple's mailbox (`Some`: where it runs), or none any more (`None`); latest wins.
+    /// It holds no key: it stores and serves the sealed events ([`crate::mailbox`]).
+    MailboxSet {
+        mailbox: Option<duet_model::MailboxPlace>,
+    },
 }
 
 /// Most devices one key share names.
@@ -231,6 +236,7 @@ mod tag {
     pub const PARTNER_JOIN: u8 = 24;
     pub const LIST_SET: u8 = 25;
     pub const LIST_ITEM_SET: u8 = 26;
+    pub const MAILBOX_SET: u8 = 27;
 }
 
 impl Payload {
@@ -263,6 +269,7 @@ impl Payload {
             Payload::PartnerJoin { .. } => "partner join",
             Payload::ListSet { .. } => "list",
             Payload::ListItemSet { .. } => "list item",
+            Payload::MailboxSet { .. } => "mailbox",
         }
     }
 
@@ -378,6 +385,9 @@ impl Payload {
                     removed,
                 }
             }
+            Payload::MailboxSet { mailbox } => {
+                Payload::MailboxSet { mailbox: mailbox.map(duet_model::MailboxPlace::validated).transpose()? }
+            }
             other => other,
         })
     }
@@ -492,6 +502,16 @@ impl Payload {
                     w.bytes(p);
                 });
                 w.opt(*removed, Writer::bool);
+            }
+            Payload::MailboxSet { mailbox } => {
+                w.u8(tag::MAILBOX_SET);
+                w.opt(mailbox.as_ref(), |w, m| {
+                    w.bytes(&m.device.0);
+                    w.varint(m.addresses.len() as u64);
+                    for a in &m.addresses {
+                        w.str(a);
+                    }
+                });
             }
             Payload::DeviceRevoke { device, last_seq } => {
                 w.u8(tag::DEVICE_REVOKE);
@@ -670,6 +690,17 @@ impl Payload {
                     Ok(r.take(len, "a position")?.to_vec())
                 })?,
                 removed: r.opt("removed", |r| r.bool("removed"))?,
+            },
+            tag::MAILBOX_SET => Payload::MailboxSet {
+                mailbox: r.opt("a mailbox", |r| {
+                    let device = DeviceId(r.array("the mailbox's device id")?);
+                    let n = r.bounded(duet_model::MAX_MAILBOX_ADDRESSES as u64, "the mailbox's addresses")? as usize;
+                    let mut addresses = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        addresses.push(r.str(duet_model::MAX_MAILBOX_ADDRESS_CHARS * UTF8_MAX, "a mailbox address")?);
+                    }
+                    Ok(duet_model::MailboxPlace { device, addresses })
+                })?,
             },
             tag::PARTNER_JOIN => {
                 let len = r.bounded(MAX_CERTIFICATE_BYTES as u64, "a device certificate")? as usize;
@@ -948,6 +979,13 @@ mod couple_tests {
             Payload::Pin { target: Target::Channel(ChannelId([3; 16])), message: MessageId([7; 16]), pinned: false },
             Payload::TogetherSince { date: Some(CalendarDate { year: 2021, month: 6, day: 12 }) },
             Payload::TogetherSince { date: None },
+            Payload::MailboxSet {
+                mailbox: Some(duet_model::MailboxPlace {
+                    device: DeviceId([4; 32]),
+                    addresses: vec!["/ip4/192.168.1.20/tcp/4002".into()],
+                }),
+            },
+            Payload::MailboxSet { mailbox: None },
             Payload::DateSet {
                 id: DateId([9; 16]),
                 date: Some(SharedDate {

@@ -38,6 +38,9 @@ pub type PinMark = Lww<Option<PersonId>>;
 /// The day the two count from (`None`: cleared). Latest wins, whoever set it.
 pub type TogetherMark = Lww<Option<duet_model::CalendarDate>>;
 
+/// The couple's mailbox (`None`: none any more). Latest wins, whoever chose it.
+pub type MailboxMark = Lww<Option<duet_model::MailboxPlace>>;
+
 /// A shared date (`None` once removed). Latest wins per date; `stamp.author` made this version.
 pub type DateMark = Lww<Option<duet_model::SharedDate>>;
 

@@ -166,7 +166,7 @@ impl SyncMessage {
     }
 }
 
-fn put_members(w: &mut Writer, m: &Members) {
+pub(crate) fn put_members(w: &mut Writer, m: &Members) {
     w.varint(m.persons.len() as u64);
     for p in &m.persons {
         w.bytes(&p.0);
@@ -178,7 +178,7 @@ fn put_members(w: &mut Writer, m: &Members) {
     }
 }
 
-fn get_members(r: &mut Reader) -> Result<Members, DecodeError> {
+pub(crate) fn get_members(r: &mut Reader) -> Result<Members, DecodeError> {
     let n = r.bounded(MAX_PERSONS as u64, "a member list")? as usize;
     let mut persons = Vec::with_capacity(n);
     for _ in 0..n {
@@ -238,6 +238,14 @@ impl PushPlanner {
         }
         let (author, first, last) = mine.missing_from(theirs).into_iter().next()?;
         Some((author, first, last.min(first + MAX_BATCH_EVENTS as u64 - 1)))
+    }
+
+    /// Events of `author` up to `last_seq` will not be sent (the pusher no longer holds
+    /// them: a mailbox that dropped them); nothing is in flight for them.
+    pub fn skip(&mut self, author: DeviceId, last_seq: u64) {
+        if let Some(t) = self.theirs.as_mut() {
+            t.raise(author, last_seq);
+        }
     }
 
     /// A batch of `author`'s events up to `last_seq` was sent.

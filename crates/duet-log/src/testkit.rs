@@ -137,7 +137,7 @@ impl TestSpace {
 
     /// A verifier for this space, as a device holding nothing yet sees it.
     pub fn verifier(&self) -> Verifier<'_> {
-        Verifier { space: self.space, membership: &self.membership, keys: &self.keyring, max_lamport: 0 }
+        Verifier { space: self.space, membership: &self.membership, keys: Some(&self.keyring), max_lamport: 0 }
     }
 
     /// Verifies and opens events already known to be valid, in log order per author.

@@ -135,11 +135,22 @@ pub struct BatchOutcome {
 }
 
 /// Checks events of one space.
+/// What [`Verifier::verify_sealed_batch`] took from a batch.
+#[derive(Debug)]
+pub struct SealedOutcome {
+    /// In order, each with its hash (the next event's `prev`).
+    pub accepted: Vec<(SealedEvent, Hash)>,
+    pub duplicates: usize,
+    pub rejected: Option<(usize, VerifyError)>,
+}
+
 pub struct Verifier<'a> {
     pub space: SpaceId,
     pub membership: &'a Membership,
     /// The space's keys this device holds.
-    pub keys: &'a Keyring,
+    /// The space's keys; `None` for a device that holds none (the couple's mailbox), which
+    /// can only [`Verifier::verify_sealed_batch`].
+    pub keys: Option<&'a Keyring>,
     /// The highest Lamport clock held, from anyone (events verified but not stored yet
     /// included): received clocks are bounded by it ([`MAX_LAMPORT_JUMP`]).
     pub max_lamport: u64,
@@ -179,6 +190,58 @@ impl Verifier<'_> {
         stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
         events: Vec<SealedEvent>,
     ) -> BatchOutcome {
+        let (mut outcome, fresh, bad) = self.check_signed(head_of, stored, events);
+        let opened = in_parallel_owned(fresh, |part| {
+            part.into_iter().map(|(i, person, event, hash)| (i, self.open(event, person, hash))).collect::<Vec<_>>()
+        });
+        for (i, result) in opened.into_iter().flatten() {
+            match result {
+                Ok(opened) => outcome.accepted.push(opened),
+                Err(e) => {
+                    outcome.rejected = Some((i, e));
+                    return outcome;
+                }
+            }
+        }
+        if let Some((i, event)) = bad {
+            outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
+            outcome.rejected_event = Some(event);
+        }
+        outcome
+    }
+
+    /// [`Verifier::verify_batch`] without the space key, for a device that stores and forwards
+    /// events it cannot open (the couple's mailbox, [`crate::mailbox`]): every rule the
+    /// envelope shows (member author, not revoked, seq, `prev`, Lamport clock, signature over
+    /// the ciphertext), not the payload's. Returns the events it takes, each with its hash.
+    pub fn verify_sealed_batch(
+        &self,
+        head_of: impl Fn(&DeviceId) -> LogHead,
+        stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
+        events: Vec<SealedEvent>,
+    ) -> SealedOutcome {
+        let (outcome, fresh, bad) = self.check_signed(head_of, stored, events);
+        let rejected = match (outcome.rejected, bad) {
+            (_, Some((i, event))) => Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() })),
+            (rejected, None) => rejected,
+        };
+        SealedOutcome {
+            accepted: fresh.into_iter().map(|(_, _, event, hash)| (event, hash)).collect(),
+            duplicates: outcome.duplicates,
+            rejected,
+        }
+    }
+
+    /// Every rule but the payload's: the events that pass (with their index, author's person
+    /// and hash, in order), and the first with a bad signature, if any. An event that fails an
+    /// earlier rule is in the outcome's `rejected`, and nothing after it is checked.
+    #[allow(clippy::type_complexity)]
+    fn check_signed(
+        &self,
+        head_of: impl Fn(&DeviceId) -> LogHead,
+        stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
+        events: Vec<SealedEvent>,
+    ) -> (BatchOutcome, Vec<(usize, PersonId, SealedEvent, Hash)>, Option<(usize, SealedEvent)>) {
         let mut outcome = BatchOutcome {
             accepted: Vec::with_capacity(events.len()),
             duplicates: 0,
@@ -229,24 +292,8 @@ impl Verifier<'_> {
         .flatten()
         .min();
         let checked = fresh.len().min(first_bad.unwrap_or(usize::MAX));
-        let bad = fresh.split_off(checked).into_iter().next();
-        let opened = in_parallel_owned(fresh, |part| {
-            part.into_iter().map(|(i, person, event, hash)| (i, self.open(event, person, hash))).collect::<Vec<_>>()
-        });
-        for (i, result) in opened.into_iter().flatten() {
-            match result {
-                Ok(opened) => outcome.accepted.push(opened),
-                Err(e) => {
-                    outcome.rejected = Some((i, e));
-                    return outcome;
-                }
-            }
-        }
-        if let Some((i, _, event, _)) = bad {
-            outcome.rejected = Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() }));
-            outcome.rejected_event = Some(event);
-        }
-        outcome
+        let bad = fresh.split_off(checked).into_iter().next().map(|(i, _, event, _)| (i, event));
+        (outcome, fresh, bad)
     }
 
     fn check_author(&self, event: &SealedEvent) -> Result<PersonId, VerifyError> {
@@ -313,7 +360,7 @@ impl Verifier<'_> {
     /// Decrypts and validates; `hash` is the event's own (computed once by the caller).
     fn open(&self, event: SealedEvent, person: PersonId, hash: Hash) -> Result<OpenedEvent, VerifyError> {
         let (author, seq) = (event.author(), event.seq());
-        let key = self.keys.get(event.key_id()).ok_or(VerifyError::KeyNotHeld { author, seq })?;
+        let key = self.keys.and_then(|k| k.get(event.key_id())).ok_or(VerifyError::KeyNotHeld { author, seq })?;
         let payload = event.open(&self.space, key).map_err(|e| match e {
             OpenError::Decrypt => VerifyError::Decrypt { author, seq },
             OpenError::Payload(error) => VerifyError::InvalidPayload { author, seq, error },

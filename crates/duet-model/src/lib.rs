@@ -57,6 +57,9 @@ pub use person::{
     MAX_DISPLAY_NAME_CHARS,
 };
 pub use presence::{Mood, Presence, PresenceStatus, MAX_CUSTOM_STATUS_CHARS, MAX_MOOD_WORDS_CHARS};
-pub use space::{Blob, Channel, ChannelKind, Space, MAX_CHANNEL_NAME_CHARS, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS};
+pub use space::{
+    Blob, Channel, ChannelKind, MailboxPlace, Space, MAX_CHANNEL_NAME_CHARS, MAX_MAILBOX_ADDRESSES,
+    MAX_MAILBOX_ADDRESS_CHARS, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS,
+};
 pub use text::{validate_content, validate_emoji, validate_name};
 pub use time::Timestamp;

@@ -60,3 +60,33 @@ pub struct Blob {
     /// Bytes held locally so far (a transfer may be partial).
     pub have: u64,
 }
+
+/// Addresses one mailbox record may list.
+pub const MAX_MAILBOX_ADDRESSES: usize = 8;
+/// Characters of one mailbox address.
+pub const MAX_MAILBOX_ADDRESS_CHARS: usize = 200;
+
+/// Where the couple's mailbox runs: its device id and the addresses it listens on (multiaddrs,
+/// as text). Chosen by either partner (`duet mailbox add`), latest wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MailboxPlace {
+    pub device: crate::ids::DeviceId,
+    pub addresses: Vec<String>,
+}
+
+impl MailboxPlace {
+    pub fn validated(self) -> Result<Self, crate::ValidationError> {
+        if self.addresses.len() > MAX_MAILBOX_ADDRESSES {
+            return Err(crate::ValidationError::TooLong {
+                field: "the mailbox's address list",
+                len: self.addresses.len(),
+                max: MAX_MAILBOX_ADDRESSES,
+            });
+        }
+        for a in &self.addresses {
+            crate::validate_name("a mailbox address", a, MAX_MAILBOX_ADDRESS_CHARS)?;
+        }
+        Ok(self)
+    }
+}

@@ -462,7 +462,7 @@ impl EventLoop {
         let member = self.members.contains_key(&peer);
         let allowed = match protocol {
             DuetProtocol::Sync | DuetProtocol::Live | DuetProtocol::Blobs => member,
-            DuetProtocol::Pair => self.pairing_open,
+            DuetProtocol::Pair | DuetProtocol::Mailbox => self.pairing_open,
         };
         let device = device_id(&peer);
         if let (true, Some(device)) = (allowed, device) {

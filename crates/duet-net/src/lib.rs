@@ -39,8 +39,9 @@
 //!
 //! Any peer may connect (relays, DHT peers and LAN neighbours need that), within the
 //! connection limit. The Duet protocols ([`DuetProtocol`]) are guarded per stream:
-//! `Sync`, `Live` and `Blobs` streams are accepted only from members, `Pair` streams only while
-//! pairing is open ([`Client::set_pairing_open`]). A stranger that tries is refused: its
+//! `Sync`, `Live` and `Blobs` streams are accepted only from members, `Pair` and `Mailbox`
+//! streams only while pairing is open ([`Client::set_pairing_open`]; a mailbox keeps it open
+//! for registrations, which its ticket's secret decides). A stranger that tries is refused: its
 //! stream is dropped, it is disconnected, and the node sees [`NetEvent::Refused`]. (A member
 //! that opens `Pair` while pairing is closed only loses the stream; cutting a member off would
 //! just make both sides redial.) [`Client::disconnect`] with a ban refuses a misbehaving
@@ -84,12 +85,15 @@ pub enum DuetProtocol {
     Pair,
     /// `/duet/blobs/1`: attachment content, chunk by chunk (members only).
     Blobs,
+    /// `/duet/mailbox/1`: registering a space with the couple's mailbox (anyone, on a
+    /// mailbox; the ticket's secret decides).
+    Mailbox,
 }
 
 impl DuetProtocol {
     /// All of them.
-    pub const ALL: [DuetProtocol; 4] =
-        [DuetProtocol::Sync, DuetProtocol::Live, DuetProtocol::Pair, DuetProtocol::Blobs];
+    pub const ALL: [DuetProtocol; 5] =
+        [DuetProtocol::Sync, DuetProtocol::Live, DuetProtocol::Pair, DuetProtocol::Blobs, DuetProtocol::Mailbox];
 
     /// The protocol name negotiated on the wire.
     pub fn name(self) -> &'static str {
@@ -98,6 +102,7 @@ impl DuetProtocol {
             DuetProtocol::Live => "/duet/live/1",
             DuetProtocol::Pair => "/duet/pair/1",
             DuetProtocol::Blobs => "/duet/blobs/1",
+            DuetProtocol::Mailbox => "/duet/mailbox/1",
         }
     }
 

@@ -31,6 +31,7 @@ mod invites;
 mod lists;
 mod live;
 pub mod logging;
+mod mailbox;
 mod memories;
 mod pairing;
 mod peers;
@@ -70,6 +71,7 @@ pub use error::{ErrorCode, NodeError};
 pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use lists::Place;
+pub use mailbox::{Mailbox, MailboxConfig};
 pub use memories::{this_day_in_earlier_years, Memory, TimeWindow, MAX_MEMORIES_PAGE, MAX_MEMORY_WINDOWS};
 pub use story::{StoryReport, MAX_EMBEDDED_PICTURE, MAX_EMBEDDED_TOTAL};
 pub use supervise::Part;
@@ -571,6 +573,15 @@ impl Node {
                     self.nudged(e.person, e.timestamp());
                 }
                 Payload::TogetherSince { .. } | Payload::DateSet { .. } => self.emit(NodeEvent::DatesChanged),
+                Payload::MailboxSet { .. } => {
+                    let node = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = node.use_mailbox().await {
+                            tracing::warn!("could not use the couple's mailbox: {e}");
+                        }
+                    });
+                    self.emit(NodeEvent::SpaceChanged);
+                }
                 Payload::ListSet { list, .. } | Payload::ListItemSet { list, .. } => {
                     self.emit(NodeEvent::ListChanged { list: *list })
                 }
@@ -910,7 +921,11 @@ impl Node {
         let devices = self.allow_members(membership).await?;
         let connected = self.shared.net.connected().await?;
         for d in devices.into_iter().filter(|d| connected.contains(d) && !self.awaiting_welcome(d)) {
-            self.start_peer(d);
+            if self.is_mailbox(&d) {
+                self.start_mailbox_peer(d);
+            } else {
+                self.start_peer(d);
+            }
         }
         Ok(())
     }
@@ -926,6 +941,11 @@ impl Node {
             .map(|(d, _)| *d)
             .filter(|d| *d != me && !forked.contains(d))
             .collect();
+        let mut devices = devices;
+        // The couple's mailbox syncs like a member device (it is not one: it writes nothing).
+        if let Some(mailbox) = self.mailbox_to_allow().await? {
+            devices.push(mailbox);
+        }
         self.shared.net.set_members(devices.clone()).await?;
         Ok(devices)
     }
@@ -974,6 +994,7 @@ impl Node {
         let mut net_events = net_events.lock().await;
         while let Some(event) = net_events.recv().await {
             match event {
+                NetEvent::Connected { device, .. } if self.is_mailbox(&device) => self.start_mailbox_peer(device),
                 NetEvent::Connected { device, .. } if self.is_member(&device) && !self.awaiting_welcome(&device) => {
                     self.start_peer(device);
                     self.blob_peers_changed();
@@ -1004,6 +1025,20 @@ impl Node {
                     let text: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
                     let _ = self.shared.store.save_addresses(&device, &text);
                 }
+                NetEvent::InboundStream { device, protocol, stream } if self.is_mailbox(&device) => {
+                    // The mailbox pushes what this device lacks; it has nothing else to say.
+                    if protocol != DuetProtocol::Sync {
+                        continue;
+                    }
+                    let Some(slot) = self.shared.inbound.admit(protocol, device) else { continue };
+                    self.start_mailbox_peer(device);
+                    let node = self.clone();
+                    let task = tokio::spawn(async move {
+                        let _slot = slot;
+                        node.receive_session(device, stream).await
+                    });
+                    self.track_task(task);
+                }
                 NetEvent::InboundStream { device, protocol, stream } => {
                     // Over the cap, the stream is dropped before anything is read from it.
                     let Some(slot) = self.shared.inbound.admit(protocol, device) else {
@@ -1022,6 +1057,8 @@ impl Node {
                         DuetProtocol::Live => Box::pin(node.live_reader(device, stream)),
                         DuetProtocol::Pair => Box::pin(node.answer_join(device, stream)),
                         DuetProtocol::Blobs => Box::pin(node.serve_blobs(device, stream)),
+                        // Only a mailbox answers registrations.
+                        DuetProtocol::Mailbox => Box::pin(async {}),
                     };
                     // The slot is freed when the task ends, however it ends (aborted too).
                     let task = tokio::spawn(async move {
@@ -1042,6 +1079,11 @@ impl Node {
             || tokio::spawn(self.clone().push_session(device)),
             |live| tokio::spawn(self.clone().live_writer(device, live)),
         );
+    }
+
+    /// What this device holds: the highest seq of each author's log.
+    pub fn version_vector(&self) -> Result<duet_log::VersionVector, NodeError> {
+        Ok(self.shared.store.version_vector()?)
     }
 
     /// Connected member devices.

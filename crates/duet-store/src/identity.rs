@@ -180,6 +180,11 @@ impl Store {
         self.inner.tree(Ks::Views).get([view::TOGETHER])?.map(|v| decode(&v)).transpose()
     }
 
+    /// The couple's mailbox, as last chosen.
+    pub fn mailbox(&self) -> Result<Option<duet_log::MailboxMark>, StoreError> {
+        self.inner.tree(Ks::Views).get([view::MAILBOX])?.map(|v| decode(&v)).transpose()
+    }
+
     /// Every shared date ever made, removed ones included (their value is `None`).
     pub fn dates(&self) -> Result<Vec<(duet_model::DateId, duet_log::DateMark)>, StoreError> {
         let mut out = Vec::new();

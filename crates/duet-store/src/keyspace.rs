@@ -130,6 +130,8 @@ pub(crate) mod view {
     pub const PIN: u8 = b'P';
     /// The day the two count from.
     pub const TOGETHER: u8 = b'T';
+    /// The couple's mailbox.
+    pub const MAILBOX: u8 = b'B';
     /// · date id: a shared date.
     pub const DATE: u8 = b'D';
     /// · key id: what was shared of a space key (a rotation).

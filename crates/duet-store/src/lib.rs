@@ -18,6 +18,7 @@ mod blocks;
 mod calls;
 mod identity;
 mod keyspace;
+pub mod mailbox;
 mod queries;
 mod runs;
 mod scan;
@@ -440,11 +441,11 @@ impl Store {
     }
 }
 
-fn encode_head(h: &LogHead) -> Vec<u8> {
+pub(crate) fn encode_head(h: &LogHead) -> Vec<u8> {
     cat(&[&h.seq.to_be_bytes(), &h.hash, &h.lamport.to_be_bytes()])
 }
 
-fn decode_head(v: &[u8]) -> Result<LogHead, StoreError> {
+pub(crate) fn decode_head(v: &[u8]) -> Result<LogHead, StoreError> {
     if v.len() != 48 {
         return Err(StoreError::Corrupt("bad log head"));
     }

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use duet_log::{
-    CallView, ChannelRecord, DateMark, ItemMark, KeyShareMark, ListMark, MessageRecord, MoodMark, NudgeMark, PendingOp,
-    PinMark, ProfileRecord, SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
+    CallView, ChannelRecord, DateMark, ItemMark, KeyShareMark, ListMark, MailboxMark, MessageRecord, MoodMark,
+    NudgeMark, PendingOp, PinMark, ProfileRecord, SettingsRecord, SpaceRecord, TogetherMark, VerifiedMark, ViewStore,
 };
 use duet_model::{
     CallId, ChannelId, ConversationId, DateId, DeviceId, ItemId, ListId, MessageId, PersonId, Target, Timestamp,
@@ -432,6 +432,14 @@ impl ViewStore for Txn<'_> {
 
     fn put_together(&mut self, mark: TogetherMark) {
         self.put(Ks::Views, vec![view::TOGETHER], encode(&mark));
+    }
+
+    fn mailbox(&self) -> Option<MailboxMark> {
+        self.get_record(Ks::Views, &[view::MAILBOX]).ok().flatten()
+    }
+
+    fn put_mailbox(&mut self, mark: MailboxMark) {
+        self.put(Ks::Views, vec![view::MAILBOX], encode(&mark));
     }
 
     fn date(&self, id: &DateId) -> Option<DateMark> {

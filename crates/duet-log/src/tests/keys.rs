@@ -24,7 +24,7 @@ fn verify_one(
     before: Option<&SealedEvent>,
     event: SealedEvent,
 ) -> Result<Payload, VerifyError> {
-    let verifier = crate::Verifier { space: s.space, membership: &s.membership, keys, max_lamport: 0 };
+    let verifier = crate::Verifier { space: s.space, membership: &s.membership, keys: Some(keys), max_lamport: 0 };
     let head = before.map_or(LogHead::EMPTY, |b| LogHead::after(b, &s.space));
     let outcome = verifier.verify_batch(|_| head, |_, _| None, vec![event]);
     match outcome.rejected {

@@ -220,6 +220,40 @@ fn a_long_batch_checked_on_several_threads_keeps_the_same_prefix() {
     assert!(matches!(outcome.rejected, Some((300, VerifyError::Decrypt { seq: 301, .. }))));
 }
 
+/// The mailbox's check, without the space key: the same rules the envelope shows, the same
+/// kept prefix; only what needs the key (the payload) is not its to judge.
+#[test]
+fn without_the_key_every_rule_the_envelope_shows_still_holds() {
+    let mut s = TestSpace::new(13, &[1, 1]);
+    let events: Vec<SealedEvent> = (0..10).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i))).collect();
+    let blind = crate::Verifier { keys: None, ..s.verifier() };
+
+    let all = blind.verify_sealed_batch(|_| LogHead::EMPTY, |_, _| None, events.clone());
+    assert_eq!((all.accepted.len(), all.rejected.is_none()), (10, true));
+    for pair in all.accepted.windows(2) {
+        assert_eq!(pair[1].0.prev(), pair[0].1, "each event's hash is the next one's prev");
+    }
+    // The keyed check refuses what it cannot open; the blind one takes it.
+    assert!(s.verifier().verify_batch(|_| LogHead::EMPTY, |_, _| None, events.clone()).rejected.is_none());
+    let keyless = blind.verify_batch(|_| LogHead::EMPTY, |_, _| None, events.clone());
+    assert!(matches!(keyless.rejected, Some((0, VerifyError::KeyNotHeld { .. }))));
+
+    // An altered byte: the prefix before it is kept.
+    let mut altered = events.clone();
+    altered[4] = flip(&altered[4], altered[4].body().len() - 70);
+    let outcome = blind.verify_sealed_batch(|_| LogHead::EMPTY, |_, _| None, altered);
+    assert_eq!(outcome.accepted.len(), 4);
+    assert!(matches!(outcome.rejected, Some((4, VerifyError::BadSignature { seq: 5, .. }))));
+
+    // A gap, and a stranger's event.
+    let outcome = blind.verify_sealed_batch(|_| LogHead::EMPTY, |_, _| None, events[1..].to_vec());
+    assert!(matches!(outcome.rejected, Some((0, VerifyError::Gap { expected: 1, got: 2, .. }))));
+    let mut stranger = TestSpace::new(14, &[1]);
+    let theirs = stranger.write(0, TestSpace::text("let me in"), t(0));
+    let outcome = blind.verify_sealed_batch(|_| LogHead::EMPTY, |_, _| None, vec![theirs]);
+    assert!(matches!(outcome.rejected, Some((0, VerifyError::UnknownAuthor(_)))));
+}
+
 #[test]
 fn overhead_of_a_100_character_message() {
     let mut s = TestSpace::new(11, &[1, 1]);

@@ -296,7 +296,7 @@ fn check_batch(
         let backup = rest.iter().any(|e| keys.get(e.key_id()).is_none()).then(|| rest.clone());
         let head = pipeline.head(author, head_of(store, &author));
         let max_lamport = pipeline.clock.max(store.max_lamport()?);
-        let verifier = Verifier { space: state.space, membership: &state.membership, keys: &keys, max_lamport };
+        let verifier = Verifier { space: state.space, membership: &state.membership, keys: Some(&keys), max_lamport };
         let outcome = verifier.verify_batch(
             |a| if *a == author { head } else { head_of(store, a) },
             |a, s| pipeline.hash(a, s).or_else(|| store.event_hash(&state.space, a, s).ok().flatten()),
@@ -400,8 +400,12 @@ fn verify_against_store(
 ) -> Result<Vec<OpenedEvent>, NodeError> {
     let state = store.space()?.ok_or(NodeError::NoSpace)?;
     let keys = store.keyring(me)?.ok_or(NodeError::NoSpace)?;
-    let verifier =
-        Verifier { space: state.space, membership: &state.membership, keys: &keys, max_lamport: store.max_lamport()? };
+    let verifier = Verifier {
+        space: state.space,
+        membership: &state.membership,
+        keys: Some(&keys),
+        max_lamport: store.max_lamport()?,
+    };
     let outcome = verifier.verify_batch(
         |a| head_of(store, a),
         |a, s| store.event_hash(&state.space, a, s).ok().flatten(),
