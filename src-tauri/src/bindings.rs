@@ -38,6 +38,7 @@ mod tests {
         duet_model::Blob::export_all(&cfg)?;
         duet_node::NodeEvent::export_all(&cfg)?;
         duet_node::PeerInfo::export_all(&cfg)?;
+        duet_node::MailboxStatus::export_all(&cfg)?;
         duet_node::Verification::export_all(&cfg)?;
         duet_node::PinnedMessage::export_all(&cfg)?;
         duet_node::Memory::export_all(&cfg)?;

@@ -299,6 +299,28 @@ pub async fn remove_list_item(state: State<'_, AppState>, list: ListId, item: It
     Ok(state.node().await?.remove_list_item(list, item).await?)
 }
 
+/// The couple's mailbox, and whether this device reaches it now.
+#[tauri::command]
+pub async fn mailbox(state: State<'_, AppState>) -> Answer<duet_node::MailboxStatus> {
+    Ok(state.node().await?.mailbox_status().await?)
+}
+
+/// Uses the mailbox a ticket (from `duet mailbox`) names, on every device of the couple.
+#[tauri::command]
+pub async fn add_mailbox(state: State<'_, AppState>, ticket: String) -> Answer<duet_node::MailboxStatus> {
+    let node = state.node().await?;
+    node.add_mailbox(&ticket).await?;
+    Ok(node.mailbox_status().await?)
+}
+
+/// Stops using the couple's mailbox, on every device.
+#[tauri::command]
+pub async fn remove_mailbox(state: State<'_, AppState>) -> Answer<duet_node::MailboxStatus> {
+    let node = state.node().await?;
+    node.remove_mailbox().await?;
+    Ok(node.mailbox_status().await?)
+}
+
 /// The relays chosen in settings.
 #[tauri::command]
 pub async fn relays(state: State<'_, AppState>) -> Answer<Vec<String>> {

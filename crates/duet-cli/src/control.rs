@@ -349,12 +349,7 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
             } else if remove {
                 node.remove_mailbox().await?;
             }
-            let place = node.mailbox()?;
-            let connected = match &place {
-                Some(p) => node.connected().await?.contains(&p.device),
-                None => false,
-            };
-            json!({ "mailbox": place, "connected": connected })
+            to_json(node.mailbox_status().await?)
         }
         Request::Send { channel, text, reply_to } => {
             let t = target(node, channel.as_deref())?;

@@ -71,7 +71,7 @@ pub use error::{ErrorCode, NodeError};
 pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use lists::Place;
-pub use mailbox::{Mailbox, MailboxConfig};
+pub use mailbox::{Mailbox, MailboxConfig, MailboxStatus};
 pub use memories::{this_day_in_earlier_years, Memory, TimeWindow, MAX_MEMORIES_PAGE, MAX_MEMORY_WINDOWS};
 pub use story::{StoryReport, MAX_EMBEDDED_PICTURE, MAX_EMBEDDED_TOTAL};
 pub use supervise::Part;

@@ -23,6 +23,16 @@ use crate::frames::{read_frame, write_frame, FrameRules};
 use crate::streams::PAIR_FRAMES;
 use crate::{Node, NodeError};
 
+/// The couple's mailbox as a device sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MailboxStatus {
+    /// Where it runs; `None`: the couple uses no mailbox.
+    pub mailbox: Option<MailboxPlace>,
+    /// Whether this device is connected to it now.
+    pub connected: bool,
+}
+
 /// How long adding a mailbox waits for it to answer.
 const REGISTER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -86,6 +96,16 @@ impl Node {
     /// The couple's mailbox, as last chosen by either of them.
     pub fn mailbox(&self) -> Result<Option<MailboxPlace>, NodeError> {
         Ok(self.shared.store.mailbox()?.and_then(|m| m.value))
+    }
+
+    /// The couple's mailbox, and whether this device reaches it now.
+    pub async fn mailbox_status(&self) -> Result<MailboxStatus, NodeError> {
+        let mailbox = self.mailbox()?;
+        let connected = match &mailbox {
+            Some(m) => self.shared.net.connected().await?.contains(&m.device),
+            None => false,
+        };
+        Ok(MailboxStatus { mailbox, connected })
     }
 
     /// Whether `device` is the couple's mailbox.
