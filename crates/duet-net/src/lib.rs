@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn protocol_names() {
         let names: Vec<_> = DuetProtocol::ALL.iter().map(|p| p.to_string()).collect();
-        assert_eq!(names, ["/duet/sync/1", "/duet/live/1", "/duet/pair/1", "/duet/blobs/1"]);
+        assert_eq!(names, ["/duet/sync/1", "/duet/live/1", "/duet/pair/1", "/duet/blobs/1", "/duet/mailbox/1"]);
     }
 }
 
