@@ -11,7 +11,7 @@
 //!
 //! Old events go once every member device holds them and they are older than the retention
 //! (90 days by default); when more than the quota (1 GiB) is held, the oldest go whoever
-//! lacks them, and the log says so. A device that lacks dropped events gets them from its
+//! lacks them (at once, when a push takes it past the quota), and the log says so. A device that lacks dropped events gets them from its
 //! partner's or its own other devices, as without a mailbox.
 
 use std::collections::HashMap;
@@ -312,6 +312,9 @@ impl Inner {
                     if !outcome.accepted.is_empty() {
                         tracing::debug!(?device, ?author, events = outcome.accepted.len(), "stored");
                         self.changed.send_modify(|n| *n = n.wrapping_add(1));
+                        if self.store.bytes_held()? > self.config.quota_bytes {
+                            self.prune().await;
+                        }
                     }
                     if let Some((_, e)) = outcome.rejected {
                         return Err(NodeError::PeerFault(format!("refused an event: {e}")));
@@ -403,22 +406,28 @@ impl Inner {
     /// Drops old events now, then every hour.
     async fn prune_now_and_then(self: Arc<Self>) {
         loop {
-            let retention = u64::try_from(self.config.retention.as_millis()).unwrap_or(u64::MAX);
-            let store = self.store.clone();
-            let quota = self.config.quota_bytes;
-            match tokio::task::spawn_blocking(move || store.prune(now(), retention, quota)).await {
-                Ok(Ok(pruned)) if pruned.undelivered > 0 => tracing::warn!(
-                    dropped = pruned.undelivered,
-                    "the mailbox is full: dropped its oldest events before every device had them \
-                     (they still reach them from the couple's other devices)"
-                ),
-                Ok(Ok(pruned)) if pruned.delivered > 0 => {
-                    tracing::info!(dropped = pruned.delivered, "dropped old events every device holds")
-                }
-                Ok(Err(e)) => tracing::warn!("could not drop old events: {e}"),
-                _ => {}
-            }
+            self.prune().await;
             tokio::time::sleep(PRUNE_EVERY).await;
+        }
+    }
+
+    /// Drops events every device holds that are past the retention, and the oldest while over
+    /// the quota.
+    async fn prune(&self) {
+        let retention = u64::try_from(self.config.retention.as_millis()).unwrap_or(u64::MAX);
+        let store = self.store.clone();
+        let quota = self.config.quota_bytes;
+        match tokio::task::spawn_blocking(move || store.prune(now(), retention, quota)).await {
+            Ok(Ok(pruned)) if pruned.undelivered > 0 => tracing::warn!(
+                dropped = pruned.undelivered,
+                "the mailbox is full: dropped its oldest events before every device had them \
+                 (they still reach them from the couple's other devices)"
+            ),
+            Ok(Ok(pruned)) if pruned.delivered > 0 => {
+                tracing::info!(dropped = pruned.delivered, "dropped old events every device holds")
+            }
+            Ok(Err(e)) => tracing::warn!("could not drop old events: {e}"),
+            _ => {}
         }
     }
 }
