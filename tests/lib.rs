@@ -139,6 +139,17 @@ impl Rejections {
     }
 }
 
+/// A test that fails for another reason (a wait given up) still says who was cut off: the
+/// likeliest cause of a stalled conversation.
+impl Drop for Rejections {
+    fn drop(&mut self) {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if std::thread::panicking() && !seen.is_empty() {
+            eprintln!("devices cut off during this test: {seen:?}");
+        }
+    }
+}
+
 /// Pairs `joiner` with `inviter` (partner or own-device ticket).
 pub async fn pair(inviter: &TestNode, joiner: &TestNode, kind: duet_model::InviteKind) -> Result<(), NodeError> {
     let ticket = inviter.node.invite(kind).await?;
