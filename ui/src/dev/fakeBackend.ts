@@ -12,8 +12,9 @@
  * keyring otherwise) and changes it as the shell does (`change_data_protection`). Shared lists
  * are in `fakeLists.ts`; Memories (photos, videos and sounds from every conversation, "On
  * this day") are answered from the messages here by `fakeMemories.ts`; "Our story"
- * (`export_story`) reports a page made from them. Only `main.ts` loads it, and only for `?mock`
- * outside the app.
+ * (`export_story`) reports a page made from them. Settings → Mailbox takes any ticket starting
+ * with `duetbox1` (reached at once) and refuses others in the node's words. Only `main.ts` loads
+ * it, and only for `?mock` outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -27,6 +28,7 @@ import type {
   DateInfo,
   DeviceInfo,
   LockStatus,
+  MailboxStatus,
   Message,
   NodeEvent,
   Person,
@@ -71,6 +73,8 @@ export function installFakeBackend(mode: string): void {
     }
   };
   let relays: string[] = [];
+  // Settings → Mailbox: none until a `duetbox1` ticket is added; the one added is reached at once.
+  let mailbox: MailboxStatus = { mailbox: null, connected: false };
   let lock: LockStatus = { enabled: false, idle_minutes: 0, locked: false, problem: null };
   let lockPassphrase = '1234';
   const channels: Channel[] = paired
@@ -348,6 +352,24 @@ export function installFakeBackend(mode: string): void {
           relays = chosen;
           return later(300, relays);
         }
+        case 'mailbox':
+          return mailbox;
+        case 'add_mailbox': {
+          const ticket = String(a.ticket).trim();
+          if (!ticket.startsWith('duetbox1')) {
+            return later(300, null).then(() =>
+              fail('not_allowed', 'that is not a Duet mailbox ticket (it should start with "duetbox1")'),
+            );
+          }
+          mailbox = {
+            mailbox: { device: 'e5'.repeat(32), addresses: ['/ip4/203.0.113.7/udp/4001/quic-v1', '/dns4/mailbox.example.org/tcp/4001'] },
+            connected: true,
+          };
+          return later(600, mailbox);
+        }
+        case 'remove_mailbox':
+          mailbox = { mailbox: null, connected: false };
+          return later(300, mailbox);
         case 'conversations':
           return conversations();
         case 'channels':

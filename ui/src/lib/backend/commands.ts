@@ -34,6 +34,7 @@ import type {
   ItemId,
   ListId,
   LockStatus,
+  MailboxStatus,
   Message,
   MessageId,
   MessagePage,
@@ -172,6 +173,28 @@ export function relays(): Promise<Outcome<string[]>> {
 /** Listens through these relays from now on; resolves to them as kept (blank ones dropped). */
 export function setRelays(relays: string[]): Promise<Outcome<string[]>> {
   return call('set_relays', { relays });
+}
+
+/**
+ * The couple's blind mailbox (one `duet mailbox` they run on an always-on machine), if any, and
+ * whether this device reaches it now.
+ */
+export function mailbox(): Promise<Outcome<MailboxStatus>> {
+  return call('mailbox');
+}
+
+/**
+ * Makes the mailbox whose ticket (`duetbox1…`, as `duet mailbox` prints it) this is the couple's
+ * own, for both people's devices. A ticket that is not one, or that the mailbox refuses, or a
+ * mailbox that cannot be reached: an error in words, and nothing changed.
+ */
+export function addMailbox(ticket: string): Promise<Outcome<MailboxStatus>> {
+  return call('add_mailbox', { ticket });
+}
+
+/** Stops using the couple's mailbox, for both people's devices; resolves to the status without one. */
+export function removeMailbox(): Promise<Outcome<MailboxStatus>> {
+  return call('remove_mailbox');
 }
 
 // ----- conversations and channels -----

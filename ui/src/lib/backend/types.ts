@@ -51,6 +51,8 @@ export type { InviteKind } from './bindings/InviteKind';
 export type { ItemId } from './bindings/ItemId';
 export type { ListId } from './bindings/ListId';
 export type { ListItem } from './bindings/ListItem';
+export type { MailboxPlace } from './bindings/MailboxPlace';
+export type { MailboxStatus } from './bindings/MailboxStatus';
 export type { Message } from './bindings/Message';
 export type { MessageId } from './bindings/MessageId';
 export type { MessagePage } from './bindings/MessagePage';
