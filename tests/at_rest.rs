@@ -4,24 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
 
-use std::path::{Path, PathBuf};
-
 use duet_model::{InviteKind, Target};
-use duet_tests::{eventually, open_store, pair, TestNode};
-
-/// Every file under `dir`, read whole.
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path, bytes));
-        }
-    }
-    out
-}
+use duet_tests::{eventually, files_under, open_store, pair, TestNode};
 
 fn holds(bytes: &[u8], needle: &[u8]) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle)

@@ -139,6 +139,20 @@ impl Rejections {
     }
 }
 
+/// Every file under `dir`, read whole (as someone who copied the folder would read it).
+pub fn files_under(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a readable folder") {
+        let path = entry.expect("a folder entry").path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
 /// A test that fails for another reason (a wait given up) still says who was cut off: the
 /// likeliest cause of a stalled conversation.
 impl Drop for Rejections {

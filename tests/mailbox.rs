@@ -14,7 +14,7 @@ use duet_log::mailbox::MailboxTicket;
 use duet_model::{InviteKind, Target};
 use duet_net::{DuetProtocol, NetConfig};
 use duet_node::{Mailbox, MailboxConfig};
-use duet_tests::{eventually, pair, Rejections, TestNode, PATIENCE};
+use duet_tests::{eventually, files_under, pair, Rejections, TestNode, PATIENCE};
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 async fn start_mailbox(dir: &Path) -> (Mailbox, String) {
@@ -23,20 +23,6 @@ async fn start_mailbox(dir: &Path) -> (Mailbox, String) {
     let mailbox = Mailbox::start(config).await.expect("the mailbox starts");
     let ticket = mailbox.ticket(PATIENCE).await.expect("a ticket");
     (mailbox, ticket)
-}
-
-/// Every file under `dir`, read whole.
-fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path, bytes));
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,7 @@ use duet_model::{DeviceId, SpaceId};
 use thiserror::Error;
 
 use crate::codec::{DecodeError, Reader, Writer};
-use crate::pairing::{base32_decode, base32_encode, MAX_ADDRESS_CHARS, MAX_TICKET_ADDRESSES};
+use crate::pairing::{ticket_content, ticket_text, MAX_ADDRESS_CHARS, MAX_TICKET_ADDRESSES};
 use crate::sync::{get_members, put_members, Members};
 
 /// What a mailbox ticket starts with.
@@ -63,26 +63,15 @@ impl MailboxTicket {
         for a in &self.addresses {
             w.str(a);
         }
-        let check = hash(&w.buf);
-        w.bytes(&check[..4]);
-        format!("{MAILBOX_TICKET_PREFIX}{}", base32_encode(&w.buf))
+        ticket_text(MAILBOX_TICKET_PREFIX, w.buf)
     }
 
     /// Reads a ticket (whitespace around it is ignored).
     pub fn decode(text: &str) -> Result<Self, MailboxError> {
-        let body = text.trim().strip_prefix(MAILBOX_TICKET_PREFIX).ok_or(MailboxError::NotATicket)?;
-        if body.len() > 4096 {
-            return Err(MailboxError::Damaged);
-        }
-        let bytes = base32_decode(body).ok_or(MailboxError::Damaged)?;
-        if bytes.len() < 4 {
-            return Err(MailboxError::Damaged);
-        }
-        let (content, check) = bytes.split_at(bytes.len() - 4);
-        if hash(content)[..4] != *check {
-            return Err(MailboxError::Damaged);
-        }
-        let mut r = Reader::new(content);
+        let content = ticket_content(text, MAILBOX_TICKET_PREFIX)
+            .ok_or(MailboxError::NotATicket)?
+            .ok_or(MailboxError::Damaged)?;
+        let mut r = Reader::new(&content);
         if r.u8("the ticket version")? != 1 {
             return Err(MailboxError::Damaged);
         }

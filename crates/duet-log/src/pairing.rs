@@ -71,27 +71,33 @@ pub fn encode_ticket(invite: &Invite) -> String {
     for a in &invite.addresses {
         w.str(a);
     }
-    let check = hash(&w.buf);
-    w.bytes(&check[..4]);
-    format!("{TICKET_PREFIX}{}", base32_encode(&w.buf))
+    ticket_text(TICKET_PREFIX, w.buf)
+}
+
+/// A ticket's one line of text: `prefix`, then base32 of `content` and the first 4 bytes of
+/// its BLAKE3 (so a mistyped ticket is caught before anything is tried).
+pub(crate) fn ticket_text(prefix: &str, mut content: Vec<u8>) -> String {
+    let check = hash(&content);
+    content.extend_from_slice(&check[..4]);
+    format!("{prefix}{}", base32_encode(&content))
+}
+
+/// What [`ticket_text`] wrote: `None` when the text does not start with `prefix` (whitespace
+/// around it is ignored), `Some(None)` when the rest is damaged.
+pub(crate) fn ticket_content(text: &str, prefix: &str) -> Option<Option<Vec<u8>>> {
+    let body = text.trim().strip_prefix(prefix)?;
+    if body.len() > 4096 {
+        return Some(None);
+    }
+    let Some(mut bytes) = base32_decode(body).filter(|b| b.len() >= 4) else { return Some(None) };
+    let check = bytes.split_off(bytes.len() - 4);
+    Some((hash(&bytes)[..4] == *check).then_some(bytes))
 }
 
 /// Reads a ticket (whitespace around it is ignored).
 pub fn decode_ticket(text: &str) -> Result<Invite, PairError> {
-    let text = text.trim();
-    let body = text.strip_prefix(TICKET_PREFIX).ok_or(PairError::NotATicket)?;
-    if body.len() > 4096 {
-        return Err(PairError::Damaged);
-    }
-    let bytes = base32_decode(body).ok_or(PairError::Damaged)?;
-    if bytes.len() < 4 {
-        return Err(PairError::Damaged);
-    }
-    let (content, check) = bytes.split_at(bytes.len() - 4);
-    if hash(content)[..4] != *check {
-        return Err(PairError::Damaged);
-    }
-    let mut r = Reader::new(content);
+    let content = ticket_content(text, TICKET_PREFIX).ok_or(PairError::NotATicket)?.ok_or(PairError::Damaged)?;
+    let mut r = Reader::new(&content);
     if r.u8("the ticket version")? != 1 {
         return Err(PairError::Damaged);
     }
@@ -272,7 +278,7 @@ pub const MAX_LATER_KEYS: usize = 64;
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-pub(crate) fn base32_encode(bytes: &[u8]) -> String {
+fn base32_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
     let (mut buf, mut bits) = (0u32, 0u32);
     for &b in bytes {
@@ -289,7 +295,7 @@ pub(crate) fn base32_encode(bytes: &[u8]) -> String {
     out
 }
 
-pub(crate) fn base32_decode(text: &str) -> Option<Vec<u8>> {
+fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 5 / 8);
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in text.bytes() {

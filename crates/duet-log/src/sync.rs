@@ -193,6 +193,23 @@ pub(crate) fn get_members(r: &mut Reader) -> Result<Members, DecodeError> {
     Ok(Members { persons, certificates })
 }
 
+/// The bodies of consecutive `events` that go in one batch: as many as fit in
+/// [`MAX_BATCH_BYTES`], and always the first. Returns them and the seq of the last one taken
+/// (`None` when `events` is empty).
+pub fn batch_bodies(events: Vec<SealedEvent>) -> (Vec<Vec<u8>>, Option<u64>) {
+    let mut bodies = Vec::with_capacity(events.len());
+    let (mut bytes, mut last) = (0, None);
+    for e in events {
+        bytes += e.body().len();
+        if bytes > MAX_BATCH_BYTES && !bodies.is_empty() {
+            break;
+        }
+        last = Some(e.seq());
+        bodies.push(e.into_body());
+    }
+    (bodies, last)
+}
+
 /// What a pusher knows of its receiver, and what to send next.
 #[derive(Debug, Clone, Default)]
 pub struct PushPlanner {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use duet_crypto::DeviceCertificate;
 use duet_log::mailbox::{check_registration, MailboxTicket, Register, RegisterReply};
+use duet_log::sync::batch_bodies;
 use duet_log::{LogHead, Members, PushPlanner, SyncMessage, Verifier, VersionVector};
 use duet_model::DeviceId;
 use duet_net::{Client, DuetProtocol, Multiaddr, NetConfig, NetEvent};
@@ -364,22 +365,11 @@ impl Inner {
                 let vv = self.store.version_vector()?;
                 while let Some((author, first, last)) = planner.next(&vv) {
                     let events = self.store.events_from(&author, first, (last - first + 1) as usize)?;
-                    if events.is_empty() {
+                    let (bodies, Some(sent_last)) = batch_bodies(events) else {
                         // Dropped here (the quota): the device gets them from another device.
                         planner.skip(author, vv.get(&author));
                         continue;
-                    }
-                    let mut bodies = Vec::with_capacity(events.len());
-                    let mut bytes = 0;
-                    let mut sent_last = first - 1;
-                    for e in events {
-                        bytes += e.body().len();
-                        if bytes > duet_log::sync::MAX_BATCH_BYTES && !bodies.is_empty() {
-                            break;
-                        }
-                        sent_last = e.seq();
-                        bodies.push(e.into_body());
-                    }
+                    };
                     send(&mut w, &SyncMessage::Batch { author, first_seq: first, bodies }).await?;
                     planner.sent(author, sent_last);
                 }

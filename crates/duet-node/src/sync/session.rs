@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use duet_crypto::DeviceKey;
-use duet_log::sync::{first_too_early, wait_for, MAX_BATCH_BYTES, MAX_FRAME_BYTES};
+use duet_log::sync::{batch_bodies, first_too_early, wait_for, MAX_FRAME_BYTES};
 use duet_log::{
     Keyring, LogHead, Members, OpenedEvent, Payload, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError,
 };
@@ -106,20 +106,7 @@ where
             let vv = store.version_vector()?;
             while let Some((author, first, last)) = planner.next(&vv) {
                 let events = store.events_from(&author, first, (last - first + 1) as usize)?;
-                let mut bodies = Vec::with_capacity(events.len());
-                let mut bytes = 0;
-                let mut sent_last = first - 1;
-                for e in events {
-                    bytes += e.body().len();
-                    if bytes > MAX_BATCH_BYTES && !bodies.is_empty() {
-                        break;
-                    }
-                    sent_last = e.seq();
-                    bodies.push(e.into_body());
-                }
-                if bodies.is_empty() {
-                    break;
-                }
+                let (bodies, Some(sent_last)) = batch_bodies(events) else { break };
                 send(&mut w, &SyncMessage::Batch { author, first_seq: first, bodies }).await?;
                 planner.sent(author, sent_last);
             }
