@@ -25,6 +25,16 @@ async fn start_mailbox(dir: &Path) -> (Mailbox, String) {
     (mailbox, ticket)
 }
 
+/// Waits until the mailbox holds everything `node` wrote so far.
+async fn holds_all_of(mailbox: &Mailbox, node: &TestNode) {
+    let device = node.node.device_id();
+    let wrote = node.node.version_vector().unwrap().get(&device);
+    eventually(&format!("the mailbox holds all {} wrote", node.name), || async {
+        (mailbox.version_vector().ok()?.get(&device) >= wrote).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_online_together_everything_arrives_through_the_mailbox_and_it_reads_nothing() {
     let boxdir = tempfile::tempdir().unwrap();
@@ -50,11 +60,7 @@ async fn never_online_together_everything_arrives_through_the_mailbox_and_it_rea
         sent.push(ada.node.send(Target::Direct, &text, None).await.unwrap());
     }
     let ada_device = ada.node.device_id();
-    let ada_holds = ada.node.version_vector().unwrap().get(&ada_device);
-    eventually("the mailbox holds all Ada wrote", || async {
-        (mailbox.version_vector().ok()?.get(&ada_device) >= ada_holds).then_some(())
-    })
-    .await;
+    holds_all_of(&mailbox, &ada).await;
     ada.stop().await;
 
     // Ben comes back alone: everything comes from the mailbox.
@@ -69,12 +75,7 @@ async fn never_online_together_everything_arrives_through_the_mailbox_and_it_rea
 
     // Ben reads them; his receipt reaches Ada later, through the mailbox, while he is away.
     ben.node.mark_read(sent[99].id).await.unwrap();
-    let ben_device = ben.node.device_id();
-    let ben_holds = ben.node.version_vector().unwrap().get(&ben_device);
-    eventually("the mailbox holds Ben's receipt", || async {
-        (mailbox.version_vector().ok()?.get(&ben_device) >= ben_holds).then_some(())
-    })
-    .await;
+    holds_all_of(&mailbox, &ben).await;
     ben.stop().await;
     ada.restart(|c| c).await;
     rejections.watch(&ada);
