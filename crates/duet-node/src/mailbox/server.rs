@@ -38,6 +38,9 @@ use crate::{lock, now, NodeError};
 const SYNC_FRAMES: FrameRules = FrameRules { max: duet_log::sync::MAX_FRAME_BYTES, idle: SYNC_IDLE };
 /// How long a device that misbehaved is cut off.
 const BAN: Duration = Duration::from_secs(60);
+/// Registrations answered at once: anyone may open `/duet/mailbox/1`, so a stranger opening
+/// thousands gets them dropped, not a task each (a real one takes one stream, briefly).
+const REGISTRATIONS_AT_ONCE: usize = 8;
 /// How often old events are looked at.
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
@@ -77,6 +80,8 @@ struct Inner {
     changed: watch::Sender<u64>,
     /// The push session to each connected member device.
     pushing: Mutex<HashMap<DeviceId, AbortOnDrop>>,
+    /// Places for registrations being answered.
+    registrations: Arc<tokio::sync::Semaphore>,
 }
 
 /// A running mailbox. Stops when dropped or with [`Mailbox::shutdown`].
@@ -114,8 +119,14 @@ impl Mailbox {
         let (net, events) = duet_net::start(net_config).await?;
         // Registrations come on `/duet/mailbox/1`, open to anyone: the ticket's secret decides.
         net.set_pairing_open(true).await?;
-        let inner =
-            Arc::new(Inner { config, store, net, changed: watch::channel(0).0, pushing: Mutex::new(HashMap::new()) });
+        let inner = Arc::new(Inner {
+            config,
+            store,
+            net,
+            changed: watch::channel(0).0,
+            pushing: Mutex::new(HashMap::new()),
+            registrations: Arc::new(tokio::sync::Semaphore::new(REGISTRATIONS_AT_ONCE)),
+        });
         inner.allow_members().await?;
         let run = tokio::spawn(inner.clone().run(events));
         let prune = tokio::spawn(inner.clone().prune_now_and_then());
@@ -167,7 +178,15 @@ impl Inner {
                     lock(&self.pushing).remove(&device);
                 }
                 NetEvent::InboundStream { device, protocol: DuetProtocol::Mailbox, stream } => {
-                    tokio::spawn(self.clone().answer_registration(device, stream));
+                    let Ok(place) = self.registrations.clone().try_acquire_owned() else {
+                        tracing::debug!(?device, "too many registrations at once; dropping one");
+                        continue;
+                    };
+                    let inner = self.clone();
+                    tokio::spawn(async move {
+                        let _place = place;
+                        inner.answer_registration(device, stream).await
+                    });
                 }
                 NetEvent::InboundStream { device, protocol: DuetProtocol::Sync, stream } if self.is_member(&device) => {
                     self.start_push(device);
