@@ -25,6 +25,20 @@ async fn start_mailbox(dir: &Path) -> (Mailbox, String) {
     (mailbox, ticket)
 }
 
+/// Ada and Ben, paired and watched for devices cut off; Ada adds the mailbox `ticket` names,
+/// and Ben's device learns of it from her signed event.
+async fn couple_with_mailbox(ticket: &str) -> (TestNode, TestNode, Rejections, duet_model::MailboxPlace) {
+    let ada = TestNode::person("Ada").await;
+    let ben = TestNode::person("Ben").await;
+    let rejections = Rejections::default();
+    rejections.watch(&ada);
+    rejections.watch(&ben);
+    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
+    let place = ada.node.add_mailbox(ticket).await.expect("adding the mailbox");
+    eventually("Ben's device uses the mailbox too", || async { ben.node.mailbox().ok()?.map(|_| ()) }).await;
+    (ada, ben, rejections, place)
+}
+
 /// Waits until the mailbox holds everything `node` wrote so far.
 async fn holds_all_of(mailbox: &Mailbox, node: &TestNode) {
     let device = node.node.device_id();
@@ -39,17 +53,9 @@ async fn holds_all_of(mailbox: &Mailbox, node: &TestNode) {
 async fn never_online_together_everything_arrives_through_the_mailbox_and_it_reads_nothing() {
     let boxdir = tempfile::tempdir().unwrap();
     let (mailbox, ticket) = start_mailbox(boxdir.path()).await;
-    let mut ada = TestNode::person("Ada").await;
-    let mut ben = TestNode::person("Ben").await;
-    let rejections = Rejections::default();
-    rejections.watch(&ada);
-    rejections.watch(&ben);
-    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
-
     // Ada adds the mailbox; Ben's device learns of it from her signed event.
-    let place = ada.node.add_mailbox(&ticket).await.expect("adding the mailbox");
+    let (mut ada, mut ben, rejections, place) = couple_with_mailbox(&ticket).await;
     assert_eq!(place.device, mailbox.device_id());
-    eventually("Ben's device uses the mailbox too", || async { ben.node.mailbox().ok()?.map(|_| ()) }).await;
 
     // Ben goes away. Ada writes 100 messages, one with a word nobody else writes.
     ben.stop().await;
@@ -226,14 +232,7 @@ async fn a_mailbox_killed_in_the_middle_of_a_push_loses_nothing_and_gives_nothin
     let boxdir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mailbox = MailboxProcess::start(boxdir.path(), port);
-    let mut ada = TestNode::person("Ada").await;
-    let mut ben = TestNode::person("Ben").await;
-    let rejections = Rejections::default();
-    rejections.watch(&ada);
-    rejections.watch(&ben);
-    pair(&ada, &ben, InviteKind::Partner).await.expect("pairing");
-    ada.node.add_mailbox(&mailbox.ticket).await.expect("adding the mailbox");
-    eventually("Ben's device uses the mailbox too", || async { ben.node.mailbox().ok()?.map(|_| ()) }).await;
+    let (mut ada, mut ben, rejections, _) = couple_with_mailbox(&mailbox.ticket).await;
     ben.stop().await;
 
     // Ada writes 300 messages; the mailbox is killed once it holds some of them, and comes

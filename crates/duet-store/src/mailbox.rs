@@ -38,6 +38,9 @@ pub struct MailboxStore {
     heads: sled::Tree,
     held: sled::Tree,
     meta: sled::Tree,
+    /// The membership as last read: every sync batch and stream is checked against it, and
+    /// reading it checks every certificate's signature. Emptied when people or devices change.
+    membership: std::sync::Arc<std::sync::RwLock<Option<Membership>>>,
 }
 
 /// What [`MailboxStore::prune`] dropped.
@@ -75,6 +78,7 @@ impl MailboxStore {
             heads: db.open_tree("heads")?,
             held: db.open_tree("held")?,
             meta: db.open_tree("meta")?,
+            membership: Default::default(),
             db,
         };
         if store.meta.get(SECRET)?.is_none() {
@@ -102,6 +106,21 @@ impl MailboxStore {
 
     /// Who may write: the registered people and their certified devices.
     pub fn membership(&self) -> Result<Option<Membership>, StoreError> {
+        if let Some(m) = self.membership.read().map_err(|_| StoreError::Corrupt("lock poisoned"))?.as_ref() {
+            return Ok(Some(m.clone()));
+        }
+        let read = self.read_membership()?;
+        *self.membership.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = read.clone();
+        Ok(read)
+    }
+
+    /// Forgets the membership read, after a change to it.
+    fn membership_changed(&self) -> Result<(), StoreError> {
+        *self.membership.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = None;
+        Ok(())
+    }
+
+    fn read_membership(&self) -> Result<Option<Membership>, StoreError> {
         let Some(space) = self.space()? else { return Ok(None) };
         let persons = self.meta.get(PERSONS)?.unwrap_or_default();
         let persons = persons.chunks_exact(32).filter_map(|c| c.try_into().ok()).map(PersonId);
@@ -120,6 +139,7 @@ impl MailboxStore {
     pub fn register(&self, space: SpaceId, persons: &[PersonId]) -> Result<(), StoreError> {
         if self.space()?.is_none() {
             self.meta.insert(SPACE, &space.0)?;
+            self.membership_changed()?;
         }
         self.add_persons(persons)?;
         Ok(())
@@ -139,6 +159,7 @@ impl MailboxStore {
             return Ok(false);
         }
         self.meta.insert(PERSONS, held.concat())?;
+        self.membership_changed()?;
         self.db.flush()?;
         Ok(true)
     }
@@ -151,6 +172,7 @@ impl MailboxStore {
         }
         let list: Vec<Vec<u8>> = membership.devices().map(|(_, d)| d.certificate.encode()).collect();
         self.meta.insert(CERTS, crate::txn::encode(&list))?;
+        self.membership_changed()?;
         self.db.flush()?;
         Ok(true)
     }
