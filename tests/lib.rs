@@ -266,3 +266,19 @@ pub fn raw_tcp_file_copy(path: &std::path::Path, out: &std::path::Path) -> Durat
     assert_eq!(got, size);
     took
 }
+
+/// A relay on loopback as `duet relay` runs one, with STUN and TURN on a port of its own,
+/// serving the devices `allow` lists (`None`: anyone).
+pub async fn relay_on_loopback(allow: Option<Vec<duet_model::DeviceId>>) -> duet_node::relay::Relay {
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
+    duet_node::relay::Relay::start(duet_node::relay::RelayConfig {
+        secret,
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("a valid address")],
+        stun: Some("127.0.0.1:0".parse().expect("a valid address")),
+        turn_ip: None,
+        allow,
+    })
+    .await
+    .expect("the relay starts")
+}

@@ -18,9 +18,14 @@ use duet_tests::{eventually, files_under, pair, Rejections, TestNode, PATIENCE};
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 async fn start_mailbox(dir: &Path) -> (Mailbox, String) {
+    start_mailbox_with(dir, |c| c).await
+}
+
+/// A mailbox on loopback, its settings changed by `change`, and its ticket.
+async fn start_mailbox_with(dir: &Path, change: impl FnOnce(MailboxConfig) -> MailboxConfig) -> (Mailbox, String) {
     let mut config = MailboxConfig::new(dir);
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap(), "/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()];
-    let mailbox = Mailbox::start(config).await.expect("the mailbox starts");
+    let mailbox = Mailbox::start(change(config)).await.expect("the mailbox starts");
     let ticket = mailbox.ticket(PATIENCE).await.expect("a ticket");
     (mailbox, ticket)
 }
@@ -65,28 +70,65 @@ async fn never_online_together_everything_arrives_through_the_mailbox_and_it_rea
         let text = if i == 50 { format!("the {WORD} is ready") } else { format!("message {i} from Ada") };
         sent.push(ada.node.send(Target::Direct, &text, None).await.unwrap());
     }
+    // And a photo (a PNG of noise, about 700 KB: three chunks, and a thumbnail).
+    let files = tempfile::tempdir().unwrap();
+    let mut seed = 7u32;
+    let picture = image::RgbImage::from_fn(480, 480, |_, _| {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        image::Rgb([(seed >> 24) as u8, (seed >> 16) as u8, (seed >> 8) as u8])
+    });
+    let path = files.path().join("beach.png");
+    picture.save(&path).unwrap();
+    let photo = std::fs::read(&path).unwrap();
+    let with_photo = ada.node.send_file(Target::Direct, &path, "the beach", None).await.unwrap();
+    sent.push(with_photo.clone());
     let ada_device = ada.node.device_id();
     holds_all_of(&mailbox, &ada).await;
+    let photo_blob = &with_photo.attachments[0];
+    let thumbnail = photo_blob.media.as_ref().and_then(|m| m.thumbnail()).expect("a photo has a thumbnail");
+    let blobs = 2;
+    let chunks = photo_blob.size.div_ceil(256 * 1024) as usize + 1;
+    assert!(thumbnail.size < 256 * 1024);
+    eventually("the mailbox holds the photo and its thumbnail, every chunk", || async {
+        (mailbox.blobs_held() == (blobs, chunks)).then_some(())
+    })
+    .await;
+    // Ada's device knows it, so her messages Ben has not received say they wait at the
+    // mailbox: it holds her device's events up to her last message's time.
+    eventually("Ada's device knows the mailbox holds her last message", || async {
+        let status = ada.node.mailbox_status().await.ok()?;
+        let held = status.holds.iter().find(|h| h.device == ada_device)?;
+        (held.until >= sent[99].created_at && status.connected).then_some(())
+    })
+    .await;
+    assert!(!ada.node.message(&sent[99].id).unwrap().delivered, "Ben has not got it: it waits at the mailbox");
     ada.stop().await;
 
     // Ben comes back alone: everything comes from the mailbox.
     ben.restart(|c| c).await;
     rejections.watch(&ben);
-    eventually("Ben holds all 100 messages", || async {
+    eventually("Ben holds all 101 messages", || async {
         sent.iter().all(|m| ben.node.message(&m.id).is_ok()).then_some(())
     })
     .await;
+    // The photo comes from the mailbox too (Ben's device fetches it by itself), intact.
+    let saved = tempfile::tempdir().unwrap();
+    let got = tokio::time::timeout(PATIENCE, ben.node.save_attachment(&with_photo.id, 0, saved.path()))
+        .await
+        .expect("Ben's device fetches the photo from the mailbox")
+        .unwrap();
+    assert!(std::fs::read(&got).unwrap() == photo, "the photo arrived intact");
     assert_eq!(ben.node.message(&sent[50].id).unwrap().content, format!("the {WORD} is ready"));
     assert!(!ben.node.connected().await.unwrap().contains(&ada_device), "Ada is off: the mailbox carried it");
 
     // Ben reads them; his receipt reaches Ada later, through the mailbox, while he is away.
-    ben.node.mark_read(sent[99].id).await.unwrap();
+    ben.node.mark_read(sent[100].id).await.unwrap();
     holds_all_of(&mailbox, &ben).await;
     ben.stop().await;
     ada.restart(|c| c).await;
     rejections.watch(&ada);
     eventually("Ada sees that Ben read her last message", || async {
-        ada.node.message(&sent[99].id).ok()?.read.then_some(())
+        ada.node.message(&sent[100].id).ok()?.read.then_some(())
     })
     .await;
 
@@ -96,6 +138,11 @@ async fn never_online_together_everything_arrives_through_the_mailbox_and_it_rea
     for (path, bytes) in &files {
         assert!(!bytes.windows(WORD.len()).any(|w| w == WORD.as_bytes()), "{} holds the word", path.display());
         assert!(!bytes.windows(9).any(|w| w == b"message 7"), "{} holds a message", path.display());
+        // Nor the photo, nor its hash: a mailbox that held it could confirm a guess of the file.
+        let hash = with_photo.attachments[0].blob.0;
+        assert!(!bytes.windows(32).any(|w| w == hash), "{} holds the photo's hash", path.display());
+        let piece = &photo[photo.len() / 2..photo.len() / 2 + 32];
+        assert!(!bytes.windows(32).any(|w| w == piece), "{} holds the photo", path.display());
     }
     rejections.assert_none();
     mailbox.shutdown().await;
@@ -275,4 +322,77 @@ async fn a_mailbox_killed_in_the_middle_of_a_push_loses_nothing_and_gives_nothin
     let expected: Vec<String> = (0..300).map(|i| format!("note {i}")).collect();
     assert_eq!(notes, expected.iter().map(String::as_str).collect::<Vec<_>>(), "each once, in order");
     rejections.assert_none();
+}
+
+/// A mailbox too small for what Ada writes while Ben is away drops the oldest; her device is
+/// told (how many, when), and Ben still gets every message once both are online.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_mailbox_drops_the_oldest_and_says_so_and_nothing_is_lost_for_good() {
+    let boxdir = tempfile::tempdir().unwrap();
+    let (mailbox, ticket) = start_mailbox_with(boxdir.path(), |c| MailboxConfig { quota_bytes: 16 * 1024, ..c }).await;
+    let (mut ada, mut ben, rejections, _) = couple_with_mailbox(&ticket).await;
+
+    ben.stop().await;
+    let long = "a long line about the garden, ".repeat(16);
+    let mut sent = Vec::new();
+    for i in 0..60 {
+        sent.push(ada.node.send(Target::Direct, &format!("{i}: {long}"), None).await.unwrap());
+    }
+    let usage = eventually("Ada's device is told the mailbox dropped some", || async {
+        let usage = ada.node.mailbox_status().await.ok()?.usage?;
+        (usage.dropped_undelivered > 0).then_some(usage)
+    })
+    .await;
+    assert!(usage.last_drop.is_some() && usage.quota_bytes == 16 * 1024, "{usage:?}");
+
+    // Ben comes back while Ada is away. Her log at the mailbox now starts past what he
+    // holds, and a log is never taken with a gap, so her messages wait for her device (the
+    // app says so, from the usage above). She is back: all of them come.
+    ada.stop().await;
+    ben.restart(|c| c).await;
+    rejections.watch(&ben);
+    assert!(ben.node.message(&sent[0].id).is_err(), "the first was dropped before he had it");
+    ada.restart(|c| c).await;
+    rejections.watch(&ada);
+    eventually("Ben holds all 60", || async { sent.iter().all(|m| ben.node.message(&m.id).is_ok()).then_some(()) })
+        .await;
+    rejections.assert_none();
+    mailbox.shutdown().await;
+}
+
+/// Ada removes her laptop: the removal travels sealed, so her desktop tells the mailbox in
+/// the open, signed; from then on the mailbox serves the laptop nothing and takes nothing
+/// from it, while what it wrote before stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_can_no_longer_store_into_the_mailbox() {
+    let boxdir = tempfile::tempdir().unwrap();
+    let (mailbox, ticket) = start_mailbox(boxdir.path()).await;
+    let desktop = TestNode::person("Ada").await;
+    let laptop = TestNode::device_only("Ada's laptop").await;
+    pair(&desktop, &laptop, InviteKind::OwnDevice).await.expect("linking the laptop");
+    desktop.node.add_mailbox(&ticket).await.expect("adding the mailbox");
+    eventually("the laptop uses the mailbox too", || async { laptop.node.mailbox().ok()?.map(|_| ()) }).await;
+    let laptop_id = laptop.node.device_id();
+    laptop.node.send(Target::Direct, "from the laptop, before", None).await.unwrap();
+    holds_all_of(&mailbox, &laptop).await;
+    assert!(mailbox.serves(&laptop_id));
+
+    desktop.node.remove_device(laptop_id).await.expect("removing the laptop");
+    eventually("the mailbox knows the laptop was removed", || async { (!mailbox.serves(&laptop_id)).then_some(()) })
+        .await;
+    let kept = mailbox.version_vector().unwrap().get(&laptop_id);
+    assert!(kept >= 1, "what it wrote before stays");
+
+    // The laptop writes on; then the desktop does, and once the mailbox holds the desktop's,
+    // it still holds nothing more of the laptop's.
+    laptop.node.send(Target::Direct, "from the laptop, after", None).await.unwrap();
+    desktop.node.send(Target::Direct, "from the desktop, after", None).await.unwrap();
+    holds_all_of(&mailbox, &desktop).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        mailbox.version_vector().unwrap().get(&laptop_id),
+        kept,
+        "the mailbox took something from the removed laptop"
+    );
+    mailbox.shutdown().await;
 }

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use libfuzzer_sys::fuzz_target;
 
-// Only `std`: compiled here by itself (see the file's own docs).
+// Only `std` and the hashes: compiled here by itself (see the file's own docs).
 #[path = "../../crates/duet-net/src/stun_wire.rs"]
 #[allow(dead_code)]
 mod stun_wire;

@@ -166,6 +166,13 @@ export class Window {
   }
 
   async screenshot(file) {
+    // WebKitWebDriver takes the shot at the next rendering update, and a page with nothing
+    // changing may not have one for a long while (60 s timeouts seen after the memories kept
+    // moment): touching a style first makes one due.
+    await this.request('POST', '/execute/sync', {
+      script: 'const s = document.documentElement.style; s.outlineColor = s.outlineColor ? "" : "transparent";',
+      args: [],
+    });
     const png = await this.request('GET', '/screenshot');
     mkdirSync(this.out, { recursive: true });
     writeFileSync(join(this.out, file), Buffer.from(png, 'base64'));

@@ -145,7 +145,9 @@ describe('the Duet window', () => {
 
     const card = screen.getByRole('complementary', { name: 'Your partner' });
     expect(await within(card).findByText('“at the bakery”')).toBeInTheDocument();
-    expect(within(card).getByTestId('partner-last-seen')).toHaveTextContent('last seen 5 min ago');
+    // None of Ben's devices is reached here: the reach line says since when (his last seen).
+    expect(within(card).getByTestId('partner-reach')).toHaveTextContent(/^Offline since /);
+    expect(within(card).queryByTestId('partner-last-seen')).not.toBeInTheDocument();
     expect(within(card).getByTestId('presence-dot')).toHaveAttribute('data-status', 'away');
 
     await nodeEvent({ event: 'typing', person: PARTNER, target: 'direct' });

@@ -19,6 +19,7 @@
 //!   which devices sent something bad (they are not asked again for this blob).
 
 mod chunk;
+pub mod mailbox;
 mod manifest;
 mod plan;
 pub mod wire;

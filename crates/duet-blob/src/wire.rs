@@ -7,6 +7,11 @@
 //! |---|---|
 //! | `Manifest { blob }` | `Manifest { manifest, have }` (the chunks it holds), or `NotFound` |
 //! | `Chunk { blob, index }` | `Chunk { index, sealed }`, or `Missing { index }` |
+//! | `Put { blob, chunks, manifest }` (to a mailbox) | `Manifest { manifest, have }` |
+//! | `PutChunk { blob, index, sealed }` (to a mailbox) | `Stored { index }` |
+//!
+//! A mailbox is asked and given blobs by their mailbox id, with the manifest sealed
+//! (`crate::mailbox`); `Put` and `PutChunk` go only to a mailbox.
 //!
 //! Frames are bounded by [`MAX_FRAME_BYTES`] (one sealed chunk and a header); decoding never
 //! panics and never allocates past the frame it was given.
@@ -25,13 +30,35 @@ mod tag {
     pub const CHUNK: u8 = 2;
     pub const NOT_FOUND: u8 = 3;
     pub const MISSING: u8 = 4;
+    /// Requests only.
+    pub const PUT: u8 = 5;
+    pub const PUT_CHUNK: u8 = 6;
+    /// Responses only.
+    pub const STORED: u8 = 5;
 }
 
 /// What the asking device sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Manifest { blob: BlobHash },
-    Chunk { blob: BlobHash, index: u32 },
+    Manifest {
+        blob: BlobHash,
+    },
+    Chunk {
+        blob: BlobHash,
+        index: u32,
+    },
+    /// Keep this blob of `chunks` chunks (its sealed manifest); answered with what is held.
+    Put {
+        blob: BlobHash,
+        chunks: u32,
+        manifest: Vec<u8>,
+    },
+    /// Keep this sealed chunk of a blob put before.
+    PutChunk {
+        blob: BlobHash,
+        index: u32,
+        sealed: Vec<u8>,
+    },
 }
 
 /// What the other device answers.
@@ -52,6 +79,10 @@ pub enum Response {
     Missing {
         index: u32,
     },
+    /// The mailbox keeps the chunk.
+    Stored {
+        index: u32,
+    },
 }
 
 impl Request {
@@ -59,6 +90,12 @@ impl Request {
         match self {
             Request::Manifest { blob } => [&[tag::MANIFEST][..], &blob.0].concat(),
             Request::Chunk { blob, index } => [&[tag::CHUNK][..], &blob.0, &index.to_be_bytes()].concat(),
+            Request::Put { blob, chunks, manifest } => {
+                [&[tag::PUT][..], &blob.0, &chunks.to_be_bytes(), manifest].concat()
+            }
+            Request::PutChunk { blob, index, sealed } => {
+                [&[tag::PUT_CHUNK][..], &blob.0, &index.to_be_bytes(), sealed].concat()
+            }
         }
     }
 
@@ -69,6 +106,12 @@ impl Request {
         match (bytes.first(), bytes.len()) {
             (Some(&tag::MANIFEST), 33) => Ok(Request::Manifest { blob: blob()? }),
             (Some(&tag::CHUNK), 37) => Ok(Request::Chunk { blob: blob()?, index: be_u32(&bytes[33..37])? }),
+            (Some(&tag::PUT), 37..=MAX_FRAME_BYTES) => {
+                Ok(Request::Put { blob: blob()?, chunks: be_u32(&bytes[33..37])?, manifest: bytes[37..].to_vec() })
+            }
+            (Some(&tag::PUT_CHUNK), len) if (37..=37 + sealed_len(CHUNK_SIZE) as usize).contains(&len) => {
+                Ok(Request::PutChunk { blob: blob()?, index: be_u32(&bytes[33..37])?, sealed: bytes[37..].to_vec() })
+            }
             _ => Err(BlobError::Malformed("an unknown request")),
         }
     }
@@ -95,6 +138,7 @@ impl Response {
                 out
             }
             Response::Missing { index } => [&[tag::MISSING][..], &index.to_be_bytes()].concat(),
+            Response::Stored { index } => [&[tag::STORED][..], &index.to_be_bytes()].concat(),
         }
     }
 
@@ -123,6 +167,7 @@ impl Response {
                 Ok(Response::Chunk { index, sealed: frame })
             }
             Some(tag::MISSING) if frame.len() == 5 => Ok(Response::Missing { index: be_u32(&frame[1..5])? }),
+            Some(tag::STORED) if frame.len() == 5 => Ok(Response::Stored { index: be_u32(&frame[1..5])? }),
             _ => Err(BlobError::Malformed("an unknown response")),
         }
     }
@@ -149,12 +194,19 @@ mod tests {
     #[test]
     fn messages_round_trip() {
         let blob = BlobHash([9; 32]);
-        for r in [Request::Manifest { blob }, Request::Chunk { blob, index: 77 }] {
+        for r in [
+            Request::Manifest { blob },
+            Request::Chunk { blob, index: 77 },
+            Request::Put { blob, chunks: 3, manifest: vec![4; 90] },
+            Request::PutChunk { blob, index: 2, sealed: vec![5; 1000] },
+            Request::PutChunk { blob, index: 2, sealed: vec![] },
+        ] {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
         }
         for r in [
             Response::Manifest { manifest: vec![1, 2, 3], have: vec![0xff] },
             Response::NotFound,
+            Response::Stored { index: 9 },
             Response::Chunk { index: 3, sealed: vec![5; 100] },
             Response::Missing { index: 4 },
         ] {

@@ -35,5 +35,5 @@ pub mod source;
 pub use frame::VideoFrame;
 pub use machine::{Action, CallError, CallInfo, CallMachine, CallOutcome, CallPhase, Direction, MachineConfig};
 pub use quality::CallQuality;
-pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats};
+pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats, TurnServer};
 pub use source::{AudioProbe, AudioSink, AudioSource, CallMedia, VideoProbe, VideoSink, VideoSource};

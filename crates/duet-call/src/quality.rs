@@ -36,6 +36,8 @@ pub struct Sample {
     pub bytes_sent: u64,
     /// ICE's latest round trip on the connection in use.
     pub round_trip: Option<Duration>,
+    /// The connection in use goes through a TURN relay.
+    pub relayed: bool,
 }
 
 /// The connection of a call, over the last few seconds.
@@ -52,6 +54,8 @@ pub struct CallQuality {
     pub outgoing_kbps: u32,
     /// Whether a person would call this a poor connection.
     pub poor: bool,
+    /// The call goes through a relay (TURN): nothing direct got through the two networks.
+    pub relayed: bool,
 }
 
 /// Turns samples into readings.
@@ -99,6 +103,7 @@ impl QualityMeter {
             incoming_kbps,
             outgoing_kbps: kbps(now.bytes_sent.saturating_sub(base.bytes_sent)),
             poor,
+            relayed: now.relayed,
         })
     }
 }
@@ -116,6 +121,7 @@ mod tests {
             bytes_received: secs * 4000,
             bytes_sent: secs * 4000,
             round_trip: rtt_ms.map(Duration::from_millis),
+            relayed: false,
         }
     }
 
@@ -127,7 +133,14 @@ mod tests {
         let q = m.read(sample(t, 2, 100, 0, Some(20))).unwrap();
         assert_eq!(
             q,
-            CallQuality { round_trip_ms: Some(20), loss_percent: 0, incoming_kbps: 32, outgoing_kbps: 32, poor: false }
+            CallQuality {
+                round_trip_ms: Some(20),
+                loss_percent: 0,
+                incoming_kbps: 32,
+                outgoing_kbps: 32,
+                poor: false,
+                relayed: false
+            }
         );
     }
 
@@ -159,6 +172,7 @@ mod tests {
                 bytes_received: 400 * i,
                 bytes_sent: 0,
                 round_trip: None,
+                relayed: false,
             });
             if i >= 25 {
                 // 4000 bytes a second = 32 kbit/s, whatever the asking rate.

@@ -29,11 +29,12 @@ use duet_model::{CallId, CallKind};
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
-use rtc::peer_connection::configuration::RTCConfigurationBuilder;
-use rtc::peer_connection::transport::RTCIceServer;
+use rtc::peer_connection::configuration::{RTCConfigurationBuilder, RTCIceTransportPolicy};
+use rtc::peer_connection::transport::{RTCIceCandidateType, RTCIceServer};
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
+use rtc::statistics::report::RTCStatsReportEntry;
 use rtc::statistics::stats::ice_candidate_pair::RTCStatsIceCandidatePairState;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
@@ -58,12 +59,29 @@ use crate::jitter::{JitterBuffer, Playout};
 use crate::quality::{self, CallQuality, QualityMeter};
 use crate::source::{AudioSink, AudioSource, CallMedia, VideoSink, VideoSource};
 
+/// How long ICE gives direct paths before it takes one through a TURN relay.
+const RELAY_HEAD_START: Duration = Duration::from_millis(1000);
 /// ICE candidates held while the remote description is not set yet.
 pub const MAX_PENDING_ICE: usize = 64;
 /// The largest application message on the data channel.
 pub const MAX_DATA_BYTES: usize = 16 * 1024;
 /// Events a session queues for its driver.
 const EVENT_QUEUE: usize = 64;
+
+/// A TURN server and the credentials it gave this device.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TurnServer {
+    /// `turn:host:port?transport=udp` (webrtc-rs relays over UDP only).
+    pub url: String,
+    pub username: String,
+    pub credential: String,
+}
+
+impl std::fmt::Debug for TurnServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnServer").field("url", &self.url).field("username", &self.username).finish_non_exhaustive()
+    }
+}
 
 /// How a session binds and encodes.
 #[derive(Debug, Clone)]
@@ -76,6 +94,13 @@ pub struct MediaConfig {
     /// router, so a call gets through routers on both sides. None by default: a node uses its
     /// relays' (`duet relay` answers STUN).
     pub stun_servers: Vec<String>,
+    /// TURN servers that relay the call when nothing direct gets through (both partners
+    /// behind symmetric NATs). None by default: a node asks its relays (`duet relay` serves
+    /// TURN to the devices it serves).
+    pub turn_servers: Vec<TurnServer>,
+    /// Only relayed candidates (ICE's "relay" policy): every packet goes through TURN. For
+    /// tests that prove the relay path; a person's calls try direct paths first.
+    pub relay_only: bool,
     pub audio_bitrate: i32,
     pub video_fps: u32,
     pub video_bitrate_kbps: u32,
@@ -87,6 +112,8 @@ impl Default for MediaConfig {
             udp_addrs: vec![SocketAddr::from(([0, 0, 0, 0], 0))],
             include_loopback: true,
             stun_servers: Vec::new(),
+            turn_servers: Vec::new(),
+            relay_only: false,
             audio_bitrate: 32_000,
             video_fps: 15,
             video_bitrate_kbps: 600,
@@ -556,13 +583,28 @@ impl MediaSession {
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .with_include_loopback_candidate(config.include_loopback)
+            // A relayed pair is taken after RELAY_HEAD_START instead of ICE's 2 s: direct and
+            // hole-punched pairs (server reflexive ones wait 0.5 s) still get a second to win,
+            // and a call between two symmetric NATs starts a second sooner.
+            .with_relay_acceptance_min_wait(Some(RELAY_HEAD_START))
             .build();
-        let ice_servers = match config.stun_servers.is_empty() {
+        let mut ice_servers = match config.stun_servers.is_empty() {
             true => Vec::new(),
             false => vec![RTCIceServer { urls: config.stun_servers.clone(), ..Default::default() }],
         };
+        ice_servers.extend(config.turn_servers.iter().map(|t| RTCIceServer {
+            urls: vec![t.url.clone()],
+            username: t.username.clone(),
+            credential: t.credential.clone(),
+        }));
+        let policy = match config.relay_only {
+            true => RTCIceTransportPolicy::Relay,
+            false => RTCIceTransportPolicy::All,
+        };
+        let configuration =
+            RTCConfigurationBuilder::new().with_ice_servers(ice_servers).with_ice_transport_policy(policy).build();
         let pc = PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+            .with_configuration(configuration)
             .with_media_engine(engine)
             .with_interceptor_registry(registry)
             .with_setting_engine(settings)
@@ -781,6 +823,19 @@ impl MediaSession {
                 .map(|p| p.current_round_trip_time)
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(Duration::from_secs_f64),
+            relayed: pair.is_some_and(|p| {
+                // Either end's candidate is a TURN relay's. A candidate's stats id is the
+                // pair's candidate id behind a prefix ("RTCLocalIceCandidate_candidate:…").
+                report.iter().any(|entry| match entry {
+                    RTCStatsReportEntry::LocalCandidate(c) => {
+                        c.stats.id.ends_with(&p.local_candidate_id) && c.candidate_type == RTCIceCandidateType::Relay
+                    }
+                    RTCStatsReportEntry::RemoteCandidate(c) => {
+                        c.stats.id.ends_with(&p.remote_candidate_id) && c.candidate_type == RTCIceCandidateType::Relay
+                    }
+                    _ => false,
+                })
+            }),
         };
         lock(&self.shared.quality).read(sample)
     }

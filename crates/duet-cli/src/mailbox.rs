@@ -47,5 +47,38 @@ pub fn describe(v: &Value) -> String {
     } else {
         "not reached from this device now"
     };
-    format!("Mailbox {short} at {}: {reached}", addresses.join(", "))
+    let mut out = format!("Mailbox {short} at {}: {reached}", addresses.join(", "));
+    if let Some(usage) = v.get("usage").filter(|u| !u.is_null()) {
+        let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+        out.push_str(&format!("\nHolds {:.1} MB of its {:.0} MB.", mb(n("bytes_held")), mb(n("quota_bytes"))));
+        if n("dropped_undelivered") > 0 {
+            out.push_str(&format!(
+                "\nIt ran out of room and dropped {} of the oldest messages before every device had them: \
+                 they reach a device that lacks them when a device holding them is online with it.",
+                n("dropped_undelivered")
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mailbox_in_words_with_its_room_and_what_it_dropped() {
+        let status = serde_json::json!({
+            "mailbox": { "device": "e5".repeat(32), "addresses": ["/ip4/192.168.1.20/tcp/4002"] },
+            "connected": true,
+            "holds": [],
+            "usage": { "bytes_held": 512 * 1024 * 1024, "quota_bytes": 1024 * 1024 * 1024_u64, "dropped_undelivered": 3, "last_drop": 1 },
+        });
+        let text = describe(&status);
+        assert!(text.starts_with("Mailbox e5e5e5e5 at /ip4/192.168.1.20/tcp/4002: reached now"), "{text}");
+        assert!(text.contains("Holds 512.0 MB of its 1024 MB."), "{text}");
+        assert!(text.contains("dropped 3 of the oldest"), "{text}");
+        assert!(describe(&serde_json::json!({ "mailbox": null })).starts_with("No mailbox"));
+    }
 }

@@ -423,9 +423,14 @@ enum Command {
         /// Where to listen (repeatable); default /ip4/0.0.0.0/tcp/4001 and QUIC on udp/4001.
         #[arg(long = "listen")]
         listen: Vec<String>,
-        /// Where to answer STUN (so calls get through home routers): an IP:port, or "off".
+        /// Where to answer STUN and TURN (so calls get through home routers, and are relayed
+        /// when nothing else works): an IP:port, or "off".
         #[arg(long, default_value = "0.0.0.0:3478")]
         stun: String,
+        /// This relay's address on the internet, where TURN relays calls from (default: the
+        /// --stun address's IP, else the first non-loopback address it listens on).
+        #[arg(long, value_name = "IP")]
+        turn_ip: Option<std::net::IpAddr>,
         /// A device this relay serves (repeatable): its id as `duet peers --json` shows it
         /// (64 hex digits). Every other device is refused.
         #[arg(long = "allow", value_name = "DEVICE_ID", required_unless_present = "open")]
@@ -899,9 +904,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", mailbox::describe(&v));
             }
         }
-        Command::Relay { listen, stun, allow, open } => {
+        Command::Relay { listen, stun, turn_ip, allow, open } => {
             let allow = if open { None } else { Some(relay::parse_allowed(&allow)?) };
-            relay::run(&dir, listen, &stun, allow).await?
+            relay::run(&dir, listen, &stun, turn_ip, allow).await?
         }
     }
     Ok(())

@@ -1,14 +1,13 @@
-//! `duet relay`: a relay (circuit relay v2) and Kademlia bootstrap node, for people who want
-//! their own. It carries encrypted connections between devices and can read nothing.
-//!
-//! It serves the devices its owner lists (`--allow DEVICE_ID`, every device of both
-//! partners), and refuses everyone else's connection before any protocol runs, so a relay
-//! whose address leaks does not become everyone's free relay; `--open` serves anyone.
+//! `duet relay`: the shell over `duet_node::relay` (a relay, Kademlia node, and STUN and
+//! TURN for calls). It serves the devices its owner lists (`--allow DEVICE_ID`, every device
+//! of both partners); `--open` serves anyone. Its key is kept in `<data dir>/relay.key`.
 
+use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::Context;
-use duet_net::{DeviceId, NetConfig};
+use duet_net::DeviceId;
+use duet_node::relay::{Relay, RelayConfig};
 use rand_core::{OsRng, RngCore};
 
 /// The relay's identity lives in `<data dir>/relay.key` so its address stays the same.
@@ -39,43 +38,43 @@ pub fn parse_allowed(ids: &[String]) -> anyhow::Result<Vec<DeviceId>> {
         .collect()
 }
 
-pub async fn run(dir: &Path, listen: Vec<String>, stun: &str, allow: Option<Vec<DeviceId>>) -> anyhow::Result<()> {
+pub async fn run(
+    dir: &Path,
+    listen: Vec<String>,
+    stun: &str,
+    turn_ip: Option<IpAddr>,
+    allow: Option<Vec<DeviceId>>,
+) -> anyhow::Result<()> {
     duet_node::logging::init();
-    let mut config = NetConfig::new(relay_secret(dir)?);
-    config.relay_server = true;
     match &allow {
         Some(devices) => eprintln!("Serving {} device(s); every other device is refused.", devices.len()),
         None => eprintln!("Serving any device that asks (--open)."),
     }
-    config.allow_only = allow;
-    config.mdns = false;
-    if listen.is_empty() {
-        config.listen = vec!["/ip4/0.0.0.0/tcp/4001".parse()?, "/ip4/0.0.0.0/udp/4001/quic-v1".parse()?];
-    } else {
-        config.listen = crate::parse_addrs(&listen)?;
-    }
-    let (client, mut events) = duet_net::start(config).await?;
-    let peer = duet_net::peer_id(&client.local_device());
-    let addrs = client.wait_listening(std::time::Duration::from_secs(30)).await?;
+    let listen = match listen.is_empty() {
+        true => vec!["/ip4/0.0.0.0/tcp/4001".parse()?, "/ip4/0.0.0.0/udp/4001/quic-v1".parse()?],
+        false => crate::parse_addrs(&listen)?,
+    };
+    let stun = match stun {
+        "off" => None,
+        at => Some(at.parse().with_context(|| format!("--stun wants an IP:port or \"off\", not {at:?}"))?),
+    };
+    let config = RelayConfig { secret: relay_secret(dir)?, listen, stun, turn_ip, allow };
+    let relay = Relay::start(config).await?;
     eprintln!("Duet relay running. Give devices one of these addresses (--relay):");
-    for a in addrs {
-        println!("{}", duet_net::with_peer(a, &peer));
+    for a in relay.addrs() {
+        println!("{a}");
     }
-    if stun != "off" {
-        let at: std::net::SocketAddr =
-            stun.parse().with_context(|| format!("--stun wants an IP:port or \"off\", not {stun:?}"))?;
-        let socket = tokio::net::UdpSocket::bind(at).await.with_context(|| format!("cannot answer STUN on {at}"))?;
-        eprintln!("Answering STUN on {at} (devices that use this relay find their outside address there).");
-        tokio::spawn(duet_net::stun::serve(socket));
+    if let (Some(at), Some(ip)) = (relay.stun_addr(), relay.turn_ip()) {
+        eprintln!(
+            "Answering STUN and TURN on {at} (devices find their outside address there; calls that \
+             cannot go direct are relayed from {ip})."
+        );
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
-            e = events.recv() => if e.is_none() { break },
-        }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
-    client.shutdown().await;
+    relay.shutdown().await;
     Ok(())
 }

@@ -322,8 +322,13 @@ fn in_a_keyring_session(home: &Path, script: &str) -> std::process::Output {
     common::require_tool("dbus-run-session");
     common::require_tool("gnome-keyring-daemon");
     common::require_tool("secret-tool");
+    // The daemon writes the new login keyring after it returns: a first use can meet it half
+    // made ("invalid or unrecognized format", seen once in CI). A throwaway secret, retried
+    // for up to 3 s, waits until it takes secrets.
     let script = format!(
-        "printf login | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null || exit 9\n{script}"
+        "printf login | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null || exit 9\n\
+         for i in 1 2 3 4 5 6 7 8 9 10; do printf x | secret-tool store --label=warmup duet-test warmup 2>/dev/null && break; sleep 0.3; done\n\
+         {script}"
     );
     Command::new("dbus-run-session")
         .args(["--", "sh", "-euc", &script])

@@ -119,12 +119,111 @@ pub struct Register {
     pub members: Members,
 }
 
+/// Device → mailbox, on `/duet/mailbox/1`: one request per stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailboxRequest {
+    /// Serve this space (first byte 1, the registration's version).
+    Register(Register),
+    /// How full are you, and did the quota make you drop what a device had not fetched?
+    /// (Byte 2; answered to the space's member devices only.)
+    Report,
+    /// A device of this person was removed (byte 3): take nothing of it after `last_seq`.
+    Revoke(Revocation),
+}
+
+/// A device's signed word that another device of the same person was removed. The removal
+/// itself (`Payload::DeviceRevoke`) travels sealed, so the mailbox cannot read it; this tells
+/// it, in the open, what it needs: which device, from which seq on nothing counts. It holds
+/// when the signer is a member device of the same person that is not removed itself, the
+/// same rule the couple's devices apply to the sealed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub device: DeviceId,
+    pub last_seq: u64,
+    pub by: DeviceId,
+    pub signature: duet_crypto::Signature,
+}
+
+impl Revocation {
+    /// What is signed: `"duet/mailbox-revoke/1" | space | device | last_seq`.
+    pub fn message(space: &SpaceId, device: &DeviceId, last_seq: u64) -> Vec<u8> {
+        [b"duet/mailbox-revoke/1".as_slice(), &space.0, &device.0, &last_seq.to_be_bytes()].concat()
+    }
+
+    /// `by`'s signature that `device` was removed after `last_seq`.
+    pub fn sign(space: &SpaceId, device: DeviceId, last_seq: u64, by: &duet_crypto::DeviceKey) -> Revocation {
+        let signature = by.sign(&Self::message(space, &device, last_seq));
+        Revocation { device, last_seq, by: by.id(), signature }
+    }
+
+    /// Whether it holds in `membership`: signed by a member device of the same person as the
+    /// removed one, not removed itself, and not the removed one.
+    pub fn check(&self, membership: &crate::Membership) -> Result<(), MailboxError> {
+        let refused = |why: &str| Err(MailboxError::Refused(why.into()));
+        let (Some(removed), Some(signer)) = (membership.device(&self.device), membership.device(&self.by)) else {
+            return refused("a removal of or by a device this mailbox does not know");
+        };
+        if self.by == self.device
+            || signer.last_seq.is_some()
+            || signer.certificate.person != removed.certificate.person
+        {
+            return refused("a removal not signed by another device of the same person");
+        }
+        let message = Self::message(&membership.space(), &self.device, self.last_seq);
+        duet_crypto::verify(&self.by.0, &message, &self.signature)
+            .or_else(|_| refused("a removal whose signature does not check out"))
+    }
+}
+
+/// How full a mailbox is, and what its quota made it drop before every device had it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MailboxReport {
+    pub bytes_held: u64,
+    pub quota_bytes: u64,
+    /// Events dropped to stay under the quota while some device still lacked them, ever.
+    pub dropped_undelivered: u64,
+    /// When that last happened (ms since 1970).
+    pub last_drop: Option<u64>,
+}
+
 /// Mailbox → device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegisterReply {
     Registered,
-    Refused { reason: String },
+    Refused {
+        reason: String,
+    },
+    /// The answer to [`MailboxRequest::Report`].
+    Report(MailboxReport),
+}
+
+impl MailboxRequest {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            MailboxRequest::Register(r) => r.encode(),
+            MailboxRequest::Report => vec![2],
+            MailboxRequest::Revoke(r) => {
+                [&[3u8][..], &r.device.0, &r.last_seq.to_be_bytes(), &r.by.0, &r.signature[..]].concat()
+            }
+        }
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, MailboxError> {
+        match bytes {
+            [2] => Ok(MailboxRequest::Report),
+            [3, rest @ ..] => {
+                let mut r = Reader::new(rest);
+                let device = DeviceId(r.array("the removed device")?);
+                let last_seq = u64::from_be_bytes(r.array("its last seq")?);
+                let by = DeviceId(r.array("the signer")?);
+                let signature = r.array("the signature")?;
+                r.finish()?;
+                Ok(MailboxRequest::Revoke(Revocation { device, last_seq, by, signature }))
+            }
+            _ => Register::decode(bytes).map(MailboxRequest::Register),
+        }
+    }
 }
 
 impl Register {
@@ -160,6 +259,13 @@ impl RegisterReply {
                 w.u8(2);
                 w.str(reason);
             }
+            RegisterReply::Report(report) => {
+                w.u8(3);
+                w.varint(report.bytes_held);
+                w.varint(report.quota_bytes);
+                w.varint(report.dropped_undelivered);
+                w.varint(report.last_drop.map_or(0, |t| t.saturating_add(1)));
+            }
         }
         w.buf
     }
@@ -169,6 +275,12 @@ impl RegisterReply {
         let reply = match r.u8("a registration reply")? {
             1 => RegisterReply::Registered,
             2 => RegisterReply::Refused { reason: r.str(1024, "a reason")? },
+            3 => RegisterReply::Report(MailboxReport {
+                bytes_held: r.varint("the bytes held")?,
+                quota_bytes: r.varint("the quota")?,
+                dropped_undelivered: r.varint("the events dropped")?,
+                last_drop: r.varint("the last drop")?.checked_sub(1),
+            }),
             tag => return Err(DecodeError::UnknownTag { what: "registration reply", tag }.into()),
         };
         r.finish()?;
@@ -187,6 +299,54 @@ mod tests {
             addresses: vec!["/ip4/192.168.1.20/tcp/4002".into(), "/ip4/192.168.1.20/udp/4002/quic-v1".into()],
             secret: [9; 16],
         }
+    }
+
+    #[test]
+    fn a_removal_holds_only_when_another_device_of_the_same_person_signed_it() {
+        use crate::testkit::TestSpace;
+        // Ada: devices 0 and 1; Ben: device 2.
+        let s = TestSpace::new(4, &[2, 1]);
+        let (phone, laptop, ben) = (&s.devices[0], &s.devices[1], &s.devices[2]);
+        let good = Revocation::sign(&s.space, laptop.key.id(), 7, &phone.key);
+        assert_eq!(good.check(&s.membership), Ok(()));
+        let request = MailboxRequest::Revoke(good.clone());
+        assert_eq!(MailboxRequest::decode(&request.encode()).unwrap(), request);
+
+        let mut forged = good.clone();
+        forged.last_seq = 3; // signed for 7
+        assert!(forged.check(&s.membership).is_err());
+        assert!(
+            Revocation::sign(&s.space, laptop.key.id(), 7, &ben.key).check(&s.membership).is_err(),
+            "the partner's"
+        );
+        assert!(Revocation::sign(&s.space, laptop.key.id(), 7, &laptop.key).check(&s.membership).is_err(), "itself");
+        assert!(Revocation::sign(&SpaceId([9; 16]), laptop.key.id(), 7, &phone.key).check(&s.membership).is_err());
+        // A removed device cannot remove another.
+        let mut m = s.membership.clone();
+        m.revoke(phone.key.id(), 1);
+        assert!(Revocation::sign(&s.space, laptop.key.id(), 7, &phone.key).check(&m).is_err());
+    }
+
+    #[test]
+    fn requests_and_reports_round_trip() {
+        let register = Register {
+            space: SpaceId([3; 16]),
+            proof: [4; 32],
+            members: Members { persons: vec![], certificates: vec![] },
+        };
+        for request in [MailboxRequest::Register(register), MailboxRequest::Report] {
+            assert_eq!(MailboxRequest::decode(&request.encode()).unwrap(), request);
+        }
+        for report in [
+            MailboxReport::default(),
+            MailboxReport { bytes_held: 1 << 30, quota_bytes: 1 << 30, dropped_undelivered: 12, last_drop: Some(0) },
+            MailboxReport { bytes_held: 5, quota_bytes: 6, dropped_undelivered: 0, last_drop: Some(u64::MAX - 1) },
+        ] {
+            let reply = RegisterReply::Report(report);
+            assert_eq!(RegisterReply::decode(&reply.encode()).unwrap(), reply);
+        }
+        assert!(MailboxRequest::decode(&[2, 0]).is_err());
+        assert!(RegisterReply::decode(&[3, 1]).is_err());
     }
 
     #[test]

@@ -216,6 +216,9 @@ pub struct PushPlanner {
     /// What the receiver holds, as far as the pusher knows (its Hello plus batches sent).
     theirs: Option<VersionVector>,
     in_flight: usize,
+    /// Authors whose next event the pusher does not hold: nothing more of theirs is sent in
+    /// this session (anything later would leave a gap the receiver must refuse).
+    skipped: std::collections::BTreeSet<DeviceId>,
 }
 
 /// The next batch to send: `(author, first seq, last seq)`.
@@ -245,6 +248,13 @@ impl PushPlanner {
         self.in_flight
     }
 
+    /// What the receiver holds, once every batch sent was acknowledged: its Hello and all
+    /// sent since. `None` before its Hello or
+    /// while batches are in flight.
+    pub fn held(&self) -> Option<&VersionVector> {
+        self.theirs.as_ref().filter(|_| self.in_flight == 0)
+    }
+
     /// The next batch to send given what I hold, or `None` (nothing missing, window full, or
     /// no Hello yet). The caller sends events `first..=last` of `author` (fewer if the bytes
     /// bound is reached) and reports what it sent with [`PushPlanner::sent`].
@@ -253,16 +263,17 @@ impl PushPlanner {
         if self.in_flight >= WINDOW {
             return None;
         }
-        let (author, first, last) = mine.missing_from(theirs).into_iter().next()?;
+        let (author, first, last) =
+            mine.missing_from(theirs).into_iter().find(|(author, _, _)| !self.skipped.contains(author))?;
         Some((author, first, last.min(first + MAX_BATCH_EVENTS as u64 - 1)))
     }
 
-    /// Events of `author` up to `last_seq` will not be sent (the pusher no longer holds
-    /// them: a mailbox that dropped them); nothing is in flight for them.
-    pub fn skip(&mut self, author: DeviceId, last_seq: u64) {
-        if let Some(t) = self.theirs.as_mut() {
-            t.raise(author, last_seq);
-        }
+    /// The receiver's next event of `author` is not held here (a mailbox dropped it): no
+    /// more of `author`'s events are sent in this session, not even ones that arrive later,
+    /// since the receiver could not take them over the gap. It gets them from a device that
+    /// holds them; a later session (a new Hello) tries again.
+    pub fn skip(&mut self, author: DeviceId) {
+        self.skipped.insert(author);
     }
 
     /// A batch of `author`'s events up to `last_seq` was sent.
@@ -278,6 +289,21 @@ impl PushPlanner {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_skipped_author_is_not_sent_again_in_the_session_even_when_more_arrive() {
+        let (a, b) = (DeviceId([1; 32]), DeviceId([2; 32]));
+        let mut planner = PushPlanner::new();
+        planner.on_hello([(a, 4)].into_iter().collect());
+        let mut mine: VersionVector = [(a, 60)].into_iter().collect();
+        assert_eq!(planner.next(&mine), Some((a, 5, 60)));
+        planner.skip(a); // 5.. were dropped here
+        assert_eq!(planner.next(&mine), None);
+        mine.raise(a, 70); // later events arrive: still not sent over the gap
+        mine.raise(b, 3);
+        assert_eq!(planner.next(&mine), Some((b, 1, 3)), "other authors go on");
+        assert_eq!(planner.held().map(|vv| vv.get(&a)), Some(4), "what it holds is not raised by a skip");
+    }
 
     #[test]
     fn an_event_dated_past_the_receivers_clock_waits_until_it_is_near() {

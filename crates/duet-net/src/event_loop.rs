@@ -463,6 +463,8 @@ impl EventLoop {
         let allowed = match protocol {
             DuetProtocol::Sync | DuetProtocol::Live | DuetProtocol::Blobs => member,
             DuetProtocol::Pair | DuetProtocol::Mailbox => self.pairing_open,
+            // A relay serves whoever it let connect (its `--allow` list, or anyone when open).
+            DuetProtocol::Turn => self.relay_server,
         };
         let device = device_id(&peer);
         if let (true, Some(device)) = (allowed, device) {

@@ -63,6 +63,7 @@ mod ports;
 pub mod redial;
 pub mod stun;
 mod stun_wire;
+pub mod turn;
 
 use std::fmt;
 
@@ -88,12 +89,21 @@ pub enum DuetProtocol {
     /// `/duet/mailbox/1`: registering a space with the couple's mailbox (anyone, on a
     /// mailbox; the ticket's secret decides).
     Mailbox,
+    /// `/duet/turn/1`: a relay's TURN credentials for the device asking (on `duet relay`
+    /// only; to the devices it serves).
+    Turn,
 }
 
 impl DuetProtocol {
     /// All of them.
-    pub const ALL: [DuetProtocol; 5] =
-        [DuetProtocol::Sync, DuetProtocol::Live, DuetProtocol::Pair, DuetProtocol::Blobs, DuetProtocol::Mailbox];
+    pub const ALL: [DuetProtocol; 6] = [
+        DuetProtocol::Sync,
+        DuetProtocol::Live,
+        DuetProtocol::Pair,
+        DuetProtocol::Blobs,
+        DuetProtocol::Mailbox,
+        DuetProtocol::Turn,
+    ];
 
     /// The protocol name negotiated on the wire.
     pub fn name(self) -> &'static str {
@@ -103,6 +113,7 @@ impl DuetProtocol {
             DuetProtocol::Pair => "/duet/pair/1",
             DuetProtocol::Blobs => "/duet/blobs/1",
             DuetProtocol::Mailbox => "/duet/mailbox/1",
+            DuetProtocol::Turn => "/duet/turn/1",
         }
     }
 
@@ -247,6 +258,14 @@ pub fn device_id(peer: &PeerId) -> Option<DeviceId> {
     DeviceId::from_slice(&digest[4..])
 }
 
+/// The device an address names at its end (`…/p2p/<device>`), if it does.
+pub fn device_at(addr: &Multiaddr) -> Option<DeviceId> {
+    match addr.iter().last()? {
+        Protocol::P2p(peer) => device_id(&peer),
+        _ => None,
+    }
+}
+
 /// `addr` ending with `/p2p/<peer>` (unchanged if it already does).
 pub fn with_peer(addr: Multiaddr, peer: &PeerId) -> Multiaddr {
     match addr.iter().last() {
@@ -343,7 +362,10 @@ mod tests {
     #[test]
     fn protocol_names() {
         let names: Vec<_> = DuetProtocol::ALL.iter().map(|p| p.to_string()).collect();
-        assert_eq!(names, ["/duet/sync/1", "/duet/live/1", "/duet/pair/1", "/duet/blobs/1", "/duet/mailbox/1"]);
+        assert_eq!(
+            names,
+            ["/duet/sync/1", "/duet/live/1", "/duet/pair/1", "/duet/blobs/1", "/duet/mailbox/1", "/duet/turn/1"]
+        );
     }
 }
 

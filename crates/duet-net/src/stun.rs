@@ -1,4 +1,5 @@
-//! A STUN binding service (RFC 8489, binding requests only), run by `duet relay`.
+//! STUN for calls (RFC 8489, binding requests only), answered by `duet relay` on its STUN
+//! and TURN port (`crate::turn::serve`).
 //!
 //! Calls are webrtc-rs peer connections, and ICE can only offer the addresses a device sees on
 //! its own interfaces. Behind a home router those are private, so two partners at two homes
@@ -7,127 +8,34 @@
 //! ("server reflexive" candidates) ICE's checks punch through both routers. The relay a couple
 //! runs is the natural place for it: it is on the internet and already theirs.
 //!
-//! Only binding requests are answered, with the sender's address (XOR-MAPPED-ADDRESS); no
-//! authentication, nothing kept. Anything else is ignored.
+//! Binding requests are answered with the sender's address (XOR-MAPPED-ADDRESS); no
+//! authentication, nothing kept.
 
-use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
-
-use crate::stun_wire::MAX_REQUEST;
 pub use crate::stun_wire::{binding_response, STUN_PORT};
 
-/// Where a relay answers STUN: its host, on [`STUN_PORT`] (`stun:198.51.100.1:3478`), for
-/// a relay address that names a host (IPv4, IPv6 or DNS).
-pub fn stun_url(relay: &libp2p::Multiaddr) -> Option<String> {
+/// The host a relay address names (IPv4, IPv6 in brackets, or DNS), as a STUN or TURN URL
+/// wants it; `None` for an address that names no host.
+pub fn relay_host(relay: &libp2p::Multiaddr) -> Option<String> {
     use libp2p::multiaddr::Protocol;
     match relay.iter().next()? {
-        Protocol::Ip4(ip) => Some(format!("stun:{ip}:{STUN_PORT}")),
-        Protocol::Ip6(ip) => Some(format!("stun:[{ip}]:{STUN_PORT}")),
-        Protocol::Dns(host) | Protocol::Dns4(host) | Protocol::Dns6(host) => Some(format!("stun:{host}:{STUN_PORT}")),
+        Protocol::Ip4(ip) => Some(ip.to_string()),
+        Protocol::Ip6(ip) => Some(format!("[{ip}]")),
+        Protocol::Dns(host) | Protocol::Dns4(host) | Protocol::Dns6(host) => Some(host.to_string()),
         _ => None,
     }
 }
 
-/// Answers binding requests on `socket`, for as long as the relay runs.
-pub async fn serve(socket: tokio::net::UdpSocket) {
-    serve_on(&socket).await
-}
-
-/// What the STUN loop needs of a UDP socket (a fake one in tests).
-trait Datagrams {
-    fn recv_from(&self, buf: &mut [u8]) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send;
-    fn send_to(&self, buf: &[u8], to: SocketAddr) -> impl Future<Output = io::Result<usize>> + Send;
-}
-
-impl Datagrams for tokio::net::UdpSocket {
-    fn recv_from(&self, buf: &mut [u8]) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send {
-        tokio::net::UdpSocket::recv_from(self, buf)
-    }
-    fn send_to(&self, buf: &[u8], to: SocketAddr) -> impl Future<Output = io::Result<usize>> + Send {
-        tokio::net::UdpSocket::send_to(self, buf, to)
-    }
-}
-
-/// The loop never ends on an error: a receive can fail for one sender's sake (an ICMP
-/// "unreachable" for an earlier answer is reported on the next receive on some systems, a
-/// datagram larger than the buffer on others), and the next sender must still be answered.
-/// After an error it pauses 10 ms, so a socket that fails for good does not spin a core.
-async fn serve_on(socket: &impl Datagrams) {
-    let mut buf = [0u8; MAX_REQUEST + 1];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((n, from)) => {
-                if let Some(answer) = binding_response(&buf[..n], from) {
-                    // A reply that cannot be sent (the sender's network went away) is not ours to fix.
-                    let _ = socket.send_to(&answer, from).await;
-                }
-            }
-            Err(e) => {
-                tracing::debug!("STUN: a receive failed, going on: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        }
-    }
+/// Where a relay answers STUN: its host, on [`STUN_PORT`] (`stun:198.51.100.1:3478`).
+pub fn stun_url(relay: &libp2p::Multiaddr) -> Option<String> {
+    Some(format!("stun:{}:{STUN_PORT}", relay_host(relay)?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
+
     use crate::stun_wire::{HEADER_LEN, MAGIC_COOKIE};
-
-    /// One scripted receive: a datagram and its sender, or an error.
-    type Received = io::Result<(Vec<u8>, SocketAddr)>;
-
-    /// A socket whose receives are scripted: errors and requests, then nothing.
-    struct Scripted {
-        received: std::sync::Mutex<std::collections::VecDeque<Received>>,
-        sent: std::sync::Mutex<Vec<(Vec<u8>, SocketAddr)>>,
-    }
-
-    impl Datagrams for Scripted {
-        fn recv_from(&self, buf: &mut [u8]) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + Send {
-            let next = self.received.lock().unwrap().pop_front();
-            let result = next.map(|r| {
-                r.map(|(bytes, from)| {
-                    buf[..bytes.len()].copy_from_slice(&bytes);
-                    (bytes.len(), from)
-                })
-            });
-            async move {
-                match result {
-                    Some(r) => r,
-                    None => std::future::pending().await,
-                }
-            }
-        }
-        fn send_to(&self, buf: &[u8], to: SocketAddr) -> impl Future<Output = io::Result<usize>> + Send {
-            self.sent.lock().unwrap().push((buf.to_vec(), to));
-            std::future::ready(Ok(buf.len()))
-        }
-    }
-
-    #[tokio::test]
-    async fn a_receive_error_does_not_stop_the_service() {
-        let (gone, next): (SocketAddr, SocketAddr) =
-            ("198.51.100.2:40001".parse().unwrap(), "198.51.100.3:40002".parse().unwrap());
-        let socket = Scripted {
-            received: std::sync::Mutex::new(
-                [
-                    Ok((request([1; 12]), gone)),
-                    Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
-                    Err(io::Error::other("message too long")),
-                    Ok((request([2; 12]), next)),
-                ]
-                .into(),
-            ),
-            sent: std::sync::Mutex::default(),
-        };
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(300), serve_on(&socket)).await;
-        let sent = socket.sent.lock().unwrap();
-        let to: Vec<SocketAddr> = sent.iter().map(|(_, to)| *to).collect();
-        assert_eq!(to, vec![gone, next], "the sender after the errors is answered too");
-    }
 
     fn request(transaction: [u8; 12]) -> Vec<u8> {
         let mut r = vec![0x00, 0x01, 0x00, 0x00];

@@ -96,6 +96,8 @@ impl Node {
             let last_seq = self.head_of(&device).seq;
             let opened = self.write(Payload::DeviceRevoke { device, last_seq }).await?;
             self.apply_removals(std::slice::from_ref(&opened)).await;
+            // The mailbox cannot read the removal: it is told in the open, signed.
+            self.tell_mailbox_removals_soon();
             self.rotate_key().await?;
         }
         self.devices()

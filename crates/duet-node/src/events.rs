@@ -47,6 +47,9 @@ pub enum NodeEvent {
     },
     /// "Together since" or a shared date changed.
     DatesChanged,
+    /// The couple's mailbox changed, or what it holds of mine did, or this device connected
+    /// to it or lost it: ask `mailbox_status` again.
+    MailboxChanged,
     /// A shared list was made, changed or deleted (or one of its items).
     ListChanged {
         list: ListId,

@@ -36,6 +36,7 @@ mod memories;
 mod pairing;
 mod peers;
 mod presence;
+pub mod relay;
 mod story;
 mod streams;
 mod supervise;
@@ -71,7 +72,7 @@ pub use error::{ErrorCode, NodeError};
 pub use events::{NodeEvent, PeerInfo, PeerReach};
 pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use lists::Place;
-pub use mailbox::{Mailbox, MailboxConfig, MailboxStatus};
+pub use mailbox::{Mailbox, MailboxConfig, MailboxHeld, MailboxStatus, MailboxUsage};
 pub use memories::{this_day_in_earlier_years, Memory, TimeWindow, MAX_MEMORIES_PAGE, MAX_MEMORY_WINDOWS};
 pub use story::{StoryReport, MAX_EMBEDDED_PICTURE, MAX_EMBEDDED_TOTAL};
 pub use supervise::Part;
@@ -251,6 +252,10 @@ pub(crate) struct Shared {
     peers: peers::Peers,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     calls: Arc<calls::Calls>,
+    /// TURN credentials from the relays in use, for calls.
+    turn: calls::TurnCredentialsHeld,
+    /// What this device knows of the couple's mailbox (`mailbox_status`).
+    mailbox: mailbox::MailboxKnown,
     blobs: blobs::Blobs,
     /// The inbound streams served now, capped per device and in all.
     inbound: Arc<streams::InboundStreams>,
@@ -318,6 +323,8 @@ impl Node {
             peers: peers::Peers::default(),
             tasks: Mutex::new(Vec::new()),
             calls,
+            turn: Default::default(),
+            mailbox: Default::default(),
             blobs,
             inbound: Arc::default(),
             told_early: Mutex::default(),
@@ -994,13 +1001,21 @@ impl Node {
         let mut net_events = net_events.lock().await;
         while let Some(event) = net_events.recv().await {
             match event {
-                NetEvent::Connected { device, .. } if self.is_mailbox(&device) => self.start_mailbox_peer(device),
+                NetEvent::Connected { device, .. } if self.is_mailbox(&device) => {
+                    self.start_mailbox_peer(device);
+                    self.ask_mailbox_usage(device);
+                    self.emit(NodeEvent::MailboxChanged);
+                }
+                NetEvent::Connected { device, .. } if self.is_relay(&device) => self.relay_connected(device),
                 NetEvent::Connected { device, .. } if self.is_member(&device) && !self.awaiting_welcome(&device) => {
                     self.start_peer(device);
                     self.blob_peers_changed();
                     self.emit(NodeEvent::PeerConnected { device });
                 }
                 NetEvent::Disconnected { device } => {
+                    if self.is_mailbox(&device) {
+                        self.emit(NodeEvent::MailboxChanged);
+                    }
                     let was = self.shared.peers.remove(&device);
                     if was {
                         self.emit(NodeEvent::PeerDisconnected { device });
@@ -1057,8 +1072,8 @@ impl Node {
                         DuetProtocol::Live => Box::pin(node.live_reader(device, stream)),
                         DuetProtocol::Pair => Box::pin(node.answer_join(device, stream)),
                         DuetProtocol::Blobs => Box::pin(node.serve_blobs(device, stream)),
-                        // Only a mailbox answers registrations.
-                        DuetProtocol::Mailbox => Box::pin(async {}),
+                        // Only a mailbox answers registrations, only a relay TURN requests.
+                        DuetProtocol::Mailbox | DuetProtocol::Turn => Box::pin(async {}),
                     };
                     // The slot is freed when the task ends, however it ends (aborted too).
                     let task = tokio::spawn(async move {

@@ -38,7 +38,7 @@ pub(crate) fn live_idle(heartbeat: Duration) -> Duration {
 /// Inbound streams served at once: (per device, in all).
 fn caps(protocol: DuetProtocol) -> (usize, usize) {
     match protocol {
-        DuetProtocol::Pair | DuetProtocol::Mailbox => (2, 16),
+        DuetProtocol::Pair | DuetProtocol::Mailbox | DuetProtocol::Turn => (2, 16),
         DuetProtocol::Sync | DuetProtocol::Live => (8, 64),
         DuetProtocol::Blobs => (8, 16),
     }

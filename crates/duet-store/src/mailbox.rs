@@ -12,13 +12,15 @@
 //! | `events` | author(32) · seq(8, big-endian) | the event's body, as signed |
 //! | `heads` | author(32) | seq(8) · hash(32) · lamport(8): the author's newest event held |
 //! | `held` | device(32) | the version vector that device last said it holds |
-//! | `meta` | `secret`, `space`, `persons`, `certs`, `lamport`, `bytes` | the registration and running totals |
+//! | `blobs` | mailbox id(32) | chunks(4) · stored at(8) · the sealed manifest (`duet_blob::mailbox`) |
+//! | `blob_chunks` | mailbox id(32) · index(4) | the sealed chunk, as the device stores it |
+//! | `meta` | `secret`, `space`, `persons`, `certs`, `revoked`, `lamport`, `bytes`, `dropped`, `last_drop` | the registration, removed devices and running totals |
 
 use std::path::Path;
 
 use duet_crypto::{DeviceCertificate, Hash};
 use duet_log::{LogHead, Membership, SealedEvent, VersionVector};
-use duet_model::{DeviceId, PersonId, SpaceId, Timestamp};
+use duet_model::{BlobHash, DeviceId, PersonId, SpaceId, Timestamp};
 use sled::Transactional;
 
 use crate::StoreError;
@@ -29,6 +31,11 @@ const PERSONS: &[u8] = b"persons";
 const CERTS: &[u8] = b"certs";
 const LAMPORT: &[u8] = b"lamport";
 const BYTES: &[u8] = b"bytes";
+/// Events the quota dropped before every device had them, ever; and when, last.
+const DROPPED: &[u8] = b"dropped";
+/// Devices removed: device(32) · last seq that counts(8), each.
+const REVOKED: &[u8] = b"revoked";
+const LAST_DROP: &[u8] = b"last_drop";
 
 /// The mailbox's sled database.
 #[derive(Clone)]
@@ -38,6 +45,8 @@ pub struct MailboxStore {
     heads: sled::Tree,
     held: sled::Tree,
     meta: sled::Tree,
+    blobs: sled::Tree,
+    blob_chunks: sled::Tree,
     /// The membership as last read: every sync batch and stream is checked against it, and
     /// reading it checks every certificate's signature. Emptied when people or devices change.
     membership: std::sync::Arc<std::sync::RwLock<Option<Membership>>>,
@@ -50,7 +59,15 @@ pub struct Pruned {
     pub delivered: u64,
     /// Events dropped to stay under the quota although some device had not fetched them.
     pub undelivered: u64,
+    /// Attachments dropped: older than the retention, or the oldest while over the quota.
+    pub blobs: u64,
 }
+
+/// A blob kept at a mailbox: its sealed manifest, and a bitmap of the chunks held.
+pub type HeldBlob = (Vec<u8>, Vec<u8>);
+
+/// The most chunks a blob kept at a mailbox may have (4 GiB at 256 KiB a chunk).
+pub const MAX_BLOB_CHUNKS: u32 = 16_384;
 
 fn event_key(author: &DeviceId, seq: u64) -> Vec<u8> {
     [&author.0[..], &seq.to_be_bytes()].concat()
@@ -58,6 +75,10 @@ fn event_key(author: &DeviceId, seq: u64) -> Vec<u8> {
 
 fn io_error(e: std::io::Error) -> StoreError {
     StoreError::Sled(sled::Error::Io(e))
+}
+
+fn u32_of(bytes: &[u8]) -> Result<u32, StoreError> {
+    Ok(u32::from_be_bytes(bytes.try_into().map_err(|_| StoreError::Corrupt("a mailbox count"))?))
 }
 
 fn u64_of(bytes: &[u8]) -> Result<u64, StoreError> {
@@ -78,6 +99,8 @@ impl MailboxStore {
             heads: db.open_tree("heads")?,
             held: db.open_tree("held")?,
             meta: db.open_tree("meta")?,
+            blobs: db.open_tree("blobs")?,
+            blob_chunks: db.open_tree("blob_chunks")?,
             membership: Default::default(),
             db,
         };
@@ -126,7 +149,38 @@ impl MailboxStore {
         let persons = persons.chunks_exact(32).filter_map(|c| c.try_into().ok()).map(PersonId);
         let mut membership = Membership::new(space, persons);
         membership.merge_from_peer(&self.certificates()?);
+        for (device, last_seq) in self.revocations()? {
+            membership.revoke(device, last_seq);
+        }
         Ok(Some(membership))
+    }
+
+    /// The devices removed, and the last seq of each that counts.
+    fn revocations(&self) -> Result<Vec<(DeviceId, u64)>, StoreError> {
+        let bytes = self.meta.get(REVOKED)?.unwrap_or_default();
+        bytes
+            .chunks_exact(40)
+            .map(|c| {
+                Ok((DeviceId(c[..32].try_into().map_err(|_| StoreError::Corrupt("a removal"))?), u64_of(&c[32..])?))
+            })
+            .collect()
+    }
+
+    /// Takes nothing more of `device` after `last_seq` (a removal a device of its person
+    /// signed, checked by the caller). Whether that changed anything.
+    pub fn revoke(&self, device: DeviceId, last_seq: u64) -> Result<bool, StoreError> {
+        let mut held = self.revocations()?;
+        let last_seq = match held.iter().find(|(d, _)| *d == device) {
+            Some((_, s)) if *s <= last_seq => return Ok(false),
+            _ => last_seq,
+        };
+        held.retain(|(d, _)| *d != device);
+        held.push((device, last_seq));
+        let bytes: Vec<u8> = held.iter().flat_map(|(d, s)| [&d.0[..], &s.to_be_bytes()].concat()).collect();
+        self.meta.insert(REVOKED, bytes)?;
+        self.db.flush()?;
+        self.membership_changed()?;
+        Ok(true)
     }
 
     fn certificates(&self) -> Result<Vec<DeviceCertificate>, StoreError> {
@@ -260,6 +314,97 @@ impl MailboxStore {
         Ok(())
     }
 
+    /// Keeps a blob of `chunks` chunks under its mailbox id, with its sealed manifest; what of
+    /// it is held (a bitmap, `duet_blob::Bitmap`). `None` when refused: a chunk count out of
+    /// bounds, a manifest longer than such a blob's, or the id already kept with another count.
+    pub fn put_blob(
+        &self,
+        id: &BlobHash,
+        chunks: u32,
+        manifest: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        // A manifest is 8 bytes of size and 32 per chunk, sealed (40 more).
+        let longest = 8 + 32 * chunks as usize + 64;
+        if !(1..=MAX_BLOB_CHUNKS).contains(&chunks) || manifest.len() > longest {
+            return Ok(None);
+        }
+        match self.blobs.get(id.0)? {
+            Some(v) if u32_of(&v[..4])? != chunks => return Ok(None),
+            Some(_) => {}
+            None => {
+                let value = [&chunks.to_be_bytes()[..], &now.0.to_be_bytes(), manifest].concat();
+                self.blobs.insert(id.0, value)?;
+                self.add_bytes(manifest.len() as i64 + 44)?;
+            }
+        }
+        self.blob(id).map(|held| held.map(|(_, have)| have))
+    }
+
+    /// Keeps chunk `index` of a blob put before. Whether it was taken (not: no such blob, an
+    /// index past its end, or more than a sealed chunk).
+    pub fn put_chunk(&self, id: &BlobHash, index: u32, sealed: &[u8]) -> Result<bool, StoreError> {
+        let Some(v) = self.blobs.get(id.0)? else { return Ok(false) };
+        if index >= u32_of(&v[..4])? || sealed.len() as u64 > duet_blob::sealed_len(duet_blob::CHUNK_SIZE) {
+            return Ok(false);
+        }
+        let key = [&id.0[..], &index.to_be_bytes()].concat();
+        let old = self.blob_chunks.insert(key, sealed)?;
+        self.add_bytes(sealed.len() as i64 - old.map_or(0, |o| o.len() as i64))?;
+        Ok(true)
+    }
+
+    /// A blob's sealed manifest and what of it is held (a bitmap).
+    pub fn blob(&self, id: &BlobHash) -> Result<Option<HeldBlob>, StoreError> {
+        let Some(v) = self.blobs.get(id.0)? else { return Ok(None) };
+        let chunks = u32_of(v.get(..4).ok_or(StoreError::Corrupt("a mailbox blob"))?)?;
+        let manifest = v.get(12..).ok_or(StoreError::Corrupt("a mailbox blob"))?.to_vec();
+        let mut have = duet_blob::Bitmap::empty(chunks);
+        for entry in self.blob_chunks.scan_prefix(id.0).keys() {
+            let key = entry?;
+            let index = u32_of(&key[32..])?;
+            if index < chunks {
+                have.set(index);
+            }
+        }
+        Ok(Some((manifest, have.as_bytes().to_vec())))
+    }
+
+    /// Chunk `index` of a blob, sealed.
+    pub fn blob_chunk(&self, id: &BlobHash, index: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = [&id.0[..], &index.to_be_bytes()].concat();
+        Ok(self.blob_chunks.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// How many blobs are kept.
+    pub fn blob_count(&self) -> usize {
+        self.blobs.len()
+    }
+
+    /// How many of their chunks are kept.
+    pub fn blob_chunk_count(&self) -> usize {
+        self.blob_chunks.len()
+    }
+
+    fn drop_blob(&self, id: &[u8]) -> Result<(), StoreError> {
+        let mut freed = 0i64;
+        if let Some(v) = self.blobs.remove(id)? {
+            freed += v.len() as i64 - 12 + 44;
+        }
+        for entry in self.blob_chunks.scan_prefix(id) {
+            let (k, v) = entry?;
+            self.blob_chunks.remove(k)?;
+            freed += v.len() as i64;
+        }
+        self.add_bytes(-freed)
+    }
+
+    fn add_bytes(&self, delta: i64) -> Result<(), StoreError> {
+        let bytes = self.bytes_held()?.saturating_add_signed(delta);
+        self.meta.insert(BYTES, &bytes.to_be_bytes())?;
+        Ok(())
+    }
+
     /// Drops what is no longer needed: events that every member device holds and that are
     /// older than `retention_ms`; then, while more than `quota_bytes` are held, the oldest
     /// events whoever lacks them (counted apart, so the devices can be told).
@@ -279,32 +424,70 @@ impl MailboxStore {
         }
         let everyone = everyone.unwrap_or_default();
         let cutoff = now.0.saturating_sub(retention_ms);
-        let mut oldest: Vec<(u64, Vec<u8>, usize)> = Vec::new();
+        // Attachments: after the retention they go (which device fetched one is not known
+        // here); over the quota the oldest go first, before any event (a device that lacks
+        // one fetches it from a device of the partner's).
+        let mut blobs: Vec<(u64, sled::IVec)> = Vec::new();
+        for entry in self.blobs.iter() {
+            let (id, v) = entry?;
+            let at = u64_of(v.get(4..12).ok_or(StoreError::Corrupt("a mailbox blob"))?)?;
+            if at < cutoff {
+                self.drop_blob(&id)?;
+                pruned.blobs += 1;
+            } else {
+                blobs.push((at, id));
+            }
+        }
+        blobs.sort();
+        for (_, id) in blobs {
+            if self.bytes_held()? <= quota_bytes {
+                break;
+            }
+            self.drop_blob(&id)?;
+            pruned.blobs += 1;
+        }
+        let mut oldest: Vec<(u64, Vec<u8>, usize, bool)> = Vec::new();
         for entry in self.events.iter() {
             let (k, v) = entry?;
             let author = DeviceId(k[..32].try_into().map_err(|_| StoreError::Corrupt("a mailbox key"))?);
             let seq = u64_of(&k[32..])?;
             let event = SealedEvent::decode(author, seq, v.to_vec()).map_err(|_| StoreError::Corrupt("an event"))?;
             let at = event.timestamp().0;
-            if seq <= everyone.get(&author) && at < cutoff {
+            let everyone_has_it = seq <= everyone.get(&author);
+            if everyone_has_it && at < cutoff {
                 self.drop_event(&k, v.len())?;
                 pruned.delivered += 1;
             } else {
-                oldest.push((at, k.to_vec(), v.len()));
+                oldest.push((at, k.to_vec(), v.len(), everyone_has_it));
             }
         }
         if self.bytes_held()? > quota_bytes {
             oldest.sort();
-            for (_, key, len) in oldest {
+            for (_, key, len, everyone_has_it) in oldest {
                 if self.bytes_held()? <= quota_bytes {
                     break;
                 }
                 self.drop_event(&key, len)?;
-                pruned.undelivered += 1;
+                match everyone_has_it {
+                    true => pruned.delivered += 1,
+                    false => pruned.undelivered += 1,
+                }
             }
+        }
+        if pruned.undelivered > 0 {
+            let (dropped, _) = self.drops()?;
+            self.meta.insert(DROPPED, &(dropped + pruned.undelivered).to_be_bytes())?;
+            self.meta.insert(LAST_DROP, &now.0.to_be_bytes())?;
         }
         self.db.flush()?;
         Ok(pruned)
+    }
+
+    /// Events the quota dropped before every device had them, ever, and when it last did.
+    pub fn drops(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
+        let dropped = self.meta.get(DROPPED)?.map_or(Ok(0), |v| u64_of(&v))?;
+        let last = self.meta.get(LAST_DROP)?.map(|v| u64_of(&v)).transpose()?.map(Timestamp);
+        Ok((dropped, last))
     }
 
     fn drop_event(&self, key: &[u8], len: usize) -> Result<(), StoreError> {
@@ -368,7 +551,8 @@ mod tests {
         store.set_held_by(&devices[0], &[(author, 6)].into_iter().collect()).unwrap();
         store.set_held_by(&devices[1], &[(author, 4)].into_iter().collect()).unwrap();
         assert_eq!(store.prune(t(100), 1_000, u64::MAX).unwrap(), Pruned::default(), "too young");
-        assert_eq!(store.prune(t(10_000), 1_000, u64::MAX).unwrap(), Pruned { delivered: 4, undelivered: 0 });
+        assert_eq!(store.drops().unwrap(), (0, None));
+        assert_eq!(store.prune(t(10_000), 1_000, u64::MAX).unwrap(), Pruned { delivered: 4, undelivered: 0, blobs: 0 });
         assert!(store.events_from(&author, 1, 10).unwrap().is_empty(), "dropped events are not served");
         assert_eq!(store.events_from(&author, 5, 10).unwrap().len(), 6);
         assert_eq!(store.version_vector().unwrap().get(&author), 10, "the head stays");
@@ -376,8 +560,59 @@ mod tests {
         // Over the quota, the oldest go even though a device lacks them.
         let one = events[9].body().len() as u64;
         let pruned = store.prune(t(10_000), 1_000, 3 * one).unwrap();
-        assert_eq!(pruned, Pruned { delivered: 0, undelivered: 3 });
+        assert_eq!(pruned, Pruned { delivered: 0, undelivered: 3, blobs: 0 });
         assert_eq!(store.events_from(&author, 8, 10).unwrap().len(), 3);
         assert!(store.bytes_held().unwrap() <= 3 * one);
+        // Kept, to tell the devices.
+        assert_eq!(store.drops().unwrap(), (3, Some(t(10_000))));
+        // Events every device holds count as delivered even when the quota takes them.
+        for device in &devices {
+            store.set_held_by(device, &[(author, 8)].into_iter().collect()).unwrap();
+        }
+        assert_eq!(store.prune(t(10_000), 1_000, one).unwrap(), Pruned { delivered: 1, undelivered: 1, blobs: 0 });
+        assert_eq!(store.drops().unwrap(), (4, Some(t(10_000))));
+    }
+
+    #[test]
+    fn attachments_are_kept_blind_bounded_and_go_first_when_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = TestSpace::new(3, &[1, 1]);
+        let store = MailboxStore::open(dir.path()).unwrap();
+        store.register(s.space, &s.membership.persons().copied().collect::<Vec<_>>()).unwrap();
+        let certs: Vec<DeviceCertificate> = s.membership.devices().map(|(_, d)| d.certificate.clone()).collect();
+        store.merge_certificates(&certs).unwrap();
+        let (photo, old) = (BlobHash([1; 32]), BlobHash([2; 32]));
+
+        let have = store.put_blob(&photo, 3, &[7; 100], t(5_000)).unwrap().expect("kept");
+        assert!(!duet_blob::Bitmap::from_bytes(&have, 3).unwrap().get(0));
+        assert!(store.put_chunk(&photo, 0, &[8; 500]).unwrap());
+        assert!(store.put_chunk(&photo, 2, &[9; 300]).unwrap());
+        assert!(!store.put_chunk(&photo, 3, &[9; 10]).unwrap(), "past its end");
+        assert!(!store.put_chunk(&BlobHash([5; 32]), 0, &[9; 10]).unwrap(), "never put");
+        let too_big = vec![0u8; duet_blob::sealed_len(duet_blob::CHUNK_SIZE) as usize + 1];
+        assert!(!store.put_chunk(&photo, 1, &too_big).unwrap());
+        assert_eq!(store.put_blob(&photo, 4, &[7; 100], t(5_000)).unwrap(), None, "another count");
+        assert_eq!(store.put_blob(&old, MAX_BLOB_CHUNKS + 1, &[7; 10], t(5_000)).unwrap(), None);
+        assert_eq!(store.put_blob(&old, 1, &[7; 200], t(5_000)).unwrap(), None, "a manifest too long");
+
+        let (manifest, have) = store.blob(&photo).unwrap().unwrap();
+        assert_eq!(manifest, vec![7; 100]);
+        let have = duet_blob::Bitmap::from_bytes(&have, 3).unwrap();
+        assert!(have.get(0) && !have.get(1) && have.get(2));
+        assert_eq!(store.blob_chunk(&photo, 2).unwrap(), Some(vec![9; 300]));
+        assert_eq!(store.blob_chunk(&photo, 1).unwrap(), None);
+        assert_eq!(store.bytes_held().unwrap(), 100 + 44 + 500 + 300);
+
+        // An older blob, then over the quota: the oldest blob goes first.
+        store.put_blob(&old, 1, &[6; 50], t(1_000)).unwrap().unwrap();
+        store.put_chunk(&old, 0, &[6; 400]).unwrap();
+        let pruned = store.prune(t(6_000), 1_000_000, 1_000).unwrap();
+        assert_eq!(pruned, Pruned { delivered: 0, undelivered: 0, blobs: 1 });
+        assert!(store.blob(&old).unwrap().is_none() && store.blob_chunk(&old, 0).unwrap().is_none());
+        assert!(store.blob(&photo).unwrap().is_some());
+        assert_eq!(store.bytes_held().unwrap(), 100 + 44 + 500 + 300);
+        // Past the retention, it goes too.
+        assert_eq!(store.prune(t(2_000_000), 1_000, u64::MAX).unwrap().blobs, 1);
+        assert_eq!((store.blob_count(), store.bytes_held().unwrap()), (0, 0));
     }
 }

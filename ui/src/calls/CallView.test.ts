@@ -111,11 +111,12 @@ describe('the in-call view', () => {
   it('shows how the connection is, and says when it is poor', async () => {
     vi.useFakeTimers({ now: 1_000_000, toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
     let poor = false;
+    let relayed = false;
     mockIPC((cmd) => {
       if (cmd === 'call_quality') {
         return poor
-          ? { round_trip_ms: 420, loss_percent: 12, incoming_kbps: 9, outgoing_kbps: 30, poor: true }
-          : { round_trip_ms: 34, loss_percent: 0, incoming_kbps: 41, outgoing_kbps: 40, poor: false };
+          ? { round_trip_ms: 420, loss_percent: 12, incoming_kbps: 9, outgoing_kbps: 30, poor: true, relayed }
+          : { round_trip_ms: 34, loss_percent: 0, incoming_kbps: 41, outgoing_kbps: 40, poor: false, relayed };
       }
       return cmd === 'call_history' ? [] : null;
     });
@@ -130,6 +131,12 @@ describe('the in-call view', () => {
     const quality = screen.getByTestId('call-quality');
     expect(quality).toHaveTextContent('Poor connection');
     expect(quality).toHaveAttribute('title', 'Round trip 420 ms, 12% of sound lost, 9 kbit/s in, 30 kbit/s out');
+    // Through TURN: said in the indicator and why in its detail.
+    poor = false;
+    relayed = true;
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(screen.getByTestId('call-quality')).toHaveTextContent('Good connection · 34 ms · through your relay');
+    expect(screen.getByTestId('call-quality').getAttribute('title')).toContain('no direct path got through');
   });
 
   it('shares a window in a voice call, shows it, and stops', async () => {

@@ -13,8 +13,10 @@
  * are in `fakeLists.ts`; Memories (photos, videos and sounds from every conversation, "On
  * this day") are answered from the messages here by `fakeMemories.ts`; "Our story"
  * (`export_story`) reports a page made from them. Settings → Mailbox takes any ticket starting
- * with `duetbox1` (reached at once) and refuses others in the node's words. Only `main.ts` loads
- * it, and only for `?mock` outside the app.
+ * with `duetbox1` (reached at once) and refuses others in the node's words. `/?mock=mailbox`: Ben
+ * is offline (none of his devices reached, last seen two hours ago) and the couple's mailbox is
+ * reached: what I send is held there (`holds`, then `mailbox_changed`) and not delivered; without
+ * a reached mailbox it stays here. Only `main.ts` loads it, and only for `?mock` outside the app.
  */
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -28,6 +30,7 @@ import type {
   DateInfo,
   DeviceInfo,
   LockStatus,
+  MailboxPlace,
   MailboxStatus,
   Message,
   NodeEvent,
@@ -52,6 +55,12 @@ const fail = (code: string, text: string) => {
   throw { code, message: text };
 };
 
+/** The couple's mailbox, once added (or from the start in `?mock=mailbox`). */
+const MAILBOX: MailboxPlace = {
+  device: 'e5'.repeat(32),
+  addresses: ['/ip4/203.0.113.7/udp/4001/quic-v1', '/dns4/mailbox.example.org/tcp/4001'],
+};
+
 /** What opens the data in `?mock=locked`. */
 const DATA_PASSPHRASE = 'duet-passphrase';
 
@@ -74,7 +83,9 @@ export function installFakeBackend(mode: string): void {
   };
   let relays: string[] = [];
   // Settings → Mailbox: none until a `duetbox1` ticket is added; the one added is reached at once.
-  let mailbox: MailboxStatus = { mailbox: null, connected: false };
+  // `?mock=mailbox`: one from the start, and Ben offline, so what I send waits there.
+  const benAway = mode === 'mailbox';
+  let mailbox: MailboxStatus = benAway ? { mailbox: MAILBOX, connected: true, holds: [], usage: null } : { mailbox: null, connected: false, holds: [], usage: null };
   let lock: LockStatus = { enabled: false, idle_minutes: 0, locked: false, problem: null };
   let lockPassphrase = '1234';
   const channels: Channel[] = paired
@@ -95,7 +106,12 @@ export function installFakeBackend(mode: string): void {
   }
   const presences = new Map<string, Presence>([
     [MAYA.id, presenceOf(MAYA, 'online', null, now)],
-    [BEN.id, { ...presenceOf(BEN, 'online', 'at the bakery 🥐', now), mood: { emoji: '😊', words: 'croissant secured' }, last_nudge: now - 40 * 60_000 }],
+    [
+      BEN.id,
+      benAway
+        ? presenceOf(BEN, 'offline', null, now - 2 * 3600_000)
+        : { ...presenceOf(BEN, 'online', 'at the bakery 🥐', now), mood: { emoji: '😊', words: 'croissant secured' }, last_nudge: now - 40 * 60_000 },
+    ],
   ]);
   const pins = new Map<string, PinnedMessage[]>();
   let badge = 0;
@@ -190,6 +206,17 @@ export function installFakeBackend(mode: string): void {
       store.set(key(t), [...list(t), reply]);
       send({ event: 'message_new', message: reply });
     }, 4200);
+  }
+
+  /** Ben is away: the reached mailbox takes my message a moment later (nothing is delivered). */
+  function holdAtMailbox(mine: Message) {
+    setTimeout(() => {
+      if (!mailbox.mailbox || !mailbox.connected) return;
+      const device = mine.sender_device;
+      const until = Math.max(mine.created_at, mailbox.holds.find((h) => h.device === device)?.until ?? 0);
+      mailbox = { ...mailbox, holds: [...mailbox.holds.filter((h) => h.device !== device), { device, until }] };
+      send({ event: 'mailbox_changed' });
+    }, 900);
   }
 
   const media = new FakeMedia(now, send, (m) => store.set('direct', [...list('direct'), m]), mode, (id) => find(id));
@@ -305,7 +332,7 @@ export function installFakeBackend(mode: string): void {
         case 'peers':
           // Ben's laptop is connected (on the same network), so attachments arrive rather than wait for him.
           return paired
-            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: true, relayed: false, reach: 'same_network', addresses: [], seq: 0 }]
+            ? [{ device: BEN.devices[0]!, person: BEN.id, name: "Ben's laptop", me: false, connected: !benAway, relayed: false, reach: benAway ? 'offline' : 'same_network', addresses: [], seq: 0 }]
             : [];
         case 'devices':
           return devices.map((d) => (d.connected || d.this_device ? { ...d, last_seen: Date.now() } : d));
@@ -361,14 +388,11 @@ export function installFakeBackend(mode: string): void {
               fail('not_allowed', 'that is not a Duet mailbox ticket (it should start with "duetbox1")'),
             );
           }
-          mailbox = {
-            mailbox: { device: 'e5'.repeat(32), addresses: ['/ip4/203.0.113.7/udp/4001/quic-v1', '/dns4/mailbox.example.org/tcp/4001'] },
-            connected: true,
-          };
+          mailbox = { mailbox: MAILBOX, connected: true, holds: [], usage: null };
           return later(600, mailbox);
         }
         case 'remove_mailbox':
-          mailbox = { mailbox: null, connected: false };
+          mailbox = { mailbox: null, connected: false, holds: [], usage: null };
           return later(300, mailbox);
         case 'conversations':
           return conversations();
@@ -423,7 +447,8 @@ export function installFakeBackend(mode: string): void {
           });
           store.set(key(t), [...list(t), m]);
           setTimeout(() => send({ event: 'message_new', message: m }), 0);
-          partnerReplies(m);
+          if (benAway) holdAtMailbox(m);
+          else partnerReplies(m);
           return later(250, m);
         }
         case 'edit': {
@@ -571,11 +596,13 @@ export function installFakeBackend(mode: string): void {
   }
 
   // Ben steps away for a while, then comes back.
-  setTimeout(() => {
-    const ben = { ...presences.get(BEN.id)!, status: 'away' as const, last_seen: Date.now() - 5 * 60_000 };
-    presences.set(BEN.id, ben);
-    send({ event: 'presence', presence: ben });
-  }, 20_000);
+  if (!benAway) {
+    setTimeout(() => {
+      const ben = { ...presences.get(BEN.id)!, status: 'away' as const, last_seen: Date.now() - 5 * 60_000 };
+      presences.set(BEN.id, ben);
+      send({ event: 'presence', presence: ben });
+    }, 20_000);
+  }
 }
 
 /** A shared date as the node tells it: when it comes next, and when both are reminded. */

@@ -360,8 +360,8 @@ export class FakeMedia {
         // A good line that drops for a few seconds every half minute.
         if (this.call?.phase !== 'active') return null;
         return Date.now() % 30_000 < 6_000
-          ? { round_trip_ms: 380, loss_percent: 11, incoming_kbps: 12, outgoing_kbps: 28, poor: true }
-          : { round_trip_ms: 38, loss_percent: 0, incoming_kbps: 44, outgoing_kbps: 42, poor: false };
+          ? { round_trip_ms: 380, loss_percent: 11, incoming_kbps: 12, outgoing_kbps: 28, poor: true, relayed: false }
+          : { round_trip_ms: 38, loss_percent: 0, incoming_kbps: 44, outgoing_kbps: 42, poor: false, relayed: false };
       case 'share_targets':
         return [
           { id: 'screen', name: 'Whole screen' },

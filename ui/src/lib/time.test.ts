@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { lastSeen } from './presenceText';
-import { ago, clockTime, dayLabel, momentLabel } from './time';
+import { ago, clockTime, dayLabel, momentLabel, sinceLabel } from './time';
 
 const now = new Date(2025, 10, 20, 15, 0).getTime();
 const min = 60_000;
@@ -37,5 +37,22 @@ describe('a moment in words', () => {
     expect(momentLabel(t(new Date(2025, 10, 19, 21, 0)), now)).toMatch(/^Yesterday at /);
     expect(momentLabel(t(new Date(2025, 11, 24, 19, 0)), now)).toMatch(/24.* at /);
     expect(momentLabel(t(new Date(2027, 5, 12, 19, 0)), now)).toMatch(/2027 at /);
+  });
+});
+
+describe('since when, in words', () => {
+  it('says the time today, yesterday or a weekday with the time this week, else the date', () => {
+    const t = (d: Date) => d.getTime();
+    const today = t(new Date(2025, 10, 20, 14, 2));
+    expect(sinceLabel(today, now)).toBe(clockTime(today));
+    // A clock a little ahead still means today.
+    expect(sinceLabel(now + 2 * min, now)).toBe(clockTime(now + 2 * min));
+    const yesterday = t(new Date(2025, 10, 19, 21, 0));
+    expect(sinceLabel(yesterday, now)).toBe(`yesterday at ${clockTime(yesterday)}`);
+    const monday = t(new Date(2025, 10, 17, 9, 30));
+    expect(sinceLabel(monday, now)).toBe(`${new Date(monday).toLocaleDateString(undefined, { weekday: 'long' })} at ${clockTime(monday)}`);
+    expect(sinceLabel(t(new Date(2025, 9, 2, 9, 30)), now)).toMatch(/2/);
+    expect(sinceLabel(t(new Date(2025, 9, 2, 9, 30)), now)).not.toMatch(/2025/);
+    expect(sinceLabel(t(new Date(2024, 9, 2, 9, 30)), now)).toMatch(/2024/);
   });
 });

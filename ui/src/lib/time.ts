@@ -1,4 +1,4 @@
-/** Times as people read them: "14:05", "Today", "last seen 5 min ago". */
+/** Times as people read them: "14:05", "Today", "last seen 5 min ago", "since yesterday at 14:05". */
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -59,6 +59,22 @@ export function ago(ms: number, now: number): string {
   if (days <= 1) return 'yesterday';
   if (days < 30) return `${days} days ago`;
   return `on ${new Date(ms).toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric' })}`;
+}
+
+/**
+ * Since when, for a moment gone: "14:05" today, "yesterday at 14:05", "Monday at 14:05" this
+ * week, else its date: "14 June" (with the year when not this year). As in "Offline since 14:05".
+ */
+export function sinceLabel(ms: number, now: number): string {
+  const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
+  const time = clockTime(ms);
+  // A clock a little ahead of this one still means today.
+  if (days <= 0) return time;
+  if (days === 1) return `yesterday at ${time}`;
+  const d = new Date(ms);
+  if (days < 7) return `${d.toLocaleDateString(undefined, { weekday: 'long' })} at ${time}`;
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
 }
 
 /**

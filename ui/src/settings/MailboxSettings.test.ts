@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { MailboxPlace, MailboxStatus } from '../lib/backend';
+import { mailboxBook } from '../lib/mailbox.svelte';
 import MailboxSettings from './MailboxSettings.svelte';
 
 const TICKET = 'duetbox1qr4s9m2kq0v7w3xj8d5h6c1f0a9e2z7n4l3p8t5y6u';
@@ -39,14 +40,14 @@ function shell(initial: MailboxStatus) {
       added.push(ticket);
       return held(() => {
         if (ticket !== TICKET) throw { code: 'not_allowed', message: REFUSED };
-        kept = { mailbox: PLACE, connected: true };
+        kept = { mailbox: PLACE, connected: true, holds: [], usage: null };
         return kept;
       });
     }
     if (cmd === 'remove_mailbox') {
       removed += 1;
       return held(() => {
-        kept = { mailbox: null, connected: false };
+        kept = { mailbox: null, connected: false, holds: [], usage: null };
         return kept;
       });
     }
@@ -65,12 +66,13 @@ function shell(initial: MailboxStatus) {
 
 afterEach(() => {
   cleanup();
+  mailboxBook.clear();
   clearMocks();
 });
 
 describe('mailbox settings', () => {
   it('says there is no mailbox, and adds one from a ticket pasted with spaces', async () => {
-    const node = shell({ mailbox: null, connected: false });
+    const node = shell({ mailbox: null, connected: false, holds: [], usage: null });
     render(MailboxSettings);
     expect(await screen.findByText(/No mailbox: messages reach your partner only while/)).toBeInTheDocument();
     const add = screen.getByRole('button', { name: 'Add mailbox' });
@@ -97,7 +99,7 @@ describe('mailbox settings', () => {
   });
 
   it('shows a refused ticket in words and keeps what was typed', async () => {
-    const node = shell({ mailbox: null, connected: false });
+    const node = shell({ mailbox: null, connected: false, holds: [], usage: null });
     render(MailboxSettings);
     const field = await screen.findByLabelText('Mailbox ticket');
     const typed = 'duetbox1old0ticket';
@@ -115,7 +117,7 @@ describe('mailbox settings', () => {
   });
 
   it('stops using the mailbox and shows the empty state again', async () => {
-    const node = shell({ mailbox: PLACE, connected: false });
+    const node = shell({ mailbox: PLACE, connected: false, holds: [], usage: null });
     render(MailboxSettings);
     expect(await screen.findByText('Your mailbox')).toBeInTheDocument();
     expect(screen.getByTestId('mailbox-reach')).toHaveTextContent('Not reached from this device now');
@@ -130,6 +132,52 @@ describe('mailbox settings', () => {
     expect(screen.getByRole('status')).toHaveTextContent('Stopped');
     expect(screen.getByLabelText('Mailbox ticket')).toHaveValue('');
     expect(screen.getByRole('button', { name: 'Add mailbox' })).toBeDisabled();
+  });
+});
+
+describe('mailbox settings and the shared status', () => {
+  it('tell the rest of the window what was added, and follow what the layout hears', async () => {
+    const node = shell({ mailbox: null, connected: false, holds: [], usage: null });
+    render(MailboxSettings);
+    await fireEvent.input(await screen.findByLabelText('Mailbox ticket'), { target: { value: TICKET } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add mailbox' }));
+    expect(mailboxBook.status?.mailbox).toBeNull();
+    node.release();
+    expect(await screen.findByText('Reached now')).toBeInTheDocument();
+    expect(mailboxBook.status?.mailbox).toEqual(PLACE);
+    expect(mailboxBook.connected).toBe(true);
+
+    // The layout hears that this device lost the mailbox.
+    mailboxBook.set({ mailbox: PLACE, connected: false, holds: [], usage: null });
+    expect(await screen.findByText('Not reached from this device now')).toBeInTheDocument();
+  });
+
+  it('say how full the mailbox is, and when its quota dropped messages', async () => {
+    shell({ mailbox: PLACE, connected: true, holds: [], usage: null });
+    render(MailboxSettings);
+    expect(await screen.findByText('Reached now')).toBeInTheDocument();
+    expect(screen.queryByTestId('mailbox-usage')).not.toBeInTheDocument();
+
+    const usage = { bytes_held: 512 * 1024 * 1024, quota_bytes: 1024 * 1024 * 1024, dropped_undelivered: 0, last_drop: null };
+    mailboxBook.set({ mailbox: PLACE, connected: true, holds: [], usage });
+    expect(await screen.findByTestId('mailbox-usage')).toHaveTextContent('Holds 512 MB of its 1,024 MB.');
+    expect(screen.queryByTestId('mailbox-dropped')).not.toBeInTheDocument();
+
+    mailboxBook.set({ mailbox: PLACE, connected: true, holds: [], usage: { ...usage, dropped_undelivered: 16, last_drop: Date.UTC(2026, 11, 4, 14, 2) } });
+    const dropped = await screen.findByTestId('mailbox-dropped');
+    expect(dropped).toHaveAttribute('role', 'alert');
+    expect(dropped).toHaveTextContent('dropped 16 of the oldest messages before every device had them');
+    expect(dropped).toHaveTextContent('Nothing is lost');
+    expect(dropped).toHaveTextContent('--quota-mb');
+  });
+
+  it('say why the mailbox could not be read while nothing is known of it', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'mailbox') throw { code: 'node_unavailable', message: 'Duet’s node is not running.' };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(MailboxSettings);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Duet’s node is not running.');
   });
 });
 

@@ -136,3 +136,20 @@ pub fn messages(dir: &Path) -> Vec<Value> {
 pub fn holds(dir: &Path, id: &str) -> bool {
     messages(dir).iter().any(|m| m["id"] == id)
 }
+
+/// Every file under `dir`, with its bytes (to look for what must not be there).
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}

@@ -51,6 +51,11 @@ pub(crate) trait FetchHost: Clone + Send + Sync + 'static {
     fn space_key(&self) -> Result<SpaceKey, NodeError>;
     /// The member devices connected now (each may hold the blob).
     fn devices(&self) -> impl Future<Output = Result<Vec<DeviceId>, NodeError>> + Send;
+    /// The couple's blind mailbox, if one is used: it is asked by mailbox id and gives the
+    /// manifest sealed (`duet_blob::mailbox`).
+    fn mailbox(&self) -> Option<DeviceId> {
+        None
+    }
     /// Opens a stream to `device`; `None` when it cannot be reached now.
     fn open(&self, device: DeviceId) -> impl Future<Output = Option<Self::Stream>> + Send;
     /// Tells front ends (progress, completion, a device that sent something bad).
@@ -98,6 +103,8 @@ struct Fetch {
 /// What a worker's chunks are opened with and checked against.
 struct CheckAgainst {
     hash: BlobHash,
+    /// What the device is asked for: the hash, or at the mailbox its mailbox id.
+    ask_as: BlobHash,
     manifest: Manifest,
     key: SpaceKey,
 }
@@ -324,11 +331,22 @@ impl Fetcher {
             return WorkerEnd::Done;
         };
         let (mut r, mut w) = stream.split();
-        if write_frame(&mut w, &Request::Manifest { blob: fetch.hash }.encode()).await.is_err() {
+        let at_mailbox = host.mailbox() == Some(device);
+        let ask_as = match at_mailbox {
+            true => duet_blob::mailbox::mailbox_id(&key, &fetch.hash),
+            false => fetch.hash,
+        };
+        if write_frame(&mut w, &Request::Manifest { blob: ask_as }.encode()).await.is_err() {
             return WorkerEnd::Done;
         }
         let (manifest, have) = match read_frame(&mut r, RESPONSE_FRAMES).await {
             Ok(Some(frame)) => match Response::decode(frame) {
+                Ok(Response::Manifest { manifest, have }) if at_mailbox => {
+                    match duet_blob::mailbox::open_manifest(&key, &fetch.hash, &manifest) {
+                        Ok(manifest) => (manifest, have),
+                        Err(e) => return WorkerEnd::Bad(e.to_string()),
+                    }
+                }
                 Ok(Response::Manifest { manifest, have }) => (manifest, have),
                 Ok(Response::NotFound) => return WorkerEnd::Done,
                 Ok(_) => return WorkerEnd::Bad("answered a manifest request with something else".into()),
@@ -363,7 +381,7 @@ impl Fetcher {
             }
         }));
         let mut checks = VecDeque::new();
-        let against = Arc::new(CheckAgainst { hash: fetch.hash, manifest: record.manifest, key });
+        let against = Arc::new(CheckAgainst { hash: fetch.hash, ask_as, manifest: record.manifest, key });
         let end = self.fetch_chunks(host, fetch, device, &against, &mut w, &mut rx, &mut checks).await;
         // Checks still running end before this device's chunks go back to the queue, so no
         // chunk is written by two workers at once; those that check out are kept.
@@ -397,7 +415,7 @@ impl Fetcher {
                 let next = lock(&fetch.plan).as_mut().and_then(|p| p.next(device));
                 let Some(index) = next else { break };
                 in_flight.push_back(index);
-                if write_frame(w, &Request::Chunk { blob: fetch.hash, index }.encode()).await.is_err() {
+                if write_frame(w, &Request::Chunk { blob: against.ask_as, index }.encode()).await.is_err() {
                     return WorkerEnd::Done;
                 }
             }
@@ -447,7 +465,7 @@ impl Fetcher {
     fn spawn_check(&self, against: Arc<CheckAgainst>, index: u32, sealed: Vec<u8>) -> Check {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
-            let CheckAgainst { hash, manifest, key } = &*against;
+            let CheckAgainst { hash, manifest, key, .. } = &*against;
             let plain = open_chunk(key, hash, index, &sealed).map_err(|e| CheckError::Bad(e.to_string()))?;
             manifest.check_chunk(index, &plain).map_err(|e| CheckError::Bad(e.to_string()))?;
             store.store_chunk(hash, index, &sealed).map_err(CheckError::Local)
@@ -626,7 +644,7 @@ mod tests {
                     Response::Manifest { manifest: record.manifest.encode(), have: have.as_bytes().to_vec() }
                 }
                 Ok(Request::Chunk { index, .. }) => Response::Chunk { index, sealed: vec![0x5a; 300] },
-                Err(_) => return,
+                Ok(Request::Put { .. } | Request::PutChunk { .. }) | Err(_) => return,
             };
             if write_frame(&mut w, &answer.encode()).await.is_err() {
                 return;

@@ -145,7 +145,21 @@ impl FetchHost for Node {
     }
 
     async fn devices(&self) -> Result<Vec<duet_model::DeviceId>, NodeError> {
-        Ok(self.shared.net.connected().await?.into_iter().filter(|d| self.is_member(d)).collect())
+        // Member devices, and the couple's mailbox, which keeps attachments sent while the
+        // partner was away.
+        let mailbox = FetchHost::mailbox(self);
+        Ok(self
+            .shared
+            .net
+            .connected()
+            .await?
+            .into_iter()
+            .filter(|d| self.is_member(d) || Some(*d) == mailbox)
+            .collect())
+    }
+
+    fn mailbox(&self) -> Option<duet_model::DeviceId> {
+        self.mailbox().ok().flatten().map(|m| m.device).filter(|d| *d != self.device_id())
     }
 
     async fn open(&self, device: duet_model::DeviceId) -> Option<Self::Stream> {
@@ -182,7 +196,7 @@ impl Node {
         self.blobs().fetcher.peers_changed();
     }
 
-    fn blobs(&self) -> &Blobs {
+    pub(crate) fn blobs(&self) -> &Blobs {
         &self.shared.blobs
     }
 

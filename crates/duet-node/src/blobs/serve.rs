@@ -83,6 +83,11 @@ impl BlobServer {
                         None => Response::Missing { index },
                     }
                 }
+                // Only a mailbox keeps what others send; a device takes blobs by fetching.
+                Request::Put { .. } | Request::PutChunk { .. } => {
+                    tracing::info!("closing a blob stream: it tried to store a blob here");
+                    return;
+                }
             };
             if write_frame(&mut w, &response.encode()).await.is_err() {
                 return;

@@ -36,7 +36,7 @@ pub(crate) trait CallHost: Clone + Send + Sync + 'static {
     /// way is busy: an invite lost is a call that never rings.
     fn send_signal(&self, to: DeviceId, signal: CallSignal) -> impl Future<Output = ()> + Send;
     /// The settings a new media session starts with (where it binds, which STUN servers).
-    fn media_config(&self) -> Result<MediaConfig, NodeError>;
+    fn media_config(&self) -> impl Future<Output = Result<MediaConfig, NodeError>> + Send;
     /// Keeps the call's record in the log (the caller's device writes it).
     fn record(&self, record: CallRecordPayload) -> impl Future<Output = ()> + Send;
     /// Tells front ends (the call changed, the partner muted, data arrived).
@@ -298,7 +298,7 @@ impl Calls {
     ) -> Result<(), NodeError> {
         let media = lock(&self.state).media.take();
         let media = media.ok_or_else(|| NodeError::NotAllowed("no media was given for the call".into()))?;
-        let config = host.media_config()?;
+        let config = host.media_config().await?;
         let (session, mut events) = MediaSession::start(call, kind, offerer, media, &config)
             .await
             .map_err(|e| NodeError::NotAllowed(format!("call media: {e}")))?;
@@ -380,7 +380,7 @@ mod tests {
             let _ = self.line.send((self.me.0, signal)).await;
         }
 
-        fn media_config(&self) -> Result<MediaConfig, NodeError> {
+        async fn media_config(&self) -> Result<MediaConfig, NodeError> {
             Ok(MediaConfig::loopback())
         }
 

@@ -19,6 +19,9 @@
 //! - A ticker runs the machine's timeouts (ring, connect) four times a second.
 
 mod driver;
+mod turn;
+
+pub(crate) use turn::TurnCredentialsHeld;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,12 +78,16 @@ impl CallHost for Node {
         let _ = tokio::time::timeout(Duration::from_secs(2), tx.send(LiveMessage::Call(signal))).await;
     }
 
-    fn media_config(&self) -> Result<MediaConfig, NodeError> {
+    async fn media_config(&self) -> Result<MediaConfig, NodeError> {
         let mut config = self.shared.config.calls.media.clone();
         if config.stun_servers.is_empty() {
             // Each relay answers STUN too (`duet relay`): with it, a call gets through the
             // home routers on both sides, as the chat does.
             config.stun_servers = self.relays_in_use()?.iter().filter_map(duet_net::stun::stun_url).collect();
+        }
+        if config.turn_servers.is_empty() {
+            // And TURN, for when no hole punches through (symmetric NATs on both sides).
+            config.turn_servers = self.turn_servers().await;
         }
         Ok(config)
     }

@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use duet_blob::{Request as BlobRequest, Response as BlobResponse};
 use duet_crypto::DeviceCertificate;
-use duet_log::mailbox::{check_registration, MailboxTicket, Register, RegisterReply};
+use duet_log::mailbox::{check_registration, MailboxReport, MailboxRequest, MailboxTicket, Register, RegisterReply};
 use duet_log::sync::batch_bodies;
 use duet_log::{LogHead, Members, PushPlanner, SyncMessage, Verifier, VersionVector};
 use duet_model::DeviceId;
@@ -35,6 +36,8 @@ use crate::sync::AbortOnDrop;
 use crate::{lock, now, NodeError};
 
 /// Sync frames, as between devices.
+/// Blob requests: a sealed chunk to keep and its header at most.
+const BLOB_FRAMES: FrameRules = FrameRules { max: duet_blob::MAX_FRAME_BYTES, idle: crate::streams::BLOB_IDLE };
 const SYNC_FRAMES: FrameRules = FrameRules { max: duet_log::sync::MAX_FRAME_BYTES, idle: SYNC_IDLE };
 /// How long a device that misbehaved is cut off.
 const BAN: Duration = Duration::from_secs(60);
@@ -162,6 +165,16 @@ impl Mailbox {
         Ok(self.inner.store.bytes_held()?)
     }
 
+    /// Whether it serves `device` now (a member device not removed).
+    pub fn serves(&self, device: &DeviceId) -> bool {
+        self.inner.is_member(device)
+    }
+
+    /// Attachments kept, and their chunks.
+    pub fn blobs_held(&self) -> (usize, usize) {
+        (self.inner.store.blob_count(), self.inner.store.blob_chunk_count())
+    }
+
     /// Stops listening and closes the store.
     pub async fn shutdown(self) {
         lock(&self.inner.pushing).clear();
@@ -192,8 +205,67 @@ impl Inner {
                     self.start_push(device);
                     tokio::spawn(self.clone().receive_session(device, stream));
                 }
-                // Live, blobs and pairing are not a mailbox's business.
+                NetEvent::InboundStream { device, protocol: DuetProtocol::Blobs, stream }
+                    if self.is_member(&device) =>
+                {
+                    tokio::spawn(self.clone().serve_blobs(device, stream));
+                }
+                // Live and pairing are not a mailbox's business.
                 _ => {}
+            }
+        }
+    }
+
+    /// Keeps the blobs a member device puts (sealed, by mailbox id) and serves them, on one
+    /// `/duet/blobs/1` stream, until it closes or sends something out of bounds.
+    async fn serve_blobs(self: Arc<Self>, device: DeviceId, stream: duet_net::Stream) {
+        let (mut r, mut w) = stream.split();
+        loop {
+            let Ok(Some(frame)) = read_frame(&mut r, BLOB_FRAMES).await else { return };
+            let request = match BlobRequest::decode(&frame) {
+                Ok(request) => request,
+                Err(e) => {
+                    tracing::info!(?device, "closing a blob stream: {e}");
+                    return;
+                }
+            };
+            let store = self.store.clone();
+            let answer = tokio::task::spawn_blocking(move || -> Result<Option<BlobResponse>, NodeError> {
+                Ok(match request {
+                    BlobRequest::Put { blob, chunks, manifest } => store
+                        .put_blob(&blob, chunks, &manifest, now())?
+                        .map(|have| BlobResponse::Manifest { manifest, have }),
+                    BlobRequest::PutChunk { blob, index, sealed } => {
+                        store.put_chunk(&blob, index, &sealed)?.then_some(BlobResponse::Stored { index })
+                    }
+                    BlobRequest::Manifest { blob } => Some(match store.blob(&blob)? {
+                        Some((manifest, have)) => BlobResponse::Manifest { manifest, have },
+                        None => BlobResponse::NotFound,
+                    }),
+                    BlobRequest::Chunk { blob, index } => Some(match store.blob_chunk(&blob, index)? {
+                        Some(sealed) => BlobResponse::Chunk { index, sealed },
+                        None => BlobResponse::Missing { index },
+                    }),
+                })
+            });
+            let response = match answer.await {
+                Ok(Ok(Some(response))) => response,
+                Ok(Ok(None)) => {
+                    tracing::info!(?device, "closing a blob stream: a blob or chunk out of bounds");
+                    return;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(?device, "the mailbox could not keep or read a blob: {e}");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let stored = matches!(response, BlobResponse::Stored { .. });
+            if write_frame(&mut w, &response.encode()).await.is_err() {
+                return;
+            }
+            if stored && self.store.bytes_held().unwrap_or(0) > self.config.quota_bytes {
+                self.prune().await;
             }
         }
     }
@@ -241,23 +313,57 @@ impl Inner {
         pushing.insert(device, AbortOnDrop(tokio::spawn(self.clone().push_session(device))));
     }
 
+    /// One request on `/duet/mailbox/1`: a registration, or a member device asking how full
+    /// the mailbox is.
     async fn answer_registration(self: Arc<Self>, device: DeviceId, mut stream: duet_net::Stream) {
-        let reply = match self.register(device, &mut stream).await {
-            Ok(()) => RegisterReply::Registered,
+        let reply = match self.answer(device, &mut stream).await {
+            Ok(reply) => reply,
             Err(e) => {
-                tracing::info!(?device, "refused a registration: {e}");
+                tracing::info!(?device, "refused a mailbox request: {e}");
                 RegisterReply::Refused { reason: e.to_string() }
             }
         };
         let _ = write_frame(&mut stream, &reply.encode()).await;
     }
 
-    async fn register(&self, device: DeviceId, stream: &mut duet_net::Stream) -> Result<(), NodeError> {
+    async fn answer(&self, device: DeviceId, stream: &mut duet_net::Stream) -> Result<RegisterReply, NodeError> {
         let frame = read_frame(stream, PAIR_FRAMES)
             .await
-            .map_err(|e| NodeError::PeerFault(format!("no registration: {e}")))?
-            .ok_or_else(|| NodeError::PeerFault("no registration".into()))?;
-        let request = Register::decode(&frame).map_err(|e| NodeError::PeerFault(e.to_string()))?;
+            .map_err(|e| NodeError::PeerFault(format!("no request: {e}")))?
+            .ok_or_else(|| NodeError::PeerFault("no request".into()))?;
+        match MailboxRequest::decode(&frame).map_err(|e| NodeError::PeerFault(e.to_string()))? {
+            MailboxRequest::Register(request) => {
+                self.register(device, request).await.map(|()| RegisterReply::Registered)
+            }
+            MailboxRequest::Report if self.is_member(&device) => Ok(RegisterReply::Report(self.report()?)),
+            MailboxRequest::Report => Err(NodeError::NotAllowed("only the couple's devices may ask".into())),
+            MailboxRequest::Revoke(revocation) => {
+                let membership = self.store.membership()?.ok_or(NodeError::NoSpace)?;
+                revocation.check(&membership).map_err(|e| NodeError::NotAllowed(e.to_string()))?;
+                if self.store.revoke(revocation.device, revocation.last_seq)? {
+                    tracing::info!(device = ?revocation.device, last_seq = revocation.last_seq, "a device was removed");
+                    // It may no longer connect or sync; what it wrote before stays.
+                    self.allow_members().await?;
+                    lock(&self.pushing).remove(&revocation.device);
+                    let _ = self.net.disconnect(revocation.device, None).await;
+                }
+                Ok(RegisterReply::Registered)
+            }
+        }
+    }
+
+    /// How full it is, and what the quota made it drop before every device had it.
+    fn report(&self) -> Result<MailboxReport, NodeError> {
+        let (dropped_undelivered, last_drop) = self.store.drops()?;
+        Ok(MailboxReport {
+            bytes_held: self.store.bytes_held()?,
+            quota_bytes: self.config.quota_bytes,
+            dropped_undelivered,
+            last_drop: last_drop.map(|t| t.0),
+        })
+    }
+
+    async fn register(&self, device: DeviceId, request: Register) -> Result<(), NodeError> {
         check_registration(&self.store.secret()?, self.store.space()?.as_ref(), &device, &request)
             .map_err(|e| NodeError::NotAllowed(e.to_string()))?;
         // The registering device must be one of the members it names.
@@ -386,7 +492,7 @@ impl Inner {
                     let events = self.store.events_from(&author, first, (last - first + 1) as usize)?;
                     let (bodies, Some(sent_last)) = batch_bodies(events) else {
                         // Dropped here (the quota): the device gets them from another device.
-                        planner.skip(author, vv.get(&author));
+                        planner.skip(author);
                         continue;
                     };
                     send(&mut w, &SyncMessage::Batch { author, first_seq: first, bodies }).await?;
@@ -420,8 +526,8 @@ impl Inner {
         }
     }
 
-    /// Drops events every device holds that are past the retention, and the oldest while over
-    /// the quota.
+    /// Drops events every device holds that are past the retention, attachments past it, and
+    /// while over the quota the oldest attachments, then the oldest events.
     async fn prune(&self) {
         let retention = u64::try_from(self.config.retention.as_millis()).unwrap_or(u64::MAX);
         let store = self.store.clone();
@@ -432,9 +538,11 @@ impl Inner {
                 "the mailbox is full: dropped its oldest events before every device had them \
                  (they still reach them from the couple's other devices)"
             ),
-            Ok(Ok(pruned)) if pruned.delivered > 0 => {
-                tracing::info!(dropped = pruned.delivered, "dropped old events every device holds")
-            }
+            Ok(Ok(pruned)) if pruned.delivered > 0 || pruned.blobs > 0 => tracing::info!(
+                events = pruned.delivered,
+                attachments = pruned.blobs,
+                "dropped old events every device holds, and old attachments"
+            ),
             Ok(Err(e)) => tracing::warn!("could not drop old events: {e}"),
             _ => {}
         }

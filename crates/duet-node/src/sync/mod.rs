@@ -71,6 +71,12 @@ impl SyncHost for Node {
         self.emit(NodeEvent::Fork { device: author, seq, message: self.fork_words(&author, seq) });
         self.cut_off_forked(author).await;
     }
+
+    fn peer_holds(&self, peer: DeviceId, held: &duet_log::VersionVector) {
+        if self.is_mailbox(&peer) {
+            self.mailbox_holds(held);
+        }
+    }
 }
 
 impl Node {
@@ -92,7 +98,7 @@ impl Node {
     async fn push_once(&self, device: DeviceId) -> Result<(), NodeError> {
         let stream = self.shared.net.open_stream(device, duet_net::DuetProtocol::Sync).await?;
         let (r, w) = stream.split();
-        session::push(self, r, w).await
+        session::push(self, device, r, w).await
     }
 
     /// Receives what `device` pushes: checks each batch, applies it atomically, acknowledges.

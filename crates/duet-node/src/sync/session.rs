@@ -10,6 +10,7 @@ use duet_crypto::DeviceKey;
 use duet_log::sync::{batch_bodies, first_too_early, wait_for, MAX_FRAME_BYTES};
 use duet_log::{
     Keyring, LogHead, Members, OpenedEvent, Payload, PushPlanner, SealedEvent, SyncMessage, Verifier, VerifyError,
+    VersionVector,
 };
 use duet_model::{DeviceId, Timestamp};
 use duet_store::Store;
@@ -47,6 +48,9 @@ pub(crate) trait SyncHost: Clone + Send + Sync + 'static {
     /// `author` was found to have signed two versions of event `seq`, for the first time
     /// (the evidence is in the store).
     fn first_fork(&self, author: DeviceId, seq: u64) -> impl Future<Output = ()> + Send;
+    /// `peer`, pushed to, holds `held` (its Hello, and each time every batch sent to it is
+    /// acknowledged).
+    fn peer_holds(&self, _peer: DeviceId, _held: &VersionVector) {}
 }
 
 /// The head of `author`'s log held in `store` (empty when none is, or it cannot be read).
@@ -69,7 +73,7 @@ impl Drop for AbortOnDrop {
 
 /// Pushes whatever the device at the other end lacks, now and whenever something new is
 /// stored, until the stream fails (an error) or the host stops changing (`Ok`).
-pub(crate) async fn push<H, R, W>(host: &H, mut r: R, mut w: W) -> Result<(), NodeError>
+pub(crate) async fn push<H, R, W>(host: &H, peer: DeviceId, mut r: R, mut w: W) -> Result<(), NodeError>
 where
     H: SyncHost,
     R: AsyncRead + Unpin + Send + 'static,
@@ -115,9 +119,15 @@ where
             m = rx.recv() => match m {
                 Some(SyncMessage::Hello { members, held }) => {
                     host.merge_members(&members).await?;
+                    host.peer_holds(peer, &held);
                     planner.on_hello(held);
                 }
-                Some(SyncMessage::Ack) => planner.on_ack(),
+                Some(SyncMessage::Ack) => {
+                    planner.on_ack();
+                    if let Some(held) = planner.held() {
+                        host.peer_holds(peer, held);
+                    }
+                }
                 Some(SyncMessage::Reject { reason }) => {
                     return Err(NodeError::NotAllowed(format!("the other device refused our events: {reason}")));
                 }
@@ -506,7 +516,7 @@ impl Pipeline {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
     use std::sync::{Arc, Mutex};
 
     use duet_crypto::DeviceCertificate;
@@ -531,6 +541,8 @@ mod tests {
         forked: Mutex<HashSet<DeviceId>>,
         stored: Mutex<Vec<(DeviceId, u64)>>,
         first_forks: Mutex<Vec<(DeviceId, u64)>>,
+        /// What the devices pushed to said they hold, last.
+        peer_holds: Mutex<HashMap<DeviceId, VersionVector>>,
     }
 
     impl Device {
@@ -550,6 +562,7 @@ mod tests {
                 forked: Mutex::default(),
                 stored: Mutex::default(),
                 first_forks: Mutex::default(),
+                peer_holds: Mutex::default(),
             }))
         }
 
@@ -610,6 +623,9 @@ mod tests {
         async fn first_fork(&self, author: DeviceId, seq: u64) {
             self.0.first_forks.lock().unwrap().push((author, seq));
         }
+        fn peer_holds(&self, peer: DeviceId, held: &VersionVector) {
+            self.0.peer_holds.lock().unwrap().insert(peer, held.clone());
+        }
     }
 
     /// A minute ago: the events' time, well inside every clock rule.
@@ -642,15 +658,18 @@ mod tests {
         let (near_r, near_w) = near.split();
         let pushing = tokio::spawn({
             let pusher = pusher.clone();
-            async move { push(&pusher, near_r, near_w).await }
+            let to = receiver.0.key.id();
+            async move { push(&pusher, to, near_r, near_w).await }
         });
         let (mut far_r, mut far_w) = far.split();
         let receiving = async {
             receive(&receiver, ada, &mut far_r, &mut far_w).await.unwrap();
         };
-        // Until the host has been told of every event (it is told right after each store).
+        // Until the host has been told of every event (it is told right after each store),
+        // and the pusher knows, from the acknowledgements, that the receiver holds them all.
+        let pusher_knows = || pusher.0.peer_holds.lock().unwrap().get(&receiver.0.key.id()).map(|vv| vv.get(&ada));
         let waiting = async {
-            while receiver.0.stored.lock().unwrap().len() < 1500 {
+            while receiver.0.stored.lock().unwrap().len() < 1500 || pusher_knows() != Some(1500) {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         };

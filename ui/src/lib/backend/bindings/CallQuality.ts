@@ -23,4 +23,8 @@ outgoing_kbps: number,
 /**
  * Whether a person would call this a poor connection.
  */
-poor: boolean, };
+poor: boolean, 
+/**
+ * The call goes through a relay (TURN): nothing direct got through the two networks.
+ */
+relayed: boolean, };
