@@ -3,12 +3,15 @@ import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
 import { backendPresent } from './lib/backend';
+import { language } from './lib/i18n/index.svelte';
 import { startTheme } from './lib/theme.svelte';
 
 performance.mark('duet:script');
 
 // The chosen theme (Settings → Appearance) before anything is drawn: no flash of the other one.
 startTheme();
+// The chosen language (Settings → Appearance), so the first paint already speaks it.
+language.start();
 
 const target = document.getElementById('app');
 if (!target) {

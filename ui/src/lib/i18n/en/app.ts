@@ -1,0 +1,2 @@
+/** The strings of `src/app/`. */
+export const app = {};

@@ -1,0 +1,2 @@
+/** The strings of `src/chat/attachments/`. */
+export const attachments = {};

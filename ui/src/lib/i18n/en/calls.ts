@@ -1,0 +1,2 @@
+/** The strings of `src/calls/`. */
+export const calls = {};

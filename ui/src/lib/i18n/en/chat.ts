@@ -1,0 +1,2 @@
+/** The strings of `src/chat/`. */
+export const chat = {};

@@ -1,0 +1,2 @@
+/** The strings of `src/dates/`. */
+export const dates = {};

@@ -1,0 +1,2 @@
+/** The strings of `src/chat/emoji/`. */
+export const emoji = {};

@@ -1,0 +1,2 @@
+/** The strings of `src/lib/`. */
+export const lib = {};

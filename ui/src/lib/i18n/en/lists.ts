@@ -1,0 +1,2 @@
+/** The strings of `src/lists/`. */
+export const lists = {};

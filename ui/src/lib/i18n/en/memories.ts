@@ -1,0 +1,2 @@
+/** The strings of `src/memories/`. */
+export const memories = {};

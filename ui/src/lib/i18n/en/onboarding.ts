@@ -1,0 +1,2 @@
+/** The strings of `src/onboarding/`. */
+export const onboarding = {};

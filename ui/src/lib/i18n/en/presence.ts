@@ -1,0 +1,2 @@
+/** The strings of `src/presence/`. */
+export const presence = {};

@@ -1,0 +1,2 @@
+/** The strings of `src/settings/`. */
+export const settings = {};

@@ -1,0 +1,2 @@
+/** The strings of `src/spaces/`. */
+export const spaces = {};

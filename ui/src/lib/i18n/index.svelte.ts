@@ -1,0 +1,118 @@
+/**
+ * The window's language: every string a person reads comes from `t(key)`, looked up in the
+ * catalogs of this folder (`en/`, the reference, and `fr/`) by i18next, which does the
+ * placeholders (`{{name}}`) and the plural forms (`key_one` / `key_other`, chosen by `count`
+ * with the language's own rules).
+ *
+ * The choice is this device's, like the theme (Settings → Appearance), kept in `localStorage`
+ * under `duet.language`: System (the default: French when the computer's first language is
+ * French, else English), English or Français. `t` reads the language from a rune, so whatever
+ * a component shows through it follows a change at once; a string computed once at module
+ * level would not, which is why labels live in functions, not constants.
+ *
+ * Dates and times follow the same choice (`intlLocale()`), with the computer's region when it
+ * speaks that language (en-GB stays en-GB). What the node says in its own words (a refused
+ * ticket, a failed send) arrives in English: the node has no catalog.
+ */
+import i18next, { type TOptions } from 'i18next';
+
+import type { KeyOf } from './catalog';
+import { en, type English } from './en';
+import { fr } from './fr';
+
+export const LANGUAGE_CHOICES = ['system', 'en', 'fr'] as const;
+export type LanguageChoice = (typeof LANGUAGE_CHOICES)[number];
+export type Language = Exclude<LanguageChoice, 'system'>;
+export type MessageKey = KeyOf<English>;
+
+/** Each language by its own name, as language pickers show them. */
+export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', fr: 'Français' };
+
+export const LANGUAGE_KEY = 'duet.language';
+
+const engine = i18next.createInstance();
+void engine.init({
+  lng: 'en',
+  fallbackLng: 'en',
+  resources: { en: { translation: en }, fr: { translation: fr } },
+  // Svelte escapes what it puts in the page; nothing from here is ever read as HTML.
+  interpolation: { escapeValue: false },
+  initAsync: false,
+});
+
+function isChoice(value: unknown): value is LanguageChoice {
+  return (LANGUAGE_CHOICES as readonly unknown[]).includes(value);
+}
+
+/** The computer's languages, most preferred first. */
+function systemLanguages(): readonly string[] {
+  const nav = globalThis.navigator;
+  if (!nav) return [];
+  return nav.languages?.length ? nav.languages : [nav.language];
+}
+
+/** What System means on this computer: the first of its languages Duet speaks, else English. */
+export function systemLanguage(languages: readonly string[] = systemLanguages()): Language {
+  const first = languages[0]?.toLowerCase() ?? '';
+  return first === 'fr' || first.startsWith('fr-') ? 'fr' : 'en';
+}
+
+function stored(): LanguageChoice {
+  try {
+    const value = globalThis.localStorage?.getItem(LANGUAGE_KEY);
+    return isChoice(value) ? value : 'system';
+  } catch {
+    return 'system';
+  }
+}
+
+function keep(choice: LanguageChoice): void {
+  try {
+    globalThis.localStorage?.setItem(LANGUAGE_KEY, choice);
+  } catch {
+    // Not kept across restarts, but it still applies now.
+  }
+}
+
+class LanguageSetting {
+  choice = $state<LanguageChoice>('system');
+  /** The language the window speaks now. */
+  current = $state<Language>(systemLanguage());
+
+  /** Reads the stored choice and applies it (`main.ts`, before the window is mounted). */
+  start(): Language {
+    this.#apply(stored());
+    return this.current;
+  }
+
+  /** Applies a choice at once and keeps it for the next start. */
+  choose(choice: LanguageChoice): void {
+    const next = isChoice(choice) ? choice : 'system';
+    this.#apply(next);
+    keep(next);
+  }
+
+  #apply(choice: LanguageChoice): void {
+    this.choice = choice;
+    this.current = choice === 'system' ? systemLanguage() : choice;
+    if (typeof document !== 'undefined') document.documentElement.lang = this.current;
+  }
+}
+
+export const language = new LanguageSetting();
+
+/** The string for `key` in the window's language, with `vars` put in (`count` picks a plural). */
+export function t(key: MessageKey, vars?: Record<string, unknown>): string {
+  const options: TOptions = { ...vars, lng: language.current };
+  return engine.t(key, options) as string;
+}
+
+/**
+ * The locale for `Intl` and `toLocale…String`: the computer's own (with its region) when it
+ * speaks the window's language, else the bare language.
+ */
+export function intlLocale(): string {
+  const wanted = language.current;
+  const own = systemLanguages().find((tag) => tag.toLowerCase().split('-')[0] === wanted);
+  return own ?? wanted;
+}
