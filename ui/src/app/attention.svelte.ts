@@ -8,6 +8,7 @@
  */
 import { setUnreadBadge, touch, type Target } from '../lib/backend';
 import { directory } from '../lib/directory.svelte';
+import { t } from '../lib/i18n/index.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
 import { missedCallNotification, notifier, nudgeNotification, reminderNotification, shouldNotify } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
@@ -57,7 +58,13 @@ export function followAttention(openTarget: () => Target | null, open: (t: Targe
     });
     if (!ok) return;
     const from = session.nameOf(message.sender);
-    const where = target === 'direct' ? from : `${from} in #${directory.channel(target.channel)?.name ?? 'a channel'}`;
+    const channel = target === 'direct' ? undefined : directory.channel(target.channel)?.name;
+    const where =
+      target === 'direct'
+        ? from
+        : channel !== undefined
+          ? t('app.attention.inChannel', { name: from, channel })
+          : t('app.attention.inUnknownChannel', { name: from });
     notifier().show(where, excerpt(message.content, 140), () => open(target));
   });
 

@@ -7,6 +7,7 @@
  * that was restarted goes by itself after a while; one that stopped stays until dismissed.
  */
 import type { AppEvent, DeviceId } from '../lib/backend';
+import { t } from '../lib/i18n/index.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
 import { session } from '../lib/session.svelte';
 
@@ -27,17 +28,24 @@ export const RESTARTED_NOTICE_MS = 20_000;
 
 /** A sentence: a capital first letter and a full stop. */
 function sentence(text: string): string {
-  const t = text.trim();
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  const trimmed = text.trim();
+  const first = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
-/** "Your device", "Ben’s device", or "A device" (not known here yet). */
-function whose(device: DeviceId): string {
-  if (session.me?.devices.includes(device)) return 'One of your devices';
+/**
+ * What a device that was cut off did, said of whose it is: "One of your devices", "Ben’s
+ * device", "Your partner’s device" or "A device" (not known here yet), each a sentence of its own.
+ */
+function rejected(device: DeviceId, reason: string): string {
+  if (session.me?.devices.includes(device)) return t('app.notices.rejectedMine', { reason });
   const partner = session.partner;
-  if (partner?.devices.includes(device)) return partner.display_name.trim() ? `${partner.display_name}’s device` : 'Your partner’s device';
-  return 'A device';
+  if (partner?.devices.includes(device)) {
+    return partner.display_name.trim()
+      ? t('app.notices.rejectedPartner', { name: partner.display_name, reason })
+      : t('app.notices.rejectedYourPartner', { reason });
+  }
+  return t('app.notices.rejectedUnknown', { reason });
 }
 
 /** The notice an event makes, or `null` for the events that are not notices. */
@@ -47,7 +55,7 @@ export function noticeOf(event: AppEvent): Notice | null {
       return {
         key: `fork:${event.device}`,
         kind: 'fork',
-        title: 'A device was cut off',
+        title: t('app.notices.forkTitle'),
         text: sentence(event.message),
         lasting: true,
       };
@@ -55,7 +63,7 @@ export function noticeOf(event: AppEvent): Notice | null {
       return {
         key: `clock_ahead:${event.device}`,
         kind: 'clock_ahead',
-        title: 'Some messages wait for the clock',
+        title: t('app.notices.clockAheadTitle'),
         text: sentence(event.message),
         lasting: true,
       };
@@ -63,8 +71,8 @@ export function noticeOf(event: AppEvent): Notice | null {
       return {
         key: `peer_rejected:${event.device}`,
         kind: 'peer_rejected',
-        title: 'A device was disconnected',
-        text: `${whose(event.device)} sent something Duet cannot accept, so it was disconnected for a minute. The reason: ${sentence(event.reason)}`,
+        title: t('app.notices.rejectedTitle'),
+        text: rejected(event.device, sentence(event.reason)),
         lasting: true,
       };
     case 'failed':
@@ -72,14 +80,14 @@ export function noticeOf(event: AppEvent): Notice | null {
         ? {
             key: `failed:${event.part}`,
             kind: 'failed',
-            title: 'Duet recovered from a problem',
+            title: t('app.notices.recoveredTitle'),
             text: sentence(event.message),
             lasting: false,
           }
         : {
             key: `failed:${event.part}`,
             kind: 'failed',
-            title: `Part of Duet stopped (${event.part})`,
+            title: t('app.notices.stoppedTitle', { part: event.part }),
             text: sentence(event.message),
             lasting: true,
           };

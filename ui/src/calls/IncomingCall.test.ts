@@ -2,6 +2,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { language } from '../lib/i18n/index.svelte';
 import { PARTNER } from '../test/messages';
 import { callSession } from './callSession.svelte';
 import { callInfo } from './fixtures';
@@ -11,6 +12,7 @@ afterEach(() => {
   cleanup();
   clearMocks();
   callSession.close();
+  language.choose('system');
 });
 
 const nameOf = (id: string) => (id === PARTNER ? 'Ben' : 'You');
@@ -54,6 +56,21 @@ describe('the incoming-call dialog', () => {
     callSession.handle({ event: 'call', call: { ...ringing, phase: 'ended', outcome: 'cancelled' } });
     await new Promise((r) => setTimeout(r, 0));
     expect(screen.queryByTestId('incoming-call')).not.toBeInTheDocument();
+  });
+
+  it('speaks French when the window does, and follows a change of language at once', async () => {
+    mockIPC(() => null);
+    language.choose('fr');
+    render(IncomingCall, { nameOf });
+    callSession.handle({ event: 'call', call: ringing });
+    const dialog = await screen.findByRole('alertdialog', { name: 'Ben vous appelle' });
+    expect(dialog).toHaveTextContent('Appel vidéo');
+    expect(screen.getByTestId('call-accept')).toHaveTextContent('Répondre');
+    expect(screen.getByTestId('call-decline')).toHaveTextContent('Refuser');
+
+    language.choose('en');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(screen.getByRole('alertdialog', { name: 'Ben is calling' })).toHaveTextContent('Video call');
   });
 
   it('says why answering failed', async () => {

@@ -40,6 +40,7 @@ import {
   type ShareTarget,
 } from '../lib/backend';
 import { Heard } from '../lib/heard';
+import { t } from '../lib/i18n/index.svelte';
 import { FrameFeed } from './frameFeed';
 
 /** How long an ended call's summary stays before the view closes. */
@@ -363,11 +364,11 @@ export function callTimer(ms: number): string {
 export function phaseText(info: CallInfo, elapsedMs: number): string {
   switch (info.phase) {
     case 'calling':
-      return 'Calling…';
+      return t('calls.phase.calling');
     case 'ringing':
-      return info.direction === 'outgoing' ? 'Ringing…' : 'Incoming call';
+      return info.direction === 'outgoing' ? t('calls.phase.ringing') : t('calls.phase.incoming');
     case 'connecting':
-      return 'Connecting…';
+      return t('calls.phase.connecting');
     case 'active':
       return callTimer(elapsedMs);
     case 'ended':
@@ -378,21 +379,21 @@ export function phaseText(info: CallInfo, elapsedMs: number): string {
 function endedText(info: CallInfo, elapsedMs: number): string {
   switch (info.outcome) {
     case 'ended':
-      return `Call ended · ${callTimer(elapsedMs)}`;
+      return t('calls.phase.ended', { duration: callTimer(elapsedMs) });
     case 'declined':
-      return info.direction === 'outgoing' ? 'Declined' : 'You declined';
+      return info.direction === 'outgoing' ? t('calls.phase.declined') : t('calls.phase.youDeclined');
     case 'busy':
-      return 'Busy: already in another call';
+      return t('calls.phase.busy');
     case 'missed':
-      return info.direction === 'outgoing' ? 'No answer' : 'Missed call';
+      return info.direction === 'outgoing' ? t('calls.phase.noAnswer') : t('calls.phase.missed');
     case 'cancelled':
-      return 'Cancelled';
+      return t('calls.phase.cancelled');
     case 'answered_elsewhere':
-      return 'Answered on another device';
+      return t('calls.phase.answeredElsewhere');
     case 'failed':
-      return 'The call could not connect';
+      return t('calls.phase.failed');
     default:
-      return 'Call ended';
+      return t('calls.phase.over');
   }
 }
 

@@ -5,6 +5,8 @@ import { encodeFrame, type Channel } from './testing';
 import { CallSession, ENDED_SHOWN_FOR_MS, callTimer, phaseText } from './callSession.svelte';
 import type { Call, CallInfo } from '../lib/backend';
 import { callInfo } from './fixtures';
+import { callNoteText } from './history';
+import { language } from '../lib/i18n/index.svelte';
 
 /** A call record as the node keeps it (the fixture call, ended after a minute). */
 function record(over: Partial<Call> = {}): Call {
@@ -33,6 +35,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   clearMocks();
+  language.choose('system');
 });
 
 describe('the call session', () => {
@@ -173,5 +176,22 @@ describe('the call session', () => {
     expect(phaseText(callInfo({ phase: 'ended', outcome: 'declined' }), 0)).toBe('Declined');
     expect(phaseText(callInfo({ phase: 'ended', outcome: 'busy' }), 0)).toBe('Busy: already in another call');
     expect(callTimer(3_725_000)).toBe('1:02:05');
+  });
+
+  it('words the calls of the timeline, in English and in French', () => {
+    const caller = callInfo().caller;
+    const peer = callInfo().peer;
+    const nameOf = (id: string) => (id === peer ? 'Ben' : 'Maya');
+    expect(callNoteText(record(), caller, nameOf)).toBe('Video call · 1:00');
+    expect(callNoteText(record({ state: 'missed', kind: 'voice' }), caller, nameOf)).toBe('Ben missed your voice call');
+    expect(callNoteText(record({ state: 'missed', kind: 'voice' }), peer, nameOf)).toBe('Missed voice call from Maya');
+    expect(callNoteText(record({ state: 'declined' }), peer, nameOf)).toBe('You declined a video call');
+
+    language.choose('fr');
+    expect(callNoteText(record(), caller, nameOf)).toBe('Appel vidéo · 1:00');
+    expect(callNoteText(record({ state: 'missed', kind: 'voice' }), caller, nameOf)).toBe('Ben a manqué votre appel vocal');
+    expect(callNoteText(record({ state: 'declined' }), peer, nameOf)).toBe('Vous avez refusé un appel vidéo');
+    expect(phaseText(callInfo({ phase: 'ended', outcome: 'busy' }), 0)).toBe('Occupé : déjà dans un autre appel');
+    expect(phaseText(callInfo({ phase: 'ringing' }), 0)).toBe('Ça sonne…');
   });
 });

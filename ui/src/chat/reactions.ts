@@ -1,5 +1,6 @@
 /** Reactions summed per emoji, in the order each emoji first appeared. */
 import type { PersonId, Reaction } from '../lib/backend';
+import { t } from '../lib/i18n/index.svelte';
 
 export interface ReactionSummary {
   emoji: string;
@@ -25,6 +26,8 @@ export function summarize(reactions: readonly Reaction[], me: PersonId): Reactio
 /** "Ben and you reacted with 💛". */
 export function describe(s: ReactionSummary, nameOf: (id: PersonId) => string): string {
   const names = s.people.map((p) => nameOf(p));
-  const who = names.length <= 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-  return `${who} reacted with ${s.emoji}`;
+  const emoji = s.emoji;
+  if (names.length <= 1) return t('chat.reactions.byOne', { name: names[0] ?? '', emoji });
+  if (names.length === 2) return t('chat.reactions.byTwo', { first: names[0], second: names[1], emoji });
+  return t('chat.reactions.byMany', { others: names.slice(0, -1).join(', '), last: names.at(-1), emoji });
 }

@@ -4,6 +4,7 @@
  * holds it (`waitsAtMailbox`), "sent" otherwise: it waits on this device (or another of mine).
  */
 import type { MailboxStatus, Message } from '../lib/backend';
+import { t } from '../lib/i18n/index.svelte';
 import { waitsAtMailbox } from '../lib/mailbox.svelte';
 import { fullTime } from '../lib/time';
 import type { Entry } from './grouping';
@@ -23,21 +24,28 @@ export function receiptState(entry: Entry, mailbox: MailboxStatus | null = null)
  * ("your partner" while it is not known).
  */
 export function receiptTitle(state: ReceiptState, m: Message, partner?: string | null): string {
-  const who = partner?.trim() || 'your partner';
+  const name = partner?.trim();
   switch (state) {
     case 'sending':
-      return 'Sending…';
+      return t('chat.receipt.sending');
     case 'failed':
-      return 'Not sent';
+      return t('chat.receipt.failed');
     case 'sent':
-      return `Sent, waiting for ${who}`;
+      return name ? t('chat.receipt.sent', { name }) : t('chat.receipt.sentPartner');
     case 'mailbox':
-      return `At your mailbox, waiting for ${who}`;
+      return name ? t('chat.receipt.mailbox', { name }) : t('chat.receipt.mailboxPartner');
     case 'delivered':
-      return m.delivered_at ? `Delivered ${fullTime(m.delivered_at)}` : 'Delivered';
+      return m.delivered_at
+        ? t('chat.receipt.deliveredAt', { time: fullTime(m.delivered_at) })
+        : t('chat.receipt.delivered');
     case 'read': {
-      const read = m.read_at ? `Read ${fullTime(m.read_at)}` : 'Read';
-      return m.delivered_at ? `${read} · delivered ${fullTime(m.delivered_at)}` : read;
+      if (m.delivered_at) {
+        const delivered = fullTime(m.delivered_at);
+        return m.read_at
+          ? t('chat.receipt.readAtDelivered', { read: fullTime(m.read_at), delivered })
+          : t('chat.receipt.readDelivered', { delivered });
+      }
+      return m.read_at ? t('chat.receipt.readAt', { time: fullTime(m.read_at) }) : t('chat.receipt.read');
     }
   }
 }

@@ -1,6 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
-import { calendarText, daysTogether, localFields, localInstant, parseCalendar, reminderLabel, togetherLabel } from './days';
+import { language } from '../lib/i18n/index.svelte';
+import {
+  calendarText,
+  daysTogether,
+  leadLabel,
+  localFields,
+  localInstant,
+  parseCalendar,
+  REMINDER_MINUTES,
+  reminderLabel,
+  togetherLabel,
+} from './days';
+
+afterEach(() => {
+  language.choose('system');
+});
 
 describe('days together', () => {
   it('counts calendar days to the local date: the next day is 1', () => {
@@ -61,5 +76,27 @@ describe('local fields', () => {
     expect(localFields(at)).toEqual({ day: '2026-02-14', time: '09:05' });
     const { day, time } = localFields(at);
     expect(localInstant(day, time)).toBe(at);
+  });
+});
+
+describe('in French', () => {
+  it('says the days together and the reminders in French', () => {
+    language.choose('fr');
+    expect(togetherLabel(0)).toBe("Ensemble depuis aujourd'hui");
+    expect(togetherLabel(1)).toBe('Ensemble depuis 1 jour');
+    expect(togetherLabel(1271)).toBe('Ensemble depuis 1\u202f271 jours');
+    expect(reminderLabel(0)).toBe("Rappel à l'heure dite");
+    expect(reminderLabel(2880)).toBe('Rappel 2 jours avant');
+    expect(leadLabel(60)).toBe('1 heure avant');
+  });
+
+  it('names every reminder choice in English too', () => {
+    expect(REMINDER_MINUTES.map(leadLabel)).toEqual([
+      'At the time',
+      '15 minutes before',
+      '1 hour before',
+      '1 day before',
+      '1 week before',
+    ]);
   });
 });

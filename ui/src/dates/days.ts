@@ -4,6 +4,7 @@
  * instant, and a reminder's lead time in words.
  */
 import type { CalendarDate } from '../lib/backend';
+import { intlLocale, t } from '../lib/i18n/index.svelte';
 
 const DAY_MS = 86_400_000;
 
@@ -25,13 +26,11 @@ export function daysTogether(since: CalendarDate, today: Date): number {
   );
 }
 
-const COUNT = new Intl.NumberFormat('en-US');
-
 /** The partner card's line: "Together 1,271 days"; `null` for a day still to come. */
 export function togetherLabel(days: number): string | null {
   if (days < 0) return null;
-  if (days === 0) return 'Together since today';
-  return `Together ${COUNT.format(days)} ${days === 1 ? 'day' : 'days'}`;
+  if (days === 0) return t('dates.together.today');
+  return t('dates.together.days', { count: days, days: new Intl.NumberFormat(intlLocale()).format(days) });
 }
 
 /** A calendar day as `<input type="date">` holds it: "2021-06-12" (`''` for none). */
@@ -53,11 +52,11 @@ export function parseCalendar(text: string): CalendarDate | null {
  */
 export function localInstant(day: string, time: string): number | null {
   const date = parseCalendar(day);
-  const t = /^(\d{1,2}):(\d{2})/.exec(time.trim());
-  if (!date || !t) return null;
+  const clock = /^(\d{1,2}):(\d{2})/.exec(time.trim());
+  if (!date || !clock) return null;
   const d = new Date(2000, 0, 1, 0, 0, 0, 0);
   d.setFullYear(date.year, date.month - 1, date.day);
-  d.setHours(Number(t[1]), Number(t[2]), 0, 0);
+  d.setHours(Number(clock[1]), Number(clock[2]), 0, 0);
   const ms = d.getTime();
   return Number.isFinite(ms) ? ms : null;
 }
@@ -75,23 +74,27 @@ export function localFields(at: number): { day: string; time: string } {
   };
 }
 
-/** The reminder choices, in minutes before the date. */
-export const REMINDER_CHOICES: readonly { minutes: number; label: string }[] = [
-  { minutes: 0, label: 'At the time' },
-  { minutes: 15, label: '15 minutes before' },
-  { minutes: 60, label: '1 hour before' },
-  { minutes: 1440, label: '1 day before' },
-  { minutes: 10080, label: '1 week before' },
-];
+/** The reminder choices, in minutes before the date (`leadLabel` says each). */
+export const REMINDER_MINUTES: readonly number[] = [0, 15, 60, 1440, 10080];
+
+/** A lead time in the unit it is whole in: `['days', 2]` for 2880 minutes. */
+function leadUnit(minutes: number): ['weeks' | 'days' | 'hours' | 'minutes', number] {
+  if (minutes % 10080 === 0) return ['weeks', minutes / 10080];
+  if (minutes % 1440 === 0) return ['days', minutes / 1440];
+  if (minutes % 60 === 0) return ['hours', minutes / 60];
+  return ['minutes', minutes];
+}
+
+/** A reminder choice in words: "At the time", "15 minutes before", "1 day before". */
+export function leadLabel(minutes: number): string {
+  if (minutes <= 0) return t('dates.lead.atTheTime');
+  const [unit, count] = leadUnit(minutes);
+  return t(`dates.lead.${unit}`, { count });
+}
 
 /** A reminder's lead time in words: "Reminder at the time", "Reminder 1 day before". */
 export function reminderLabel(minutes: number): string {
-  if (minutes <= 0) return 'Reminder at the time';
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  let amount: string;
-  if (minutes % 10080 === 0) amount = plural(minutes / 10080, 'week');
-  else if (minutes % 1440 === 0) amount = plural(minutes / 1440, 'day');
-  else if (minutes % 60 === 0) amount = plural(minutes / 60, 'hour');
-  else amount = plural(minutes, 'minute');
-  return `Reminder ${amount} before`;
+  if (minutes <= 0) return t('dates.reminder.atTheTime');
+  const [unit, count] = leadUnit(minutes);
+  return t(`dates.reminder.${unit}`, { count });
 }

@@ -1,29 +1,49 @@
-/** The small emoji sets Duet offers: avatars at onboarding, and quick reactions. */
+/**
+ * The small emoji sets Duet offers: avatars at onboarding, and quick reactions. Their names
+ * (for labels and tooltips) follow the window's language.
+ */
 
-export const AVATAR_EMOJI: readonly { emoji: string; name: string }[] = [
-  { emoji: '💛', name: 'yellow heart' },
-  { emoji: '🌻', name: 'sunflower' },
-  { emoji: '🐻', name: 'bear' },
-  { emoji: '🦊', name: 'fox' },
-  { emoji: '🌙', name: 'moon' },
-  { emoji: '🍓', name: 'strawberry' },
-  { emoji: '🐱', name: 'cat' },
-  { emoji: '🌊', name: 'wave' },
-  { emoji: '🌷', name: 'tulip' },
-  { emoji: '☕', name: 'coffee' },
-  { emoji: '🐼', name: 'panda' },
-  { emoji: '🍀', name: 'clover' },
+import { t, type MessageKey } from './i18n/index.svelte';
+
+/** An emoji and its name, read in the window's language each time (`name` is a getter). */
+export interface NamedEmoji {
+  readonly emoji: string;
+  readonly name: string;
+}
+
+function named(emoji: string, key: MessageKey): NamedEmoji {
+  return {
+    emoji,
+    get name() {
+      return t(key);
+    },
+  };
+}
+
+export const AVATAR_EMOJI: readonly NamedEmoji[] = [
+  named('💛', 'lib.emoji.avatars.yellowHeart'),
+  named('🌻', 'lib.emoji.avatars.sunflower'),
+  named('🐻', 'lib.emoji.avatars.bear'),
+  named('🦊', 'lib.emoji.avatars.fox'),
+  named('🌙', 'lib.emoji.avatars.moon'),
+  named('🍓', 'lib.emoji.avatars.strawberry'),
+  named('🐱', 'lib.emoji.avatars.cat'),
+  named('🌊', 'lib.emoji.avatars.wave'),
+  named('🌷', 'lib.emoji.avatars.tulip'),
+  named('☕', 'lib.emoji.avatars.coffee'),
+  named('🐼', 'lib.emoji.avatars.panda'),
+  named('🍀', 'lib.emoji.avatars.clover'),
 ];
 
-export const REACTION_EMOJI: readonly { emoji: string; name: string }[] = [
-  { emoji: '💛', name: 'heart' },
-  { emoji: '😂', name: 'laughing' },
-  { emoji: '😮', name: 'surprised' },
-  { emoji: '😢', name: 'sad' },
-  { emoji: '👍', name: 'thumbs up' },
-  { emoji: '🎉', name: 'party' },
-  { emoji: '🙏', name: 'thank you' },
-  { emoji: '🔥', name: 'fire' },
+export const REACTION_EMOJI: readonly NamedEmoji[] = [
+  named('💛', 'lib.emoji.reactions.heart'),
+  named('😂', 'lib.emoji.reactions.laughing'),
+  named('😮', 'lib.emoji.reactions.surprised'),
+  named('😢', 'lib.emoji.reactions.sad'),
+  named('👍', 'lib.emoji.reactions.thumbsUp'),
+  named('🎉', 'lib.emoji.reactions.party'),
+  named('🙏', 'lib.emoji.reactions.thankYou'),
+  named('🔥', 'lib.emoji.reactions.fire'),
 ];
 
 /** The node's bounds for one reaction (duet-model `MAX_EMOJI_CHARS`, `MAX_EMOJI_BYTES`). */

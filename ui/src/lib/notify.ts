@@ -19,6 +19,7 @@ import {
   type PresenceStatus,
   type Target,
 } from './backend';
+import { t } from './i18n/index.svelte';
 import { sameTarget, targetOf } from './target';
 import { clockTime, momentLabel } from './time';
 
@@ -100,8 +101,11 @@ export function missedCallNotification(
 ): { title: string; body: string } | null {
   if (call.direction !== 'incoming' || call.phase !== 'ended' || call.outcome !== 'missed') return null;
   if (myStatus === 'busy') return null;
-  const kind = call.kind === 'video' ? 'Video call' : 'Voice call';
-  return { title: `Missed call from ${nameOf(call.caller)}`, body: `${kind} at ${clockTime(call.started_at)}` };
+  const time = clockTime(call.started_at);
+  return {
+    title: t('lib.notify.missedCall', { name: nameOf(call.caller) }),
+    body: call.kind === 'video' ? t('lib.notify.missedVideoCall', { time }) : t('lib.notify.missedVoiceCall', { time }),
+  };
 }
 
 /**
@@ -114,7 +118,7 @@ export function nudgeNotification(
   nameOf: (id: PersonId) => string,
 ): { title: string; body: string } | null {
   if (event.silent || event.person === me) return null;
-  return { title: `${nameOf(event.person)} is thinking of you ♥`, body: 'A little nudge from Duet.' };
+  return { title: t('lib.notify.nudgeTitle', { name: nameOf(event.person) }), body: t('lib.notify.nudgeBody') };
 }
 
 /**

@@ -1,14 +1,23 @@
 /** How a presence reads: "Online", "Busy — do not disturb", "last seen 5 min ago". */
 import type { Presence, PresenceStatus } from './backend';
+import { t } from './i18n/index.svelte';
 import { ago } from './time';
 
-export const STATUS_LABEL: Record<PresenceStatus, string> = {
-  online: 'Online',
-  away: 'Away',
-  busy: 'Busy',
-  invisible: 'Invisible',
-  offline: 'Offline',
-};
+/** A status in words, in the window's language: "Online", "Away"… */
+export function statusLabel(status: PresenceStatus): string {
+  switch (status) {
+    case 'online':
+      return t('lib.presence.status.online');
+    case 'away':
+      return t('lib.presence.status.away');
+    case 'busy':
+      return t('lib.presence.status.busy');
+    case 'invisible':
+      return t('lib.presence.status.invisible');
+    case 'offline':
+      return t('lib.presence.status.offline');
+  }
+}
 
 /** The status someone shows to others (invisible looks offline). */
 export function shownStatus(p: Presence | undefined): PresenceStatus {
@@ -19,5 +28,5 @@ export function shownStatus(p: Presence | undefined): PresenceStatus {
 /** "last seen 5 min ago", or null while online or never seen. */
 export function lastSeen(p: Presence | undefined, now: number): string | null {
   if (!p || shownStatus(p) === 'online' || p.last_seen === null) return null;
-  return `last seen ${ago(p.last_seen, now)}`;
+  return t('lib.presence.lastSeen', { when: ago(p.last_seen, now) });
 }

@@ -3,6 +3,7 @@
  * names and avatars from here; it reloads when the node says the space or the pairing changed.
  */
 import { appState, type AppError, type AppSnapshot, type Person, type PersonId } from './backend';
+import { t } from './i18n/index.svelte';
 import { onNodeEvent } from './nodeEvents';
 
 class Session {
@@ -20,9 +21,9 @@ class Session {
 
   /** A person's display name, "You" for me, or a neutral word for someone unknown. */
   nameOf(id: PersonId): string {
-    if (id === this.state.profile?.id) return 'You';
+    if (id === this.state.profile?.id) return t('lib.session.you');
     if (id === this.state.partner?.id) return this.state.partner.display_name;
-    return this.state.paired ? 'Your partner' : 'Someone';
+    return this.state.paired ? t('lib.session.yourPartner') : t('lib.session.someone');
   }
 
   /** A person's profile, when known. */

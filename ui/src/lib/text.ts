@@ -1,3 +1,5 @@
+import { intlLocale, t } from './i18n/index.svelte';
+
 /**
  * Message text rules as the node applies them (duet-model `validate_content`): trimmed,
  * 1..=2000 characters, counted in Unicode scalar values so an emoji counts once.
@@ -30,13 +32,17 @@ export function sentence(words: string): string {
 
 /** "2.4 MB", "830 KB", "12 bytes". */
 export function fileSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
-  const units = ['KB', 'MB', 'GB'];
+  if (bytes < 1000) return t('lib.size.bytes', { count: bytes });
+  const units = ['kb', 'mb', 'gb'] as const;
   let v = bytes / 1000;
   let u = 0;
   while (v >= 1000 && u < units.length - 1) {
     v /= 1000;
     u += 1;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+  // Rounded as before (one decimal under 10), then written the language's way ("2,4" in French).
+  const rounded = v < 10 ? Number(v.toFixed(1)) : Math.round(v);
+  const digits = v < 10 ? 1 : 0;
+  const size = rounded.toLocaleString(intlLocale(), { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+  return t(`lib.size.${units[u]!}`, { size });
 }

@@ -1,4 +1,5 @@
 /** Times as people read them: "14:05", "Today", "last seen 5 min ago", "since yesterday at 14:05". */
+import { intlLocale, t } from './i18n/index.svelte';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -19,12 +20,12 @@ function startOfDay(ms: number): number {
 /** A day separator's label: "Today", "Yesterday", a weekday this week, else a date. */
 export function dayLabel(ms: number, now: number): string {
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
-  if (days === 0) return 'Today';
-  if (days === 1) return 'Yesterday';
+  if (days === 0) return t('lib.time.today');
+  if (days === 1) return t('lib.time.yesterday');
   const d = new Date(ms);
-  if (days > 1 && days < 7) return d.toLocaleDateString(undefined, { weekday: 'long' });
+  if (days > 1 && days < 7) return d.toLocaleDateString(intlLocale(), { weekday: 'long' });
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  return d.toLocaleDateString(undefined, {
+  return d.toLocaleDateString(intlLocale(), {
     weekday: 'short',
     day: 'numeric',
     month: 'long',
@@ -34,12 +35,12 @@ export function dayLabel(ms: number, now: number): string {
 
 /** The clock time of a message: "14:05". */
 export function clockTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return new Date(ms).toLocaleTimeString(intlLocale(), { hour: '2-digit', minute: '2-digit' });
 }
 
 /** A full date and time, for tooltips. */
 export function fullTime(ms: number): string {
-  return new Date(ms).toLocaleString(undefined, {
+  return new Date(ms).toLocaleString(intlLocale(), {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
@@ -52,13 +53,14 @@ export function fullTime(ms: number): string {
 /** How long ago, in words: "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago". */
 export function ago(ms: number, now: number): string {
   const diff = Math.max(0, now - ms);
-  if (diff < MINUTE) return 'just now';
-  if (diff < HOUR) return `${Math.floor(diff / MINUTE)} min ago`;
-  if (diff < DAY) return `${Math.floor(diff / HOUR)} h ago`;
+  if (diff < MINUTE) return t('lib.time.ago.justNow');
+  if (diff < HOUR) return t('lib.time.ago.minutes', { count: Math.floor(diff / MINUTE) });
+  if (diff < DAY) return t('lib.time.ago.hours', { count: Math.floor(diff / HOUR) });
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
-  if (days <= 1) return 'yesterday';
-  if (days < 30) return `${days} days ago`;
-  return `on ${new Date(ms).toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric' })}`;
+  if (days <= 1) return t('lib.time.ago.yesterday');
+  if (days < 30) return t('lib.time.ago.days', { count: days });
+  const date = new Date(ms).toLocaleDateString(intlLocale(), { day: 'numeric', month: 'long', year: 'numeric' });
+  return t('lib.time.ago.onDate', { date });
 }
 
 /**
@@ -69,12 +71,13 @@ export function sinceLabel(ms: number, now: number): string {
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
   const time = clockTime(ms);
   // A clock a little ahead of this one still means today.
-  if (days <= 0) return time;
-  if (days === 1) return `yesterday at ${time}`;
+  if (days <= 0) return t('lib.time.since.today', { time });
+  if (days === 1) return t('lib.time.since.yesterday', { time });
   const d = new Date(ms);
-  if (days < 7) return `${d.toLocaleDateString(undefined, { weekday: 'long' })} at ${time}`;
+  if (days < 7) return t('lib.time.since.weekday', { day: d.toLocaleDateString(intlLocale(), { weekday: 'long' }), time });
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
+  const date = d.toLocaleDateString(intlLocale(), { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
+  return t('lib.time.since.date', { date });
 }
 
 /**
@@ -84,16 +87,16 @@ export function sinceLabel(ms: number, now: number): string {
 export function momentLabel(ms: number, now: number): string {
   const days = Math.round((startOfDay(ms) - startOfDay(now)) / DAY);
   const time = clockTime(ms);
-  if (days === 0) return `Today at ${time}`;
-  if (days === 1) return `Tomorrow at ${time}`;
-  if (days === -1) return `Yesterday at ${time}`;
+  if (days === 0) return t('lib.time.moment.today', { time });
+  if (days === 1) return t('lib.time.moment.tomorrow', { time });
+  if (days === -1) return t('lib.time.moment.yesterday', { time });
   const d = new Date(ms);
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  const day = d.toLocaleDateString(undefined, {
+  const date = d.toLocaleDateString(intlLocale(), {
     weekday: 'short',
     day: 'numeric',
     month: 'long',
     ...(sameYear ? {} : { year: 'numeric' }),
   });
-  return `${day} at ${time}`;
+  return t('lib.time.moment.date', { date, time });
 }

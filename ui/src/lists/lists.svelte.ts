@@ -28,6 +28,7 @@ import {
   type Place,
   type SharedList,
 } from '../lib/backend';
+import { t } from '../lib/i18n/index.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
 
 /** How long the "was deleted" notice stays. */
@@ -35,9 +36,9 @@ const NOTICE_MS = 8_000;
 
 /** Unchecked items, as the sidebar counts them: "3 left", "all done", "empty". */
 export function leftText(list: SharedList): string {
-  if (list.items.length === 0) return 'empty';
+  if (list.items.length === 0) return t('lists.left.empty');
   const left = list.items.filter((i) => !i.checked).length;
-  return left === 0 ? 'all done' : `${left} left`;
+  return left === 0 ? t('lists.left.allDone') : t('lists.left.count', { count: left });
 }
 
 /** The most recently changed first, as the node orders them. */
@@ -54,8 +55,12 @@ export class ListsBook {
   error = $state<string | null>(null);
   /** The list shown in the main pane instead of a conversation. */
   open = $state<ListId | null>(null);
-  /** A short word about the open list going away (deleted elsewhere). */
-  notice = $state<string | null>(null);
+  /** A short word about the open list going away (deleted elsewhere), in the window's language. */
+  get notice(): string | null {
+    const gone = this.#gone;
+    if (!gone) return null;
+    return gone.title ? t('lists.notice.deletedNamed', { title: gone.title }) : t('lists.notice.deleted');
+  }
 
   /** Counts loads and changes, to tell which came later. */
   #seq = 0;
@@ -67,6 +72,8 @@ export class ListsBook {
   #pending = new Map<ListId, number>();
   /** Lists deleted here (their going away is not news). */
   #deletedHere = new Set<ListId>();
+  /** The open list that went away (deleted elsewhere), while the notice about it shows. */
+  #gone = $state<{ title: string | undefined } | null>(null);
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   get(id: ListId): SharedList | undefined {
@@ -108,7 +115,7 @@ export class ListsBook {
 
   dismiss(): void {
     clearTimeout(this.#noticeTimer);
-    this.notice = null;
+    this.#gone = null;
   }
 
   /** Makes a list and opens it; the node's refusal in words otherwise. */
@@ -216,9 +223,9 @@ export class ListsBook {
   #closeGone(id: ListId, title: string | undefined): void {
     this.open = null;
     if (this.#deletedHere.has(id)) return;
-    this.notice = title ? `“${title}” was deleted, so it was closed.` : 'The list was deleted, so it was closed.';
+    this.#gone = { title };
     clearTimeout(this.#noticeTimer);
-    this.#noticeTimer = setTimeout(() => (this.notice = null), NOTICE_MS);
+    this.#noticeTimer = setTimeout(() => (this.#gone = null), NOTICE_MS);
   }
 }
 

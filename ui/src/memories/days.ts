@@ -3,6 +3,7 @@
  * local midnight to the next), months ("May 2026") and "3 years ago".
  */
 import type { Memory, TimeWindow } from '../lib/backend';
+import { intlLocale, t } from '../lib/i18n/index.svelte';
 
 /** How many earlier years "On this day" looks back (the node takes at most 100 windows). */
 export const ON_THIS_DAY_YEARS = 99;
@@ -45,7 +46,7 @@ export function onThisDayWindows(today: Date, back = ON_THIS_DAY_YEARS): YearWin
 /** "1 year ago", "3 years ago": calendar years between the memory and `today`. */
 export function yearsAgoText(createdAt: number, today: Date): string {
   const years = today.getFullYear() - new Date(createdAt).getFullYear();
-  return years === 1 ? '1 year ago' : `${years} years ago`;
+  return t('memories.yearsAgo', { count: years });
 }
 
 /** A local month, as `YYYY-MM`, for grouping. */
@@ -54,9 +55,11 @@ export function monthKey(ms: number): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
 }
 
-/** "May 2026". */
+/** "May 2026" ("Mai 2026" in French, whose month names are lowercase inside a sentence). */
 export function monthLabel(ms: number): string {
-  return new Date(ms).toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
+  const locale = intlLocale();
+  const label = new Date(ms).toLocaleDateString(locale, { month: 'long', year: 'numeric' });
+  return label.charAt(0).toLocaleUpperCase(locale) + label.slice(1);
 }
 
 export interface MonthGroup<T> {

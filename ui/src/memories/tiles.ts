@@ -3,6 +3,7 @@
  * media, a PDF, is not a memory), in the order they were attached.
  */
 import type { Attachment, Memory, Thumbnail } from '../lib/backend';
+import { t } from '../lib/i18n/index.svelte';
 
 export type TileKind = 'image' | 'video' | 'voice' | 'audio';
 
@@ -63,7 +64,30 @@ export function isMemory(attachments: readonly Attachment[]): boolean {
 
 /** What a tile is, in words: "Photo", "Video", "Voice message", "Sound". */
 export function kindText(kind: TileKind): string {
-  return { image: 'Photo', video: 'Video', voice: 'Voice message', audio: 'Sound' }[kind];
+  switch (kind) {
+    case 'image':
+      return t('memories.kind.image');
+    case 'video':
+      return t('memories.kind.video');
+    case 'voice':
+      return t('memories.kind.voice');
+    case 'audio':
+      return t('memories.kind.audio');
+  }
+}
+
+/** "Loading photo…": a tile's content on its way, in words. */
+export function loadingText(kind: TileKind): string {
+  switch (kind) {
+    case 'image':
+      return t('memories.viewer.loading.image');
+    case 'video':
+      return t('memories.viewer.loading.video');
+    case 'voice':
+      return t('memories.viewer.loading.voice');
+    case 'audio':
+      return t('memories.viewer.loading.audio');
+  }
 }
 
 /** The icon of a tile without a picture. */

@@ -1,8 +1,10 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Person, Presence } from '../lib/backend';
+import { language } from '../lib/i18n/index.svelte';
 import { presenceBook } from '../lib/presence.svelte';
 import { ME } from '../test/messages';
 import StatusMenu from './StatusMenu.svelte';
@@ -10,6 +12,7 @@ import StatusMenu from './StatusMenu.svelte';
 afterEach(() => {
   cleanup();
   clearMocks();
+  language.choose('system');
 });
 
 const maya: Person = { id: ME, display_name: 'Maya', avatar: { emoji: '💛' }, devices: [] };
@@ -54,5 +57,30 @@ describe('my status menu', () => {
     await fireEvent.keyDown(screen.getByRole('dialog', { name: 'Your status' }), { key: 'Escape' });
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(document.activeElement).toBe(trigger);
+  });
+});
+
+describe('my status menu in French', () => {
+  it('speaks French, and follows a change of language at once', async () => {
+    shell();
+    await presenceBook.load();
+    language.choose('fr');
+    render(StatusMenu, { me: maya });
+    const trigger = screen.getByTestId('status-menu');
+    expect(trigger).toHaveAccessibleName('Votre statut : En ligne. Le changer');
+
+    await fireEvent.click(trigger);
+    expect(screen.getByRole('dialog', { name: 'Votre statut' })).toBeInTheDocument();
+    expect(screen.getByRole('radio', { name: /Occupé/ })).toBeInTheDocument();
+    expect(screen.getByText('Ne pas déranger : aucune notification')).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Statut personnalisé' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Définir l’humeur' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'amour' })).toBeInTheDocument();
+
+    language.choose('en');
+    await tick();
+    expect(trigger).toHaveAccessibleName('Your status: Online. Change it');
+    expect(screen.getByText('Do not disturb: no notifications')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'in love' })).toBeInTheDocument();
   });
 });

@@ -5,6 +5,7 @@
  * helpers only shape what is sent and shown.
  */
 import type { Mood } from '../lib/backend';
+import { t, type MessageKey } from '../lib/i18n/index.svelte';
 import { ago } from '../lib/time';
 
 /** The node's limit on a mood's words, in characters (Unicode scalar values). */
@@ -13,13 +14,23 @@ export const MAX_MOOD_WORDS = 60;
 /** A nudge shows on the card for a day. */
 export const NUDGE_SHOWN_FOR_MS = 24 * 60 * 60_000;
 
-export const MOOD_SUGGESTIONS: readonly { emoji: string; name: string }[] = [
-  { emoji: '🥰', name: 'in love' },
-  { emoji: '😊', name: 'happy' },
-  { emoji: '😴', name: 'sleepy' },
-  { emoji: '😔', name: 'down' },
-  { emoji: '🤒', name: 'unwell' },
-  { emoji: '🎉', name: 'celebrating' },
+function suggestion(emoji: string, key: MessageKey): { readonly emoji: string; readonly name: string } {
+  return {
+    emoji,
+    // Read in the window's language each time it is shown.
+    get name() {
+      return t(key);
+    },
+  };
+}
+
+export const MOOD_SUGGESTIONS: readonly { readonly emoji: string; readonly name: string }[] = [
+  suggestion('🥰', 'presence.moods.inLove'),
+  suggestion('😊', 'presence.moods.happy'),
+  suggestion('😴', 'presence.moods.sleepy'),
+  suggestion('😔', 'presence.moods.down'),
+  suggestion('🤒', 'presence.moods.unwell'),
+  suggestion('🎉', 'presence.moods.celebrating'),
 ];
 
 /** Characters the node counts in a mood's words. */
@@ -44,5 +55,5 @@ export function moodText(mood: Mood): string {
 export function thoughtOfYou(lastNudge: number | null | undefined, now: number): string | null {
   if (lastNudge === null || lastNudge === undefined) return null;
   if (now - lastNudge > NUDGE_SHOWN_FOR_MS) return null;
-  return `thought of you ${ago(lastNudge, now)}`;
+  return t('presence.thoughtOfYou', { when: ago(lastNudge, now) });
 }

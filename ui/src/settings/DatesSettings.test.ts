@@ -3,11 +3,13 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { datesBook } from '../dates/dates.svelte';
+import { language } from '../lib/i18n/index.svelte';
 import type { CalendarDate, DateInfo, SharedDate } from '../lib/backend';
 import DatesSettings from './DatesSettings.svelte';
 
 afterEach(() => {
   cleanup();
+  language.choose('system');
   datesBook.clear();
   clearMocks();
 });
@@ -209,5 +211,28 @@ describe('the dates settings', () => {
     expect(screen.getByTestId('date-yearly')).toBeChecked();
     expect(screen.getByTestId('date-save')).toHaveTextContent('Save changes');
     expect(row).toHaveTextContent('Our anniversary');
+  });
+
+  it('speak French when chosen: the list, the form and the confirmation', async () => {
+    shell([anniversary]);
+    language.choose('fr');
+    render(DatesSettings);
+    const row = await screen.findByTestId('date-row');
+    expect(screen.getByRole('heading', { name: 'Dates' })).toBeInTheDocument();
+    expect(row).toHaveTextContent('chaque année');
+    expect(row).toHaveTextContent('Rappel 1 jour avant');
+    const form = screen.getByTestId('date-form');
+    expect(within(form).getByRole('heading')).toHaveTextContent('Ajouter une date');
+    expect(screen.getByTestId('date-save')).toHaveTextContent('Ajouter la date');
+    expect(within(screen.getByTestId('date-remind')).getByRole('option', { name: '1 jour avant' })).toBeInTheDocument();
+
+    await fireEvent.click(within(row).getByRole('button', { name: 'Supprimer Our anniversary' }));
+    expect(within(row).getByRole('group', { name: 'Supprimer Our anniversary ?' })).toHaveTextContent(
+      'Supprimer « Our anniversary » ? Elle disparaît pour vous deux, avec son rappel.',
+    );
+    expect(within(row).getByRole('button', { name: 'Annuler' })).toBeInTheDocument();
+
+    await fireEvent.click(screen.getByTestId('date-save'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Donnez un titre à la date.');
   });
 });

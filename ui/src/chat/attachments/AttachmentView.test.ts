@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { Attachment, PeerInfo } from '../../lib/backend';
+import { language } from '../../lib/i18n/index.svelte';
 import { deviceLinks } from '../../lib/links.svelte';
 import { session } from '../../lib/session.svelte';
 import { ME, PARTNER, peer } from '../../test/messages';
@@ -70,6 +71,7 @@ afterEach(() => {
   cleanup();
   clearMocks();
   session.set({ device_id: null, profile: null, partner: null, paired: false });
+  language.choose('system');
 });
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -201,6 +203,19 @@ describe('an attachment no connected device can send', () => {
     expect(await screen.findByTestId('attachment-waiting')).toHaveTextContent(
       'Waiting for your other device or Ada to come online…',
     );
+  });
+
+  it('says it in French when the window speaks French', async () => {
+    language.choose('fr');
+    render(AttachmentView, { attachment: file, message: MESSAGE, index: 0, mine: true });
+    transfers.handle({ event: 'blob_progress', blob: FILE, done: 0, total: 830_000 });
+    expect(await screen.findByTestId('attachment-waiting')).toHaveTextContent(
+      'En attente que votre autre appareil ou Ada se connecte…',
+    );
+    deviceLinks.set(ADA_DEVICE, true);
+    transfers.handle({ event: 'blob_progress', blob: FILE, done: 415_000, total: 830_000 });
+    expect(await screen.findByTestId('attachment-progress')).toHaveTextContent('50 %');
+    expect(screen.getByRole('progressbar', { name: 'Réception du fichier tickets.pdf' })).toBeInTheDocument();
   });
 });
 

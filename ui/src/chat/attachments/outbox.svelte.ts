@@ -5,6 +5,7 @@
  * appears in the conversation; a refusal (too big, unreadable) stays here with the reason.
  */
 import { sendFileBytes, type Target } from '../../lib/backend';
+import { t } from '../../lib/i18n/index.svelte';
 
 export interface Outgoing {
   id: number;
@@ -23,7 +24,7 @@ export class Outbox {
 
   async send(files: readonly File[]): Promise<void> {
     for (const file of files) {
-      const item: Outgoing = { id: ++ids, name: file.name || 'pasted image.png', size: file.size, state: 'sending' };
+      const item: Outgoing = { id: ++ids, name: file.name || t('attachments.outbox.pastedImage'), size: file.size, state: 'sending' };
       this.items = [...this.items, item];
       let error: string | null;
       try {
@@ -31,7 +32,7 @@ export class Outbox {
         const outcome = await sendFileBytes(this.target, item.name, bytes);
         error = outcome.ok ? null : outcome.error.message;
       } catch (e) {
-        error = `The file could not be read (${e instanceof Error ? e.message : String(e)}).`;
+        error = t('attachments.outbox.unreadable', { reason: e instanceof Error ? e.message : String(e) });
       }
       this.items = error
         ? this.items.map((x) => (x.id === item.id ? { ...x, state: 'failed', error } : x))
@@ -50,7 +51,7 @@ function readBytes(file: File): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(new Uint8Array(reader.result as ArrayBuffer));
-    reader.onerror = () => reject(reader.error ?? new Error('unreadable'));
+    reader.onerror = () => reject(reader.error ?? new Error(t('attachments.outbox.unreadableReason')));
     reader.readAsArrayBuffer(file);
   });
 }

@@ -10,6 +10,7 @@
 import { SvelteMap } from 'svelte/reactivity';
 
 import { blobStatus, fetchAttachment, readBlob, type AppEvent, type BlobHash, type MessageId } from '../../lib/backend';
+import { t } from '../../lib/i18n/index.svelte';
 
 export type Transfer =
   | { state: 'unknown' }
@@ -70,7 +71,7 @@ export class Transfers {
       // Not here yet is a wait, not a failure: said as such, whatever the node's words.
       const reason =
         outcome.error.code === 'blob_not_here'
-          ? 'Not on this device yet: it comes as soon as a device that has it is online.'
+          ? t('attachments.transfers.notHere')
           : outcome.error.message;
       this.byHash.set(hash, { state: 'failed', reason });
       return reason;

@@ -1,5 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { language } from '../../lib/i18n/index.svelte';
 
 import EmojiPanel from './EmojiPanel.svelte';
 import { MAX_RECENT } from './recent';
@@ -14,6 +16,7 @@ beforeAll(async () => {
   for (const g of GROUPS) largestGroup = Math.max(largestGroup, entries.filter((e) => e.group === g.id).length);
 });
 beforeEach(() => localStorage.clear());
+afterEach(() => language.choose('system'));
 
 async function setup() {
   const onpick = vi.fn();
@@ -92,5 +95,21 @@ describe('the full emoji picker', () => {
     await fireEvent.click(cells()[0]!);
     expect(onpick).toHaveBeenCalledWith('🌻');
     expect(JSON.parse(localStorage.getItem('duet.recentEmoji')!)).toEqual(['🌻']);
+  });
+
+  it('speaks French when the window does: the field, the tabs and the headings', async () => {
+    language.choose('fr');
+    const { search } = await setup();
+    expect(search).toHaveAttribute('placeholder', 'Rechercher un emoji');
+    expect(screen.getByRole('group', { name: 'Catégories d’emoji' })).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Drapeaux' }));
+    expect(screen.getByRole('group', { name: 'Drapeaux' })).toBeInTheDocument();
+    await fireEvent.input(search, { target: { value: 'qqqzzz' } });
+    expect(screen.getByRole('status')).toHaveTextContent('Aucun emoji trouvé.');
+
+    // A change of language shows at once, without reopening the picker.
+    language.choose('en');
+    await fireEvent.input(search, { target: { value: '' } });
+    expect(screen.getByRole('group', { name: 'Flags' })).toBeInTheDocument();
   });
 });

@@ -3,6 +3,8 @@
  * shortcodes and keywords of every emoji, from `emojibase-data`) is `catalog.ts`, loaded the
  * first time a picker opens (`loadCatalog`), so the window's first paint does not carry it.
  */
+import { t } from '../../lib/i18n/index.svelte';
+import type { emoji as english } from '../../lib/i18n/en/emoji';
 import type { CatalogEmoji } from './catalog';
 
 export interface EmojiEntry {
@@ -28,18 +30,29 @@ export interface EmojiCatalog {
   byEmoji: ReadonlyMap<string, EmojiEntry>;
 }
 
-/** The groups shown as tabs (emojibase's numbers; 2, the skin tone and hair parts, is left out). */
-export const GROUPS: readonly { id: number; label: string; icon: string }[] = [
-  { id: 0, label: 'Smileys & emotion', icon: '😀' },
-  { id: 1, label: 'People & body', icon: '👋' },
-  { id: 3, label: 'Animals & nature', icon: '🐻' },
-  { id: 4, label: 'Food & drink', icon: '🍓' },
-  { id: 5, label: 'Travel & places', icon: '✈️' },
-  { id: 6, label: 'Activities', icon: '⚽' },
-  { id: 7, label: 'Objects', icon: '💡' },
-  { id: 8, label: 'Symbols', icon: '💕' },
-  { id: 9, label: 'Flags', icon: '🏳️' },
+/** A group's name in the catalog (`emoji.groups`). */
+export type GroupKey = keyof typeof english.groups;
+
+/**
+ * The groups shown as tabs (emojibase's numbers; 2, the skin tone and hair parts, is left out).
+ * Their names are `groupLabel`'s, in the window's language.
+ */
+export const GROUPS: readonly { id: number; key: GroupKey; icon: string }[] = [
+  { id: 0, key: 'smileys', icon: '😀' },
+  { id: 1, key: 'people', icon: '👋' },
+  { id: 3, key: 'animals', icon: '🐻' },
+  { id: 4, key: 'food', icon: '🍓' },
+  { id: 5, key: 'travel', icon: '✈️' },
+  { id: 6, key: 'activities', icon: '⚽' },
+  { id: 7, key: 'objects', icon: '💡' },
+  { id: 8, key: 'symbols', icon: '💕' },
+  { id: 9, key: 'flags', icon: '🏳️' },
 ];
+
+/** A group's name, as its tab and its heading say it: "Smileys & emotion". */
+export function groupLabel(group: { key: GroupKey }): string {
+  return t(`emoji.groups.${group.key}`);
+}
 
 /** At most this many results for a search. */
 export const SEARCH_LIMIT = 120;

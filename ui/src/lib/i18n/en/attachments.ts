@@ -1,2 +1,55 @@
 /** The strings of `src/chat/attachments/`. */
-export const attachments = {};
+export const attachments = {
+  tools: {
+    attach: 'Attach files',
+    attachTitle: 'Attach files (or drop them here, or paste an image)',
+    record: 'Record a voice message (click, or hold and let go to send)',
+    recordTitle: 'Click to record, or hold and let go to send',
+    sendNote: 'Send the voice message',
+    sendTitle: 'Click to send, Esc to discard',
+    recorder: 'Voice message being recorded',
+    recorded: 'Recorded',
+    level: 'Microphone level',
+    testTone: 'test tone',
+    send: 'Send',
+    full: 'Voice messages stop at 5 minutes. Send it, or cancel to throw it away.',
+  },
+  player: {
+    play: 'Play the voice message, {{duration}}',
+    pause: 'Pause the voice message',
+    unreadable: 'This voice message could not be read.',
+    unplayable: 'This voice message could not be played ({{reason}}).',
+  },
+  outbox: {
+    pastedImage: 'pasted image.png',
+    unreadable: 'The file could not be read ({{reason}}).',
+    unreadableReason: 'unreadable',
+  },
+  transfers: {
+    notHere: 'Not on this device yet: it comes as soon as a device that has it is online.',
+  },
+  view: {
+    showImage: '{{name}}, {{width}}×{{height}}. Show the full image',
+    previewFailed: 'The preview could not be fetched',
+    loadingPreview: 'Loading preview…',
+    waitingPartner: 'Waiting for {{name}} to come online…',
+    waitingYourPartner: 'Waiting for your partner to come online…',
+    waitingOther: 'Waiting for your other device or {{name}} to come online…',
+    waitingOtherYourPartner: 'Waiting for your other device or your partner to come online…',
+    waitingPartnerHere: 'Waiting for {{name}} to come online… ({{done}} of {{total}} here)',
+    waitingYourPartnerHere: 'Waiting for your partner to come online… ({{done}} of {{total}} here)',
+    waitingOtherHere: 'Waiting for your other device or {{name}} to come online… ({{done}} of {{total}} here)',
+    waitingOtherYourPartnerHere:
+      'Waiting for your other device or your partner to come online… ({{done}} of {{total}} here)',
+    saving: 'Saving…',
+    download: 'Download',
+    receiving: 'Receiving {{name}}',
+    received: '{{percent}}% · {{done}} of {{total}}',
+    sendingLabel: 'Sending {{name}}',
+    sending: 'Sending · {{percent}}%',
+    fetchFailed: '{{name}} could not be fetched: {{reason}}',
+    savedTo: 'Saved to {{path}}',
+    loadingFull: 'Loading the full image…',
+    imageUnreadable: 'The image could not be read.',
+  },
+};

@@ -1,2 +1,98 @@
-/** The strings of `src/lib/`. */
-export const lib = {};
+/** The strings of `src/lib/`: times in words, presence, sizes, notifications, shared pieces. */
+export const lib = {
+  time: {
+    today: 'Today',
+    yesterday: 'Yesterday',
+    ago: {
+      justNow: 'just now',
+      minutes_one: '{{count}} min ago',
+      minutes_other: '{{count}} min ago',
+      hours_one: '{{count}} h ago',
+      hours_other: '{{count}} h ago',
+      yesterday: 'yesterday',
+      days_one: '{{count}} day ago',
+      days_other: '{{count}} days ago',
+      onDate: 'on {{date}}',
+    },
+    since: {
+      today: '{{time}}',
+      yesterday: 'yesterday at {{time}}',
+      weekday: '{{day}} at {{time}}',
+      date: '{{date}}',
+    },
+    moment: {
+      today: 'Today at {{time}}',
+      tomorrow: 'Tomorrow at {{time}}',
+      yesterday: 'Yesterday at {{time}}',
+      date: '{{date}} at {{time}}',
+    },
+  },
+  presence: {
+    status: {
+      online: 'Online',
+      away: 'Away',
+      busy: 'Busy',
+      invisible: 'Invisible',
+      offline: 'Offline',
+    },
+    lastSeen: 'last seen {{when}}',
+  },
+  session: {
+    you: 'You',
+    yourPartner: 'Your partner',
+    someone: 'Someone',
+  },
+  size: {
+    bytes_one: '{{count}} byte',
+    bytes_other: '{{count}} bytes',
+    kb: '{{size}} KB',
+    mb: '{{size}} MB',
+    gb: '{{size}} GB',
+  },
+  notify: {
+    missedCall: 'Missed call from {{name}}',
+    missedVideoCall: 'Video call at {{time}}',
+    missedVoiceCall: 'Voice call at {{time}}',
+    nudgeTitle: '{{name}} is thinking of you ♥',
+    nudgeBody: 'A little nudge from Duet.',
+  },
+  deviceSelect: {
+    systemDefault: 'System default',
+    notConnected: '{{name}} (not connected)',
+  },
+  inviteCode: {
+    making: 'Making an invite…',
+    ticket: 'Invite ticket',
+    copy: 'Copy',
+    copied: 'Copied ✓',
+    copyRefused: 'Copying was not allowed here: select the ticket and copy it by hand.',
+    qrAlt: 'The same invite as a QR code, to scan',
+    worksOnce: '{{waiting}} The invite works once, within a day.',
+  },
+  emoji: {
+    avatars: {
+      yellowHeart: 'yellow heart',
+      sunflower: 'sunflower',
+      bear: 'bear',
+      fox: 'fox',
+      moon: 'moon',
+      strawberry: 'strawberry',
+      cat: 'cat',
+      wave: 'wave',
+      tulip: 'tulip',
+      coffee: 'coffee',
+      panda: 'panda',
+      clover: 'clover',
+    },
+    reactions: {
+      heart: 'heart',
+      laughing: 'laughing',
+      surprised: 'surprised',
+      sad: 'sad',
+      thumbsUp: 'thumbs up',
+      party: 'party',
+      thankYou: 'thank you',
+      fire: 'fire',
+    },
+  },
+};

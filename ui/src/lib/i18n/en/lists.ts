@@ -1,2 +1,55 @@
 /** The strings of `src/lists/`. */
-export const lists = {};
+export const lists = {
+  /** What is left to do on a list, as the sidebar and the open list say it. */
+  left: {
+    empty: 'empty',
+    allDone: 'all done',
+    count_one: '{{count}} left',
+    count_other: '{{count}} left',
+  },
+  /** The open list going away because it was deleted elsewhere. */
+  notice: {
+    deletedNamed: '“{{title}}” was deleted, so it was closed.',
+    deleted: 'The list was deleted, so it was closed.',
+  },
+  section: {
+    heading: 'Lists',
+    make: 'Make a list',
+    dismiss: 'Dismiss',
+    newTitleLabel: 'New list title',
+    newTitlePlaceholder: 'list title',
+    needsTitle: 'A list needs a title.',
+    empty: 'No lists yet — groceries, plans, to-dos',
+  },
+  view: {
+    label: 'List: {{title}}',
+    labelBare: 'List',
+    opening: 'Opening the list…',
+    titleLabel: 'List title',
+    rename: 'Rename',
+    items_one: '{{count}} item',
+    items_other: '{{count}} items',
+    shared: 'shared with your partner',
+    hideDone: 'Hide done',
+    hideDoneCount: 'Hide done ({{done}})',
+    deleteList: 'Delete list',
+    confirmLabel: 'Delete the list?',
+    confirmEmpty: 'Delete “{{title}}” for both of you?',
+    confirm_one: 'Delete “{{title}}” and its item for both of you?',
+    confirm_other: 'Delete “{{title}}” and its {{count}} items for both of you?',
+    delete: 'Delete',
+    itemsLabel: 'Items of {{title}}',
+    editItem: 'Edit {{text}}',
+    edit: 'Edit',
+    moveUpItem: 'Move {{text}} up',
+    moveUp: 'Move up (Alt+↑)',
+    moveDownItem: 'Move {{text}} down',
+    moveDown: 'Move down (Alt+↓)',
+    removeItem: 'Remove {{text}}',
+    allDone: 'Everything here is done.',
+    empty: 'Nothing on this list yet: add the first item below.',
+    addPlaceholder: 'Add an item',
+    addLabel: 'Add an item to {{title}}',
+    add: 'Add',
+  },
+};

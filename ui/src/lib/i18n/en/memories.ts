@@ -1,2 +1,66 @@
 /** The strings of `src/memories/`. */
-export const memories = {};
+export const memories = {
+  /** What a tile is, in words. */
+  kind: {
+    image: 'Photo',
+    video: 'Video',
+    voice: 'Voice message',
+    audio: 'Sound',
+  },
+  /** Shown over an "On this day" tile. */
+  yearsAgo_one: '{{count}} year ago',
+  yearsAgo_other: '{{count}} years ago',
+  link: {
+    name: 'Memories',
+    title: 'Photos, videos and voice notes you shared',
+  },
+  view: {
+    heading: 'Memories',
+    subtitle: 'Photos, videos and voice notes you two shared, in every conversation',
+    kept: 'Kept moments',
+    keptCount: 'Kept moments ({{kept}})',
+    close: 'Close Memories',
+    closeTitle: 'Back to the conversation (Esc)',
+    dismiss: 'Dismiss',
+    onThisDay: 'On this day',
+    opening: 'Opening your memories…',
+    empty: 'No photos, videos or voice notes yet — what you two share shows here.',
+    keptEmpty: 'No kept moments yet — 📌 a memory to keep it here.',
+    keptEmptySoFar: 'No kept moments in what is shown so far — 📌 a memory to keep it here.',
+    loadingOlder: 'Loading…',
+    older: 'Show older',
+    end: 'That is all of them, back to the first one you shared.',
+    keepFailed: 'This moment could not be kept ({{name}}): {{error}}',
+    letGoFailed: 'This moment could not be let go ({{name}}): {{error}}',
+  },
+  tile: {
+    open: '{{what}}: {{name}}. {{about}}. Show it large',
+    keepLabel: 'Keep this moment',
+    keepTitle: 'Keep this moment (pins its message)',
+    keptLabel: 'Kept: let this moment go',
+    keptTitle: 'Kept (pinned in its conversation): let it go',
+    jump: 'Jump to the message',
+  },
+  thumb: {
+    failed: 'Not fetched',
+    arriving: 'Arriving…',
+    missing: 'Not here yet',
+  },
+  viewer: {
+    loading: {
+      image: 'Loading photo…',
+      video: 'Loading video…',
+      voice: 'Loading voice message…',
+      audio: 'Loading sound…',
+    },
+    unreadable: '{{name}} could not be read.',
+    previous: 'Previous memory',
+    newer: '‹ Newer',
+    position: '{{index}} of {{total}}',
+    next: 'Next memory',
+    older: 'Older ›',
+    kept: 'Kept',
+    keep: 'Keep this moment',
+    jump: 'Jump to the message',
+  },
+};

@@ -1,2 +1,62 @@
 /** The strings of `src/onboarding/`. */
-export const onboarding = {};
+export const onboarding = {
+  choosePassphrase: {
+    title: 'Choose a passphrase',
+    explain:
+      'Duet keeps everything on this computer encrypted. Your desktop has no keyring to hold the key, so choose a passphrase: you will type it when Duet starts.',
+    passphrase: 'Passphrase',
+    again: 'The passphrase again',
+    tooShort: 'Use at least {{min}} characters.',
+    tooLong: 'That is too long: use at most 1,024 bytes.',
+    differ: 'The two passphrases differ.',
+    continue: 'Continue',
+    keepSafe: 'Without it, your messages on this computer cannot be opened: keep it somewhere safe.',
+  },
+  join: {
+    label: 'Ticket from your partner',
+    empty: 'Paste the ticket your partner sent you.',
+    waiting: 'Finding your partner’s device… this can take up to half a minute.',
+    submit: 'Join',
+    busy: 'Joining…',
+  },
+  linkDevice: {
+    waiting: 'Finding your other device… keep Duet open there; this can take up to half a minute.',
+    busy: 'Linking…',
+    label: 'Device invite',
+    empty: 'Paste the device invite from your other device.',
+    submit: 'Link this device',
+    explain:
+      'On your other device, open Settings and choose “Create a device invite”. Paste that invite here: this computer gets your profile and your conversations.',
+  },
+  pairing: {
+    hello: 'Hello, {{name}}',
+    lead: 'Now bring your partner in. One of you invites, the other joins.',
+    how: 'How to pair',
+    inviteTab: 'Invite your partner',
+    joinTab: 'Join with a ticket',
+    explain: 'Make an invite and send it to your partner any way you like, or let them scan it.',
+    create: 'Create an invite',
+    waiting: 'Duet opens your conversation as soon as your partner joins.',
+    later: 'Later: look around first',
+  },
+  ticket: {
+    placeholder: 'Paste it here',
+  },
+  welcome: {
+    linkTitle: 'Link this device',
+    linkLead: 'Use Duet here as you do on your other device: same profile, same conversations.',
+    backNew: 'Back: I am new to Duet',
+    title: 'Welcome to Duet',
+    creating: 'Creating your profile…',
+    backChange: 'Back: change my name or avatar',
+    lead: 'A private place for the two of you. Start with how your partner will see you.',
+    name: 'Your name',
+    namePlaceholder: 'Maya',
+    nameMissing: 'Type the name your partner knows you by.',
+    avatar: 'Your avatar',
+    create: 'Create your profile',
+    keptHere: 'Kept on this device. No account, no phone number, no server.',
+    alreadyUsing: 'Already using Duet on another computer?',
+    anotherDevice: 'This is another of my devices',
+  },
+};

@@ -1,4 +1,100 @@
 import type { Translation } from '../catalog';
 import type { lib as english } from '../en/lib';
 
-export const lib: Translation<typeof english> = {};
+export const lib: Translation<typeof english> = {
+  time: {
+    today: 'Aujourd’hui',
+    yesterday: 'Hier',
+    ago: {
+      justNow: 'à l’instant',
+      minutes_one: 'il y a {{count}} min',
+      minutes_other: 'il y a {{count}} min',
+      hours_one: 'il y a {{count}} h',
+      hours_other: 'il y a {{count}} h',
+      yesterday: 'hier',
+      days_one: 'il y a {{count}} jour',
+      days_other: 'il y a {{count}} jours',
+      onDate: 'le {{date}}',
+    },
+    since: {
+      today: '{{time}}',
+      yesterday: 'hier à {{time}}',
+      weekday: '{{day}} à {{time}}',
+      date: 'le {{date}}',
+    },
+    moment: {
+      today: 'Aujourd’hui à {{time}}',
+      tomorrow: 'Demain à {{time}}',
+      yesterday: 'Hier à {{time}}',
+      date: '{{date}} à {{time}}',
+    },
+  },
+  presence: {
+    status: {
+      online: 'En ligne',
+      away: 'Absent',
+      busy: 'Occupé',
+      invisible: 'Invisible',
+      offline: 'Hors ligne',
+    },
+    lastSeen: 'dernière activité {{when}}',
+  },
+  session: {
+    you: 'Vous',
+    yourPartner: 'Votre partenaire',
+    someone: 'Quelqu’un',
+  },
+  size: {
+    bytes_one: '{{count}} octet',
+    bytes_other: '{{count}} octets',
+    kb: '{{size}} Ko',
+    mb: '{{size}} Mo',
+    gb: '{{size}} Go',
+  },
+  notify: {
+    missedCall: 'Appel manqué : {{name}}',
+    missedVideoCall: 'Appel vidéo à {{time}}',
+    missedVoiceCall: 'Appel vocal à {{time}}',
+    nudgeTitle: '{{name}} pense à vous ♥',
+    nudgeBody: 'Une petite pensée envoyée par Duet.',
+  },
+  deviceSelect: {
+    systemDefault: 'Par défaut du système',
+    notConnected: '{{name}} (non branché)',
+  },
+  inviteCode: {
+    making: 'Création de l’invitation…',
+    ticket: 'Ticket d’invitation',
+    copy: 'Copier',
+    copied: 'Copié ✓',
+    copyRefused: 'La copie n’est pas autorisée ici : sélectionnez le ticket et copiez-le vous-même.',
+    qrAlt: 'La même invitation en QR code, à scanner',
+    worksOnce: '{{waiting}} L’invitation ne sert qu’une fois, dans les 24 heures.',
+  },
+  emoji: {
+    avatars: {
+      yellowHeart: 'cœur jaune',
+      sunflower: 'tournesol',
+      bear: 'ours',
+      fox: 'renard',
+      moon: 'lune',
+      strawberry: 'fraise',
+      cat: 'chat',
+      wave: 'vague',
+      tulip: 'tulipe',
+      coffee: 'café',
+      panda: 'panda',
+      clover: 'trèfle',
+    },
+    reactions: {
+      heart: 'cœur',
+      laughing: 'mort de rire',
+      surprised: 'surpris',
+      sad: 'triste',
+      thumbsUp: 'pouce levé',
+      party: 'fête',
+      thankYou: 'merci',
+      fire: 'feu',
+    },
+  },
+};

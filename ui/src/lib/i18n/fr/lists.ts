@@ -1,4 +1,55 @@
 import type { Translation } from '../catalog';
 import type { lists as english } from '../en/lists';
 
-export const lists: Translation<typeof english> = {};
+export const lists: Translation<typeof english> = {
+  left: {
+    empty: 'vide',
+    allDone: 'tout est fait',
+    count_one: '{{count}} restant',
+    count_other: '{{count}} restants',
+  },
+  notice: {
+    deletedNamed: '« {{title}} » a été supprimée, elle a donc été fermée.',
+    deleted: 'La liste a été supprimée, elle a donc été fermée.',
+  },
+  section: {
+    heading: 'Listes',
+    make: 'Créer une liste',
+    dismiss: 'Fermer',
+    newTitleLabel: 'Titre de la nouvelle liste',
+    newTitlePlaceholder: 'titre de la liste',
+    needsTitle: "Une liste a besoin d'un titre.",
+    empty: 'Pas encore de liste — courses, projets, choses à faire',
+  },
+  view: {
+    label: 'Liste : {{title}}',
+    labelBare: 'Liste',
+    opening: 'Ouverture de la liste…',
+    titleLabel: 'Titre de la liste',
+    rename: 'Renommer',
+    items_one: '{{count}} élément',
+    items_other: '{{count}} éléments',
+    shared: 'partagée avec votre partenaire',
+    hideDone: 'Masquer ce qui est fait',
+    hideDoneCount: 'Masquer ce qui est fait ({{done}})',
+    deleteList: 'Supprimer la liste',
+    confirmLabel: 'Supprimer la liste ?',
+    confirmEmpty: 'Supprimer « {{title}} » pour vous deux ?',
+    confirm_one: 'Supprimer « {{title}} » et son élément pour vous deux ?',
+    confirm_other: 'Supprimer « {{title}} » et ses {{count}} éléments pour vous deux ?',
+    delete: 'Supprimer',
+    itemsLabel: 'Éléments de {{title}}',
+    editItem: 'Modifier {{text}}',
+    edit: 'Modifier',
+    moveUpItem: 'Monter {{text}}',
+    moveUp: 'Monter (Alt+↑)',
+    moveDownItem: 'Descendre {{text}}',
+    moveDown: 'Descendre (Alt+↓)',
+    removeItem: 'Retirer {{text}}',
+    allDone: 'Tout est fait ici.',
+    empty: "Rien sur cette liste pour l'instant : ajoutez le premier élément ci-dessous.",
+    addPlaceholder: 'Ajouter un élément',
+    addLabel: 'Ajouter un élément à {{title}}',
+    add: 'Ajouter',
+  },
+};

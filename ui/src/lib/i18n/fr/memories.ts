@@ -1,4 +1,66 @@
 import type { Translation } from '../catalog';
 import type { memories as english } from '../en/memories';
 
-export const memories: Translation<typeof english> = {};
+export const memories: Translation<typeof english> = {
+  kind: {
+    image: 'Photo',
+    video: 'Vidéo',
+    voice: 'Message vocal',
+    audio: 'Son',
+  },
+  yearsAgo_one: 'Il y a {{count}} an',
+  yearsAgo_other: 'Il y a {{count}} ans',
+  link: {
+    name: 'Souvenirs',
+    title: 'Les photos, vidéos et messages vocaux que vous avez partagés',
+  },
+  view: {
+    heading: 'Souvenirs',
+    subtitle: 'Les photos, vidéos et messages vocaux que vous avez partagés tous les deux, dans toutes vos conversations',
+    kept: 'Moments gardés',
+    keptCount: 'Moments gardés ({{kept}})',
+    close: 'Fermer les souvenirs',
+    closeTitle: 'Retour à la conversation (Échap)',
+    dismiss: 'Fermer',
+    onThisDay: 'Ce jour-là',
+    opening: 'Ouverture de vos souvenirs…',
+    empty: 'Pas encore de photos, de vidéos ni de messages vocaux — ce que vous partagez tous les deux apparaîtra ici.',
+    keptEmpty: "Aucun moment gardé pour l'instant — 📌 un souvenir pour le garder ici.",
+    keptEmptySoFar: "Aucun moment gardé parmi ceux affichés jusqu'ici — 📌 un souvenir pour le garder ici.",
+    loadingOlder: 'Chargement…',
+    older: 'Voir les plus anciens',
+    end: "C'est tout, jusqu'au tout premier que vous avez partagé.",
+    keepFailed: "Ce moment n'a pas pu être gardé ({{name}}) : {{error}}",
+    letGoFailed: "Ce moment n'a pas pu être retiré des moments gardés ({{name}}) : {{error}}",
+  },
+  tile: {
+    open: '{{what}} : {{name}}. {{about}}. Afficher en grand',
+    keepLabel: 'Garder ce moment',
+    keepTitle: 'Garder ce moment (épingle son message)',
+    keptLabel: 'Gardé : ne plus garder ce moment',
+    keptTitle: 'Gardé (épinglé dans sa conversation) : ne plus le garder',
+    jump: 'Aller au message',
+  },
+  thumb: {
+    failed: 'Non récupérée',
+    arriving: 'Réception…',
+    missing: 'Pas encore là',
+  },
+  viewer: {
+    loading: {
+      image: 'Chargement de la photo…',
+      video: 'Chargement de la vidéo…',
+      voice: 'Chargement du message vocal…',
+      audio: 'Chargement du son…',
+    },
+    unreadable: 'Impossible de lire {{name}}.',
+    previous: 'Souvenir précédent',
+    newer: '‹ Plus récent',
+    position: '{{index}} sur {{total}}',
+    next: 'Souvenir suivant',
+    older: 'Plus ancien ›',
+    kept: 'Gardé',
+    keep: 'Garder ce moment',
+    jump: 'Aller au message',
+  },
+};

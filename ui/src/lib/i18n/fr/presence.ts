@@ -1,4 +1,59 @@
 import type { Translation } from '../catalog';
 import type { presence as english } from '../en/presence';
 
-export const presence: Translation<typeof english> = {};
+export const presence: Translation<typeof english> = {
+  moodForm: {
+    label: 'Votre humeur',
+    needEmoji: 'Choisissez un emoji pour votre humeur.',
+    title: 'Humeur',
+    emoji: 'Emoji de l’humeur',
+    words: 'Quelques mots sur votre humeur (facultatif)',
+    wordsPlaceholder: 'Quelques mots (facultatif)',
+    tooLong: '{{length}} caractères sur {{max}}',
+    set: 'Définir l’humeur',
+    clear: 'Effacer l’humeur',
+  },
+  moods: {
+    inLove: 'amour',
+    happy: 'bonheur',
+    sleepy: 'sommeil',
+    down: 'coup de blues',
+    unwell: 'pas en forme',
+    celebrating: 'fête',
+  },
+  thoughtOfYou: 'a pensé à vous {{when}}',
+  nudge: {
+    title: 'Envoyez une petite pensée à votre partenaire',
+    notPaired: 'Dès que votre partenaire vous aura rejoint',
+    button: 'Petite pensée',
+    sent: 'Envoyé ♥',
+  },
+  partnerCard: {
+    label: 'Votre partenaire',
+    doNotDisturb: 'ne pas déranger',
+    customStatus: '« {{text}} »',
+    mood: 'Humeur : {{emoji}}',
+    sameNetwork: 'Même réseau',
+    direct: 'Connexion directe',
+    relay: 'Via votre relais',
+    offline: 'Hors ligne',
+    offlineSince: 'Hors ligne depuis {{when}}',
+    offlineMailbox: 'Hors ligne · vos messages attendent dans votre boîte aux lettres',
+    offlineSinceMailbox: 'Hors ligne depuis {{when}} · vos messages attendent dans votre boîte aux lettres',
+    yourPartner: 'Votre partenaire',
+    notHere: 'Pas encore là. Duet se vit à deux : invitez votre partenaire pour commencer.',
+    invite: 'Inviter votre partenaire',
+  },
+  statusMenu: {
+    yourStatus: 'Votre statut',
+    hintOnline: 'Disponible et partant pour discuter',
+    hintAway: 'Se met tout seul après un moment d’inactivité',
+    hintBusy: 'Ne pas déranger : aucune notification',
+    hintInvisible: 'Apparaître hors ligne ; Duet fonctionne toujours',
+    custom: 'Statut personnalisé',
+    customPlaceholder: 'À la salle de sport 🏋️',
+    clear: 'Effacer',
+    trigger: 'Votre statut : {{status}}. Le changer',
+    triggerCustom: 'Votre statut : {{status}}, {{custom}}. Le changer',
+  },
+};
