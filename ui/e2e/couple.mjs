@@ -10,6 +10,7 @@
  * 6. Both find the picture and the voice message in Memories; Bob keeps the picture (keepsAMemory).
  * 7. Alice saves "Our story" from Settings: one HTML page with their words and the picture
  *    (savesOurStory).
+ * 8. Alice turns the window to Français and back from Settings → Appearance (speaksFrench).
  */
 import { readFileSync } from 'node:fs';
 
@@ -253,4 +254,26 @@ export async function savesOurStory(alice, { words }) {
     if (!ok) throw new Error(`the story at ${path} lacks ${what}`);
   }
   log(`alice saved our story: ${saved}`);
+}
+
+/**
+ * Alice chooses Français in Settings → Appearance (open): the window speaks French at once,
+ * `<html lang>` says so; English again after. Screenshot: alice-french.png.
+ */
+export async function speaksFrench(alice) {
+  const appearance = () => alice.testId('appearance-settings');
+  const choice = async (language) => {
+    // The radio is see-through under its drawn segment: a person clicks the word.
+    const [radio] = await alice.all(`[data-testid="language-choice"][data-language="${language}"] + span`);
+    if (!radio) throw new Error(`alice: no ${language} among the languages`);
+    return radio;
+  };
+  await alice.click(await choice('fr'));
+  await alice.until('alice: Settings in French', async () => (await alice.textContent(await appearance())).includes('Apparence'));
+  const lang = await alice.script('return document.documentElement.lang');
+  if (lang !== 'fr') throw new Error(`<html lang> is ${lang}, not fr`);
+  await alice.screenshot('alice-french.png');
+  await alice.click(await choice('en'));
+  await alice.until('alice: Settings in English again', async () => (await alice.textContent(await appearance())).includes('Appearance'));
+  log('alice: the window in French and back to English from Settings → Appearance');
 }

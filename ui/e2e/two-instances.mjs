@@ -31,7 +31,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
-import { keepsAMemory, savesOurStory, setsAMoodNudgesAndPins, sharesAList, sharesDates, writesWithStyle } from './couple.mjs';
+import { keepsAMemory, savesOurStory, setsAMoodNudgesAndPins, sharesAList, sharesDates, speaksFrench, writesWithStyle } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -248,6 +248,8 @@ async function main() {
     await sharesDates(alice, bob, { notifications });
     // "Our story" saved from Settings, and read back (ui/e2e/couple.mjs).
     await savesOurStory(alice, { words: 'Are you free tonight?' });
+    // The language (ui/e2e/couple.mjs): French and back.
+    await speaksFrench(alice);
   } catch (error) {
     failed = error;
     for (const w of windows) {
