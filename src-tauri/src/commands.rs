@@ -10,7 +10,7 @@ use duet_node::{DateInfo, Dates, DeviceInfo, NodeError, PeerInfo, PinnedMessage,
 use tauri::{AppHandle, State};
 
 use crate::desktop;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 use crate::transport::{AppSnapshot, Invitation, MessagePage};
 
@@ -438,18 +438,36 @@ pub async fn touch(state: State<'_, AppState>) -> Answer<()> {
     Ok(())
 }
 
-/// The unread count on the tray icon and in the window title (0 clears it).
+/// The unread count on the tray icon and in the window title (0 clears it), with the tray's
+/// tooltip in the window's language.
 #[tauri::command]
-pub async fn set_unread_badge(app: AppHandle, count: u32) -> Answer<()> {
-    desktop::show_unread(&app, count);
+pub async fn set_unread_badge(app: AppHandle, count: u32, tooltip: Option<String>) -> Answer<()> {
+    if let Some(tooltip) = &tooltip {
+        desktop::check_line("tooltip", tooltip).map_err(|words| AppError::new(ErrorCode::InvalidInput, words))?;
+    }
+    desktop::show_unread(&app, count, tooltip);
     Ok(())
+}
+
+/// The desktop's words in the window's language: the tray menu's two items and what a
+/// notification says while the app is locked.
+#[tauri::command]
+pub async fn set_desktop_words(app: AppHandle, open: String, quit: String, locked_message: String) -> Answer<()> {
+    let words = desktop::Words::checked(open, quit, locked_message)
+        .map_err(|words| AppError::new(ErrorCode::InvalidInput, words))?;
+    desktop::use_words(&app, words).map_err(|error| AppError::new(ErrorCode::Internal, error.to_string()))
 }
 
 /// A desktop notification; the UI decides when (not busy, not muted, not focused), the shell
 /// what it may say (nothing of the message while the app is locked).
 #[tauri::command]
-pub async fn notify(lock: State<'_, crate::lock::AppLock>, title: String, body: String) -> Answer<()> {
-    let (title, body) = lock.notification(title, body);
+pub async fn notify(
+    lock: State<'_, crate::lock::AppLock>,
+    words: State<'_, desktop::DesktopWords>,
+    title: String,
+    body: String,
+) -> Answer<()> {
+    let (title, body) = lock.notification(title, body, &words.get().locked_message);
     desktop::notify(title, body).await;
     Ok(())
 }

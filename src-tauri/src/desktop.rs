@@ -1,6 +1,9 @@
 //! The desktop around the window: a tray icon showing the unread count (with "Open Duet" and
 //! "Quit" in its menu), and desktop notifications.
 //!
+//! Their words are the window's: the UI sends them in its language ([`Words`], through
+//! `set_desktop_words`) when it starts and when the language changes; until then, English.
+//!
 //! Both are best effort. A desktop without a tray host or a notification service (a bare X
 //! server, as in the end-to-end test) still runs Duet: failures are logged, never shown as
 //! errors, because nothing the person did caused them.
@@ -9,18 +12,91 @@
 //! over the session D-Bus through GIO, which Tauri's GTK webview links anyway; that spares the
 //! notification plugin and its second D-Bus stack.
 
+use std::sync::Mutex;
+
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
 
 const TRAY_ID: &str = "duet";
 const WINDOW_TITLE: &str = "Duet";
 
+/// The most characters one of the desktop's words may have.
+const MAX_WORDS_CHARS: usize = 120;
+
+/// What the desktop around the window says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// The tray menu's "Open Duet".
+    pub open: String,
+    /// The tray menu's "Quit Duet".
+    pub quit: String,
+    /// A notification's text while the app is locked (nothing of the message).
+    pub locked_message: String,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Self { open: "Open Duet".into(), quit: "Quit Duet".into(), locked_message: "New message".into() }
+    }
+}
+
+impl Words {
+    /// The words the window sent, if each is a short single line.
+    pub fn checked(open: String, quit: String, locked_message: String) -> Result<Self, String> {
+        for (what, text) in [("open", &open), ("quit", &quit), ("locked_message", &locked_message)] {
+            check_line(what, text)?;
+        }
+        Ok(Self { open, quit, locked_message })
+    }
+}
+
+/// A short single line of text for the desktop: not blank, no control characters, bounded.
+pub fn check_line(what: &str, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err(format!("the desktop's {what} text is empty"));
+    }
+    if text.chars().count() > MAX_WORDS_CHARS {
+        return Err(format!("the desktop's {what} text is longer than {MAX_WORDS_CHARS} characters"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("the desktop's {what} text has a control character in it"));
+    }
+    Ok(())
+}
+
+/// The words in use, kept by the app (`app.manage`).
+#[derive(Debug, Default)]
+pub struct DesktopWords(Mutex<Words>);
+
+impl DesktopWords {
+    pub fn get(&self) -> Words {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn set(&self, words: Words) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = words;
+    }
+}
+
+fn tray_menu(app: &AppHandle, words: &Words) -> tauri::Result<Menu<Wry>> {
+    let open = MenuItem::with_id(app, "open", &words.open, true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", &words.quit, true, None::<&str>)?;
+    Menu::with_items(app, &[&open, &quit])
+}
+
+/// Uses the window's words from now on: the tray menu at once, notifications from the next.
+pub fn use_words(app: &AppHandle, words: Words) -> tauri::Result<()> {
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        tray.set_menu(Some(tray_menu(app, &words)?))?;
+    }
+    app.state::<DesktopWords>().set(words);
+    Ok(())
+}
+
 /// Puts Duet's icon in the tray.
 pub fn create_tray(app: &AppHandle) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Open Duet", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Duet", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
+    let menu = tray_menu(app, &app.state::<DesktopWords>().get())?;
     let mut tray = TrayIconBuilder::with_id(TRAY_ID).tooltip(WINDOW_TITLE).menu(&menu).on_menu_event(|app, event| {
         match event.id().as_ref() {
             "open" => show_window(app),
@@ -43,18 +119,19 @@ fn show_window(app: &AppHandle) {
     }
 }
 
-/// Shows the unread count on the tray icon (tooltip and label) and in the window title.
-pub fn show_unread(app: &AppHandle, count: u32) {
+/// Shows the unread count on the tray icon (tooltip and label) and in the window title; the
+/// tooltip in the window's words when it gives them ("Duet : 3 messages non lus").
+pub fn show_unread(app: &AppHandle, count: u32, tooltip: Option<String>) {
     let (title, label) = match count {
         0 => (WINDOW_TITLE.to_owned(), None),
         n => (format!("{WINDOW_TITLE} ({n})"), Some(n.to_string())),
     };
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let tooltip = match count {
+        let tooltip = tooltip.unwrap_or_else(|| match count {
             0 => WINDOW_TITLE.to_owned(),
             1 => format!("{WINDOW_TITLE}: 1 unread message"),
             n => format!("{WINDOW_TITLE}: {n} unread messages"),
-        };
+        });
         let _ = tray.set_tooltip(Some(tooltip));
         let _ = tray.set_title(label);
     }
@@ -152,4 +229,24 @@ pub fn downloads_dir() -> std::path::PathBuf {
         })
     });
     named.into_iter().chain([home.join("Downloads")]).find(|d| d.is_dir()).unwrap_or(home)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_windows_words_are_taken_when_each_is_a_short_line() {
+        let words = Words::checked("Ouvrir Duet".into(), "Quitter Duet".into(), "Nouveau message".into()).unwrap();
+        assert_eq!(words.quit, "Quitter Duet");
+        for (open, why) in [
+            ("  ".to_owned(), "empty"),
+            ("x".repeat(MAX_WORDS_CHARS + 1), "longer than 120"),
+            ("Open\nDuet".to_owned(), "control character"),
+        ] {
+            let err = Words::checked(open, "Quit".into(), "New".into()).unwrap_err();
+            assert!(err.contains("open") && err.contains(why), "{err}");
+        }
+        assert!(Words::checked("Open".into(), "Quit".into(), "é".repeat(MAX_WORDS_CHARS)).is_ok());
+    }
 }

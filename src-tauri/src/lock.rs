@@ -243,10 +243,11 @@ impl AppLock {
         }
     }
 
-    /// The words a notification may show now: while locked, nothing of the message.
-    pub fn notification(&self, title: String, body: String) -> (String, String) {
+    /// The words a notification may show now: while locked, nothing of the message, only
+    /// `locked_message` ("New message" in the window's language).
+    pub fn notification(&self, title: String, body: String, locked_message: &str) -> (String, String) {
         if self.is_locked() {
-            ("Duet".to_owned(), "New message".to_owned())
+            ("Duet".to_owned(), locked_message.to_owned())
         } else {
             (title, body)
         }
@@ -322,7 +323,7 @@ mod tests {
         // Locked, notifications say nothing of the message.
         lock.lock().unwrap();
         assert_eq!(
-            lock.notification("Ben".into(), "the surprise is on Friday".into()),
+            lock.notification("Ben".into(), "the surprise is on Friday".into(), "New message"),
             ("Duet".to_owned(), "New message".to_owned())
         );
 
@@ -333,7 +334,7 @@ mod tests {
         assert_eq!(err.code, ErrorCode::NotAllowed);
         assert!(again.is_locked());
         assert!(!again.unlock("sofa 1234").await.unwrap().locked);
-        assert_eq!(again.notification("Ben".into(), "hi".into()), ("Ben".to_owned(), "hi".to_owned()));
+        assert_eq!(again.notification("Ben".into(), "hi".into(), "New message"), ("Ben".to_owned(), "hi".to_owned()));
 
         // Changing or removing it needs the current passphrase.
         let err = again.set(Some("wrong"), None, 0).await.unwrap_err();

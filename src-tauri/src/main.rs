@@ -54,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             }
             app.manage(lock::AppLock::open(data_dir.as_deref().ok()));
             app.manage(AppState::new(data_dir));
+            app.manage(desktop::DesktopWords::default());
             app.manage(attachments::VoiceRecorder::default());
             app.manage(devices::MicrophoneMeter::default());
             app.state::<AppState>().launch(app.handle());
@@ -142,6 +143,7 @@ fn main() -> anyhow::Result<()> {
             commands::set_status,
             commands::touch,
             commands::set_unread_badge,
+            commands::set_desktop_words,
             commands::notify,
             lock::app_lock,
             lock::set_app_lock,

@@ -258,9 +258,10 @@ export async function savesOurStory(alice, { words }) {
 
 /**
  * Alice chooses Français in Settings → Appearance (open): the window speaks French at once,
- * `<html lang>` says so; English again after. Screenshot: alice-french.png.
+ * `<html lang>` says so, and so does the tray menu (`tray()`: trayOf her data directory);
+ * English again after. Screenshot: alice-french.png.
  */
-export async function speaksFrench(alice) {
+export async function speaksFrench(alice, { tray }) {
   const appearance = () => alice.testId('appearance-settings');
   const choice = async (language) => {
     // The radio is see-through under its drawn segment: a person clicks the word.
@@ -272,8 +273,10 @@ export async function speaksFrench(alice) {
   await alice.until('alice: Settings in French', async () => (await alice.textContent(await appearance())).includes('Apparence'));
   const lang = await alice.script('return document.documentElement.lang');
   if (lang !== 'fr') throw new Error(`<html lang> is ${lang}, not fr`);
+  await alice.until('alice: the tray menu in French', async () => (await tray())?.menu.includes('Ouvrir Duet'));
   await alice.screenshot('alice-french.png');
   await alice.click(await choice('en'));
   await alice.until('alice: Settings in English again', async () => (await alice.textContent(await appearance())).includes('Appearance'));
+  await alice.until('alice: the tray menu in English again', async () => (await tray())?.menu.includes('Open Duet'));
   log('alice: the window in French and back to English from Settings → Appearance');
 }

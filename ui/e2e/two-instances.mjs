@@ -249,7 +249,7 @@ async function main() {
     // "Our story" saved from Settings, and read back (ui/e2e/couple.mjs).
     await savesOurStory(alice, { words: 'Are you free tonight?' });
     // The language (ui/e2e/couple.mjs): French and back.
-    await speaksFrench(alice);
+    await speaksFrench(alice, { tray: () => trayOf(ALICE_DATA) });
   } catch (error) {
     failed = error;
     for (const w of windows) {

@@ -6,9 +6,9 @@
  * and the unread total on the tray icon and in the window title. Also tells the node I am
  * active (it turns "away" back to "online").
  */
-import { setUnreadBadge, touch, type Target } from '../lib/backend';
+import { setDesktopWords, setUnreadBadge, touch, type Target } from '../lib/backend';
 import { directory } from '../lib/directory.svelte';
-import { t } from '../lib/i18n/index.svelte';
+import { language, t } from '../lib/i18n/index.svelte';
 import { onNodeEvent } from '../lib/nodeEvents';
 import { missedCallNotification, notifier, nudgeNotification, reminderNotification, shouldNotify } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
@@ -82,7 +82,12 @@ export function followAttention(openTarget: () => Target | null, open: (t: Targe
     $effect(() => {
       const total = directory.unreadTotal;
       document.title = total > 0 ? `(${total}) Duet` : 'Duet';
-      void setUnreadBadge(total);
+      void setUnreadBadge(total, total > 0 ? t('app.desktop.unread', { count: total }) : null);
+    });
+    // The tray menu and a locked notification speak the window's language, and follow it.
+    $effect(() => {
+      void language.current;
+      void setDesktopWords(t('app.desktop.open'), t('app.desktop.quit'), t('app.desktop.lockedMessage'));
     });
   });
 

@@ -3,6 +3,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { NODE_EVENT, type NodeEvent, type Person } from '../lib/backend';
+import { language } from '../lib/i18n/index.svelte';
 import { startNodeEvents } from '../lib/nodeEvents';
 import { useNotifier } from '../lib/notify';
 import { presenceBook } from '../lib/presence.svelte';
@@ -19,6 +20,7 @@ afterEach(() => {
   for (const stop of stops) stop();
   stops = [];
   clearMocks();
+  language.choose('system');
 });
 
 /** A window following attention, its notifications collected, a conversation opened on click. */
@@ -88,5 +90,27 @@ describe("a shared date's reminder", () => {
     const { shown } = await following();
     await node({ event: 'reminder', id: 'd1'.repeat(16), title: 'Dinner at Lisbon', at: Date.now(), silent: true });
     expect(shown).toEqual([]);
+  });
+});
+
+describe('the desktop around the window', () => {
+  it('gets the tray menu and the locked notification text in the window\'s language, and again on a change', async () => {
+    const words: unknown[] = [];
+    const badges: unknown[] = [];
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === 'set_desktop_words') words.push(args);
+        if (cmd === 'set_unread_badge') badges.push(args);
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    stops.push(followAttention(() => null, () => {}));
+    await Promise.resolve();
+    expect(words.at(-1)).toEqual({ open: 'Open Duet', quit: 'Quit Duet', lockedMessage: 'New message' });
+    expect(badges.at(-1)).toEqual({ count: 0, tooltip: null });
+    language.choose('fr');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(words.at(-1)).toEqual({ open: 'Ouvrir Duet', quit: 'Quitter Duet', lockedMessage: 'Nouveau message' });
   });
 });

@@ -558,6 +558,8 @@ export function installFakeBackend(mode: string): void {
         case 'typing':
         case 'touch':
           return null;
+        case 'set_desktop_words':
+          return null;
         case 'set_unread_badge':
           badge = Number(a.count);
           console.info('tray badge', badge);

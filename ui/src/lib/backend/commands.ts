@@ -423,9 +423,14 @@ export function removeListItem(list: ListId, item: ItemId): Promise<Outcome<Shar
 
 // ----- the desktop -----
 
-/** Shows the unread count on the tray icon (0 clears it). */
-export function setUnreadBadge(count: number): Promise<Outcome<null>> {
-  return call('set_unread_badge', { count });
+/** Shows the unread count on the tray icon (0 clears it), with its tooltip in the window's words. */
+export function setUnreadBadge(count: number, tooltip: string | null = null): Promise<Outcome<null>> {
+  return call('set_unread_badge', { count, tooltip });
+}
+
+/** The tray menu's items and a locked notification's text, in the window's language. */
+export function setDesktopWords(open: string, quit: string, lockedMessage: string): Promise<Outcome<null>> {
+  return call('set_desktop_words', { open, quit, lockedMessage });
 }
 
 /** Shows a desktop notification. The caller decides when (not busy, not muted, not focused). */

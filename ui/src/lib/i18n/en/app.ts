@@ -25,6 +25,14 @@ export const app = {
     inChannel: '{{name}} in #{{channel}}',
     inUnknownChannel: '{{name}} in #a channel',
   },
+  /** The tray and notifications, sent to the shell (`set_desktop_words`, `set_unread_badge`). */
+  desktop: {
+    open: 'Open Duet',
+    quit: 'Quit Duet',
+    lockedMessage: 'New message',
+    unread_one: 'Duet: {{count}} unread message',
+    unread_other: 'Duet: {{count}} unread messages',
+  },
   lock: {
     title: 'Duet is locked',
     passphrase: 'Your passphrase',

@@ -23,6 +23,13 @@ export const app: Translation<typeof english> = {
     inviteButton: 'Inviter votre partenaire',
     bringPartnerIn: 'Faites venir votre partenaire',
   },
+  desktop: {
+    open: 'Ouvrir Duet',
+    quit: 'Quitter Duet',
+    lockedMessage: 'Nouveau message',
+    unread_one: 'Duet : {{count}} message non lu',
+    unread_other: 'Duet : {{count}} messages non lus',
+  },
   attention: {
     inChannel: '{{name}} dans #{{channel}}',
     inUnknownChannel: '{{name}} dans un salon',
