@@ -25,6 +25,10 @@ if ! cargo deny --version >/dev/null 2>&1; then
   cargo install cargo-deny --version 0.20.2 --locked --quiet
 fi
 
+# cargo-deny reads `cargo metadata` offline, which needs the crates of every platform in the
+# lock file (windows-sys…), not only this one's that a build fetched: fetched first (quick
+# when they are there already).
+cargo fetch --locked --quiet
 cargo deny --offline check bans licenses sources
 # A fresh copy when GitHub answers; else the copy fetched last time, if any (its date is said).
 dbs="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
