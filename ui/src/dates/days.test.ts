@@ -82,10 +82,10 @@ describe('local fields', () => {
 describe('in French', () => {
   it('says the days together and the reminders in French', () => {
     language.choose('fr');
-    expect(togetherLabel(0)).toBe("Ensemble depuis aujourd'hui");
+    expect(togetherLabel(0)).toBe("Ensemble depuis aujourd’hui");
     expect(togetherLabel(1)).toBe('Ensemble depuis 1 jour');
     expect(togetherLabel(1271)).toBe('Ensemble depuis 1\u202f271 jours');
-    expect(reminderLabel(0)).toBe("Rappel à l'heure dite");
+    expect(reminderLabel(0)).toBe("Rappel à l’heure dite");
     expect(reminderLabel(2880)).toBe('Rappel 2 jours avant');
     expect(leadLabel(60)).toBe('1 heure avant');
   });

@@ -1,4 +1,4 @@
-/** The lists in French: the sidebar and an open list follow the window's language. */
+/** The lists in French: the sidebar and an open list follow the window’s language. */
 import { clearMocks } from '@tauri-apps/api/mocks';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -50,7 +50,7 @@ describe('the lists in French', () => {
     const field = screen.getByTestId('list-new-title');
     expect(field).toHaveAttribute('placeholder', 'titre de la liste');
     await fireEvent.submit(field.closest('form')!);
-    expect(screen.getByRole('alert')).toHaveTextContent("Une liste a besoin d'un titre.");
+    expect(screen.getByRole('alert')).toHaveTextContent("Une liste a besoin d’un titre.");
 
     // A change of language shows at once, the problem included.
     language.choose('en');

@@ -1,4 +1,4 @@
-/** Memories in French: the gallery, its months and "On this day" follow the window's language. */
+/** Memories in French: the gallery, its months and "On this day" follow the window’s language. */
 import { clearMocks } from '@tauri-apps/api/mocks';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -66,7 +66,7 @@ describe('Memories in French', () => {
     const video = screen.getAllByTestId('memory-tile').find((t) => t.dataset.kind === 'video')!;
     expect(within(video).getByTestId('memory-open')).toHaveAccessibleName(/^Vidéo : vagues\.mp4\. Ben, avec Ben, .*\. Afficher en grand$/);
     expect(within(video).getByTestId('memory-pin')).toHaveAccessibleName('Garder ce moment');
-    expect(screen.getByText("C'est tout, jusqu'au tout premier que vous avez partagé.")).toBeInTheDocument();
+    expect(screen.getByText("C’est tout, jusqu’au tout premier que vous avez partagé.")).toBeInTheDocument();
 
     await fireEvent.click(within(video).getByTestId('memory-open'));
     const viewer = screen.getByTestId('memory-viewer');
@@ -81,7 +81,7 @@ describe('Memories in French', () => {
     fake.refuse = 'Only 50 messages can be pinned in a conversation.';
     await fireEvent.click(within(screen.getByTestId('memory-tile')).getByTestId('memory-pin'));
     expect(await screen.findByRole('alert')).toHaveTextContent(
-      "Ce moment n'a pas pu être gardé (plage.jpg) : Only 50 messages can be pinned in a conversation.",
+      "Ce moment n’a pas pu être gardé (plage.jpg) : Only 50 messages can be pinned in a conversation.",
     );
   });
 });

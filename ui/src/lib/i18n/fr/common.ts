@@ -8,5 +8,5 @@ export const common: Translation<typeof english> = {
   remove: 'Retirer',
   retry: 'Réessayer',
   offlineBanner:
-    "Vous êtes hors ligne : aucun de vos appareils ni de ceux de votre partenaire n'est joignable. Les messages attendent ici et partent dès que l'un l'est.",
+    "Vous êtes hors ligne : aucun de vos appareils ni de ceux de votre partenaire n’est joignable. Les messages attendent ici et partent dès que l’un l’est.",
 };

@@ -3,12 +3,12 @@ import type { dates as english } from '../en/dates';
 
 export const dates: Translation<typeof english> = {
   together: {
-    today: "Ensemble depuis aujourd'hui",
+    today: "Ensemble depuis aujourd’hui",
     days_one: 'Ensemble depuis {{days}} jour',
     days_other: 'Ensemble depuis {{days}} jours',
   },
   lead: {
-    atTheTime: "À l'heure dite",
+    atTheTime: "À l’heure dite",
     minutes_one: '{{count}} minute avant',
     minutes_other: '{{count}} minutes avant',
     hours_one: '{{count}} heure avant',
@@ -19,7 +19,7 @@ export const dates: Translation<typeof english> = {
     weeks_other: '{{count}} semaines avant',
   },
   reminder: {
-    atTheTime: "Rappel à l'heure dite",
+    atTheTime: "Rappel à l’heure dite",
     minutes_one: 'Rappel {{count}} minute avant',
     minutes_other: 'Rappel {{count}} minutes avant',
     hours_one: 'Rappel {{count}} heure avant',

@@ -18,7 +18,7 @@ export const lists: Translation<typeof english> = {
     dismiss: 'Fermer',
     newTitleLabel: 'Titre de la nouvelle liste',
     newTitlePlaceholder: 'titre de la liste',
-    needsTitle: "Une liste a besoin d'un titre.",
+    needsTitle: "Une liste a besoin d’un titre.",
     empty: 'Pas encore de liste — courses, projets, choses à faire',
   },
   view: {
@@ -47,7 +47,7 @@ export const lists: Translation<typeof english> = {
     moveDown: 'Descendre (Alt+↓)',
     removeItem: 'Retirer {{text}}',
     allDone: 'Tout est fait ici.',
-    empty: "Rien sur cette liste pour l'instant : ajoutez le premier élément ci-dessous.",
+    empty: "Rien sur cette liste pour l’instant : ajoutez le premier élément ci-dessous.",
     addPlaceholder: 'Ajouter un élément',
     addLabel: 'Ajouter un élément à {{title}}',
     add: 'Ajouter',
