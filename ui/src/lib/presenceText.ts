@@ -5,18 +5,7 @@ import { ago } from './time';
 
 /** A status in words, in the window's language: "Online", "Away"… */
 export function statusLabel(status: PresenceStatus): string {
-  switch (status) {
-    case 'online':
-      return t('lib.presence.status.online');
-    case 'away':
-      return t('lib.presence.status.away');
-    case 'busy':
-      return t('lib.presence.status.busy');
-    case 'invisible':
-      return t('lib.presence.status.invisible');
-    case 'offline':
-      return t('lib.presence.status.offline');
-  }
+  return t(`lib.presence.status.${status}`);
 }
 
 /** The status someone shows to others (invisible looks offline). */

@@ -64,30 +64,12 @@ export function isMemory(attachments: readonly Attachment[]): boolean {
 
 /** What a tile is, in words: "Photo", "Video", "Voice message", "Sound". */
 export function kindText(kind: TileKind): string {
-  switch (kind) {
-    case 'image':
-      return t('memories.kind.image');
-    case 'video':
-      return t('memories.kind.video');
-    case 'voice':
-      return t('memories.kind.voice');
-    case 'audio':
-      return t('memories.kind.audio');
-  }
+  return t(`memories.kind.${kind}`);
 }
 
 /** "Loading photo…": a tile's content on its way, in words. */
 export function loadingText(kind: TileKind): string {
-  switch (kind) {
-    case 'image':
-      return t('memories.viewer.loading.image');
-    case 'video':
-      return t('memories.viewer.loading.video');
-    case 'voice':
-      return t('memories.viewer.loading.voice');
-    case 'audio':
-      return t('memories.viewer.loading.audio');
-  }
+  return t(`memories.viewer.loading.${kind}`);
 }
 
 /** The icon of a tile without a picture. */

@@ -107,6 +107,19 @@ export function t(key: MessageKey, vars?: Record<string, unknown>): string {
   return engine.t(key, options) as string;
 }
 
+/** Stands in for the part a component draws itself; no catalog string holds it. */
+const SLOT = '\u0000';
+
+/**
+ * A sentence with one part the component draws itself (a `<code>`, a path): the words before
+ * and after placeholder `slot`, so the sentence stays one key and keeps its order in every
+ * language (`{before}<code>duet relay</code>{after}`).
+ */
+export function around(key: MessageKey, slot: string, vars?: Record<string, unknown>): [string, string] {
+  const [before = '', after = ''] = t(key, { ...vars, [slot]: SLOT }).split(SLOT);
+  return [before, after];
+}
+
 /**
  * The locale for `Intl` and `toLocale…String`: the computer's own (with its region) when it
  * speaks the window's language, else the bare language.
