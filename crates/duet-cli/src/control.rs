@@ -112,6 +112,10 @@ pub enum Request {
     ExportStory {
         path: std::path::PathBuf,
     },
+    Backup {
+        path: std::path::PathBuf,
+        passphrase: String,
+    },
     Dates,
     Lists,
     ListNew {
@@ -417,6 +421,7 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Memories { before, limit } => to_json(node.memories(before, limit)?),
         Request::MemoriesIn { windows } => to_json(node.memories_in(&windows)?),
         Request::ExportStory { path } => to_json(node.export_story(&path).await?),
+        Request::Backup { path, passphrase } => to_json(node.backup(&path, passphrase).await?),
         Request::Channels => to_json(node.channels()?),
         Request::CreateChannel { name } => to_json(node.create_channel(&name, ChannelKind::Text, None).await?),
         Request::RenameChannel { channel, name } => {

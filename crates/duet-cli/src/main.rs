@@ -221,6 +221,21 @@ enum Command {
     /// Write "Our story": every conversation, oldest first, with the photos held here, as one
     /// HTML page any browser opens (no script, nothing fetched).
     ExportStory { file: PathBuf },
+    /// Write a backup of everything this device keeps (messages, reactions, lists, photos,
+    /// keys, settings) to FILE, sealed with a passphrase you choose (typed twice, or the first
+    /// line of --backup-passphrase-file, or DUET_BACKUP_PASSPHRASE).
+    Backup {
+        file: PathBuf,
+        #[arg(long)]
+        backup_passphrase_file: Option<PathBuf>,
+    },
+    /// Bring a backup back into this data folder, which must hold no Duet data yet (a new
+    /// computer, or a new folder); then `duet up`. Nothing changes unless all of it is restored.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        backup_passphrase_file: Option<PathBuf>,
+    },
     /// The day you two count from (YYYY-MM-DD), or --clear; without either, shows it.
     TogetherSince {
         date: Option<String>,
@@ -685,6 +700,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let when = m["message"]["created_at"].as_u64().map(day_of).unwrap_or_default();
                 format!("{pin}{when} {}", describe_message(&m["message"]))
             });
+        }
+        Command::Backup { file, backup_passphrase_file } => {
+            let path = std::path::absolute(&file).with_context(|| format!("cannot use {}", file.display()))?;
+            let passphrase = unlock::backup_passphrase(backup_passphrase_file.as_deref(), true)?;
+            let r = call(&dir, &Request::Backup { path, passphrase }).await?;
+            println!(
+                "Wrote {} ({} values, {} attachment files, {}). Keep its passphrase: without it the backup cannot be opened.",
+                r["path"].as_str().unwrap_or("?"),
+                r["values"],
+                r["files"],
+                mib(r["bytes"].as_u64().unwrap_or(0))
+            );
+        }
+        Command::Restore { file, backup_passphrase_file } => {
+            let passphrase = unlock::backup_passphrase(backup_passphrase_file.as_deref(), false)?;
+            let data = unlock::given(&dir, cli.passphrase_file.as_deref())?;
+            let r = duet_node::restore_backup(&file, &passphrase, &dir, &data)?;
+            println!(
+                "Restored {} into {} ({} values, {} attachment files). Start Duet: it catches up with your other devices before it sends anything.",
+                file.display(),
+                r.path.display(),
+                r.values,
+                r.files
+            );
         }
         Command::ExportStory { file } => {
             // The node writes it: a relative path is taken from here, not from `duet up`'s folder.

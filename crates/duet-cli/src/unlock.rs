@@ -42,7 +42,7 @@ where
         match open(unlock.clone()).await {
             Err(e) if e.code() == ErrorCode::KeyringUnavailable && at_terminal() => {
                 eprintln!("{e}.");
-                unlock = Unlock::passphrase(choose()?);
+                unlock = Unlock::passphrase(choose("your Duet data")?);
             }
             Err(e) if e.code() == ErrorCode::WrongPassphrase && typed && at_terminal() => {
                 eprintln!("That passphrase does not open this Duet data. Try again.");
@@ -62,7 +62,7 @@ pub fn set(dir: &Path, passphrase_file: Option<&Path>, new_file: Option<&Path>) 
     let current = given(dir, passphrase_file)?;
     let new = match new_file {
         Some(file) => first_line(file)?,
-        None if at_terminal() => choose()?,
+        None if at_terminal() => choose("your Duet data")?,
         None => bail!("give the new passphrase with --new-file FILE, or run this at a terminal"),
     };
     duet_node::change_unlock(dir, &current, &Unlock::passphrase(new))?;
@@ -77,6 +77,24 @@ pub fn use_keyring(dir: &Path, passphrase_file: Option<&Path>) -> anyhow::Result
 }
 
 /// A passphrase file's first line.
+/// A backup's passphrase: the first line of `file`, else DUET_BACKUP_PASSPHRASE, else typed
+/// (twice when `choosing` one for a new backup).
+pub fn backup_passphrase(file: Option<&Path>, choosing: bool) -> anyhow::Result<String> {
+    if let Some(file) = file {
+        return first_line(file);
+    }
+    if let Ok(p) = std::env::var("DUET_BACKUP_PASSPHRASE") {
+        return Ok(p);
+    }
+    if !at_terminal() {
+        bail!("give the backup's passphrase in DUET_BACKUP_PASSPHRASE or --backup-passphrase-file");
+    }
+    if !choosing {
+        return ask("Passphrase of the backup: ");
+    }
+    choose("the backup")
+}
+
 fn first_line(file: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     Ok(text.lines().next().unwrap_or_default().to_owned())
@@ -86,13 +104,11 @@ fn at_terminal() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// A new passphrase, typed twice.
-fn choose() -> anyhow::Result<String> {
+/// A new passphrase for `what`, typed twice.
+fn choose(what: &str) -> anyhow::Result<String> {
     loop {
-        let first = ask(&format!(
-            "Choose a passphrase for your Duet data (at least {} characters): ",
-            duet_node::MIN_PASSPHRASE
-        ))?;
+        let first =
+            ask(&format!("Choose a passphrase for {what} (at least {} characters): ", duet_node::MIN_PASSPHRASE))?;
         if first.chars().count() < duet_node::MIN_PASSPHRASE {
             eprintln!("That is too short.");
             continue;

@@ -47,6 +47,9 @@ pub enum NodeError {
     /// The data key could not be opened (or made): a passphrase needed or wrong, no keyring.
     #[error("{0}")]
     Vault(#[from] duet_store::vault::VaultError),
+    /// A backup could not be written or restored.
+    #[error(transparent)]
+    Backup(#[from] duet_store::BackupError),
 }
 
 /// What kind of error a [`NodeError`] is: the stable contract front ends branch on (they never
@@ -148,14 +151,27 @@ impl NodeError {
                 duet_store::BlobStoreError::Incomplete | duet_store::BlobStoreError::Unknown => ErrorCode::BlobNotHere,
                 _ => ErrorCode::Blob,
             },
-            NodeError::Vault(e) => match e {
-                duet_store::vault::VaultError::NeedsPassphrase => ErrorCode::NeedsPassphrase,
-                duet_store::vault::VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
-                duet_store::vault::VaultError::Keyring(_) => ErrorCode::KeyringUnavailable,
-                duet_store::vault::VaultError::WeakPassphrase => ErrorCode::InvalidInput,
-                _ => ErrorCode::Store,
+            NodeError::Vault(e) => vault_code(e),
+            NodeError::Backup(e) => match e {
+                duet_store::BackupError::WrongPassphrase => ErrorCode::WrongPassphrase,
+                duet_store::BackupError::NotEmpty(_) => ErrorCode::AlreadyInitialized,
+                duet_store::BackupError::Io { .. } => ErrorCode::UnreadableFile,
+                duet_store::BackupError::Store(_) => ErrorCode::Store,
+                duet_store::BackupError::Vault(v) => vault_code(v),
+                _ => ErrorCode::InvalidInput,
             },
         }
+    }
+}
+
+fn vault_code(e: &duet_store::vault::VaultError) -> ErrorCode {
+    use duet_store::vault::VaultError;
+    match e {
+        VaultError::NeedsPassphrase => ErrorCode::NeedsPassphrase,
+        VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
+        VaultError::Keyring(_) => ErrorCode::KeyringUnavailable,
+        VaultError::WeakPassphrase => ErrorCode::InvalidInput,
+        _ => ErrorCode::Store,
     }
 }
 

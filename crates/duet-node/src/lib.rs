@@ -19,6 +19,7 @@
 //!   chunk by chunk from any member device that has them, and collected when unused.
 
 mod app;
+mod backup;
 mod blobs;
 mod calls;
 mod couple;
@@ -60,6 +61,7 @@ use rand_core::{OsRng, RngCore};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
+pub use backup::{restore_backup, BackupReport};
 pub use blobs::{blobs_dir, BlobStats, CollectReport};
 pub use calls::CallSettings;
 pub use couple::{PinnedMessage, NUDGE_FRESH};
@@ -264,6 +266,8 @@ pub(crate) struct Shared {
     /// Set when a part of the node kept failing and the node stopped (`supervise`).
     failed: Mutex<Option<String>>,
     inject_panic: Arc<supervise::InjectPanic>,
+    /// A device restored from a backup waiting to see its own log whole (`backup.rs`).
+    catch_up: backup::CatchUp,
 }
 
 /// Relays a person may choose in settings.
@@ -303,6 +307,7 @@ impl Node {
         let (net, net_events) = duet_net::start(net_config).await?;
         let (changed, _) = watch::channel(0);
         let (events, _) = broadcast::channel(1024);
+        let catch_up = backup::CatchUp::new(store.restored()?);
         let forked = store.forks()?.into_iter().map(|(device, _)| device).collect();
         let invites = invites::InviteBook::load(&store, now())?;
         let presence = presence::Presences::new(config.idle_after);
@@ -330,6 +335,7 @@ impl Node {
             told_early: Mutex::default(),
             failed: Mutex::default(),
             inject_panic: Arc::default(),
+            catch_up,
         });
         let node = Node { shared };
         for (device, addrs) in node.shared.store.addresses()? {
@@ -477,6 +483,7 @@ impl Node {
         if let Some(why) = self.failure() {
             return Err(NodeError::Failed(why));
         }
+        self.check_caught_up()?;
         let opened = {
             let _guard = self.shared.write_lock.lock().await;
             let state = self.shared.store.space()?.ok_or(NodeError::NoSpace)?;

@@ -175,6 +175,9 @@ pub(crate) mod meta {
     pub const MEDIA_DEVICES: &[u8] = b"media-devices";
     /// `remind/` · date id: the occurrence (ms, BE) this device last reminded of.
     pub const REMINDED: &[u8] = b"remind/";
+    /// Present while a device restored from a backup has not yet seen that it holds
+    /// everything it wrote (`backup.rs`).
+    pub const RESTORED: &[u8] = b"restored";
 }
 
 /// Keys tree keys.

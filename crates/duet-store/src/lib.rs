@@ -13,6 +13,7 @@
 //! The store does not verify: callers pass events that `duet_log::Verifier` accepted, and
 //! the store gives the verifier what it needs (log heads, stored hashes, membership).
 
+mod backup;
 mod blobs;
 mod blocks;
 mod calls;
@@ -35,6 +36,7 @@ use duet_log::{fold, LogHead, OpenedEvent, SealedEvent, VersionVector};
 use duet_model::{ConversationId, DeviceId, MessageId, PersonId, SpaceId};
 use thiserror::Error;
 
+pub use backup::{restore as restore_backup, BackupCounts, BackupError};
 pub use blobs::{safe_file_name, write_whole, BlobRecord, BlobStore, BlobStoreError};
 pub use identity::{LocalIdentity, SpaceState};
 pub use queries::Page;

@@ -5,7 +5,7 @@ use duet_log::testkit::TestSpace;
 use duet_log::{fold, MemoryViews, OpenedEvent, Payload, ViewStore};
 use duet_model::{MessageId, Target, Timestamp};
 
-use crate::{LocalIdentity, SpaceState, Store, StoreError};
+use crate::{store_dir, BackupError, LocalIdentity, SpaceState, Store, StoreError};
 
 fn t(ms: u64) -> Timestamp {
     Timestamp(1_700_000_000_000 + ms)
@@ -504,4 +504,65 @@ fn an_unsealed_store_of_an_older_version_is_sealed_in_place_even_after_a_crash()
     // Another key opens nothing.
     let other = duet_crypto::DataKey::from_bytes([6; 32]);
     assert!(Store::open_in(data.path(), &other).is_err());
+}
+
+#[test]
+fn a_backup_restores_the_same_store_and_any_altered_byte_is_refused_with_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(1, &[1, 1]);
+    let events: Vec<_> = (0..40).map(|i| s.write(i % 2, TestSpace::text(&format!("msg {i}")), t(i as u64))).collect();
+    let opened = s.open_all(&events);
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("blobs")).unwrap();
+    let blob = format!("{}.sealed", "ab".repeat(32));
+    std::fs::write(data.join("blobs").join(&blob), vec![7u8; 3 << 20]).unwrap();
+    let mut backup = Vec::new();
+    let before = {
+        let store = store_for(&s, &store_dir(&data));
+        let identity = LocalIdentity {
+            device: duet_crypto::DeviceKey::from_secret_bytes(&s.devices[0].key.secret_bytes()),
+            person: None,
+            certificate: Some(s.devices[0].certificate.clone()),
+            display_name: "Ada".into(),
+        };
+        store.save_identity(&identity).unwrap();
+        store.apply_remote(&opened).unwrap();
+        let (counts, bytes) = store.write_backup(&data, &mut backup, "a good passphrase").unwrap();
+        assert_eq!((counts.files, counts.file_bytes, bytes), (1, 3 << 20, backup.len() as u64));
+        assert!(!store.restored().unwrap());
+        store.messages(&Target::Direct.conversation(s.space), None, 100).unwrap()
+    };
+
+    let unlock = crate::vault::Unlock::passphrase("the new computer's passphrase");
+    let fresh = dir.path().join("fresh");
+    let wrong = crate::restore_backup(&backup[..], "not the passphrase", &fresh, &unlock);
+    assert!(matches!(wrong, Err(BackupError::WrongPassphrase)), "{wrong:?}");
+    // Altered anywhere (header, a frame's length, a sealed byte, the end): refused, and the
+    // new folder is not made.
+    let step = backup.len() / 23;
+    for at in (0..52).step_by(7).chain((52..backup.len()).step_by(step)).chain([backup.len() - 1]) {
+        let mut altered = backup.clone();
+        altered[at] ^= 0x10;
+        assert!(crate::restore_backup(&altered[..], "a good passphrase", &fresh, &unlock).is_err(), "byte {at}");
+        assert!(!fresh.exists(), "byte {at} left a folder");
+    }
+    for cut in [10, 60, backup.len() / 2, backup.len() - 1] {
+        assert!(crate::restore_backup(&backup[..cut], "a good passphrase", &fresh, &unlock).is_err(), "cut at {cut}");
+    }
+    assert!(!fresh.exists());
+
+    let counts = crate::restore_backup(&backup[..], "a good passphrase", &fresh, &unlock).unwrap();
+    assert_eq!(counts.files, 1);
+    assert_eq!(std::fs::read(fresh.join("blobs").join(&blob)).unwrap(), vec![7u8; 3 << 20]);
+    let key = crate::vault::unlock(&fresh, &unlock).unwrap();
+    let store = Store::open_in(&fresh, &key).unwrap();
+    assert_eq!(store.messages(&Target::Direct.conversation(s.space), None, 100).unwrap(), before);
+    assert_eq!(store.identity().unwrap().map(|i| i.display_name), Some("Ada".into()));
+    assert!(store.restored().unwrap());
+    store.clear_restored().unwrap();
+    assert!(!store.restored().unwrap());
+    // Not over a store that is there.
+    drop(store);
+    let again = crate::restore_backup(&backup[..], "a good passphrase", &fresh, &unlock);
+    assert!(matches!(again, Err(BackupError::NotEmpty(_))), "{again:?}");
 }

@@ -41,7 +41,7 @@ pub const MIN_PASSPHRASE: usize = 8;
 pub const MAX_PASSPHRASE: usize = 1024;
 
 /// argon2id's memory in KiB, passes and lanes for a new passphrase.
-const ARGON2: (u32, u32, u32) = (64 * 1024, 3, 1);
+pub(crate) const ARGON2: (u32, u32, u32) = (64 * 1024, 3, 1);
 
 /// What opens the data key.
 #[derive(Clone)]
@@ -113,7 +113,7 @@ struct Argon2Params {
     salt: String,
 }
 
-fn path(data_dir: &Path) -> PathBuf {
+pub(crate) fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
 }
 
@@ -251,7 +251,11 @@ fn associated(id: &str, wrapping: Wrapping) -> Vec<u8> {
     [b"duet/vault/1\0".as_slice(), id.as_bytes(), b"\0", how].concat()
 }
 
-fn stretch(passphrase: &str, salt: &[u8], (m, t, p): (u32, u32, u32)) -> Result<Zeroizing<[u8; 32]>, String> {
+pub(crate) fn stretch(
+    passphrase: &str,
+    salt: &[u8],
+    (m, t, p): (u32, u32, u32),
+) -> Result<Zeroizing<[u8; 32]>, String> {
     use argon2::{Algorithm, Argon2, Params, Version};
     // Bounds on what a damaged file may ask for: at most 4 GiB of memory and 100 passes.
     if m > 4 << 20 || t > 100 || p > 16 {

@@ -65,6 +65,9 @@ impl SyncHost for Node {
         self.apply_partner_joins(events).await;
         self.after_stored(events);
         self.apply_removals(events).await;
+        if self.catching_up() {
+            let _ = self.check_caught_up();
+        }
     }
 
     async fn first_fork(&self, author: DeviceId, seq: u64) {
@@ -73,6 +76,7 @@ impl SyncHost for Node {
     }
 
     fn peer_holds(&self, peer: DeviceId, held: &duet_log::VersionVector) {
+        self.catch_up_on(held);
         if self.is_mailbox(&peer) {
             self.mailbox_holds(held);
         }
