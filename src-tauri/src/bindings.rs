@@ -44,6 +44,8 @@ mod tests {
         duet_node::Memory::export_all(&cfg)?;
         duet_node::TimeWindow::export_all(&cfg)?;
         duet_node::StoryReport::export_all(&cfg)?;
+        duet_node::BackupReport::export_all(&cfg)?;
+        crate::backup::FoundBackup::export_all(&cfg)?;
         duet_node::Dates::export_all(&cfg)?;
         duet_model::SharedDate::export_all(&cfg)?;
         duet_model::SharedList::export_all(&cfg)?;

@@ -15,6 +15,7 @@
 //! instances with different `DUET_DATA_DIR`s, as tests run them, share nothing.
 
 mod attachments;
+mod backup;
 mod bindings;
 mod calls;
 mod commands;
@@ -108,6 +109,9 @@ fn main() -> anyhow::Result<()> {
             commands::memories,
             commands::memories_in,
             commands::export_story,
+            backup::backup,
+            backup::find_backups,
+            backup::restore_backup,
             commands::dates,
             commands::set_together_since,
             commands::save_date,

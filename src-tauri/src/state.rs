@@ -10,7 +10,7 @@
 //! `DUET_LISTEN` (comma-separated multiaddrs to listen on, e.g. `/ip4/127.0.0.1/tcp/0` for
 //! tests), `DUET_NO_MDNS=1` (no LAN discovery).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -255,6 +255,25 @@ impl AppState {
             }
         })?;
         let node = self.run(guard, app, node);
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(node)
+    }
+
+    /// Restores the backup at `path` into this install's data folder (which holds no profile
+    /// yet) and starts the node with it. A refused backup (wrong passphrase, damaged, no
+    /// keyring for the new data key) changes nothing, and the person may try again.
+    pub async fn restore(&self, app: &AppHandle, path: &Path, passphrase: String) -> Result<Node, AppError> {
+        let dir = self.data_dir.clone()?;
+        let guard = self.node.clone().write_owned().await;
+        if guard.is_some() {
+            return Err(NodeError::AlreadyInitialized.into());
+        }
+        let unlock = self.unlock().unwrap_or(Unlock::Keyring);
+        let (file, to) = (path.to_path_buf(), dir.clone());
+        tauri::async_runtime::spawn_blocking(move || duet_node::restore_backup(&file, &passphrase, &to, &unlock))
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
+        let node = self.start(guard, app, dir).await.inspect_err(|e| self.fail(e))?;
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(node)
     }
