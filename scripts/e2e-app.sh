@@ -226,8 +226,12 @@ attempt() { # n
   local port_a=$driver_port
   start_driver "$dir" bob "$sound_b" keyring
   local port_b=$driver_port
+  # Alice's new computer (an empty data folder, restored from her backup at the end of the
+  # story), on her sound server: her first window is closed by then.
+  start_driver "$dir" alice-new "$sound_a" passphrase
+  local port_c=$driver_port
   say "attempt $n: tauri-driver for alice on $port_a, for bob on $port_b"
-  DISPLAY="$display" E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_DATA_A="$dir/alice" \
+  DISPLAY="$display" E2E_APP="$app" E2E_PORT_A="$port_a" E2E_PORT_B="$port_b" E2E_PORT_C="$port_c" E2E_DATA_A="$dir/alice" \
     E2E_SOUND_A="$sound_a" E2E_SOUND_B="$sound_b" E2E_TONE_A="$tone_alice" E2E_TONE_B="$tone_bob" \
     E2E_OUT="$out_dir" E2E_NOTIFY_LOG="$dir/notifications.log" \
     timeout "$scenario_timeout" node "$root/ui/e2e/two-instances.mjs" 2>&1 | tee "$dir/scenario.log" || status=$?

@@ -22,7 +22,7 @@
  *
  * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon,
  * a sound server per app whose microphone hears a tone, and the drivers, and sets E2E_APP,
- * E2E_PORT_A/B (the drivers), E2E_DATA_A (Alice's data directory), E2E_SOUND_A/B (the sound
+ * E2E_PORT_A/B (the drivers; E2E_PORT_C for Alice's new computer), E2E_DATA_A (Alice's data directory), E2E_SOUND_A/B (the sound
  * servers' directories), E2E_TONE_A/B (the tones their microphones hear, Hz), E2E_OUT,
  * E2E_NOTIFY_LOG, DISPLAY and DBUS_SESSION_BUS_ADDRESS.
  * The selectors are the `data-testid`s listed in ui/src/lib/backend/README.md.
@@ -31,7 +31,7 @@ import { notifications, trayOf, windowTitles } from './desktop.mjs';
 import { ENTER, ELEMENT, Window, log, required } from './webdriver.mjs';
 import { callsOnTheirDevices, callsWithTheTestTone, checksTheDevicesInSettings, recordsAVoiceMessage, sharesAnImage } from './media.mjs';
 import { checksTheSafetyNumber, locksTheApp } from './trust.mjs';
-import { keepsAMemory, savesOurStory, setsAMoodNudgesAndPins, sharesAList, sharesDates, speaksFrench, writesWithStyle } from './couple.mjs';
+import { backsUpAndRestores, keepsAMemory, savesOurStory, setsAMoodNudgesAndPins, sharesAList, sharesDates, speaksFrench, writesWithStyle } from './couple.mjs';
 
 const APP = required('E2E_APP');
 const OUT = process.env.E2E_OUT ?? 'target/e2e';
@@ -86,10 +86,12 @@ async function send(window, text) {
 async function main() {
   const alice = new Window('alice', required('E2E_PORT_A'), { app: APP, out: OUT });
   const bob = new Window('bob', required('E2E_PORT_B'), { app: APP, out: OUT });
-  const windows = [alice, bob];
+  // Alice's new computer, opened at the end: an empty data folder, restored from her backup.
+  const aliceNew = new Window('alice-new', required('E2E_PORT_C'), { app: APP, out: OUT });
+  const windows = [alice, bob, aliceNew];
   let failed = null;
   try {
-    await Promise.all(windows.map((w) => w.open()));
+    await Promise.all([alice, bob].map((w) => w.open()));
 
     await Promise.all([onboard(alice, 'Alice', '🌻'), onboard(bob, 'Bob', '🐻')]);
 
@@ -101,7 +103,7 @@ async function main() {
     if (tab) await bob.click(tab);
     await bob.type(await bob.testId('join-ticket'), ticket);
     await bob.click(await bob.testId('join-submit'));
-    await Promise.all(windows.map((w) => w.testId('composer')));
+    await Promise.all([alice, bob].map((w) => w.testId('composer')));
     log('paired: both windows show the composer');
     // Each sees the other online: the partner card reads "Online".
     await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);
@@ -219,7 +221,7 @@ async function main() {
 
     // Still both online, and the windows at rest for the screenshots.
     await Promise.all([seesPartnerOnline(alice, 'Bob', '🐻'), seesPartnerOnline(bob, 'Alice', '🌻')]);
-    await Promise.all(windows.map(settle));
+    await Promise.all([alice, bob].map(settle));
 
     await alice.screenshot('alice.png');
     await bob.screenshot('bob.png');
@@ -250,6 +252,9 @@ async function main() {
     await savesOurStory(alice, { words: 'Are you free tonight?' });
     // The language (ui/e2e/couple.mjs): French and back.
     await speaksFrench(alice, { tray: () => trayOf(ALICE_DATA) });
+    // A backup from Settings, restored on a new computer (ui/e2e/couple.mjs). Last: Alice's
+    // first window closes.
+    await backsUpAndRestores(alice, bob, aliceNew, { words: 'Hi Alice, Bob here', send });
   } catch (error) {
     failed = error;
     for (const w of windows) {

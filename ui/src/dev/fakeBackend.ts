@@ -524,6 +524,30 @@ export function installFakeBackend(mode: string): void {
           return later(150, memoriesWithin(everyMessage(), isPinned, a.windows as TimeWindow[]));
         case 'export_story':
           return later(900, storyReport((a.path as string | null) ?? null));
+        case 'backup': {
+          if (tooShort(String(a.passphrase))) fail('invalid_input', 'choose a backup passphrase of at least 8 characters');
+          const story = storyReport(null);
+          const path = (a.path as string | null) ?? story.path.replace(/duet-our-story-(.+)\.html$/, 'duet-backup-$1.duetbackup');
+          return later(1200, { path, values: 40 + story.messages * 9, files: story.pictures, bytes: story.bytes + 64_000 });
+        }
+        case 'find_backups':
+          return later(150, [
+            { path: '/home/you/Downloads/duet-backup-2026-11-30.duetbackup', bytes: 48_200_000, modified: Date.now() - 5 * 86_400_000 },
+            { path: '/home/you/duet-backup-2026-06-02.duetbackup', bytes: 31_700_000, modified: Date.now() - 186 * 86_400_000 },
+          ]);
+        case 'restore_backup': {
+          if (me) fail('already_initialized', 'This device already has a profile.');
+          if (!String(a.path).endsWith('.duetbackup')) fail('invalid_input', 'this is not a Duet backup file');
+          if (a.passphrase === 'wrong passphrase') {
+            return later(600, null).then(() => fail('wrong_passphrase', 'that passphrase does not open this backup (or the file is not a Duet backup)'));
+          }
+          needsKey();
+          me = MAYA;
+          paired = true;
+          devices = seedDevices(now, true);
+          store.set('direct', directHistory(now));
+          return later(1500, snapshot());
+        }
         case 'dates':
           return datesNow();
         case 'set_together_since': {

@@ -51,6 +51,8 @@ import type {
   SharedList,
   ShareTarget,
   StoryReport,
+  BackupReport,
+  FoundBackup,
   Target,
   TimeWindow,
   Verification,
@@ -300,6 +302,29 @@ export function memoriesIn(windows: TimeWindow[]): Promise<Outcome<Memory[]>> {
  */
 export function exportStory(path: string | null): Promise<Outcome<StoryReport>> {
   return call('export_story', { path });
+}
+
+/**
+ * Writes a backup of everything this device keeps (messages, photos, lists, keys, settings),
+ * sealed with `passphrase`: to `path`, or, without one, to the Downloads folder as
+ * `duet-backup-YYYY-MM-DD.duetbackup`. A passphrase under 8 characters: `invalid_input`.
+ */
+export function backup(path: string | null, passphrase: string): Promise<Outcome<BackupReport>> {
+  return call('backup', { path, passphrase });
+}
+
+/** The backup files in Downloads, the home folder and the desktop, newest first. */
+export function findBackups(): Promise<Outcome<FoundBackup[]>> {
+  return call('find_backups');
+}
+
+/**
+ * On a new install: restores the backup at `path` and starts Duet with it. `wrong_passphrase`,
+ * `invalid_input` (not a backup, damaged), `unreadable_file` and `keyring_unavailable` (choose
+ * a data passphrase first, then again) change nothing.
+ */
+export function restoreBackup(path: string, passphrase: string): Promise<Outcome<AppSnapshot>> {
+  return call('restore_backup', { path, passphrase });
 }
 
 /** Tells my partner I am typing (call at most every few seconds while typing). */

@@ -68,6 +68,8 @@ export type { PinnedMessage } from './bindings/PinnedMessage';
 export type { Memory } from './bindings/Memory';
 export type { TimeWindow } from './bindings/TimeWindow';
 export type { StoryReport } from './bindings/StoryReport';
+export type { BackupReport } from './bindings/BackupReport';
+export type { FoundBackup } from './bindings/FoundBackup';
 export type { PersonId } from './bindings/PersonId';
 export type { Presence } from './bindings/Presence';
 export type { PresenceStatus } from './bindings/PresenceStatus';

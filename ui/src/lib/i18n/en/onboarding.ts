@@ -12,6 +12,21 @@ export const onboarding = {
     continue: 'Continue',
     keepSafe: 'Without it, your messages on this computer cannot be opened: keep it somewhere safe.',
   },
+  restore: {
+    found: 'Backups on this computer',
+    noneFound: 'No backup in your Downloads, home or Desktop folder. Give the path of one below.',
+    /** "duet-backup-2026-11-30.duetbackup" · "in /home/you/Downloads" · "48 MB" · "30 Nov 2026". */
+    where: 'in {{folder}} · {{size}} · {{date}}',
+    path: 'Or the path of a backup file',
+    pathPlaceholder: '/media/usb/duet-backup-2026-11-30.duetbackup',
+    passphrase: 'The backup’s passphrase',
+    noFile: 'Choose a backup, or give the path of one.',
+    noPassphrase: 'Type the passphrase the backup was made with.',
+    submit: 'Restore',
+    busy: 'Restoring…',
+    waiting: 'Opening the backup and putting everything back: a big one takes a while.',
+    after: 'Your restored Duet first catches up with your partner’s devices, then you can write.',
+  },
   join: {
     label: 'Ticket from your partner',
     empty: 'Paste the ticket your partner sent you.',
@@ -58,5 +73,9 @@ export const onboarding = {
     keptHere: 'Kept on this device. No account, no phone number, no server.',
     alreadyUsing: 'Already using Duet on another computer?',
     anotherDevice: 'This is another of my devices',
+    restoreFrom: 'Restore from a backup',
+    restoreTitle: 'Restore from a backup',
+    restoreLead: 'Bring back everything from a Duet backup: your profile, your conversations, your photos.',
+    backRestore: 'Back: I am new to Duet',
   },
 };

@@ -75,6 +75,23 @@ export const settings = {
     contentsLeftOut_one: '{{messages}}, {{photos}} ({{leftOut}} not on this computer), {{size}}',
     contentsLeftOut_other: '{{messages}}, {{photos}} ({{leftOut}} not on this computer), {{size}}',
   },
+  backup: {
+    title: 'Backup',
+    intro:
+      'Everything on this computer (messages, photos, lists, keys and settings) in one file locked with a passphrase you choose. It goes to your Downloads folder; keep a copy somewhere else.',
+    passphrase: 'Backup passphrase',
+    again: 'The passphrase again',
+    tooShort: 'Use at least {{min}} characters.',
+    differ: 'The two passphrases differ.',
+    keepSafe: 'Keep the passphrase: without it the backup cannot be opened, by anyone.',
+    saving: 'Backing up…',
+    save: 'Back up now',
+    saved: 'Backed up to {{path}} — {{contents}}',
+    attachments_one: '{{number}} attachment',
+    attachments_other: '{{number}} attachments',
+    /** "56 attachments, 48 MB". */
+    contents: '{{attachments}}, {{size}}',
+  },
   media: {
     title: 'Audio & video',
     intro: 'For calls and voice messages. “System default” follows your computer’s sound settings.',

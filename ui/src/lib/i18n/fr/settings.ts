@@ -70,6 +70,22 @@ export const settings: Translation<typeof english> = {
     contentsLeftOut_one: '{{messages}}, {{photos}} ({{leftOut}} absente de cet ordinateur), {{size}}',
     contentsLeftOut_other: '{{messages}}, {{photos}} ({{leftOut}} absentes de cet ordinateur), {{size}}',
   },
+  backup: {
+    title: 'Sauvegarde',
+    intro:
+      'Tout ce qui est sur cet ordinateur (messages, photos, listes, clés et réglages) dans un seul fichier verrouillé par une phrase secrète de votre choix. Il va dans votre dossier Téléchargements ; gardez-en une copie ailleurs.',
+    passphrase: 'Phrase secrète de la sauvegarde',
+    again: 'La phrase secrète, encore',
+    tooShort: 'Utilisez au moins {{min}} caractères.',
+    differ: 'Les deux phrases secrètes diffèrent.',
+    keepSafe: 'Gardez la phrase secrète : sans elle, personne ne peut ouvrir la sauvegarde.',
+    saving: 'Sauvegarde…',
+    save: 'Sauvegarder maintenant',
+    saved: 'Sauvegardé dans {{path}} — {{contents}}',
+    attachments_one: '{{number}} pièce jointe',
+    attachments_other: '{{number}} pièces jointes',
+    contents: '{{attachments}}, {{size}}',
+  },
   media: {
     title: 'Audio et vidéo',
     intro: 'Pour les appels et les messages vocaux. « Par défaut du système » suit les réglages son de votre ordinateur.',
