@@ -288,8 +288,8 @@ export async function speaksFrench(alice, { tray }) {
  * Alice backs up from Settings (open), and her computer is gone (her window closes); on her new
  * computer (`fresh`: a window on an empty data folder) she chooses "Restore from a backup" on
  * the first screen, gives the file and its passphrase, and is back: Bob's `words` are there,
- * and once it has caught up with Bob's devices what she writes reaches him. Screenshot:
- * alice-restored.png.
+ * and once it has caught up with Bob's devices what she writes reaches him. Screenshots:
+ * alice-restore.png (the first screen's restore), alice-restored.png.
  */
 export async function backsUpAndRestores(alice, bob, fresh, { words, send }) {
   const passphrase = 'our backup passphrase';
@@ -310,6 +310,7 @@ export async function backsUpAndRestores(alice, bob, fresh, { words, send }) {
   await fresh.click(await fresh.testId('restore-backup'));
   await fresh.type(await fresh.testId('restore-path'), path);
   await fresh.type(await fresh.testId('restore-passphrase'), passphrase);
+  await fresh.screenshot('alice-restore.png');
   await fresh.click(await fresh.testId('restore-submit'));
   await fresh.testId('composer');
   await fresh.message(words);
