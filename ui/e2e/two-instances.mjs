@@ -17,7 +17,9 @@
  * message; a call with the test tone turned on in Settings. Last, Settings: the microphone
  * meter moves, the test sound rings, a mistyped relay is refused; then trust (ui/e2e/trust.mjs):
  * the same safety number on both, the device list, the app lock; and dates: "together
- * since" on Bob's card and a reminder on his desktop (ui/e2e/couple.mjs). At the end (and on failure)
+ * since" on Bob's card and a reminder on his desktop (ui/e2e/couple.mjs); "Our story", French and back;
+ * last, Alice backs up from Settings, her window closes, and a third app on an empty data
+ * folder (E2E_PORT_C) restores her backup from its first screen. At the end (and on failure)
  * each window is saved as a PNG under $E2E_OUT.
  *
  * Run by scripts/e2e-app.sh, which starts Xvfb, a session D-Bus with a notification daemon,
