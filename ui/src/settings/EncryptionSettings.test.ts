@@ -191,7 +191,7 @@ describe('encryption settings', () => {
     expect(screen.getByRole('status')).toHaveTextContent('');
   });
 
-  it("shows another refusal in the shell's words", async () => {
+  it('refuses a passphrase over 1,024 bytes in words before asking the node', async () => {
     shell({ protection: 'keyring' });
     render(EncryptionSettings);
     await fireEvent.click(await screen.findByRole('button', { name: 'Use a passphrase instead' }));
@@ -199,7 +199,8 @@ describe('encryption settings', () => {
     await type('encryption-new', long);
     await type('encryption-again', long);
     await fireEvent.click(screen.getByTestId('encryption-submit'));
-    expect(await screen.findByRole('alert')).toHaveTextContent('choose a passphrase of at least 8 characters (and at most 1024)');
+    expect(await screen.findByRole('alert')).toHaveTextContent('That is too long: use at most 1,024 bytes.');
+    expect(screen.getByTestId('encryption-new')).toHaveFocus();
     expect(screen.getByTestId('encryption-summary')).toHaveTextContent(KEYRING_NOW);
   });
 

@@ -81,8 +81,6 @@ export const settings = {
       'Everything on this computer (messages, photos, lists, keys and settings) in one file locked with a passphrase you choose. It goes to your Downloads folder; keep a copy somewhere else.',
     passphrase: 'Backup passphrase',
     again: 'The passphrase again',
-    tooShort: 'Use at least {{min}} characters.',
-    differ: 'The two passphrases differ.',
     keepSafe: 'Keep the passphrase: without it the backup cannot be opened, by anyone.',
     saving: 'Backing up…',
     save: 'Back up now',
@@ -238,8 +236,6 @@ export const settings = {
     summaryPassphrase:
       'Everything Duet keeps on this computer is encrypted. Its key is locked with your passphrase, which Duet asks for when it starts.',
     typeCurrent: 'Type your current passphrase.',
-    tooShort: 'Use at least {{min}} characters.',
-    differ: 'The two passphrases differ.',
     doneKeyring: 'Your desktop keyring keeps the key now; Duet will not ask for a passphrase.',
     donePassphrase: 'Your Duet data is now locked with the new passphrase.',
     wrongCurrent: 'That is not your current passphrase.',

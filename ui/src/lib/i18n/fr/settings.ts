@@ -76,8 +76,6 @@ export const settings: Translation<typeof english> = {
       'Tout ce qui est sur cet ordinateur (messages, photos, listes, clés et réglages) dans un seul fichier verrouillé par une phrase secrète de votre choix. Il va dans votre dossier Téléchargements ; gardez-en une copie ailleurs.',
     passphrase: 'Phrase secrète de la sauvegarde',
     again: 'La phrase secrète, encore',
-    tooShort: 'Utilisez au moins {{min}} caractères.',
-    differ: 'Les deux phrases secrètes diffèrent.',
     keepSafe: 'Gardez la phrase secrète : sans elle, personne ne peut ouvrir la sauvegarde.',
     saving: 'Sauvegarde…',
     save: 'Sauvegarder maintenant',
@@ -236,8 +234,6 @@ export const settings: Translation<typeof english> = {
     summaryPassphrase:
       'Tout ce que Duet conserve sur cet ordinateur est chiffré. Sa clé est verrouillée par votre phrase secrète, que Duet vous demande à chaque démarrage.',
     typeCurrent: 'Saisissez votre phrase secrète actuelle.',
-    tooShort: 'Utilisez au moins {{min}} caractères.',
-    differ: 'Les deux phrases secrètes sont différentes.',
     doneKeyring: 'Le trousseau de votre bureau garde désormais la clé ; Duet ne vous demandera plus de phrase secrète.',
     donePassphrase: 'Vos données Duet sont désormais verrouillées par la nouvelle phrase secrète.',
     wrongCurrent: "Ce n’est pas votre phrase secrète actuelle.",
