@@ -23,11 +23,15 @@ pub struct AppSnapshot {
     /// My partner, once paired (their name may be empty until their profile has synced).
     pub partner: Option<Person>,
     pub paired: bool,
+    /// Restored from a backup, and not yet caught up with the partner's devices: nothing can
+    /// be sent until then (`caught_up` says when it is).
+    pub catching_up: bool,
 }
 
 impl AppSnapshot {
     /// Before any profile exists.
-    pub const EMPTY: AppSnapshot = AppSnapshot { device_id: None, profile: None, partner: None, paired: false };
+    pub const EMPTY: AppSnapshot =
+        AppSnapshot { device_id: None, profile: None, partner: None, paired: false, catching_up: false };
 
     /// What a running node says.
     pub fn of(node: &Node) -> Result<Self, NodeError> {
@@ -40,7 +44,13 @@ impl AppSnapshot {
             })),
             None => None,
         };
-        Ok(Self { device_id: Some(node.device_id()), profile: node.my_profile()?, paired: partner.is_some(), partner })
+        Ok(Self {
+            device_id: Some(node.device_id()),
+            profile: node.my_profile()?,
+            paired: partner.is_some(),
+            partner,
+            catching_up: node.catching_up(),
+        })
     }
 }
 

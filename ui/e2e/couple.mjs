@@ -331,5 +331,6 @@ export async function backsUpAndRestores(alice, bob, fresh, { words, send }) {
     await send(fresh, text);
     for (let look = 0; look < 20 && !(await bobHasIt()); look++) await new Promise((r) => setTimeout(r, 500));
   }
+  await fresh.until('alice: the catching-up line gone', async () => (await fresh.all('[data-testid="catching-up-banner"]')).length === 0);
   log('alice: what she wrote on the new computer reached bob');
 }

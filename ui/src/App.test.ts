@@ -16,9 +16,9 @@ import { ME, PARTNER, msg } from './test/messages';
 const maya: Person = { ...(personJson as Person), id: ME };
 const ben: Person = { id: PARTNER, display_name: 'Ben', avatar: { emoji: '🐻' }, devices: ['b0'.repeat(32)] };
 
-const fresh: AppSnapshot = { device_id: null, profile: null, partner: null, paired: false };
-const alone: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: null, paired: false };
-const together: AppSnapshot = { ...alone, partner: ben, paired: true };
+const fresh: AppSnapshot = { device_id: null, profile: null, partner: null, paired: false, catching_up: false };
+const alone: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: null, paired: false, catching_up: false };
+const together: AppSnapshot = { ...alone, partner: ben, paired: true, catching_up: false };
 
 type Answer = (cmd: string, args: Record<string, unknown>) => unknown;
 

@@ -103,7 +103,9 @@ impl Node {
         }
         self.shared.store.clear_restored()?;
         *waiting = None;
+        drop(waiting);
         tracing::info!(seq = mine, "restored from a backup: this device holds its whole log again");
+        self.emit(crate::NodeEvent::CaughtUp);
         Ok(())
     }
 

@@ -65,6 +65,9 @@ pub enum NodeEvent {
     },
     /// Channels, profiles or the space changed.
     SpaceChanged,
+    /// This device, restored from a backup, holds its whole log again: it writes from now on
+    /// (see `Node::catching_up`).
+    CaughtUp,
     PeerConnected {
         device: DeviceId,
     },

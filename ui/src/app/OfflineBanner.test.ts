@@ -75,4 +75,14 @@ describe('the offline banner', () => {
     flushSync();
     expect(banner()).not.toBeInTheDocument();
   });
+
+  it('on a restored device, says it is catching up with the partner’s devices, and why, until it has', async () => {
+    const { rerender } = render(OfflineBanner, { paired: true, catchingUp: true, partnerName: 'Ben' });
+    expect(screen.getByTestId('catching-up-banner')).toHaveTextContent(
+      'Restored from your backup: catching up with Ben’s devices. You can write once it has; stay online.',
+    );
+    expect(banner()).not.toBeInTheDocument();
+    await rerender({ paired: true, catchingUp: false, partnerName: 'Ben' });
+    expect(screen.queryByTestId('catching-up-banner')).not.toBeInTheDocument();
+  });
 });

@@ -26,7 +26,7 @@ afterEach(() => {
 /** A window following attention, its notifications collected, a conversation opened on click. */
 async function following() {
   mockIPC(() => null, { shouldMockEvents: true });
-  session.set({ device_id: 'd0'.repeat(32), profile: person(ME, 'Ada'), partner: person(PARTNER, 'Ben'), paired: true });
+  session.set({ device_id: 'd0'.repeat(32), profile: person(ME, 'Ada'), partner: person(PARTNER, 'Ben'), paired: true, catching_up: false });
   const shown: { title: string; body: string; onclick?: () => void }[] = [];
   useNotifier({ show: (title, body, onclick) => shown.push({ title, body, onclick }) });
   const opened: unknown[] = [];

@@ -38,6 +38,7 @@ async function hearing() {
     profile: person(ME, 'Maya', ['a0'.repeat(32), OLD_PHONE]),
     partner: person(PARTNER, 'Ben', [BEN_LAPTOP]),
     paired: true,
+    catching_up: false,
   });
   stops.push(await startNodeEvents());
   stops.push(notices.follow());

@@ -18,6 +18,7 @@ function withBen() {
     profile: { id: ME, display_name: 'Ada', avatar: null, devices: [MY_DESKTOP] },
     partner: { id: PARTNER, display_name: 'Ben', avatar: null, devices: ['b0'.repeat(32)] },
     paired: true,
+    catching_up: false,
   });
 }
 
@@ -35,7 +36,7 @@ function mailboxHolds(until: number, over: Partial<MailboxStatus> = {}) {
 afterEach(() => {
   cleanup();
   mailboxBook.clear();
-  session.set({ device_id: null, profile: null, partner: null, paired: false });
+  session.set({ device_id: null, profile: null, partner: null, paired: false, catching_up: false });
 });
 
 const sentAt = at(20, 0);

@@ -81,6 +81,8 @@ export function installFakeBackend(mode: string): void {
       fail('keyring_unavailable', 'no desktop keyring can keep the key of this Duet data: choose a passphrase');
     }
   };
+  /** Restored from a backup and not caught up yet (`restore_backup`). */
+  let catchingUp = false;
   let relays: string[] = [];
   // Settings → Mailbox: none until a `duetbox1` ticket is added; the one added is reached at once.
   // `?mock=mailbox`: one from the start, and Ben offline, so what I send waits there.
@@ -139,6 +141,7 @@ export function installFakeBackend(mode: string): void {
     profile: me ? { ...me, devices: devices.filter((d) => d.mine && !d.removed).map((d) => d.device) } : null,
     partner: paired ? BEN : null,
     paired,
+    catching_up: catchingUp,
   });
   const verification = () => {
     if (!paired) fail('not_found', 'There is no safety number yet: it appears once your partner has joined.');
@@ -546,6 +549,12 @@ export function installFakeBackend(mode: string): void {
           paired = true;
           devices = seedDevices(now, true);
           store.set('direct', directHistory(now));
+          // As a restored node: it catches up with Ben's devices before it writes.
+          catchingUp = true;
+          setTimeout(() => {
+            catchingUp = false;
+            send({ event: 'caught_up' });
+          }, 6000);
           return later(1500, snapshot());
         }
         case 'dates':

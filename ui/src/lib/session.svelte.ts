@@ -7,7 +7,7 @@ import { t } from './i18n/index.svelte';
 import { onNodeEvent } from './nodeEvents';
 
 class Session {
-  state = $state.raw<AppSnapshot>({ device_id: null, profile: null, partner: null, paired: false });
+  state = $state.raw<AppSnapshot>({ device_id: null, profile: null, partner: null, paired: false, catching_up: false });
   error = $state.raw<AppError | null>(null);
   loaded = $state(false);
 
@@ -58,7 +58,7 @@ class Session {
   /** Follows the node: reload on pairing and space changes. */
   follow(): () => void {
     return onNodeEvent((event) => {
-      if (event.event === 'paired' || event.event === 'space_changed' || event.event === 'resync') {
+      if (event.event === 'paired' || event.event === 'space_changed' || event.event === 'resync' || event.event === 'caught_up') {
         void this.load();
       }
     });

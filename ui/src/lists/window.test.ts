@@ -15,7 +15,7 @@ import { listsNode } from './testing';
 
 const maya: Person = { ...(personJson as Person), id: ME };
 const ben: Person = { id: PARTNER, display_name: 'Ben', avatar: { emoji: '🐻' }, devices: ['b0'.repeat(32)] };
-const together: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: ben, paired: true };
+const together: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: ben, paired: true, catching_up: false };
 
 afterEach(() => {
   cleanup();

@@ -17,7 +17,7 @@ import { imageAttachment, memoriesNode, shared } from './testing';
 
 const maya: Person = { ...(personJson as Person), id: ME };
 const ben: Person = { id: PARTNER, display_name: 'Ben', avatar: { emoji: '🐻' }, devices: ['b0'.repeat(32)] };
-const together: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: ben, paired: true };
+const together: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: ben, paired: true, catching_up: false };
 const PLANS = 'c1'.repeat(16);
 const plans: Channel = { id: PLANS, space: 'a1'.repeat(16), name: 'plans', kind: 'text', topic: null, position: 0, archived: false, created_at: 0, updated_at: 0 };
 

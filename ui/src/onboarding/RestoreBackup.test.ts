@@ -8,7 +8,7 @@ import Welcome from './Welcome.svelte';
 
 const maya: Person = { id: ME, display_name: 'Maya', avatar: { emoji: '💛' }, devices: ['a0'.repeat(32)] };
 const ben: Person = { id: PARTNER, display_name: 'Ben', avatar: null, devices: ['b0'.repeat(32)] };
-const restored: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: ben, paired: true };
+const restored: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: ben, paired: true, catching_up: false };
 
 const NEWER: FoundBackup = { path: '/home/maya/Downloads/duet-backup-2026-11-30.duetbackup', bytes: 48_000_000, modified: Date.UTC(2026, 10, 30, 12) };
 const OLDER: FoundBackup = { path: '/home/maya/duet-backup-2026-06-02.duetbackup', bytes: 31_000_000, modified: Date.UTC(2026, 5, 2, 12) };

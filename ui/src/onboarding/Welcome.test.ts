@@ -8,7 +8,7 @@ import Welcome from './Welcome.svelte';
 
 const maya: Person = { id: ME, display_name: 'Maya', avatar: { emoji: '💛' }, devices: ['a0'.repeat(32), 'a1'.repeat(32)] };
 const ben: Person = { id: PARTNER, display_name: 'Ben', avatar: null, devices: ['b0'.repeat(32)] };
-const linked: AppSnapshot = { device_id: 'a1'.repeat(32), profile: maya, partner: ben, paired: true };
+const linked: AppSnapshot = { device_id: 'a1'.repeat(32), profile: maya, partner: ben, paired: true, catching_up: false };
 
 const PARTNER_REFUSAL =
   'This invite is for a partner, not for another of your devices: on your other device, open Settings and choose “Create a device invite”.';
@@ -79,7 +79,7 @@ describe('this is another of my devices', () => {
   });
 });
 
-const alone: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: null, paired: false };
+const alone: AppSnapshot = { device_id: 'a0'.repeat(32), profile: maya, partner: null, paired: false, catching_up: false };
 const NO_KEYRING = { code: 'keyring_unavailable', message: 'no desktop keyring can keep the key of this Duet data' };
 
 /** A desktop without a keyring: making a profile or linking needs a passphrase chosen first. */

@@ -70,7 +70,7 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   clearMocks();
-  session.set({ device_id: null, profile: null, partner: null, paired: false });
+  session.set({ device_id: null, profile: null, partner: null, paired: false, catching_up: false });
   language.choose('system');
 });
 
@@ -153,6 +153,7 @@ describe('an attachment no connected device can send', () => {
       profile: { id: ME, display_name: 'Maya', avatar: null, devices: [MY_DEVICE] },
       partner: { id: PARTNER, display_name: 'Ada', avatar: null, devices: [ADA_DEVICE] },
       paired: true,
+      catching_up: false,
     });
     // `peers` lists this device too; it cannot send what it lacks, so it does not count.
     peers = [peer(MY_DEVICE, ME, true, true), peer(ADA_DEVICE, PARTNER, false, false)];

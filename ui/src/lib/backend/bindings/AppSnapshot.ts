@@ -17,4 +17,9 @@ profile: Person | null,
 /**
  * My partner, once paired (their name may be empty until their profile has synced).
  */
-partner: Person | null, paired: boolean, };
+partner: Person | null, paired: boolean, 
+/**
+ * Restored from a backup, and not yet caught up with the partner's devices: nothing can
+ * be sent until then (`caught_up` says when it is).
+ */
+catching_up: boolean, };

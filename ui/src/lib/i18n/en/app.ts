@@ -20,6 +20,9 @@ export const app = {
     inviteText: 'Duet is a place for two. Send your partner an invite, or join with the one they sent you.',
     inviteButton: 'Invite your partner',
     bringPartnerIn: 'Bring your partner in',
+    /** On a device restored from a backup, until it has caught up (app/OfflineBanner.svelte). */
+    catchingUp: 'Restored from your backup: catching up with {{partner}}’s devices. You can write once it has; stay online.',
+    catchingUpUnnamed: 'Restored from your backup: catching up with your partner’s devices. You can write once it has; stay online.',
   },
   attention: {
     inChannel: '{{name}} in #{{channel}}',

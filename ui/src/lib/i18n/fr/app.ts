@@ -9,6 +9,8 @@ export const app: Translation<typeof english> = {
   },
   layout: {
     yourPartner: 'Votre partenaire',
+    catchingUp: 'Restauré depuis votre sauvegarde : rattrapage des appareils de {{partner}}. Vous pourrez écrire ensuite ; restez en ligne.',
+    catchingUpUnnamed: 'Restauré depuis votre sauvegarde : rattrapage des appareils de votre partenaire. Vous pourrez écrire ensuite ; restez en ligne.',
     ourSpace: 'Notre espace',
     spaceName: '{{me}} & {{partner}}',
     withName: 'avec {{name}}',
