@@ -122,6 +122,9 @@ mod tests {
     #[test]
     fn nothing_is_known_before_onboarding() {
         let json = serde_json::to_value(AppSnapshot::EMPTY).unwrap();
-        assert_eq!(json, serde_json::json!({"device_id": null, "profile": null, "partner": null, "paired": false}));
+        assert_eq!(
+            json,
+            serde_json::json!({"device_id": null, "profile": null, "partner": null, "paired": false, "catching_up": false})
+        );
     }
 }
