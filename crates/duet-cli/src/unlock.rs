@@ -76,7 +76,6 @@ pub fn use_keyring(dir: &Path, passphrase_file: Option<&Path>) -> anyhow::Result
     Ok(())
 }
 
-/// A passphrase file's first line.
 /// A backup's passphrase: the first line of `file`, else DUET_BACKUP_PASSPHRASE, else typed
 /// (twice when `choosing` one for a new backup).
 pub fn backup_passphrase(file: Option<&Path>, choosing: bool) -> anyhow::Result<String> {
@@ -95,6 +94,7 @@ pub fn backup_passphrase(file: Option<&Path>, choosing: bool) -> anyhow::Result<
     choose("the backup")
 }
 
+/// A passphrase file's first line.
 fn first_line(file: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     Ok(text.lines().next().unwrap_or_default().to_owned())

@@ -62,8 +62,8 @@ const WAITING: &str = "Duet was restored from a backup and is catching up with y
 
 impl Node {
     /// Writes a backup of everything this device keeps (messages, reactions, lists, photos,
-    /// keys and settings) to `path`, sealed with `passphrase`. Written beside it first and
-    /// renamed, so `path` is a whole backup or untouched.
+    /// keys and settings) to `path`, sealed with `passphrase`, whole or not at all
+    /// (`duet_store::write_whole`).
     pub async fn backup(&self, path: &Path, passphrase: String) -> Result<BackupReport, NodeError> {
         let node = self.clone();
         let path = path.to_path_buf();
@@ -73,24 +73,12 @@ impl Node {
     }
 
     fn write_backup(&self, path: &Path, passphrase: &str) -> Result<BackupReport, NodeError> {
-        let unwritable = |e: std::io::Error| {
-            NodeError::Blob(duet_store::BlobStoreError::Unwritable { path: path.to_path_buf(), reason: e.to_string() })
-        };
-        let name = path.file_name().ok_or_else(|| unwritable(std::io::ErrorKind::InvalidInput.into()))?;
-        let part = path.with_file_name(format!(".{}.part", name.to_string_lossy()));
-        let written = (|| {
-            let file = std::fs::File::create(&part).map_err(unwritable)?;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-            let (counts, bytes) = self.shared.store.write_backup(&self.shared.config.data_dir, &mut out, passphrase)?;
-            let file = out.into_inner().map_err(|e| unwritable(e.into_error()))?;
-            file.sync_all().map_err(unwritable)?;
-            std::fs::rename(&part, path).map_err(unwritable)?;
+        duet_store::write_whole(path, |file| {
+            // `write_backup` flushes what it wrote before it returns.
+            let out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let (counts, bytes) = self.shared.store.write_backup(&self.shared.config.data_dir, out, passphrase)?;
             Ok(BackupReport { path: path.to_path_buf(), values: counts.values, files: counts.files, bytes })
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&part);
-        }
-        written
+        })
     }
 
     /// Refuses a write while a restored device catches up (see the module notes).

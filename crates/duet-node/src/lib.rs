@@ -160,7 +160,7 @@ pub fn passphrase_from_env() -> Option<Unlock> {
 
 /// Whether `data_dir` holds a store (sealed, or an older version's not sealed yet).
 pub fn holds_data(data_dir: &Path) -> bool {
-    store_dir(data_dir).exists() || data_dir.join("store").exists()
+    duet_store::holds_store(data_dir)
 }
 
 /// Opens the store of `data_dir` (made private first) with the data key `unlock` opens; the

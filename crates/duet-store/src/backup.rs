@@ -53,6 +53,11 @@ use crate::{open_db, sealed, store_dir, Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"DUETBAK\x01";
 const HEADER_LEN: usize = 8 + 12 + 16 + 16;
+/// Where the header keeps argon2's salt and the nonces' prefix.
+const SALT: std::ops::Range<usize> = 20..36;
+const NONCE_PREFIX: std::ops::Range<usize> = 36..52;
+/// How the backup file is named in an error (the node knows its path; the store does not).
+const THE_BACKUP: &str = "the backup";
 /// The largest record: a value of the store (events and message blocks are far smaller) or a
 /// piece of an attachment file ([`FILE_PIECE`]).
 const MAX_RECORD: usize = 16 << 20;
@@ -139,9 +144,9 @@ impl<W: Write> FrameWriter<W> {
         header[8..12].copy_from_slice(&m.to_be_bytes());
         header[12..16].copy_from_slice(&t.to_be_bytes());
         header[16..20].copy_from_slice(&p.to_be_bytes());
-        OsRng.fill_bytes(&mut header[20..]);
-        let key = key_of(passphrase, &header[20..36], vault::ARGON2)?;
-        out.write_all(&header).map_err(io(Path::new("the backup")))?;
+        OsRng.fill_bytes(&mut header[SALT.start..]);
+        let key = key_of(passphrase, &header[SALT], vault::ARGON2)?;
+        out.write_all(&header).map_err(io(Path::new(THE_BACKUP)))?;
         Ok(Self { out, key, header, frame: 0, written: HEADER_LEN as u64 })
     }
 
@@ -159,7 +164,7 @@ impl<W: Write> FrameWriter<W> {
 
 fn nonce(header: &[u8; HEADER_LEN], frame: u64) -> [u8; NONCE_LEN] {
     let mut nonce = [0; NONCE_LEN];
-    nonce[..16].copy_from_slice(&header[36..52]);
+    nonce[..16].copy_from_slice(&header[NONCE_PREFIX]);
     nonce[16..].copy_from_slice(&frame.to_le_bytes());
     nonce
 }
@@ -186,7 +191,7 @@ impl Store {
     ) -> Result<(BackupCounts, u64), BackupError> {
         let mut w = FrameWriter::new(out, passphrase)?;
         let mut counts = BackupCounts::default();
-        let target = PathBuf::from("the backup file");
+        let target = PathBuf::from(THE_BACKUP);
         {
             let _writes_wait = self.lock();
             let own = Ks::ALL.iter().map(|ks| (ks.name(), self.inner.tree(*ks).clone()));
@@ -270,7 +275,7 @@ impl<R: Read> FrameReader<R> {
             Ok(true) => {}
             Ok(false) => return Err(BackupError::NotABackup),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(BackupError::NotABackup),
-            Err(e) => return Err(io(Path::new("the backup"))(e)),
+            Err(e) => return Err(io(Path::new(THE_BACKUP))(e)),
         }
         if header[..7] != MAGIC[..7] {
             return Err(BackupError::NotABackup);
@@ -279,7 +284,7 @@ impl<R: Read> FrameReader<R> {
             return Err(BackupError::Newer);
         }
         let n = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
-        let key = key_of(passphrase, &header[20..36], (n(8), n(12), n(16)))?;
+        let key = key_of(passphrase, &header[SALT], (n(8), n(12), n(16)))?;
         Ok(Self { input, key, header, frame: 0, offset: HEADER_LEN as u64 })
     }
 
@@ -292,7 +297,7 @@ impl<R: Read> FrameReader<R> {
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Err(damaged("it is cut short in the middle of a frame"))
             }
-            Err(e) => return Err(io(Path::new("the backup"))(e)),
+            Err(e) => return Err(io(Path::new(THE_BACKUP))(e)),
         }
         let len = u32::from_be_bytes(len) as usize;
         if !(TAG_LEN..=MAX_RECORD + TAG_LEN).contains(&len) {
@@ -305,7 +310,7 @@ impl<R: Read> FrameReader<R> {
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Err(damaged("it is cut short in the middle of a frame"))
             }
-            Err(e) => return Err(io(Path::new("the backup"))(e)),
+            Err(e) => return Err(io(Path::new(THE_BACKUP))(e)),
         }
         let opened = self.key.open(&nonce(&self.header, self.frame), &self.header, &sealed).map_err(|_| {
             if self.frame == 0 {
@@ -370,7 +375,7 @@ pub fn restore(
     data_dir: &Path,
     unlock: &Unlock,
 ) -> Result<BackupCounts, BackupError> {
-    if holds_anything(&store_dir(data_dir))? || holds_anything(&data_dir.join("store"))? {
+    if crate::holds_store(data_dir) {
         return Err(BackupError::NotEmpty(data_dir.to_path_buf()));
     }
     let name = data_dir.file_name().and_then(|n| n.to_str()).unwrap_or("duet");

@@ -104,11 +104,12 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> BlobStoreError {
 }
 
 /// Writes `dest` whole or not at all: `write` fills a temporary file beside it, which is synced
-/// and renamed over `dest`; on any failure the temporary file is removed.
-pub fn write_whole<T>(
+/// and renamed over `dest`; on any failure the temporary file is removed. `write` fails in the
+/// caller's error type, which the file's own failures convert into.
+pub fn write_whole<T, E: From<BlobStoreError>>(
     dest: &Path,
-    write: impl FnOnce(&mut File) -> Result<T, BlobStoreError>,
-) -> Result<T, BlobStoreError> {
+    write: impl FnOnce(&mut File) -> Result<T, E>,
+) -> Result<T, E> {
     let tmp = dest.with_extension(format!("duet-{}.part", std::process::id()));
     let result = (|| {
         let mut file = File::create(&tmp).map_err(|e| unwritable(&tmp, e))?;

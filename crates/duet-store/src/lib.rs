@@ -121,6 +121,11 @@ pub fn store_dir(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("db")
 }
 
+/// Whether `data_dir` holds a store (sealed, or an older version's not sealed yet).
+pub fn holds_store(data_dir: &Path) -> bool {
+    store_dir(data_dir).exists() || data_dir.join(PLAIN_DIR).exists()
+}
+
 /// Where versions before encryption at rest kept the store, unsealed.
 const PLAIN_DIR: &str = "store";
 
