@@ -81,6 +81,13 @@ export function installFakeBackend(mode: string): void {
       fail('keyring_unavailable', 'no desktop keyring can keep the key of this Duet data: choose a passphrase');
     }
   };
+  /** A linked or restored device: Maya's profile, paired with Ben, their history here. */
+  const arriveAsMaya = (hers: DeviceInfo[]) => {
+    me = MAYA;
+    paired = true;
+    devices = hers;
+    store.set('direct', directHistory(now));
+  };
   /** Restored from a backup and not caught up yet (`restore_backup`). */
   let catchingUp = false;
   let relays: string[] = [];
@@ -313,10 +320,7 @@ export function installFakeBackend(mode: string): void {
           }
           if (me) fail('already_initialized', 'This device already has a profile.');
           needsKey();
-          me = MAYA;
-          paired = true;
-          devices = seedDevices(now, true).filter((d) => d.device !== 'a2'.repeat(32));
-          store.set('direct', directHistory(now));
+          arriveAsMaya(seedDevices(now, true).filter((d) => d.device !== 'a2'.repeat(32)));
           return later(1500, snapshot());
         }
         case 'set_profile':
@@ -545,10 +549,7 @@ export function installFakeBackend(mode: string): void {
             return later(600, null).then(() => fail('wrong_passphrase', 'that passphrase does not open this backup (or the file is not a Duet backup)'));
           }
           needsKey();
-          me = MAYA;
-          paired = true;
-          devices = seedDevices(now, true);
-          store.set('direct', directHistory(now));
+          arriveAsMaya(seedDevices(now, true));
           // As a restored node: it catches up with Ben's devices before it writes.
           catchingUp = true;
           setTimeout(() => {
