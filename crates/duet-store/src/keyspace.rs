@@ -14,6 +14,7 @@
 //! | `forks` | author(32) · seq(8) | the second body of a forked seq, kept for the user |
 //! | `meta` | name | schema version, Lamport clock, space membership, conversations, address book |
 //! | `keys` | name | this device's secrets |
+//! | `search` | shard(1) · level(1) · number(8) | a chunk of the words index (see [`crate::search`]) |
 //!
 //! Message ids start with their creation time, so `messages`, `message_blocks` and the two
 //! bucketed indexes sort by time. The bucketed indexes group ids by ~70-minute bucket; each committed batch
@@ -41,10 +42,11 @@ pub(crate) enum Ks {
     Forks,
     Meta,
     Keys,
+    Search,
 }
 
 impl Ks {
-    pub(crate) const ALL: [Ks; 12] = [
+    pub(crate) const ALL: [Ks; 13] = [
         Ks::Events,
         Ks::Heads,
         Ks::Messages,
@@ -57,6 +59,7 @@ impl Ks {
         Ks::Forks,
         Ks::Meta,
         Ks::Keys,
+        Ks::Search,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -73,6 +76,7 @@ impl Ks {
             Ks::Forks => "forks",
             Ks::Meta => "meta",
             Ks::Keys => "keys",
+            Ks::Search => "search",
         }
     }
 }
@@ -178,6 +182,8 @@ pub(crate) mod meta {
     /// Present while a device restored from a backup has not yet seen that it holds
     /// everything it wrote (`backup.rs`).
     pub const RESTORED: &[u8] = b"restored";
+    /// The number the next search index chunk gets (u64, BE).
+    pub const SEARCH_NEXT: &[u8] = b"search-next";
 }
 
 /// Keys tree keys.

@@ -24,6 +24,7 @@ mod queries;
 mod runs;
 mod scan;
 mod sealed;
+pub mod search;
 mod txn;
 pub mod vault;
 
@@ -40,6 +41,7 @@ pub use backup::{restore as restore_backup, BackupCounts, BackupError};
 pub use blobs::{safe_file_name, write_whole, BlobRecord, BlobStore, BlobStoreError};
 pub use identity::{LocalIdentity, SpaceState};
 pub use queries::Page;
+pub use search::Query;
 
 use keyspace::{cat, meta, Ks};
 use txn::Txn;
@@ -49,7 +51,8 @@ use txn::Txn;
 /// 2: new messages are written in blocks (`message_blocks`), which format 1 did not read.
 /// 3: the memories index (`views`, `M`), built from the stored messages when a store of an
 /// older format is opened.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: the words index (`search`), likewise built from the stored messages.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -78,6 +81,8 @@ pub(crate) struct Inner {
     /// is known to be absent without a lookup.
     conversations: RwLock<BTreeMap<ConversationId, MessageId>>,
     space: RwLock<Option<SpaceState>>,
+    /// Names words in the search index (see [`search::word_key`]).
+    word_key: [u8; 32],
 }
 
 impl Inner {
@@ -87,6 +92,16 @@ impl Inner {
 
     pub(crate) fn conversations(&self) -> BTreeSet<ConversationId> {
         self.conversations.read().map(|c| c.keys().copied().collect()).unwrap_or_default()
+    }
+
+    /// The conversations the meta tree lists as holding messages (before the cache is loaded).
+    pub(crate) fn conversations_stored(&self) -> Result<Vec<ConversationId>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
+            let (k, _) = item?;
+            out.extend(ConversationId::from_slice(&k[meta::CONVERSATION.len()..]));
+        }
+        Ok(out)
     }
 
     /// Whether `conversation` holds messages.
@@ -215,8 +230,15 @@ impl Store {
         let raw = Ks::ALL.iter().map(|ks| db.open_tree(ks.name())).collect::<Result<Vec<_>, _>>()?;
         let sealer = std::sync::Arc::new(sealed::Sealer::new(key.clone()));
         let trees = raw.iter().map(|t| sealed::Tree::new(t.clone(), sealer.clone())).collect();
-        let inner =
-            Inner { db, trees, raw, sealer, conversations: RwLock::new(BTreeMap::new()), space: RwLock::new(None) };
+        let inner = Inner {
+            db,
+            trees,
+            raw,
+            sealer,
+            conversations: RwLock::new(BTreeMap::new()),
+            space: RwLock::new(None),
+            word_key: search::word_key(key),
+        };
         let store = Self { inner, writer: Mutex::new(()) };
         store.migrate()?;
         store.load_caches()?;
@@ -240,6 +262,9 @@ impl Store {
         if (1..3).contains(&found) {
             self.index_memories()?;
         }
+        if (1..4).contains(&found) {
+            self.index_words()?;
+        }
         if found < SCHEMA_VERSION {
             meta.insert(meta::SCHEMA, SCHEMA_VERSION.to_be_bytes())?;
             self.inner.db.flush()?;
@@ -251,9 +276,7 @@ impl Store {
     /// one batch. The format is raised only after it, so a crash in between indexes again.
     fn index_memories(&self) -> Result<(), StoreError> {
         let mut batch = sealed::Batch::default();
-        for item in self.inner.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
-            let (k, _) = item?;
-            let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) else { continue };
+        for c in self.inner.conversations_stored()? {
             for item in scan::Scan::all(&self.inner, &c, false) {
                 let (id, bytes) = item?;
                 // A record that does not read is left out of the memories, not a store that
@@ -270,12 +293,9 @@ impl Store {
 
     fn load_caches(&self) -> Result<(), StoreError> {
         let mut convs = BTreeMap::new();
-        for item in self.inner.tree(Ks::Meta).scan_prefix(meta::CONVERSATION) {
-            let (k, _) = item?;
-            if let Some(c) = ConversationId::from_slice(&k[meta::CONVERSATION.len()..]) {
-                if let Some(item) = scan::Scan::all(&self.inner, &c, true).next() {
-                    convs.insert(c, item?.0);
-                }
+        for c in self.inner.conversations_stored()? {
+            if let Some(item) = scan::Scan::all(&self.inner, &c, true).next() {
+                convs.insert(c, item?.0);
             }
         }
         *self.inner.conversations.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = convs;

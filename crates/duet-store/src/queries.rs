@@ -309,7 +309,7 @@ impl Store {
     }
 
     /// The seed's Message for a record, with receipts derived for the other person.
-    fn render(&self, record: &MessageRecord) -> Result<Message, StoreError> {
+    pub(crate) fn render(&self, record: &MessageRecord) -> Result<Message, StoreError> {
         let other = self.inner.others(&record.sender).into_iter().next();
         let (delivered_at, read_at) = match other {
             Some(o) => (

@@ -566,3 +566,85 @@ fn a_backup_restores_the_same_store_and_any_altered_byte_is_refused_with_nothing
     let again = crate::restore_backup(&backup[..], "a good passphrase", &fresh, &unlock);
     assert!(matches!(again, Err(BackupError::NotEmpty(_))), "{again:?}");
 }
+
+#[test]
+fn search_finds_every_word_folded_best_first_across_merges_edits_deletes_and_an_upgrade() {
+    use crate::search::{Query, FANOUT};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(10, &[1, 1]);
+    let direct = Target::Direct.conversation(s.space);
+    let query = |text: &str| Query { text: text.into(), conversation: None, before: None, limit: 50 };
+    let contents = |ms: Vec<duet_model::Message>| ms.into_iter().map(|m| m.content).collect::<Vec<_>>();
+    let mut events = vec![
+        s.write(0, TestSpace::text("On se voit au café ce soir ?"), t(1_000)),
+        s.write(1, TestSpace::text("Oui! Au CAFE de la gare"), t(2_000)),
+        s.write(0, TestSpace::text("café? on y va, au revoir"), t(3_000)),
+        s.write(1, TestSpace::text("我爱你"), t(4_000)),
+        s.write(0, TestSpace::text("the pizza was great"), t(5_000)),
+        s.write(1, TestSpace::text("to be deleted: pizza"), t(6_000)),
+    ];
+    let typo = s.write(0, TestSpace::text("see you at the cinmea"), t(7_000));
+    let typo_id = TestSpace::message_id(&typo);
+    let deleted = TestSpace::message_id(&events[5]);
+    events.push(typo);
+    let store = store_for(&s, dir.path());
+    // One commit per event, and enough filler commits that the shards' chunks merge (levels).
+    for i in 0..FANOUT * FANOUT + 3 {
+        events.push(s.write(i % 2, TestSpace::text(&format!("filler {i}")), t(8_000 + i as u64)));
+    }
+    for e in s.open_all(&events) {
+        store.apply_remote(&[e]).unwrap();
+    }
+    assert!(
+        store.inner.tree(crate::keyspace::Ks::Search).iter().keys().any(|k| k.unwrap()[1] > 1),
+        "chunks were merged into a second level"
+    );
+
+    // Every word, accents and case folded; the query as typed first, then the words in order,
+    // then the rest; newest first within each.
+    assert_eq!(
+        contents(store.search(&query("au café")).unwrap()),
+        ["On se voit au café ce soir ?", "Oui! Au CAFE de la gare", "café? on y va, au revoir"]
+    );
+    assert_eq!(contents(store.search(&query("CAFE")).unwrap()).len(), 3);
+    assert_eq!(contents(store.search(&query("爱")).unwrap()), ["我爱你"]);
+    assert!(store.search(&query("caf")).unwrap().is_empty(), "whole words only");
+    assert!(store.search(&query("au pizza")).unwrap().is_empty(), "every word");
+    assert!(store.search(&query(" ?! ")).unwrap().is_empty());
+    assert_eq!(store.search(&query("filler")).unwrap().len(), 50);
+    // Before a time; one conversation; a limit.
+    let before = Query { before: Some(t(2_000)), ..query("café") };
+    assert_eq!(contents(store.search(&before).unwrap()), ["On se voit au café ce soir ?"]);
+    let other = Query { conversation: Some(duet_model::ConversationId([9; 16])), ..query("café") };
+    assert!(store.search(&other).unwrap().is_empty());
+    assert_eq!(store.search(&Query { conversation: Some(direct), limit: 1, ..query("café") }).unwrap().len(), 1);
+
+    // A deleted message is no result; an edit is found by its new words, not its old ones.
+    let changes = vec![
+        s.write(1, duet_log::Payload::Delete { message: deleted }, t(20_000)),
+        s.write(0, duet_log::Payload::Edit { message: typo_id, content: "see you at the cinema".into() }, t(21_000)),
+    ];
+    let held = events.len();
+    events.extend(changes);
+    store.apply_remote(&s.open_all(&events)[held..]).unwrap();
+    assert_eq!(contents(store.search(&query("pizza")).unwrap()), ["the pizza was great"]);
+    assert_eq!(contents(store.search(&query("cinema")).unwrap()), ["see you at the cinema"]);
+    assert!(store.search(&query("cinmea")).unwrap().is_empty());
+
+    // A store of format 3 had no words index: take it away and say format 3; opening builds it.
+    let search = store.inner.tree(crate::keyspace::Ks::Search);
+    for key in search.iter().keys() {
+        search.remove(key.unwrap()).unwrap();
+    }
+    store.inner.tree(crate::keyspace::Ks::Meta).insert(crate::keyspace::meta::SCHEMA, 3u32.to_be_bytes()).unwrap();
+    assert!(store.search(&query("café")).unwrap().is_empty());
+    store.flush().unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), &test_key()).unwrap();
+    assert_eq!(contents(store.search(&query("au café")).unwrap()).len(), 3);
+    assert_eq!(contents(store.search(&query("cinema")).unwrap()), ["see you at the cinema"]);
+    // Nothing readable on disk: no word, no id.
+    for (_, bytes) in files_under(dir.path()) {
+        assert!(!holds(&bytes, "cinema".as_bytes()) && !holds(&bytes, "filler".as_bytes()));
+    }
+}

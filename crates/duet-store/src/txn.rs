@@ -21,6 +21,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use crate::keyspace::{self, bucket, cat, meta, view, Ks};
+use crate::search::{self, Posting};
 use crate::{blocks, scan};
 use crate::{Inner, StoreError};
 
@@ -33,6 +34,8 @@ pub(crate) struct Txn<'a> {
     /// New messages by conversation: written as blocks at commit (see [`crate::blocks`]).
     new_messages: BTreeMap<ConversationId, BTreeMap<[u8; 16], Vec<u8>>>,
     new_conversations: BTreeSet<ConversationId>,
+    /// The words of new and edited messages, written as search index chunks at commit.
+    new_words: search::Postings,
     /// Whether the `pending` tree may hold something (in sled or in this write): almost
     /// always not, and then a new post need not look for operations waiting for it.
     pending_maybe: bool,
@@ -64,6 +67,7 @@ impl<'a> Txn<'a> {
             new_time: BTreeMap::new(),
             new_messages: BTreeMap::new(),
             new_conversations: BTreeSet::new(),
+            new_words: search::Postings::new(),
             pending_maybe: !matches!(inner.tree(Ks::Pending).first(), Ok(None)),
             error: None,
         }
@@ -172,6 +176,7 @@ impl<'a> Txn<'a> {
             self.new_messages.iter().filter_map(|(c, m)| m.keys().next_back().map(|id| (*c, MessageId(*id)))).collect();
         self.merge_indexes();
         self.write_blocks()?;
+        self.write_words()?;
         for c in std::mem::take(&mut self.new_conversations) {
             self.put(Ks::Meta, cat(&[meta::CONVERSATION, &c.0]), vec![]);
         }
@@ -243,6 +248,60 @@ impl<'a> Txn<'a> {
         group.clear();
     }
 
+    /// Adds postings to what this write indexes (rebuilding the index of an older store).
+    pub(crate) fn index_words(&mut self, words: search::Postings) {
+        for (shard, by_word) in words {
+            let into = self.new_words.entry(shard).or_default();
+            for (hash, list) in by_word {
+                into.entry(hash).or_default().extend(list);
+            }
+        }
+    }
+
+    fn index_text(&mut self, text: &str, id: MessageId, conversation: ConversationId) {
+        search::add_text(&mut self.new_words, &self.inner.word_key, text, Posting { id, conversation });
+    }
+
+    /// One new search chunk per shard this write touched, at level 0; where a level would
+    /// reach [`search::FANOUT`] chunks, its chunks and the new one become one chunk of the
+    /// next level instead (see [`crate::search`]).
+    fn write_words(&mut self) -> Result<(), StoreError> {
+        let shards = std::mem::take(&mut self.new_words);
+        if shards.is_empty() {
+            return Ok(());
+        }
+        let mut number = match self.get(Ks::Meta, meta::SEARCH_NEXT)? {
+            Some(v) => u64::from_be_bytes(v.try_into().map_err(|_| StoreError::Corrupt("bad search chunk number"))?),
+            None => 0,
+        };
+        for (shard, mut words) in shards {
+            let mut level = 0;
+            loop {
+                let held = self.inner.raw[Ks::Search as usize]
+                    .scan_prefix([shard, level])
+                    .keys()
+                    .collect::<Result<Vec<_>, _>>()?;
+                if level + 1 < search::LEVELS && held.len() + 1 >= search::FANOUT {
+                    for key in held {
+                        if let Some(bytes) = self.inner.tree(Ks::Search).get(&key)? {
+                            for (hash, list) in search::Chunk::decode(&bytes)?.all()? {
+                                words.entry(hash).or_default().extend(list);
+                            }
+                        }
+                        self.remove(Ks::Search, key.to_vec());
+                    }
+                    level += 1;
+                    continue;
+                }
+                self.put(Ks::Search, search::chunk_key(shard, level, number), search::encode(&words));
+                number += 1;
+                break;
+            }
+        }
+        self.put(Ks::Meta, meta::SEARCH_NEXT.to_vec(), number.to_be_bytes().to_vec());
+        Ok(())
+    }
+
     /// Each commit adds one new chunk per index bucket it touched, keyed by the bucket and
     /// the chunk's first entry: appending never rereads a bucket, however full it is.
     fn merge_indexes(&mut self) {
@@ -307,8 +366,17 @@ impl ViewStore for Txn<'_> {
             if keyspace::is_memory(&record.attachments) {
                 self.put(Ks::Views, keyspace::media_key(&record.id, &record.conversation), vec![]);
             }
+            if let Some(text) = search::current_text(&record) {
+                self.index_text(text, record.id, record.conversation);
+            }
             self.new_messages.entry(record.conversation).or_default().insert(record.id.0, encode(&record));
             return;
+        }
+        // An edit adds the new text's words (a reaction to an edited message adds them again:
+        // postings are a set, and a query checks each message as it is now).
+        if let Some(edit) = record.edit.as_ref().filter(|_| record.deleted_at.is_none()) {
+            let text = edit.value.clone();
+            self.index_text(&text, record.id, record.conversation);
         }
         match self.new_messages.get_mut(&record.conversation).and_then(|m| m.get_mut(&record.id.0)) {
             Some(new) => *new = encode(&record),

@@ -1,0 +1,496 @@
+//! Search: the words of every message in an inverted index inside the store, sealed like every
+//! other value.
+//!
+//! **Words.** A text is cut at Unicode word boundaries (UAX #29) and each word folded:
+//! compatibility decomposition (NFKD), combining marks dropped, lower case. "Café", "CAFE" and
+//! "cafe" are one word; "l'été" is one word that "l'ete" finds; an ideograph (Chinese,
+//! Japanese) is a word of its own. A word is at most [`MAX_WORD_BYTES`] long (a longer one is
+//! cut there) and a message gives at most [`MAX_WORDS`] distinct words. A query finds whole
+//! words, not parts of words: "pizz" does not find "pizza" (indexing every prefix would
+//! multiply the index and its cost in sync; `docs/decisions.md`).
+//!
+//! **Index.** A word is named by 8 bytes of a BLAKE3 hash keyed with a key derived from the
+//! data key ([`word_key`]), and belongs to one of [`SHARDS`] shards (its hash's low bits). The
+//! `search` tree holds *chunks* under `shard(1) · level(1) · number(8)`: a chunk is a table of
+//! word hashes, sorted, and for each the messages holding it, delta coded (about 6 bytes a
+//! message; [`Chunk`] gives the layout). A commit adds one chunk to level 0 of each shard its
+//! new messages touched, so a synced batch of 1,000 messages writes at most 64 keys ("Few sled
+//! keys per event" in `docs/decisions.md`). When a level would hold [`FANOUT`] chunks, they and
+//! the new one are merged into one chunk of the next level, in the same commit (a log-structured
+//! merge): a shard holds at most `FANOUT − 1` chunks per level, and a query reads every chunk of
+//! the word's shard (a few dozen), opening each and finding the word by binary search.
+//!
+//! **Edits and deletions** remove nothing from the index: an edit adds the new text's words,
+//! and a query checks every candidate against the message as it is now, so a deleted message,
+//! or one edited so that it no longer holds the words, is not a result.
+//!
+//! **What sled sees**: how many chunks each shard holds and how big they are. Words, their
+//! hashes and the message ids are inside sealed values.
+//!
+//! **Results** ([`crate::Store::search`]): the messages holding every word of the query. The
+//! newest [`WINDOW`] candidates (before a date, if one is given) are checked; among them, a
+//! message holding the query as typed (same accents, words in order) comes first, then one
+//! holding the words in order, then the rest; newest first within each.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use duet_log::MessageRecord;
+use duet_model::{ConversationId, Message, MessageId, Timestamp};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::keyspace::Ks;
+use crate::txn::{decode, Txn};
+use crate::{scan, Store, StoreError};
+
+/// Shards of the index: a word's hash modulo this (a power of two).
+pub(crate) const SHARDS: u64 = 64;
+/// Chunks a level holds before they are merged into the next.
+pub(crate) const FANOUT: usize = 8;
+/// Levels: enough for 8^12 commits.
+pub(crate) const LEVELS: u8 = 12;
+/// The longest word kept, in bytes (a longer one is cut at a character boundary before it).
+pub const MAX_WORD_BYTES: usize = 48;
+/// The most distinct words indexed for one text (a message is at most 64 KiB; this bounds the
+/// index's growth from one message).
+pub const MAX_WORDS: usize = 2_000;
+/// The most words a query uses.
+pub const MAX_QUERY_WORDS: usize = 16;
+/// How many of the newest candidates a query checks and ranks.
+pub const WINDOW: usize = 200;
+
+/// A message in a posting list: ordered by id, so by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Posting {
+    pub(crate) id: MessageId,
+    pub(crate) conversation: ConversationId,
+}
+
+/// New postings by shard and word hash.
+pub(crate) type Postings = BTreeMap<u8, BTreeMap<u64, BTreeSet<Posting>>>;
+
+/// The folded words of `text`, in order (repeats kept).
+pub fn words(text: &str) -> Vec<String> {
+    text.unicode_words().map(fold).filter(|w| !w.is_empty()).collect()
+}
+
+/// One word folded: NFKD, combining marks dropped, lower case, at most [`MAX_WORD_BYTES`].
+pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase) {
+        if out.len() + c.len_utf8() > MAX_WORD_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The key that names words in the index, derived from the data key: a copy of the folder
+/// cannot test a guessed word against the hashes (they are sealed too).
+pub(crate) fn word_key(data_key: &duet_crypto::DataKey) -> [u8; 32] {
+    blake3::derive_key("duet 2026-12 search word names", data_key.to_bytes().as_slice())
+}
+
+pub(crate) fn word_hash(key: &[u8; 32], word: &str) -> u64 {
+    let hash = blake3::keyed_hash(key, word.as_bytes());
+    let mut first = [0; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(first)
+}
+
+pub(crate) fn shard(hash: u64) -> u8 {
+    (hash % SHARDS) as u8
+}
+
+/// The text a message shows now: none once deleted.
+pub(crate) fn current_text(record: &MessageRecord) -> Option<&str> {
+    if record.deleted_at.is_some() {
+        return None;
+    }
+    Some(record.edit.as_ref().map_or(record.content.as_str(), |e| e.value.as_str()))
+}
+
+/// Adds the words of `text` as postings of `posting`.
+pub(crate) fn add_text(into: &mut Postings, key: &[u8; 32], text: &str, posting: Posting) {
+    let mut seen = BTreeSet::new();
+    for word in words(text) {
+        if seen.len() >= MAX_WORDS {
+            break;
+        }
+        let hash = word_hash(key, &word);
+        if seen.insert(hash) {
+            into.entry(shard(hash)).or_default().entry(hash).or_default().insert(posting);
+        }
+    }
+}
+
+/// A chunk key: `shard · level · number`.
+pub(crate) fn chunk_key(shard: u8, level: u8, number: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(10);
+    k.push(shard);
+    k.push(level);
+    k.extend_from_slice(&number.to_be_bytes());
+    k
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunks
+// ---------------------------------------------------------------------------------------------
+
+/// Encodes one chunk:
+///
+/// `words:u32 | conversations:u16 | tags:u16 | (hash:u64, end:u32) × words, hashes ascending |
+/// conversation(16) × conversations | device tag(4) × tags | postings`
+///
+/// A word's postings end at its `end` (the previous word's `end` is where they start). Each
+/// posting, in id order: the id's time minus the previous posting's (the first: minus 0), the
+/// conversation's index, the device tag's index, and the id's sequence number as the zigzag
+/// difference from the previous posting's, each a LEB128 varint. Integers in the header are
+/// big-endian.
+pub(crate) fn encode(words: &BTreeMap<u64, BTreeSet<Posting>>) -> Vec<u8> {
+    let mut conversations: BTreeMap<ConversationId, u64> = BTreeMap::new();
+    let mut tags: BTreeMap<[u8; 4], u64> = BTreeMap::new();
+    for p in words.values().flatten() {
+        let next = conversations.len() as u64;
+        conversations.entry(p.conversation).or_insert(next);
+        let next = tags.len() as u64;
+        tags.entry(p.id.device_tag()).or_insert(next);
+    }
+    let mut postings = Vec::new();
+    let mut table = Vec::with_capacity(words.len() * 12);
+    for (hash, list) in words {
+        let (mut time, mut seq) = (0u64, 0u32);
+        for p in list {
+            let at = p.id.created_at().0;
+            varint(&mut postings, at - time);
+            varint(&mut postings, conversations[&p.conversation]);
+            varint(&mut postings, tags[&p.id.device_tag()]);
+            varint(&mut postings, zigzag(i64::from(p.id.seq()) - i64::from(seq)));
+            (time, seq) = (at, p.id.seq());
+        }
+        table.extend_from_slice(&hash.to_be_bytes());
+        table.extend_from_slice(&(postings.len() as u32).to_be_bytes());
+    }
+    let mut out = Vec::with_capacity(8 + table.len() + conversations.len() * 16 + tags.len() * 4 + postings.len());
+    out.extend_from_slice(&(words.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(conversations.len() as u16).to_be_bytes());
+    out.extend_from_slice(&(tags.len() as u16).to_be_bytes());
+    out.extend_from_slice(&table);
+    let mut by_index: Vec<(u64, &ConversationId)> = conversations.iter().map(|(c, i)| (*i, c)).collect();
+    by_index.sort();
+    for (_, c) in by_index {
+        out.extend_from_slice(&c.0);
+    }
+    let mut by_index: Vec<(u64, &[u8; 4])> = tags.iter().map(|(t, i)| (*i, t)).collect();
+    by_index.sort();
+    for (_, t) in by_index {
+        out.extend_from_slice(t);
+    }
+    out.extend_from_slice(&postings);
+    out
+}
+
+const CORRUPT: StoreError = StoreError::Corrupt("a search index chunk is damaged");
+
+/// A stored chunk, read in place.
+pub(crate) struct Chunk<'a> {
+    table: &'a [u8],
+    conversations: &'a [u8],
+    tags: &'a [u8],
+    postings: &'a [u8],
+}
+
+const ENTRY: usize = 12;
+
+impl<'a> Chunk<'a> {
+    pub(crate) fn decode(bytes: &'a [u8]) -> Result<Self, StoreError> {
+        let words = u32::from_be_bytes(bytes.get(..4).ok_or(CORRUPT)?.try_into().map_err(|_| CORRUPT)?) as usize;
+        let conversations =
+            u16::from_be_bytes(bytes.get(4..6).ok_or(CORRUPT)?.try_into().map_err(|_| CORRUPT)?) as usize;
+        let tags = u16::from_be_bytes(bytes.get(6..8).ok_or(CORRUPT)?.try_into().map_err(|_| CORRUPT)?) as usize;
+        let table_end = words.checked_mul(ENTRY).and_then(|n| n.checked_add(8)).ok_or(CORRUPT)?;
+        let conversations_end = table_end.checked_add(conversations * 16).ok_or(CORRUPT)?;
+        let tags_end = conversations_end.checked_add(tags * 4).ok_or(CORRUPT)?;
+        if bytes.len() < tags_end {
+            return Err(CORRUPT);
+        }
+        Ok(Self {
+            table: &bytes[8..table_end],
+            conversations: &bytes[table_end..conversations_end],
+            tags: &bytes[conversations_end..tags_end],
+            postings: &bytes[tags_end..],
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.table.len() / ENTRY
+    }
+
+    fn hash(&self, i: usize) -> u64 {
+        let mut h = [0; 8];
+        h.copy_from_slice(&self.table[i * ENTRY..i * ENTRY + 8]);
+        u64::from_be_bytes(h)
+    }
+
+    fn end(&self, i: usize) -> usize {
+        let mut e = [0; 4];
+        e.copy_from_slice(&self.table[i * ENTRY + 8..i * ENTRY + 12]);
+        u32::from_be_bytes(e) as usize
+    }
+
+    /// The postings of the word with `hash`, if the chunk holds it.
+    pub(crate) fn find(&self, hash: u64) -> Result<Vec<Posting>, StoreError> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.hash(mid).cmp(&hash) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return self.postings_of(mid),
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Every word and its postings, hashes ascending.
+    pub(crate) fn all(&self) -> Result<Vec<(u64, Vec<Posting>)>, StoreError> {
+        (0..self.len()).map(|i| Ok((self.hash(i), self.postings_of(i)?))).collect()
+    }
+
+    fn postings_of(&self, i: usize) -> Result<Vec<Posting>, StoreError> {
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        let mut bytes = self.postings.get(start..self.end(i)).ok_or(CORRUPT)?;
+        let (mut time, mut seq) = (0u64, 0u32);
+        let mut out = Vec::new();
+        while !bytes.is_empty() {
+            time = time.checked_add(read_varint(&mut bytes)?).ok_or(CORRUPT)?;
+            let conversation = self.conversation(read_varint(&mut bytes)?)?;
+            let tag = self.tag(read_varint(&mut bytes)?)?;
+            let delta = unzigzag(read_varint(&mut bytes)?);
+            seq = u32::try_from(i64::from(seq) + delta).map_err(|_| CORRUPT)?;
+            let mut id = [0; 16];
+            id[..8].copy_from_slice(&time.to_be_bytes());
+            id[8..12].copy_from_slice(&tag);
+            id[12..].copy_from_slice(&seq.to_be_bytes());
+            out.push(Posting { id: MessageId(id), conversation });
+        }
+        Ok(out)
+    }
+
+    fn conversation(&self, i: u64) -> Result<ConversationId, StoreError> {
+        let i = usize::try_from(i).map_err(|_| CORRUPT)?;
+        self.conversations.get(i * 16..i * 16 + 16).and_then(ConversationId::from_slice).ok_or(CORRUPT)
+    }
+
+    fn tag(&self, i: u64) -> Result<[u8; 4], StoreError> {
+        let i = usize::try_from(i).map_err(|_| CORRUPT)?;
+        self.tags.get(i * 4..i * 4 + 4).and_then(|t| t.try_into().ok()).ok_or(CORRUPT)
+    }
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn read_varint(bytes: &mut &[u8]) -> Result<u64, StoreError> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first().ok_or(CORRUPT)?;
+        *bytes = rest;
+        v |= u64::from(b & 0x7f).checked_shl(shift).ok_or(CORRUPT)?;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(CORRUPT)
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------
+
+/// What to look for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// The words, as typed.
+    pub text: String,
+    /// Only this conversation's messages.
+    pub conversation: Option<ConversationId>,
+    /// Only messages written before this time (to look further back, or from a date).
+    pub before: Option<Timestamp>,
+    /// The most results.
+    pub limit: usize,
+}
+
+impl Store {
+    /// The messages holding every word of `query`, best first (see the module's doc). No word
+    /// (only spaces or punctuation) finds nothing.
+    pub fn search(&self, query: &Query) -> Result<Vec<Message>, StoreError> {
+        let ordered: Vec<String> = words(&query.text).into_iter().take(MAX_QUERY_WORDS).collect();
+        let mut distinct = ordered.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.is_empty() || query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let tree = self.inner.tree(Ks::Search);
+        let mut shards: BTreeMap<u8, Vec<sled::IVec>> = BTreeMap::new();
+        let mut lists = Vec::with_capacity(distinct.len());
+        for word in &distinct {
+            let hash = word_hash(&self.inner.word_key, word);
+            let shard = shard(hash);
+            if !shards.contains_key(&shard) {
+                let chunks = tree.scan_prefix([shard]).map(|r| r.map(|(_, v)| v)).collect::<Result<Vec<_>, _>>()?;
+                shards.insert(shard, chunks);
+            }
+            let mut list = Vec::new();
+            for chunk in shards.get(&shard).into_iter().flatten() {
+                list.extend(Chunk::decode(chunk)?.find(hash)?);
+            }
+            list.retain(|p: &Posting| {
+                query.before.is_none_or(|before| p.id.created_at() < before)
+                    && query.conversation.is_none_or(|c| p.conversation == c)
+            });
+            if list.is_empty() {
+                return Ok(Vec::new());
+            }
+            list.sort_unstable();
+            list.dedup();
+            lists.push(list);
+        }
+        lists.sort_by_key(Vec::len);
+        let (first, rest) = lists.split_first().ok_or(CORRUPT)?;
+        let candidates = first.iter().rev().filter(|p| rest.iter().all(|l| l.binary_search(p).is_ok()));
+        let mut found = Vec::new();
+        for p in candidates.take(WINDOW) {
+            let Some(bytes) = scan::record(&self.inner, &p.conversation, &p.id)? else { continue };
+            let record: MessageRecord = decode(&bytes)?;
+            if let Some(score) = current_text(&record).and_then(|text| score(text, &query.text, &ordered)) {
+                found.push((score, record));
+            }
+        }
+        found.sort_by(|(a, ra), (b, rb)| b.cmp(a).then(rb.id.cmp(&ra.id)));
+        found.iter().take(query.limit).map(|(_, r)| self.render(r)).collect()
+    }
+
+    /// Format 3 → 4: indexes the words of the messages already stored, a few thousand per
+    /// write. The format is raised only after it, so a crash in between indexes again (the
+    /// same postings twice, which queries merge).
+    pub(crate) fn index_words(&self) -> Result<(), StoreError> {
+        const PER_WRITE: usize = 5_000;
+        let mut words = Postings::new();
+        let mut held = 0;
+        for c in self.inner.conversations_stored()? {
+            for item in scan::Scan::all(&self.inner, &c, false) {
+                let (id, bytes) = item?;
+                // A record that does not read is left out of the index, as of the memories.
+                let Ok(record) = decode::<MessageRecord>(&bytes) else { continue };
+                if let Some(text) = current_text(&record) {
+                    add_text(&mut words, &self.inner.word_key, text, Posting { id, conversation: c });
+                    held += 1;
+                }
+                if held >= PER_WRITE {
+                    self.write_words(std::mem::take(&mut words))?;
+                    held = 0;
+                }
+            }
+        }
+        self.write_words(words)
+    }
+
+    fn write_words(&self, words: Postings) -> Result<(), StoreError> {
+        let mut txn = Txn::new(&self.inner);
+        txn.index_words(words);
+        txn.commit().map(|_| ())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranking
+// ---------------------------------------------------------------------------------------------
+
+/// How well `text` matches a query, or `None` if it does not hold every word: 2 when it holds
+/// the query as typed (case aside), 1 when it holds the folded words in order, 0 otherwise.
+pub(crate) fn score(text: &str, query: &str, query_words: &[String]) -> Option<u8> {
+    let found = words(text);
+    if !query_words.iter().all(|q| found.contains(q)) {
+        return None;
+    }
+    let typed = query.trim().to_lowercase();
+    if !typed.is_empty() && text.to_lowercase().contains(&typed) {
+        return Some(2);
+    }
+    let in_order = found.windows(query_words.len().max(1)).any(|w| w == query_words);
+    Some(u8::from(in_order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_fold_case_accents_and_width() {
+        assert_eq!(words("Café au LAIT, s'il vous plaît!"), ["cafe", "au", "lait", "s'il", "vous", "plait"]);
+        assert_eq!(words("ÉTÉ été ete"), ["ete", "ete", "ete"]);
+        assert_eq!(words("Ｆｕｌｌｗｉｄｔｈ ﬁne"), ["fullwidth", "fine"]);
+        assert_eq!(words("Straße Ωμέγα"), ["straße", "ωμεγα"]);
+        assert_eq!(words("我爱你 tea"), ["我", "爱", "你", "tea"]);
+        assert_eq!(words("🙂 … --- 42 3.14"), ["42", "3.14"]);
+        assert_eq!(fold(&"a".repeat(100)).len(), MAX_WORD_BYTES);
+        assert_eq!(fold(&"é".repeat(100)).len(), MAX_WORD_BYTES);
+    }
+
+    #[test]
+    fn chunks_round_trip_and_refuse_damage() {
+        let mut words: BTreeMap<u64, BTreeSet<Posting>> = BTreeMap::new();
+        let tag = |t: u8| duet_model::DeviceId([t; 32]);
+        for i in 0..300u64 {
+            let id = MessageId::new(duet_model::Timestamp(1_700_000_000_000 + i * 7919), &tag((i % 3) as u8), i * 5);
+            let conversation = ConversationId([(i % 2) as u8; 16]);
+            words.entry(i % 17).or_default().insert(Posting { id, conversation });
+            words.entry(u64::MAX - i % 5).or_default().insert(Posting { id, conversation });
+        }
+        let bytes = encode(&words);
+        let chunk = Chunk::decode(&bytes).expect("decodes");
+        for (hash, list) in &words {
+            assert_eq!(chunk.find(*hash).expect("reads"), list.iter().copied().collect::<Vec<_>>());
+        }
+        assert!(chunk.find(1_000).expect("reads").is_empty());
+        let all = chunk.all().expect("reads");
+        assert_eq!(all.len(), words.len());
+        for cut in [0, 3, 7, 20] {
+            assert!(Chunk::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // Damaged postings are refused, never a panic.
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0xff;
+            if let Ok(chunk) = Chunk::decode(&bad) {
+                let _ = chunk.all();
+            }
+        }
+    }
+
+    #[test]
+    fn score_ranks_typed_then_in_order() {
+        let q = |s: &str| words(s);
+        assert_eq!(score("On se voit au café ce soir", "au café", &q("au café")), Some(2));
+        assert_eq!(score("On se voit au cafe ce soir", "au café", &q("au café")), Some(1));
+        assert_eq!(score("café? on y va, au revoir", "au café", &q("au café")), Some(0));
+        assert_eq!(score("on y va", "au café", &q("au café")), None);
+    }
+}
