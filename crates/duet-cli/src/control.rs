@@ -106,6 +106,12 @@ pub enum Request {
         before: Option<MessageId>,
         limit: usize,
     },
+    Search {
+        words: String,
+        channel: Option<String>,
+        before: Option<duet_model::Timestamp>,
+        limit: usize,
+    },
     MemoriesIn {
         windows: Vec<duet_node::TimeWindow>,
     },
@@ -419,6 +425,10 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         }
         Request::Pins { channel } => to_json(node.pinned(target(node, channel.as_deref())?)?),
         Request::Memories { before, limit } => to_json(node.memories(before, limit)?),
+        Request::Search { words, channel, before, limit } => {
+            let target = channel.map(|c| target(node, Some(&c))).transpose()?;
+            to_json(node.search(&words, target, before, limit)?)
+        }
         Request::MemoriesIn { windows } => to_json(node.memories_in(&windows)?),
         Request::ExportStory { path } => to_json(node.export_story(&path).await?),
         Request::Backup { path, passphrase } => to_json(node.backup(&path, passphrase).await?),

@@ -218,6 +218,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Find messages by their words: every word must be in the message (accents and case do
+    /// not matter; whole words). Best match first: the words as typed, then in that order,
+    /// then the rest, newest first within each, among the newest 200 messages that hold them.
+    Search {
+        /// The words to look for.
+        #[arg(required = true)]
+        words: Vec<String>,
+        /// Only this channel's messages (the direct conversation: `--channel direct` is not a
+        /// channel; leave it out to search everything).
+        #[arg(long)]
+        channel: Option<String>,
+        /// Only messages written before this time ("2025-06-12" is that day's midnight here,
+        /// "2025-06-12 19:00", or RFC 3339): to look further back.
+        #[arg(long)]
+        before: Option<String>,
+        /// At most this many (1-200).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=200))]
+        limit: u16,
+        /// One JSON object per line: the message's `id`, `conversation`, `author` (the person),
+        /// `created_at` (ms) and `content`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write "Our story": every conversation, oldest first, with the photos held here, as one
     /// HTML page any browser opens (no script, nothing fetched).
     ExportStory { file: PathBuf },
@@ -700,6 +723,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let when = m["message"]["created_at"].as_u64().map(day_of).unwrap_or_default();
                 format!("{pin}{when} {}", describe_message(&m["message"]))
             });
+        }
+        Command::Search { words, channel, before, limit, json } => {
+            let before = before.as_deref().map(parse_when).transpose()?;
+            let words = words.join(" ");
+            let request = Request::Search { words: words.clone(), channel, before, limit: usize::from(limit) };
+            let found = call(&dir, &request).await?;
+            let found = found.as_array().cloned().unwrap_or_default();
+            if json {
+                for m in &found {
+                    print_json(&serde_json::json!({
+                        "id": m["id"],
+                        "conversation": m["conversation"],
+                        "author": m["sender"],
+                        "created_at": m["created_at"],
+                        "content": m["content"],
+                    }));
+                }
+            } else if found.is_empty() {
+                println!("No message holds every word of “{words}”");
+            } else {
+                for m in &found {
+                    let when = m["created_at"].as_u64().map(day_of).unwrap_or_default();
+                    println!("{when} {}", describe_message(m));
+                }
+            }
         }
         Command::Backup { file, backup_passphrase_file } => {
             let path = std::path::absolute(&file).with_context(|| format!("cannot use {}", file.display()))?;

@@ -38,6 +38,7 @@ mod pairing;
 mod peers;
 mod presence;
 pub mod relay;
+mod search;
 mod story;
 mod streams;
 mod supervise;
@@ -76,6 +77,7 @@ pub use invites::{invite_id, ticket_id, ticket_kind, InviteInfo, InviteStatus};
 pub use lists::Place;
 pub use mailbox::{Mailbox, MailboxConfig, MailboxHeld, MailboxStatus, MailboxUsage};
 pub use memories::{this_day_in_earlier_years, Memory, TimeWindow, MAX_MEMORIES_PAGE, MAX_MEMORY_WINDOWS};
+pub use search::{MAX_SEARCH_CHARS, MAX_SEARCH_RESULTS};
 pub use story::{StoryReport, MAX_EMBEDDED_PICTURE, MAX_EMBEDDED_TOTAL};
 pub use supervise::Part;
 pub use verify::Verification;
@@ -358,6 +360,7 @@ impl Node {
             node.supervise(Part::Receipts, Node::delivery_receipts),
             node.supervise(Part::Attachments, Node::collect_ticker),
             node.supervise(Part::Dates, Node::reminder_ticker),
+            node.supervise(Part::Search, Node::search_upkeep),
         ];
         lock(&node.shared.tasks).extend(parts);
         node.resume_fetches();

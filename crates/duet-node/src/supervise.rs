@@ -44,6 +44,8 @@ pub enum Part {
     Attachments,
     /// Reminders of shared dates.
     Dates,
+    /// Merging the search index when nothing is being written.
+    Search,
 }
 
 impl Part {
@@ -55,6 +57,7 @@ impl Part {
             Part::Receipts => "receipts",
             Part::Attachments => "attachments",
             Part::Dates => "dates",
+            Part::Search => "search",
         }
     }
 
@@ -67,6 +70,7 @@ impl Part {
             Part::Receipts => "delivery receipts",
             Part::Attachments => "tidying attachments",
             Part::Dates => "reminders of your dates",
+            Part::Search => "keeping search fast",
         }
     }
 }

@@ -21,6 +21,15 @@
 //! and their payloads are known). Measured with criterion, plus a printed summary (mean, p50,
 //! p99) and the first page after reopening the store. Target: ≤ 5 ms per page.
 //!
+//! **`store.search`**: [`Store::search`] over 1,000,000 messages of 6–20 words each, drawn
+//! from a vocabulary of 20,000 made-up words with Zipf's law (the few most common words are in
+//! most messages, most words are rare, as in real text), built like `store.messages` (the
+//! words index built in the same writes, then merged with `Store::compact_words` as the node
+//! does when idle; both times printed). 1,000 queries of one, two or three
+//! words, each word's rank drawn uniformly from 1–20,000 (common, middle and rare words
+//! alike), 50 results each: mean, p50, p99 and the worst, by number of words. Target: p99 ≤
+//! 50 ms. `DUET_BENCH_SEARCH_MESSAGES` overrides the 1,000,000.
+//!
 //! Environment: `DUET_BENCH_MESSAGES` overrides the 1,000,000 (e.g. `100000` for a quick run);
 //! `DUET_BENCH_EVENTS` overrides the 100,000. A positional argument filters the sections by name
 //! (`store.apply`, `store.messages`). Without `--bench` (as under `cargo test --all-targets`)
@@ -51,6 +60,7 @@ const TEXT_CHARS: usize = 100;
 /// Targets.
 const END_TO_END_TARGET: f64 = 50_000.0;
 const PAGE_TARGET: Duration = Duration::from_millis(5);
+const SEARCH_TARGET: Duration = Duration::from_millis(50);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,7 +69,7 @@ fn main() {
     // (criterion's rule too).
     let full = flag("--bench") && !flag("--test");
     if flag("--list") {
-        println!("store.apply: benchmark\nstore.messages: benchmark");
+        println!("store.apply: benchmark\nstore.messages: benchmark\nstore.search: benchmark");
         return;
     }
     let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
@@ -82,6 +92,10 @@ fn main() {
     if wanted("store.messages") {
         let messages = sized("DUET_BENCH_MESSAGES", if full { 1_000_000 } else { 3 * BATCH });
         bench_messages(messages);
+    }
+    if wanted("store.search") {
+        let messages = sized("DUET_BENCH_SEARCH_MESSAGES", if full { 1_000_000 } else { 3 * BATCH });
+        bench_search(messages, if full { 1_000 } else { 20 });
     }
 }
 
@@ -114,6 +128,8 @@ fn text() -> String {
 struct Conversation {
     space: TestSpace,
     text: String,
+    /// Draws each message's words instead of repeating `text` (`store.search`).
+    words: Option<Words>,
     written: u64,
     now: u64,
     clock: StdRng,
@@ -124,6 +140,7 @@ impl Conversation {
         Self {
             space: TestSpace::new(seed, &[1, 1]),
             text: text(),
+            words: None,
             written: 0,
             now: 1_700_000_000_000,
             clock: StdRng::seed_from_u64(seed ^ 0x5eed),
@@ -170,7 +187,9 @@ impl Conversation {
             max_lamport: device.max_lamport,
             now: Timestamp(self.now),
         };
-        let (event, payload) = next.seal(TestSpace::text(&self.text), &mut s.rng).expect("a valid post");
+        let drawn = self.words.as_mut().map(|w| w.message());
+        let text = drawn.as_deref().unwrap_or(&self.text);
+        let (event, payload) = next.seal(TestSpace::text(text), &mut s.rng).expect("a valid post");
         let person = device.person;
         let hash = event.hash(&s.space);
         s.devices[d].head = LogHead { seq: event.seq(), hash, lamport: event.lamport() };
@@ -463,6 +482,166 @@ fn bench_messages(n: usize) {
     });
     group.finish();
     c.final_summary();
+}
+
+// ---------------------------------------------------------------------------------------------
+// store.search
+// ---------------------------------------------------------------------------------------------
+
+/// Made-up words (syllables over a counter, so every rank is a distinct word), drawn with
+/// Zipf's law: the word of rank r with probability ∝ 1/r.
+struct Words {
+    vocabulary: Vec<String>,
+    /// Cumulative probabilities by rank.
+    cdf: Vec<f64>,
+    rng: StdRng,
+}
+
+const VOCABULARY: usize = 20_000;
+
+impl Words {
+    fn new(seed: u64) -> Self {
+        const SYLLABLES: [&str; 32] = [
+            "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "va", "de", "zu", "fe", "gi", "ho", "ju", "ly", "ma", "no",
+            "pe", "qu", "ro", "sa", "ti", "ul", "vi", "wo", "xe", "yo", "ze", "bé", "ça", "ön",
+        ];
+        let vocabulary = (0..VOCABULARY)
+            .map(|mut i| {
+                let mut word = String::new();
+                loop {
+                    word.push_str(SYLLABLES[i % 32]);
+                    i /= 32;
+                    if i == 0 {
+                        break word;
+                    }
+                }
+            })
+            .collect();
+        let total: f64 = (1..=VOCABULARY).map(|r| 1.0 / r as f64).sum();
+        let mut sum = 0.0;
+        let cdf = (1..=VOCABULARY)
+            .map(|r| {
+                sum += 1.0 / r as f64 / total;
+                sum
+            })
+            .collect();
+        Self { vocabulary, cdf, rng: StdRng::seed_from_u64(seed) }
+    }
+
+    fn draw(&mut self) -> &str {
+        let x: f64 = self.rng.gen();
+        let rank = self.cdf.partition_point(|c| *c < x).min(VOCABULARY - 1);
+        &self.vocabulary[rank]
+    }
+
+    /// A message of 6–20 words.
+    fn message(&mut self) -> String {
+        let n = self.rng.gen_range(6..=20);
+        let mut text = String::new();
+        for i in 0..n {
+            if i > 0 {
+                text.push(' ');
+            }
+            let word = self.draw().to_owned();
+            text.push_str(&word);
+        }
+        text
+    }
+
+    /// A query of 1–3 words, each of a uniformly drawn rank.
+    fn query(&mut self) -> (usize, String) {
+        let n = self.rng.gen_range(1..=3);
+        let words: Vec<&str> = (0..n).map(|_| self.vocabulary[self.rng.gen_range(0..VOCABULARY)].as_str()).collect();
+        (n, words.join(" "))
+    }
+}
+
+fn bench_search(n: usize, queries: usize) {
+    let batches = n.div_ceil(BATCH);
+    let n = batches * BATCH;
+    println!("\nstore.search: building a store of {n} messages of 6–20 Zipf-drawn words (batches of {BATCH}), outside timing");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut conv = Conversation::new(300);
+    conv.words = Some(Words::new(301));
+    let store = conv.store_in(dir.path());
+    let started = Instant::now();
+    let mut storing = Duration::ZERO;
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<OpenedEvent>>(4);
+        scope.spawn(move || {
+            for _ in 0..batches {
+                tx.send(conv.batch(BATCH)).expect("the store is listening");
+            }
+        });
+        for (b, batch) in rx.into_iter().enumerate() {
+            let clock = Instant::now();
+            store.apply_remote(&batch).expect("apply");
+            storing += clock.elapsed();
+            if (b + 1) % 100 == 0 {
+                eprint!("\r  {} messages stored in {:.0} s", (b + 1) * BATCH, started.elapsed().as_secs_f64());
+            }
+        }
+    });
+    store.flush().expect("flush");
+    eprintln!();
+    println!(
+        "  (built in {:.1} s, of which Store::apply_remote {:.1} s = {}; store directory {} MB)",
+        started.elapsed().as_secs_f64(),
+        storing.as_secs_f64(),
+        rate(n, storing),
+        dir_size(dir.path()) >> 20,
+    );
+
+    let started = Instant::now();
+    let mut merges = 0;
+    while store.compact_words().expect("merge") {
+        merges += 1;
+    }
+    println!(
+        "  (then the words index merged in {merges} steps, {:.1} s; store directory {} MB)",
+        started.elapsed().as_secs_f64(),
+        dir_size(dir.path()) >> 20
+    );
+    let mut words = Words::new(302);
+    let drawn: Vec<(usize, String)> = (0..queries).map(|_| words.query()).collect();
+    let search = |text: &str| {
+        let query = duet_store::Query { text: text.into(), conversation: None, before: None, limit: 50 };
+        store.search(&query).expect("a search")
+    };
+    // Sanity: the most common word is in most messages.
+    let common = words.vocabulary[0].clone();
+    assert_eq!(search(&common).len(), 50.min(n));
+    for (text, _) in drawn.iter().take(20).map(|(_, t)| (t, ())) {
+        std::hint::black_box(search(text));
+    }
+    let mut by_words: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
+    let mut found = 0;
+    for (count, text) in &drawn {
+        let started = Instant::now();
+        let results = search(text);
+        by_words.entry(*count).or_default().push(started.elapsed());
+        found += results.len();
+    }
+    let all: Vec<Duration> = by_words.values().flatten().copied().collect();
+    for (what, times) in by_words.iter().map(|(k, v)| (format!("{k} word(s)"), v.clone())).chain([("all".into(), all)])
+    {
+        let mut times = times;
+        times.sort();
+        let mean = times.iter().sum::<Duration>() / times.len().max(1) as u32;
+        let p = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)];
+        let verdict = if p(99) <= SEARCH_TARGET { "meets" } else { "MISSES" };
+        println!(
+            "store.search {} queries of {what} over {}: mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, worst {:.2} ms ({verdict} the ≤ {} ms target)",
+            times.len(),
+            thousands(n as f64),
+            ms(mean),
+            ms(p(50)),
+            ms(p(99)),
+            ms(times[times.len() - 1]),
+            SEARCH_TARGET.as_millis()
+        );
+    }
+    println!("  ({found} results in all, {:.1} per query)", found as f64 / drawn.len() as f64);
 }
 
 /// Times a query many times and prints mean, p50 and p99 against the page target.

@@ -82,7 +82,9 @@ pub(crate) struct Inner {
     conversations: RwLock<BTreeMap<ConversationId, MessageId>>,
     space: RwLock<Option<SpaceState>>,
     /// Names words in the search index (see [`search::word_key`]).
-    word_key: [u8; 32],
+    word_key: search::WordKey,
+    /// Writes committed since the store opened ([`Store::writes`]).
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl Inner {
@@ -173,6 +175,8 @@ pub struct Store {
     inner: Inner,
     /// One writer at a time: a write reads and then writes several trees.
     writer: Mutex<()>,
+    /// One merge of the words index at a time ([`Store::compact_words`]).
+    compacting: Mutex<()>,
 }
 
 impl Store {
@@ -238,8 +242,9 @@ impl Store {
             conversations: RwLock::new(BTreeMap::new()),
             space: RwLock::new(None),
             word_key: search::word_key(key),
+            writes: std::sync::atomic::AtomicU64::new(0),
         };
-        let store = Self { inner, writer: Mutex::new(()) };
+        let store = Self { inner, writer: Mutex::new(()), compacting: Mutex::new(()) };
         store.migrate()?;
         store.load_caches()?;
         Ok(store)
@@ -302,6 +307,13 @@ impl Store {
         let space = self.load_space()?;
         *self.inner.space.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = space;
         Ok(())
+    }
+
+    /// How many writes were committed since the store opened: a caller that sees the same
+    /// number twice a while apart knows nothing was written in between (the node merges the
+    /// words index then).
+    pub fn writes(&self) -> u64 {
+        self.inner.writes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {

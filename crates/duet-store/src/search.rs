@@ -15,10 +15,14 @@
 //! word hashes, sorted, and for each the messages holding it, delta coded (about 6 bytes a
 //! message; [`Chunk`] gives the layout). A commit adds one chunk to level 0 of each shard its
 //! new messages touched, so a synced batch of 1,000 messages writes at most 64 keys ("Few sled
-//! keys per event" in `docs/decisions.md`). When a level would hold [`FANOUT`] chunks, they and
-//! the new one are merged into one chunk of the next level, in the same commit (a log-structured
-//! merge): a shard holds at most `FANOUT − 1` chunks per level, and a query reads every chunk of
-//! the word's shard (a few dozen), opening each and finding the word by binary search.
+//! keys per event" in `docs/decisions.md`). Merging is upkeep done apart from writing
+//! ([`Store::compact_words`], which the node runs when no write came for a moment): a level of
+//! a shard holding [`FANOUT`] chunks or more becomes one chunk of the next level (a
+//! log-structured merge). It reads and merges without the store's writer lock (chunks never
+//! change, and only it removes them) and swaps the chunks in one transaction under the lock, so
+//! sync and sending never wait for a merge. Once merged, a shard holds fewer than `FANOUT`
+//! chunks per level, and a query reads every chunk of the word's shard (a few dozen), opening
+//! each and finding the word by binary search.
 //!
 //! **Edits and deletions** remove nothing from the index: an edit adds the new text's words,
 //! and a query checks every candidate against the message as it is now, so a deleted message,
@@ -32,7 +36,7 @@
 //! message holding the query as typed (same accents, words in order) comes first, then one
 //! holding the words in order, then the rest; newest first within each.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use duet_log::MessageRecord;
 use duet_model::{ConversationId, Message, MessageId, Timestamp};
@@ -44,7 +48,7 @@ use crate::keyspace::Ks;
 use crate::txn::{decode, Txn};
 use crate::{scan, Store, StoreError};
 
-/// Shards of the index: a word's hash modulo this (a power of two).
+/// Shards of the index (a power of two): a word's shard is its hash's top bits.
 pub(crate) const SHARDS: u64 = 64;
 /// Chunks a level holds before they are merged into the next.
 pub(crate) const FANOUT: usize = 8;
@@ -67,8 +71,9 @@ pub(crate) struct Posting {
     pub(crate) conversation: ConversationId,
 }
 
-/// New postings by shard and word hash.
-pub(crate) type Postings = BTreeMap<u8, BTreeMap<u64, BTreeSet<Posting>>>;
+/// Postings with their word's hash: what a write adds, and a chunk's contents, sorted by
+/// (hash, posting) when encoded.
+pub(crate) type Postings = Vec<(u64, Posting)>;
 
 /// The folded words of `text`, in order (repeats kept).
 pub fn words(text: &str) -> Vec<String> {
@@ -78,30 +83,50 @@ pub fn words(text: &str) -> Vec<String> {
 /// One word folded: NFKD, combining marks dropped, lower case, at most [`MAX_WORD_BYTES`].
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+fn fold_into(word: &str, out: &mut String) {
+    out.clear();
+    // Most words are ASCII: nothing to decompose.
+    if word.is_ascii() {
+        out.extend(word.bytes().take(MAX_WORD_BYTES).map(|b| char::from(b.to_ascii_lowercase())));
+        return;
+    }
     for c in word.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase) {
         if out.len() + c.len_utf8() > MAX_WORD_BYTES {
             break;
         }
         out.push(c);
     }
-    out
 }
 
-/// The key that names words in the index, derived from the data key: a copy of the folder
-/// cannot test a guessed word against the hashes (they are sealed too).
-pub(crate) fn word_key(data_key: &duet_crypto::DataKey) -> [u8; 32] {
-    blake3::derive_key("duet 2026-12 search word names", data_key.to_bytes().as_slice())
+/// The key that names words in the index, derived from the data key: which shards a message
+/// touched (visible in sled's keys) says nothing about its words to someone without the key.
+pub(crate) struct WordKey(u64, u64);
+
+pub(crate) fn word_key(data_key: &duet_crypto::DataKey) -> WordKey {
+    let key = blake3::derive_key("duet 2026-12 search word names", data_key.to_bytes().as_slice());
+    let half = |i: usize| {
+        let mut h = [0; 8];
+        h.copy_from_slice(&key[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(h)
+    };
+    WordKey(half(0), half(1))
 }
 
-pub(crate) fn word_hash(key: &[u8; 32], word: &str) -> u64 {
-    let hash = blake3::keyed_hash(key, word.as_bytes());
-    let mut first = [0; 8];
-    first.copy_from_slice(&hash.as_bytes()[..8]);
-    u64::from_le_bytes(first)
+/// A word's name: SipHash-1-3 under the word key (a keyed hash made for short inputs; BLAKE3
+/// cost three times as much per word, and indexing hashes every word of every message).
+pub(crate) fn word_hash(key: &WordKey, word: &str) -> u64 {
+    let mut hasher = siphasher::sip::SipHasher13::new_with_keys(key.0, key.1);
+    std::hash::Hasher::write(&mut hasher, word.as_bytes());
+    std::hash::Hasher::finish(&hasher)
 }
 
+/// A word's shard: its hash's top bits, so postings sorted by hash are grouped by shard.
 pub(crate) fn shard(hash: u64) -> u8 {
-    (hash % SHARDS) as u8
+    (hash >> (64 - SHARDS.trailing_zeros())) as u8
 }
 
 /// The text a message shows now: none once deleted.
@@ -112,18 +137,23 @@ pub(crate) fn current_text(record: &MessageRecord) -> Option<&str> {
     Some(record.edit.as_ref().map_or(record.content.as_str(), |e| e.value.as_str()))
 }
 
-/// Adds the words of `text` as postings of `posting`.
-pub(crate) fn add_text(into: &mut Postings, key: &[u8; 32], text: &str, posting: Posting) {
-    let mut seen = BTreeSet::new();
-    for word in words(text) {
-        if seen.len() >= MAX_WORDS {
-            break;
-        }
-        let hash = word_hash(key, &word);
-        if seen.insert(hash) {
-            into.entry(shard(hash)).or_default().entry(hash).or_default().insert(posting);
+/// Adds the words of `text` (at most [`MAX_WORDS`]) as postings of `posting`; repeats are
+/// merged when the write is encoded.
+pub(crate) fn add_text(into: &mut Postings, key: &WordKey, text: &str, posting: Posting) {
+    let mut word = String::new();
+    for w in text.unicode_words().take(MAX_WORDS) {
+        fold_into(w, &mut word);
+        if !word.is_empty() {
+            into.push((word_hash(key, &word), posting));
         }
     }
+}
+
+/// Sorts postings by word (so by shard), then message, without repeats: the order
+/// [`write`](crate::txn) groups them in.
+pub(crate) fn sort(postings: &mut Postings) {
+    postings.sort_unstable();
+    postings.dedup();
 }
 
 /// A chunk key: `shard · level · number`.
@@ -141,7 +171,7 @@ pub(crate) fn chunk_key(shard: u8, level: u8, number: u64) -> Vec<u8> {
 
 /// Encodes one chunk:
 ///
-/// `words:u32 | conversations:u16 | tags:u16 | (hash:u64, end:u32) × words, hashes ascending |
+/// `words:u32 | conversations:u32 | tags:u32 | (hash:u64, end:u32) × words, hashes ascending |
 /// conversation(16) × conversations | device tag(4) × tags | postings`
 ///
 /// A word's postings end at its `end` (the previous word's `end` is where they start). Each
@@ -149,34 +179,39 @@ pub(crate) fn chunk_key(shard: u8, level: u8, number: u64) -> Vec<u8> {
 /// conversation's index, the device tag's index, and the id's sequence number as the zigzag
 /// difference from the previous posting's, each a LEB128 varint. Integers in the header are
 /// big-endian.
-pub(crate) fn encode(words: &BTreeMap<u64, BTreeSet<Posting>>) -> Vec<u8> {
+pub(crate) fn encode(entries: &[(u64, Posting)]) -> Vec<u8> {
     let mut conversations: BTreeMap<ConversationId, u64> = BTreeMap::new();
     let mut tags: BTreeMap<[u8; 4], u64> = BTreeMap::new();
-    for p in words.values().flatten() {
+    for (_, p) in entries {
         let next = conversations.len() as u64;
         conversations.entry(p.conversation).or_insert(next);
         let next = tags.len() as u64;
         tags.entry(p.id.device_tag()).or_insert(next);
     }
-    let mut postings = Vec::new();
-    let mut table = Vec::with_capacity(words.len() * 12);
-    for (hash, list) in words {
-        let (mut time, mut seq) = (0u64, 0u32);
-        for p in list {
-            let at = p.id.created_at().0;
-            varint(&mut postings, at - time);
-            varint(&mut postings, conversations[&p.conversation]);
-            varint(&mut postings, tags[&p.id.device_tag()]);
-            varint(&mut postings, zigzag(i64::from(p.id.seq()) - i64::from(seq)));
-            (time, seq) = (at, p.id.seq());
+    let mut postings = Vec::with_capacity(entries.len() * 6);
+    let mut table = Vec::new();
+    let mut words = 0u32;
+    let (mut time, mut seq) = (0u64, 0u32);
+    for (i, (hash, p)) in entries.iter().enumerate() {
+        if i == 0 || entries[i - 1].0 != *hash {
+            (time, seq) = (0, 0);
         }
-        table.extend_from_slice(&hash.to_be_bytes());
-        table.extend_from_slice(&(postings.len() as u32).to_be_bytes());
+        let at = p.id.created_at().0;
+        varint(&mut postings, at.saturating_sub(time));
+        varint(&mut postings, conversations[&p.conversation]);
+        varint(&mut postings, tags[&p.id.device_tag()]);
+        varint(&mut postings, zigzag(i64::from(p.id.seq()) - i64::from(seq)));
+        (time, seq) = (at, p.id.seq());
+        if entries.get(i + 1).is_none_or(|(next, _)| next != hash) {
+            table.extend_from_slice(&hash.to_be_bytes());
+            table.extend_from_slice(&(postings.len() as u32).to_be_bytes());
+            words += 1;
+        }
     }
-    let mut out = Vec::with_capacity(8 + table.len() + conversations.len() * 16 + tags.len() * 4 + postings.len());
-    out.extend_from_slice(&(words.len() as u32).to_be_bytes());
-    out.extend_from_slice(&(conversations.len() as u16).to_be_bytes());
-    out.extend_from_slice(&(tags.len() as u16).to_be_bytes());
+    let mut out = Vec::with_capacity(HEADER + table.len() + conversations.len() * 16 + tags.len() * 4 + postings.len());
+    out.extend_from_slice(&words.to_be_bytes());
+    out.extend_from_slice(&(conversations.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(tags.len() as u32).to_be_bytes());
     out.extend_from_slice(&table);
     let mut by_index: Vec<(u64, &ConversationId)> = conversations.iter().map(|(c, i)| (*i, c)).collect();
     by_index.sort();
@@ -202,22 +237,27 @@ pub(crate) struct Chunk<'a> {
     postings: &'a [u8],
 }
 
+/// A table entry: hash(8) · end(4).
 const ENTRY: usize = 12;
+/// The three counts before the table.
+const HEADER: usize = 12;
 
 impl<'a> Chunk<'a> {
     pub(crate) fn decode(bytes: &'a [u8]) -> Result<Self, StoreError> {
-        let words = u32::from_be_bytes(bytes.get(..4).ok_or(CORRUPT)?.try_into().map_err(|_| CORRUPT)?) as usize;
-        let conversations =
-            u16::from_be_bytes(bytes.get(4..6).ok_or(CORRUPT)?.try_into().map_err(|_| CORRUPT)?) as usize;
-        let tags = u16::from_be_bytes(bytes.get(6..8).ok_or(CORRUPT)?.try_into().map_err(|_| CORRUPT)?) as usize;
-        let table_end = words.checked_mul(ENTRY).and_then(|n| n.checked_add(8)).ok_or(CORRUPT)?;
-        let conversations_end = table_end.checked_add(conversations * 16).ok_or(CORRUPT)?;
-        let tags_end = conversations_end.checked_add(tags * 4).ok_or(CORRUPT)?;
+        let count = |at: usize| -> Result<usize, StoreError> {
+            let b = bytes.get(at..at + 4).ok_or_else(|| CORRUPT)?;
+            Ok(u32::from_be_bytes(b.try_into().map_err(|_| CORRUPT)?) as usize)
+        };
+        let (words, conversations, tags) = (count(0)?, count(4)?, count(8)?);
+        let table_end = words.checked_mul(ENTRY).and_then(|n| n.checked_add(HEADER)).ok_or_else(|| CORRUPT)?;
+        let conversations_end =
+            conversations.checked_mul(16).and_then(|n| n.checked_add(table_end)).ok_or_else(|| CORRUPT)?;
+        let tags_end = tags.checked_mul(4).and_then(|n| n.checked_add(conversations_end)).ok_or_else(|| CORRUPT)?;
         if bytes.len() < tags_end {
             return Err(CORRUPT);
         }
         Ok(Self {
-            table: &bytes[8..table_end],
+            table: &bytes[HEADER..table_end],
             conversations: &bytes[table_end..conversations_end],
             tags: &bytes[conversations_end..tags_end],
             postings: &bytes[tags_end..],
@@ -254,18 +294,22 @@ impl<'a> Chunk<'a> {
         Ok(Vec::new())
     }
 
-    /// Every word and its postings, hashes ascending.
-    pub(crate) fn all(&self) -> Result<Vec<(u64, Vec<Posting>)>, StoreError> {
-        (0..self.len()).map(|i| Ok((self.hash(i), self.postings_of(i)?))).collect()
+    /// Every posting with its word's hash, sorted by (hash, posting), appended to `into`.
+    pub(crate) fn all_into(&self, into: &mut Postings) -> Result<(), StoreError> {
+        for i in 0..self.len() {
+            let hash = self.hash(i);
+            into.extend(self.postings_of(i)?.into_iter().map(|p| (hash, p)));
+        }
+        Ok(())
     }
 
     fn postings_of(&self, i: usize) -> Result<Vec<Posting>, StoreError> {
         let start = if i == 0 { 0 } else { self.end(i - 1) };
-        let mut bytes = self.postings.get(start..self.end(i)).ok_or(CORRUPT)?;
+        let mut bytes = self.postings.get(start..self.end(i)).ok_or_else(|| CORRUPT)?;
         let (mut time, mut seq) = (0u64, 0u32);
         let mut out = Vec::new();
         while !bytes.is_empty() {
-            time = time.checked_add(read_varint(&mut bytes)?).ok_or(CORRUPT)?;
+            time = time.checked_add(read_varint(&mut bytes)?).ok_or_else(|| CORRUPT)?;
             let conversation = self.conversation(read_varint(&mut bytes)?)?;
             let tag = self.tag(read_varint(&mut bytes)?)?;
             let delta = unzigzag(read_varint(&mut bytes)?);
@@ -281,12 +325,12 @@ impl<'a> Chunk<'a> {
 
     fn conversation(&self, i: u64) -> Result<ConversationId, StoreError> {
         let i = usize::try_from(i).map_err(|_| CORRUPT)?;
-        self.conversations.get(i * 16..i * 16 + 16).and_then(ConversationId::from_slice).ok_or(CORRUPT)
+        self.conversations.get(i * 16..i * 16 + 16).and_then(ConversationId::from_slice).ok_or_else(|| CORRUPT)
     }
 
     fn tag(&self, i: u64) -> Result<[u8; 4], StoreError> {
         let i = usize::try_from(i).map_err(|_| CORRUPT)?;
-        self.tags.get(i * 4..i * 4 + 4).and_then(|t| t.try_into().ok()).ok_or(CORRUPT)
+        self.tags.get(i * 4..i * 4 + 4).and_then(|t| t.try_into().ok()).ok_or_else(|| CORRUPT)
     }
 }
 
@@ -301,9 +345,9 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 fn read_varint(bytes: &mut &[u8]) -> Result<u64, StoreError> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
-        let (&b, rest) = bytes.split_first().ok_or(CORRUPT)?;
+        let Some((&b, rest)) = bytes.split_first() else { return Err(CORRUPT) };
         *bytes = rest;
-        v |= u64::from(b & 0x7f).checked_shl(shift).ok_or(CORRUPT)?;
+        v |= u64::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
             return Ok(v);
         }
@@ -373,7 +417,7 @@ impl Store {
             lists.push(list);
         }
         lists.sort_by_key(Vec::len);
-        let (first, rest) = lists.split_first().ok_or(CORRUPT)?;
+        let (first, rest) = lists.split_first().ok_or_else(|| CORRUPT)?;
         let candidates = first.iter().rev().filter(|p| rest.iter().all(|l| l.binary_search(p).is_ok()));
         let mut found = Vec::new();
         for p in candidates.take(WINDOW) {
@@ -413,9 +457,48 @@ impl Store {
     }
 
     fn write_words(&self, words: Postings) -> Result<(), StoreError> {
+        let _writing = self.lock();
         let mut txn = Txn::new(&self.inner);
         txn.index_words(words);
         txn.commit().map(|_| ())
+    }
+
+    /// One step of the words index's upkeep: the lowest level of a shard holding [`FANOUT`]
+    /// chunks or more is merged into one chunk of the next level. Returns whether there was
+    /// such a level; the node calls it again until there is none.
+    pub fn compact_words(&self) -> Result<bool, StoreError> {
+        let _one_at_a_time = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
+        let mut levels: BTreeMap<(u8, u8), Vec<sled::IVec>> = BTreeMap::new();
+        for key in self.inner.raw[Ks::Search as usize].iter().keys() {
+            let key = key?;
+            if let [shard, level, ..] = key[..] {
+                levels.entry((level, shard)).or_default().push(key);
+            }
+        }
+        let Some(((level, shard), keys)) =
+            levels.into_iter().find(|((level, _), keys)| level + 1 < LEVELS && keys.len() >= FANOUT)
+        else {
+            return Ok(false);
+        };
+        let tree = self.inner.tree(Ks::Search);
+        let mut merged = Postings::new();
+        for key in &keys {
+            if let Some(bytes) = tree.get(key)? {
+                Chunk::decode(&bytes)?.all_into(&mut merged)?;
+            }
+        }
+        // Sorted runs one after the other: a stable sort merges them run by run.
+        merged.sort();
+        merged.dedup();
+        let chunk = encode(&merged);
+        let _writing = self.lock();
+        let mut txn = Txn::new(&self.inner);
+        for key in keys {
+            txn.remove(Ks::Search, key.to_vec());
+        }
+        txn.put_chunk(shard, level + 1, chunk)?;
+        txn.commit()?;
+        Ok(true)
     }
 }
 
@@ -456,23 +539,29 @@ mod tests {
 
     #[test]
     fn chunks_round_trip_and_refuse_damage() {
-        let mut words: BTreeMap<u64, BTreeSet<Posting>> = BTreeMap::new();
+        let mut entries = Postings::new();
         let tag = |t: u8| duet_model::DeviceId([t; 32]);
         for i in 0..300u64 {
             let id = MessageId::new(duet_model::Timestamp(1_700_000_000_000 + i * 7919), &tag((i % 3) as u8), i * 5);
             let conversation = ConversationId([(i % 2) as u8; 16]);
-            words.entry(i % 17).or_default().insert(Posting { id, conversation });
-            words.entry(u64::MAX - i % 5).or_default().insert(Posting { id, conversation });
+            entries.push((i % 17, Posting { id, conversation }));
+            entries.push((u64::MAX - i % 5, Posting { id, conversation }));
+            entries.push((i % 17, Posting { id, conversation }));
         }
-        let bytes = encode(&words);
+        entries.sort();
+        entries.dedup();
+        let bytes = encode(&entries);
         let chunk = Chunk::decode(&bytes).expect("decodes");
-        for (hash, list) in &words {
-            assert_eq!(chunk.find(*hash).expect("reads"), list.iter().copied().collect::<Vec<_>>());
+        for hash in (0..17).chain((0..5).map(|i| u64::MAX - i)) {
+            let want: Vec<Posting> = entries.iter().filter(|(h, _)| *h == hash).map(|(_, p)| *p).collect();
+            assert_eq!(want.len(), if hash < 17 { 300 / 17 + usize::from(hash < 300 % 17) } else { 60 });
+            assert_eq!(chunk.find(hash).expect("reads"), want);
         }
         assert!(chunk.find(1_000).expect("reads").is_empty());
-        let all = chunk.all().expect("reads");
-        assert_eq!(all.len(), words.len());
-        for cut in [0, 3, 7, 20] {
+        let mut all = Postings::new();
+        chunk.all_into(&mut all).expect("reads");
+        assert_eq!(all, entries);
+        for cut in [0, 3, 11, 20] {
             assert!(Chunk::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         // Damaged postings are refused, never a panic.
@@ -480,7 +569,7 @@ mod tests {
             let mut bad = bytes.clone();
             bad[i] ^= 0xff;
             if let Ok(chunk) = Chunk::decode(&bad) {
-                let _ = chunk.all();
+                let _ = chunk.all_into(&mut Postings::new());
             }
         }
     }

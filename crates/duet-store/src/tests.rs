@@ -595,10 +595,20 @@ fn search_finds_every_word_folded_best_first_across_merges_edits_deletes_and_an_
     for e in s.open_all(&events) {
         store.apply_remote(&[e]).unwrap();
     }
-    assert!(
-        store.inner.tree(crate::keyspace::Ks::Search).iter().keys().any(|k| k.unwrap()[1] > 1),
-        "chunks were merged into a second level"
-    );
+    let levels = |store: &Store| {
+        let keys: Vec<_> = store.inner.tree(crate::keyspace::Ks::Search).iter().keys().map(|k| k.unwrap()).collect();
+        (keys.len(), keys.iter().map(|k| k[1]).max().unwrap_or(0))
+    };
+    assert_eq!(levels(&store).1, 0, "writes add chunks at level 0 only");
+    let before_merging = contents(store.search(&query("au café")).unwrap());
+    let mut steps = 0;
+    while store.compact_words().unwrap() {
+        steps += 1;
+    }
+    let (chunks, top) = levels(&store);
+    assert!(steps > 0 && top >= 1, "{steps} merges, top level {top}");
+    assert!(chunks < 64 * (FANOUT - 1) * usize::from(top + 1), "{chunks} chunks left");
+    assert_eq!(contents(store.search(&query("au café")).unwrap()), before_merging);
 
     // Every word, accents and case folded; the query as typed first, then the words in order,
     // then the rest; newest first within each.

@@ -199,7 +199,10 @@ impl<'a> Txn<'a> {
             Ok::<(), ConflictableTransactionError<()>>(())
         });
         match result {
-            Ok(()) => Ok(newest),
+            Ok(()) => {
+                self.inner.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(newest)
+            }
             Err(TransactionError::Storage(e)) => Err(e.into()),
             Err(TransactionError::Abort(())) => Err(StoreError::Corrupt("a write was aborted")),
         }
@@ -250,55 +253,32 @@ impl<'a> Txn<'a> {
 
     /// Adds postings to what this write indexes (rebuilding the index of an older store).
     pub(crate) fn index_words(&mut self, words: search::Postings) {
-        for (shard, by_word) in words {
-            let into = self.new_words.entry(shard).or_default();
-            for (hash, list) in by_word {
-                into.entry(hash).or_default().extend(list);
-            }
-        }
+        self.new_words.extend(words);
     }
 
     fn index_text(&mut self, text: &str, id: MessageId, conversation: ConversationId) {
         search::add_text(&mut self.new_words, &self.inner.word_key, text, Posting { id, conversation });
     }
 
-    /// One new search chunk per shard this write touched, at level 0; where a level would
-    /// reach [`search::FANOUT`] chunks, its chunks and the new one become one chunk of the
-    /// next level instead (see [`crate::search`]).
+    /// One new search chunk per shard this write touched, at level 0: merging them is
+    /// [`crate::Store::compact_words`]'s work, off the write path (see [`crate::search`]).
     fn write_words(&mut self) -> Result<(), StoreError> {
-        let shards = std::mem::take(&mut self.new_words);
-        if shards.is_empty() {
-            return Ok(());
+        let mut postings = std::mem::take(&mut self.new_words);
+        search::sort(&mut postings);
+        for group in postings.chunk_by(|(a, _), (b, _)| search::shard(*a) == search::shard(*b)) {
+            self.put_chunk(search::shard(group[0].0), 0, search::encode(group))?;
         }
-        let mut number = match self.get(Ks::Meta, meta::SEARCH_NEXT)? {
+        Ok(())
+    }
+
+    /// Writes a search chunk under the next chunk number.
+    pub(crate) fn put_chunk(&mut self, shard: u8, level: u8, chunk: Vec<u8>) -> Result<(), StoreError> {
+        let number = match self.get(Ks::Meta, meta::SEARCH_NEXT)? {
             Some(v) => u64::from_be_bytes(v.try_into().map_err(|_| StoreError::Corrupt("bad search chunk number"))?),
             None => 0,
         };
-        for (shard, mut words) in shards {
-            let mut level = 0;
-            loop {
-                let held = self.inner.raw[Ks::Search as usize]
-                    .scan_prefix([shard, level])
-                    .keys()
-                    .collect::<Result<Vec<_>, _>>()?;
-                if level + 1 < search::LEVELS && held.len() + 1 >= search::FANOUT {
-                    for key in held {
-                        if let Some(bytes) = self.inner.tree(Ks::Search).get(&key)? {
-                            for (hash, list) in search::Chunk::decode(&bytes)?.all()? {
-                                words.entry(hash).or_default().extend(list);
-                            }
-                        }
-                        self.remove(Ks::Search, key.to_vec());
-                    }
-                    level += 1;
-                    continue;
-                }
-                self.put(Ks::Search, search::chunk_key(shard, level, number), search::encode(&words));
-                number += 1;
-                break;
-            }
-        }
-        self.put(Ks::Meta, meta::SEARCH_NEXT.to_vec(), number.to_be_bytes().to_vec());
+        self.put(Ks::Search, search::chunk_key(shard, level, number), chunk);
+        self.put(Ks::Meta, meta::SEARCH_NEXT.to_vec(), (number + 1).to_be_bytes().to_vec());
         Ok(())
     }
 
