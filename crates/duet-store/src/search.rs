@@ -245,14 +245,14 @@ const HEADER: usize = 12;
 impl<'a> Chunk<'a> {
     pub(crate) fn decode(bytes: &'a [u8]) -> Result<Self, StoreError> {
         let count = |at: usize| -> Result<usize, StoreError> {
-            let b = bytes.get(at..at + 4).ok_or_else(|| CORRUPT)?;
+            let b = bytes.get(at..at + 4).ok_or(CORRUPT)?;
             Ok(u32::from_be_bytes(b.try_into().map_err(|_| CORRUPT)?) as usize)
         };
         let (words, conversations, tags) = (count(0)?, count(4)?, count(8)?);
-        let table_end = words.checked_mul(ENTRY).and_then(|n| n.checked_add(HEADER)).ok_or_else(|| CORRUPT)?;
+        let table_end = words.checked_mul(ENTRY).and_then(|n| n.checked_add(HEADER)).ok_or(CORRUPT)?;
         let conversations_end =
-            conversations.checked_mul(16).and_then(|n| n.checked_add(table_end)).ok_or_else(|| CORRUPT)?;
-        let tags_end = tags.checked_mul(4).and_then(|n| n.checked_add(conversations_end)).ok_or_else(|| CORRUPT)?;
+            conversations.checked_mul(16).and_then(|n| n.checked_add(table_end)).ok_or(CORRUPT)?;
+        let tags_end = tags.checked_mul(4).and_then(|n| n.checked_add(conversations_end)).ok_or(CORRUPT)?;
         if bytes.len() < tags_end {
             return Err(CORRUPT);
         }
@@ -305,11 +305,11 @@ impl<'a> Chunk<'a> {
 
     fn postings_of(&self, i: usize) -> Result<Vec<Posting>, StoreError> {
         let start = if i == 0 { 0 } else { self.end(i - 1) };
-        let mut bytes = self.postings.get(start..self.end(i)).ok_or_else(|| CORRUPT)?;
+        let mut bytes = self.postings.get(start..self.end(i)).ok_or(CORRUPT)?;
         let (mut time, mut seq) = (0u64, 0u32);
         let mut out = Vec::new();
         while !bytes.is_empty() {
-            time = time.checked_add(read_varint(&mut bytes)?).ok_or_else(|| CORRUPT)?;
+            time = time.checked_add(read_varint(&mut bytes)?).ok_or(CORRUPT)?;
             let conversation = self.conversation(read_varint(&mut bytes)?)?;
             let tag = self.tag(read_varint(&mut bytes)?)?;
             let delta = unzigzag(read_varint(&mut bytes)?);
@@ -325,12 +325,12 @@ impl<'a> Chunk<'a> {
 
     fn conversation(&self, i: u64) -> Result<ConversationId, StoreError> {
         let i = usize::try_from(i).map_err(|_| CORRUPT)?;
-        self.conversations.get(i * 16..i * 16 + 16).and_then(ConversationId::from_slice).ok_or_else(|| CORRUPT)
+        self.conversations.get(i * 16..i * 16 + 16).and_then(ConversationId::from_slice).ok_or(CORRUPT)
     }
 
     fn tag(&self, i: u64) -> Result<[u8; 4], StoreError> {
         let i = usize::try_from(i).map_err(|_| CORRUPT)?;
-        self.tags.get(i * 4..i * 4 + 4).and_then(|t| t.try_into().ok()).ok_or_else(|| CORRUPT)
+        self.tags.get(i * 4..i * 4 + 4).and_then(|t| t.try_into().ok()).ok_or(CORRUPT)
     }
 }
 
@@ -397,9 +397,8 @@ impl Store {
         for word in &distinct {
             let hash = word_hash(&self.inner.word_key, word);
             let shard = shard(hash);
-            if !shards.contains_key(&shard) {
-                let chunks = tree.scan_prefix([shard]).map(|r| r.map(|(_, v)| v)).collect::<Result<Vec<_>, _>>()?;
-                shards.insert(shard, chunks);
+            if let std::collections::btree_map::Entry::Vacant(e) = shards.entry(shard) {
+                e.insert(tree.scan_prefix([shard]).map(|r| r.map(|(_, v)| v)).collect::<Result<Vec<_>, _>>()?);
             }
             let mut list = Vec::new();
             for chunk in shards.get(&shard).into_iter().flatten() {
@@ -417,7 +416,7 @@ impl Store {
             lists.push(list);
         }
         lists.sort_by_key(Vec::len);
-        let (first, rest) = lists.split_first().ok_or_else(|| CORRUPT)?;
+        let (first, rest) = lists.split_first().ok_or(CORRUPT)?;
         let candidates = first.iter().rev().filter(|p| rest.iter().all(|l| l.binary_search(p).is_ok()));
         let mut found = Vec::new();
         for p in candidates.take(WINDOW) {
