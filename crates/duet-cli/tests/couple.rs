@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{duet, messages, ok, up, wait_until};
+use common::{couple, duet, messages, ok, up, wait_until};
 use serde_json::Value;
 
 fn presence_of(dir: &Path, person: &str) -> Value {
@@ -172,12 +172,7 @@ fn a_shared_list_is_edited_from_both_terminals() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let (a, b) = (a.path(), b.path());
-    ok(a, &["init", "--name", "Ada"]);
-    ok(b, &["init", "--name", "Ben"]);
-    let _a_up = up(a);
-    let _b_up = up(b);
-    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
-    ok(b, &["join", &ticket]);
+    let _nodes = couple(a, b);
 
     assert!(ok(a, &["list-new", "Groceries"]).starts_with("Groceries ("));
     ok(a, &["list-add", "groceries", "milk"]);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{duet, holds, ok, up, wait_until};
+use common::{couple, duet, holds, ok, wait_until};
 use serde_json::Value;
 
 fn search(dir: &std::path::Path, args: &[&str]) -> Vec<Value> {
@@ -23,12 +23,7 @@ fn contents(found: &[Value]) -> Vec<&str> {
 fn search_finds_messages_by_their_words_best_first() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (a, b) = (a.path(), b.path());
-    ok(a, &["init", "--name", "Ada"]);
-    ok(b, &["init", "--name", "Ben"]);
-    let _a_up = up(a);
-    let _b_up = up(b);
-    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
-    ok(b, &["join", &ticket]);
+    let _nodes = couple(a, b);
     ok(b, &["create-channel", "plans"]);
     wait_until("Ada has #plans", || ok(a, &["channels"]).contains("#plans"));
 

@@ -51,7 +51,7 @@ use crate::{scan, Store, StoreError};
 /// Shards of the index (a power of two): a word's shard is its hash's top bits.
 pub(crate) const SHARDS: u64 = 64;
 /// Chunks a level holds before they are merged into the next.
-pub(crate) const FANOUT: usize = 8;
+pub const FANOUT: usize = 8;
 /// Levels: enough for 8^12 commits.
 pub(crate) const LEVELS: u8 = 12;
 /// The longest word kept, in bytes (a longer one is cut at a character boundary before it).
@@ -250,8 +250,7 @@ impl<'a> Chunk<'a> {
         };
         let (words, conversations, tags) = (count(0)?, count(4)?, count(8)?);
         let table_end = words.checked_mul(ENTRY).and_then(|n| n.checked_add(HEADER)).ok_or(CORRUPT)?;
-        let conversations_end =
-            conversations.checked_mul(16).and_then(|n| n.checked_add(table_end)).ok_or(CORRUPT)?;
+        let conversations_end = conversations.checked_mul(16).and_then(|n| n.checked_add(table_end)).ok_or(CORRUPT)?;
         let tags_end = tags.checked_mul(4).and_then(|n| n.checked_add(conversations_end)).ok_or(CORRUPT)?;
         if bytes.len() < tags_end {
             return Err(CORRUPT);
@@ -460,6 +459,18 @@ impl Store {
         let mut txn = Txn::new(&self.inner);
         txn.index_words(words);
         txn.commit().map(|_| ())
+    }
+
+    /// The most chunks one level of one shard of the words index holds: below [`FANOUT`], its
+    /// upkeep is done.
+    pub fn words_index_backlog(&self) -> Result<usize, StoreError> {
+        let mut levels: BTreeMap<[u8; 2], usize> = BTreeMap::new();
+        for key in self.inner.raw[Ks::Search as usize].iter().keys() {
+            if let [shard, level, ..] = key?[..] {
+                *levels.entry([shard, level]).or_default() += 1;
+            }
+        }
+        Ok(levels.into_values().max().unwrap_or(0))
     }
 
     /// One step of the words index's upkeep: the lowest level of a shard holding [`FANOUT`]

@@ -97,6 +97,17 @@ pub fn up_with(dir: &Path, env: &[(&str, PathBuf)]) -> Up {
     up
 }
 
+/// Ada (in `a`) and Ben (in `b`), paired: a profile each, both nodes up, Ben joined with
+/// Ada's invite. The two nodes run until the returned values are dropped.
+pub fn couple(a: &Path, b: &Path) -> (Up, Up) {
+    ok(a, &["init", "--name", "Ada"]);
+    ok(b, &["init", "--name", "Ben"]);
+    let ups = (up(a), up(b));
+    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+    ok(b, &["join", &ticket]);
+    ups
+}
+
 /// The TCP port the last `duet up` in `dir` said it listens on.
 pub fn tcp_port(dir: &Path) -> u16 {
     let log = std::fs::read_to_string(dir.join("up.log")).expect("an up.log");
