@@ -4,7 +4,7 @@
 
 use duet_model::{Avatar, Channel, ChannelId, ChannelKind, Conversation, InviteKind, Message, MessageId};
 use duet_model::{
-    CalendarDate, DateId, ItemId, ListId, Mood, Presence, PresenceStatus, SharedDate, SharedList, Target,
+    CalendarDate, DateId, ItemId, ListId, Mood, Presence, PresenceStatus, SharedDate, SharedList, Target, Timestamp,
 };
 use duet_node::{DateInfo, Dates, DeviceInfo, NodeError, PeerInfo, PinnedMessage, Place, Verification};
 use tauri::{AppHandle, State};
@@ -197,6 +197,21 @@ pub async fn memories_in(
     windows: Vec<duet_node::TimeWindow>,
 ) -> Answer<Vec<duet_node::Memory>> {
     Ok(state.node().await?.memories_in(&windows)?)
+}
+
+/// The messages holding every word of `words` (accents and case aside, whole words), best
+/// first: the words as typed, then in order, then the rest, newest first within each. In
+/// `target`'s conversation or in all; written before `before` (to look further back) or at
+/// any time; at most `limit` (≤ 200).
+#[tauri::command]
+pub async fn search(
+    state: State<'_, AppState>,
+    words: String,
+    target: Option<Target>,
+    before: Option<Timestamp>,
+    limit: u32,
+) -> Answer<Vec<Message>> {
+    Ok(state.node().await?.search(&words, target, before, limit as usize)?)
 }
 
 /// Writes "Our story" (every conversation as one HTML page) to `path`, or to the Downloads

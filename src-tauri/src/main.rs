@@ -108,6 +108,7 @@ fn main() -> anyhow::Result<()> {
             commands::pinned_messages,
             commands::memories,
             commands::memories_in,
+            commands::search,
             commands::export_story,
             backup::backup,
             backup::find_backups,

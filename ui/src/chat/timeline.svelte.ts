@@ -26,8 +26,13 @@ import { sameTarget, targetOf } from '../lib/target';
 import type { Entry } from './grouping';
 
 export const PAGE_SIZE = 50;
-/** How many older pages a jump to a replied message may load. */
+/** How many older pages a jump (to a replied message, a search result, a memory) may load. */
 const MAX_JUMP_PAGES = 40;
+/**
+ * How many messages each of those pages holds: a jump reaches 20,000 messages back (a search
+ * result from years ago) in at most 40 calls to the node.
+ */
+export const JUMP_PAGE_SIZE = 500;
 
 interface PendingSend {
   id: string;
@@ -128,11 +133,11 @@ export class Timeline {
   }
 
   /** Loads the next older page; repeated calls while one is loading are ignored. */
-  async loadOlder(): Promise<void> {
+  async loadOlder(size = PAGE_SIZE): Promise<void> {
     if (this.loadingOlder || !this.hasOlder || !this.loaded || this.older === null) return;
     this.loadingOlder = true;
     try {
-      const page = await messages(this.target, this.older, PAGE_SIZE);
+      const page = await messages(this.target, this.older, size);
       if (!page.ok) {
         this.error = page.error;
         return;
@@ -149,7 +154,7 @@ export class Timeline {
   async loadUntil(id: MessageId): Promise<boolean> {
     for (let i = 0; i < MAX_JUMP_PAGES && !this.byId(id); i++) {
       if (!this.hasOlder) break;
-      await this.loadOlder();
+      await this.loadOlder(JUMP_PAGE_SIZE);
     }
     return this.byId(id) !== undefined;
   }

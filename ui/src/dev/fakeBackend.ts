@@ -47,6 +47,7 @@ import { NODE_EVENT } from '../lib/backend';
 import { FakeLists } from './fakeLists';
 import { FakeMedia, UNHANDLED, mediaHistory, memorySeed } from './fakeMedia';
 import { memoriesPage, memoriesWithin } from './fakeMemories';
+import { searchMessages } from './fakeSearch';
 import { BEN, MAYA, SAFETY_NUMBER, SPACE, channel, directHistory, longHistory, message, presenceOf, seedDevices } from './seed';
 
 type Args = Record<string, unknown>;
@@ -527,6 +528,11 @@ export function installFakeBackend(mode: string): void {
         }
         case 'memories':
           return later(150, memoriesPage(everyMessage(), isPinned, (a.before as string | null) ?? null, Number(a.limit)));
+        case 'search': {
+          const found = searchMessages(everyMessage(), String(a.words), (a.target as Target | null) ?? null, (a.before as number | null) ?? null, Number(a.limit));
+          if (found === null) fail('invalid_input', 'a search is too long: the limit is 500 characters');
+          return later(120, found);
+        }
         case 'memories_in':
           return later(150, memoriesWithin(everyMessage(), isPinned, a.windows as TimeWindow[]));
         case 'export_story':

@@ -55,6 +55,7 @@ import type {
   FoundBackup,
   Target,
   TimeWindow,
+  Timestamp,
   Verification,
   VoiceNoteProgress,
   VoiceNoteStart,
@@ -293,6 +294,15 @@ export function memories(before: MessageId | null, limit: number): Promise<Outco
  */
 export function memoriesIn(windows: TimeWindow[]): Promise<Outcome<Memory[]>> {
   return call('memories_in', { windows });
+}
+
+/**
+ * The messages holding every word of `words` (accents and case aside, whole words), best first:
+ * the words as typed, then in that order, then the rest, newest first within each. In `target`'s
+ * conversation or in all, written before `before` (ms) or at any time; at most `limit` (≤ 200).
+ */
+export function search(words: string, target: Target | null, before: Timestamp | null, limit: number): Promise<Outcome<Message[]>> {
+  return call('search', { words, target, before, limit });
 }
 
 /**

@@ -7,6 +7,7 @@ export const app = {
   },
   layout: {
     yourPartner: 'Your partner',
+    views: 'Search and memories',
     ourSpace: 'Our space',
     spaceName: '{{me}} & {{partner}}',
     withName: 'with {{name}}',

@@ -17,6 +17,7 @@ import { settings } from './settings';
 import { dates } from './dates';
 import { lists } from './lists';
 import { memories } from './memories';
+import { search } from './search';
 
 export const en = {
   common,
@@ -33,6 +34,7 @@ export const en = {
   dates,
   lists,
   memories,
+  search,
 };
 
 export type English = typeof en;

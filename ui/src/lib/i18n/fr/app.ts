@@ -9,6 +9,7 @@ export const app: Translation<typeof english> = {
   },
   layout: {
     yourPartner: 'Votre partenaire',
+    views: 'Recherche et souvenirs',
     catchingUp: 'Restauré depuis votre sauvegarde : rattrapage des appareils de {{partner}}. Vous pourrez écrire ensuite ; restez en ligne.',
     catchingUpUnnamed: 'Restauré depuis votre sauvegarde : rattrapage des appareils de votre partenaire. Vous pourrez écrire ensuite ; restez en ligne.',
     ourSpace: 'Notre espace',

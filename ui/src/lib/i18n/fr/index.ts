@@ -15,6 +15,7 @@ import { settings } from './settings';
 import { dates } from './dates';
 import { lists } from './lists';
 import { memories } from './memories';
+import { search } from './search';
 
 export const fr: Translation<English> = {
   common,
@@ -31,4 +32,5 @@ export const fr: Translation<English> = {
   dates,
   lists,
   memories,
+  search,
 };
