@@ -73,10 +73,12 @@ test-ui: ui-deps
 	cd ui && $(NPM) test
 
 ## The real app under Xvfb: one window paints (smoke), then two instances pair and chat
-## through WebDriver (tauri-driver + WebKitWebDriver; screenshots in target/e2e/).
+## through WebDriver (tauri-driver + WebKitWebDriver; screenshots in target/e2e/), then search
+## finds and opens a message in a 10,000-message history.
 test-e2e: app-tested
 	scripts/e2e-smoke.sh --no-build
 	scripts/e2e-app.sh --no-build
+	scripts/e2e-search.sh --no-build
 
 ## Two real app instances pair and chat through WebDriver (tauri-driver + WebKitWebDriver).
 test-app-e2e: app-tested
