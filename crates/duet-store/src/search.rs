@@ -5,12 +5,12 @@
 //! compatibility decomposition (NFKD), combining marks dropped, lower case. "Café", "CAFE" and
 //! "cafe" are one word; "l'été" is one word that "l'ete" finds; an ideograph (Chinese,
 //! Japanese) is a word of its own. A word is at most [`MAX_WORD_BYTES`] long (a longer one is
-//! cut there) and a message gives at most [`MAX_WORDS`] distinct words. A query finds whole
+//! cut there) and the first [`MAX_WORDS`] words of a message are indexed. A query finds whole
 //! words, not parts of words: "pizz" does not find "pizza" (indexing every prefix would
 //! multiply the index and its cost in sync; `docs/decisions.md`).
 //!
-//! **Index.** A word is named by 8 bytes of a BLAKE3 hash keyed with a key derived from the
-//! data key ([`word_key`]), and belongs to one of [`SHARDS`] shards (its hash's low bits). The
+//! **Index.** A word is named by a 64-bit SipHash-1-3 keyed with a key derived from the data
+//! key ([`word_key`]), and belongs to one of [`SHARDS`] shards (its hash's top bits). The
 //! `search` tree holds *chunks* under `shard(1) · level(1) · number(8)`: a chunk is a table of
 //! word hashes, sorted, and for each the messages holding it, delta coded (about 6 bytes a
 //! message; [`Chunk`] gives the layout). A commit adds one chunk to level 0 of each shard its
@@ -56,8 +56,8 @@ pub const FANOUT: usize = 8;
 pub(crate) const LEVELS: u8 = 12;
 /// The longest word kept, in bytes (a longer one is cut at a character boundary before it).
 pub const MAX_WORD_BYTES: usize = 48;
-/// The most distinct words indexed for one text (a message is at most 64 KiB; this bounds the
-/// index's growth from one message).
+/// The most words indexed for one text (repeats included): bounds what one message adds to
+/// the index.
 pub const MAX_WORDS: usize = 2_000;
 /// The most words a query uses.
 pub const MAX_QUERY_WORDS: usize = 16;
