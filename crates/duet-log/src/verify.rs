@@ -7,9 +7,15 @@
 //! author's log, and is at most [`MAX_LAMPORT_JUMP`] past the highest clock held; the
 //! signature verifies; the payload decrypts and passes model validation.
 //!
-//! [`Verifier::verify_batch`] checks a whole batch, verifying all signatures at once with
-//! ed25519 batch verification and falling back to one by one only to find a culprit. It keeps
-//! every event before the first bad one: what was valid is never lost.
+//! [`Verifier::verify_batch`] checks a whole batch. Every event names its predecessor's hash,
+//! and that hash covers the predecessor's whole body, its signature included: so the author's
+//! signature on the last event of their run in the batch vouches for every event before it,
+//! back to the head already held. It verifies that one signature per author (ed25519 batch
+//! verification of one to a few); only when one fails does it check every signature of the
+//! batch (at once, then one by one to find the culprit), so it refuses exactly what checking
+//! each signature would. It keeps every event before the first bad one: what was valid is never
+//! lost. Each event keeps its own signature, stored and forwarded, so an event sent alone
+//! (live) stays checkable on its own (`docs/decisions.md`, "One signature per author run").
 
 use std::collections::BTreeMap;
 
@@ -162,6 +168,17 @@ enum Position {
     Duplicate,
 }
 
+/// Which signatures a batch check verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signatures {
+    /// The last event's of each author's run (the rest are bound to it by hashes); every one
+    /// only when one of those fails.
+    RunHeads,
+    /// Every event's (what the run heads stand for; tests compare the two).
+    #[cfg(test)]
+    Every,
+}
+
 impl Verifier<'_> {
     /// Checks one event. `head` is the author's log head as held; `stored` looks up the hash
     /// of an event already held (for telling duplicates from forks).
@@ -190,7 +207,17 @@ impl Verifier<'_> {
         stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
         events: Vec<SealedEvent>,
     ) -> BatchOutcome {
-        let (mut outcome, fresh, bad) = self.check_signed(head_of, stored, events);
+        self.verify_batch_with(Signatures::RunHeads, head_of, stored, events)
+    }
+
+    pub(crate) fn verify_batch_with(
+        &self,
+        signatures: Signatures,
+        head_of: impl Fn(&DeviceId) -> LogHead,
+        stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
+        events: Vec<SealedEvent>,
+    ) -> BatchOutcome {
+        let (mut outcome, fresh, bad) = self.check_signed(signatures, head_of, stored, events);
         let opened = in_parallel_owned(fresh, |part| {
             part.into_iter().map(|(i, person, event, hash)| (i, self.open(event, person, hash))).collect::<Vec<_>>()
         });
@@ -220,7 +247,7 @@ impl Verifier<'_> {
         stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
         events: Vec<SealedEvent>,
     ) -> SealedOutcome {
-        let (outcome, fresh, bad) = self.check_signed(head_of, stored, events);
+        let (outcome, fresh, bad) = self.check_signed(Signatures::RunHeads, head_of, stored, events);
         let rejected = match (outcome.rejected, bad) {
             (_, Some((i, event))) => Some((i, VerifyError::BadSignature { author: event.author(), seq: event.seq() })),
             (rejected, None) => rejected,
@@ -238,6 +265,7 @@ impl Verifier<'_> {
     #[allow(clippy::type_complexity)]
     fn check_signed(
         &self,
+        signatures: Signatures,
         head_of: impl Fn(&DeviceId) -> LogHead,
         stored: impl Fn(&DeviceId, u64) -> Option<Hash>,
         events: Vec<SealedEvent>,
@@ -276,7 +304,25 @@ impl Verifier<'_> {
                 }
             }
         }
-        // Signatures: all at once; one by one only when the batch fails.
+        // Each author's run is a hash chain from the head held: the signature on its last event
+        // vouches for the run. Those alone first; every signature only when one fails.
+        if signatures == Signatures::RunHeads {
+            let last_of: BTreeMap<DeviceId, usize> =
+                fresh.iter().enumerate().map(|(n, (_, _, e, _))| (e.author(), n)).collect();
+            let heads: Vec<(Hash, [u8; 32], [u8; 64])> = last_of
+                .values()
+                .map(|&n| {
+                    let e = &fresh[n].2;
+                    (e.signing_digest(&self.space), e.author().0, e.signature())
+                })
+                .collect();
+            let items: Vec<(&[u8; 32], &[u8], &[u8; 64])> =
+                heads.iter().map(|(d, k, s)| (k, d.as_slice(), s)).collect();
+            if duet_crypto::verify_batch(&items).is_ok() {
+                return (outcome, fresh, None);
+            }
+        }
+        // Every signature: all at once; one by one only when the batch fails.
         let digests: Vec<Hash> = fresh.iter().map(|(_, _, e, _)| e.signing_digest(&self.space)).collect();
         let keys: Vec<[u8; 32]> = fresh.iter().map(|(_, _, e, _)| e.author().0).collect();
         let sigs: Vec<[u8; 64]> = fresh.iter().map(|(_, _, e, _)| e.signature()).collect();

@@ -332,3 +332,101 @@ fn a_clock_at_its_end_is_an_error_not_a_wrap() {
     let err = next.seal(TestSpace::text("one more"), &mut rand::thread_rng()).unwrap_err();
     assert_eq!(err, crate::envelope::SealError::ClockExhausted);
 }
+
+/// One signature per author run (`verify.rs`): a batch is refused exactly as checking every
+/// signature would refuse it, whatever is changed in it: any byte of any event, an event left
+/// out, two swapped, one repeated, one signed by another device.
+mod one_signature_per_run {
+    use proptest::prelude::*;
+
+    use super::{t, SealedEvent};
+    use crate::envelope::LogHead;
+    use crate::testkit::TestSpace;
+    use crate::verify::{BatchOutcome, Signatures};
+
+    fn outcome(s: &TestSpace, signatures: Signatures, events: Vec<SealedEvent>) -> BatchOutcome {
+        s.verifier().verify_batch_with(signatures, |_| LogHead::EMPTY, |_, _| None, events)
+    }
+
+    type Seen = (Vec<duet_crypto::Hash>, usize, Option<(usize, crate::verify::VerifyError)>, Option<Vec<u8>>);
+
+    fn seen(o: BatchOutcome) -> Seen {
+        (
+            o.accepted.iter().map(|e| e.hash).collect(),
+            o.duplicates,
+            o.rejected,
+            o.rejected_event.map(SealedEvent::into_body),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+        #[test]
+        fn a_batch_is_refused_exactly_as_checking_every_signature_would(
+            seed in any::<u64>(),
+            runs in proptest::collection::vec((0..2usize, 1..6usize), 1..10),
+            change in 0..6u8,
+            at in any::<prop::sample::Index>(),
+            byte in any::<prop::sample::Index>(),
+        ) {
+            let mut s = TestSpace::new(seed, &[1, 1]);
+            let mut events = Vec::new();
+            for (d, n) in runs {
+                for _ in 0..n {
+                    let i = events.len() as u64;
+                    events.push(s.write(d, TestSpace::text(&format!("m{i}")), t(i)));
+                }
+            }
+            let k = at.index(events.len());
+            match change {
+                1 => {
+                    let mut body = events[k].body().to_vec();
+                    let b = byte.index(body.len());
+                    body[b] ^= 0x01;
+                    if let Ok(changed) = SealedEvent::decode(events[k].author(), events[k].seq(), body) {
+                        events[k] = changed;
+                    }
+                }
+                2 => {
+                    events.remove(k);
+                }
+                3 if k + 1 < events.len() => events.swap(k, k + 1),
+                4 => {
+                    let again = events[k].clone();
+                    events.insert(k + 1, again);
+                }
+                5 => {
+                    // Signed by the other device: a head forged by someone who is not its author.
+                    let e = &events[k];
+                    let other = if e.author() == s.devices[0].key.id() { 1 } else { 0 };
+                    let mut body = e.body().to_vec();
+                    let sig = s.devices[other].key.sign(&e.signing_digest(&s.space));
+                    let len = body.len();
+                    body[len - 64..].copy_from_slice(&sig);
+                    events[k] = SealedEvent::decode(e.author(), e.seq(), body).expect("same structure");
+                }
+                _ => {}
+            }
+            let fast = seen(outcome(&s, Signatures::RunHeads, events.clone()));
+            let every = seen(outcome(&s, Signatures::Every, events));
+            prop_assert_eq!(fast, every);
+        }
+    }
+
+    /// The last event of a run with a signature that does not verify: refused, everything before
+    /// it kept (its run head is bad, so every signature is checked and it is the culprit).
+    #[test]
+    fn a_forged_run_head_is_refused_and_the_run_before_it_kept() {
+        let mut s = TestSpace::new(77, &[1, 1]);
+        let mut events: Vec<SealedEvent> =
+            (0..20).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i))).collect();
+        let last = events.len() - 1;
+        let mut body = events[last].body().to_vec();
+        let len = body.len();
+        body[len - 1] ^= 0x80;
+        events[last] = SealedEvent::decode(events[last].author(), events[last].seq(), body).unwrap();
+        let o = outcome(&s, Signatures::RunHeads, events);
+        assert_eq!(o.accepted.len(), 19);
+        assert!(matches!(o.rejected, Some((19, crate::verify::VerifyError::BadSignature { seq: 20, .. }))));
+    }
+}
