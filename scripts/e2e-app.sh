@@ -99,9 +99,6 @@ stop() { # pid: TERM to its process group (the driver's WebKitWebDriver and app 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { # a TCP port nobody listens on now
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
 # Xvfb picks a free display itself and writes its number to fd 3 once it is ready.
 say "starting Xvfb"

@@ -1,5 +1,6 @@
-# Shared by the scripts that run the real app (e2e-smoke.sh, e2e-app.sh, bench-app.sh):
-# messages, the one `--no-build` flag, required tools, building, tauri-driver.
+# Shared by the scripts that run the real app (e2e-smoke.sh, e2e-app.sh, e2e-search.sh,
+# bench-app.sh): messages, the one `--no-build` flag, required tools, building, tauri-driver, a
+# work folder whose processes are stopped on exit, Xvfb, free ports.
 # Source it after setting `root`, `app` and `script_name`.
 
 say() { printf '%s: %s\n' "$script_name" "$*"; }
@@ -46,4 +47,53 @@ ensure_tauri_driver() {
     tauri_driver="$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")"
   fi
   [ -x "$tauri_driver" ] || fail "tauri-driver could not be installed"
+}
+
+# A work folder (`work`, named after $1) and the process groups started for it (`pids`),
+# stopped in reverse order on exit (TERM, then KILL); after a failure the tail of each log in
+# the folder is shown. Start each process with `setsid … &` and add it with `pids+=($!)`.
+use_work_folder() {
+  work="$(mktemp -d -t "$1.XXXXXX")"
+  pids=()
+  trap stop_work EXIT
+  trap 'exit 130' INT TERM
+}
+stop_work() {
+  local status=$?
+  set +e
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM -- "-${pids[i]}" 2>/dev/null
+    sleep 0.5
+    kill -KILL -- "-${pids[i]}" 2>/dev/null
+    wait "${pids[i]}" 2>/dev/null
+  done
+  ((status == 0)) || { tail -n 30 "$work"/*.log >&2; }
+  rm -rf "$work"
+  exit "$status"
+}
+
+free_port() { # a TCP port nobody listens on now
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Starts a private Xvfb (a work folder's process; it picks a free display itself and writes
+# its number to fd 3 once ready); sets `display`.
+start_xvfb() {
+  setsid Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+  [ -s "$work/display" ] || fail "Xvfb did not start"
+  display=":$(tr -d '[:space:]' <"$work/display")"
+}
+
+# Starts tauri-driver on $display for the app's data in $1 (loopback only, no mDNS) and waits
+# until it listens; sets `port`.
+start_app_driver() {
+  port="$(free_port)"
+  local native
+  native="$(free_port)"
+  DISPLAY="$display" DUET_DATA_DIR="$1" DUET_LISTEN=/ip4/127.0.0.1/tcp/0 DUET_NO_MDNS=1 \
+    setsid "$tauri_driver" --port "$port" --native-port "$native" >"$work/driver.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
 }
