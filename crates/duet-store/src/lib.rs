@@ -154,7 +154,7 @@ const SEALING_DIR: &str = "db.part";
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Opens the sled database in `dir`, waiting up to [`LOCK_PATIENCE`] for its lock.
-fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     let started = std::time::Instant::now();
     loop {
         let opened = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(Some(500)).open();
