@@ -464,20 +464,11 @@ impl Store {
     /// The most chunks one level of one shard of the words index holds: below [`FANOUT`], its
     /// upkeep is done.
     pub fn words_index_backlog(&self) -> Result<usize, StoreError> {
-        let mut levels: BTreeMap<[u8; 2], usize> = BTreeMap::new();
-        for key in self.inner.raw[Ks::Search as usize].iter().keys() {
-            if let [shard, level, ..] = key?[..] {
-                *levels.entry([shard, level]).or_default() += 1;
-            }
-        }
-        Ok(levels.into_values().max().unwrap_or(0))
+        Ok(self.chunk_levels()?.values().map(Vec::len).max().unwrap_or(0))
     }
 
-    /// One step of the words index's upkeep: the lowest level of a shard holding [`FANOUT`]
-    /// chunks or more is merged into one chunk of the next level. Returns whether there was
-    /// such a level; the node calls it again until there is none.
-    pub fn compact_words(&self) -> Result<bool, StoreError> {
-        let _one_at_a_time = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
+    /// The keys of the words index's chunks by (level, shard), lowest level first.
+    fn chunk_levels(&self) -> Result<BTreeMap<(u8, u8), Vec<sled::IVec>>, StoreError> {
         let mut levels: BTreeMap<(u8, u8), Vec<sled::IVec>> = BTreeMap::new();
         for key in self.inner.raw[Ks::Search as usize].iter().keys() {
             let key = key?;
@@ -485,8 +476,16 @@ impl Store {
                 levels.entry((level, shard)).or_default().push(key);
             }
         }
+        Ok(levels)
+    }
+
+    /// One step of the words index's upkeep: the lowest level of a shard holding [`FANOUT`]
+    /// chunks or more is merged into one chunk of the next level. Returns whether there was
+    /// such a level; the node calls it again until there is none.
+    pub fn compact_words(&self) -> Result<bool, StoreError> {
+        let _one_at_a_time = self.compacting.lock().unwrap_or_else(|e| e.into_inner());
         let Some(((level, shard), keys)) =
-            levels.into_iter().find(|((level, _), keys)| level + 1 < LEVELS && keys.len() >= FANOUT)
+            self.chunk_levels()?.into_iter().find(|((level, _), keys)| level + 1 < LEVELS && keys.len() >= FANOUT)
         else {
             return Ok(false);
         };

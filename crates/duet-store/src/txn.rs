@@ -352,11 +352,14 @@ impl ViewStore for Txn<'_> {
             self.new_messages.entry(record.conversation).or_default().insert(record.id.0, encode(&record));
             return;
         }
-        // An edit adds the new text's words (a reaction to an edited message adds them again:
-        // postings are a set, and a query checks each message as it is now).
+        // An edit adds the new text's words; a change that leaves the text as it was (a
+        // reaction to an edited message) adds nothing.
         if let Some(edit) = record.edit.as_ref().filter(|_| record.deleted_at.is_none()) {
-            let text = edit.value.clone();
-            self.index_text(&text, record.id, record.conversation);
+            let held = self.message_in(&record.conversation, &record.id);
+            if held.and_then(|h| h.edit).is_none_or(|was| was.value != edit.value) {
+                let text = edit.value.clone();
+                self.index_text(&text, record.id, record.conversation);
+            }
         }
         match self.new_messages.get_mut(&record.conversation).and_then(|m| m.get_mut(&record.id.0)) {
             Some(new) => *new = encode(&record),

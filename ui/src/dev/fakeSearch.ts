@@ -6,13 +6,10 @@
  * at most `limit` (≤ 200). Longer than 500 characters: refused in words.
  */
 import type { Message, Target } from '../lib/backend';
-import { fold } from '../search/words';
+import { textWords as words } from '../search/words';
 
 export const MAX_SEARCH_RESULTS = 200;
 export const MAX_SEARCH_CHARS = 500;
-
-const WORD = /[\p{L}\p{N}\p{M}]+(?:['’.][\p{L}\p{N}\p{M}]+)*/gu;
-const words = (text: string) => [...text.matchAll(WORD)].map((m) => fold(m[0]));
 
 function score(text: string, query: string, wanted: string[]): number | null {
   const found = words(text);

@@ -12,9 +12,14 @@ export function fold(word: string): string {
   return word.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
+/** The folded words of `text`, in order (repeats kept). */
+export function textWords(text: string): string[] {
+  return [...text.matchAll(WORD)].map((m) => fold(m[0])).filter((w) => w.length > 0);
+}
+
 /** The folded words of a query, without repeats. */
 export function queryWords(query: string): string[] {
-  return [...new Set([...query.matchAll(WORD)].map((m) => fold(m[0])).filter((w) => w.length > 0))];
+  return [...new Set(textWords(query))];
 }
 
 /** A piece of a message's text, and whether it is one of the words looked for. */
