@@ -20,8 +20,14 @@
 //!     at most 10,000) between two new nodes, p50 / p99; and 100 more right after the
 //!     backlog, in the same stores.
 //!
-//! Figures only: nothing here asserts on time. Targets: backlog of 100,000 in ≤ 0.8 s,
-//! p99 latency ≤ 10 ms.
+//! (e) The peer to beat: Automerge with the same N messages, its whole-document sync (save,
+//!     TCP on loopback, load) and its change-by-change sync protocol (`automerge_peer.rs`),
+//!     next to Duet's backlog from (a).
+//!
+//! Figures only: nothing here asserts on time. Targets: backlog of 100,000 in ≤ 0.8 s and
+//! faster than Automerge's whole-document sync, p99 latency ≤ 10 ms.
+
+mod automerge_peer;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -164,10 +170,40 @@ async fn run(n: usize) {
     println!("(d) send at Ada → MessageNew at Ben, one message at a time:");
     println!("    {count} messages, a new pair:            {}", percentiles(fresh));
     println!("    {AFTER_BACKLOG} messages, right after the backlog: {}", percentiles(after_backlog));
-    println!("targets: backlog of 100,000 ≤ 0.8 s; p99 latency ≤ 10 ms");
     ada.node.shutdown().await;
     ben.node.shutdown().await;
+
+    // ----- (e) the peer to beat -----
+    let peer = automerge_peer::run(n, text).await;
+    println!(
+        "(e) Automerge {AUTOMERGE_VERSION}, the same {n} messages (one change each; built in {:.2} s, not timed below; \
+         it neither signs nor encrypts):",
+        peer.build.as_secs_f64()
+    );
+    println!(
+        "    whole-document sync: save {:.3} s + TCP {:.3} s ({:.1} MB) + load {:.3} s = {:.3} s",
+        peer.save.as_secs_f64(),
+        peer.copy.as_secs_f64(),
+        peer.saved_bytes as f64 / 1e6,
+        peer.load.as_secs_f64(),
+        peer.whole_document().as_secs_f64()
+    );
+    println!(
+        "    change-by-change sync protocol (in one process, no network): {:.3} s, {} messages, {:.1} MB",
+        peer.changes.as_secs_f64(),
+        peer.change_rounds,
+        peer.change_bytes as f64 / 1e6
+    );
+    println!(
+        "    Duet's backlog (a), signed and sealed: {:.3} s  → {:.2}× Automerge's whole-document sync",
+        sync_only.as_secs_f64(),
+        sync_only.as_secs_f64() / peer.whole_document().as_secs_f64()
+    );
+    println!("targets: backlog of 100,000 ≤ 0.8 s and under Automerge's whole-document sync; p99 latency ≤ 10 ms");
 }
+
+/// The Automerge release the peer runs (tests/Cargo.toml).
+const AUTOMERGE_VERSION: &str = "0.12";
 
 /// Latency samples taken right after the backlog.
 const AFTER_BACKLOG: usize = 100;

@@ -14,8 +14,12 @@
  *   Pss (shares them out; the honest total), per process with its Pss split into anonymous
  *   memory and mapped files; and the size of the page's DOM.
  *
- * Env: E2E_APP, E2E_PORT, DISPLAY, DUET_DATA_DIR (the app's, to find its process),
- * BENCH_RUNS (3), BENCH_IDLE_MS (5000).
+ * The same is measured, in the same run and the same way, for the Tauri floor
+ * (bench/tauri-floor: Duet's Tauri with one static page, E2E_FLOOR): the runs alternate
+ * between the two, and the summary prints what Duet adds over the floor.
+ *
+ * Env: E2E_APP, E2E_FLOOR (optional), E2E_PORT, DISPLAY, DUET_DATA_DIR (the app's, to find its
+ * process), BENCH_RUNS (3), BENCH_IDLE_MS (5000).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
@@ -25,6 +29,7 @@ import { Window, log, required } from './webdriver.mjs';
 
 const run = promisify(execFile);
 const APP = realpathSync(required('E2E_APP'));
+const FLOOR = process.env.E2E_FLOOR ? realpathSync(process.env.E2E_FLOOR) : null;
 const DATA_DIR = required('DUET_DATA_DIR');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
@@ -51,8 +56,8 @@ function processTable() {
   return parents;
 }
 
-/** The app process of this benchmark: our binary, with our data directory. */
-function appPid() {
+/** The process of this benchmark's `binary`, started with our data directory. */
+function appPid(binary) {
   for (const pid of processTable().keys()) {
     let exe = '';
     try {
@@ -60,7 +65,7 @@ function appPid() {
     } catch {
       continue;
     }
-    if (exe !== APP) continue;
+    if (exe !== binary) continue;
     if (read(`/proc/${pid}/environ`).split('\0').includes(`DUET_DATA_DIR=${DATA_DIR}`)) return pid;
   }
   return null;
@@ -100,13 +105,42 @@ function memory(root) {
   return { processes, rssMb: sum('rss') / 1024, pssMb: sum('pss') / 1024 };
 }
 
-async function windowMapped(since, stop) {
+async function windowMapped(title, since, stop) {
+  const mapped = new RegExp(`"${title}( \\(\\d+\\))?": .* \\d+x\\d+\\+`);
   while (!stop.done) {
     const { stdout } = await run('xwininfo', ['-root', '-tree']).catch(() => ({ stdout: '' }));
-    if (/"Duet( \(\d+\))?": /.test(stdout) && / \d+x\d+\+/.test(stdout)) return performance.now() - since;
+    if (mapped.test(stdout)) return performance.now() - since;
     await sleep(20);
   }
   return NaN;
+}
+
+/** The Tauri floor: one window, one static page (bench/tauri-floor). */
+async function floorOnce(index) {
+  const window = new Window('floor', required('E2E_PORT'), { app: FLOOR, patience: 60_000 });
+  const stop = { done: false };
+  const t0 = performance.now();
+  const mapped = windowMapped('Tauri floor', t0, stop);
+  await window.open();
+  await window.testId('floor');
+  const shown = performance.now() - t0;
+  stop.done = true;
+  const windowMs = await mapped;
+  await sleep(IDLE_MS);
+  const pid = appPid(FLOOR);
+  const mem = pid ? memory(pid) : null;
+  await window.close();
+  await sleep(1000);
+  log(`floor run ${index}: window ${windowMs.toFixed(0)} ms, page found ${shown.toFixed(0)} ms; ${describe(mem)}`);
+  return { windowMs, rss: mem?.rssMb ?? NaN, pss: mem?.pssMb ?? NaN };
+}
+
+const mb = (k) => (k / 1024).toFixed(0);
+
+function describe(mem) {
+  if (!mem) return 'app process not found';
+  const rows = mem.processes.map((p) => `${p.name} ${mb(p.rss)}/${mb(p.pss)} (anon ${mb(p.anon)}, files ${mb(p.file)})`);
+  return `idle RSS ${mem.rssMb.toFixed(1)} MB, PSS ${mem.pssMb.toFixed(1)} MB (RSS/PSS MB: ${rows.join(', ')})`;
 }
 
 async function once(index) {
@@ -114,7 +148,7 @@ async function once(index) {
   const stop = { done: false };
   const launchedAt = Date.now();
   const t0 = performance.now();
-  const mapped = windowMapped(t0, stop);
+  const mapped = windowMapped('Duet', t0, stop);
   await window.open();
   const session = performance.now() - t0;
   await window.testId('message');
@@ -122,7 +156,7 @@ async function once(index) {
   stop.done = true;
   const windowMs = await mapped;
   await sleep(IDLE_MS);
-  const pid = appPid();
+  const pid = appPid(APP);
   const mem = pid ? memory(pid) : null;
   // The page's own marks (ui/src/lib/marks.ts), on the wall clock: no polling delay in them.
   const marks = await window.script(
@@ -138,23 +172,37 @@ async function once(index) {
   );
   await window.close();
   await sleep(1000);
-  const mb = (k) => (k / 1024).toFixed(0);
-  const rows = mem?.processes.map((p) => `${p.name} ${mb(p.rss)}/${mb(p.pss)} (anon ${mb(p.anon)}, files ${mb(p.file)})`).join(', ');
   log(
     `run ${index}: window ${windowMs.toFixed(0)} ms, page script ${page.script.toFixed(0)} ms, state ${page.state.toFixed(0)} ms, ` +
       `first messages painted ${page.painted.toFixed(0)} ms (WebDriver: session ${session.toFixed(0)} ms, row found ${usable.toFixed(0)} ms); ` +
-      (mem ? `idle RSS ${mem.rssMb.toFixed(1)} MB, PSS ${mem.pssMb.toFixed(1)} MB (RSS/PSS MB: ${rows})` : 'app process not found') +
-      `; DOM: ${dom[0]} elements, ${dom[1]} message rows`,
+      `${describe(mem)}; DOM: ${dom[0]} elements, ${dom[1]} message rows`,
   );
   return { windowMs, painted: page.painted, rss: mem?.rssMb ?? NaN, pss: mem?.pssMb ?? NaN };
 }
 
+// Alternating, so a machine that gets busier or quieter during the run weighs on both alike.
 const results = [];
-for (let i = 1; i <= RUNS; i++) results.push(await once(i));
+const floors = [];
+for (let i = 1; i <= RUNS; i++) {
+  if (FLOOR) floors.push(await floorOnce(i));
+  results.push(await once(i));
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const duet = {
+  windowMs: median(results.map((r) => r.windowMs)),
+  painted: median(results.map((r) => r.painted)),
+  rss: median(results.map((r) => r.rss)),
+  pss: median(results.map((r) => r.pss)),
+};
 log(
-  `median of ${RUNS}: window mapped ${median(results.map((r) => r.windowMs)).toFixed(0)} ms, ` +
-    `first messages painted ${median(results.map((r) => r.painted)).toFixed(0)} ms, ` +
-    `idle RSS ${median(results.map((r) => r.rss)).toFixed(1)} MB, PSS ${median(results.map((r) => r.pss)).toFixed(1)} MB ` +
-    `(targets: ≤ 1000 ms, ≤ 100 MB)`,
+  `Duet, median of ${RUNS}: window mapped ${duet.windowMs.toFixed(0)} ms, first messages painted ${duet.painted.toFixed(0)} ms, ` +
+    `idle RSS ${duet.rss.toFixed(1)} MB, PSS ${duet.pss.toFixed(1)} MB`,
 );
+if (FLOOR) {
+  const floor = { windowMs: median(floors.map((r) => r.windowMs)), pss: median(floors.map((r) => r.pss)) };
+  log(`Tauri floor, median of ${RUNS}: window mapped ${floor.windowMs.toFixed(0)} ms, idle PSS ${floor.pss.toFixed(1)} MB`);
+  log(
+    `Duet over the floor: PSS +${(duet.pss - floor.pss).toFixed(1)} MB (target ≤ +25 MB); ` +
+      `window mapped ${duet.windowMs.toFixed(0)} ms (target ≤ 500 ms)`,
+  );
+}

@@ -34,6 +34,7 @@ mod live;
 pub mod logging;
 mod mailbox;
 mod memories;
+mod memory;
 mod pairing;
 mod peers;
 mod presence;

@@ -6,7 +6,9 @@
 //!
 //! Writing adds small chunks to the index; merging them ([`duet_store::Store::compact_words`])
 //! is upkeep this part does when nothing was written for [`SEARCH_UPKEEP_TICK`], one merge at a
-//! time on a blocking thread, so a backlog arriving or a message sent never waits for it.
+//! time on a blocking thread, so a backlog arriving or a message sent never waits for it. After
+//! each stretch of work it hands the memory that work freed back to the system
+//! ([`crate::memory`]).
 
 use std::time::Duration;
 
@@ -48,20 +50,27 @@ impl Node {
     /// The search part: merges the index's chunks while nothing is written.
     pub(crate) async fn search_upkeep(self) {
         let mut seen = self.shared.store.writes();
+        // Whether work was done since memory was last given back (opening the store was).
+        let mut worked = true;
         loop {
             tokio::time::sleep(SEARCH_UPKEEP_TICK).await;
             let now = self.shared.store.writes();
             if now != seen {
                 seen = now;
+                worked = true;
                 continue;
             }
             let node = self.clone();
+            let release = std::mem::take(&mut worked);
             let merged = tokio::task::spawn_blocking(move || {
                 let store = &node.shared.store;
                 let mut merged = 0;
                 // One merge at a time, and none once something is written again.
                 while store.writes() == seen + merged && store.compact_words()? {
                     merged += 1;
+                }
+                if release || merged > 0 {
+                    crate::memory::release_freed();
                 }
                 Ok::<u64, duet_store::StoreError>(merged)
             })
