@@ -107,27 +107,25 @@ fn sync_protocol(ada: &Automerge) -> (Automerge, usize, usize) {
     let (mut ada_state, mut ben_state) = (State::new(), State::new());
     let (mut rounds, mut bytes) = (0, 0);
     loop {
-        let mut quiet = true;
-        if let Some(message) = ada.generate_sync_message(&mut ada_state) {
-            let encoded = message.encode();
-            bytes += encoded.len();
-            rounds += 1;
-            quiet = false;
-            let message = Message::decode(&encoded).expect("a sync message");
-            ben.receive_sync_message(&mut ben_state, message).expect("Ben applies it");
-        }
-        if let Some(message) = ben.generate_sync_message(&mut ben_state) {
-            let encoded = message.encode();
-            bytes += encoded.len();
-            rounds += 1;
-            quiet = false;
-            let message = Message::decode(&encoded).expect("a sync message");
-            ada.receive_sync_message(&mut ada_state, message).expect("Ada applies it");
-        }
-        if quiet {
+        let sent = [
+            pass(&ada, &mut ada_state, &mut ben, &mut ben_state),
+            pass(&ben, &mut ben_state, &mut ada, &mut ada_state),
+        ];
+        if sent.iter().all(Option::is_none) {
             return (ben, rounds, bytes);
         }
+        rounds += sent.iter().flatten().count();
+        bytes += sent.iter().flatten().sum::<usize>();
     }
+}
+
+/// One sync message from `from` to `to`, through its bytes: their length, or `None` when
+/// `from` has nothing to say.
+fn pass(from: &Automerge, from_state: &mut State, to: &mut Automerge, to_state: &mut State) -> Option<usize> {
+    let encoded = from.generate_sync_message(from_state)?.encode();
+    let message = Message::decode(&encoded).expect("a sync message");
+    to.receive_sync_message(to_state, message).expect("the other side applies it");
+    Some(encoded.len())
 }
 
 /// Sends `bytes` over a fresh TCP connection on loopback; returns what arrived and how long

@@ -115,23 +115,35 @@ async function windowMapped(title, since, stop) {
   return NaN;
 }
 
-/** The Tauri floor: one window, one static page (bench/tauri-floor). */
-async function floorOnce(index) {
-  const window = new Window('floor', required('E2E_PORT'), { app: FLOOR, patience: 60_000 });
+/**
+ * Launches `app` through WebDriver and waits for its window titled `title` to be mapped and for
+ * the element `testId` to be on the page, then idles; returns the window, the timings (ms from
+ * launch) and the memory of the app's processes after the idle time.
+ */
+async function launch(name, app, title, testId) {
+  const window = new Window(name, required('E2E_PORT'), { app, patience: 60_000 });
   const stop = { done: false };
+  const launchedAt = Date.now();
   const t0 = performance.now();
-  const mapped = windowMapped('Tauri floor', t0, stop);
+  const mapped = windowMapped(title, t0, stop);
   await window.open();
-  await window.testId('floor');
-  const shown = performance.now() - t0;
+  const session = performance.now() - t0;
+  await window.testId(testId);
+  const found = performance.now() - t0;
   stop.done = true;
   const windowMs = await mapped;
   await sleep(IDLE_MS);
-  const pid = appPid(FLOOR);
+  const pid = appPid(app);
   const mem = pid ? memory(pid) : null;
+  return { window, launchedAt, session, found, windowMs, mem };
+}
+
+/** The Tauri floor: one window, one static page (bench/tauri-floor). */
+async function floorOnce(index) {
+  const { window, found, windowMs, mem } = await launch('floor', FLOOR, 'Tauri floor', 'floor');
   await window.close();
   await sleep(1000);
-  log(`floor run ${index}: window ${windowMs.toFixed(0)} ms, page found ${shown.toFixed(0)} ms; ${describe(mem)}`);
+  log(`floor run ${index}: window ${windowMs.toFixed(0)} ms, page found ${found.toFixed(0)} ms; ${describe(mem)}`);
   return { windowMs, rss: mem?.rssMb ?? NaN, pss: mem?.pssMb ?? NaN };
 }
 
@@ -144,20 +156,7 @@ function describe(mem) {
 }
 
 async function once(index) {
-  const window = new Window('bench', required('E2E_PORT'), { app: APP, patience: 60_000 });
-  const stop = { done: false };
-  const launchedAt = Date.now();
-  const t0 = performance.now();
-  const mapped = windowMapped('Duet', t0, stop);
-  await window.open();
-  const session = performance.now() - t0;
-  await window.testId('message');
-  const usable = performance.now() - t0;
-  stop.done = true;
-  const windowMs = await mapped;
-  await sleep(IDLE_MS);
-  const pid = appPid(APP);
-  const mem = pid ? memory(pid) : null;
+  const { window, launchedAt, session, found: usable, windowMs, mem } = await launch('bench', APP, 'Duet', 'message');
   // The page's own marks (ui/src/lib/marks.ts), on the wall clock: no polling delay in them.
   const marks = await window.script(
     'return { origin: performance.timeOrigin, marks: performance.getEntriesByType("mark").map((m) => [m.name, m.startTime]) }',
