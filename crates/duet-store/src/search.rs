@@ -152,7 +152,11 @@ pub(crate) fn add_text(into: &mut Postings, key: &WordKey, text: &str, posting: 
 /// Sorts postings by word (so by shard), then message, without repeats: the order
 /// [`write`](crate::txn) groups them in.
 pub(crate) fn sort(postings: &mut Postings) {
-    postings.sort_unstable();
+    // The same order as `(u64, Posting)`'s derived one (16-byte arrays compare as big-endian
+    // integers), by integer comparisons instead of two 16-byte memcmps: the sort was a fifth of
+    // storing a synced batch (`cargo bench -p duet-store --bench store -- store.apply`).
+    postings
+        .sort_unstable_by_key(|(hash, p)| (*hash, u128::from_be_bytes(p.id.0), u128::from_be_bytes(p.conversation.0)));
     postings.dedup();
 }
 
@@ -533,6 +537,20 @@ pub(crate) fn score(text: &str, query: &str, query_words: &[String]) -> Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The integer-keyed sort gives exactly the derived order, repeats removed.
+        #[test]
+        fn sort_is_the_derived_order(raw in proptest::collection::vec((0u64..4, proptest::array::uniform16(0u8..3), proptest::array::uniform16(0u8..2)), 0..200)) {
+            let mut postings: Postings =
+                raw.into_iter().map(|(h, id, c)| (h, Posting { id: MessageId(id), conversation: ConversationId(c) })).collect();
+            let mut derived = postings.clone();
+            derived.sort_unstable();
+            derived.dedup();
+            sort(&mut postings);
+            proptest::prop_assert_eq!(postings, derived);
+        }
+    }
 
     #[test]
     fn words_fold_case_accents_and_width() {
