@@ -84,7 +84,7 @@ test-e2e: app-tested
 test-app-e2e: app-tested
 	scripts/e2e-app.sh --no-build
 
-## Cold start and idle memory of the app (release build).
+## Cold start and idle memory of the app next to the Tauri floor (release build).
 bench-app: deps ui
 	scripts/bench-app.sh
 
