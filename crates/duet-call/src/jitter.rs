@@ -1,8 +1,8 @@
 //! The adaptive playout (jitter) buffer for call audio, sans I/O.
 //!
 //! Flow: the receiving task [`push`](JitterBuffer::push)es every RTP packet of the partner's
-//! Opus stream as it arrives (sequence number, payload, arrival time); a 20 ms clock
-//! [`pop`](JitterBuffer::pop)s one [`Playout`] per frame: a packet to decode, "this frame was
+//! Opus stream as it arrives (sequence number, payload, arrival time); the playout clock (the
+//! call's 20 ms tick, or the speaker asking for more) [`pop`](JitterBuffer::pop)s one [`Playout`] per frame: a packet to decode, "this frame was
 //! lost but the next packet is here" (decode the lost frame from the next packet's in-band
 //! FEC), "conceal" (Opus PLC), or [`Playout::Waiting`] before playout has started. The caller
 //! passes the time in; nothing here reads a clock, so the tests below run on made-up time.
@@ -36,7 +36,11 @@
 //! the next slot is due more than [`EARLY`] from now (the target grew), the buffer conceals
 //! a frame without moving on; when it is more than [`LATE`] overdue (the target shrank, or the
 //! network got faster), it skips a slot — for free when that slot's packet is missing anyway
-//! (one frame late is enough), otherwise by dropping the held packet.
+//! (one frame late is enough), otherwise by dropping the held packet. Between the two it plays
+//! where it is, but a buffer that has played more than `EARLY` late for [`SETTLE_AFTER`]
+//! frames in a row skips one slot too: a speaker that asks for frames on its own clock can
+//! settle anywhere in that window, and 20 ms of it would otherwise stay as delay for the rest
+//! of the call.
 //!
 //! **Bad input.** At most [`MAX_HELD`] packets (1 s) are held, each at most [`MAX_PAYLOAD`]
 //! bytes; empty or larger payloads are refused, as are packets beyond the held window. When
@@ -69,6 +73,12 @@ pub const EARLY: Duration = Duration::from_millis(10);
 /// hysteresis, so a 20 ms clock that wobbles a little never makes the buffer skip and stretch
 /// in turn.
 pub const LATE: Duration = Duration::from_millis(30);
+/// Frames in a row played more than [`EARLY`] after they were due before a slot is skipped to
+/// catch up (1 s). Between `EARLY` and [`LATE`] a slot plays where it is; staying there, it
+/// is delay the network does not need (the fastest packets got faster, or the playout clock
+/// settled late in its window), so the buffer moves back by a frame once it has held a second.
+/// One frame back leaves it at most `EARLY` early, so this never meets a stretch.
+pub const SETTLE_AFTER: u32 = 50;
 /// How much the target may shrink per frame played.
 pub const SHRINK_PER_FRAME: Duration = Duration::from_micros(500);
 /// Transit samples the delay is measured over (2 s of packets).
@@ -164,6 +174,8 @@ pub struct JitterBuffer {
     seen: Box<[i64; DEDUP_SLOTS]>,
     misfits: u32,
     starved: u32,
+    /// Frames in a row played more than [`EARLY`] after they were due.
+    behind: u32,
     stats: JitterStats,
 }
 
@@ -188,6 +200,7 @@ impl JitterBuffer {
             seen: Box::new([i64::MIN; DEDUP_SLOTS]),
             misfits: 0,
             starved: 0,
+            behind: 0,
             stats: JitterStats::default(),
         }
     }
@@ -269,7 +282,8 @@ impl JitterBuffer {
         }
     }
 
-    /// The next 20 ms of playout. Call it every 20 ms, with the time.
+    /// The next 20 ms of playout. Call it every 20 ms on average (a steady tick, or whenever
+    /// the speaker runs low), with the time.
     pub fn pop(&mut self, now: Instant) -> Playout {
         let now = self.micros(now);
         let Some(next) = self.next else { return Playout::Waiting };
@@ -287,11 +301,14 @@ impl JitterBuffer {
             self.stats.stretched += 1;
             return Playout::Conceal;
         }
-        if overdue > us(LATE) || (overdue >= FRAME_US && !self.held.contains_key(&next)) {
+        self.behind = if overdue > us(EARLY) { self.behind + 1 } else { 0 };
+        let settled_late = self.behind >= SETTLE_AFTER && self.held.contains_key(&(next + 1));
+        if overdue > us(LATE) || settled_late || (overdue >= FRAME_US && !self.held.contains_key(&next)) {
             if self.held.remove(&next).is_some() {
                 self.stats.dropped += 1;
             }
             self.advance();
+            self.behind = 0;
         }
 
         let next = self.next.unwrap_or(next);
@@ -382,6 +399,7 @@ impl JitterBuffer {
         self.transits.clear();
         self.misfits = 0;
         self.starved = 0;
+        self.behind = 0;
     }
 }
 

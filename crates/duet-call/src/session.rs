@@ -67,6 +67,18 @@ pub const MAX_PENDING_ICE: usize = 64;
 pub const MAX_DATA_BYTES: usize = 16 * 1024;
 /// Events a session queues for its driver.
 const EVENT_QUEUE: usize = 64;
+/// How often the audio tasks look at a device's clock (a microphone's captured audio, a
+/// speaker's queue).
+const POLL: Duration = Duration::from_millis(5);
+/// A speaker holding less than this (10 ms at 48 kHz) gets the next frame: enough to cover a
+/// sound card period (5 ms with the 20 ms buffer `devices` asks for) and a look 5 ms late;
+/// less would be heard as clicks, more is delay.
+const SPEAKER_LOW: usize = 480;
+/// The most frames one look sends or decodes (a task that stalled catches up, a backlog past
+/// this is cut where the device keeps its buffer).
+const MAX_FRAMES_AT_ONCE: usize = 3;
+/// A microphone that delivered no whole frame for this long is read on the call's clock.
+const STALLED: Duration = Duration::from_millis(60);
 
 /// A TURN server and the credentials it gave this device.
 #[derive(Clone, PartialEq, Eq)]
@@ -361,16 +373,20 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
-/// Plays the partner's audio: packets go into the jitter buffer as they arrive, and every
-/// 20 ms the next frame comes out into the sink. One task owns the buffer and the decoder, so
-/// neither is shared or locked.
+/// Plays the partner's audio: packets go into the jitter buffer as they arrive, and frames
+/// come out into the sink on its clock: a speaker's (a frame is decoded when it holds less than
+/// [`SPEAKER_LOW`]), or for a sink without one, the call's 20 ms clock. One task owns the
+/// buffer and the decoder, so neither is shared or locked.
 async fn receive_audio(shared: Arc<Shared>, track: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) {
     let Ok(mut decoder) = OpusDecoder::new() else { return };
     let mut buffer = JitterBuffer::new();
     // Missed ticks (a busy machine) are made up at once (tokio's default), so the sink gets 20
     // ms of audio per 20 ms that passed and the buffer's schedule stays true to the clock.
     let mut clock = tokio::time::interval(FRAME_DURATION);
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
+        let clocked = sink.queued().is_none();
         tokio::select! {
             event = track.poll() => match event {
                 Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
@@ -379,20 +395,36 @@ async fn receive_audio(shared: Arc<Shared>, track: Arc<dyn TrackRemote>, mut sin
                 Some(_) => {}
                 None => break,
             },
-            _ = clock.tick() => {
-                if let Some(next) = lock(&shared.next_audio_sink).take() {
-                    sink = next;
-                }
+            _ = clock.tick(), if clocked => {
                 play_audio_frame(&shared.counters, &mut buffer, &mut decoder, sink.as_mut());
             }
+            _ = poll.tick(), if !clocked => {
+                // A frame at a time while the speaker runs low (a few at most: after a stall).
+                for _ in 0..MAX_FRAMES_AT_ONCE {
+                    if sink.queued().is_none_or(|q| q >= SPEAKER_LOW)
+                        || !play_audio_frame(&shared.counters, &mut buffer, &mut decoder, sink.as_mut())
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(next) = lock(&shared.next_audio_sink).take() {
+            sink = next;
         }
     }
 }
 
-/// One 20 ms frame out of the jitter buffer: decoded, rebuilt from FEC, or concealed.
-fn play_audio_frame(c: &Counters, buffer: &mut JitterBuffer, decoder: &mut OpusDecoder, sink: &mut dyn AudioSink) {
+/// One 20 ms frame out of the jitter buffer: decoded, rebuilt from FEC, or concealed. False
+/// while playout has not started (nothing was written).
+fn play_audio_frame(
+    c: &Counters,
+    buffer: &mut JitterBuffer,
+    decoder: &mut OpusDecoder,
+    sink: &mut dyn AudioSink,
+) -> bool {
     let frame = match buffer.pop(Instant::now()) {
-        Playout::Waiting => return,
+        Playout::Waiting => return false,
         Playout::Decode(packet) => {
             if let Ok(pcm) = decoder.decode(&packet) {
                 sink.write(pcm);
@@ -400,7 +432,7 @@ fn play_audio_frame(c: &Counters, buffer: &mut JitterBuffer, decoder: &mut OpusD
                     tracing::debug!("the partner's first audio frame is played");
                 }
                 publish_jitter(c, buffer);
-                return;
+                return true;
             }
             // A packet that does not decode (a broken peer) is a lost frame.
             bump(&c.audio_concealed, 1);
@@ -421,6 +453,7 @@ fn play_audio_frame(c: &Counters, buffer: &mut JitterBuffer, decoder: &mut OpusD
         Err(_) => sink.write(&[0; FRAME_SAMPLES]),
     }
     publish_jitter(c, buffer);
+    true
 }
 
 fn publish_jitter(c: &Counters, buffer: &JitterBuffer) {
@@ -878,11 +911,14 @@ async fn connected(shared: &Shared) -> bool {
     up
 }
 
-/// Every 20 ms: a frame from the source (silence while muted), encoded and sent.
+/// A frame from the source (silence while muted), encoded and sent: the moment the microphone
+/// holds a whole one, or every 20 ms for a source without a clock of its own. A microphone
+/// that delivers nothing for [`STALLED`] (a device going away) is read every 20 ms too
+/// (silence, padded) until it delivers again, so the partner's stream keeps its pace.
 ///
-/// (Reading a microphone the moment a frame is complete instead, driven by its own clock,
-/// took about 15 ms off mouth-to-ear, but the echo canceller then removed only 11-18 dB of
-/// the echo instead of 30 or more in `tests/devices.rs`: the steady tick stays.)
+/// (Reading the microphone on its own clock once made the echo canceller lose the echo, when
+/// it ran on these reads; it runs on the audio thread now, on the stream as the card delivers
+/// it, so when the call reads no longer matters to it.)
 async fn send_audio(
     shared: Arc<Shared>,
     track: Arc<TrackLocalStaticSample>,
@@ -896,23 +932,42 @@ async fn send_audio(
     let (Ok(mut encoder), Some(pt)) = (OpusEncoder::new(bitrate), payload_type(&sender).await) else { return };
     let Some(ssrc) = track.ssrcs().await.first().copied() else { return };
     let mut pcm = vec![0i16; FRAME_SAMPLES];
-    let mut tick = tokio::time::interval(FRAME_DURATION);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut clock = tokio::time::interval(FRAME_DURATION);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_sent = Instant::now();
+    // On the call's clock: a source without one of its own, or a microphone that stalled
+    // (until it holds a whole frame again).
+    let mut on_call_clock = false;
     while !shared.closed.load(Ordering::Relaxed) {
-        tick.tick().await;
         if let Some(next) = lock(&shared.next_audio_source).take() {
             source = next;
         }
-        source.read(&mut pcm);
-        if shared.muted.load(Ordering::Relaxed) {
-            pcm.fill(0);
-        }
-        let Ok(packet) = encoder.encode(&pcm) else { continue };
-        let sample = Sample { data: Bytes::from(packet), duration: FRAME_DURATION, ..Sample::new(Instant::now()) };
-        if track.sample_writer(ssrc, pt).write_sample(&sample).await.is_ok()
-            && shared.counters.audio_sent.fetch_add(1, Ordering::Relaxed) == 0
-        {
-            tracing::debug!("the first audio frame is sent");
+        on_call_clock = match source.ready() {
+            None => true,
+            Some(n) => n < FRAME_SAMPLES && (on_call_clock || last_sent.elapsed() >= STALLED),
+        };
+        let frames = if on_call_clock {
+            clock.tick().await;
+            1
+        } else {
+            poll.tick().await;
+            (source.ready().unwrap_or(0) / FRAME_SAMPLES).min(MAX_FRAMES_AT_ONCE)
+        };
+        for _ in 0..frames {
+            source.read(&mut pcm);
+            last_sent = Instant::now();
+            if shared.muted.load(Ordering::Relaxed) {
+                pcm.fill(0);
+            }
+            let Ok(packet) = encoder.encode(&pcm) else { continue };
+            let sample = Sample { data: Bytes::from(packet), duration: FRAME_DURATION, ..Sample::new(Instant::now()) };
+            if track.sample_writer(ssrc, pt).write_sample(&sample).await.is_ok()
+                && shared.counters.audio_sent.fetch_add(1, Ordering::Relaxed) == 0
+            {
+                tracing::debug!("the first audio frame is sent");
+            }
         }
     }
 }

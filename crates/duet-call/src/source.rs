@@ -5,7 +5,11 @@
 //!
 //! Sources are pulled on the media tasks' clock (every 20 ms for audio, every frame for
 //! video) and must not block; sinks are called as media is decoded and must not block either
-//! (a device sink hands samples to its own audio thread through a bounded buffer).
+//! (a device sink hands samples to its own audio thread through a bounded buffer). An audio
+//! source or sink with a clock of its own (a microphone, a speaker: the sound card's) says how
+//! much it holds, and the call follows that clock instead of its own: a frame is sent the
+//! moment the microphone has one, and decoded when the speaker is about to run out. Two clocks
+//! side by side cost up to a frame of waiting at each end, all of it delay.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -18,11 +22,23 @@ use crate::frame::{VideoFrame, FRAME_SAMPLES, SAMPLE_RATE};
 pub trait AudioSource: Send + 'static {
     /// Fills `out` (one frame, [`FRAME_SAMPLES`] samples) with the next audio.
     fn read(&mut self, out: &mut [i16]);
+
+    /// For a source with its own clock: how many samples it holds, ready to read. `None` (the
+    /// default): a source read on the call's 20 ms clock.
+    fn ready(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Audio received, 48 kHz mono, as it is decoded.
 pub trait AudioSink: Send + 'static {
     fn write(&mut self, samples: &[i16]);
+
+    /// For a sink with its own clock: how many samples it holds, written and not played yet.
+    /// `None` (the default): a sink written on the call's 20 ms clock.
+    fn queued(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Video to send.

@@ -2,18 +2,22 @@
 //! other hears and sees, checked by what a person would notice (the tone's pitch, the
 //! pattern's colours, silence when muted, no picture with the camera off), and audio that
 //! keeps playing through a relay that drops 5% of packets, or drops 10% and holds the rest
-//! back 0–40 ms each (so they overtake each other), checked 20 ms frame by 20 ms frame.
+//! back 0–40 ms each (so they overtake each other), checked 20 ms frame by 20 ms frame; and
+//! a microphone and a speaker with clocks of their own (as a sound card has) that the call
+//! follows.
 
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use duet_call::analysis;
-use duet_call::source::{AudioProbe, AudioSink, SineTone, TestPattern, VideoProbe};
+use duet_call::source::{AudioProbe, AudioSink, AudioSource, SineTone, TestPattern, VideoProbe};
 use duet_call::{CallMedia, MediaConfig, MediaEvent, MediaSession};
 use duet_log::CallSignal;
 use duet_model::{CallId, CallKind};
@@ -439,4 +443,119 @@ async fn a_voice_call_through_loss_and_jitter_keeps_its_pitch_frame_by_frame() {
     assert!(played + 15 >= sent as usize, "B played {played} frames while A sent {sent}");
     assert!(d(|s| s.audio_frames_fec) > 0, "lost frames were rebuilt from FEC: {stats:?}");
     assert!(stats.audio_jitter_delay_ms >= 40, "the buffer grew to cover the jitter: {stats:?}");
+}
+
+/// A sound card's 5 ms period, in 48 kHz samples.
+const PERIOD: usize = 240;
+
+/// A microphone with a clock of its own: a thread adds 5 ms of a tone every 5 ms, until
+/// `stalled` (a device that stops delivering).
+#[derive(Clone, Default)]
+struct CardMicrophone {
+    captured: Arc<Mutex<VecDeque<i16>>>,
+    stalled: Arc<AtomicBool>,
+}
+
+impl CardMicrophone {
+    fn start(freq: f32, done: Arc<AtomicBool>) -> Self {
+        let mic = Self::default();
+        let (captured, stalled) = (mic.captured.clone(), mic.stalled.clone());
+        std::thread::spawn(move || {
+            let mut tone = SineTone::new(freq, 0.4);
+            let mut block = vec![0i16; PERIOD];
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(5));
+                if !stalled.load(Ordering::Relaxed) {
+                    tone.read(&mut block);
+                    captured.lock().unwrap().extend(&block);
+                }
+            }
+        });
+        mic
+    }
+}
+
+impl AudioSource for CardMicrophone {
+    fn read(&mut self, out: &mut [i16]) {
+        let mut c = self.captured.lock().unwrap();
+        for s in out.iter_mut() {
+            *s = c.pop_front().unwrap_or(0);
+        }
+    }
+
+    fn ready(&self) -> Option<usize> {
+        Some(self.captured.lock().unwrap().len())
+    }
+}
+
+/// A speaker with a clock of its own: a thread plays 5 ms every 5 ms into `played`; the most
+/// it ever held is kept.
+#[derive(Clone, Default)]
+struct CardSpeaker {
+    queue: Arc<Mutex<VecDeque<i16>>>,
+    most_held: Arc<AtomicUsize>,
+}
+
+impl CardSpeaker {
+    fn start(mut played: AudioProbe, done: Arc<AtomicBool>) -> Self {
+        let speaker = Self::default();
+        let queue = speaker.queue.clone();
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(5));
+                let block: Vec<i16> = {
+                    let mut q = queue.lock().unwrap();
+                    (0..PERIOD).map(|_| q.pop_front().unwrap_or(0)).collect()
+                };
+                played.write(&block);
+            }
+        });
+        speaker
+    }
+}
+
+impl AudioSink for CardSpeaker {
+    fn write(&mut self, samples: &[i16]) {
+        let mut q = self.queue.lock().unwrap();
+        q.extend(samples);
+        self.most_held.fetch_max(q.len(), Ordering::Relaxed);
+    }
+
+    fn queued(&self) -> Option<usize> {
+        Some(self.queue.lock().unwrap().len())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_follows_a_sound_cards_clock_and_keeps_pace_when_the_microphone_stalls() {
+    let (mut a, b) = call(CallKind::Voice, None, as_is(), as_is()).await;
+    next_event(&mut a, "A connected", |e| *e == MediaEvent::Connected).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let mic = CardMicrophone::start(660.0, done.clone());
+    let played = AudioProbe::default();
+    let speaker = CardSpeaker::start(played.clone(), done.clone());
+    a.session.set_audio_source(Box::new(mic.clone()));
+    b.session.set_audio_sink(Box::new(speaker.clone()));
+    until("B's speaker plays A's microphone", || played.frames() > 50 && near(played.dominant_frequency(), 660.0))
+        .await;
+    // The speaker is given a frame only when it runs low: it never holds more than that low
+    // mark (10 ms) and one frame (20 ms).
+    let most = speaker.most_held.load(Ordering::Relaxed);
+    assert!(most <= 1_440, "the speaker held {most} samples");
+
+    // A's microphone stops delivering: A goes on sending (silence) at the call's pace, so B's
+    // jitter buffer keeps its schedule.
+    mic.stalled.store(true, Ordering::Relaxed);
+    until("B's speaker plays silence", || played.rms() < 0.01).await;
+    let (sent, at) = (a.session.stats().audio_frames_sent, Instant::now());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let per_second = (a.session.stats().audio_frames_sent - sent) as f64 / at.elapsed().as_secs_f64();
+    // 50 a second; a busy machine may skip some ticks, a sender that waited for the silent
+    // microphone would send none.
+    assert!(per_second >= 30.0, "{per_second:.0} frames a second while the microphone was silent");
+
+    // It delivers again: B hears it.
+    mic.stalled.store(false, Ordering::Relaxed);
+    until("B hears A's microphone again", || near(played.dominant_frequency(), 660.0)).await;
+    done.store(true, Ordering::Relaxed);
 }

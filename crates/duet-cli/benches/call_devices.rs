@@ -149,12 +149,14 @@ fn main() {
     assert!(!latencies.is_empty(), "no syllable was matched at Ben's speaker");
     let status = call_status(couple.b());
     println!(
-        "mouth to ear (microphone → speaker, real device path, loopback): p50 {:.0} ms, p90 {:.0} ms over {} of {} syllables (target p50 ≤ 100 ms); jitter buffer {} ms; {}",
+        "mouth to ear (microphone → speaker, real device path, loopback): p50 {:.0} ms, p90 {:.0} ms over {} of {} syllables (target p50 ≤ 100 ms); jitter buffer {} ms, {} of {} frames concealed; {}",
         percentile(latencies.clone(), 0.5),
         percentile(latencies.clone(), 0.9),
         latencies.len(),
         syllables,
         status["stats"]["media"]["audio_jitter_delay_ms"],
+        status["stats"]["media"]["audio_frames_concealed"],
+        status["stats"]["media"]["audio_frames_decoded"],
         status["quality"],
     );
 }

@@ -64,6 +64,10 @@ impl AudioSink for Tee {
         self.0.write(samples);
         self.1.write(samples);
     }
+
+    fn queued(&self) -> Option<usize> {
+        self.0.queued()
+    }
 }
 
 fn media(node: &Node, flags: &MediaFlags, video: bool) -> Result<CallMedia, NodeError> {

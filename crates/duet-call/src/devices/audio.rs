@@ -10,10 +10,12 @@
 //!   nearest it offers (16-bit or float, any rate, mono or stereo), converted on the audio
 //!   thread ([`crate::resample`]).
 //! - **Threads and buffers**: each device runs on its own thread (cpal streams are not `Send`)
-//!   and meets the call's media tasks through a bounded buffer. The two clocks (the sound
-//!   card's and the call's 20 ms tick) drift apart slowly; when a buffer grows past
-//!   [`MAX_BUFFERED_MS`], it is cut back to [`TRIM_TO_MS`] (a short skip every few minutes at
-//!   worst, instead of a delay that grows through the call). An underrun plays or sends silence.
+//!   and meets the call's media tasks through a bounded buffer. The call follows the card's
+//!   clock ([`AudioSource::ready`], [`AudioSink::queued`]): a frame is sent when the
+//!   microphone holds one, decoded when the speaker runs low. A reader that stalls lets a
+//!   buffer grow; past [`MAX_BUFFERED_MS`] it is cut back to [`TRIM_TO_MS`] (a short skip
+//!   instead of a delay that stays for the rest of the call). An underrun plays or sends
+//!   silence.
 //! - **Unplugged**: when the stream fails (a USB headset pulled out), the thread opens the
 //!   default device instead and says so on the notice channel; if there is no device at all it
 //!   tries again every second. The choice itself is kept by whoever made it.
@@ -45,8 +47,11 @@ use crate::source::{AudioSink, AudioSource};
 pub const MAX_BUFFERED_MS: usize = 120;
 /// What a cut-back buffer keeps.
 pub const TRIM_TO_MS: usize = 40;
-/// The sound card's buffer, each way.
-pub const DEVICE_BUFFER_MS: u32 = 40;
+/// The sound card's buffer, each way. The speaker's is delay on the way to the ear all the
+/// time (it is kept full); 40 ms → 20 ms took mouth-to-ear p50 from about 118 ms to 95
+/// (`cargo bench -p duet-cli --bench call_devices`), and the echo canceller kept removing
+/// 37–54 dB with three busy loops on the two cores (`tests/devices.rs` in the CLI).
+pub const DEVICE_BUFFER_MS: u32 = 20;
 /// A microphone buffer holding more than this when the call reads it is cut back to one
 /// frame: what piled up while the reader stalled would otherwise stay as delay for the rest
 /// of the call. (The first read always cuts back: what piled up while the call connected.)
@@ -55,9 +60,8 @@ pub const DEVICE_BUFFER_MS: u32 = 40;
 /// (`cargo bench -p duet-cli --bench call_devices`).
 const MAX_MICROPHONE_BACKLOG_MS: usize = 30;
 /// The speaker's queue (decoded audio not yet handed to the sound card) is kept under this,
-/// cut back to [`SPEAKER_QUEUE_MS`]: the jitter buffer before it already absorbs the
-/// network's unevenness, so the queue only needs to cover the card's periods and the 20 ms
-/// tick's wobble; anything more is delay.
+/// cut back to [`SPEAKER_QUEUE_MS`]. The call decodes a frame when the queue runs low
+/// ([`AudioSink::queued`]), so it stays far below; the cut is for a writer that does not look.
 const MAX_SPEAKER_QUEUE_MS: usize = 60;
 const SPEAKER_QUEUE_MS: usize = 30;
 /// The ALSA id of the desktop's default device.
@@ -173,7 +177,8 @@ fn pick_config(ranges: impl Iterator<Item = SupportedStreamConfigRange>) -> Opti
 
 /// The device buffer asked for: [`DEVICE_BUFFER_MS`] (cpal splits it in four periods). ALSA's
 /// default is 100 ms, all of it delay on the way to the ear; a device that refuses a fixed
-/// size is opened with its default instead.
+/// size is opened with its default instead. An underrun on a busy machine is a click (cpal
+/// prepares the device again and goes on), not a failure.
 fn with_low_latency(config: &StreamConfig) -> StreamConfig {
     let frames = config.sample_rate.0 * DEVICE_BUFFER_MS / 1000;
     StreamConfig { buffer_size: cpal::BufferSize::Fixed(frames), ..config.clone() }
@@ -503,6 +508,10 @@ impl AudioSource for Microphone {
             *s = b.pop_front().unwrap_or(0);
         }
     }
+
+    fn ready(&self) -> Option<usize> {
+        Some(lock(&self.shared.buffer).len())
+    }
 }
 
 impl Drop for Microphone {
@@ -548,6 +557,10 @@ impl AudioSink for Speaker {
             let excess = b.len() - samples(SPEAKER_QUEUE_MS);
             b.drain(..excess);
         }
+    }
+
+    fn queued(&self) -> Option<usize> {
+        Some(lock(&self.shared.buffer).len())
     }
 }
 

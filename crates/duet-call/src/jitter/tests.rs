@@ -1,5 +1,6 @@
 //! The buffer on made-up time: a sender emits one packet every 20 ms, a "network" delays,
-//! drops, duplicates and reorders them, and a 20 ms clock pops frames. Payloads carry the
+//! drops, duplicates and reorders them, and a 20 ms clock pops frames (or, in
+//! one test, a speaker's clock that asks for frames when it runs low). Payloads carry the
 //! sender's frame number, so what played can be checked against what was sent.
 
 use std::collections::{BTreeSet, VecDeque};
@@ -116,9 +117,15 @@ fn reordered_packets_play_in_order_across_the_sequence_wrap() {
     let arrivals = stream(65_530, 60, |i| Some(delays[i as usize % delays.len()] * MS));
     let mut sim = Sim::new(arrivals, 7 * MS);
     sim.run_until(60 * FRAME + 200 * MS);
-    assert_eq!(sim.decoded(), (0..60).collect::<Vec<_>>());
+    // In order, and every frame but at most one: the target settles from its initial 60 ms to
+    // the 45 ms this reordering needs, and the clock, left more than EARLY late for a second,
+    // skips a slot to catch up (SETTLE_AFTER).
+    let decoded = sim.decoded();
+    assert!(decoded.windows(2).all(|w| w[0] < w[1]), "{decoded:?}");
+    assert!(decoded.len() >= 59 && decoded.first() == Some(&0) && decoded.last() == Some(&59), "{decoded:?}");
     let s = sim.buf.stats();
-    assert_eq!((s.late, s.fec, s.dropped, s.stretched), (0, 0, 0, 0), "{s:?}");
+    assert_eq!((s.late, s.fec, s.stretched), (0, 0, 0), "{s:?}");
+    assert!(s.dropped <= 1, "{s:?}");
 }
 
 #[test]
@@ -147,6 +154,24 @@ fn a_lost_frame_is_rebuilt_from_the_next_packet_or_concealed() {
     assert_eq!(played[4..7], [d(4), Playout::Fec(payload(6)), d(6)]);
     // 10: nothing after it yet to take FEC from; 11: rebuilt from 12's FEC.
     assert_eq!(played[9..13], [d(9), Playout::Conceal, Playout::Fec(payload(12)), d(12)]);
+}
+
+/// A speaker's clock asks when it runs low, at a moment of its own; here the first second's
+/// packets came 25 ms slower, so once they leave the history the slots fall due 25 ms sooner
+/// and the clock finds itself playing late, inside the window where nothing moves.
+#[test]
+fn a_clock_that_settled_late_moves_back_a_frame() {
+    let arrivals = stream(0, 500, |i| Some(if i < 50 { 25 * MS } else { 0 }));
+    let mut sim = Sim::new(arrivals, 13 * MS);
+    sim.run_until(500 * FRAME);
+    assert_eq!(sim.buf.target_delay(), MIN_DELAY);
+    assert!(sim.latency() <= MIN_DELAY + EARLY, "{:?}", sim.latency());
+    // The target came down from 60 ms to 20 and the slots 25 ms sooner: a frame skipped per
+    // 20 ms of that, and nothing else.
+    let s = sim.buf.stats();
+    assert!(s.dropped <= 4 && s.late == 0 && s.concealed == 0, "{s:?}");
+    let decoded = sim.decoded();
+    assert!(decoded.windows(2).all(|w| w[0] < w[1]));
 }
 
 #[test]
@@ -224,8 +249,9 @@ fn the_delay_grows_under_jitter_and_comes_back_down() {
     let s = sim.buf.stats();
     assert_eq!(s.late, adapted.late, "{s:?}");
     assert_eq!(s.restarts, 0);
-    // Coming down skipped a few frames (the delay shrank a frame at a time) and nothing else.
-    assert!(s.dropped <= 6, "{s:?}");
+    // Coming down skipped a few frames (the delay shrank a frame at a time, and once more when
+    // it had played late for a second) and nothing else.
+    assert!(s.dropped <= 8, "{s:?}");
     let decoded = sim.decoded();
     assert!(decoded.windows(2).all(|w| w[0] < w[1]));
 }
