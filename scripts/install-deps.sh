@@ -27,6 +27,11 @@ packages=(
   # Calls (duet-call): Opus and VP8 from the system's libopus and libvpx; the microphone and
   # speaker through ALSA (cpal); libclang for the V4L2 camera bindings (bindgen).
   libopus-dev libvpx-dev libasound2-dev libclang-dev
+  # Screen sharing on Wayland: the desktop portal's PipeWire stream (libpipewire, through
+  # bindgen). Its test (crates/duet-cli/tests/devices.rs) runs the portal (xdg-desktop-portal)
+  # over a private PipeWire with WirePlumber (pw-dump from pipewire-bin).
+  libpipewire-0.3-dev
+  pipewire pipewire-bin wireplumber xdg-desktop-portal
   # Calls through the real device path in tests: a private PulseAudio with virtual devices,
   # reached through ALSA's default device (the pulse plugin), fed and recorded with
   # paplay/parec (pulseaudio-utils).

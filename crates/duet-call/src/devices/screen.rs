@@ -9,9 +9,9 @@
 //!   sizes lose their last row or column (I420 needs even sizes).
 //! - **Rate**: [`SHARE_FPS`] frames a second: a shared screen is read more than watched, and a
 //!   full screen is 8 MB a frame through the X socket.
-//! - **Wayland**: a Wayland session without X11 gives no way in here (the desktop portal and
-//!   PipeWire would; not built yet): sharing says so in words. Under XWayland only X11 apps'
-//!   windows can be captured, so the window list is what there is to offer.
+//! - **Wayland**: the compositor lets no client read the screen, and under XWayland only X11
+//!   apps' windows could be read; so in a Wayland session the one thing offered is the desktop
+//!   portal ([`PORTAL`], `devices::portal`), whose own dialog asks what to share.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,6 +30,8 @@ use crate::source::VideoSource;
 pub const SHARE_FPS: u32 = 5;
 /// The id of the whole screen among [`share_targets`].
 pub const WHOLE_SCREEN: &str = "screen";
+/// The id of "what the desktop's dialog offers" in a Wayland session.
+pub const PORTAL: &str = "portal";
 /// Titles listed at most this long.
 const MAX_TITLE_CHARS: usize = 120;
 /// Windows listed at most.
@@ -46,11 +48,7 @@ pub struct ShareTarget {
 }
 
 fn no_display() -> DeviceError {
-    if std::env::var_os("WAYLAND_DISPLAY").is_some() {
-        DeviceError("Screen sharing needs an X11 session: on Wayland it is not supported yet".into())
-    } else {
-        DeviceError("Screen sharing needs a desktop session (no X11 display was found)".into())
-    }
+    DeviceError("Screen sharing needs a desktop session (no X11 or Wayland display was found)".into())
 }
 
 fn connect() -> Result<(RustConnection, usize), DeviceError> {
@@ -64,8 +62,15 @@ fn x11_err(e: impl std::fmt::Display) -> DeviceError {
     DeviceError(format!("The screen could not be read ({e})"))
 }
 
-/// The screen, then the windows the window manager lists.
+/// The screen, then the windows the window manager lists; in a Wayland session, the desktop's
+/// own choice ([`PORTAL`]).
 pub fn share_targets() -> Result<Vec<ShareTarget>, DeviceError> {
+    if super::portal::is_wayland() {
+        return Ok(vec![ShareTarget {
+            id: PORTAL.into(),
+            name: "A screen or window (your desktop asks which)".into(),
+        }]);
+    }
     let (conn, screen) = connect()?;
     let root = conn.setup().roots[screen].root;
     let mut out = vec![ShareTarget { id: WHOLE_SCREEN.into(), name: "Whole screen".into() }];
@@ -130,22 +135,51 @@ fn closed() -> DeviceError {
     DeviceError("The shared window was closed".into())
 }
 
-/// BGRX (what X11 gives at depth 24/32 on little-endian machines) to I420, halving until it
-/// fits a call and trimming odd sizes. `None` if `data` is shorter than the size says.
+/// The byte order of a packed 8-bit RGB pixel with a fourth (padding or alpha) byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelOrder {
+    /// Blue, green, red, padding: X11 at depth 24/32 on little-endian machines.
+    Bgrx,
+    /// Red, green, blue, padding.
+    Rgbx,
+    /// Red, green, blue: three bytes.
+    Rgb,
+}
+
+impl PixelOrder {
+    pub(super) fn bytes(self) -> usize {
+        match self {
+            PixelOrder::Bgrx | PixelOrder::Rgbx => 4,
+            PixelOrder::Rgb => 3,
+        }
+    }
+}
+
+/// BGRX (what X11 gives at depth 24/32 on little-endian machines) to I420: [`packed_to_i420`].
 pub fn bgrx_to_i420(data: &[u8], width: u32, height: u32, stride: usize) -> Option<VideoFrame> {
+    packed_to_i420(data, width, height, stride, PixelOrder::Bgrx)
+}
+
+/// Packed 8-bit RGB to I420, halving until it fits a call and trimming odd sizes. `None` if
+/// `data` is shorter than the size says.
+pub fn packed_to_i420(data: &[u8], width: u32, height: u32, stride: usize, order: PixelOrder) -> Option<VideoFrame> {
     let mut scale = 1u32;
     while width / scale > MAX_VIDEO_WIDTH || height / scale > MAX_VIDEO_HEIGHT {
         scale *= 2;
     }
     let (w, h) = ((width / scale) & !1, (height / scale) & !1);
-    if data.len() < stride.checked_mul(height as usize)? || stride < width as usize * 4 {
+    let bytes = order.bytes();
+    if data.len() < stride.checked_mul(height as usize)? || stride < width as usize * bytes {
         return None;
     }
     let mut frame = VideoFrame::black(w, h)?;
     let cw = (w / 2) as usize;
     let px = |x: u32, y: u32| {
-        let i = (y * scale) as usize * stride + (x * scale) as usize * 4;
-        [data[i + 2], data[i + 1], data[i]]
+        let i = (y * scale) as usize * stride + (x * scale) as usize * bytes;
+        match order {
+            PixelOrder::Bgrx => [data[i + 2], data[i + 1], data[i]],
+            PixelOrder::Rgbx | PixelOrder::Rgb => [data[i], data[i + 1], data[i + 2]],
+        }
     };
     let (luma, u, v) = frame.planes_mut();
     for y in 0..h {
@@ -184,8 +218,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl ScreenShare {
-    /// Starts sharing `target` (an id from [`share_targets`]).
+    /// Starts sharing `target` (an id from [`share_targets`]). In a Wayland session the whole
+    /// screen is asked of the desktop too (its dialog offers the screens).
     pub fn open(target: &str) -> Result<ScreenShare, DeviceError> {
+        if target == PORTAL || (target == WHOLE_SCREEN && super::portal::is_wayland()) {
+            let (latest, stop, ended) = (Arc::default(), Arc::default(), Arc::default());
+            let feed =
+                super::portal::Feed { latest: Arc::clone(&latest), stop: Arc::clone(&stop), ended: Arc::clone(&ended) };
+            let size = super::portal::open(feed)?;
+            return Ok(ScreenShare { size, latest, stop, ended });
+        }
         let (conn, screen) = connect()?;
         let window = parse_target(target, conn.setup().roots[screen].root)?;
         let first = grab(&conn, window)?;
@@ -234,7 +276,9 @@ impl VideoSource for ScreenShare {
     }
 
     fn next_frame(&mut self) -> Option<VideoFrame> {
-        lock(&self.latest).take()
+        // A window resized mid-share keeps the first size's encoder: frames of another size
+        // are skipped until it is back (or sharing restarts).
+        lock(&self.latest).take().filter(|f| (f.width, f.height) == self.size)
     }
 }
 
@@ -280,6 +324,24 @@ mod tests {
 
         let odd = bgrx_to_i420(&bgrx(33, 21, |_, _| [0, 0, 255]), 33, 21, 33 * 4).unwrap();
         assert_eq!((odd.width, odd.height), (32, 20));
+    }
+
+    #[test]
+    fn red_first_pictures_keep_their_colours_too() {
+        let colour = |x: u32, _y: u32| if x < 32 { [255, 0, 0] } else { [0, 0, 255] };
+        let rgbx: Vec<u8> = bgrx(64, 48, colour).chunks(4).flat_map(|p| [p[2], p[1], p[0], 0]).collect();
+        let rgb: Vec<u8> = bgrx(64, 48, colour).chunks(4).flat_map(|p| [p[2], p[1], p[0]]).collect();
+        for frame in [
+            packed_to_i420(&rgbx, 64, 48, 64 * 4, PixelOrder::Rgbx).unwrap(),
+            packed_to_i420(&rgb, 64, 48, 64 * 3, PixelOrder::Rgb).unwrap(),
+        ] {
+            let left = frame.mean_rgb(4, 4, 8, 8);
+            let right = frame.mean_rgb(52, 4, 8, 8);
+            assert!(left[0] > 200 && left[2] < 50, "{left:?}");
+            assert!(right[2] > 200 && right[0] < 50, "{right:?}");
+        }
+        // Three bytes a pixel: a stride of four bytes' width is too short for RGBX.
+        assert!(packed_to_i420(&rgb, 64, 48, 64 * 3, PixelOrder::Rgbx).is_none());
     }
 
     #[test]
