@@ -179,13 +179,17 @@ pub fn video(node: &Node, on: bool, camera: Option<String>) -> Result<Value, Nod
 }
 
 /// Shares the screen or a window (`target` from `share_targets`) in the call, instead of the
-/// camera; `None` stops sharing.
-pub fn share_screen(node: &Node, target: Option<&str>) -> Result<Value, NodeError> {
-    let Some(target) = target else {
+/// camera; `None` stops sharing. Opening waits off the async workers: on Wayland it waits for
+/// the person's choice in the desktop's dialog.
+pub async fn share_screen(node: &Node, target: Option<&str>) -> Result<Value, NodeError> {
+    let Some(target) = target.map(str::to_owned) else {
         node.set_call_video(None)?;
         return Ok(Value::Null);
     };
-    let share = devices::ScreenShare::open(target).map_err(|e| NodeError::NotFound(e.to_string()))?;
+    let share = tokio::task::spawn_blocking(move || devices::ScreenShare::open(&target))
+        .await
+        .map_err(|e| NodeError::NotFound(format!("Screen sharing could not start ({e})")))?
+        .map_err(|e| NodeError::NotFound(e.to_string()))?;
     node.set_call_video(Some(Box::new(share)))?;
     Ok(Value::Null)
 }

@@ -443,7 +443,7 @@ async fn handle(node: &Node, request: Request) -> Result<Value, NodeError> {
         Request::Answer { media } => crate::calls::answer(node, &media).await?,
         Request::DevicesMedia => crate::calls::devices_media(Some(node)),
         Request::Video { on, camera } => crate::calls::video(node, on, camera)?,
-        Request::ShareScreen { target } => crate::calls::share_screen(node, target.as_deref())?,
+        Request::ShareScreen { target } => crate::calls::share_screen(node, target.as_deref()).await?,
         Request::ShareTargets => crate::calls::share_targets()?,
         Request::CallAudio { mic, speaker } => crate::calls::switch_audio(node, mic, speaker)?,
         Request::SetMediaDevices { choice } => to_json(node.set_media_devices(choice)?),
