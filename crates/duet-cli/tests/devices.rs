@@ -436,26 +436,44 @@ fn looks_like(seen: &Value, want: [i64; 3]) -> bool {
     })
 }
 
+/// Ada and Ben in a voice call, each with a sound server of their own speaking a tone; Ada's
+/// `duet up` also gets `ada_env` (her desktop session).
+struct VoiceCall {
+    a: tempfile::TempDir,
+    b: tempfile::TempDir,
+    _ups: (common::Up, common::Up),
+    _sounds: (VirtualSound, VirtualSound),
+}
+
+impl VoiceCall {
+    fn start(ada_env: Vec<(&'static str, std::path::PathBuf)>) -> VoiceCall {
+        let (mut a_sound, mut b_sound) = (VirtualSound::start(), VirtualSound::start());
+        a_sound.speak_tone(440.0);
+        b_sound.speak_tone(660.0);
+        let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b) = (a_dir.path(), b_dir.path());
+        ok(a, &["init", "--name", "Ada"]);
+        ok(b, &["init", "--name", "Ben"]);
+        let mut a_env = a_sound.env();
+        a_env.extend(ada_env);
+        let ups = (up_with(a, &a_env), up_with(b, &b_sound.env()));
+        let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
+        ok(b, &["join", &ticket]);
+        ok(a, &["call"]);
+        wait_until("Ben's computer rings", || call_status(b)["call"]["phase"] == "ringing");
+        ok(b, &["answer"]);
+        wait_until("the voice call is active", || call_status(b)["call"]["phase"] == "active");
+        VoiceCall { a: a_dir, b: b_dir, _ups: ups, _sounds: (a_sound, b_sound) }
+    }
+}
+
 #[test]
 fn a_shared_wayland_screen_reaches_the_partner_through_the_desktop_portal() {
     let _alone = one_call_at_a_time();
     let desktop = PortalDesktop::sharing_colour_bars();
-    let (a_sound, b_sound) = (VirtualSound::start(), VirtualSound::start());
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (a.path(), b.path());
-    ok(a, &["init", "--name", "Ada"]);
-    ok(b, &["init", "--name", "Ben"]);
     // Ada's session is the Wayland desktop's: no X11 display at all.
-    let mut a_env = a_sound.env();
-    a_env.extend(desktop.env());
-    let _ups = (up_with(a, &a_env), up_with(b, &b_sound.env()));
-    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
-    ok(b, &["join", &ticket]);
-
-    ok(a, &["call"]);
-    wait_until("Ben's computer rings", || call_status(b)["call"]["phase"] == "ringing");
-    ok(b, &["answer"]);
-    wait_until("the voice call is active", || call_status(b)["call"]["phase"] == "active");
+    let call = VoiceCall::start(desktop.env());
+    let (a, b) = (call.a.path(), call.b.path());
     // A Wayland session offers the desktop's own choice, and the whole screen goes there too.
     assert!(ok(a, &["share-screen", "--list"]).contains("portal — A screen or window"));
     ok(a, &["share-screen"]);
@@ -504,23 +522,8 @@ fn a_sound_system_that_goes_away_mid_call_is_said_in_words_and_the_call_comes_ba
 fn a_shared_screen_reaches_the_partner_in_a_voice_call() {
     let _alone = one_call_at_a_time();
     let screen = Screen::showing_the_test_pattern();
-    let (mut a_sound, mut b_sound) = (VirtualSound::start(), VirtualSound::start());
-    a_sound.speak_tone(440.0);
-    b_sound.speak_tone(660.0);
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (a.path(), b.path());
-    ok(a, &["init", "--name", "Ada"]);
-    ok(b, &["init", "--name", "Ben"]);
-    let mut a_env = a_sound.env();
-    a_env.push(("DISPLAY", screen.display.clone().into()));
-    let _ups = (up_with(a, &a_env), up_with(b, &b_sound.env()));
-    let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
-    ok(b, &["join", &ticket]);
-
-    ok(a, &["call"]);
-    wait_until("Ben's computer rings", || call_status(b)["call"]["phase"] == "ringing");
-    ok(b, &["answer"]);
-    wait_until("the voice call is active", || call_status(b)["call"]["phase"] == "active");
+    let call = VoiceCall::start(vec![("DISPLAY", screen.display.clone().into())]);
+    let (a, b) = (call.a.path(), call.b.path());
     assert!(ok(a, &["share-screen", "--list"]).contains("screen — Whole screen"));
     ok(a, &["share-screen"]);
     wait_until("Ben sees the four colours on Ada's screen", || {
