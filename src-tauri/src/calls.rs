@@ -199,8 +199,9 @@ pub async fn call_quality(state: State<'_, AppState>) -> Answer<Option<CallQuali
     Ok(state.node().await?.call_quality().await)
 }
 
-/// What can be shared in a call on this display: the whole screen, then its windows. Said in
-/// words where sharing cannot work (no X11 display: on Wayland it is not supported yet).
+/// What can be shared in a call on this display: the whole screen, then its windows (on
+/// Wayland one entry: the desktop's own dialog). Said in words where sharing cannot work (no
+/// desktop session).
 #[tauri::command]
 pub async fn share_targets() -> Answer<Vec<ShareTarget>> {
     tauri::async_runtime::spawn_blocking(devices::share_targets)

@@ -175,10 +175,31 @@ describe('the in-call view', () => {
     expect(screen.getByTestId('call-share')).toHaveTextContent('Share screen');
   });
 
+  it('on Wayland opens the desktop’s own choice at once, and says what is shared', async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      if (cmd === 'share_targets') return [{ id: 'portal', name: 'A screen or window (your desktop asks which)' }];
+      return cmd === 'call_history' ? [] : null;
+    });
+    render(CallView, { nameOf });
+    callSession.handle({ event: 'call', call: callInfo({ kind: 'voice', phase: 'active', answered_at: Date.now() }) });
+    await new Promise((r) => setTimeout(r, 0));
+    await fireEvent.click(screen.getByTestId('call-share'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toContainEqual(['share_screen', { target: 'portal' }]);
+    expect(screen.queryByTestId('share-menu')).not.toBeInTheDocument();
+    expect(screen.getByTestId('call-sharing')).toHaveTextContent('You are sharing what you chose on your desktop.');
+    await fireEvent.click(screen.getByTestId('call-share'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toContainEqual(['share_screen', { target: null }]);
+    expect(screen.queryByTestId('call-sharing')).not.toBeInTheDocument();
+  });
+
   it('says in words why the screen cannot be shared, and the call goes on', async () => {
     mockIPC((cmd) => {
       if (cmd === 'share_targets') {
-        throw { code: 'device_unavailable', message: 'Screen sharing needs an X11 session: on Wayland it is not supported yet.' };
+        throw { code: 'device_unavailable', message: 'Screen sharing needs a desktop session (no X11 or Wayland display was found).' };
       }
       return cmd === 'call_history' ? [] : null;
     });
@@ -186,7 +207,7 @@ describe('the in-call view', () => {
     callSession.handle({ event: 'call', call: callInfo({ kind: 'voice', phase: 'active', answered_at: Date.now() }) });
     await new Promise((r) => setTimeout(r, 0));
     await fireEvent.click(screen.getByTestId('call-share'));
-    expect(await screen.findByRole('alert')).toHaveTextContent('Screen sharing needs an X11 session: on Wayland it is not supported yet.');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Screen sharing needs a desktop session (no X11 or Wayland display was found).');
     expect(screen.queryByTestId('share-menu')).not.toBeInTheDocument();
     expect(screen.getByTestId('call-hangup')).toHaveTextContent('Hang up');
   });

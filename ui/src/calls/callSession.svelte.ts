@@ -49,6 +49,8 @@ export const ENDED_SHOWN_FOR_MS = 4000;
 export const MAX_NOTICES = 4;
 /** How often the call view reads the connection, in seconds. */
 export const QUALITY_EVERY_S = 3;
+/** The share target that is the desktop's own choice (Wayland's screen-sharing portal). */
+export const PORTAL = 'portal';
 
 export class CallSession {
   call = $state<CallInfo | null>(null);
@@ -70,6 +72,8 @@ export class CallSession {
   shareChoices = $state<ShareTarget[] | null>(null);
   /** The screen or window I share now (its name), instead of my camera. */
   sharing = $state<string | null>(null);
+  /** Its id: `screen`, `window:…`, or `portal` (what I chose in my desktop's own dialog). */
+  sharingId = $state<string | null>(null);
   /** The last thing that went wrong, in words. */
   error = $state<AppError | null>(null);
   /** Newest first. */
@@ -181,6 +185,12 @@ export class CallSession {
       return;
     }
     this.error = null;
+    // On Wayland the desktop's own dialog is the only choice: open it at once.
+    const [only] = outcome.value;
+    if (outcome.value.length === 1 && only?.id === PORTAL) {
+      await this.share(only);
+      return;
+    }
     this.shareChoices = outcome.value;
   }
 
@@ -195,6 +205,7 @@ export class CallSession {
     if (target === null) {
       // Stopped even when the camera could not come back (the error says why).
       this.sharing = null;
+      this.sharingId = null;
       this.cameraOn = outcome.ok && this.call?.kind === 'video';
       this.hasCamera = this.cameraOn;
     }
@@ -205,6 +216,7 @@ export class CallSession {
     this.error = null;
     if (target !== null) {
       this.sharing = target.name;
+      this.sharingId = target.id;
       this.cameraOn = true;
     }
   }
@@ -331,6 +343,7 @@ export class CallSession {
     this.quality = null;
     this.shareChoices = null;
     this.sharing = null;
+    this.sharingId = null;
     this.remote.clear();
     this.preview.clear();
   }

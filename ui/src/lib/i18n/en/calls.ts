@@ -49,6 +49,7 @@ export const calls = {
     you: 'You',
     cameraOff: 'Camera off',
     sharingWholeScreen: 'You are sharing your whole screen.',
+    sharingChosen: 'You are sharing what you chose on your desktop.',
     sharing: 'You are sharing “{{name}}”.',
     shareMenu: 'Share in the call',
     nothingToShare: 'Nothing on this display can be shared.',

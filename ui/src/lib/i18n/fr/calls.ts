@@ -53,6 +53,7 @@ export const calls: Translation<typeof english> = {
     you: 'Vous',
     cameraOff: 'Caméra coupée',
     sharingWholeScreen: 'Vous partagez tout votre écran.',
+    sharingChosen: 'Vous partagez ce que vous avez choisi sur votre bureau.',
     sharing: 'Vous partagez « {{name}} ».',
     shareMenu: 'Partager dans l’appel',
     nothingToShare: 'Rien ne peut être partagé sur cet écran.',
