@@ -238,6 +238,8 @@ struct PortalDesktop {
     children: Vec<std::process::Child>,
     dir: tempfile::TempDir,
     bus: String,
+    /// XDG_CONFIG_HOME of its programs (PipeWire's drop-in).
+    config: std::path::PathBuf,
 }
 
 /// The stand-in ScreenCast backend: every request succeeds and shares `node`.
@@ -301,11 +303,41 @@ impl ScreenBackend {
     }
 }
 
+/// A private D-Bus session bus with its config in `dir`: the standard session bus (which
+/// starts the services it knows of when asked), or with `activation` off one where only what
+/// the test starts runs. Returns the daemon and its address.
+fn session_bus(dir: &std::path::Path, activation: bool) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut command = std::process::Command::new("dbus-daemon");
+    if activation {
+        command.arg("--session");
+    } else {
+        let config = dir.join("bus.conf");
+        std::fs::write(
+            &config,
+            "<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>\
+             <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
+             <allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>",
+        )
+        .unwrap();
+        command.arg(format!("--config-file={}", config.display()));
+    }
+    let mut bus = command
+        .args(["--nofork", "--nopidfile", "--print-address=1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start dbus-daemon");
+    let mut address = String::new();
+    std::io::BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).expect("the bus says its address");
+    (bus, address.trim().to_owned())
+}
+
 impl PortalDesktop {
     const BACKEND: &'static str = "org.freedesktop.impl.portal.desktop.duettest";
 
     fn sharing_colour_bars() -> PortalDesktop {
-        use std::process::{Command, Stdio};
+        use std::process::Command;
         common::require_tool("pipewire");
         common::require_tool("wireplumber");
         common::require_tool("pw-dump");
@@ -334,18 +366,10 @@ impl PortalDesktop {
         )
         .unwrap();
 
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dbus-daemon");
-        let mut address = String::new();
-        use std::io::BufRead;
-        std::io::BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).expect("the bus says its address");
-        let mut desktop = PortalDesktop { children: vec![bus], dir, bus: address.trim().to_owned() };
-        desktop.start("pipewire", &[], &config);
-        desktop.start("wireplumber", &[], &config);
+        let (bus, address) = session_bus(dir.path(), true);
+        let mut desktop = PortalDesktop { children: vec![bus], dir, bus: address, config };
+        desktop.start("pipewire", &[]);
+        desktop.start("wireplumber", &[]);
 
         // The colour bars' node, once PipeWire has made it.
         let mut node = None;
@@ -381,17 +405,17 @@ impl PortalDesktop {
             });
         });
         ready_rx.recv().expect("the stand-in backend starts");
-        desktop.start("/usr/libexec/xdg-desktop-portal", &["--replace", "--verbose"], &config);
+        desktop.start("/usr/libexec/xdg-desktop-portal", &["--replace", "--verbose"]);
         desktop
     }
 
-    fn start(&mut self, program: &str, args: &[&str], config: &std::path::Path) {
+    fn start(&mut self, program: &str, args: &[&str]) {
         let name = program.rsplit('/').next().unwrap_or(program);
         let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
         let child = std::process::Command::new(program)
             .args(args)
             .envs(self.env())
-            .env("XDG_CONFIG_HOME", config)
+            .env("XDG_CONFIG_HOME", &self.config)
             .env("XDG_DESKTOP_PORTAL_DIR", self.dir.path().join("portals"))
             .stdout(std::process::Stdio::null())
             .stderr(log)
@@ -436,8 +460,8 @@ fn looks_like(seen: &Value, want: [i64; 3]) -> bool {
     })
 }
 
-/// Ada and Ben in a voice call, each with a sound server of their own speaking a tone; Ada's
-/// `duet up` also gets `ada_env` (her desktop session).
+/// Ada and Ben in a voice call, each with a sound server of their own speaking a tone; their
+/// `duet up` also get `ada_env` and `ben_env` (their desktop sessions).
 struct VoiceCall {
     a: tempfile::TempDir,
     b: tempfile::TempDir,
@@ -446,7 +470,10 @@ struct VoiceCall {
 }
 
 impl VoiceCall {
-    fn start(ada_env: Vec<(&'static str, std::path::PathBuf)>) -> VoiceCall {
+    fn start(
+        ada_env: Vec<(&'static str, std::path::PathBuf)>,
+        ben_env: Vec<(&'static str, std::path::PathBuf)>,
+    ) -> VoiceCall {
         let (mut a_sound, mut b_sound) = (VirtualSound::start(), VirtualSound::start());
         a_sound.speak_tone(440.0);
         b_sound.speak_tone(660.0);
@@ -454,9 +481,10 @@ impl VoiceCall {
         let (a, b) = (a_dir.path(), b_dir.path());
         ok(a, &["init", "--name", "Ada"]);
         ok(b, &["init", "--name", "Ben"]);
-        let mut a_env = a_sound.env();
+        let (mut a_env, mut b_env) = (a_sound.env(), b_sound.env());
         a_env.extend(ada_env);
-        let ups = (up_with(a, &a_env), up_with(b, &b_sound.env()));
+        b_env.extend(ben_env);
+        let ups = (up_with(a, &a_env), up_with(b, &b_env));
         let ticket = ok(a, &["invite"]).lines().next().unwrap().to_owned();
         ok(b, &["join", &ticket]);
         ok(a, &["call"]);
@@ -471,9 +499,25 @@ impl VoiceCall {
 fn a_shared_wayland_screen_reaches_the_partner_through_the_desktop_portal() {
     let _alone = one_call_at_a_time();
     let desktop = PortalDesktop::sharing_colour_bars();
-    // Ada's session is the Wayland desktop's: no X11 display at all.
-    let call = VoiceCall::start(desktop.env());
+    // Ada's session is the Wayland desktop's: no X11 display at all. Ben's is a Wayland session
+    // whose bus has no portal and starts none.
+    let empty = tempfile::tempdir().unwrap();
+    let (mut empty_bus, empty_address) = session_bus(empty.path(), false);
+    let ben_env = vec![
+        ("WAYLAND_DISPLAY", empty.path().join("wayland-stand-in")),
+        ("DBUS_SESSION_BUS_ADDRESS", empty_address.into()),
+    ];
+    let call = VoiceCall::start(desktop.env(), ben_env);
     let (a, b) = (call.a.path(), call.b.path());
+    // With no portal, sharing says so in words, and the call goes on.
+    let out = duet(b, &["share-screen"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("needs the desktop's screen-sharing service (xdg-desktop-portal with PipeWire)"), "{said}");
+    assert_eq!(call_status(a)["call"]["phase"], "active");
+    let _ = empty_bus.kill();
+    let _ = empty_bus.wait();
+
     // A Wayland session offers the desktop's own choice, and the whole screen goes there too.
     assert!(ok(a, &["share-screen", "--list"]).contains("portal — A screen or window"));
     ok(a, &["share-screen"]);
@@ -522,7 +566,7 @@ fn a_sound_system_that_goes_away_mid_call_is_said_in_words_and_the_call_comes_ba
 fn a_shared_screen_reaches_the_partner_in_a_voice_call() {
     let _alone = one_call_at_a_time();
     let screen = Screen::showing_the_test_pattern();
-    let call = VoiceCall::start(vec![("DISPLAY", screen.display.clone().into())]);
+    let call = VoiceCall::start(vec![("DISPLAY", screen.display.clone().into())], Vec::new());
     let (a, b) = (call.a.path(), call.b.path());
     assert!(ok(a, &["share-screen", "--list"]).contains("screen — Whole screen"));
     ok(a, &["share-screen"]);

@@ -33,6 +33,8 @@ use crate::frame::VideoFrame;
 
 /// How long the first picture may take once the person has chosen.
 const FIRST_FRAME_WITHIN: Duration = Duration::from_secs(10);
+/// How long a portal step that does not wait on the person may take.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// How long the person may take to choose in the desktop's dialog.
 const CHOICE_WITHIN: Duration = Duration::from_secs(120);
 
@@ -53,34 +55,48 @@ fn portal_err(e: ashpd::Error) -> DeviceError {
         ashpd::Error::Response(ashpd::desktop::ResponseError::Cancelled) => {
             DeviceError("Screen sharing was cancelled".into())
         }
-        ashpd::Error::PortalNotFound(_) | ashpd::Error::Zbus(_) => DeviceError(format!(
-            "Screen sharing on Wayland needs the desktop's screen-sharing service \
+        // No portal on the bus, or one without ScreenCast.
+        ashpd::Error::PortalNotFound(_) | ashpd::Error::Zbus(_) | ashpd::Error::Portal(ashpd::PortalError::ZBus(_)) => {
+            DeviceError(format!(
+                "Screen sharing on Wayland needs the desktop's screen-sharing service \
              (xdg-desktop-portal with PipeWire), which did not answer ({e})"
-        )),
+            ))
+        }
         e => DeviceError(format!("The desktop did not share the screen ({e})")),
     }
+}
+
+/// A portal step that does not wait on the person, within [`ANSWER_WITHIN`].
+async fn answered<T>(step: impl std::future::Future<Output = Result<T, ashpd::Error>>) -> Result<T, DeviceError> {
+    tokio::time::timeout(ANSWER_WITHIN, step)
+        .await
+        .map_err(|_| {
+            DeviceError("The desktop's screen-sharing service (xdg-desktop-portal) did not answer in time".into())
+        })?
+        .map_err(portal_err)
 }
 
 /// Asks the portal for one screen or window; keeps the session open until `stop`.
 async fn ask(granted: std::sync::mpsc::SyncSender<Result<Granted, DeviceError>>, stop: Arc<AtomicBool>) {
     let asked = async {
-        let proxy = Screencast::new().await.map_err(portal_err)?;
-        let session = proxy.create_session(Default::default()).await.map_err(portal_err)?;
-        let cursor = match proxy.available_cursor_modes().await {
+        let proxy = answered(Screencast::new()).await?;
+        let session = answered(proxy.create_session(Default::default())).await?;
+        let cursor = match answered(proxy.available_cursor_modes()).await {
             Ok(modes) if modes.contains(CursorMode::Embedded) => CursorMode::Embedded,
             _ => CursorMode::Hidden,
         };
-        proxy
-            .select_sources(
+        answered(
+            proxy.select_sources(
                 &session,
                 SelectSourcesOptions::default()
                     .set_cursor_mode(cursor)
                     .set_sources(SourceType::Monitor | SourceType::Window)
                     .set_multiple(false)
                     .set_persist_mode(PersistMode::DoNot),
-            )
-            .await
-            .map_err(portal_err)?;
+            ),
+        )
+        .await?;
+        // The one step that waits on the person.
         let started = tokio::time::timeout(CHOICE_WITHIN, proxy.start(&session, None, Default::default()))
             .await
             .map_err(|_| DeviceError("Nothing was chosen to share".into()))?
@@ -91,7 +107,7 @@ async fn ask(granted: std::sync::mpsc::SyncSender<Result<Granted, DeviceError>>,
             .first()
             .map(|s| s.pipe_wire_node_id())
             .ok_or_else(|| DeviceError("The desktop shared nothing".into()))?;
-        let remote = proxy.open_pipe_wire_remote(&session, Default::default()).await.map_err(portal_err)?;
+        let remote = answered(proxy.open_pipe_wire_remote(&session, Default::default())).await?;
         Ok::<_, DeviceError>((Granted { remote, node }, session))
     };
     match asked.await {
