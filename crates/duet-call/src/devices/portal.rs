@@ -43,8 +43,8 @@ pub fn is_wayland() -> bool {
     std::env::var_os("WAYLAND_DISPLAY").is_some()
 }
 
-/// What the portal gave: the PipeWire remote, the stream's node, and a way to close the
-/// session when sharing stops.
+/// What the portal gave: the PipeWire remote and the stream's node (the session itself stays
+/// with the portal thread, which closes it when sharing stops).
 struct Granted {
     remote: OwnedFd,
     node: u32,
