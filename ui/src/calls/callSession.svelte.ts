@@ -49,6 +49,8 @@ export const ENDED_SHOWN_FOR_MS = 4000;
 export const MAX_NOTICES = 4;
 /** How often the call view reads the connection, in seconds. */
 export const QUALITY_EVERY_S = 3;
+/** The share target that is the whole screen (X11). */
+export const WHOLE_SCREEN = 'screen';
 /** The share target that is the desktop's own choice (Wayland's screen-sharing portal). */
 export const PORTAL = 'portal';
 
@@ -70,10 +72,8 @@ export class CallSession {
   quality = $state<CallQuality | null>(null);
   /** What can be shared, once asked for (`null`: not asked, or the menu is closed). */
   shareChoices = $state<ShareTarget[] | null>(null);
-  /** The screen or window I share now (its name), instead of my camera. */
-  sharing = $state<string | null>(null);
-  /** Its id: `screen`, `window:…`, or `portal` (what I chose in my desktop's own dialog). */
-  sharingId = $state<string | null>(null);
+  /** The screen or window I share now instead of my camera (`WHOLE_SCREEN`, `window:…`, or `PORTAL`). */
+  sharing = $state<ShareTarget | null>(null);
   /** The last thing that went wrong, in words. */
   error = $state<AppError | null>(null);
   /** Newest first. */
@@ -205,7 +205,6 @@ export class CallSession {
     if (target === null) {
       // Stopped even when the camera could not come back (the error says why).
       this.sharing = null;
-      this.sharingId = null;
       this.cameraOn = outcome.ok && this.call?.kind === 'video';
       this.hasCamera = this.cameraOn;
     }
@@ -215,8 +214,7 @@ export class CallSession {
     }
     this.error = null;
     if (target !== null) {
-      this.sharing = target.name;
-      this.sharingId = target.id;
+      this.sharing = target;
       this.cameraOn = true;
     }
   }
@@ -343,7 +341,6 @@ export class CallSession {
     this.quality = null;
     this.shareChoices = null;
     this.sharing = null;
-    this.sharingId = null;
     this.remote.clear();
     this.preview.clear();
   }
