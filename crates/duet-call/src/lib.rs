@@ -37,3 +37,10 @@ pub use machine::{Action, CallError, CallInfo, CallMachine, CallOutcome, CallPha
 pub use quality::CallQuality;
 pub use session::{MediaConfig, MediaError, MediaEvent, MediaSession, MediaStats, TurnServer};
 pub use source::{AudioProbe, AudioSink, AudioSource, CallMedia, VideoProbe, VideoSink, VideoSource};
+
+/// A lock that a panicked holder left poisoned is taken anyway: every value behind these locks
+/// (buffers, the newest frame, counters) stays usable, and a media thread must not die of
+/// another's panic.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

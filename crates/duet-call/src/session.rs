@@ -56,6 +56,7 @@ use crate::codec::vp8::{EncodedFrame, Vp8Decoder, Vp8Encoder, Vp8Settings};
 use crate::codec::vp8_rtp::{Assembled, Vp8Assembler};
 use crate::frame::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::jitter::{JitterBuffer, Playout};
+use crate::lock;
 use crate::quality::{self, CallQuality, QualityMeter};
 use crate::source::{AudioSink, AudioSource, CallMedia, VideoSink, VideoSource};
 
@@ -249,10 +250,6 @@ struct Shared {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     last_keyframe_request: Mutex<Option<Instant>>,
     quality: Mutex<QualityMeter>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {

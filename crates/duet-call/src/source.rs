@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use crate::analysis;
 use crate::frame::{VideoFrame, FRAME_SAMPLES, SAMPLE_RATE};
+use crate::lock;
 
 /// Audio to send: 48 kHz mono, pulled one 20 ms frame at a time.
 pub trait AudioSource: Send + 'static {
@@ -199,10 +200,6 @@ struct AudioRecord {
     frames: u64,
     first_at: Option<Instant>,
     last_at: Option<Instant>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl AudioProbe {

@@ -39,6 +39,7 @@ use tokio::sync::mpsc;
 
 use super::DeviceError;
 use crate::frame::SAMPLE_RATE;
+use crate::lock;
 use crate::processing::CHUNK_SAMPLES;
 use crate::resample::{downmix, to_f32, to_i16, Resampler};
 use crate::source::{AudioSink, AudioSource};
@@ -190,10 +191,6 @@ fn trim(buffer: &mut VecDeque<i16>) {
         let excess = buffer.len() - samples(TRIM_TO_MS);
         buffer.drain(..excess);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What the device thread and the call's side share.

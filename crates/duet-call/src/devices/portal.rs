@@ -30,6 +30,7 @@ use pw::spa;
 use super::screen::{packed_to_i420, PixelOrder};
 use super::DeviceError;
 use crate::frame::VideoFrame;
+use crate::lock;
 
 /// How long the first picture may take once the person has chosen.
 const FIRST_FRAME_WITHIN: Duration = Duration::from_secs(10);
@@ -177,10 +178,6 @@ pub(super) struct Feed {
     pub latest: Arc<Mutex<Option<VideoFrame>>>,
     pub stop: Arc<AtomicBool>,
     pub ended: Arc<Mutex<Option<String>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The stream's negotiated format.

@@ -24,6 +24,7 @@ use x11rb::rust_connection::RustConnection;
 
 use super::DeviceError;
 use crate::frame::{rgb_to_yuv, VideoFrame, MAX_VIDEO_HEIGHT, MAX_VIDEO_WIDTH};
+use crate::lock;
 use crate::source::VideoSource;
 
 /// Frames a second of a shared screen.
@@ -211,10 +212,6 @@ pub struct ScreenShare {
     stop: Arc<AtomicBool>,
     /// Why sharing stopped by itself (the window closed), if it did.
     ended: Arc<Mutex<Option<String>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ScreenShare {
