@@ -19,7 +19,7 @@
 
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ashpd::desktop::screencast::{CursorMode, Screencast, SelectSourcesOptions, SourceType};
@@ -27,9 +27,8 @@ use ashpd::desktop::PersistMode;
 use pipewire as pw;
 use pw::spa;
 
-use super::screen::{packed_to_i420, PixelOrder};
+use super::screen::{packed_to_i420, Feed, PixelOrder};
 use super::DeviceError;
-use crate::frame::VideoFrame;
 use crate::lock;
 
 /// How long the first picture may take once the person has chosen.
@@ -173,13 +172,6 @@ fn format_params() -> Result<Vec<u8>, DeviceError> {
         .map_err(|e| DeviceError(format!("Screen sharing could not start ({e:?})")))
 }
 
-/// What the PipeWire thread shares with the [`super::screen::ScreenShare`].
-pub(super) struct Feed {
-    pub latest: Arc<Mutex<Option<VideoFrame>>>,
-    pub stop: Arc<AtomicBool>,
-    pub ended: Arc<Mutex<Option<String>>>,
-}
-
 /// The stream's negotiated format.
 #[derive(Default)]
 struct Negotiated {
@@ -283,7 +275,7 @@ fn read_stream(remote: OwnedFd, node: u32, feed: Feed) -> Result<(), String> {
 
 /// Asks the desktop for a screen or window and starts reading it into `feed`; returns once
 /// the first picture came (its size is the call's), or in words why there is none.
-pub(super) fn open(feed: Feed) -> Result<(u32, u32), DeviceError> {
+pub(super) fn open(feed: &Feed) -> Result<(u32, u32), DeviceError> {
     let (granted_tx, granted_rx) = std::sync::mpsc::sync_channel(1);
     let stop = feed.stop.clone();
     std::thread::Builder::new()
@@ -300,27 +292,26 @@ pub(super) fn open(feed: Feed) -> Result<(u32, u32), DeviceError> {
         .recv()
         .map_err(|_| DeviceError("The desktop's screen-sharing service stopped answering".into()))??;
 
-    let (latest, stop, ended) = (feed.latest.clone(), feed.stop.clone(), feed.ended.clone());
-    let failed = feed.ended.clone();
+    let reader = feed.clone();
     std::thread::Builder::new()
         .name("duet-screen".into())
         .spawn(move || {
-            if let Err(e) = read_stream(remote, node, feed) {
-                lock(&failed).get_or_insert(format!("Screen sharing stopped ({e})"));
+            if let Err(e) = read_stream(remote, node, reader.clone()) {
+                lock(&reader.ended).get_or_insert(format!("Screen sharing stopped ({e})"));
             }
         })
         .map_err(|e| DeviceError(format!("Screen sharing could not start ({e})")))?;
     let deadline = Instant::now() + FIRST_FRAME_WITHIN;
     loop {
-        if let Some(frame) = lock(&latest).as_ref() {
+        if let Some(frame) = lock(&feed.latest).as_ref() {
             return Ok((frame.width, frame.height));
         }
-        if let Some(why) = lock(&ended).clone() {
-            stop.store(true, Ordering::Relaxed);
+        if let Some(why) = lock(&feed.ended).clone() {
+            feed.stop.store(true, Ordering::Relaxed);
             return Err(DeviceError(why));
         }
         if Instant::now() > deadline {
-            stop.store(true, Ordering::Relaxed);
+            feed.stop.store(true, Ordering::Relaxed);
             return Err(DeviceError("The shared screen sent no picture".into()));
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -204,41 +204,46 @@ pub fn packed_to_i420(data: &[u8], width: u32, height: u32, stride: usize, order
     Some(frame)
 }
 
-/// A screen or window being shared: a thread grabs [`SHARE_FPS`] pictures a second; the call
-/// takes the newest.
+/// What a capture thread (X11 grabs, or the portal's PipeWire stream) shares with its
+/// [`ScreenShare`].
+#[derive(Clone, Default)]
+pub(super) struct Feed {
+    /// The newest picture, taken by the call.
+    pub latest: Arc<Mutex<Option<VideoFrame>>>,
+    /// Set when sharing stops: the thread ends.
+    pub stop: Arc<AtomicBool>,
+    /// Why sharing stopped by itself (the window closed), if it did.
+    pub ended: Arc<Mutex<Option<String>>>,
+}
+
+/// A screen or window being shared: a thread grabs [`SHARE_FPS`] pictures a second (or the
+/// portal's stream delivers them); the call takes the newest.
 pub struct ScreenShare {
     size: (u32, u32),
-    latest: Arc<Mutex<Option<VideoFrame>>>,
-    stop: Arc<AtomicBool>,
-    /// Why sharing stopped by itself (the window closed), if it did.
-    ended: Arc<Mutex<Option<String>>>,
+    feed: Feed,
 }
 
 impl ScreenShare {
     /// Starts sharing `target` (an id from [`share_targets`]). In a Wayland session the whole
     /// screen is asked of the desktop too (its dialog offers the screens).
     pub fn open(target: &str) -> Result<ScreenShare, DeviceError> {
+        let feed = Feed::default();
         if target == PORTAL || (target == WHOLE_SCREEN && super::portal::is_wayland()) {
-            let (latest, stop, ended) = (Arc::default(), Arc::default(), Arc::default());
-            let feed =
-                super::portal::Feed { latest: Arc::clone(&latest), stop: Arc::clone(&stop), ended: Arc::clone(&ended) };
-            let size = super::portal::open(feed)?;
-            return Ok(ScreenShare { size, latest, stop, ended });
+            let size = super::portal::open(&feed)?;
+            return Ok(ScreenShare { size, feed });
         }
         let (conn, screen) = connect()?;
         let window = parse_target(target, conn.setup().roots[screen].root)?;
         let first = grab(&conn, window)?;
         let size = (first.width, first.height);
-        let latest = Arc::new(Mutex::new(Some(first)));
-        let stop = Arc::new(AtomicBool::new(false));
-        let ended = Arc::new(Mutex::new(None));
-        let (into, halt, why) = (latest.clone(), stop.clone(), ended.clone());
+        *lock(&feed.latest) = Some(first);
+        let grabber = feed.clone();
         std::thread::Builder::new()
             .name("duet-screen".into())
             .spawn(move || {
                 let interval = Duration::from_secs(1) / SHARE_FPS;
                 let mut next = Instant::now();
-                while !halt.load(Ordering::Relaxed) {
+                while !grabber.stop.load(Ordering::Relaxed) {
                     next += interval;
                     if let Some(wait) = next.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
@@ -246,24 +251,21 @@ impl ScreenShare {
                         next = Instant::now();
                     }
                     match grab(&conn, window) {
-                        // A window resized mid-share keeps the first size's encoder: frames
-                        // of another size are skipped until it is back (or sharing restarts).
-                        Ok(frame) if (frame.width, frame.height) == size => *lock(&into) = Some(frame),
-                        Ok(_) => {}
+                        Ok(frame) => *lock(&grabber.latest) = Some(frame),
                         Err(e) => {
-                            *lock(&why) = Some(e.to_string());
+                            *lock(&grabber.ended) = Some(e.to_string());
                             break;
                         }
                     }
                 }
             })
             .map_err(|e| DeviceError(format!("Screen sharing could not start ({e})")))?;
-        Ok(ScreenShare { size, latest, stop, ended })
+        Ok(ScreenShare { size, feed })
     }
 
     /// Why sharing stopped by itself (the shared window was closed), if it did.
     pub fn ended(&self) -> Option<String> {
-        lock(&self.ended).clone()
+        lock(&self.feed.ended).clone()
     }
 }
 
@@ -275,13 +277,13 @@ impl VideoSource for ScreenShare {
     fn next_frame(&mut self) -> Option<VideoFrame> {
         // A window resized mid-share keeps the first size's encoder: frames of another size
         // are skipped until it is back (or sharing restarts).
-        lock(&self.latest).take().filter(|f| (f.width, f.height) == self.size)
+        lock(&self.feed.latest).take().filter(|f| (f.width, f.height) == self.size)
     }
 }
 
 impl Drop for ScreenShare {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.feed.stop.store(true, Ordering::Relaxed);
     }
 }
 
