@@ -1,18 +1,203 @@
 //! WebKitGTK settings that keep the window light (Linux).
 //!
 //! Measured with `scripts/bench-app.sh` (10,000-message conversation open, idle, Xvfb; figures
-//! in docs/desktop-app.md): accelerated compositing draws the page through GL, which without a
-//! GPU is Mesa's llvmpipe, and costs ~85 MB in the web process of a chat window that animates
-//! nothing. It is off unless the environment already says otherwise
-//! (`WEBKIT_DISABLE_COMPOSITING_MODE=0` brings it back). The web context's "document viewer"
-//! cache model was tried too and changed nothing measurable, so it is not set.
+//! in docs/desktop-app.md):
+//!
+//! - **Accelerated compositing** draws the page through GL, which without a GPU is Mesa's
+//!   llvmpipe, and costs ~85 MB in the web process of a chat window that animates nothing. Off.
+//! - **JavaScript's JIT compilers** (`JSC_useJIT=0`): their code and profiling data cost
+//!   ~13 MB in the web process; Duet's page does little JavaScript (searching, sorting and
+//!   crypto run in Rust), and its interpreter paints the 10,000-message conversation as fast
+//!   (first messages painted 0.53–0.62 s with or without). Off.
+//! - **Memory pressure** ([`pressure`]): WebKit hands caches and freed memory back only when a
+//!   web process passes a share of its memory limit, which by default is the machine's RAM (up
+//!   to 3 GB), so a chat window never did. Duet gives its web context a limit sized to a chat
+//!   window: after start-up the web process drops from ~57 to ~45 MB of its own memory.
+//!
+//! Each of the environment settings is left alone when the environment already names it
+//! (`WEBKIT_DISABLE_COMPOSITING_MODE=0`, `JSC_useJIT=1` bring them back). The web context's
+//! "document viewer" cache model was tried too and changed nothing measurable, so it is not set.
 
 /// Runs first thing in `main`, before GTK and WebKit start: the web process inherits the
-/// environment.
+/// environment, and the web context is made after this.
 pub fn before_start() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+    {
+        default_env("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        default_env("JSC_useJIT", "0");
+        pressure::install();
+    }
+}
+
+/// Sets `name` unless the environment already has it.
+#[cfg(target_os = "linux")]
+fn default_env(name: &str, value: &str) {
+    if std::env::var_os(name).is_none() {
         // Nothing else runs yet, so nothing reads the environment while it changes.
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        std::env::set_var(name, value);
+    }
+}
+
+/// The web context's memory-pressure settings.
+///
+/// `WebKitMemoryPressureSettings` is a construct-time property of the web context, and Tauri
+/// (wry) creates the context without letting an app pass one. GObject sets every construct
+/// property when an object is made, the ones nobody gave with their default (here, none), through
+/// the class's `set_property`; [`install`] wraps that function so that when the web context is
+/// given no settings it is given Duet's instead. Every other property, and a context made with
+/// settings of its own, goes through untouched. If WebKit ever stops having the property, the
+/// wrapper never matches and nothing changes.
+///
+/// The settings ([`LIMIT_MB`] and the shares of it): every [`POLL_SECONDS`] the web process
+/// measures its own footprint (WebKit's measure, which reads lower than the process's private
+/// memory: ~40 MB when `/proc` says 57); above the conservative share it releases what is not
+/// critical (caches, and freed memory back to the system), above the strict share it also
+/// collects JavaScript's garbage and drops compiled code. Duet's page passes the conservative
+/// 35 MB once the conversation is painted and drops to ~45 MB of private memory (from 57);
+/// the strict share is kept for a page holding far more (many photos decoded), where a
+/// collection every few seconds would cost more than the memory. Measured on an idle window, a
+/// release costs less than the measuring itself (~10 ms of one core per poll, most of it reading
+/// `/proc/self/smaps`). The process is never killed for its memory (kill threshold 0).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+mod pressure {
+    use std::ffi::CStr;
+    #[cfg(test)]
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+
+    use gobject_sys::{GObject, GObjectClass, GParamSpec, GValue};
+    use webkit2gtk_sys::WebKitMemoryPressureSettings;
+
+    /// The web process's memory limit, in MB: the base the shares below are taken of.
+    pub(super) const LIMIT_MB: u32 = 100;
+    /// Above this share of the limit, non-critical memory is released.
+    pub(super) const CONSERVATIVE: f64 = 0.35;
+    /// Above this share, critical memory is released too (JavaScript's heap and code).
+    pub(super) const STRICT: f64 = 0.95;
+    /// How often the web process measures itself.
+    pub(super) const POLL_SECONDS: f64 = 10.0;
+    /// The construct property the settings go to.
+    const PROPERTY: &[u8] = b"memory-pressure-settings";
+
+    // WebKit refuses (with a critical warning, keeping its defaults) thresholds out of order
+    // or out of range, and a poll interval that is not positive.
+    const _: () = assert!(0.0 < CONSERVATIVE && CONSERVATIVE < STRICT && STRICT <= 1.0);
+    const _: () = assert!(POLL_SECONDS > 0.0 && LIMIT_MB > 0);
+
+    type SetProperty = unsafe extern "C" fn(*mut GObject, u32, *mut GValue, *mut GParamSpec);
+    /// The web context class's own `set_property`, which the wrapper calls.
+    static ORIGINAL: OnceLock<SetProperty> = OnceLock::new();
+
+    /// Wraps the web context class's `set_property` (once; a second call changes nothing).
+    pub(super) fn install() {
+        // SAFETY: `g_type_class_ref` returns the web context's class structure, which starts
+        // with a `GObjectClass` and lives for the rest of the process (the reference is never
+        // given back). Its `set_property` is replaced before any web context exists: this runs
+        // first thing in `main`, before GTK, Tauri or any other thread starts.
+        unsafe {
+            let class =
+                gobject_sys::g_type_class_ref(webkit2gtk_sys::webkit_web_context_get_type()).cast::<GObjectClass>();
+            if let Some(original) = (*class).set_property {
+                if ORIGINAL.set(original).is_ok() {
+                    (*class).set_property = Some(set_property);
+                }
+            }
+        }
+    }
+
+    /// How many web contexts were given Duet's settings (for the test).
+    #[cfg(test)]
+    pub(super) static GIVEN: AtomicUsize = AtomicUsize::new(0);
+
+    /// Duet's settings, owned by the caller.
+    pub(super) fn settings() -> *mut WebKitMemoryPressureSettings {
+        // SAFETY: the settings are made here and set through their own API. WebKit refuses a
+        // conservative share at or above the strict one in place, so the strict one (default
+        // 0.5) is raised first.
+        unsafe {
+            let settings = webkit2gtk_sys::webkit_memory_pressure_settings_new();
+            webkit2gtk_sys::webkit_memory_pressure_settings_set_memory_limit(settings, LIMIT_MB);
+            webkit2gtk_sys::webkit_memory_pressure_settings_set_strict_threshold(settings, STRICT);
+            webkit2gtk_sys::webkit_memory_pressure_settings_set_conservative_threshold(settings, CONSERVATIVE);
+            webkit2gtk_sys::webkit_memory_pressure_settings_set_kill_threshold(settings, 0.0);
+            webkit2gtk_sys::webkit_memory_pressure_settings_set_poll_interval(settings, POLL_SECONDS);
+            settings
+        }
+    }
+
+    /// The class's `set_property`, giving Duet's settings to a context made without any.
+    unsafe extern "C" fn set_property(object: *mut GObject, id: u32, value: *mut GValue, spec: *mut GParamSpec) {
+        // SAFETY: GObject calls this with a live object, a value initialised for the
+        // property's type and that property's spec; `ORIGINAL` is set before this function is
+        // put in the class, so it is there. A boxed value is read only when the property is the
+        // settings (a boxed type). Duet's value is initialised for the settings' type, takes
+        // ownership of the settings, and is unset (freeing them) after the context copied them.
+        unsafe {
+            let Some(original) = ORIGINAL.get() else { return };
+            let name = CStr::from_ptr(gobject_sys::g_param_spec_get_name(spec));
+            if name.to_bytes() != PROPERTY || !gobject_sys::g_value_get_boxed(value).is_null() {
+                return original(object, id, value, spec);
+            }
+            let mut ours: GValue = std::mem::zeroed();
+            gobject_sys::g_value_init(&mut ours, webkit2gtk_sys::webkit_memory_pressure_settings_get_type());
+            gobject_sys::g_value_take_boxed(&mut ours, settings().cast());
+            original(object, id, &mut ours, spec);
+            gobject_sys::g_value_unset(&mut ours);
+            #[cfg(test)]
+            GIVEN.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+
+    #[test]
+    #[allow(unsafe_code)]
+    fn a_web_context_made_without_settings_is_given_duets() {
+        before_start();
+        before_start();
+        assert_eq!(std::env::var("JSC_useJIT").as_deref(), Ok("0"));
+        assert_eq!(std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE").as_deref(), Ok("1"));
+        let before = pressure::GIVEN.load(Ordering::SeqCst);
+        // SAFETY: a web context made as wry makes it (no settings given) and let go; nothing
+        // else holds it.
+        unsafe {
+            let context = webkit2gtk_sys::webkit_web_context_new();
+            assert!(!context.is_null());
+            gobject_sys::g_object_unref(context.cast());
+        }
+        // Installed twice, the wrapper still gives the settings once per context.
+        assert_eq!(pressure::GIVEN.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    #[allow(unsafe_code)]
+    fn webkit_takes_every_setting() {
+        // WebKit refuses a value it finds out of range or out of order with a warning and keeps
+        // its default: read back, each is Duet's.
+        // SAFETY: settings made by `settings()`, read through their own API, then freed.
+        unsafe {
+            let settings = pressure::settings();
+            assert_eq!(webkit2gtk_sys::webkit_memory_pressure_settings_get_memory_limit(settings), pressure::LIMIT_MB);
+            assert_eq!(
+                webkit2gtk_sys::webkit_memory_pressure_settings_get_strict_threshold(settings),
+                pressure::STRICT
+            );
+            assert_eq!(
+                webkit2gtk_sys::webkit_memory_pressure_settings_get_conservative_threshold(settings),
+                pressure::CONSERVATIVE
+            );
+            assert_eq!(webkit2gtk_sys::webkit_memory_pressure_settings_get_kill_threshold(settings), 0.0);
+            assert_eq!(
+                webkit2gtk_sys::webkit_memory_pressure_settings_get_poll_interval(settings),
+                pressure::POLL_SECONDS
+            );
+            webkit2gtk_sys::webkit_memory_pressure_settings_free(settings);
+        }
     }
 }

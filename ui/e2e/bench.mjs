@@ -9,8 +9,9 @@
  * - usable: launch → the first messages are painted, from the page's own `performance` marks
  *   (ui/src/lib/marks.ts: script running, app state answered, first messages painted), so no
  *   WebDriver polling delay is in it;
- * - after 5 s idle, the resident memory of the app and every process under it (WebKit's web
- *   and network processes): the sum of VmRSS (counts shared pages once per process) and of
+ * - after 15 s idle (long enough for the app's idle upkeep and the web process's memory check,
+ *   every 10 s, to have run once: what a window left open holds), the resident memory of the
+ *   app and every process under it (WebKit's web and network processes): the sum of VmRSS (counts shared pages once per process) and of
  *   Pss (shares them out; the honest total), per process with its Pss split into anonymous
  *   memory and mapped files; and the size of the page's DOM.
  *
@@ -19,7 +20,7 @@
  * between the two, and the summary prints what Duet adds over the floor.
  *
  * Env: E2E_APP, E2E_FLOOR (optional), E2E_PORT, DISPLAY, DUET_DATA_DIR (the app's, to find its
- * process), BENCH_RUNS (3), BENCH_IDLE_MS (5000).
+ * process), BENCH_RUNS (3), BENCH_IDLE_MS (15000).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
@@ -32,7 +33,7 @@ const APP = realpathSync(required('E2E_APP'));
 const FLOOR = process.env.E2E_FLOOR ? realpathSync(process.env.E2E_FLOOR) : null;
 const DATA_DIR = required('DUET_DATA_DIR');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 15000);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
