@@ -7,8 +7,9 @@
 //! - *store only*: [`Store::apply_remote`] of batches verified beforehand;
 //! - *end to end, sequential*: [`Verifier::verify_batch`] (signatures, decryption, payload
 //!   validation) then `apply_remote`, batch after batch on one thread;
-//! - *end to end, pipelined*: a second thread verifies batch N+1 while the store applies batch N
-//!   (`std::thread::scope` and a bounded `sync_channel`), as sync does on two cores.
+//! - *end to end, pipelined*: a second thread verifies batch N+1 and finds its posts' words
+//!   ([`Store::words_of`]) while the store applies batch N (`std::thread::scope` and a bounded
+//!   `sync_channel`), as sync does on two cores.
 //!
 //! Target: end to end ≥ 50,000 events/s. Each line also gives the CPU time of the storing
 //! thread (and of the verifying thread when pipelined): on a shared machine the wall-clock
@@ -46,6 +47,7 @@ use criterion::Criterion;
 use duet_log::testkit::TestSpace;
 use duet_log::{LogHead, NextEvent, OpenedEvent, SealedEvent, Verifier};
 use duet_model::{ConversationId, DeviceId, MessageId, Target, Timestamp};
+use duet_store::search::BatchWords;
 use duet_store::{SpaceState, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -261,21 +263,24 @@ fn bench_apply(n: usize, runs: usize) {
         let batches = sealed.clone();
         let clock = Clock::start();
         std::thread::scope(|scope| {
-            let (tx, rx) = sync_channel::<Vec<OpenedEvent>>(1);
+            let (tx, rx) = sync_channel::<(Vec<OpenedEvent>, BatchWords)>(1);
             let verifier = &verifier;
+            let finding = &*store;
             let verifying = scope.spawn(move || {
                 let cpu = thread_cpu();
                 // The store lags one batch behind: carry the heads forward from what was verified.
                 let mut heads = BTreeMap::new();
                 for batch in batches {
-                    if tx.send(verify(verifier, &mut heads, batch)).is_err() {
+                    let opened = verify(verifier, &mut heads, batch);
+                    let words = finding.words_of(&opened).expect("words");
+                    if tx.send((opened, words)).is_err() {
                         break;
                     }
                 }
                 thread_cpu() - cpu
             });
-            for batch in rx {
-                store.apply_remote(&batch).expect("apply");
+            for (batch, words) in rx {
+                store.apply_remote_with_words(&batch, words).expect("apply");
             }
             clock.stop(Some(verifying.join().expect("the verifying thread")))
         })

@@ -389,22 +389,37 @@ impl Store {
 
     /// Stores this device's own new event and folds it into the views, atomically.
     pub fn append_local(&self, event: &OpenedEvent) -> Result<(), StoreError> {
-        self.apply(std::slice::from_ref(event)).map(|_| ())
+        self.apply(std::slice::from_ref(event), None).map(|_| ())
     }
 
     /// Stores a verified batch (in per-author seq order, continuing the stored logs) and folds
     /// it into the views, atomically: all of it or none of it.
     pub fn apply_remote(&self, batch: &[OpenedEvent]) -> Result<ApplyReport, StoreError> {
-        self.apply(batch)
+        self.apply(batch, None)
     }
 
-    fn apply(&self, batch: &[OpenedEvent]) -> Result<ApplyReport, StoreError> {
+    /// [`Store::apply_remote`] with the words of the batch's posts found beforehand
+    /// ([`Store::words_of`], on another thread while an earlier batch was being stored).
+    /// Words given for another batch cost only extra postings (queries check every candidate):
+    /// a post of this batch that `words` does not name is indexed here as usual.
+    pub fn apply_remote_with_words(
+        &self,
+        batch: &[OpenedEvent],
+        words: search::BatchWords,
+    ) -> Result<ApplyReport, StoreError> {
+        self.apply(batch, Some(words))
+    }
+
+    fn apply(&self, batch: &[OpenedEvent], words: Option<search::BatchWords>) -> Result<ApplyReport, StoreError> {
         if batch.is_empty() {
             return Ok(ApplyReport::default());
         }
         let space = self.space_id()?;
         let _guard = self.lock();
         let mut txn = Txn::new(&self.inner);
+        if let Some(words) = words {
+            txn.words_found(words);
+        }
         // Events: one run per author per batch; heads advance.
         let mut heads: std::collections::BTreeMap<DeviceId, (LogHead, u64, Vec<&[u8]>)> = Default::default();
         let mut max_lamport = self.max_lamport()?;

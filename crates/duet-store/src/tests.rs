@@ -659,3 +659,59 @@ fn search_finds_every_word_folded_best_first_across_merges_edits_deletes_and_an_
         assert!(!holds(&bytes, "cinema".as_bytes()) && !holds(&bytes, "filler".as_bytes()));
     }
 }
+
+#[test]
+fn words_found_before_storing_are_the_words_storing_finds() {
+    use crate::search::Query;
+    use duet_log::Payload;
+    // Ada has two devices; her second one edits and deletes her posts before they arrive.
+    let mut s = TestSpace::new(11, &[2, 1]);
+    let post = s.write(0, TestSpace::text("meet me at the old bakery"), t(1_000));
+    let gone = s.write(0, TestSpace::text("a secret plan"), t(2_000));
+    let other = s.write(2, TestSpace::text("the bakery closes at six"), t(3_000));
+    let early = [
+        s.write(
+            1,
+            Payload::Edit { message: TestSpace::message_id(&post), content: "meet me at the new library".into() },
+            t(4_000),
+        ),
+        s.write(1, Payload::Delete { message: TestSpace::message_id(&gone) }, t(5_000)),
+    ];
+    let unrelated = s.write(2, TestSpace::text("nothing in common"), t(6_000));
+    // Opened after the post before it (events open in log order).
+    let unrelated = s.open_all(&[other.clone(), unrelated]).split_off(1);
+    let later = [post, gone, other];
+    let words = ["bakery", "library", "meet", "old", "new", "secret", "plan", "six"];
+    let found = |store: &Store| -> Vec<Vec<String>> {
+        let query = |text: &str| Query { text: text.into(), conversation: None, before: None, limit: 50 };
+        words.iter().map(|w| store.search(&query(w)).unwrap().into_iter().map(|m| m.content).collect()).collect()
+    };
+    let mut results = Vec::new();
+    // Words found while storing; found beforehand; found for another batch (only extras).
+    for how in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_for(&s, dir.path());
+        store.apply_remote(&s.open_all(&early)).unwrap();
+        let batch = s.open_all(&later);
+        match how {
+            0 => store.apply_remote(&batch),
+            1 => store.apply_remote_with_words(&batch, store.words_of(&batch).unwrap()),
+            _ => store.apply_remote_with_words(&batch, store.words_of(&unrelated).unwrap()),
+        }
+        .unwrap();
+        results.push(found(&store));
+    }
+    assert_eq!(results[1], results[0]);
+    assert_eq!(results[2], results[0]);
+    let expected: Vec<Vec<&str>> = vec![
+        vec!["the bakery closes at six"],
+        vec!["meet me at the new library"],
+        vec!["meet me at the new library"],
+        vec![],
+        vec!["meet me at the new library"],
+        vec![],
+        vec![],
+        vec!["the bakery closes at six"],
+    ];
+    assert_eq!(results[1], expected, "the edit that waited is found by its words, the deleted post not at all");
+}

@@ -36,6 +36,9 @@ pub(crate) struct Txn<'a> {
     new_conversations: BTreeSet<ConversationId>,
     /// The words of new and edited messages, written as search index chunks at commit.
     new_words: search::Postings,
+    /// Posts whose words are already in `new_words`, found before this write
+    /// ([`crate::search::BatchWords`]): folding them does not index them again.
+    words_found: BTreeSet<MessageId>,
     /// Whether the `pending` tree may hold something (in sled or in this write): almost
     /// always not, and then a new post need not look for operations waiting for it.
     pending_maybe: bool,
@@ -68,6 +71,7 @@ impl<'a> Txn<'a> {
             new_messages: BTreeMap::new(),
             new_conversations: BTreeSet::new(),
             new_words: search::Postings::new(),
+            words_found: BTreeSet::new(),
             pending_maybe: !matches!(inner.tree(Ks::Pending).first(), Ok(None)),
             error: None,
         }
@@ -256,6 +260,14 @@ impl<'a> Txn<'a> {
         self.new_words.extend(words);
     }
 
+    /// Takes the words of a batch's posts found before this write: those posts, folded as they
+    /// came (not edited or deleted by an operation that was waiting for them), are not
+    /// indexed again.
+    pub(crate) fn words_found(&mut self, words: search::BatchWords) {
+        self.new_words.extend(words.postings);
+        self.words_found = words.posts;
+    }
+
     fn index_text(&mut self, text: &str, id: MessageId, conversation: ConversationId) {
         search::add_text(&mut self.new_words, &self.inner.word_key, text, Posting { id, conversation });
     }
@@ -346,7 +358,8 @@ impl ViewStore for Txn<'_> {
             if keyspace::is_memory(&record.attachments) {
                 self.put(Ks::Views, keyspace::media_key(&record.id, &record.conversation), vec![]);
             }
-            if let Some(text) = search::current_text(&record) {
+            let found = record.edit.is_none() && self.words_found.contains(&record.id);
+            if let Some(text) = search::current_text(&record).filter(|_| !found) {
                 self.index_text(text, record.id, record.conversation);
             }
             self.new_messages.entry(record.conversation).or_default().insert(record.id.0, encode(&record));

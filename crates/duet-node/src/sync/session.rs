@@ -13,6 +13,7 @@ use duet_log::{
     VersionVector,
 };
 use duet_model::{DeviceId, Timestamp};
+use duet_store::search::BatchWords;
 use duet_store::Store;
 use futures::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
@@ -319,7 +320,11 @@ fn check_batch(
         let fork = if matches!(e, VerifyError::Fork { .. }) { fork } else { None };
         (e, fork)
     });
-    Ok((Checked { author, base, accepted, rejected }, pipeline))
+    // Found here, on the verifying stage's thread, while the store stage stores the batch
+    // before: about half of storing a synced batch otherwise. Not found, they are found while
+    // storing.
+    let words = store.words_of(&accepted).unwrap_or_default();
+    Ok((Checked { author, base, accepted, rejected, words }, pipeline))
 }
 
 /// Takes the key shares among `events` into `keys`; whether that brought a key or a rotation.
@@ -336,7 +341,7 @@ fn learn_keys(keys: &mut Keyring, events: &[OpenedEvent], me: &DeviceKey) -> boo
 /// Stores a verified batch, then tells the host. A fork is kept as evidence and its author cut
 /// off; the error is `sender`'s only when it is the author (see [`authors_doing`]).
 async fn store_checked<H: SyncHost>(host: &H, checked: Checked, sender: DeviceId) -> Result<(), NodeError> {
-    let Checked { author, base, accepted, rejected } = checked;
+    let Checked { author, base, accepted, rejected, words } = checked;
     let (rejected, fork_body) = match rejected {
         Some((e, body)) => (Some(e), body),
         None => (None, None),
@@ -351,13 +356,15 @@ async fn store_checked<H: SyncHost>(host: &H, checked: Checked, sender: DeviceId
         let store = storing.store();
         let held = head_of(store, &author);
         let accepted = if held.seq == base.seq && held.hash == base.hash {
+            store.apply_remote_with_words(&accepted, words)?;
             accepted
         } else {
             // Another session stored some of these meanwhile: check again against the store.
             let events = accepted.into_iter().map(|e| e.event).collect();
-            verify_against_store(store, storing.device_key(), events)?
+            let accepted = verify_against_store(store, storing.device_key(), events)?;
+            store.apply_remote(&accepted)?;
+            accepted
         };
-        store.apply_remote(&accepted)?;
         let mut first_fork = false;
         if let Some((author, seq, body)) = &fork {
             first_fork = !store.forks()?.iter().any(|(a, _)| a == author);
@@ -468,12 +475,14 @@ struct Checked {
     accepted: Vec<OpenedEvent>,
     /// Why the rest of the batch was refused, with the forked body to keep.
     rejected: Option<(VerifyError, Option<Vec<u8>>)>,
+    /// The search words of the accepted posts.
+    words: BatchWords,
 }
 
 impl Checked {
     /// A batch of an author cut off here: nothing to store, only to acknowledge.
     fn skipped(author: DeviceId, head: LogHead) -> Self {
-        Self { author, base: head, accepted: vec![], rejected: None }
+        Self { author, base: head, accepted: vec![], rejected: None, words: BatchWords::default() }
     }
 }
 
