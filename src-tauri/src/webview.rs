@@ -6,9 +6,9 @@
 //! - **Accelerated compositing** draws the page through GL, which without a GPU is Mesa's
 //!   llvmpipe, and costs ~85 MB in the web process of a chat window that animates nothing. Off.
 //! - **JavaScript's JIT compilers** (`JSC_useJIT=0`): their code and profiling data cost
-//!   ~13 MB in the web process; Duet's page does little JavaScript (searching, sorting and
-//!   crypto run in Rust), and its interpreter paints the 10,000-message conversation as fast
-//!   (first messages painted 0.53–0.62 s with or without). Off.
+//!   ~13 MB in the web process (8 MB of it anonymous); Duet's page does little JavaScript
+//!   (searching, sorting and crypto run in Rust), and its interpreter paints the 10,000-message
+//!   conversation as fast (first messages painted 0.53–0.62 s with or without). Off.
 //! - **Memory pressure** ([`pressure`]): WebKit hands caches and freed memory back only when a
 //!   web process passes a share of its memory limit, which by default is the machine's RAM (up
 //!   to 3 GB), so a chat window never did. Duet gives its web context a limit sized to a chat
