@@ -197,7 +197,7 @@ pub fn open_in_browser(url: &tauri::Url) {
         eprintln!("duet-app: not opening a {} link", url.scheme());
         return;
     }
-    let opened = std::process::Command::new("xdg-open")
+    let opened = crate::webview::for_other_programs(&mut std::process::Command::new("xdg-open"))
         .arg(url.as_str())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

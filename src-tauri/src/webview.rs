@@ -15,27 +15,46 @@
 //!   window: after start-up the web process drops from ~57 to ~45 MB of its own memory.
 //!
 //! Each of the environment settings is left alone when the environment already names it
-//! (`WEBKIT_DISABLE_COMPOSITING_MODE=0`, `JSC_useJIT=1` bring them back). The web context's
+//! (`WEBKIT_DISABLE_COMPOSITING_MODE=0`, `JSC_useJIT=1` bring them back), and what Duet set is
+//! taken out again for a program it starts ([`for_other_programs`]: a link's browser may be
+//! WebKit too). The web context's
 //! "document viewer" cache model was tried too and changed nothing measurable, so it is not set.
+
+/// The environment settings: each is set unless the environment already names it.
+#[cfg(target_os = "linux")]
+const SETTINGS: [(&str, &str); 2] = [("WEBKIT_DISABLE_COMPOSITING_MODE", "1"), ("JSC_useJIT", "0")];
+
+/// The settings this process set (not the ones it found), for [`for_other_programs`].
+#[cfg(target_os = "linux")]
+static SET_HERE: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
 
 /// Runs first thing in `main`, before GTK and WebKit start: the web process inherits the
 /// environment, and the web context is made after this.
 pub fn before_start() {
     #[cfg(target_os = "linux")]
     {
-        default_env("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-        default_env("JSC_useJIT", "0");
+        SET_HERE.get_or_init(|| {
+            let unset: Vec<&str> =
+                SETTINGS.iter().filter(|(name, _)| std::env::var_os(name).is_none()).map(|(name, _)| *name).collect();
+            for (name, value) in SETTINGS.iter().filter(|(name, _)| unset.contains(name)) {
+                // Nothing else runs yet, so nothing reads the environment while it changes.
+                std::env::set_var(name, value);
+            }
+            unset
+        });
         pressure::install();
     }
 }
 
-/// Sets `name` unless the environment already has it.
-#[cfg(target_os = "linux")]
-fn default_env(name: &str, value: &str) {
-    if std::env::var_os(name).is_none() {
-        // Nothing else runs yet, so nothing reads the environment while it changes.
-        std::env::set_var(name, value);
+/// Takes Duet's WebKit settings out of the environment of another program it starts (the
+/// browser a link opens in may well be WebKit too, and is not Duet's to slow down); a setting
+/// that was in Duet's own environment when it started is passed on as it was.
+pub fn for_other_programs(command: &mut std::process::Command) -> &mut std::process::Command {
+    #[cfg(target_os = "linux")]
+    for name in SET_HERE.get().into_iter().flatten() {
+        command.env_remove(name);
     }
+    command
 }
 
 /// The web context's memory-pressure settings.
@@ -161,8 +180,20 @@ mod tests {
     fn a_web_context_made_without_settings_is_given_duets() {
         before_start();
         before_start();
-        assert_eq!(std::env::var("JSC_useJIT").as_deref(), Ok("0"));
-        assert_eq!(std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE").as_deref(), Ok("1"));
+        // Set where the environment did not say (the tests' environment says neither).
+        let set_here = SET_HERE.get().expect("recorded");
+        for (name, value) in SETTINGS.iter().filter(|(name, _)| set_here.contains(name)) {
+            assert_eq!(std::env::var(name).as_deref(), Ok(*value));
+        }
+        // A program Duet starts (the browser for a link) gets none of what Duet set.
+        let mut browser = std::process::Command::new("xdg-open");
+        for_other_programs(&mut browser);
+        let mut removed: Vec<_> =
+            browser.get_envs().filter(|(_, value)| value.is_none()).filter_map(|(name, _)| name.to_str()).collect();
+        removed.sort_unstable();
+        let mut expected = set_here.clone();
+        expected.sort_unstable();
+        assert_eq!(removed, expected);
         let before = pressure::GIVEN.load(Ordering::SeqCst);
         // SAFETY: a web context made as wry makes it (no settings given) and let go; nothing
         // else holds it.
