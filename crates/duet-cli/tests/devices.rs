@@ -183,16 +183,19 @@ impl Screen {
         common::require_tool("Xvfb");
         common::require_tool("/usr/bin/convert");
         common::require_tool("/usr/bin/display");
-        use std::io::BufRead;
-        let mut xvfb = std::process::Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start Xvfb");
-        let mut line = String::new();
-        std::io::BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut line).expect("Xvfb names its display");
-        let display = format!(":{}", line.trim());
+        let (xvfb, number) = spawn_saying(
+            std::process::Command::new("Xvfb").args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "640x480x24",
+                "-nolisten",
+                "tcp",
+            ]),
+            "Xvfb names its display",
+        );
+        let display = format!(":{number}");
         let dir = tempfile::tempdir().unwrap();
         let picture = dir.path().join("quadrants.png");
         // The test pattern's colours: red, green / blue, yellow.
@@ -307,7 +310,6 @@ impl ScreenBackend {
 /// starts the services it knows of when asked), or with `activation` off one where only what
 /// the test starts runs. Returns the daemon and its address.
 fn session_bus(dir: &std::path::Path, activation: bool) -> (std::process::Child, String) {
-    use std::io::BufRead;
     let mut command = std::process::Command::new("dbus-daemon");
     if activation {
         command.arg("--session");
@@ -322,15 +324,21 @@ fn session_bus(dir: &std::path::Path, activation: bool) -> (std::process::Child,
         .unwrap();
         command.arg(format!("--config-file={}", config.display()));
     }
-    let mut bus = command
-        .args(["--nofork", "--nopidfile", "--print-address=1"])
+    spawn_saying(command.args(["--nofork", "--nopidfile", "--print-address=1"]), "the bus says its address")
+}
+
+/// Starts a program that prints where to reach it as its first line (Xvfb's display, a bus's
+/// address); returns it and that line, trimmed.
+fn spawn_saying(command: &mut std::process::Command, what: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("start dbus-daemon");
-    let mut address = String::new();
-    std::io::BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).expect("the bus says its address");
-    (bus, address.trim().to_owned())
+        .unwrap_or_else(|e| panic!("start {:?}: {e}", command.get_program()));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect(what);
+    (child, line.trim().to_owned())
 }
 
 impl PortalDesktop {
