@@ -17,8 +17,8 @@
 //! Each of the environment settings is left alone when the environment already names it
 //! (`WEBKIT_DISABLE_COMPOSITING_MODE=0`, `JSC_useJIT=1` bring them back), and what Duet set is
 //! taken out again for a program it starts ([`for_other_programs`]: a link's browser may be
-//! WebKit too). The web context's
-//! "document viewer" cache model was tried too and changed nothing measurable, so it is not set.
+//! WebKit too). The web context's "document viewer" cache model was tried too and changed
+//! nothing measurable, so it is not set.
 
 /// The environment settings: each is set unless the environment already names it.
 #[cfg(target_os = "linux")]
@@ -34,13 +34,15 @@ pub fn before_start() {
     #[cfg(target_os = "linux")]
     {
         SET_HERE.get_or_init(|| {
-            let unset: Vec<&str> =
-                SETTINGS.iter().filter(|(name, _)| std::env::var_os(name).is_none()).map(|(name, _)| *name).collect();
-            for (name, value) in SETTINGS.iter().filter(|(name, _)| unset.contains(name)) {
-                // Nothing else runs yet, so nothing reads the environment while it changes.
-                std::env::set_var(name, value);
+            let mut set = Vec::new();
+            for (name, value) in SETTINGS {
+                if std::env::var_os(name).is_none() {
+                    // Nothing else runs yet, so nothing reads the environment while it changes.
+                    std::env::set_var(name, value);
+                    set.push(name);
+                }
             }
-            unset
+            set
         });
         pressure::install();
     }
