@@ -91,7 +91,7 @@ pub fn fold(views: &mut impl ViewStore, space: SpaceId, event: &OpenedEvent) {
     let person = event.person;
     match &event.payload {
         Payload::Post { target, message_type, content, reply_to, attachments } => {
-            let id = MessageId::new(at, &event.author(), event.seq());
+            let id = event.message_id();
             let mut record = MessageRecord {
                 id,
                 conversation: target.conversation(space),

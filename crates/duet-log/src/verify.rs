@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use duet_crypto::Hash;
-use duet_model::{DeviceId, PersonId, SpaceId, Timestamp};
+use duet_model::{DeviceId, MessageId, PersonId, SpaceId, Timestamp};
 use thiserror::Error;
 
 use crate::envelope::{LogHead, OpenError, SealedEvent};
@@ -123,6 +123,10 @@ impl OpenedEvent {
     /// The total order used for last-writer-wins: (Lamport clock, author).
     pub fn stamp(&self) -> crate::Stamp {
         crate::Stamp { lamport: self.lamport(), author: self.author() }
+    }
+    /// The id of the message this event posts (if it is a post): its time, author and seq.
+    pub fn message_id(&self) -> MessageId {
+        MessageId::new(self.timestamp(), &self.author(), self.seq())
     }
 }
 

@@ -545,7 +545,7 @@ impl Node {
                     backlog.insert(target.conversation(state.space));
                 }
                 Payload::Post { .. } => {
-                    let id = MessageId::new(e.timestamp(), &e.author(), e.seq());
+                    let id = e.message_id();
                     if let Ok(Some(message)) = self.shared.store.message(&id) {
                         self.emit(NodeEvent::MessageNew { message });
                     }
@@ -626,7 +626,7 @@ impl Node {
         let opened = self
             .write(Payload::Post { target, message_type: MessageType::Text, content, reply_to, attachments: vec![] })
             .await?;
-        let id = MessageId::new(opened.timestamp(), &opened.author(), opened.seq());
+        let id = opened.message_id();
         self.shared.store.message(&id)?.ok_or_else(|| NodeError::NotFound("the message just sent".into()))
     }
 

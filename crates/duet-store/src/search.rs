@@ -167,7 +167,7 @@ impl Store {
         let mut words = BatchWords::default();
         for e in batch {
             if let Payload::Post { target, content, .. } = &e.payload {
-                let id = MessageId::new(e.timestamp(), &e.author(), e.seq());
+                let id = e.message_id();
                 let posting = Posting { id, conversation: target.conversation(space) };
                 add_text(&mut words.postings, &self.inner.word_key, content, posting);
                 words.posts.insert(id);

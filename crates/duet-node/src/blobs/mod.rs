@@ -351,7 +351,7 @@ impl Node {
         attachments: Vec<Attachment>,
     ) -> Result<Message, NodeError> {
         let opened = self.write(Payload::Post { target, message_type, content, reply_to, attachments }).await?;
-        let id = MessageId::new(opened.timestamp(), &opened.author(), opened.seq());
+        let id = opened.message_id();
         self.shared.store.message(&id)?.ok_or_else(|| NodeError::NotFound("the message just sent".into()))
     }
 
