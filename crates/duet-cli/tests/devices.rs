@@ -183,18 +183,8 @@ impl Screen {
         common::require_tool("Xvfb");
         common::require_tool("/usr/bin/convert");
         common::require_tool("/usr/bin/display");
-        let (xvfb, number) = spawn_saying(
-            std::process::Command::new("Xvfb").args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "640x480x24",
-                "-nolisten",
-                "tcp",
-            ]),
-            "Xvfb names its display",
-        );
+        let args = ["-displayfd", "1", "-screen", "0", "640x480x24", "-nolisten", "tcp"];
+        let (xvfb, number) = spawn_saying(std::process::Command::new("Xvfb").args(args), "Xvfb names its display");
         let display = format!(":{number}");
         let dir = tempfile::tempdir().unwrap();
         let picture = dir.path().join("quadrants.png");
