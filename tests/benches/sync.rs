@@ -93,6 +93,7 @@ async fn run(n: usize) {
     assert_eq!(target - held_before, n as u64, "Ada holds the whole backlog");
 
     let restart = Instant::now();
+    let cpu_before = process_cpu();
     ben.restart(|c| c).await;
     let started = restart.elapsed();
     let mut first = None;
@@ -108,6 +109,7 @@ async fn run(n: usize) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let synced = restart.elapsed();
+    let cpu = process_cpu() - cpu_before;
     let backlog = ada.node.store().events_from(&ada_device, held_before + 1, n).expect("events");
     let wire = sync_frame_bytes(ada_device, &backlog);
     let sync_only = synced - started;
@@ -121,6 +123,12 @@ async fn run(n: usize) {
         synced.as_secs_f64(),
         sync_only.as_secs_f64(),
         n as f64 / sync_only.as_secs_f64()
+    );
+    println!(
+        "    CPU of both nodes meanwhile (one process: Ada reading and sending, Ben receiving, checking, storing): \
+         {:.3} s, {:.2} cores busy on average",
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() / synced.as_secs_f64()
     );
     println!(
         "    sync frames Ada → Ben: {:.1} MB ({} bytes: event bodies as stored + batch framing + acks; \
@@ -259,6 +267,17 @@ fn seal_into_store(node: &TestNode, range: std::ops::Range<usize>) {
 
 fn text(i: usize) -> String {
     format!("message {i}: the quick brown fox jumps over the lazy dog, twice, to make it a realistic line")
+}
+
+/// The CPU time this process has used so far, on all its threads.
+#[allow(unsafe_code)]
+fn process_cpu() -> Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; CLOCK_PROCESS_CPUTIME_ID is always available
+    // on Linux and only reads this process's clock.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 fn ms(d: Duration) -> f64 {

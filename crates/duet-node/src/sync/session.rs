@@ -22,6 +22,8 @@ use crate::frames::{read_frame, write_frame, FrameRules};
 use crate::streams::SYNC_IDLE;
 use crate::NodeError;
 
+/// Frames a receiver reads ahead of its verifier.
+const READ_AHEAD: usize = 2;
 const SYNC_FRAMES: FrameRules = FrameRules { max: MAX_FRAME_BYTES, idle: SYNC_IDLE };
 
 /// What a sync session needs from the device it runs on: its store, and someone to tell what
@@ -163,6 +165,21 @@ where
     if send(w, &hello).await.is_err() {
         return Ok(()); // the stream closed (the device left): nothing wrong
     }
+    // Frames are read ahead of the verifier: reading one is waiting for the pusher's bytes to
+    // cross (the stream's window holds about one batch), and done only once the verifier
+    // asked, that wait sat between every two batches' checks.
+    let (frames_tx, mut frames) = mpsc::channel::<Vec<u8>>(READ_AHEAD);
+    let reading = async move {
+        while let Ok(Some(frame)) = read_frame(r, SYNC_FRAMES).await {
+            if frames_tx.send(frame).await.is_err() {
+                break;
+            }
+        }
+        // The stream closed (the verifier finds no more frames and ends), or the verifier
+        // stopped: the session ends with the other two.
+        drop(frames_tx);
+        std::future::pending::<std::convert::Infallible>().await
+    };
     let (tx, mut rx) = mpsc::channel::<Checked>(1);
     let verifying = async move {
         let mut pipeline = Pipeline::default();
@@ -173,7 +190,7 @@ where
         // new one.
         let mut early = TooEarly::default();
         loop {
-            let read = read_frame(r, SYNC_FRAMES);
+            let read = frames.recv();
             let read = match early.look_again() {
                 Some(at) => match tokio::time::timeout_at(at, read).await {
                     Ok(read) => read,
@@ -181,9 +198,8 @@ where
                 },
                 None => read.await,
             };
-            let frame = match read {
-                Ok(Some(f)) => f,
-                Ok(None) | Err(_) => return Ok(()), // the stream closed: nothing wrong
+            let Some(frame) = read else {
+                return Ok(()); // the stream closed: nothing wrong
             };
             let msg = SyncMessage::decode(&frame)
                 .map_err(|e| NodeError::PeerFault(format!("malformed sync message: {e}")))?;
@@ -269,8 +285,11 @@ where
         Ok(())
     };
     // The store stage ends when the verifier drops its sender, so a rejected batch's valid
-    // prefix is stored before its error is reported.
-    let (verified, stored) = tokio::join!(verifying, storing);
+    // prefix is stored before its error is reported; the reader never ends on its own.
+    let (verified, stored) = tokio::select! {
+        done = async { tokio::join!(verifying, storing) } => done,
+        never = reading => match never {},
+    };
     stored.and(verified)
 }
 
