@@ -61,6 +61,16 @@ pub(crate) fn head_of(store: &Store, author: &DeviceId) -> LogHead {
     store.head(author).unwrap_or(LogHead::EMPTY)
 }
 
+/// Reads frames into `to` until the stream closes or fails, or nobody takes them any more;
+/// `to` closes when it returns.
+async fn read_frames<R: AsyncRead + Unpin>(r: &mut R, to: mpsc::Sender<Vec<u8>>) {
+    while let Ok(Some(frame)) = read_frame(r, SYNC_FRAMES).await {
+        if to.send(frame).await.is_err() {
+            break;
+        }
+    }
+}
+
 pub(crate) async fn send<W: AsyncWrite + Unpin>(w: &mut W, msg: &SyncMessage) -> Result<(), NodeError> {
     write_frame(w, &msg.encode()).await.map_err(|e| NodeError::NotAllowed(format!("sync stream: {e}")))
 }
@@ -85,20 +95,8 @@ where
     let store = host.store();
     let mut members_sent = host.members();
     send(&mut w, &SyncMessage::Members(members_sent.clone())).await?;
-    let (tx, mut rx) = mpsc::channel::<SyncMessage>(16);
-    let reader = tokio::spawn(async move {
-        while let Ok(Some(frame)) = read_frame(&mut r, SYNC_FRAMES).await {
-            match SyncMessage::decode(&frame) {
-                Ok(m) => {
-                    if tx.send(m).await.is_err() {
-                        break;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-    });
-    let _reader = AbortOnDrop(reader);
+    let (tx, mut rx) = mpsc::channel(16);
+    let _reader = AbortOnDrop(tokio::spawn(async move { read_frames(&mut r, tx).await }));
     let mut changed = host.changes();
     let mut planner = PushPlanner::new();
     loop {
@@ -119,7 +117,8 @@ where
             }
         }
         tokio::select! {
-            m = rx.recv() => match m {
+            // A frame that does not decode ends the session as the stream closing does.
+            m = rx.recv() => match m.and_then(|frame| SyncMessage::decode(&frame).ok()) {
                 Some(SyncMessage::Hello { members, held }) => {
                     host.merge_members(&members).await?;
                     host.peer_holds(peer, &held);
@@ -165,19 +164,13 @@ where
     if send(w, &hello).await.is_err() {
         return Ok(()); // the stream closed (the device left): nothing wrong
     }
-    // Frames are read ahead of the verifier: reading one is waiting for the pusher's bytes to
-    // cross (the stream's window holds about one batch), and done only once the verifier
-    // asked, that wait sat between every two batches' checks.
-    let (frames_tx, mut frames) = mpsc::channel::<Vec<u8>>(READ_AHEAD);
+    // Frames are read ahead of the verifier, so the next batch's bytes cross while this one
+    // is checked (the stream's window holds about one batch): read only when the verifier
+    // asked, that wait sat between every two batches' checks. When the stream closes the
+    // verifier finds no more frames and ends; the reader itself never ends the session.
+    let (frames_tx, mut frames) = mpsc::channel(READ_AHEAD);
     let reading = async move {
-        while let Ok(Some(frame)) = read_frame(r, SYNC_FRAMES).await {
-            if frames_tx.send(frame).await.is_err() {
-                break;
-            }
-        }
-        // The stream closed (the verifier finds no more frames and ends), or the verifier
-        // stopped: the session ends with the other two.
-        drop(frames_tx);
+        read_frames(r, frames_tx).await;
         std::future::pending::<std::convert::Infallible>().await
     };
     let (tx, mut rx) = mpsc::channel::<Checked>(1);
