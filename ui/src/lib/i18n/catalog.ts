@@ -7,7 +7,7 @@
 /** The same nesting as `T`, every leaf a string: what a translation of `T` must be. */
 export type Translation<T> = { [K in keyof T]: T[K] extends string ? string : Translation<T[K]> };
 
-/** i18next's plural forms: `key_one` and `key_other` are both called as `t('key', { count })`. */
+/** Plural forms (CLDR's names): `key_one` and `key_other` are both called as `t('key', { count })`. */
 type PluralSuffix = 'zero' | 'one' | 'two' | 'few' | 'many' | 'other';
 type WithoutPlural<K extends string> = K extends `${infer Base}_${PluralSuffix}` ? Base : K;
 

@@ -77,3 +77,28 @@ describe('System', () => {
     expect(intlLocale()).toBe('fr');
   });
 });
+
+describe('plurals and placeholders', () => {
+  it('choose the form by count with the language’s own rules', () => {
+    language.choose('en');
+    expect(t('chat.pinned.heading', { count: 1 })).toBe('Pinned (1)');
+    expect(t('chat.pinned.heading', { count: 0 })).toBe('Pinned (0)');
+    expect(t('chat.pinned.heading', { count: 3 })).toBe('Pinned (3)');
+    language.choose('fr');
+    // French says the singular for zero too.
+    expect(t('chat.pinned.heading', { count: 0 })).toBe('Épinglé (0)');
+    expect(t('chat.pinned.heading', { count: 1 })).toBe('Épinglé (1)');
+    expect(t('chat.pinned.heading', { count: 2 })).toBe('Épinglés (2)');
+    // A form the catalog does not have (French "many", for millions) reads as "other".
+    expect(t('chat.pinned.heading', { count: 1_000_000 })).toBe('Épinglés (1000000)');
+  });
+
+  it('put values in, a missing one as nothing, and a key no catalog has as itself', () => {
+    language.choose('en');
+    expect(t('app.layout.spaceName', { me: 'Maya', partner: 'Ben' })).toBe('Maya & Ben');
+    expect(t('app.layout.spaceName', { me: 'Maya' })).toBe('Maya & ');
+    // A value that looks like a placeholder is put in as it is, not read again.
+    expect(t('app.layout.withName', { name: '{{name}}' })).toBe('with {{name}}');
+    expect(t('no.such.key' as never)).toBe('no.such.key');
+  });
+});

@@ -1,8 +1,10 @@
 /**
  * The window's language: every string a person reads comes from `t(key)`, looked up in the
- * catalogs of this folder (`en/`, the reference, and `fr/`) by i18next, which does the
- * placeholders (`{{name}}`) and the plural forms (`key_one` / `key_other`, chosen by `count`
- * with the language's own rules).
+ * catalogs of this folder (`en/`, the reference, and `fr/`), with its placeholders (`{{name}}`)
+ * put in and its plural form (`key_one` / `key_other`) chosen by `count` with the language's own
+ * rules (`Intl.PluralRules`). That is all the catalogs ask of a translation library, so Duet has
+ * none: i18next did the same in 50 kB of the page's script, and its code and objects were a
+ * measurable part of the window's memory (docs/desktop-app.md).
  *
  * The choice is this device's, like the theme (Settings → Appearance), kept in `localStorage`
  * under `duet.language`: System (the default: French when the computer's first language is
@@ -14,8 +16,6 @@
  * speaks that language (en-GB stays en-GB). What the node says in its own words (a refused
  * ticket, a failed send) arrives in English: the node has no catalog.
  */
-import i18next, { type TOptions } from 'i18next';
-
 import type { KeyOf } from './catalog';
 import { en, type English } from './en';
 import { fr } from './fr';
@@ -30,15 +30,41 @@ export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', fr: 'Fr
 
 export const LANGUAGE_KEY = 'duet.language';
 
-const engine = i18next.createInstance();
-void engine.init({
-  lng: 'en',
-  fallbackLng: 'en',
-  resources: { en: { translation: en }, fr: { translation: fr } },
-  // Svelte escapes what it puts in the page; nothing from here is ever read as HTML.
-  interpolation: { escapeValue: false },
-  initAsync: false,
-});
+type Tree = { readonly [key: string]: string | Tree };
+const CATALOGS: Record<Language, Tree> = { en, fr };
+
+/** The string at dotted path `key` in `catalog`, if there is one. */
+function lookup(catalog: Tree, key: string): string | undefined {
+  let node: string | Tree | undefined = catalog;
+  for (const part of key.split('.')) {
+    if (node === undefined || typeof node === 'string') return undefined;
+    node = node[part];
+  }
+  return typeof node === 'string' ? node : undefined;
+}
+
+/** Each language's plural rules, made once (an `Intl` object is costly to make). */
+const pluralRules = new Map<Language, Intl.PluralRules>();
+function pluralForm(lang: Language, count: number): Intl.LDMLPluralRule {
+  let rules = pluralRules.get(lang);
+  if (!rules) {
+    rules = new Intl.PluralRules(lang);
+    pluralRules.set(lang, rules);
+  }
+  return rules.select(count);
+}
+
+/** `key`'s string in `lang`: its plural form for `count` when it has them, else the key itself. */
+function template(lang: Language, key: string, count: unknown): string | undefined {
+  const catalog = CATALOGS[lang];
+  if (typeof count === 'number') {
+    const plural = lookup(catalog, `${key}_${pluralForm(lang, count)}`) ?? lookup(catalog, `${key}_other`);
+    if (plural !== undefined) return plural;
+  }
+  return lookup(catalog, key);
+}
+
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
 
 function isChoice(value: unknown): value is LanguageChoice {
   return (LANGUAGE_CHOICES as readonly unknown[]).includes(value);
@@ -103,8 +129,16 @@ export const language = new LanguageSetting();
 
 /** The string for `key` in the window's language, with `vars` put in (`count` picks a plural). */
 export function t(key: MessageKey, vars?: Record<string, unknown>): string {
-  const options: TOptions = { ...vars, lng: language.current };
-  return engine.t(key, options) as string;
+  const count = vars?.count;
+  // A key the window's language lacks is said in English; one no catalog has, as itself.
+  const text = template(language.current, key, count) ?? template('en', key, count) ?? key;
+  if (!vars) return text;
+  // Svelte escapes what it puts in the page: nothing here is ever read as HTML. A placeholder
+  // given no value reads as nothing.
+  return text.replace(PLACEHOLDER, (_, name: string) => {
+    const value = vars[name];
+    return value === undefined || value === null ? '' : String(value);
+  });
 }
 
 /** Stands in for the part a component draws itself; no catalog string holds it. */
