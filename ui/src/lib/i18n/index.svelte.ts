@@ -43,18 +43,13 @@ function lookup(catalog: Tree, key: string): string | undefined {
   return typeof node === 'string' ? node : undefined;
 }
 
-/** Each language's plural rules, made once (an `Intl` object is costly to make). */
-const pluralRules = new Map<Language, Intl.PluralRules>();
+/** Each language's plural rules, made the first time they are needed (an `Intl` object is costly). */
+const pluralRules: Partial<Record<Language, Intl.PluralRules>> = {};
 function pluralForm(lang: Language, count: number): Intl.LDMLPluralRule {
-  let rules = pluralRules.get(lang);
-  if (!rules) {
-    rules = new Intl.PluralRules(lang);
-    pluralRules.set(lang, rules);
-  }
-  return rules.select(count);
+  return (pluralRules[lang] ??= new Intl.PluralRules(lang)).select(count);
 }
 
-/** `key`'s string in `lang`: its plural form for `count` when it has them, else the key itself. */
+/** `key`'s string in `lang`: its plural form for `count` when it has them, else its one form. */
 function template(lang: Language, key: string, count: unknown): string | undefined {
   const catalog = CATALOGS[lang];
   if (typeof count === 'number') {
