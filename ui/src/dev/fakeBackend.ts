@@ -687,7 +687,7 @@ function later<T>(ms: number, value: T): Promise<T> {
 
 function pick(said: string): string {
   if (/\?$/.test(said)) return 'Hmm, let me think… yes 😊';
-  if (/love|\u{1F49B}/u.test(said)) return '💛💛';
+  if (/love|💛/.test(said)) return '💛💛';
   return ['Ha, yes!', 'On my way 🚲', 'Tell me more', 'Sounds perfect', 'You’re the best'][said.length % 5]!;
 }
 

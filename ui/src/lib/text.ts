@@ -27,7 +27,7 @@ export function excerpt(text: string, max = 80): string {
  */
 export function sentence(words: string): string {
   const trimmed = words.trim();
-  return /[.!?\u2026]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /** "2.4 MB", "830 KB", "12 bytes". */

@@ -5,7 +5,7 @@
  * node decides what is found.
  */
 
-const WORD = /[\p{L}\p{N}\p{M}]+(?:['\u2019.][\p{L}\p{N}\p{M}]+)*/gu;
+const WORD = /[\p{L}\p{N}\p{M}]+(?:['’.][\p{L}\p{N}\p{M}]+)*/gu;
 
 /** One word folded: "Café" → "cafe". */
 export function fold(word: string): string {

@@ -92,7 +92,7 @@ export function indexCatalog(emoji: readonly CatalogEmoji[]): EmojiCatalog {
 
 /** Lower case, accents and other marks dropped, curly apostrophes straight: "Côte d’Ivoire" → "cote d'ivoire". */
 export function fold(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\u2018\u2019]/g, "'");
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[‘’]/g, "'");
 }
 
 /** The words of a folded text: letters and digits ("+1" keeps its plus). */
