@@ -4,26 +4,15 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test, with its line
 
-use std::time::Duration;
-
 use duet_model::{InviteKind, Message, Target};
-use duet_tests::{eventually, pair, Rejections, TestNode, PATIENCE};
+use duet_tests::{eventually, eventually_or_report, pair, Rejections, TestNode};
 
 /// Waits until `node` holds the message `sent`, and returns it as `node` sees it. A wait that
-/// fails says first what `node` was connected to and held (this wait stalled once in CI, on
+/// fails also says what `node` was connected to and held (this wait stalled once in CI, on
 /// a cold machine, and never since: the next failure should tell which part stalled).
 async fn holds(who: &str, node: &TestNode, sent: &Message) -> Message {
     let what = format!("{who} holds \"{}\"", sent.content);
-    let wait = eventually(&what, || async { node.node.message(&sent.id).ok() });
-    match tokio::time::timeout(PATIENCE - Duration::from_secs(1), wait).await {
-        Ok(message) => message,
-        Err(_) => {
-            let connected = node.node.connected().await;
-            let peers = node.node.peers().await.map(|p| p.iter().map(|p| p.device).collect::<Vec<_>>());
-            let held = node.node.version_vector();
-            panic!("gave up waiting for: {what}; connected to {connected:?}, knows {peers:?}, holds {held:?}");
-        }
-    }
+    eventually_or_report(&what, || async { node.node.message(&sent.id).ok() }, || node.report()).await
 }
 
 /// Waits until `a` and `b` are connected.

@@ -90,6 +90,15 @@ impl TestNode {
         .await;
     }
 
+    /// What this node is connected to, which member devices it knows and how far it holds each
+    /// log: for a failed wait to say ([`eventually_or_report`]).
+    pub async fn report(&self) -> String {
+        let connected = self.node.connected().await;
+        let knows = self.node.peers().await.map(|p| p.iter().map(|p| p.device).collect::<Vec<_>>());
+        let holds = self.node.version_vector();
+        format!("{} is connected to {connected:?}, knows {knows:?}, holds {holds:?}", self.name)
+    }
+
     /// Starts the node again on the same data directory (stopping it first if it runs).
     pub async fn restart(&mut self, config: impl FnOnce(NodeConfig) -> NodeConfig) {
         self.stop().await;
@@ -171,10 +180,22 @@ pub async fn pair(inviter: &TestNode, joiner: &TestNode, kind: duet_model::Invit
 }
 
 /// Polls `check` until it returns `Some`, or fails the test after [`PATIENCE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
+{
+    eventually_or_report(what, check, || async { String::new() }).await
+}
+
+/// [`eventually`], and a wait that gives up also says what `report` tells then (the state of
+/// the nodes involved, say [`TestNode::report`]), so a failure shows which part stalled.
+pub async fn eventually_or_report<T, F, Fut, R, RFut>(what: &str, mut check: F, report: R) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+    R: FnOnce() -> RFut,
+    RFut: Future<Output = String>,
 {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
@@ -182,7 +203,9 @@ where
             return v;
         }
         if tokio::time::Instant::now() > deadline {
-            panic!("gave up waiting for: {what}");
+            let report = report().await;
+            let sep = if report.is_empty() { "" } else { "; " };
+            panic!("gave up waiting for: {what}{sep}{report}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
