@@ -38,12 +38,14 @@ build_app "${cargo_profile[@]}" -p tauri-floor
 floor="$(dirname "$app")/tauri-floor"
 [ -x "$floor" ] || fail "$floor does not exist; run without --no-build"
 
-if [ ! -f "$seed/done" ]; then
-  say "seeding a conversation of $messages messages in $seed"
-  rm -rf "$seed"
-  mkdir -p "$seed/alice" "$seed/bob"
-  (cd "$root" && cargo run -q -p duet-app "${cargo_profile[@]}" --example seed_conversation -- "$seed/alice" "$seed/bob" "$messages")
-  touch "$seed/done"
+ensure_seed "$seed" "$messages" "${cargo_profile[@]}"
+
+# How much of the release layout's list (src-tauri/build.rs) this binary still has.
+list="$root/src-tauri/hot-code.txt.gz"
+if [ "$profile" = release ] && [ -f "$list" ]; then
+  listed="$(gzip -dc "$list" | wc -l)"
+  present="$(comm -12 <(gzip -dc "$list" | sort -u) <(nm --defined-only "$app" | awk '{print $3}' | sort -u) | wc -l)"
+  say "hot code: $present of the $listed functions listed are in the binary (scripts/hot-code.sh lists them again)"
 fi
 
 use_work_folder duet-bench

@@ -1,6 +1,7 @@
 # Shared by the scripts that run the real app (e2e-smoke.sh, e2e-app.sh, e2e-search.sh,
-# bench-app.sh): messages, the one `--no-build` flag, required tools, building, tauri-driver, a
-# work folder whose processes are stopped on exit, Xvfb, free ports.
+# bench-app.sh, hot-code.sh): messages, the one `--no-build` flag, required tools, building,
+# the seeded conversation, tauri-driver, a work folder whose processes are stopped on exit,
+# Xvfb, free ports.
 # Source it after setting `root`, `app` and `script_name`.
 
 say() { printf '%s: %s\n' "$script_name" "$*"; }
@@ -36,6 +37,20 @@ build_app() {
   fi
   [ -x "$app" ] || fail "$app does not exist; run without --no-build"
   [ -f "$root/ui/dist/index.html" ] || fail "ui/dist is missing; run without --no-build"
+}
+
+# A paired couple with $2 direct messages in $1/alice and $1/bob (src-tauri/examples/
+# seed_conversation.rs, through the node's API), made once; extra arguments go to cargo (e.g.
+# --release). The data is locked with $DUET_PASSPHRASE.
+ensure_seed() {
+  local seed="$1" messages="$2"
+  shift 2
+  [ -f "$seed/done" ] && return
+  say "seeding a conversation of $messages messages in $seed"
+  rm -rf "$seed"
+  mkdir -p "$seed/alice" "$seed/bob"
+  (cd "$root" && cargo run -q -p duet-app "$@" --example seed_conversation -- "$seed/alice" "$seed/bob" "$messages")
+  touch "$seed/done"
 }
 
 # Sets `tauri_driver`, installing it (cargo install, ~20 s) when it is missing.

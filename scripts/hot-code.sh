@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Writes src-tauri/hot-code.txt.gz: the functions duet-app runs from launch to a conversation
+# open and at rest, which the release link lays out first and side by side (src-tauri/build.rs
+# says why; docs/desktop-app.md has the figures). Not run in CI; run it again when the list has
+# gone stale (bench-app.sh prints how much of it the binary still has).
+#
+#   scripts/hot-code.sh              build the traced binary (~10-25 min), trace, write the list
+#   scripts/hot-code.sh --no-build   trace the binary built before
+#   HOT_CODE_SECONDS=30              how long the traced app runs after its node has started
+#
+# The traced binary is a release build of its own (target/hot-code/) with every function
+# aligned to a page of its own (an LLVM option), so that a page used is a function used. Its
+# symbol names are the release build's: RUSTFLAGS do not enter them. It runs on a copy of the
+# bench's seeded conversation (10,000 messages), opened once before as a person's own data
+# is, with scripts/hot-code/touch.c preloaded, which records each page of the program's own
+# code the first time it is used; scripts/hot-code/functions.py turns the pages into names.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target="$root/target/hot-code"
+app="$target/release/duet-app"
+seconds="${HOT_CODE_SECONDS:-30}"
+
+script_name=hot-code
+# shellcheck source=lib/common.sh
+. "$root/scripts/lib/common.sh"
+parse_build_flag "$@"
+
+require_tools Xvfb cc python3 readelf nm gzip node
+export DUET_PASSPHRASE="duet bench passphrase"
+CARGO_TARGET_DIR="$target" RUSTFLAGS="-C llvm-args=-align-all-functions=12" DUET_HOT_CODE=0 \
+  build_app --release
+seed="$root/target/bench/seed-10000"
+ensure_seed "$seed" 10000 --release
+
+use_work_folder duet-hot-code
+cc -O2 -shared -fPIC -o "$work/touch.so" "$root/scripts/hot-code/touch.c"
+cp -a "$seed/alice" "$work/alice"
+start_xvfb
+
+# Starts the app on the copy (extra variables before it) and waits until its node has started;
+# sets `app_pid`.
+launch() {
+  env DISPLAY="$display" DUET_DATA_DIR="$work/alice" "$@" setsid "$app" >"$work/app.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+  for _ in $(seq 600); do grep -q ' started$' "$work/app.log" && return; sleep 0.1; done
+  fail "the app's node did not start within 60 s"
+}
+
+say "opening the seeded data once (it was written by another process)"
+launch
+kill -TERM "$app_pid"
+wait "$app_pid" || true
+unset 'pids[-1]'
+
+say "tracing $app for $seconds s"
+launch TOUCH_EXE=duet-app LD_PRELOAD="$work/touch.so"
+sleep "$seconds"
+cp "/proc/$app_pid/maps" "$work/maps"
+python3 "$root/scripts/hot-code/functions.py" "$work/maps" "$app" "$work/hot-code.txt"
+gzip -9n <"$work/hot-code.txt" >"$root/src-tauri/hot-code.txt.gz"
+say "wrote src-tauri/hot-code.txt.gz; the next release build (cargo build --release -p duet-app) uses it"
