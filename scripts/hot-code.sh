@@ -13,7 +13,7 @@
 # symbol names are the release build's: RUSTFLAGS do not enter them. It runs on a copy of the
 # bench's seeded conversation (10,000 messages), opened once before as a person's own data
 # is, with scripts/hot-code/touch.c preloaded, which records each page of the program's own
-# code the first time it is used; scripts/hot-code/functions.py turns the pages into names.
+# code the first time it is used; scripts/hot-code/functions.mjs turns the pages into names.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +26,7 @@ script_name=hot-code
 . "$root/scripts/lib/common.sh"
 parse_build_flag "$@"
 
-require_tools Xvfb cc python3 readelf nm gzip node
+require_tools Xvfb cc readelf nm gzip node
 export DUET_PASSPHRASE="duet bench passphrase"
 CARGO_TARGET_DIR="$target" RUSTFLAGS="-C llvm-args=-align-all-functions=12" DUET_HOT_CODE=0 \
   build_app --release
@@ -58,6 +58,6 @@ say "tracing $app for $seconds s"
 launch TOUCH_EXE=duet-app LD_PRELOAD="$work/touch.so"
 sleep "$seconds"
 cp "/proc/$app_pid/maps" "$work/maps"
-python3 "$root/scripts/hot-code/functions.py" "$work/maps" "$app" "$work/hot-code.txt"
+node "$root/scripts/hot-code/functions.mjs" "$work/maps" "$app" "$work/hot-code.txt"
 gzip -9n <"$work/hot-code.txt" >"$root/src-tauri/hot-code.txt.gz"
 say "wrote src-tauri/hot-code.txt.gz; the next release build (cargo build --release -p duet-app) uses it"

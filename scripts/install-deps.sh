@@ -13,9 +13,10 @@ set -euo pipefail
 say() { printf 'install-deps: %s\n' "$*"; }
 
 packages=(
-  # The scripts' and tests' own tools (tr, mktemp, timeout…; setpriv): on every Debian
-  # already, listed so that nothing they require is left to chance (scripts/check-tools.sh).
-  coreutils util-linux
+  # The scripts' and tests' own tools (tr, mktemp, timeout…; setpriv; gzip, which also unpacks
+  # the release build's code order for src-tauri/build.rs): on every Debian already, listed so
+  # that nothing they require is left to chance (scripts/check-tools.sh).
+  coreutils util-linux gzip
   # Building the Rust workspace and the Tauri shell.
   build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
