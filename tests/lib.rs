@@ -185,27 +185,40 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    eventually_or_report(what, check, || async { String::new() }).await
+    match within_patience(check).await {
+        Some(v) => v,
+        None => panic!("gave up waiting for: {what}"),
+    }
 }
 
 /// [`eventually`], and a wait that gives up also says what `report` tells then (the state of
 /// the nodes involved, say [`TestNode::report`]), so a failure shows which part stalled.
-pub async fn eventually_or_report<T, F, Fut, R, RFut>(what: &str, mut check: F, report: R) -> T
+pub async fn eventually_or_report<T, F, Fut, R, RFut>(what: &str, check: F, report: R) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
     R: FnOnce() -> RFut,
     RFut: Future<Output = String>,
 {
+    match within_patience(check).await {
+        Some(v) => v,
+        None => panic!("gave up waiting for: {what}; {}", report().await),
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most [`PATIENCE`].
+async fn within_patience<T, F, Fut>(mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         if let Some(v) = check().await {
-            return v;
+            return Some(v);
         }
         if tokio::time::Instant::now() > deadline {
-            let report = report().await;
-            let sep = if report.is_empty() { "" } else { "; " };
-            panic!("gave up waiting for: {what}{sep}{report}");
+            return None;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
