@@ -19,7 +19,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 profile="${BENCH_PROFILE:-release}"
 app="${DUET_APP:-$root/target/$profile/duet-app}"
 messages="${BENCH_MESSAGES:-10000}"
-seed="$root/target/bench/seed-$messages"
 
 script_name=bench-app
 # shellcheck source=lib/common.sh
@@ -38,7 +37,7 @@ build_app "${cargo_profile[@]}" -p tauri-floor
 floor="$(dirname "$app")/tauri-floor"
 [ -x "$floor" ] || fail "$floor does not exist; run without --no-build"
 
-ensure_seed "$seed" "$messages" "${cargo_profile[@]}"
+ensure_seed "$messages" "${cargo_profile[@]}"
 
 # How much of the release layout's list (src-tauri/build.rs) this binary still has.
 list="$root/src-tauri/hot-code.txt.gz"

@@ -30,8 +30,7 @@ require_tools Xvfb cc readelf nm gzip node
 export DUET_PASSPHRASE="duet bench passphrase"
 CARGO_TARGET_DIR="$target" RUSTFLAGS="-C llvm-args=-align-all-functions=12" DUET_HOT_CODE=0 \
   build_app --release
-seed="$root/target/bench/seed-10000"
-ensure_seed "$seed" 10000 --release
+ensure_seed 10000 --release
 
 use_work_folder duet-hot-code
 cc -O2 -shared -fPIC -o "$work/touch.so" "$root/scripts/hot-code/touch.c"

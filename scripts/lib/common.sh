@@ -39,12 +39,14 @@ build_app() {
   [ -f "$root/ui/dist/index.html" ] || fail "ui/dist is missing; run without --no-build"
 }
 
-# A paired couple with $2 direct messages in $1/alice and $1/bob (src-tauri/examples/
-# seed_conversation.rs, through the node's API), made once; extra arguments go to cargo (e.g.
-# --release). The data is locked with $DUET_PASSPHRASE.
+# A paired couple with $1 direct messages in $seed/alice and $seed/bob (src-tauri/examples/
+# seed_conversation.rs, through the node's API), made once per size in target/bench/seed-$1/;
+# sets `seed`. Extra arguments go to cargo (e.g. --release). The data is locked with
+# $DUET_PASSPHRASE.
 ensure_seed() {
-  local seed="$1" messages="$2"
-  shift 2
+  local messages="$1"
+  shift
+  seed="$root/target/bench/seed-$messages"
   [ -f "$seed/done" ] && return
   say "seeding a conversation of $messages messages in $seed"
   rm -rf "$seed"
