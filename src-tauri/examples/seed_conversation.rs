@@ -29,6 +29,12 @@ async fn person(dir: &std::path::Path, name: &str) -> anyhow::Result<Node> {
     Ok(node)
 }
 
+/// Merges the words index as the node's idle upkeep would.
+fn settle_index(node: &Node) -> anyhow::Result<()> {
+    while node.store().compact_words()? {}
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -56,6 +62,15 @@ async fn main() -> anyhow::Result<()> {
         let (node, who) = if (i / 3) % 2 == 0 { (&alice, "alice") } else { (&bob, "bob") };
         let text = format!("{} ({who} #{i})", lines[i % lines.len()]);
         node.send(Target::Direct, &text, None).await?;
+        // The words index is merged while nothing is written (the node's upkeep, a second
+        // after the last write); a person's messages come minutes apart, so their index is
+        // merged as it grows. Written back to back here, it is merged the same way by hand,
+        // so the store is the one a conversation of this length leaves, not 10,000 unmerged
+        // chunks for the app's first launch to merge at once.
+        if i % duet_store::search::FANOUT == duet_store::search::FANOUT - 1 {
+            settle_index(&alice)?;
+            settle_index(&bob)?;
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -82,6 +97,8 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    settle_index(&alice)?;
+    settle_index(&bob)?;
     alice.shutdown().await;
     bob.shutdown().await;
     println!("seeded {count} messages in {:.1} s", started.elapsed().as_secs_f64());
