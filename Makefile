@@ -40,9 +40,10 @@ BUNDLES ?= deb
 bundle: deps ui
 	$(CARGO) build -p duet-app --release
 	strip --strip-debug target/release/duet-app
+	scripts/deb-depends.sh target/release/duet-app > target/deb-depends.json
 	@command -v cargo-tauri >/dev/null || $(CARGO) install tauri-cli --version '^2' --locked
 	ln -sfn ../tauri.conf.json src-tauri/tauri.conf.json
-	cd src-tauri && { $(CARGO) tauri bundle --bundles $(BUNDLES) --config tauri.bundle.json; status=$$?; rm -f tauri.conf.json; exit $$status; }
+	cd src-tauri && { $(CARGO) tauri bundle --bundles $(BUNDLES) --config tauri.bundle.json --config ../target/deb-depends.json; status=$$?; rm -f tauri.conf.json; exit $$status; }
 
 deps:
 	@scripts/install-deps.sh
