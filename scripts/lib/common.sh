@@ -47,8 +47,9 @@ ensure_seed() {
   local messages="$1"
   shift
   seed="$root/target/bench/seed-$messages"
-  # Raised when the seeding changes what it leaves (2: the words index merged as it grows).
-  local version=2
+  # Raised when the seeding changes what it leaves (2: the words index merged as it grows;
+  # 3: the store consolidated as it grows).
+  local version=3
   [ "$(cat "$seed/done" 2>/dev/null)" = "$version" ] && return
   say "seeding a conversation of $messages messages in $seed"
   rm -rf "$seed"

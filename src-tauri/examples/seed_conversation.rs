@@ -29,9 +29,10 @@ async fn person(dir: &std::path::Path, name: &str) -> anyhow::Result<Node> {
     Ok(node)
 }
 
-/// Merges the words index as the node's idle upkeep would.
+/// Merges the words index and consolidates the store as the node's idle upkeep would.
 fn settle_index(node: &Node) -> anyhow::Result<()> {
     while node.store().compact_words()? {}
+    node.store().consolidate()?;
     Ok(())
 }
 
@@ -62,11 +63,12 @@ async fn main() -> anyhow::Result<()> {
         let (node, who) = if (i / 3) % 2 == 0 { (&alice, "alice") } else { (&bob, "bob") };
         let text = format!("{} ({who} #{i})", lines[i % lines.len()]);
         node.send(Target::Direct, &text, None).await?;
-        // The words index is merged while nothing is written (the node's upkeep, a second
-        // after the last write); a person's messages come minutes apart, so their index is
-        // merged as it grows. Written back to back here, it is merged the same way by hand,
-        // so the store is the one a conversation of this length leaves, not 10,000 unmerged
-        // chunks for the app's first launch to merge at once.
+        // The words index is merged, and the small blocks and index chunks consolidated,
+        // while nothing is written (the node's upkeep, a second after the last write); a
+        // person's messages come minutes apart, so their store is tidied as it grows. Written
+        // back to back here, it is tidied the same way by hand, so the store is the one a
+        // conversation of this length leaves, not 10,000 unmerged chunks for the app's first
+        // launch to merge at once.
         if i % duet_store::search::FANOUT == duet_store::search::FANOUT - 1 {
             settle_index(&alice)?;
             settle_index(&bob)?;

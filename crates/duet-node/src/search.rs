@@ -6,7 +6,9 @@
 //!
 //! Writing adds small chunks to the index; merging them ([`duet_store::Store::compact_words`])
 //! is upkeep this part does when nothing was written for [`SEARCH_UPKEEP_TICK`], one merge at a
-//! time on a blocking thread, so a backlog arriving or a message sent never waits for it. After
+//! time on a blocking thread, so a backlog arriving or a message sent never waits for it; the
+//! same upkeep merges the small message blocks and index chunks that messages written one at a
+//! time leave ([`duet_store::Store::consolidate`]). After
 //! each stretch of work it hands the memory that work freed back to the system
 //! ([`crate::memory`]).
 
@@ -47,7 +49,8 @@ impl Node {
         Ok(self.shared.store.search(&query)?)
     }
 
-    /// The search part: merges the index's chunks while nothing is written.
+    /// The search part: merges the index's chunks, and consolidates the store, while nothing
+    /// is written.
     pub(crate) async fn search_upkeep(self) {
         let mut seen = self.shared.store.writes();
         // Whether work was done since memory was last given back (opening the store was).
@@ -68,6 +71,10 @@ impl Node {
                 // One merge at a time, and none once something is written again.
                 while store.writes() == seen + merged && store.compact_words()? {
                     merged += 1;
+                }
+                // The small blocks and index chunks the writes left (duet_store::consolidate).
+                if store.writes() == seen + merged {
+                    merged += store.consolidate()?;
                 }
                 if release || merged > 0 {
                     crate::memory::release_freed();

@@ -22,6 +22,8 @@
 //! of 1,000 messages costs one index write instead of 1,000 (each key written costs ~5–9 µs
 //! here, which is what decides sync speed: `docs/decisions.md`, "Few sled keys per event"),
 //! and appending never rereads a bucket however full it is. Readers merge a bucket's chunks.
+//! At idle, [`crate::consolidate`] merges a bucket's chunks, and a conversation's newest small
+//! blocks, into one once there are 8.
 //! A key without the id suffix (the layout of schema 1, one value per bucket) reads as one
 //! chunk.
 

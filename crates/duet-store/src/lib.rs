@@ -17,6 +17,7 @@ mod backup;
 mod blobs;
 mod blocks;
 mod calls;
+pub mod consolidate;
 mod identity;
 mod keyspace;
 pub mod mailbox;
@@ -85,6 +86,11 @@ pub(crate) struct Inner {
     word_key: search::WordKey,
     /// Writes committed since the store opened ([`Store::writes`]).
     writes: std::sync::atomic::AtomicU64,
+    /// What writes added to since the last [`Store::consolidate`].
+    touched: Mutex<consolidate::Touched>,
+    /// Merges of stored values begun and ended (odd while one commits): see
+    /// [`consolidate`], "Readers".
+    reshaped: std::sync::atomic::AtomicU64,
 }
 
 impl Inner {
@@ -243,6 +249,8 @@ impl Store {
             space: RwLock::new(None),
             word_key: search::word_key(key),
             writes: std::sync::atomic::AtomicU64::new(0),
+            touched: Mutex::new(consolidate::Touched::new()),
+            reshaped: std::sync::atomic::AtomicU64::new(0),
         };
         let store = Self { inner, writer: Mutex::new(()), compacting: Mutex::new(()) };
         store.migrate()?;

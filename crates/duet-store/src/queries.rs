@@ -31,6 +31,16 @@ impl Store {
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Page, StoreError> {
+        self.steady(|| self.messages_once(conversation, before, limit))
+    }
+
+    /// [`Store::messages`], read once.
+    fn messages_once(
+        &self,
+        conversation: &ConversationId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
         let hi = before.unwrap_or(MessageId([0xff; 16]));
         let mut messages = Vec::with_capacity(limit.min(512));
         let mut older = None;
@@ -52,6 +62,17 @@ impl Store {
     /// Direct messages from `sender` to `recipient`, newest first (the seed's
     /// `{senderId, recipientId, createdAt: -1}` index).
     pub fn messages_between(
+        &self,
+        sender: &PersonId,
+        recipient: &PersonId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.steady(|| self.messages_between_once(sender, recipient, before, limit))
+    }
+
+    /// [`Store::messages_between`], read once.
+    fn messages_between_once(
         &self,
         sender: &PersonId,
         recipient: &PersonId,
@@ -171,6 +192,15 @@ impl Store {
         t: Timestamp,
         limit: usize,
     ) -> Result<Vec<(ConversationId, MessageId)>, StoreError> {
+        self.steady(|| self.messages_older_than_once(t, limit))
+    }
+
+    /// [`Store::messages_older_than`], read once.
+    fn messages_older_than_once(
+        &self,
+        t: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(ConversationId, MessageId)>, StoreError> {
         let mut out = Vec::new();
         let last_bucket = cat(&[&(t.0 >> BUCKET_SHIFT).to_be_bytes(), &[0xff; 16]]);
         let mut buckets = Buckets::<32>::new(self.inner.tree(Ks::IdxTime).range(..=last_bucket), 0);
@@ -283,6 +313,11 @@ impl Store {
 
     /// Messages from others after `person`'s read marker (counted up to [`MAX_UNREAD_COUNT`]).
     pub fn unread_count(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
+        self.steady(|| self.unread_count_once(conversation, person))
+    }
+
+    /// [`Store::unread_count`], read once.
+    fn unread_count_once(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
         let marker = self.read_marker(conversation, person)?;
         let space = self.space()?.ok_or(StoreError::NoSpace)?;
         let from = marker.unwrap_or(MessageId([0; 16]));

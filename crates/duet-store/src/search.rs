@@ -20,7 +20,8 @@
 //! a shard holding [`FANOUT`] chunks or more becomes one chunk of the next level (a
 //! log-structured merge). It reads and merges without the store's writer lock (chunks never
 //! change, and only it removes them) and swaps the chunks in one transaction under the lock, so
-//! sync and sending never wait for a merge. Once merged, a shard holds fewer than `FANOUT`
+//! sync and sending never wait for a merge; a search walking the chunks while a merge commits
+//! reads again ([`crate::consolidate`], "Readers"). Once merged, a shard holds fewer than `FANOUT`
 //! chunks per level, and a query reads every chunk of the word's shard (a few dozen), opening
 //! each and finding the word by binary search.
 //!
@@ -429,6 +430,11 @@ impl Store {
     /// The messages holding every word of `query`, best first (see the module's doc). No word
     /// (only spaces or punctuation) finds nothing.
     pub fn search(&self, query: &Query) -> Result<Vec<Message>, StoreError> {
+        self.steady(|| self.search_once(query))
+    }
+
+    /// [`Store::search`], read once.
+    fn search_once(&self, query: &Query) -> Result<Vec<Message>, StoreError> {
         let ordered: Vec<String> = words(&query.text).into_iter().take(MAX_QUERY_WORDS).collect();
         let mut distinct = ordered.clone();
         distinct.sort();
@@ -552,6 +558,7 @@ impl Store {
             txn.remove(Ks::Search, key.to_vec());
         }
         txn.put_chunk(shard, level + 1, chunk)?;
+        let _reshaping = crate::consolidate::Reshaping::begin(&self.inner.reshaped);
         txn.commit()?;
         Ok(true)
     }

@@ -323,6 +323,150 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
     check(&Store::open(dir.path(), &test_key()).unwrap());
 }
 
+/// Consolidation (merging the small blocks and index chunks writes leave) changes how many
+/// keys hold the messages, never what any read gives: a store that consolidates now and then
+/// between random batches reads exactly as one that never does, before and after reopening.
+#[test]
+fn consolidating_keeps_every_read_the_same_with_fewer_keys() {
+    use crate::keyspace::Ks;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+    let (plain_dir, merged_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut s = TestSpace::new(4, &[2, 1]);
+    let mut events = Vec::new();
+    let mut ids: Vec<MessageId> = Vec::new();
+    for i in 0..700u64 {
+        let d = rng.gen_range(0..3usize);
+        let payload = match rng.gen_range(0..12) {
+            0..=8 => TestSpace::text(&format!("m{i}")),
+            9 if !ids.is_empty() => Payload::React { message: ids[rng.gen_range(0..ids.len())], emoji: "💛".into() },
+            10 if !ids.is_empty() => {
+                Payload::Edit { message: ids[rng.gen_range(0..ids.len())], content: format!("e{i}") }
+            }
+            _ => TestSpace::text(&format!("n{i}")),
+        };
+        // ~20 s apart: the 700 messages span four hours, so several index buckets.
+        events.push(write_seen_by_all(&mut s, d, payload, t(i * 20_000), &mut ids));
+    }
+    let opened: Vec<OpenedEvent> = s.open_all(&events);
+    let mut by_author: Vec<std::collections::VecDeque<OpenedEvent>> = vec![Default::default(); 3];
+    for e in &opened {
+        let i = s.devices.iter().position(|d| d.key.id() == e.author()).unwrap();
+        by_author[i].push_back(e.clone());
+    }
+    let plain = store_for(&s, plain_dir.path());
+    let merged = store_for(&s, merged_dir.path());
+    let mut merges = 0;
+    while by_author.iter().any(|a| !a.is_empty()) {
+        let a = rng.gen_range(0..3);
+        // Mostly one event at a time, as people write; now and then a synced run.
+        let n = if rng.gen_bool(0.8) { 1 } else { rng.gen_range(1..40) };
+        let n = n.min(by_author[a].len());
+        let batch: Vec<OpenedEvent> = by_author[a].drain(..n).collect();
+        plain.apply_remote(&batch).unwrap();
+        merged.apply_remote(&batch).unwrap();
+        if rng.gen_bool(0.5) {
+            let writes = merged.writes();
+            let n = merged.consolidate().unwrap();
+            assert_eq!(merged.writes(), writes + n, "each merge is one write");
+            merges += n;
+        }
+    }
+    merges += merged.consolidate().unwrap();
+    assert!(merges > 10, "{merges} merges");
+
+    let keys = |store: &Store, ks: Ks| store.inner.tree(ks).len();
+    for ks in [Ks::MessageBlocks, Ks::IdxPair, Ks::IdxTime] {
+        let (before, after) = (keys(&plain, ks), keys(&merged, ks));
+        assert!(after * 3 < before, "{ks:?}: {before} keys without merging, {after} with");
+    }
+
+    let conv = Target::Direct.conversation(s.space);
+    let (ada, ben) = (s.persons[0].id(), s.persons[1].id());
+    let reads = |store: &Store| {
+        let all = store.messages(&conv, None, 10_000).unwrap().messages;
+        let by_id: Vec<_> = all.iter().map(|m| store.message(&m.id).unwrap()).collect();
+        let mut paged = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store.messages(&conv, before, 9).unwrap();
+            paged.extend(page.messages);
+            match page.older {
+                Some(o) => before = Some(o),
+                None => break,
+            }
+        }
+        let between = |from, to| {
+            let mut out = Vec::new();
+            let mut before = None;
+            loop {
+                let page = store.messages_between(from, to, before, 8).unwrap();
+                let Some(last) = page.last() else { break };
+                before = Some(last.id);
+                out.extend(page);
+            }
+            out
+        };
+        let older = store.messages_older_than(t(700 * 20_000 / 2), 10_000).unwrap();
+        let unread = store.conversations(&ben).unwrap();
+        (all, by_id, paged, between(&ada, &ben), between(&ben, &ada), older, unread)
+    };
+    let expected = reads(&plain);
+    assert!(expected.0.len() > 500 && !expected.3.is_empty() && !expected.5.is_empty());
+    assert_eq!(reads(&merged), expected);
+    merged.flush().unwrap();
+    drop(merged);
+    assert_eq!(reads(&Store::open(merged_dir.path(), &test_key()).unwrap()), expected);
+}
+
+/// A merge committing in the middle of a read: the read as it walked gives messages twice
+/// (from the blocks it had read, then from the merged block holding them again), so
+/// `Store::steady` reads again and gives each message once.
+#[test]
+fn a_read_that_a_merge_crossed_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(6, &[1, 1]);
+    let events: Vec<_> = (0..20u64).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i * 1_000))).collect();
+    let store = store_for(&s, dir.path());
+    for e in s.open_all(&events) {
+        store.apply_remote(&[e]).unwrap();
+    }
+    let conv = Target::Direct.conversation(s.space);
+    let walk = |merge_midway: bool| -> Result<Vec<MessageId>, StoreError> {
+        let mut scan = crate::scan::Scan::all(&store.inner, &conv, true);
+        let mut ids = vec![scan.next().unwrap()?.0];
+        if merge_midway {
+            store.consolidate()?;
+            assert_eq!(store.inner.tree(crate::keyspace::Ks::MessageBlocks).len(), 1, "the blocks became one");
+        }
+        for item in scan {
+            ids.push(item?.0);
+        }
+        Ok(ids)
+    };
+    let crossed = walk(true).unwrap();
+    assert!(
+        crossed.len() > 20 && !crossed.windows(2).all(|w| w[0] > w[1]),
+        "the walk a merge crossed gives messages twice: {} ids for 20",
+        crossed.len()
+    );
+    // Eight more, one at a time: the newest nine blocks are merged on the next read's first try.
+    let more: Vec<_> = (20..28u64).map(|i| s.write(0, TestSpace::text(&format!("m{i}")), t(i * 1_000))).collect();
+    for e in &s.open_all(&[events, more].concat())[20..] {
+        store.apply_remote(std::slice::from_ref(e)).unwrap();
+    }
+    let mut attempts = 0;
+    let read = store
+        .steady(|| {
+            attempts += 1;
+            walk(attempts == 1)
+        })
+        .unwrap();
+    assert_eq!(attempts, 2, "read again after the merge");
+    assert_eq!(read.len(), 28);
+    assert!(read.windows(2).all(|w| w[0] > w[1]), "each message once, newest first");
+}
+
 #[test]
 fn a_newer_store_is_refused_in_words() {
     let dir = tempfile::tempdir().unwrap();

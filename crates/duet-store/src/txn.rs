@@ -178,6 +178,11 @@ impl<'a> Txn<'a> {
         }
         let newest =
             self.new_messages.iter().filter_map(|(c, m)| m.keys().next_back().map(|id| (*c, MessageId(*id)))).collect();
+        // What this write adds to, for `Store::consolidate` once it is committed.
+        let touched: Vec<(Ks, Vec<u8>)> = (self.new_pair.keys().map(|k| (Ks::IdxPair, k.clone())))
+            .chain(self.new_time.keys().map(|b| (Ks::IdxTime, b.to_vec())))
+            .chain(self.new_messages.keys().map(|c| (Ks::MessageBlocks, c.0.to_vec())))
+            .collect();
         self.merge_indexes();
         self.write_blocks()?;
         self.write_words()?;
@@ -205,6 +210,9 @@ impl<'a> Txn<'a> {
         match result {
             Ok(()) => {
                 self.inner.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !touched.is_empty() {
+                    self.inner.touched.lock().unwrap_or_else(|e| e.into_inner()).extend(touched);
+                }
                 Ok(newest)
             }
             Err(TransactionError::Storage(e)) => Err(e.into()),

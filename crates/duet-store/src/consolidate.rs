@@ -1,0 +1,189 @@
+//! Consolidation: the small values that messages written one at a time leave behind, merged
+//! into fewer, larger ones while nothing is written.
+//!
+//! A write stores its new messages as one block per conversation and adds one chunk per
+//! bucket to each of the two bucketed indexes ([`crate::keyspace`]): a synced batch of 1,000
+//! messages is one key each, but a couple's conversation, written a message at a time, is one
+//! block and two index chunks per message. sled keeps a record of every page of every tree in
+//! memory, and each small value costs it about as much as a large one: a store of 10,000
+//! messages written one at a time kept the app ~4 MB more than the same messages synced in
+//! batches (`docs/desktop-app.md`, "Benchmark").
+//!
+//! So every write notes the buckets and conversations it added to, and [`Store::consolidate`]
+//! (the node's idle upkeep, with the words index's merge) looks at those alone:
+//!
+//! - an index bucket holding [`MERGE_AT`] chunks or more becomes one chunk (readers already
+//!   merge a bucket's chunks, sorted and without repeats, so the entries they read are the
+//!   same);
+//! - a conversation whose newest [`MERGE_AT`] blocks or more hold [`BLOCK_MAX`] messages or
+//!   fewer together gets them as one block (blocks never overlap and follow each other in key
+//!   order, so the merged block holds the same ids in order, and a single in `messages` still
+//!   hides its block's copy).
+//!
+//! Only the newest end of what was written is read, so the upkeep does not bring a whole
+//! conversation into sled's cache. Each merge reads and writes under the store's writer lock,
+//! in one transaction: a write either comes before it (and is merged) or after. Blocks and
+//! chunks written before this existed stay as they are; they read as before.
+//!
+//! **Readers.** A merge rewrites values a reader may be walking through, and sled's iterators
+//! do not read one snapshot: a page read while a merge commits could see a block before the
+//! merge and the merged block after it (messages twice), or the reverse (messages missing).
+//! So a merge (this one, and the words index's) counts itself in a sequence number, odd while
+//! it commits ([`Reshaping`]), and the reads that walk blocks or chunks ([`Store::steady`])
+//! start again when the number moved under them: merges come at idle and take milliseconds,
+//! so a read almost never repeats, and never returns what no moment of the store held. A read
+//! of one record (one sled step) needs none of this.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use duet_model::{ConversationId, MessageId};
+
+use crate::blocks::{self, Block};
+use crate::keyspace::{message_key, Ks};
+use crate::txn::Txn;
+use crate::{Store, StoreError};
+
+/// How many chunks of a bucket, or trailing blocks of a conversation, are merged into one.
+pub const MERGE_AT: usize = 8;
+/// The most messages a merged block holds (a block read for one message is read whole).
+pub const BLOCK_MAX: usize = 256;
+
+/// What a write added to, for [`Store::consolidate`]: an index bucket (its key without the
+/// chunk's first id) or a conversation's blocks.
+pub(crate) type Touched = BTreeSet<(Ks, Vec<u8>)>;
+
+/// Bytes an entry takes in each bucketed index: a message id, or a message id and its
+/// conversation.
+fn entry_width(ks: Ks) -> usize {
+    if ks == Ks::IdxPair {
+        16
+    } else {
+        32
+    }
+}
+
+/// A merge of stored values under way: the store's reshaping number is odd while it lives.
+pub(crate) struct Reshaping<'a>(&'a AtomicU64);
+
+impl<'a> Reshaping<'a> {
+    pub(crate) fn begin(number: &'a AtomicU64) -> Self {
+        number.fetch_add(1, Ordering::SeqCst);
+        Self(number)
+    }
+}
+
+impl Drop for Reshaping<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Store {
+    /// Runs `read` until no merge began or ended while it ran (see the module doc).
+    pub(crate) fn steady<T>(&self, mut read: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        loop {
+            let before = self.inner.reshaped.load(Ordering::SeqCst);
+            if before % 2 == 1 {
+                std::thread::yield_now();
+                continue;
+            }
+            let out = read();
+            if self.inner.reshaped.load(Ordering::SeqCst) == before {
+                return out;
+            }
+        }
+    }
+
+    /// Merges what the writes since the last call left small (see the module doc). Returns
+    /// how many merges it committed (each is a write: [`Store::writes`] counts it).
+    pub fn consolidate(&self) -> Result<u64, StoreError> {
+        let touched = std::mem::take(&mut *self.inner.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut merges = 0;
+        for (ks, prefix) in touched {
+            let merged = match ks {
+                Ks::MessageBlocks => match ConversationId::from_slice(&prefix) {
+                    Some(conversation) => self.merge_newest_blocks(&conversation)?,
+                    None => false,
+                },
+                Ks::IdxPair | Ks::IdxTime => self.merge_bucket(ks, &prefix)?,
+                _ => false,
+            };
+            merges += u64::from(merged);
+        }
+        Ok(merges)
+    }
+
+    /// One chunk for a bucket of `ks` holding [`MERGE_AT`] or more. A damaged chunk leaves the
+    /// bucket as it is (readers report it).
+    fn merge_bucket(&self, ks: Ks, prefix: &[u8]) -> Result<bool, StoreError> {
+        let width = entry_width(ks);
+        let _writing = self.lock();
+        let mut keys = Vec::new();
+        let mut entries: Vec<&[u8]> = Vec::new();
+        let chunks = self.inner.tree(ks).scan_prefix(prefix).collect::<Result<Vec<_>, _>>()?;
+        for (key, value) in &chunks {
+            if key.len() != prefix.len() + 16 || value.is_empty() || !value.len().is_multiple_of(width) {
+                return Ok(false);
+            }
+            keys.push(key.to_vec());
+            entries.extend(value.chunks_exact(width));
+        }
+        if keys.len() < MERGE_AT {
+            return Ok(false);
+        }
+        entries.sort_unstable();
+        entries.dedup();
+        let first = &entries[0][..16];
+        let mut txn = Txn::new(&self.inner);
+        for key in keys {
+            txn.remove(ks, key);
+        }
+        txn.put(ks, [prefix, first].concat(), entries.concat());
+        let _reshaping = Reshaping::begin(&self.inner.reshaped);
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// One block for a conversation's newest blocks, when [`MERGE_AT`] or more of them hold
+    /// [`BLOCK_MAX`] messages or fewer together.
+    fn merge_newest_blocks(&self, conversation: &ConversationId) -> Result<bool, StoreError> {
+        let _writing = self.lock();
+        let all = message_key(conversation, &MessageId([0; 16]))..=message_key(conversation, &MessageId([0xff; 16]));
+        let mut run = Vec::new();
+        let mut messages = 0;
+        for item in self.inner.tree(Ks::MessageBlocks).range(all).rev() {
+            let (key, bytes) = item?;
+            let Ok(block) = Block::decode(&bytes) else { break };
+            if messages + block.len() > BLOCK_MAX {
+                break;
+            }
+            messages += block.len();
+            run.push((key, bytes));
+        }
+        if run.len() < MERGE_AT {
+            return Ok(false);
+        }
+        run.reverse();
+        let decoded = run.iter().map(|(_, bytes)| Block::decode(bytes)).collect::<Result<Vec<_>, _>>()?;
+        let mut ids = Vec::with_capacity(messages);
+        let mut records = Vec::with_capacity(messages);
+        for block in &decoded {
+            for i in 0..block.len() {
+                ids.push(block.id(i).0);
+                records.push(block.record(i)?);
+            }
+        }
+        if !ids.windows(2).all(|w| w[0] < w[1]) {
+            return Err(StoreError::Corrupt("message blocks overlap"));
+        }
+        let mut txn = Txn::new(&self.inner);
+        for (key, _) in &run {
+            txn.remove(Ks::MessageBlocks, key.to_vec());
+        }
+        txn.put(Ks::MessageBlocks, run[0].0.to_vec(), blocks::encode(ids.iter().zip(records.iter().copied())));
+        let _reshaping = Reshaping::begin(&self.inner.reshaped);
+        txn.commit()?;
+        Ok(true)
+    }
+}
