@@ -1,10 +1,11 @@
 //! Consolidation: the small values that messages written one at a time leave behind, merged
 //! into fewer, larger ones while nothing is written.
 //!
-//! A write stores its new messages as one block per conversation and adds one chunk per
-//! bucket to each of the two bucketed indexes ([`crate::keyspace`]): a synced batch of 1,000
-//! messages is one key each, but a couple's conversation, written a message at a time, is one
-//! block and two index chunks per message. sled keeps a record of every page of every tree in
+//! A write stores its events as one run per author and its new messages as one block per
+//! conversation, and adds one chunk per bucket to each of the two bucketed indexes
+//! ([`crate::keyspace`]): a synced batch of 1,000 messages is one key each, but a couple's
+//! conversation, written a message at a time, is a run, a block and two index chunks per
+//! message. sled keeps a record of every page of every tree in
 //! memory, and each small value costs it about as much as a large one: a store of 10,000
 //! messages written one at a time kept the app ~4 MB more than the same messages synced in
 //! batches (`docs/desktop-app.md`, "Benchmark").
@@ -18,7 +19,10 @@
 //! - a conversation whose newest [`MERGE_AT`] blocks or more hold [`BLOCK_MAX`] messages or
 //!   fewer together gets them as one block (blocks never overlap and follow each other in key
 //!   order, so the merged block holds the same ids in order, and a single in `messages` still
-//!   hides its block's copy).
+//!   hides its block's copy);
+//! - an author whose newest [`MERGE_AT`] runs of events or more follow each other and hold
+//!   [`BLOCK_MAX`] events or fewer together gets them as one run (the bodies as stored, in seq
+//!   order, under the first run's key: what sync reads is the same events).
 //!
 //! Only the newest end of what was written is read, so the upkeep does not bring a whole
 //! conversation into sled's cache. Each merge reads and writes under the store's writer lock,
@@ -37,20 +41,21 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use duet_model::{ConversationId, MessageId};
+use duet_model::{ConversationId, DeviceId, MessageId};
 
 use crate::blocks::{self, Block};
-use crate::keyspace::{message_key, Ks};
+use crate::keyspace::{event_key, message_key, Ks};
 use crate::txn::Txn;
-use crate::{Store, StoreError};
+use crate::{runs, Store, StoreError};
 
-/// How many chunks of a bucket, or trailing blocks of a conversation, are merged into one.
+/// How many chunks of a bucket, or newest blocks or runs, are merged into one.
 pub const MERGE_AT: usize = 8;
-/// The most messages a merged block holds (a block read for one message is read whole).
+/// The most messages a merged block holds, or events a merged run (a block or run read for
+/// one message or event is read whole).
 pub const BLOCK_MAX: usize = 256;
 
 /// What a write added to, for [`Store::consolidate`]: an index bucket (its key without the
-/// chunk's first id) or a conversation's blocks.
+/// chunk's first id), a conversation's blocks or an author's runs of events.
 pub(crate) type Touched = BTreeSet<(Ks, Vec<u8>)>;
 
 /// Bytes an entry takes in each bucketed index: a message id, or a message id and its
@@ -107,6 +112,10 @@ impl Store {
                     None => false,
                 },
                 Ks::IdxPair | Ks::IdxTime => self.merge_bucket(ks, &prefix)?,
+                Ks::Events => match DeviceId::from_slice(&prefix) {
+                    Some(author) => self.merge_newest_runs(&author)?,
+                    None => false,
+                },
                 _ => false,
             };
             merges += u64::from(merged);
@@ -182,6 +191,43 @@ impl Store {
             txn.remove(Ks::MessageBlocks, key.to_vec());
         }
         txn.put(Ks::MessageBlocks, run[0].0.to_vec(), blocks::encode(ids.iter().zip(records.iter().copied())));
+        let _reshaping = Reshaping::begin(&self.inner.reshaped);
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// One run for an author's newest runs of events, when [`MERGE_AT`] or more of them follow
+    /// each other (each starts where the one before ends) and hold [`BLOCK_MAX`] events or
+    /// fewer together.
+    fn merge_newest_runs(&self, author: &DeviceId) -> Result<bool, StoreError> {
+        let _writing = self.lock();
+        let mut run = Vec::new();
+        let mut events = 0;
+        let mut next_first: Option<u64> = None;
+        for item in self.inner.tree(Ks::Events).range(event_key(author, 0)..=event_key(author, u64::MAX)).rev() {
+            let (key, bytes) = item?;
+            let Some(first) = key.get(32..40).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes) else { break };
+            let Ok(bodies) = runs::bodies(&bytes) else { break };
+            if events + bodies.len() > BLOCK_MAX || next_first.is_some_and(|n| first + bodies.len() as u64 != n) {
+                break;
+            }
+            events += bodies.len();
+            next_first = Some(first);
+            run.push((key, bytes));
+        }
+        if run.len() < MERGE_AT {
+            return Ok(false);
+        }
+        run.reverse();
+        let mut bodies = Vec::with_capacity(events);
+        for (_, bytes) in &run {
+            bodies.extend(runs::bodies(bytes)?);
+        }
+        let mut txn = Txn::new(&self.inner);
+        for (key, _) in &run {
+            txn.remove(Ks::Events, key.to_vec());
+        }
+        txn.put(Ks::Events, run[0].0.to_vec(), runs::encode(&bodies));
         let _reshaping = Reshaping::begin(&self.inner.reshaped);
         txn.commit()?;
         Ok(true)

@@ -368,6 +368,11 @@ impl Store {
 
     /// Up to `limit` events of `author` from `from_seq` on, in seq order (for sync).
     pub fn events_from(&self, author: &DeviceId, from_seq: u64, limit: usize) -> Result<Vec<SealedEvent>, StoreError> {
+        self.steady(|| self.events_from_once(author, from_seq, limit))
+    }
+
+    /// [`Store::events_from`], read once.
+    fn events_from_once(&self, author: &DeviceId, from_seq: u64, limit: usize) -> Result<Vec<SealedEvent>, StoreError> {
         let tree = self.inner.tree(Ks::Events);
         let from_seq = from_seq.max(1);
         let start = keyspace::event_key(author, from_seq);

@@ -35,6 +35,20 @@ pub(crate) fn decode(author: DeviceId, first_seq: u64, run: &[u8], skip: u64) ->
     Ok(out)
 }
 
+/// The bodies of a run, as stored (for merging runs without decoding their events).
+pub(crate) fn bodies(run: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    let mut pos = 0;
+    let count = read_varint(run, &mut pos)?;
+    let mut out = Vec::with_capacity(count.min(4096) as usize);
+    for _ in 0..count {
+        let len = read_varint(run, &mut pos)? as usize;
+        let end = pos.checked_add(len).ok_or(StoreError::Corrupt("an event run has a bad length"))?;
+        out.push(run.get(pos..end).ok_or(StoreError::Corrupt("an event run is truncated"))?);
+        pos = end;
+    }
+    Ok(out)
+}
+
 fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);

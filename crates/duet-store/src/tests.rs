@@ -376,13 +376,14 @@ fn consolidating_keeps_every_read_the_same_with_fewer_keys() {
     assert!(merges > 10, "{merges} merges");
 
     let keys = |store: &Store, ks: Ks| store.inner.tree(ks).len();
-    for ks in [Ks::MessageBlocks, Ks::IdxPair, Ks::IdxTime] {
+    for ks in [Ks::MessageBlocks, Ks::IdxPair, Ks::IdxTime, Ks::Events] {
         let (before, after) = (keys(&plain, ks), keys(&merged, ks));
         assert!(after * 3 < before, "{ks:?}: {before} keys without merging, {after} with");
     }
 
     let conv = Target::Direct.conversation(s.space);
     let (ada, ben) = (s.persons[0].id(), s.persons[1].id());
+    let devices: Vec<duet_model::DeviceId> = s.devices.iter().map(|d| d.key.id()).collect();
     let reads = |store: &Store| {
         let all = store.messages(&conv, None, 10_000).unwrap().messages;
         let by_id: Vec<_> = all.iter().map(|m| store.message(&m.id).unwrap()).collect();
@@ -409,7 +410,16 @@ fn consolidating_keeps_every_read_the_same_with_fewer_keys() {
         };
         let older = store.messages_older_than(t(700 * 20_000 / 2), 10_000).unwrap();
         let unread = store.conversations(&ben).unwrap();
-        (all, by_id, paged, between(&ada, &ben), between(&ben, &ada), older, unread)
+        // Every author's log, whole and in pieces from seqs along it, as sync reads it.
+        let mut logs: Vec<Vec<u8>> = Vec::new();
+        for d in &devices {
+            let whole = store.events_from(d, 1, 10_000).unwrap();
+            for from in (1..=whole.len() as u64 + 1).step_by(37) {
+                logs.extend(store.events_from(d, from, 5).unwrap().iter().map(|e| e.body().to_vec()));
+            }
+            logs.extend(whole.iter().map(|e| e.body().to_vec()));
+        }
+        (all, by_id, paged, between(&ada, &ben), between(&ben, &ada), older, unread, logs)
     };
     let expected = reads(&plain);
     assert!(expected.0.len() > 500 && !expected.3.is_empty() && !expected.5.is_empty());

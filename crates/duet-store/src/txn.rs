@@ -182,6 +182,11 @@ impl<'a> Txn<'a> {
         let touched: Vec<(Ks, Vec<u8>)> = (self.new_pair.keys().map(|k| (Ks::IdxPair, k.clone())))
             .chain(self.new_time.keys().map(|b| (Ks::IdxTime, b.to_vec())))
             .chain(self.new_messages.keys().map(|c| (Ks::MessageBlocks, c.0.to_vec())))
+            .chain(
+                (self.writes.iter())
+                    .filter(|((ks, _), value)| *ks == Ks::Events && value.is_some())
+                    .map(|((_, key), _)| (Ks::Events, key[..key.len().min(32)].to_vec())),
+            )
             .collect();
         self.merge_indexes();
         self.write_blocks()?;
