@@ -13,15 +13,15 @@
 //! So every write notes the buckets and conversations it added to, and [`Store::consolidate`]
 //! (the node's idle upkeep, with the words index's merge) looks at those alone:
 //!
-//! - an index bucket holding [`MERGE_AT`] chunks or more becomes one chunk (readers already
-//!   merge a bucket's chunks, sorted and without repeats, so the entries they read are the
-//!   same);
-//! - a conversation whose newest [`MERGE_AT`] blocks or more hold [`BLOCK_MAX`] messages or
+//! - a bucket of an index whose newest [`MERGE_AT`] chunks or more hold [`MERGED_MAX`]
+//!   entries or fewer together gets them as one chunk (readers already merge a bucket's
+//!   chunks, sorted and without repeats, so the entries they read are the same);
+//! - a conversation whose newest [`MERGE_AT`] blocks or more hold [`MERGED_MAX`] messages or
 //!   fewer together gets them as one block (blocks never overlap and follow each other in key
 //!   order, so the merged block holds the same ids in order, and a single in `messages` still
 //!   hides its block's copy);
 //! - an author whose newest [`MERGE_AT`] runs of events or more follow each other and hold
-//!   [`BLOCK_MAX`] events or fewer together gets them as one run (the bodies as stored, in seq
+//!   [`MERGED_MAX`] events or fewer together gets them as one run (the bodies as stored, in seq
 //!   order, under the first run's key: what sync reads is the same events).
 //!
 //! Only the newest end of what was written is read, so the upkeep does not bring a whole
@@ -50,9 +50,10 @@ use crate::{runs, Store, StoreError};
 
 /// How many chunks of a bucket, or newest blocks or runs, are merged into one.
 pub const MERGE_AT: usize = 8;
-/// The most messages a merged block holds, or events a merged run (a block or run read for
-/// one message or event is read whole).
-pub const BLOCK_MAX: usize = 256;
+/// The most messages, events or index entries a merged value holds: a value read for one of
+/// them is read whole, and the newest value is rewritten each time small ones are merged into
+/// it, so this bounds what merging rewrites (each message a few times).
+pub const MERGED_MAX: usize = 64;
 
 /// What a write added to, for [`Store::consolidate`]: an index bucket (its key without the
 /// chunk's first id), a conversation's blocks or an author's runs of events.
@@ -123,39 +124,49 @@ impl Store {
         Ok(merges)
     }
 
-    /// One chunk for a bucket of `ks` holding [`MERGE_AT`] or more. A damaged chunk leaves the
-    /// bucket as it is (readers report it).
+    /// One chunk for a bucket's newest chunks (by key: by their first message), when
+    /// [`MERGE_AT`] or more of them hold [`MERGED_MAX`] entries or fewer together. A damaged
+    /// chunk leaves the bucket as it is (readers report it).
     fn merge_bucket(&self, ks: Ks, prefix: &[u8]) -> Result<bool, StoreError> {
         let width = entry_width(ks);
         let _writing = self.lock();
-        let mut keys = Vec::new();
-        let mut entries: Vec<&[u8]> = Vec::new();
-        let chunks = self.inner.tree(ks).scan_prefix(prefix).collect::<Result<Vec<_>, _>>()?;
-        for (key, value) in &chunks {
+        let mut run = Vec::new();
+        let mut count = 0;
+        for item in self.inner.tree(ks).scan_prefix(prefix).rev() {
+            let (key, value) = item?;
             if key.len() != prefix.len() + 16 || value.is_empty() || !value.len().is_multiple_of(width) {
                 return Ok(false);
             }
-            keys.push(key.to_vec());
-            entries.extend(value.chunks_exact(width));
+            if count + value.len() / width > MERGED_MAX {
+                break;
+            }
+            count += value.len() / width;
+            run.push((key, value));
         }
-        if keys.len() < MERGE_AT {
+        if run.len() < MERGE_AT {
             return Ok(false);
         }
+        let mut entries: Vec<&[u8]> = run.iter().flat_map(|(_, value)| value.chunks_exact(width)).collect();
         entries.sort_unstable();
         entries.dedup();
-        let first = &entries[0][..16];
-        let mut txn = Txn::new(&self.inner);
-        for key in keys {
-            txn.remove(ks, key);
+        // A chunk is keyed by its first (least) entry, so the merged chunk takes the key of the
+        // run's first chunk; anything else could be another chunk's key, and is left alone.
+        let key = [prefix, &entries[0][..16]].concat();
+        if run.last().is_none_or(|(first, _)| first.as_ref() != key.as_slice()) {
+            return Ok(false);
         }
-        txn.put(ks, [prefix, first].concat(), entries.concat());
+        let mut txn = Txn::new(&self.inner);
+        for (old, _) in &run {
+            txn.remove(ks, old.to_vec());
+        }
+        txn.put(ks, key, entries.concat());
         let _reshaping = Reshaping::begin(&self.inner.reshaped);
         txn.commit()?;
         Ok(true)
     }
 
     /// One block for a conversation's newest blocks, when [`MERGE_AT`] or more of them hold
-    /// [`BLOCK_MAX`] messages or fewer together.
+    /// [`MERGED_MAX`] messages or fewer together.
     fn merge_newest_blocks(&self, conversation: &ConversationId) -> Result<bool, StoreError> {
         let _writing = self.lock();
         let all = message_key(conversation, &MessageId([0; 16]))..=message_key(conversation, &MessageId([0xff; 16]));
@@ -164,7 +175,7 @@ impl Store {
         for item in self.inner.tree(Ks::MessageBlocks).range(all).rev() {
             let (key, bytes) = item?;
             let Ok(block) = Block::decode(&bytes) else { break };
-            if messages + block.len() > BLOCK_MAX {
+            if messages + block.len() > MERGED_MAX {
                 break;
             }
             messages += block.len();
@@ -197,7 +208,7 @@ impl Store {
     }
 
     /// One run for an author's newest runs of events, when [`MERGE_AT`] or more of them follow
-    /// each other (each starts where the one before ends) and hold [`BLOCK_MAX`] events or
+    /// each other (each starts where the one before ends) and hold [`MERGED_MAX`] events or
     /// fewer together.
     fn merge_newest_runs(&self, author: &DeviceId) -> Result<bool, StoreError> {
         let _writing = self.lock();
@@ -208,7 +219,7 @@ impl Store {
             let (key, bytes) = item?;
             let Some(first) = key.get(32..40).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes) else { break };
             let Ok(bodies) = runs::bodies(&bytes) else { break };
-            if events + bodies.len() > BLOCK_MAX || next_first.is_some_and(|n| first + bodies.len() as u64 != n) {
+            if events + bodies.len() > MERGED_MAX || next_first.is_some_and(|n| first + bodies.len() as u64 != n) {
                 break;
             }
             events += bodies.len();
