@@ -246,15 +246,18 @@ fn sled_views_equal_the_reference_fold() {
 /// Whatever batches the events arrive in (so new messages land in blocks, in singles beside
 /// blocks, or change after their block was written), every read equals the reference fold,
 /// before and after reopening.
-#[test]
-fn blocks_and_singles_read_back_as_the_reference_fold() {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = TestSpace::new(9, &[2, 1]);
+/// `count` random events of the space's three devices, `spacing_ms` apart, each seen by all:
+/// posts mostly, and reactions, edits and deletions of earlier posts.
+fn random_conversation(
+    rng: &mut rand::rngs::StdRng,
+    s: &mut TestSpace,
+    count: u64,
+    spacing_ms: u64,
+) -> Vec<OpenedEvent> {
+    use rand::Rng;
     let mut events = Vec::new();
     let mut ids: Vec<MessageId> = Vec::new();
-    for i in 0..600u64 {
+    for i in 0..count {
         let d = rng.gen_range(0..3usize);
         let payload = match rng.gen_range(0..10) {
             0..=5 => TestSpace::text(&format!("m{i}")),
@@ -265,16 +268,59 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
             8 if !ids.is_empty() => Payload::Delete { message: ids[rng.gen_range(0..ids.len())] },
             _ => TestSpace::text(&format!("n{i}")),
         };
-        events.push(write_seen_by_all(&mut s, d, payload, t(i * 3), &mut ids));
+        events.push(write_seen_by_all(s, d, payload, t(i * spacing_ms), &mut ids));
     }
-    let opened: Vec<OpenedEvent> = s.open_all(&events);
-    // Each author's events in order, the authors' runs interleaved in random-sized batches
-    // (one event at a time now and then, like a local append).
-    let mut by_author: Vec<std::collections::VecDeque<OpenedEvent>> = vec![Default::default(); 3];
-    for e in &opened {
+    s.open_all(&events)
+}
+
+/// The next events of a random author: one with probability `one`, else up to `most`.
+fn next_batch(
+    rng: &mut rand::rngs::StdRng,
+    by_author: &mut [std::collections::VecDeque<OpenedEvent>],
+    one: f64,
+    most: usize,
+) -> Vec<OpenedEvent> {
+    use rand::Rng;
+    let a = rng.gen_range(0..by_author.len());
+    let n = if rng.gen_bool(one) { 1 } else { rng.gen_range(1..most) };
+    let n = n.min(by_author[a].len());
+    by_author[a].drain(..n).collect()
+}
+
+/// A conversation read page by page, `size` messages a page, newest first.
+fn in_pages(store: &Store, conversation: &duet_model::ConversationId, size: usize) -> Vec<duet_model::Message> {
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.messages(conversation, before, size).unwrap();
+        paged.extend(page.messages);
+        match page.older {
+            Some(o) => before = Some(o),
+            None => return paged,
+        }
+    }
+}
+
+/// Each author's events, in order.
+fn by_author(s: &TestSpace, opened: &[OpenedEvent]) -> Vec<std::collections::VecDeque<OpenedEvent>> {
+    let mut by_author: Vec<std::collections::VecDeque<OpenedEvent>> = vec![Default::default(); s.devices.len()];
+    for e in opened {
         let i = s.devices.iter().position(|d| d.key.id() == e.author()).unwrap();
         by_author[i].push_back(e.clone());
     }
+    by_author
+}
+
+#[test]
+fn blocks_and_singles_read_back_as_the_reference_fold() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(9, &[2, 1]);
+    let opened = random_conversation(&mut rng, &mut s, 600, 3);
+    // Each author's events in order, the authors' runs interleaved in random-sized batches
+    // (one event at a time now and then, like a local append).
+    let mut by_author = by_author(&s, &opened);
     let mut reference = MemoryViews::default();
     for e in &opened {
         fold(&mut reference, s.space, e);
@@ -290,16 +336,7 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
             assert_eq!(*m, r.to_message(m.recipient, m.delivered_at, m.read_at));
             assert_eq!(store.message(&m.id).unwrap().as_ref(), Some(m));
         }
-        let mut paged = Vec::new();
-        let mut before = None;
-        loop {
-            let page = store.messages(&conv, before, 7).unwrap();
-            paged.extend(page.messages);
-            match page.older {
-                Some(o) => before = Some(o),
-                None => break,
-            }
-        }
+        let paged = in_pages(store, &conv, 7);
         assert_eq!(paged, all, "pages of 7 give the same list");
         let from_ada = all.iter().filter(|m| m.sender != ben).count() as u32;
         assert_eq!(store.conversations(&ben).unwrap()[0].unread_count, from_ada);
@@ -308,10 +345,7 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
     {
         let store = store_for(&s, dir.path());
         while by_author.iter().any(|a| !a.is_empty()) {
-            let a = rng.gen_range(0..3);
-            let n = if rng.gen_bool(0.3) { 1 } else { rng.gen_range(1..80) };
-            let n = n.min(by_author[a].len());
-            let batch: Vec<OpenedEvent> = by_author[a].drain(..n).collect();
+            let batch = next_batch(&mut rng, &mut by_author, 0.3, 80);
             store.apply_remote(&batch).unwrap();
         }
         let blocks = store.inner.tree(crate::keyspace::Ks::MessageBlocks).len();
@@ -333,36 +367,15 @@ fn consolidating_keeps_every_read_the_same_with_fewer_keys() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(23);
     let (plain_dir, merged_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut s = TestSpace::new(4, &[2, 1]);
-    let mut events = Vec::new();
-    let mut ids: Vec<MessageId> = Vec::new();
-    for i in 0..700u64 {
-        let d = rng.gen_range(0..3usize);
-        let payload = match rng.gen_range(0..12) {
-            0..=8 => TestSpace::text(&format!("m{i}")),
-            9 if !ids.is_empty() => Payload::React { message: ids[rng.gen_range(0..ids.len())], emoji: "💛".into() },
-            10 if !ids.is_empty() => {
-                Payload::Edit { message: ids[rng.gen_range(0..ids.len())], content: format!("e{i}") }
-            }
-            _ => TestSpace::text(&format!("n{i}")),
-        };
-        // ~20 s apart: the 700 messages span four hours, so several index buckets.
-        events.push(write_seen_by_all(&mut s, d, payload, t(i * 20_000), &mut ids));
-    }
-    let opened: Vec<OpenedEvent> = s.open_all(&events);
-    let mut by_author: Vec<std::collections::VecDeque<OpenedEvent>> = vec![Default::default(); 3];
-    for e in &opened {
-        let i = s.devices.iter().position(|d| d.key.id() == e.author()).unwrap();
-        by_author[i].push_back(e.clone());
-    }
+    // ~20 s apart: the 700 events span four hours, so several index buckets.
+    let opened = random_conversation(&mut rng, &mut s, 700, 20_000);
+    let mut by_author = by_author(&s, &opened);
     let plain = store_for(&s, plain_dir.path());
     let merged = store_for(&s, merged_dir.path());
     let mut merges = 0;
     while by_author.iter().any(|a| !a.is_empty()) {
-        let a = rng.gen_range(0..3);
         // Mostly one event at a time, as people write; now and then a synced run.
-        let n = if rng.gen_bool(0.8) { 1 } else { rng.gen_range(1..40) };
-        let n = n.min(by_author[a].len());
-        let batch: Vec<OpenedEvent> = by_author[a].drain(..n).collect();
+        let batch = next_batch(&mut rng, &mut by_author, 0.8, 40);
         plain.apply_remote(&batch).unwrap();
         merged.apply_remote(&batch).unwrap();
         if rng.gen_bool(0.5) {
@@ -387,16 +400,7 @@ fn consolidating_keeps_every_read_the_same_with_fewer_keys() {
     let reads = |store: &Store| {
         let all = store.messages(&conv, None, 10_000).unwrap().messages;
         let by_id: Vec<_> = all.iter().map(|m| store.message(&m.id).unwrap()).collect();
-        let mut paged = Vec::new();
-        let mut before = None;
-        loop {
-            let page = store.messages(&conv, before, 9).unwrap();
-            paged.extend(page.messages);
-            match page.older {
-                Some(o) => before = Some(o),
-                None => break,
-            }
-        }
+        let paged = in_pages(store, &conv, 9);
         let between = |from, to| {
             let mut out = Vec::new();
             let mut before = None;
@@ -422,7 +426,7 @@ fn consolidating_keeps_every_read_the_same_with_fewer_keys() {
         (all, by_id, paged, between(&ada, &ben), between(&ben, &ada), older, unread, logs)
     };
     let expected = reads(&plain);
-    assert!(expected.0.len() > 500 && !expected.3.is_empty() && !expected.5.is_empty());
+    assert!(expected.0.len() > 350 && !expected.3.is_empty() && !expected.5.is_empty());
     assert_eq!(reads(&merged), expected);
     merged.flush().unwrap();
     drop(merged);
