@@ -84,8 +84,8 @@ impl Node {
             .await;
             match merged {
                 Ok(Ok(n)) => seen += n,
-                Ok(Err(e)) => tracing::warn!("could not merge the search index: {e}"),
-                Err(e) => tracing::warn!("the search index merge stopped: {e}"),
+                Ok(Err(e)) => tracing::warn!("could not tidy the store (search index, small values): {e}"),
+                Err(e) => tracing::warn!("the store's tidying stopped: {e}"),
             }
         }
     }

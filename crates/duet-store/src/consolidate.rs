@@ -219,7 +219,9 @@ impl Store {
             let (key, bytes) = item?;
             let Some(first) = key.get(32..40).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes) else { break };
             let Ok(bodies) = runs::bodies(&bytes) else { break };
-            if events + bodies.len() > MERGED_MAX || next_first.is_some_and(|n| first + bodies.len() as u64 != n) {
+            if events + bodies.len() > MERGED_MAX
+                || next_first.is_some_and(|n| first.checked_add(bodies.len() as u64) != Some(n))
+            {
                 break;
             }
             events += bodies.len();
