@@ -19,23 +19,17 @@ pub(crate) fn encode(bodies: &[&[u8]]) -> Vec<u8> {
 
 /// The events of a run, starting at `first_seq`, from the `skip`-th on.
 pub(crate) fn decode(author: DeviceId, first_seq: u64, run: &[u8], skip: u64) -> Result<Vec<SealedEvent>, StoreError> {
-    let mut pos = 0;
-    let count = read_varint(run, &mut pos)?;
-    let mut out = Vec::with_capacity(count.saturating_sub(skip).min(4096) as usize);
-    for i in 0..count {
-        let len = read_varint(run, &mut pos)? as usize;
-        let body = run.get(pos..pos + len).ok_or(StoreError::Corrupt("an event run is truncated"))?;
-        pos += len;
-        if i >= skip {
-            let event = SealedEvent::decode(author, first_seq + i, body.to_vec())
-                .map_err(|_| StoreError::Corrupt("a stored event does not decode"))?;
-            out.push(event);
-        }
+    let bodies = bodies(run)?;
+    let mut out = Vec::with_capacity(bodies.len().saturating_sub(usize::try_from(skip).unwrap_or(usize::MAX)));
+    for (i, body) in (0u64..).zip(bodies).skip_while(|(i, _)| *i < skip) {
+        let event = SealedEvent::decode(author, first_seq + i, body.to_vec())
+            .map_err(|_| StoreError::Corrupt("a stored event does not decode"))?;
+        out.push(event);
     }
     Ok(out)
 }
 
-/// The bodies of a run, as stored (for merging runs without decoding their events).
+/// The bodies of a run, as stored (merging runs copies them without decoding the events).
 pub(crate) fn bodies(run: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
     let mut pos = 0;
     let count = read_varint(run, &mut pos)?;
