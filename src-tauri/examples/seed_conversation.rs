@@ -29,13 +29,6 @@ async fn person(dir: &std::path::Path, name: &str) -> anyhow::Result<Node> {
     Ok(node)
 }
 
-/// Merges the words index and consolidates the store as the node's idle upkeep would.
-fn settle_index(node: &Node) -> anyhow::Result<()> {
-    while node.store().compact_words()? {}
-    node.store().consolidate()?;
-    Ok(())
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -70,8 +63,8 @@ async fn main() -> anyhow::Result<()> {
         // conversation of this length leaves, not 10,000 unmerged chunks for the app's first
         // launch to merge at once.
         if i % duet_store::search::FANOUT == duet_store::search::FANOUT - 1 {
-            settle_index(&alice)?;
-            settle_index(&bob)?;
+            alice.settle_store()?;
+            bob.settle_store()?;
         }
     }
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -99,8 +92,8 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    settle_index(&alice)?;
-    settle_index(&bob)?;
+    alice.settle_store()?;
+    bob.settle_store()?;
     alice.shutdown().await;
     bob.shutdown().await;
     println!("seeded {count} messages in {:.1} s", started.elapsed().as_secs_f64());

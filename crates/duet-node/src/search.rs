@@ -49,6 +49,14 @@ impl Node {
         Ok(self.shared.store.search(&query)?)
     }
 
+    /// Does now, until done, what the idle upkeep does when nothing is written: for a tool that
+    /// writes faster than a person (the benchmarks' seeded conversation), so its store is the
+    /// one a person's app would leave.
+    pub fn settle_store(&self) -> Result<(), NodeError> {
+        tidy(&self.shared.store, |_| true)?;
+        Ok(())
+    }
+
     /// The search part: merges the index's chunks, and consolidates the store, while nothing
     /// is written.
     pub(crate) async fn search_upkeep(self) {
@@ -67,15 +75,8 @@ impl Node {
             let release = std::mem::take(&mut worked);
             let merged = tokio::task::spawn_blocking(move || {
                 let store = &node.shared.store;
-                let mut merged = 0;
                 // One merge at a time, and none once something is written again.
-                while store.writes() == seen + merged && store.compact_words()? {
-                    merged += 1;
-                }
-                // The small blocks and index chunks the writes left (duet_store::consolidate).
-                if store.writes() == seen + merged {
-                    merged += store.consolidate()?;
-                }
+                let merged = tidy(store, |merged| store.writes() == seen + merged)?;
                 if release || merged > 0 {
                     crate::memory::release_freed();
                 }
@@ -89,4 +90,18 @@ impl Node {
             }
         }
     }
+}
+
+/// One pass of the store's idle upkeep: the words index merged one step at a time, then the
+/// small values the writes left consolidated (`duet_store::consolidate`), each step only while
+/// `quiet(merges so far)`. Returns the merges made (each is a write).
+fn tidy(store: &duet_store::Store, quiet: impl Fn(u64) -> bool) -> Result<u64, duet_store::StoreError> {
+    let mut merged = 0;
+    while quiet(merged) && store.compact_words()? {
+        merged += 1;
+    }
+    if quiet(merged) {
+        merged += store.consolidate()?;
+    }
+    Ok(merged)
 }
