@@ -155,14 +155,7 @@ impl Store {
         if run.last().is_none_or(|(first, _)| first.as_ref() != key.as_slice()) {
             return Ok(false);
         }
-        let mut txn = Txn::new(&self.inner);
-        for (old, _) in &run {
-            txn.remove(ks, old.to_vec());
-        }
-        txn.put(ks, key, entries.concat());
-        let _reshaping = Reshaping::begin(&self.inner.reshaped);
-        txn.commit()?;
-        Ok(true)
+        self.replace(ks, &run, key, entries.concat())
     }
 
     /// One block for a conversation's newest blocks, when [`MERGE_AT`] or more of them hold
@@ -197,14 +190,8 @@ impl Store {
         if !ids.windows(2).all(|w| w[0] < w[1]) {
             return Err(StoreError::Corrupt("message blocks overlap"));
         }
-        let mut txn = Txn::new(&self.inner);
-        for (key, _) in &run {
-            txn.remove(Ks::MessageBlocks, key.to_vec());
-        }
-        txn.put(Ks::MessageBlocks, run[0].0.to_vec(), blocks::encode(ids.iter().zip(records.iter().copied())));
-        let _reshaping = Reshaping::begin(&self.inner.reshaped);
-        txn.commit()?;
-        Ok(true)
+        let merged = blocks::encode(ids.iter().zip(records.iter().copied()));
+        self.replace(Ks::MessageBlocks, &run, run[0].0.to_vec(), merged)
     }
 
     /// One run for an author's newest runs of events, when [`MERGE_AT`] or more of them follow
@@ -236,11 +223,24 @@ impl Store {
         for (_, bytes) in &run {
             bodies.extend(runs::bodies(bytes)?);
         }
+        let merged = runs::encode(&bodies);
+        self.replace(Ks::Events, &run, run[0].0.to_vec(), merged)
+    }
+
+    /// Replaces the values of `run` in `ks` with `merged` under `key`, in one transaction
+    /// counted as a merge ([`Reshaping`]). The caller holds the writer lock.
+    fn replace(
+        &self,
+        ks: Ks,
+        run: &[(sled::IVec, sled::IVec)],
+        key: Vec<u8>,
+        merged: Vec<u8>,
+    ) -> Result<bool, StoreError> {
         let mut txn = Txn::new(&self.inner);
-        for (key, _) in &run {
-            txn.remove(Ks::Events, key.to_vec());
+        for (old, _) in run {
+            txn.remove(ks, old.to_vec());
         }
-        txn.put(Ks::Events, run[0].0.to_vec(), runs::encode(&bodies));
+        txn.put(ks, key, merged);
         let _reshaping = Reshaping::begin(&self.inner.reshaped);
         txn.commit()?;
         Ok(true)
