@@ -44,6 +44,7 @@ mod story;
 mod streams;
 mod supervise;
 mod sync;
+mod tasks;
 mod verify;
 
 use std::collections::HashMap;
@@ -255,7 +256,7 @@ pub(crate) struct Shared {
     presence: presence::Presences,
     /// Per connected member device: its push session and live sender.
     peers: peers::Peers,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    tasks: tasks::Tasks,
     calls: Arc<calls::Calls>,
     /// TURN credentials from the relays in use, for calls.
     turn: calls::TurnCredentialsHeld,
@@ -329,7 +330,7 @@ impl Node {
             forked: Mutex::new(forked),
             presence,
             peers: peers::Peers::default(),
-            tasks: Mutex::new(Vec::new()),
+            tasks: tasks::Tasks::default(),
             calls,
             turn: Default::default(),
             mailbox: Default::default(),
@@ -363,7 +364,9 @@ impl Node {
             node.supervise(Part::Dates, Node::reminder_ticker),
             node.supervise(Part::Search, Node::search_upkeep),
         ];
-        lock(&node.shared.tasks).extend(parts);
+        for part in parts {
+            node.shared.tasks.track(part);
+        }
         node.resume_fetches();
         // Invites kept from before a restart that have not expired open pairing again.
         node.refresh_pairing().await?;
@@ -375,10 +378,7 @@ impl Node {
     /// Aborted tasks are awaited, so the node handles they held are dropped by the time this
     /// returns and the store closes as soon as the caller drops its own handles.
     pub async fn shutdown(&self) {
-        let tasks: Vec<JoinHandle<()>> = lock(&self.shared.tasks).drain(..).collect();
-        for t in &tasks {
-            t.abort();
-        }
+        let tasks = self.shared.tasks.stop();
         self.shared.net.shutdown().await;
         for t in tasks {
             let _ = t.await;
@@ -528,9 +528,7 @@ impl Node {
 
     /// Keeps a spawned task with the node's, so that stopping the node stops it.
     pub(crate) fn track_task(&self, task: JoinHandle<()>) {
-        let mut tasks = lock(&self.shared.tasks);
-        tasks.retain(|t| !t.is_finished());
-        tasks.push(task);
+        self.shared.tasks.track(task);
     }
 
     /// Tells front ends what stored events changed.
@@ -593,11 +591,11 @@ impl Node {
                 Payload::TogetherSince { .. } | Payload::DateSet { .. } => self.emit(NodeEvent::DatesChanged),
                 Payload::MailboxSet { .. } => {
                     let node = self.clone();
-                    tokio::spawn(async move {
+                    self.track_task(tokio::spawn(async move {
                         if let Err(e) = node.use_mailbox().await {
                             tracing::warn!("could not use the couple's mailbox: {e}");
                         }
-                    });
+                    }));
                     self.emit(NodeEvent::SpaceChanged);
                 }
                 Payload::ListSet { list, .. } | Payload::ListItemSet { list, .. } => {
