@@ -11,8 +11,20 @@ use duet_tests::{eventually, eventually_or_report, pair, Rejections, TestNode};
 /// fails also says what `node` was connected to and held (this wait stalled once in CI, on
 /// a cold machine, and never since: the next failure should tell which part stalled).
 async fn holds(who: &str, node: &TestNode, sent: &Message) -> Message {
+    holds_from(who, node, sent, None).await
+}
+
+/// [`holds`], and a wait that gives up also reports `from`, the node that should have sent it.
+async fn holds_from(who: &str, node: &TestNode, sent: &Message, from: Option<&TestNode>) -> Message {
     let what = format!("{who} holds \"{}\"", sent.content);
-    eventually_or_report(&what, || async { node.node.message(&sent.id).ok() }, || node.report()).await
+    let report = || async move {
+        let from = match from {
+            Some(from) => format!("; {}", from.report().await),
+            None => String::new(),
+        };
+        format!("{}{from}", node.report().await)
+    };
+    eventually_or_report(&what, || async { node.node.message(&sent.id).ok() }, report).await
 }
 
 /// Waits until `a` and `b` are connected.
@@ -55,7 +67,7 @@ async fn a_partners_message_reaches_my_desktop_through_my_laptop() {
     // The desktop comes back while Ben is away: only the laptop can give it Ben's message.
     desktop.restart(|c| c).await;
     rejections.watch(&desktop);
-    let got = holds("Ada's desktop", &desktop, &from_ben).await;
+    let got = holds_from("Ada's desktop", &desktop, &from_ben, Some(&laptop)).await;
     assert_eq!(got.content, "dinner at 8?");
     assert_eq!(Some(got.sender), ben_person);
     let connected_now = desktop.node.connected().await.unwrap();

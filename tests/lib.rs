@@ -96,7 +96,11 @@ impl TestNode {
         let connected = self.node.connected().await;
         let knows = self.node.peers().await.map(|p| p.iter().map(|p| p.device).collect::<Vec<_>>());
         let holds = self.node.version_vector();
-        format!("{} is connected to {connected:?}, knows {knows:?}, holds {holds:?}", self.name)
+        format!(
+            "{} ({:?}) is connected to {connected:?}, knows {knows:?}, holds {holds:?}",
+            self.name,
+            self.node.device_id()
+        )
     }
 
     /// Starts the node again on the same data directory (stopping it first if it runs).

@@ -120,6 +120,31 @@ impl Membership {
         (self.persons.len(), self.devices.len()) != before
     }
 
+    /// Folds in what `events` say about who is in the space: a `PartnerJoin` lets the partner
+    /// in ([`Membership::partner_joined`], `by` the event's person) and a `DeviceRevoke` by the
+    /// device's own person removes that device; any other event changes nothing here. The store
+    /// folds each batch in as it stores it, in the same write, so a node stopped just after a
+    /// batch was stored still knows who is in the space. Whether anything changed.
+    pub fn fold_events(&mut self, events: &[crate::OpenedEvent]) -> bool {
+        let mut changed = false;
+        for e in events {
+            match &e.payload {
+                crate::Payload::PartnerJoin { certificate } => {
+                    if let Ok(certificate) = DeviceCertificate::decode(certificate) {
+                        changed |= self.partner_joined(&e.person, &certificate);
+                    }
+                }
+                crate::Payload::DeviceRevoke { device, last_seq } if self.person_of(device) == Some(e.person) => {
+                    let before = self.devices.get(device).and_then(|d| d.last_seq);
+                    self.revoke(*device, *last_seq);
+                    changed |= self.devices.get(device).and_then(|d| d.last_seq) != before;
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
     pub fn persons(&self) -> impl Iterator<Item = &PersonId> {
         self.persons.iter()
     }

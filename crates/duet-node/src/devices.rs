@@ -95,7 +95,7 @@ impl Node {
         if member.last_seq.is_none() {
             let last_seq = self.head_of(&device).seq;
             let opened = self.write(Payload::DeviceRevoke { device, last_seq }).await?;
-            self.apply_removals(std::slice::from_ref(&opened)).await;
+            self.membership_events_stored(std::slice::from_ref(&opened)).await;
             // The mailbox cannot read the removal: it is told in the open, signed.
             self.tell_mailbox_removals_soon();
             self.rotate_key().await?;
@@ -126,91 +126,33 @@ impl Node {
         Ok(())
     }
 
-    /// Lets in the partner named by a `PartnerJoin` among `events`: written by a device of the
-    /// person who invited them, it is the only way a second person enters the space
-    /// (`Membership::partner_joined`). A device of mine linked before my partner joined learns
-    /// of them this way.
-    pub(crate) async fn apply_partner_joins(&self, events: &[duet_log::OpenedEvent]) {
-        let joins: Vec<(PersonId, duet_crypto::DeviceCertificate)> = events
-            .iter()
-            .filter_map(|e| match &e.payload {
-                Payload::PartnerJoin { certificate } => {
-                    duet_crypto::DeviceCertificate::decode(certificate).ok().map(|c| (e.person, c))
-                }
-                _ => None,
-            })
-            .collect();
-        if joins.is_empty() {
-            return;
-        }
-        let changed = self
-            .change_membership("let my partner in", |m| {
-                joins.iter().fold(false, |changed, (by, certificate)| m.partner_joined(by, certificate) | changed)
-            })
-            .await;
-        if changed {
-            self.emit(NodeEvent::SpaceChanged);
-        }
-    }
-
-    /// Applies the removals among `events` (mine or received) to the membership: the device
-    /// is refused from now on and disconnected. Only a device's own person removes it.
-    pub(crate) async fn apply_removals(&self, events: &[duet_log::OpenedEvent]) {
-        let removals: Vec<(PersonId, DeviceId, u64)> = events
+    /// After `events` were stored (mine or received): a `PartnerJoin` among them let a partner
+    /// in, a `DeviceRevoke` removed a device. The store folded both into the membership as it
+    /// stored them (`duet_log::Membership::fold_events`: a `PartnerJoin`, written by a device of
+    /// the person who invited them, is the only way a second person enters the space, and a
+    /// device is removed only by its own person); here the network is told who may connect
+    /// now, a removed device is disconnected and front ends are told. Done again for events
+    /// already folded in, it changes nothing.
+    pub(crate) async fn membership_events_stored(&self, events: &[duet_log::OpenedEvent]) {
+        let removed: Vec<DeviceId> = events
             .iter()
             .filter_map(|e| match e.payload {
-                Payload::DeviceRevoke { device, last_seq } => Some((e.person, device, last_seq)),
+                Payload::DeviceRevoke { device, .. } => Some(device),
                 _ => None,
             })
             .collect();
-        if removals.is_empty() {
+        let joined = events.iter().any(|e| matches!(e.payload, Payload::PartnerJoin { .. }));
+        if removed.is_empty() && !joined {
             return;
         }
-        let changed = self
-            .change_membership("apply a device removal", |m| {
-                let before = m.clone();
-                for (person, device, last_seq) in &removals {
-                    if m.person_of(device) == Some(*person) {
-                        m.revoke(*device, *last_seq);
-                    }
-                }
-                *m != before
-            })
-            .await;
-        if changed {
-            for (_, device, _) in &removals {
-                self.shared.peers.remove(device);
-                let _ = self.shared.net.disconnect(*device, None).await;
-            }
-            self.emit(NodeEvent::SpaceChanged);
+        let Ok(Some(state)) = self.shared.store.space() else { return };
+        if let Err(e) = self.update_members(&state.membership).await {
+            tracing::warn!("could not tell the network who may connect after a membership change: {e}");
         }
-    }
-
-    /// Changes the space's membership with `change` (which says whether it changed anything),
-    /// keeps it, and tells the network who may connect now. Whether it changed; a failure is
-    /// logged as "could not {what}".
-    async fn change_membership(&self, what: &str, change: impl FnOnce(&mut duet_log::Membership) -> bool) -> bool {
-        let kept: Result<Option<duet_log::Membership>, NodeError> = (|| {
-            let Some(mut state) = self.shared.store.space()? else { return Ok(None) };
-            if !change(&mut state.membership) {
-                return Ok(None);
-            }
-            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
-            self.shared.store.save_space(&state, &key)?;
-            Ok(Some(state.membership))
-        })();
-        match kept {
-            Ok(Some(membership)) => {
-                if let Err(e) = self.update_members(&membership).await {
-                    tracing::warn!("could not tell the network who may connect after a membership change: {e}");
-                }
-                true
-            }
-            Ok(None) => false,
-            Err(e) => {
-                tracing::warn!("could not {what}: {e}");
-                false
-            }
+        for device in removed.iter().filter(|d| state.membership.device(d).is_some_and(|m| m.last_seq.is_some())) {
+            self.shared.peers.remove(device);
+            let _ = self.shared.net.disconnect(*device, None).await;
         }
+        self.emit(NodeEvent::SpaceChanged);
     }
 }

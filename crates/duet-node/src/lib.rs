@@ -918,14 +918,12 @@ impl Node {
 
     /// Learns member devices from a member device: valid certificates of member people.
     pub(crate) async fn merge_members(&self, members: &Members) -> Result<(), NodeError> {
-        let Some(mut state) = self.shared.store.space()? else { return Ok(()) };
         let certificates: Vec<DeviceCertificate> =
             members.certificates.iter().filter_map(|c| DeviceCertificate::decode(c).ok()).collect();
         // Devices of the people in the space, never a person (`Membership::merge_from_peer`):
-        // the partner enters through the pairing's `PartnerJoin` event (`apply_partner_joins`).
-        if state.membership.merge_from_peer(&certificates) {
-            let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
-            self.shared.store.save_space(&state, &key)?;
+        // the partner enters through the pairing's `PartnerJoin` event
+        // (`Membership::fold_events`).
+        if let Some(state) = self.shared.store.update_membership(|m| m.merge_from_peer(&certificates))? {
             self.update_members(&state.membership).await?;
             self.emit(NodeEvent::SpaceChanged);
         }

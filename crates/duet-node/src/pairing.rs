@@ -145,7 +145,7 @@ impl Node {
         self.allow_members(&state.membership).await?;
         if !again {
             // In the log for every device of the space: a new device of mine, or my partner
-            // (the one way a person enters: `Node::apply_partner_joins`).
+            // (the one way a person enters: `duet_log::Membership::fold_events`).
             let payload = match issued {
                 Some(_) => Payload::DeviceLink { certificate: certificate.encode() },
                 None => Payload::PartnerJoin { certificate: certificate.encode() },

@@ -87,20 +87,40 @@ impl Store {
 
     /// Saves the space this device belongs to, its key and its membership.
     pub fn save_space(&self, state: &SpaceState, key: &SpaceKey) -> Result<(), StoreError> {
-        let stored = StoredSpace {
-            space: state.space,
-            persons: state.membership.persons().copied().collect(),
-            devices: state.membership.devices().map(|(_, d)| (d.certificate.encode(), d.last_seq)).collect(),
-        };
         // The key and the membership it opens go in together: a crash between two writes
         // would leave a space key with another space's membership (`tests/crash.rs`).
         let key_bytes = key.to_bytes();
+        let _writing = self.lock();
         self.write_together(&[
             (Ks::Keys, secret::SPACE_KEY, &key_bytes[..]),
-            (Ks::Meta, meta::SPACE, &encode(&stored)),
+            (Ks::Meta, meta::SPACE, &encode_space(state)),
         ])?;
         self.flush()?;
-        *self.inner.space.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = Some(state.clone());
+        self.keep_space(state.clone())
+    }
+
+    /// Changes the space's membership with `change` (which says whether it changed anything)
+    /// and keeps it, as one step among the store's writes: a batch stored meanwhile (which
+    /// folds its own membership events in, [`duet_log::Membership::fold_events`]) is not
+    /// undone by a membership read before it. The space as it is now, if `change` changed it.
+    pub fn update_membership(
+        &self,
+        change: impl FnOnce(&mut Membership) -> bool,
+    ) -> Result<Option<SpaceState>, StoreError> {
+        let _writing = self.lock();
+        let Some(mut state) = self.space()? else { return Ok(None) };
+        if !change(&mut state.membership) {
+            return Ok(None);
+        }
+        self.inner.tree(Ks::Meta).insert(meta::SPACE, encode_space(&state))?;
+        self.flush()?;
+        self.keep_space(state.clone())?;
+        Ok(Some(state))
+    }
+
+    /// Makes `state` the space [`Store::space`] answers with (it was written).
+    pub(crate) fn keep_space(&self, state: SpaceState) -> Result<(), StoreError> {
+        *self.inner.space.write().map_err(|_| StoreError::Corrupt("lock poisoned"))? = Some(state);
         Ok(())
     }
 
@@ -399,4 +419,13 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The stored form of `state` (its key is stored apart).
+pub(crate) fn encode_space(state: &SpaceState) -> Vec<u8> {
+    encode(&StoredSpace {
+        space: state.space,
+        persons: state.membership.persons().copied().collect(),
+        devices: state.membership.devices().map(|(_, d)| (d.certificate.encode(), d.last_seq)).collect(),
+    })
 }

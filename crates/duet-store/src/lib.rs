@@ -460,8 +460,18 @@ impl Store {
         for e in batch {
             fold(&mut txn, space, e);
         }
+        // Who is in the space changes in the same write as the events that say so: stored
+        // first and folded in after, a stop in between lost a partner's joining for good.
+        let mut space_now = self.space()?;
+        let membership_changed = space_now.as_mut().is_some_and(|s| s.membership.fold_events(batch));
+        if let Some(state) = space_now.as_ref().filter(|_| membership_changed) {
+            txn.put(Ks::Meta, meta::SPACE.to_vec(), identity::encode_space(state));
+        }
         let newest = txn.commit()?;
         self.inner.db.flush()?;
+        if let Some(state) = space_now.filter(|_| membership_changed) {
+            self.keep_space(state)?;
+        }
         if let Ok(mut c) = self.inner.conversations.write() {
             for (conversation, id) in newest {
                 let held = c.entry(conversation).or_insert(id);

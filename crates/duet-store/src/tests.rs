@@ -873,3 +873,36 @@ fn words_found_before_storing_are_the_words_storing_finds() {
     ];
     assert_eq!(results[1], expected, "the edit that waited is found by its words, the deleted post not at all");
 }
+
+/// A batch that lets the partner in (`PartnerJoin`) or removes a device (`DeviceRevoke`)
+/// changes who is in the space in the same write that stores it: a store reopened right
+/// after holds both, as a node stopped between the two would otherwise lose the partner for
+/// good. A removal by someone else's person changes nothing.
+#[test]
+fn membership_events_change_the_space_in_the_write_that_stores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(9, &[2, 1]);
+    let (ada, ada_phone, ben) = (s.devices[0].key.id(), s.devices[1].key.id(), s.devices[2].key.id());
+    // Ada's two devices alone: Ben has not joined yet.
+    let mut before_ben = duet_log::Membership::new(s.space, [s.persons[0].id()]);
+    for d in &s.devices[..2] {
+        before_ben.add_device(d.certificate.clone()).unwrap();
+    }
+    let join = s.write(0, Payload::PartnerJoin { certificate: s.devices[2].certificate.encode() }, t(1));
+    let not_his = s.write(2, Payload::DeviceRevoke { device: ada, last_seq: 0 }, t(2));
+    let lost_phone = s.write(0, Payload::DeviceRevoke { device: ada_phone, last_seq: 0 }, t(3));
+    let opened = s.open_all(&[join, not_his, lost_phone]);
+    {
+        let store = Store::open(dir.path(), &test_key()).unwrap();
+        store.save_space(&SpaceState { space: s.space, membership: before_ben }, &s.key).unwrap();
+        store.apply_remote(&opened[..1]).unwrap();
+        let space = store.space().unwrap().unwrap();
+        assert!(space.membership.has_person(&s.persons[1].id()), "Ben is in as soon as his joining is stored");
+        store.apply_remote(&opened[1..]).unwrap();
+    }
+    let membership = Store::open(dir.path(), &test_key()).unwrap().space().unwrap().unwrap().membership;
+    assert!(membership.has_person(&s.persons[1].id()));
+    assert!(membership.device(&ben).is_some_and(|d| d.last_seq.is_none()), "Ben's device is a member");
+    assert!(membership.device(&ada).is_some_and(|d| d.last_seq.is_none()), "Ben cannot remove Ada's laptop");
+    assert_eq!(membership.device(&ada_phone).and_then(|d| d.last_seq), Some(0), "Ada removed her phone");
+}

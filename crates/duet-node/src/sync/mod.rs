@@ -67,9 +67,8 @@ impl SyncHost for Node {
     }
 
     async fn stored(&self, events: &[OpenedEvent]) {
-        self.apply_partner_joins(events).await;
+        self.membership_events_stored(events).await;
         self.after_stored(events);
-        self.apply_removals(events).await;
         if self.catching_up() {
             let _ = self.check_caught_up();
         }
