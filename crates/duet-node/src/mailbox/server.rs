@@ -176,9 +176,18 @@ impl Mailbox {
     }
 
     /// Stops listening and closes the store.
+    ///
+    /// The event loop stops first and is waited for: running on another thread, it could
+    /// start a push session after the sessions were stopped, and that session (holding the
+    /// mailbox, which holds it) would keep the store open.
     pub async fn shutdown(self) {
-        lock(&self.inner.pushing).clear();
-        self.inner.net.shutdown().await;
+        let Self { inner, _run: run, _prune: prune } = self;
+        for mut task in [run, prune] {
+            task.0.abort();
+            let _ = (&mut task.0).await;
+        }
+        lock(&inner.pushing).clear();
+        inner.net.shutdown().await;
     }
 }
 
