@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { Message } from '../lib/backend';
@@ -6,7 +7,10 @@ import { ME, PARTNER, at, msg } from '../test/messages';
 import { loadCatalog } from './emoji/search';
 import MessageRow from './MessageRow.svelte';
 
-function setup(message: Message, extra: { quoted?: Message | null; pending?: { state: 'sending' | 'failed'; error?: string } } = {}) {
+function setup(
+  message: Message,
+  extra: { quoted?: Message | null; pending?: { state: 'sending' | 'failed'; error?: string }; tabbable?: boolean } = {},
+) {
   const handlers = {
     onreply: vi.fn(),
     onedit: vi.fn(),
@@ -24,7 +28,7 @@ function setup(message: Message, extra: { quoted?: Message | null; pending?: { s
     sender: null,
     nameOf: (id: string) => (id === ME ? 'You' : 'Ben'),
     quoted: extra.quoted ?? null,
-    tabbable: true,
+    tabbable: extra.tabbable ?? true,
     ...handlers,
   });
   return { ...handlers, row: screen.getByTestId('message') };
@@ -36,6 +40,28 @@ describe('a message row', () => {
     expect(screen.getByTestId('react-button')).toBeInTheDocument();
     expect(screen.queryByTestId('edit-button')).not.toBeInTheDocument();
     expect(screen.queryByTestId('delete-button')).not.toBeInTheDocument();
+  });
+
+  it('has its actions, out of the Tab order, only while pointed at or holding the focus', async () => {
+    const { row } = setup(msg({ created_at: at(20), sender: ME }), { tabbable: false });
+    expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
+
+    await fireEvent.mouseEnter(row);
+    expect(screen.getByTestId('react-button')).toBeInTheDocument();
+    await fireEvent.mouseLeave(row);
+    expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
+
+    // ↑/↓ focus the row itself; its buttons take the focus from there and keep the toolbar.
+    row.focus();
+    await tick();
+    const react = screen.getByTestId('react-button');
+    react.focus();
+    await tick();
+    expect(react).toHaveFocus();
+    expect(screen.getByRole('toolbar')).toBeInTheDocument();
+    react.blur();
+    await tick();
+    expect(screen.queryByRole('toolbar')).not.toBeInTheDocument();
   });
 
   it('deletes only after a confirmation', async () => {
