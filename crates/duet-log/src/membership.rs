@@ -71,10 +71,12 @@ impl Membership {
     }
 
     /// Revokes a device: its events after `last_seq` are refused. The lowest cut-off wins.
-    pub fn revoke(&mut self, device: DeviceId, last_seq: u64) {
-        if let Some(d) = self.devices.get_mut(&device) {
-            d.last_seq = Some(d.last_seq.map_or(last_seq, |s| s.min(last_seq)));
-        }
+    /// Whether it changed anything (a device not a member, or cut off as early already: no).
+    pub fn revoke(&mut self, device: DeviceId, last_seq: u64) -> bool {
+        let Some(d) = self.devices.get_mut(&device) else { return false };
+        let before = d.last_seq;
+        d.last_seq = Some(before.map_or(last_seq, |s| s.min(last_seq)));
+        d.last_seq != before
     }
 
     /// The person a device belongs to, if it is (or was) a member.
@@ -127,7 +129,7 @@ impl Membership {
     /// batch was stored still knows who is in the space. Whether anything changed.
     pub fn fold_events(&mut self, events: &[crate::OpenedEvent]) -> bool {
         let mut changed = false;
-        for e in events {
+        for e in events.iter().filter(|e| e.payload.changes_membership()) {
             match &e.payload {
                 crate::Payload::PartnerJoin { certificate } => {
                     if let Ok(certificate) = DeviceCertificate::decode(certificate) {
@@ -135,9 +137,7 @@ impl Membership {
                     }
                 }
                 crate::Payload::DeviceRevoke { device, last_seq } if self.person_of(device) == Some(e.person) => {
-                    let before = self.devices.get(device).and_then(|d| d.last_seq);
-                    self.revoke(*device, *last_seq);
-                    changed |= self.devices.get(device).and_then(|d| d.last_seq) != before;
+                    changed |= self.revoke(*device, *last_seq);
                 }
                 _ => {}
             }

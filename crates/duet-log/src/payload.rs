@@ -240,6 +240,12 @@ mod tag {
 }
 
 impl Payload {
+    /// Whether this event changes who is in the space: a partner let in (`PartnerJoin`) or a
+    /// device removed (`DeviceRevoke`), folded in by [`crate::Membership::fold_events`].
+    pub fn changes_membership(&self) -> bool {
+        matches!(self, Payload::PartnerJoin { .. } | Payload::DeviceRevoke { .. })
+    }
+
     /// A short name for logs and errors.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -134,24 +134,20 @@ impl Node {
     /// now, a removed device is disconnected and front ends are told. Done again for events
     /// already folded in, it changes nothing.
     pub(crate) async fn membership_events_stored(&self, events: &[duet_log::OpenedEvent]) {
-        let removed: Vec<DeviceId> = events
-            .iter()
-            .filter_map(|e| match e.payload {
-                Payload::DeviceRevoke { device, .. } => Some(device),
-                _ => None,
-            })
-            .collect();
-        let joined = events.iter().any(|e| matches!(e.payload, Payload::PartnerJoin { .. }));
-        if removed.is_empty() && !joined {
+        if !events.iter().any(|e| e.payload.changes_membership()) {
             return;
         }
         let Ok(Some(state)) = self.shared.store.space() else { return };
         if let Err(e) = self.update_members(&state.membership).await {
             tracing::warn!("could not tell the network who may connect after a membership change: {e}");
         }
-        for device in removed.iter().filter(|d| state.membership.device(d).is_some_and(|m| m.last_seq.is_some())) {
-            self.shared.peers.remove(device);
-            let _ = self.shared.net.disconnect(*device, None).await;
+        let removed = events.iter().filter_map(|e| match e.payload {
+            Payload::DeviceRevoke { device, .. } => Some(device),
+            _ => None,
+        });
+        for device in removed.filter(|d| state.membership.device(d).is_some_and(|m| m.last_seq.is_some())) {
+            self.shared.peers.remove(&device);
+            let _ = self.shared.net.disconnect(device, None).await;
         }
         self.emit(NodeEvent::SpaceChanged);
     }

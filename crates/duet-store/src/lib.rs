@@ -462,14 +462,18 @@ impl Store {
         }
         // Who is in the space changes in the same write as the events that say so: stored
         // first and folded in after, a stop in between lost a partner's joining for good.
-        let mut space_now = self.space()?;
-        let membership_changed = space_now.as_mut().is_some_and(|s| s.membership.fold_events(batch));
-        if let Some(state) = space_now.as_ref().filter(|_| membership_changed) {
+        // Most batches say nothing about it: the space is only copied for one that does.
+        let space_changed = if batch.iter().any(|e| e.payload.changes_membership()) {
+            self.space()?.and_then(|mut s| s.membership.fold_events(batch).then_some(s))
+        } else {
+            None
+        };
+        if let Some(state) = &space_changed {
             txn.put(Ks::Meta, meta::SPACE.to_vec(), identity::encode_space(state));
         }
         let newest = txn.commit()?;
         self.inner.db.flush()?;
-        if let Some(state) = space_now.filter(|_| membership_changed) {
+        if let Some(state) = space_changed {
             self.keep_space(state)?;
         }
         if let Ok(mut c) = self.inner.conversations.write() {
