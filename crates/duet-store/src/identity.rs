@@ -112,10 +112,29 @@ impl Store {
         if !change(&mut state.membership) {
             return Ok(None);
         }
-        self.inner.tree(Ks::Meta).insert(meta::SPACE, encode_space(&state))?;
-        self.flush()?;
-        self.keep_space(state.clone())?;
+        self.write_space(&state)?;
         Ok(Some(state))
+    }
+
+    /// [`Store::update_membership`] for a change that may be refused (a pairing request checked
+    /// against the membership it changes): an error from `change` leaves the space as it was.
+    /// The space as it is now and what `change` answered; `Ok(None)` when there is no space.
+    pub fn try_update_membership<T, E: From<StoreError>>(
+        &self,
+        change: impl FnOnce(&mut Membership) -> Result<T, E>,
+    ) -> Result<Option<(SpaceState, T)>, E> {
+        let _writing = self.lock();
+        let Some(mut state) = self.space()? else { return Ok(None) };
+        let answer = change(&mut state.membership)?;
+        self.write_space(&state)?;
+        Ok(Some((state, answer)))
+    }
+
+    /// Writes the space's membership and keeps it; the caller holds the writer lock.
+    fn write_space(&self, state: &SpaceState) -> Result<(), StoreError> {
+        self.inner.tree(Ks::Meta).insert(meta::SPACE, encode_space(state))?;
+        self.flush()?;
+        self.keep_space(state.clone())
     }
 
     /// Makes `state` the space [`Store::space`] answers with (it was written).

@@ -906,3 +906,50 @@ fn membership_events_change_the_space_in_the_write_that_stores_them() {
     assert!(membership.device(&ada).is_some_and(|d| d.last_seq.is_none()), "Ben cannot remove Ada's laptop");
     assert_eq!(membership.device(&ada_phone).and_then(|d| d.last_seq), Some(0), "Ada removed her phone");
 }
+
+/// A membership change that may be refused (a pairing request) is checked against the space
+/// as stored and written in the same step: refused, nothing changes; accepted, it is kept, and
+/// a revocation stored since the caller last read the space is not undone by it.
+#[test]
+fn a_refused_membership_change_writes_nothing_and_an_accepted_one_keeps_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TestSpace::new(10, &[2, 1]);
+    let (ada_phone, ben) = (s.devices[1].key.id(), s.devices[2].key.id());
+    let mut ada_alone = duet_log::Membership::new(s.space, [s.persons[0].id()]);
+    for d in &s.devices[..2] {
+        ada_alone.add_device(d.certificate.clone()).unwrap();
+    }
+    let lost_phone = s.write(0, Payload::DeviceRevoke { device: ada_phone, last_seq: 0 }, t(1));
+    let opened = s.open_all(&[lost_phone]);
+    {
+        let store = Store::open(dir.path(), &test_key()).unwrap();
+        store.save_space(&SpaceState { space: s.space, membership: ada_alone }, &s.key).unwrap();
+        let refused = store.try_update_membership(|m| {
+            m.add_person(s.persons[1].id());
+            Err::<(), _>(StoreError::Corrupt("refused"))
+        });
+        assert!(matches!(refused, Err(StoreError::Corrupt("refused"))));
+        assert!(!store.space().unwrap().unwrap().membership.has_person(&s.persons[1].id()), "nothing kept");
+        // The phone is revoked after the space was read above, before Ben is let in.
+        store.apply_remote(&opened).unwrap();
+        let (state, answer) = store
+            .try_update_membership(|m| {
+                m.add_person(s.persons[1].id());
+                m.add_device(s.devices[2].certificate.clone())
+                    .map(|()| "in")
+                    .map_err(|_| StoreError::Corrupt("refused"))
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(answer, "in");
+        assert!(state.membership.device(&ben).is_some());
+    }
+    let membership = Store::open(dir.path(), &test_key()).unwrap().space().unwrap().unwrap().membership;
+    assert!(membership.device(&ben).is_some_and(|d| d.last_seq.is_none()), "Ben's device is kept");
+    assert_eq!(membership.device(&ada_phone).and_then(|d| d.last_seq), Some(0), "the revocation too");
+    assert!(Store::open(tempfile::tempdir().unwrap().path(), &test_key())
+        .unwrap()
+        .try_update_membership(|_| Ok::<_, StoreError>(()))
+        .unwrap()
+        .is_none());
+}
