@@ -166,11 +166,19 @@ export class Window {
   }
 
   async screenshot(file) {
-    // WebKitWebDriver takes the shot at the next rendering update, and a page with nothing
-    // changing may not have one for a long while (60 s timeouts seen after the memories kept
-    // moment): touching a style first makes one due.
+    // WebKitWebDriver takes the shot after the next repaint that comes once it has asked for
+    // one, and a page where nothing changes has none: no text field with a blinking caret, no
+    // animation (the memories view after the kept moment; 120 s without an answer on the
+    // idle conversation with the composer unfocused). A change made before asking comes too
+    // early (a style touched once, even a visible one: the same), so the page repaints
+    // something invisible every 100 ms for 5 s, and the shot comes within ~0.2 s.
     await this.request('POST', '/execute/sync', {
-      script: 'const s = document.documentElement.style; s.outlineColor = s.outlineColor ? "" : "transparent";',
+      script: `const s = document.documentElement.style;
+        let n = 0;
+        const timer = setInterval(() => {
+          s.outline = s.outline ? '' : '1px solid transparent';
+          if (++n === 50) clearInterval(timer);
+        }, 100);`,
       args: [],
     });
     const png = await this.request('GET', '/screenshot');
