@@ -97,10 +97,10 @@ export async function sharesAList(alice, bob) {
     return row ? (await alice.attribute(row, 'data-checked')) === 'true' : false;
   });
   await alice.until('alice: one left', async () => (await alice.textContent(await alice.testId('list-left'))).includes('1'));
-  // No screenshot here or right after writesWithStyle: WebKitWebDriver's screenshot taken at
-  // these two moments waited 60 s for a rendering update in 5 runs of 5 (the page itself kept
-  // answering, and the story's later screenshots show both). The final alice.png shows the list
-  // in the sidebar and the formatted message.
+  // No screenshot here or right after writesWithStyle: taken at these two moments, before the
+  // screenshot helper kept the page repainting (webdriver.mjs), it waited 60 s in 5 runs of 5.
+  // The story's later screenshots show both: the final alice.png has the list in the sidebar
+  // and the formatted message.
   log('alice made “Groceries”; bob ticked the milk and alice sees it');
   for (const window of [alice, bob]) {
     await window.click(await window.testId('conversation-direct'));
