@@ -129,7 +129,7 @@ impl Membership {
     /// batch was stored still knows who is in the space. Whether anything changed.
     pub fn fold_events(&mut self, events: &[crate::OpenedEvent]) -> bool {
         let mut changed = false;
-        for e in events.iter().filter(|e| e.payload.changes_membership()) {
+        for e in events {
             match &e.payload {
                 crate::Payload::PartnerJoin { certificate } => {
                     if let Ok(certificate) = DeviceCertificate::decode(certificate) {

@@ -76,64 +76,13 @@ impl Node {
     async fn admit(&self, device: DeviceId, req: JoinRequest) -> Result<JoinResponse, NodeError> {
         let key = self.shared.store.space_key()?.ok_or(NodeError::NoSpace)?;
         let store = &self.shared.store;
-        let ((state, certificate, issued), again) =
+        let ((state, (certificate, issued)), again) =
             self.shared.invites.use_for_join(store, &req.space, &device, &req.proof, now(), |kind, again| {
                 // Checked and changed under the store's writer lock: a membership event stored
                 // meanwhile (a revocation synced from my other device) is not overwritten.
-                let admitted = store.try_update_membership(|membership| -> Result<_, NodeError> {
-                    let held = membership.device(&device).map(|d| d.certificate.clone());
-                    let (certificate, issued) = match kind {
-                        InviteKind::Partner => {
-                            let bytes = req
-                                .certificate
-                                .ok_or(PairError::Refused("a partner must send their device certificate".into()))?;
-                            let cert = DeviceCertificate::decode(&bytes)
-                                .map_err(|_| PairError::Refused("bad certificate".into()))?;
-                            cert.verify().map_err(|_| PairError::Refused("bad certificate".into()))?;
-                            if cert.device != device || cert.device_x25519 != req.device_x25519 {
-                                return Err(PairError::Refused(
-                                    "the certificate is not for the device that sent it".into(),
-                                )
-                                .into());
-                            }
-                            if held.as_ref().is_some_and(|h| h.person != cert.person) {
-                                return Err(
-                                    PairError::Refused("this device already joined as someone else".into()).into()
-                                );
-                            }
-                            if !membership.has_person(&cert.person)
-                                && membership.persons().count() >= duet_log::membership::MAX_PEOPLE
-                            {
-                                return Err(PairError::SpaceFull.into());
-                            }
-                            membership.add_person(cert.person);
-                            (cert, None)
-                        }
-                        // A device asking again gets the certificate it was issued the first time.
-                        InviteKind::OwnDevice => match held.filter(|_| again) {
-                            Some(cert) => (cert.clone(), Some(cert.encode())),
-                            None => {
-                                let person = self
-                                    .shared
-                                    .person_key
-                                    .as_ref()
-                                    .ok_or(NodeError::NotAllowed("no person key here".into()))?;
-                                let name = if req.device_name.trim().is_empty() {
-                                    "another device"
-                                } else {
-                                    req.device_name.trim()
-                                };
-                                let cert = DeviceCertificate::issue(person, device, req.device_x25519, name, now().0)
-                                    .map_err(|e| PairError::Refused(e.to_string()))?;
-                                (cert.clone(), Some(cert.encode()))
-                            }
-                        },
-                    };
-                    membership.add_device(certificate.clone()).map_err(|e| PairError::Refused(e.to_string()))?;
-                    Ok((certificate, issued))
-                })?;
-                let (state, (certificate, issued)) = admitted.ok_or(NodeError::NoSpace)?;
-                Ok((state, certificate, issued))
+                store
+                    .try_update_membership(|membership| self.let_in(membership, kind, again, device, &req))?
+                    .ok_or(NodeError::NoSpace)
             })?;
         let wrapped = WrappedKey::wrap(&key, &certificate.device_x25519, &mut OsRng);
         // The keys of the space's key rotations, if any: the history the joiner is about to
@@ -166,6 +115,60 @@ impl Node {
             certificate: issued,
             later_keys,
         })
+    }
+
+    /// Lets `device` into `membership` by an invite of `kind` (asked `again` by the same device):
+    /// the certificate it is a member by, and the one issued to it (a device of mine) to send
+    /// back. A refusal keeps nothing: [`duet_store::Store::try_update_membership`] drops the
+    /// changed copy.
+    fn let_in(
+        &self,
+        membership: &mut Membership,
+        kind: InviteKind,
+        again: bool,
+        device: DeviceId,
+        req: &JoinRequest,
+    ) -> Result<(DeviceCertificate, Option<Vec<u8>>), NodeError> {
+        let held = membership.device(&device).map(|d| d.certificate.clone());
+        let (certificate, issued) = match kind {
+            InviteKind::Partner => {
+                let bytes = req
+                    .certificate
+                    .as_deref()
+                    .ok_or(PairError::Refused("a partner must send their device certificate".into()))?;
+                let cert =
+                    DeviceCertificate::decode(bytes).map_err(|_| PairError::Refused("bad certificate".into()))?;
+                cert.verify().map_err(|_| PairError::Refused("bad certificate".into()))?;
+                if cert.device != device || cert.device_x25519 != req.device_x25519 {
+                    return Err(PairError::Refused("the certificate is not for the device that sent it".into()).into());
+                }
+                if held.as_ref().is_some_and(|h| h.person != cert.person) {
+                    return Err(PairError::Refused("this device already joined as someone else".into()).into());
+                }
+                if !membership.has_person(&cert.person)
+                    && membership.persons().count() >= duet_log::membership::MAX_PEOPLE
+                {
+                    return Err(PairError::SpaceFull.into());
+                }
+                membership.add_person(cert.person);
+                (cert, None)
+            }
+            // A device asking again gets the certificate it was issued the first time.
+            InviteKind::OwnDevice => match held.filter(|_| again) {
+                Some(cert) => (cert.clone(), Some(cert.encode())),
+                None => {
+                    let person =
+                        self.shared.person_key.as_ref().ok_or(NodeError::NotAllowed("no person key here".into()))?;
+                    let name =
+                        if req.device_name.trim().is_empty() { "another device" } else { req.device_name.trim() };
+                    let cert = DeviceCertificate::issue(person, device, req.device_x25519, name, now().0)
+                        .map_err(|e| PairError::Refused(e.to_string()))?;
+                    (cert.clone(), Some(cert.encode()))
+                }
+            },
+        };
+        membership.add_device(certificate.clone()).map_err(|e| PairError::Refused(e.to_string()))?;
+        Ok((certificate, issued))
     }
 
     /// Joins with a ticket: pairs with my partner, or links this device to my profile. Returns
