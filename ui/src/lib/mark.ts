@@ -3,7 +3,7 @@
  * `path()`s for a mark `size` pixels wide (lib/DuetMark.svelte).
  */
 
-const VIEW = { x: 86, y: 131, width: 340 };
+const VIEW = { x: 86, y: 131, width: 340, height: 250 };
 
 const BACK =
   'M 336.0 287.8 L 324.4 277.2 C 283.2 239.9 256.0 215.2 256.0 185.0 C 256.0 160.4 275.4 141.0 300.0 141.0 C 313.9 141.0 327.3 147.5 336.0 157.7 C 344.7 147.5 358.1 141.0 372.0 141.0 C 396.6 141.0 416.0 160.4 416.0 185.0 C 416.0 215.2 388.8 239.9 347.6 277.3 L 336.0 287.8 Z';
@@ -28,6 +28,11 @@ function mapPath(d: string, map: (x: number, y: number) => [number, number]): st
     out.push(x.toFixed(2), y.toFixed(2));
   }
   return out.join(' ');
+}
+
+/** The mark's height in pixels when it is `size` pixels wide. */
+export function markHeight(size: number): number {
+  return Math.round((size * VIEW.height) / VIEW.width);
 }
 
 export type MarkPart = 'back' | 'gap' | 'front';
