@@ -322,19 +322,17 @@ fn in_a_keyring_session(home: &Path, script: &str) -> std::process::Output {
     common::require_tool("dbus-run-session");
     common::require_tool("gnome-keyring-daemon");
     common::require_tool("secret-tool");
-    common::require_tool("dbus-send");
+    common::require_tool("gdbus");
     // The daemon returns before it is on the bus: a secret-tool call that comes first has the
     // bus start another keyring daemon, whose login keyring is locked and asks for its password
     // on a display there is none of ("Cannot create an item in a locked collection", seen once
-    // in CI). So the script waits until the name is owned (asking whether it is owned starts
-    // nothing), for up to 5 s. The daemon also writes the new login keyring after it returns:
-    // a first use can meet it half made ("invalid or unrecognized format", seen once in CI). A
-    // throwaway secret, retried for up to 3 s, waits until it takes secrets.
+    // in CI). So the script waits until the name is owned (`gdbus wait` starts nothing), for up
+    // to 5 s. The daemon also writes the new login keyring after it returns: a first use can
+    // meet it half made ("invalid or unrecognized format", seen once in CI). A throwaway
+    // secret, retried for up to 3 s, waits until it takes secrets.
     let script = format!(
         "printf login | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null || exit 9\n\
-         i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-           org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q 'boolean true'; do \
-           i=$((i + 1)); [ $i -lt 50 ] || {{ echo 'the keyring daemon never came on the bus' >&2; exit 8; }}; sleep 0.1; done\n\
+         gdbus wait --session --timeout 5 org.freedesktop.secrets || {{ echo 'the keyring daemon never came on the bus' >&2; exit 8; }}\n\
          for i in 1 2 3 4 5 6 7 8 9 10; do printf x | secret-tool store --label=warmup duet-test warmup 2>/dev/null && break; sleep 0.3; done\n\
          {script}"
     );
