@@ -340,6 +340,14 @@ fn blocks_and_singles_read_back_as_the_reference_fold() {
         assert_eq!(paged, all, "pages of 7 give the same list");
         let from_ada = all.iter().filter(|m| m.sender != ben).count() as u32;
         assert_eq!(store.conversations(&ben).unwrap()[0].unread_count, from_ada);
+        // Unread after any marker: the index's count is the records' count, for either person.
+        let space = store.space().unwrap().unwrap();
+        let markers = std::iter::once(None).chain(all.iter().step_by(23).map(|m| Some(m.id)));
+        for (marker, person) in markers.flat_map(|m| s.persons.iter().map(move |p| (m, p.id()))) {
+            let expected = all.iter().filter(|m| m.sender != person && marker.is_none_or(|k| m.id > k)).count();
+            assert_eq!(store.unread_direct(&space, &person, marker).unwrap(), expected as u32);
+            assert_eq!(store.unread_scanned(&space, &conv, &person, marker).unwrap(), expected as u32);
+        }
         assert_eq!(store.conversations(&ben).unwrap()[0].last_message, all.first().map(|m| m.id));
     };
     {
