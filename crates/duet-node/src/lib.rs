@@ -545,7 +545,7 @@ impl Node {
                 Payload::Post { .. } => {
                     let id = e.message_id();
                     if let Ok(Some(message)) = self.shared.store.message(&id) {
-                        self.emit(NodeEvent::MessageNew { message });
+                        self.emit(NodeEvent::MessageNew { message: Box::new(message) });
                     }
                 }
                 Payload::Edit { message, .. }
@@ -553,7 +553,7 @@ impl Node {
                 | Payload::React { message, .. }
                 | Payload::Unreact { message, .. } => {
                     if let Ok(Some(message)) = self.shared.store.message(message) {
-                        self.emit(NodeEvent::MessageChanged { message });
+                        self.emit(NodeEvent::MessageChanged { message: Box::new(message) });
                     }
                 }
                 Payload::MarkRead { target, up_to } => self.emit(NodeEvent::ReceiptsChanged {
