@@ -215,7 +215,3 @@ impl PeerReach {
         }
     }
 }
-#[test]
-fn zz_size() {
-    eprintln!("NODEEVENT {}", std::mem::size_of::<NodeEvent>());
-}

@@ -10,7 +10,7 @@ use duet_model::{Channel, ChannelId, Conversation, ConversationId, Message, Mess
 use crate::keyspace::{self, bucket, cat, view, Ks, BUCKET_SHIFT};
 use crate::scan::{self, Scan};
 use crate::txn::{decode, read_time};
-use crate::{Store, StoreError};
+use crate::{SpaceState, Store, StoreError};
 
 /// Unread counts stop at this (a badge shows "9999+").
 pub const MAX_UNREAD_COUNT: u32 = 9999;
@@ -337,7 +337,7 @@ impl Store {
     /// space, which are the messages from others this counts.
     pub(crate) fn unread_direct(
         &self,
-        space: &crate::SpaceState,
+        space: &SpaceState,
         person: &PersonId,
         marker: Option<MessageId>,
     ) -> Result<u32, StoreError> {
@@ -362,7 +362,7 @@ impl Store {
     /// sender).
     pub(crate) fn unread_scanned(
         &self,
-        space: &crate::SpaceState,
+        space: &SpaceState,
         conversation: &ConversationId,
         person: &PersonId,
         marker: Option<MessageId>,
