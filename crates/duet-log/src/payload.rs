@@ -6,7 +6,7 @@
 //! materializer may fold.
 
 use duet_model::{
-    validate_content, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CalendarDate,
+    validate_content_owned, validate_emoji, validate_name, Attachment, AttachmentKind, Avatar, BlobHash, CalendarDate,
     CallId, CallKind, CallState, ChannelId, ChannelKind, DateId, DeviceId, ItemId, ListId, Media, MessageId,
     MessageType, Mood, PersonId, SharedDate, Target, Thumbnail, Timestamp, ValidationError, MAX_ATTACHMENTS,
     MAX_ATTACHMENT_NAME_CHARS, MAX_CHANNEL_NAME_CHARS, MAX_CONTENT_CHARS, MAX_CUSTOM_STATUS_CHARS,
@@ -285,9 +285,9 @@ impl Payload {
         Ok(match self {
             Payload::Post { target, message_type, content, reply_to, attachments } => {
                 Attachment::validate_all(&attachments)?;
-                Payload::Post { target, message_type, content: validate_content(&content)?, reply_to, attachments }
+                Payload::Post { target, message_type, content: validate_content_owned(content)?, reply_to, attachments }
             }
-            Payload::Edit { message, content } => Payload::Edit { message, content: validate_content(&content)? },
+            Payload::Edit { message, content } => Payload::Edit { message, content: validate_content_owned(content)? },
             Payload::React { message, emoji } => Payload::React { message, emoji: validate_emoji(&emoji)? },
             Payload::Unreact { message, emoji } => Payload::Unreact { message, emoji: validate_emoji(&emoji)? },
             Payload::Delivered { held } => {

@@ -61,5 +61,5 @@ pub use space::{
     Blob, Channel, ChannelKind, MailboxPlace, Space, MAX_CHANNEL_NAME_CHARS, MAX_MAILBOX_ADDRESSES,
     MAX_MAILBOX_ADDRESS_CHARS, MAX_SPACE_NAME_CHARS, MAX_TOPIC_CHARS,
 };
-pub use text::{validate_content, validate_emoji, validate_name};
+pub use text::{validate_content, validate_content_owned, validate_emoji, validate_name};
 pub use time::Timestamp;

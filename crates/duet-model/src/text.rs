@@ -7,13 +7,26 @@ use crate::message::{MAX_CONTENT_CHARS, MAX_EMOJI_BYTES, MAX_EMOJI_CHARS};
 /// The seed's `content` rule: `trim: true`, required, `maxlength: 2000`. Returns the trimmed
 /// text. Length counts Unicode scalar values, so an emoji counts once.
 pub fn validate_content(content: &str) -> Result<String, ValidationError> {
+    check_content(content).map(str::to_owned)
+}
+
+/// [`validate_content`] of text already owned (a payload just decoded): the same rules, and
+/// the same `String` back when there is nothing to trim, so a synced message is not copied.
+pub fn validate_content_owned(content: String) -> Result<String, ValidationError> {
+    let trimmed = check_content(&content)?;
+    // Trimming only takes from the ends: as long as the whole, it is the whole.
+    Ok(if trimmed.len() == content.len() { content } else { trimmed.to_owned() })
+}
+
+/// The content rules; the trimmed text.
+fn check_content(content: &str) -> Result<&str, ValidationError> {
     let field = "a message";
     let trimmed = content.trim();
     check_len(field, trimmed, 1, MAX_CONTENT_CHARS)?;
     if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err(ValidationError::ControlCharacter { field });
     }
-    Ok(trimmed.to_owned())
+    Ok(trimmed)
 }
 
 /// A single-line name (display name, channel name, space name, custom status): trimmed,
@@ -46,8 +59,10 @@ pub fn validate_emoji(emoji: &str) -> Result<String, ValidationError> {
 }
 
 fn check_len(field: &'static str, text: &str, min: usize, max: usize) -> Result<(), ValidationError> {
-    // Count at most max+1 characters: a huge input costs no more than a legal one.
-    let len = text.chars().take(max + 1).count();
+    // Count at most max+1 characters: a huge input costs no more than a legal one. Text of
+    // at most `max` bytes is counted whole, which `count` does a word of bytes at a time
+    // (`take` would decode it character by character).
+    let len = if text.len() <= max { text.chars().count() } else { text.chars().take(max + 1).count() };
     if len < min {
         return Err(ValidationError::Empty { field });
     }
@@ -92,6 +107,28 @@ mod tests {
                 prop_assert_eq!(v.trim(), v.as_str());
                 let n = v.chars().count();
                 prop_assert!((1..=MAX_CONTENT_CHARS).contains(&n));
+            }
+        }
+
+        /// Owned or borrowed, content gets the same answer; and lengths near the limit, in
+        /// characters of one to four bytes, are counted exactly on either side of it.
+        #[test]
+        fn owned_content_gets_the_same_answer(
+            s in "[ \t\na-z\u{0}\u{85}é💛]{0,40}",
+            unit in prop::sample::select(vec!["a", "é", "€", "💛"]),
+            extra in 0usize..3,
+            fewer in 0usize..3,
+        ) {
+            prop_assert_eq!(validate_content_owned(s.clone()), validate_content(&s));
+            for n in [MAX_CONTENT_CHARS + extra, MAX_CONTENT_CHARS - fewer] {
+                let long = unit.repeat(n);
+                let expected = if n > MAX_CONTENT_CHARS {
+                    Err(ValidationError::TooLong { field: "a message", len: n, max: MAX_CONTENT_CHARS })
+                } else {
+                    Ok(long.clone())
+                };
+                prop_assert_eq!(validate_content_owned(long.clone()), expected.clone());
+                prop_assert_eq!(validate_content(&long), expected);
             }
         }
     }
