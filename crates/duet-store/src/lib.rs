@@ -117,9 +117,10 @@ impl Inner {
         self.conversations.read().is_ok_and(|c| c.contains_key(conversation))
     }
 
-    /// The newest message id `conversation` holds.
-    pub(crate) fn newest(&self, conversation: &ConversationId) -> Option<MessageId> {
-        self.conversations.read().ok().and_then(|c| c.get(conversation).copied())
+    /// Whether `id` is newer than every message `conversation` holds (a new post or a synced
+    /// batch, nearly always): then nothing stored can be it or surround it.
+    pub(crate) fn newer_than_all(&self, conversation: &ConversationId, id: &MessageId) -> bool {
+        self.conversations.read().ok().and_then(|c| c.get(conversation).copied()).is_none_or(|newest| *id > newest)
     }
 
     /// The member people other than `person`.

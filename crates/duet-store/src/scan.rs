@@ -39,13 +39,17 @@ fn block_record(inner: &Inner, conversation: &ConversationId, id: &MessageId) ->
 }
 
 /// The first and last id of every stored block of `conversation` that overlaps `[lo, hi]`, in
-/// order.
+/// order. Nothing is read when `lo` is newer than everything held (new messages, nearly
+/// always): no block reaches it, and the newest one is not read and opened to see that.
 pub(crate) fn blocks_overlapping(
     inner: &Inner,
     conversation: &ConversationId,
     lo: &MessageId,
     hi: &MessageId,
 ) -> Result<Vec<(MessageId, MessageId)>, StoreError> {
+    if inner.newer_than_all(conversation, lo) {
+        return Ok(Vec::new());
+    }
     let tree = inner.tree(Ks::MessageBlocks);
     let lo_key = message_key(conversation, lo);
     let before = tree.range(message_key(conversation, &LOWEST)..=lo_key.clone()).next_back();

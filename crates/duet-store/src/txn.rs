@@ -231,13 +231,7 @@ impl<'a> Txn<'a> {
     fn write_blocks(&mut self) -> Result<(), StoreError> {
         for (conversation, entries) in std::mem::take(&mut self.new_messages) {
             let (Some(lo), Some(hi)) = (entries.keys().next(), entries.keys().next_back()) else { continue };
-            // Newer than everything held (a synced batch or a new post, nearly always): no
-            // stored block reaches it, and the newest one is not read and opened to see that.
-            let stored = if self.inner.newest(&conversation).is_none_or(|newest| MessageId(*lo) > newest) {
-                Vec::new()
-            } else {
-                scan::blocks_overlapping(self.inner, &conversation, &MessageId(*lo), &MessageId(*hi))?
-            };
+            let stored = scan::blocks_overlapping(self.inner, &conversation, &MessageId(*lo), &MessageId(*hi))?;
             let mut next_block = stored.iter().peekable();
             let mut group: Vec<(&[u8; 16], &[u8])> = Vec::new();
             let mut singles = Vec::new();
@@ -348,7 +342,7 @@ impl ViewStore for Txn<'_> {
             None => match self.new_messages.get(conversation).and_then(|m| m.get(&id.0)) {
                 Some(new) => Some(new.clone()),
                 // Newer than everything held (a new post, nearly always): not held.
-                None if self.inner.newest(conversation).is_none_or(|newest| *id > newest) => None,
+                None if self.inner.newer_than_all(conversation, id) => None,
                 None => scan::record(self.inner, conversation, id).ok().flatten().map(|v| v.to_vec()),
             },
         };
