@@ -79,14 +79,12 @@ impl Store {
         before: Option<MessageId>,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        let tree = self.inner.tree(Ks::IdxPair);
         let before = before.unwrap_or(MessageId([0xff; 16]));
-        let lo = keyspace::pair_key(sender, recipient, [0; 8]);
-        let hi = cat(&[&keyspace::pair_key(sender, recipient, bucket(before.created_at())), &[0xff; 16]]);
         let space = self.space_id()?;
         let conversation = Target::Direct.conversation(space);
         let mut out = Vec::new();
-        let mut buckets = Buckets::<16>::new(tree.range(lo..=hi).rev(), 64);
+        let mut buckets =
+            Buckets::<16>::new(self.pair_chunks(sender, recipient, [0; 8], bucket(before.created_at())).rev(), 64);
         while let Some(ids) = buckets.next_bucket()? {
             for chunk in ids.iter().rev() {
                 let id = MessageId(*chunk);
@@ -102,6 +100,20 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The chunks of the `{senderId, recipientId}` index from `sender` to `recipient` in the
+    /// buckets `first..=last`, in key order.
+    fn pair_chunks(
+        &self,
+        sender: &PersonId,
+        recipient: &PersonId,
+        first: [u8; 8],
+        last: [u8; 8],
+    ) -> crate::sealed::Iter {
+        let lo = keyspace::pair_key(sender, recipient, first);
+        let hi = cat(&[&keyspace::pair_key(sender, recipient, last), &[0xff; 16]]);
+        self.inner.tree(Ks::IdxPair).range(lo..=hi)
     }
 
     /// One message by id.
@@ -249,7 +261,7 @@ impl Store {
                 participants: participants.clone(),
                 last_message: last,
                 last_message_at: last.map(|m| m.created_at()),
-                unread_count: self.unread_count(&id, person)?,
+                unread_count: self.steady(|| self.unread_in(&space, &id, person))?,
                 archived: settings.archived.map(|l| l.value).unwrap_or(false),
                 muted: settings.muted.map(|l| l.value).unwrap_or(false),
                 created_at,
@@ -313,17 +325,23 @@ impl Store {
 
     /// Messages from others after `person`'s read marker (counted up to [`MAX_UNREAD_COUNT`]).
     pub fn unread_count(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
-        self.steady(|| self.unread_count_once(conversation, person))
+        let space = self.space()?.ok_or(StoreError::NoSpace)?;
+        self.steady(|| self.unread_in(&space, conversation, person))
     }
 
-    /// [`Store::unread_count`], read once.
-    fn unread_count_once(&self, conversation: &ConversationId, person: &PersonId) -> Result<u32, StoreError> {
+    /// [`Store::unread_count`] in `space`, read once (the conversations' list has the space
+    /// already).
+    fn unread_in(
+        &self,
+        space: &SpaceState,
+        conversation: &ConversationId,
+        person: &PersonId,
+    ) -> Result<u32, StoreError> {
         let marker = self.read_marker(conversation, person)?;
-        let space = self.space()?.ok_or(StoreError::NoSpace)?;
         if *conversation == Target::Direct.conversation(space.space) {
-            self.unread_direct(&space, person, marker)
+            self.unread_direct(space, person, marker)
         } else {
-            self.unread_scanned(&space, conversation, person, marker)
+            self.unread_scanned(space, conversation, person, marker)
         }
     }
 
@@ -341,13 +359,10 @@ impl Store {
         person: &PersonId,
         marker: Option<MessageId>,
     ) -> Result<u32, StoreError> {
-        let tree = self.inner.tree(Ks::IdxPair);
         let from = marker.map_or([0; 8], |m| bucket(m.created_at()));
         let mut count = 0;
         for sender in space.membership.persons().filter(|p| *p != person) {
-            let lo = keyspace::pair_key(sender, person, from);
-            let hi = cat(&[&keyspace::pair_key(sender, person, [0xff; 8]), &[0xff; 16]]);
-            let mut buckets = Buckets::<16>::new(tree.range(lo..=hi), 64);
+            let mut buckets = Buckets::<16>::new(self.pair_chunks(sender, person, from, [0xff; 8]), 64);
             while let Some(ids) = buckets.next_bucket()? {
                 count += ids.iter().filter(|id| marker.is_none_or(|m| MessageId(**id) > m)).count() as u32;
                 if count >= MAX_UNREAD_COUNT {
