@@ -31,6 +31,11 @@
 //! alike), 50 results each: mean, p50, p99 and the worst, by number of words. Target: p99 ≤
 //! 50 ms. `DUET_BENCH_SEARCH_MESSAGES` overrides the 1,000,000.
 //!
+//! **`store.words`**: [`Store::words_of`] — the words of a synced batch of 1,000 posts, found
+//! on the verifying thread in sync (cut at word boundaries, folded, hashed, sorted): the
+//! 100-character English line `store.apply` writes, and messages of the Zipf words
+//! `store.search` draws (a few of them accented). Criterion on the thread's CPU time.
+//!
 //! Environment: `DUET_BENCH_MESSAGES` overrides the 1,000,000 (e.g. `100000` for a quick run);
 //! `DUET_BENCH_EVENTS` overrides the 100,000. A positional argument filters the sections by name
 //! (`store.apply`, `store.messages`). Without `--bench` (as under `cargo test --all-targets`)
@@ -71,7 +76,7 @@ fn main() {
     // (criterion's rule too).
     let full = flag("--bench") && !flag("--test");
     if flag("--list") {
-        println!("store.apply: benchmark\nstore.messages: benchmark\nstore.search: benchmark");
+        println!("store.apply: benchmark\nstore.messages: benchmark\nstore.search: benchmark\nstore.words: benchmark");
         return;
     }
     let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
@@ -98,6 +103,9 @@ fn main() {
     if wanted("store.search") {
         let messages = sized("DUET_BENCH_SEARCH_MESSAGES", if full { 1_000_000 } else { 3 * BATCH });
         bench_search(messages, if full { 1_000 } else { 20 });
+    }
+    if wanted("store.words") {
+        bench_words(full);
     }
 }
 
@@ -485,6 +493,37 @@ fn bench_messages(n: usize) {
     group.bench_function(format!("middle_{PAGE}_of_{n}"), |b| {
         b.iter(|| store.messages(&conversation, Some(middle), PAGE).expect("a page"))
     });
+    group.finish();
+    c.final_summary();
+}
+
+// ---------------------------------------------------------------------------------------------
+// store.words
+// ---------------------------------------------------------------------------------------------
+
+fn bench_words(full: bool) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut english = Conversation::new(11);
+    let store = english.store_in(dir.path());
+    let mut zipf = Conversation::new(11);
+    zipf.words = Some(Words::new(12));
+    let batches = [("english_100_chars", english.batch(BATCH)), ("zipf_6_to_20_words", zipf.batch(BATCH))];
+
+    let mut c = Criterion::default().sample_size(if full { 50 } else { 10 }).configure_from_args();
+    let mut group = c.benchmark_group("store.words");
+    group.throughput(criterion::Throughput::Elements(BATCH as u64));
+    for (name, batch) in &batches {
+        group.bench_function(format!("words_of_{BATCH}_{name}"), |b| {
+            // The thread's CPU time, not the wall clock's: a shared machine does not inflate it.
+            b.iter_custom(|iterations| {
+                let started = thread_cpu();
+                for _ in 0..iterations {
+                    std::hint::black_box(store.words_of(batch).expect("words"));
+                }
+                thread_cpu() - started
+            })
+        });
+    }
     group.finish();
     c.final_summary();
 }

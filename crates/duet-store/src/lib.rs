@@ -18,6 +18,7 @@ mod blobs;
 mod blocks;
 mod calls;
 pub mod consolidate;
+mod cut;
 mod identity;
 mod keyspace;
 pub mod mailbox;

@@ -43,8 +43,8 @@ use duet_log::{MessageRecord, OpenedEvent, Payload};
 use duet_model::{ConversationId, Message, MessageId, Timestamp};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
-use unicode_segmentation::UnicodeSegmentation;
 
+use crate::cut;
 use crate::keyspace::Ks;
 use crate::txn::{decode, Txn};
 use crate::{scan, Store, StoreError};
@@ -78,7 +78,7 @@ pub(crate) type Postings = Vec<(u64, Posting)>;
 
 /// The folded words of `text`, in order (repeats kept).
 pub fn words(text: &str) -> Vec<String> {
-    text.unicode_words().map(fold).filter(|w| !w.is_empty()).collect()
+    cut::words(text).map(fold).filter(|w| !w.is_empty()).collect()
 }
 
 /// One word folded: NFKD, combining marks dropped, lower case, at most [`MAX_WORD_BYTES`].
@@ -92,7 +92,8 @@ fn fold_into(word: &str, out: &mut String) {
     out.clear();
     // Most words are ASCII: nothing to decompose.
     if word.is_ascii() {
-        out.extend(word.bytes().take(MAX_WORD_BYTES).map(|b| char::from(b.to_ascii_lowercase())));
+        out.push_str(&word[..word.len().min(MAX_WORD_BYTES)]);
+        out.make_ascii_lowercase();
         return;
     }
     for c in word.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase) {
@@ -142,7 +143,7 @@ pub(crate) fn current_text(record: &MessageRecord) -> Option<&str> {
 /// merged when the write is encoded.
 pub(crate) fn add_text(into: &mut Postings, key: &WordKey, text: &str, posting: Posting) {
     let mut word = String::new();
-    for w in text.unicode_words().take(MAX_WORDS) {
+    for w in cut::words(text).take(MAX_WORDS) {
         fold_into(w, &mut word);
         if !word.is_empty() {
             into.push((word_hash(key, &word), posting));
@@ -185,22 +186,65 @@ impl Store {
 pub(crate) fn sort(postings: &mut Postings) {
     if postings.is_sorted() {
         // A write's postings found before it ([`Store::words_of`]) come sorted already.
-    } else if postings.is_sorted_by(|a, b| a.1 <= b.1) {
-        // Added message by message in id order (a synced batch's posts): a stable sort by
-        // word alone is the order, and sorting (hash, place) integers is several times
-        // cheaper than comparing 40-byte entries (it was most of finding a batch's words).
-        let mut order: Vec<u128> =
-            postings.iter().enumerate().map(|(place, (hash, _))| (u128::from(*hash) << 64) | place as u128).collect();
-        order.sort_unstable();
-        *postings = order.into_iter().map(|key| postings[key as u64 as usize]).collect();
-    } else {
-        // The same order as `(u64, Posting)`'s derived one (16-byte arrays compare as
-        // big-endian integers), by integer comparisons instead of two 16-byte memcmps.
-        postings.sort_unstable_by_key(|(hash, p)| {
-            (*hash, u128::from_be_bytes(p.id.0), u128::from_be_bytes(p.conversation.0))
-        });
+        postings.dedup();
+        return;
     }
+    if !postings.is_sorted_by(|a, b| a.1 <= b.1) {
+        // Added message by message, a batch's posts are in id order within each author's run
+        // (sync sends one author's run at a time; a local batch may hold several): a stable
+        // sort finds those runs and merges them. 16-byte arrays compare as big-endian
+        // integers, so the integer key is the derived order, without 16-byte memcmps.
+        postings.sort_by_key(|(_, p)| (u128::from_be_bytes(p.id.0), u128::from_be_bytes(p.conversation.0)));
+    }
+    // In message order now, so a stable sort by word alone gives the order, and sorting
+    // (hash, place) integers is several times cheaper than comparing 40-byte entries.
+    let mut order: Vec<u128> =
+        postings.iter().enumerate().map(|(place, (hash, _))| (u128::from(*hash) << 64) | place as u128).collect();
+    sort_by_word(&mut order);
+    *postings = order.into_iter().map(|key| postings[key as u64 as usize]).collect();
     postings.dedup();
+}
+
+/// Sorts `(hash << 64) | place` keys whose places are distinct and ascending: by hash, and by
+/// place among equal hashes. A synced batch of 1,000 posts has some 20,000 of them; comparison
+/// sorting them was half of finding the batch's words (`cargo bench -p duet-store --bench store
+/// -- store.words`), so a batch that large goes through a radix sort of the hashes (8 bits a
+/// pass, least significant first), which keeps equal hashes in the order they came: by place.
+fn sort_by_word(keys: &mut Vec<u128>) {
+    const BITS: usize = 8;
+    const BUCKETS: usize = 1 << BITS;
+    const PASSES: usize = 64 / BITS;
+    // Below this, comparisons cost less than the passes over the keys.
+    const RADIX_FROM: usize = 512;
+    if keys.len() < RADIX_FROM {
+        keys.sort_unstable();
+        return;
+    }
+    let digit = |key: &u128, pass: usize| (key >> (64 + pass * BITS)) as usize & (BUCKETS - 1);
+    // Every pass's counts in one read of the keys.
+    let mut starts = [[0usize; BUCKETS]; PASSES];
+    for key in keys.iter() {
+        for (pass, counts) in starts.iter_mut().enumerate() {
+            counts[digit(key, pass)] += 1;
+        }
+    }
+    let mut moved = vec![0u128; keys.len()];
+    for (pass, starts) in starts.iter_mut().enumerate() {
+        if starts.contains(&keys.len()) {
+            // Every key has this digit: the pass would move nothing.
+            continue;
+        }
+        let mut sum = 0;
+        for start in starts.iter_mut() {
+            (*start, sum) = (sum, sum + *start);
+        }
+        for key in keys.iter() {
+            let bucket = &mut starts[digit(key, pass)];
+            moved[*bucket] = *key;
+            *bucket += 1;
+        }
+        std::mem::swap(keys, &mut moved);
+    }
 }
 
 /// A chunk key: `shard · level · number`.
@@ -590,7 +634,7 @@ mod tests {
     proptest::proptest! {
         /// The integer-keyed sort gives exactly the derived order, repeats removed.
         #[test]
-        fn sort_is_the_derived_order(raw in proptest::collection::vec((0u64..4, proptest::array::uniform16(0u8..3), proptest::array::uniform16(0u8..2)), 0..200)) {
+        fn sort_is_the_derived_order(raw in proptest::collection::vec((0u64..4, proptest::array::uniform16(0u8..3), proptest::array::uniform16(0u8..2)), 0..1_200)) {
             let mut postings: Postings =
                 raw.into_iter().map(|(h, id, c)| (h, Posting { id: MessageId(id), conversation: ConversationId(c) })).collect();
             let mut derived = postings.clone();
@@ -603,7 +647,7 @@ mod tests {
         /// Postings added message by message in id order (as a synced batch's are) take the
         /// stable sort by word, and it too gives the derived order.
         #[test]
-        fn sort_of_postings_in_message_order_is_the_derived_order(raw in proptest::collection::vec((0u64..6, proptest::array::uniform16(0u8..3), proptest::array::uniform16(0u8..2)), 0..200)) {
+        fn sort_of_postings_in_message_order_is_the_derived_order(raw in proptest::collection::vec((0u64..6, proptest::array::uniform16(0u8..3), proptest::array::uniform16(0u8..2)), 0..1_200)) {
             let mut postings: Postings =
                 raw.into_iter().map(|(h, id, c)| (h, Posting { id: MessageId(id), conversation: ConversationId(c) })).collect();
             postings.sort_by_key(|(_, p)| *p);
@@ -612,6 +656,22 @@ mod tests {
             derived.dedup();
             sort(&mut postings);
             proptest::prop_assert_eq!(postings, derived);
+        }
+    }
+
+    proptest::proptest! {
+        /// The radix sort of a large batch's keys is the comparison sort's order: hashes drawn
+        /// from a few (many repeats, most digits equal) or from all 64 bits.
+        #[test]
+        fn sort_by_word_is_the_integer_order(
+            hashes in proptest::collection::vec(proptest::prop_oneof![0u64..8, proptest::num::u64::ANY], 0..3_000),
+        ) {
+            let mut keys: Vec<u128> =
+                hashes.iter().enumerate().map(|(place, hash)| (u128::from(*hash) << 64) | place as u128).collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            sort_by_word(&mut keys);
+            proptest::prop_assert_eq!(keys, expected);
         }
     }
 
