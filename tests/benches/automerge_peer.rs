@@ -23,52 +23,66 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ReadDoc, ScalarValue, ROOT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// What one run measured.
-pub struct Figures {
-    /// Building Ada's document, one change per message (not part of either sync).
+/// Ada's document, built once; each way of syncing it is timed on its own.
+pub struct Peer {
+    ada: Automerge,
+    n: usize,
+    /// Building it, one change per message (not part of either sync).
     pub build: Duration,
+}
+
+/// One whole-document sync.
+pub struct WholeDocument {
     pub saved_bytes: usize,
     pub save: Duration,
     pub copy: Duration,
     pub load: Duration,
-    /// The sync protocol from an empty document to all of Ada's.
-    pub changes: Duration,
-    pub change_rounds: usize,
-    pub change_bytes: usize,
 }
 
-impl Figures {
-    /// Save, copy and load: the whole-document sync.
-    pub fn whole_document(&self) -> Duration {
+impl WholeDocument {
+    /// Save, copy and load.
+    pub fn total(&self) -> Duration {
         self.save + self.copy + self.load
     }
 }
 
-/// Builds Ada's document of `n` messages written by `text`, then times both ways of syncing it.
-pub async fn run(n: usize, text: fn(usize) -> String) -> Figures {
-    let started = Instant::now();
-    let ada = build(n, text);
-    let build = started.elapsed();
+/// One run of the sync protocol from an empty document to all of Ada's.
+pub struct ChangeByChange {
+    pub time: Duration,
+    pub rounds: usize,
+    pub bytes: usize,
+}
 
-    // Whole-document sync: save, send, load.
-    let started = Instant::now();
-    let saved = ada.save();
-    let save = started.elapsed();
-    let saved_bytes = saved.len();
-    let (received, copy) = tcp_send(saved).await;
-    let started = Instant::now();
-    let ben = Automerge::load(&received).expect("Ben loads Ada's document");
-    let load = started.elapsed();
-    assert_eq!(messages_held(&ben), n, "Ben holds every message");
-    drop(ben);
+impl Peer {
+    /// Builds Ada's document of `n` messages written by `text`.
+    pub fn build(n: usize, text: fn(usize) -> String) -> Self {
+        let started = Instant::now();
+        let ada = build(n, text);
+        Self { ada, n, build: started.elapsed() }
+    }
 
-    // Change by change: the sync protocol until it is quiet.
-    let started = Instant::now();
-    let (ben, change_rounds, change_bytes) = sync_protocol(&ada);
-    let changes = started.elapsed();
-    assert_eq!(messages_held(&ben), n, "Ben holds every message after the sync protocol");
+    /// Ada saves, the bytes cross TCP, Ben loads.
+    pub async fn whole_document(&self) -> WholeDocument {
+        let started = Instant::now();
+        let saved = self.ada.save();
+        let save = started.elapsed();
+        let saved_bytes = saved.len();
+        let (received, copy) = tcp_send(saved).await;
+        let started = Instant::now();
+        let ben = Automerge::load(&received).expect("Ben loads Ada's document");
+        let load = started.elapsed();
+        assert_eq!(messages_held(&ben), self.n, "Ben holds every message");
+        WholeDocument { saved_bytes, save, copy, load }
+    }
 
-    Figures { build, saved_bytes, save, copy, load, changes, change_rounds, change_bytes }
+    /// The sync protocol until it is quiet.
+    pub fn change_by_change(&self) -> ChangeByChange {
+        let started = Instant::now();
+        let (ben, rounds, bytes) = sync_protocol(&self.ada);
+        let time = started.elapsed();
+        assert_eq!(messages_held(&ben), self.n, "Ben holds every message after the sync protocol");
+        ChangeByChange { time, rounds, bytes }
+    }
 }
 
 fn build(n: usize, text: fn(usize) -> String) -> Automerge {
