@@ -10,7 +10,8 @@
  * kept (the callee's end and the caller's record cross each other; letting the snapshot win
  * lost the call from the timeline until the next re-read). Likewise a `call` event heard
  * while the current call is re-read wins over it (a stale "active" would keep an ended call's
- * view open).
+ * view open), and one heard while a call is placed or answered wins over the command's answer
+ * (a stale "connecting" would never turn active).
  *
  * What the devices said comes with the call (`notices`: "No camera found: the call goes on
  * with sound only") and later as `call_notice` events for this call (a headset unplugged);
@@ -242,13 +243,18 @@ export class CallSession {
   /** Places or answers a call: one request at a time, what its devices said and its state kept. */
   private async join(request: () => ReturnType<typeof answerCall>): Promise<void> {
     this.busy = true;
+    const asked = this.#changed.mark();
     const outcome = await request();
     this.busy = false;
     if (!outcome.ok) {
       this.error = outcome.error;
       return;
     }
-    this.update(outcome.value.call);
+    // The answer holds the call as it was when the command returned; an event about it heard
+    // meanwhile is as new or newer (the node emits every change, in order). Letting the answer
+    // win left an answered call "Connecting…" for good when it went active within those
+    // milliseconds, with both people talking.
+    if (!this.#changed.since(asked).includes(outcome.value.call.id)) this.update(outcome.value.call);
     this.testTone = outcome.value.test_tone;
     this.hasCamera = outcome.value.camera;
     this.note(outcome.value.notices);

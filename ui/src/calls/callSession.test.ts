@@ -105,6 +105,23 @@ describe('the call session', () => {
     expect(s.open).toBe(true);
   });
 
+  it('keeps the call active when it went active while the answer was on its way', async () => {
+    let answer: ((value: unknown) => void) | null = null;
+    mockIPC((cmd) => (cmd === 'answer_call' ? new Promise((r) => (answer = r)) : null));
+    const s = new CallSession(clock);
+    s.handle({ event: 'call', call: callInfo({ direction: 'incoming', phase: 'ringing' }) });
+    const answering = s.answer();
+    await vi.waitFor(() => expect(answer).not.toBeNull());
+    // The node connects and the call goes active before the command's answer arrives.
+    s.handle({ event: 'call', call: callInfo({ direction: 'incoming', phase: 'connecting' }) });
+    s.handle({ event: 'call', call: callInfo({ direction: 'incoming', phase: 'active', answered_at: t }) });
+    answer!({ call: callInfo({ direction: 'incoming', phase: 'connecting' }), notices: [], test_tone: true, camera: true });
+    await answering;
+    expect(s.call?.phase).toBe('active');
+    expect(s.testTone).toBe(true);
+    s.dispose();
+  });
+
   it('says why a call could not start, and rolls back a mute the node refused', async () => {
     mockIPC((cmd) => {
       if (cmd === 'start_call') throw { code: 'not_allowed', message: 'Ben is not online: none of their devices is connected.' };
