@@ -505,6 +505,7 @@ fn bench_words(full: bool) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut english = Conversation::new(11);
     let store = english.store_in(dir.path());
+    // The same seed: the same space as the store, whose conversation `words_of` names.
     let mut zipf = Conversation::new(11);
     zipf.words = Some(Words::new(12));
     let batches = [("english_100_chars", english.batch(BATCH)), ("zipf_6_to_20_words", zipf.batch(BATCH))];

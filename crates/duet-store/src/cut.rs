@@ -64,9 +64,7 @@ impl<'t> Iterator for Words<'t> {
                 self.piece = Piece::Done;
                 return None;
             }
-            let (piece, rest) = next_piece(self.rest);
-            self.rest = rest;
-            self.piece = if piece.is_ascii() { Piece::Ascii(piece) } else { Piece::Unicode(piece.unicode_words()) };
+            (self.piece, self.rest) = next_piece(self.rest);
         }
     }
 }
@@ -83,19 +81,21 @@ fn splits_at(bytes: &[u8], i: usize) -> bool {
 
 /// The next piece of `text` and what follows it: the longest all-ASCII run of pieces, or else
 /// the one piece that holds the first character beyond ASCII.
-fn next_piece(text: &str) -> (&str, &str) {
+fn next_piece(text: &str) -> (Piece<'_>, &str) {
     let bytes = text.as_bytes();
     let Some(first_other) = bytes.iter().position(|b| !b.is_ascii()) else {
-        return (text, "");
+        return (Piece::Ascii(text), "");
     };
     // The last split at or before it ends the ASCII run...
     if let Some(end) = (1..=first_other).rev().find(|&i| splits_at(bytes, i)) {
-        return text.split_at(end);
+        let (ascii, rest) = text.split_at(end);
+        return (Piece::Ascii(ascii), rest);
     }
-    // ...and without one, the piece holding it ends at the next split.
+    // ...and without one, the piece holding it ends at the next split. A split is before an
+    // ASCII byte, so on a character boundary.
     let end = (first_other + 1..bytes.len()).find(|&i| splits_at(bytes, i)).unwrap_or(bytes.len());
-    // A split is before an ASCII byte, so on a character boundary.
-    text.split_at(end)
+    let (other, rest) = text.split_at(end);
+    (Piece::Unicode(other.unicode_words()), rest)
 }
 
 /// What UAX #29 makes of an ASCII character (its Word_Break property, as far as the rules that
