@@ -423,10 +423,14 @@ impl Verifier<'_> {
 const PARALLEL_FROM: usize = 256;
 
 fn threads_for(len: usize) -> usize {
+    // Asked once: on Linux each answer reads the cgroup's CPU quota from three files, and a
+    // backlog asks for every batch.
+    static CORES: std::sync::LazyLock<usize> =
+        std::sync::LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(4));
     if len < PARALLEL_FROM {
         return 1;
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+    *CORES
 }
 
 /// Runs `f` over consecutive parts of `items` (with each part's offset), on up to four
@@ -438,11 +442,15 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Syn
         return vec![f(0, items)];
     }
     let size = items.len().div_ceil(threads);
+    let (first, rest) = items.split_at(size);
     std::thread::scope(|scope| {
         let f = &f;
         let handles: Vec<_> =
-            items.chunks(size).enumerate().map(|(n, part)| scope.spawn(move || f(n * size, part))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            rest.chunks(size).enumerate().map(|(n, part)| scope.spawn(move || f((n + 1) * size, part))).collect();
+        // The first part on this thread, which would otherwise only wait for the others.
+        let mut out = vec![f(0, first)];
+        out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        out
     })
 }
 
@@ -459,9 +467,13 @@ fn in_parallel_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(Vec<T>) -> 
         parts.push(std::mem::replace(&mut items, rest));
     }
     parts.push(items);
+    let mut parts = parts.into_iter();
+    let first = parts.next().unwrap_or_default();
     std::thread::scope(|scope| {
         let f = &f;
-        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || f(part))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        let handles: Vec<_> = parts.map(|part| scope.spawn(move || f(part))).collect();
+        let mut out = vec![f(first)];
+        out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        out
     })
 }

@@ -403,7 +403,7 @@ impl Node {
 
     /// The person this device belongs to (`None` for a device not linked yet).
     pub fn person_id(&self) -> Option<PersonId> {
-        self.identity().ok().flatten().and_then(|i| i.person_id())
+        self.shared.store.person_id().ok().flatten()
     }
 
     fn identity(&self) -> Result<Option<LocalIdentity>, NodeError> {

@@ -83,6 +83,8 @@ pub(crate) struct Inner {
     /// is known to be absent without a lookup.
     conversations: RwLock<BTreeMap<ConversationId, MessageId>>,
     space: RwLock<Option<SpaceState>>,
+    /// The person this device belongs to, once known ([`Store::person_id`]).
+    person: RwLock<Option<PersonId>>,
     /// Names words in the search index (see [`search::word_key`]).
     word_key: search::WordKey,
     /// Writes committed since the store opened ([`Store::writes`]).
@@ -249,6 +251,7 @@ impl Store {
             sealer,
             conversations: RwLock::new(BTreeMap::new()),
             space: RwLock::new(None),
+            person: RwLock::new(None),
             word_key: search::word_key(key),
             writes: std::sync::atomic::AtomicU64::new(0),
             touched: Mutex::new(consolidate::Touched::new()),

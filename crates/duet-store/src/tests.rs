@@ -58,6 +58,28 @@ fn reopening_gives_back_everything() {
 }
 
 #[test]
+fn the_person_is_known_once_the_identity_says_so_and_kept_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestSpace::new(1, &[1, 1]);
+    let device = || duet_crypto::DeviceKey::from_secret_bytes(&s.devices[0].key.secret_bytes());
+    let person = s.devices[0].certificate.person;
+    {
+        let store = store_for(&s, dir.path());
+        assert_eq!(store.person_id().unwrap(), None, "no identity yet");
+        // A device being linked: its keys are saved before its certificate arrives.
+        let waiting = LocalIdentity { device: device(), person: None, certificate: None, display_name: "Ada".into() };
+        store.save_identity(&waiting).unwrap();
+        assert_eq!(store.person_id().unwrap(), None);
+        let linked = LocalIdentity { certificate: Some(s.devices[0].certificate.clone()), ..waiting };
+        store.save_identity(&linked).unwrap();
+        assert_eq!(store.person_id().unwrap(), Some(person));
+        assert_eq!(store.person_id().unwrap(), store.identity().unwrap().unwrap().person_id());
+    }
+    let store = Store::open(dir.path(), &test_key()).unwrap();
+    assert_eq!(store.person_id().unwrap(), Some(person), "read from the stored identity");
+}
+
+#[test]
 fn a_batch_that_does_not_continue_the_log_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = TestSpace::new(2, &[1, 1]);
