@@ -107,8 +107,8 @@ async fn run(n: usize, rounds: usize) {
     let before = [Snapshot::take(&ada.dir), Snapshot::take(&ben.dir)];
     let peer = automerge_peer::Peer::build(n, text);
     let mut measured = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        if round > 0 {
+    for i in 0..rounds {
+        if i > 0 {
             ada.stop().await;
             ben.stop().await;
             before[0].put_back(&ada.dir);
@@ -118,13 +118,13 @@ async fn run(n: usize, rounds: usize) {
         let target = ada.node.store().head(&ada_device).expect("head").seq;
         assert_eq!(target - held_before, n as u64, "Ada holds the whole backlog");
         let backlog = backlog(&mut ben, ada_device, held_before, target).await;
-        let whole = peer.whole_document().await;
-        let ratio = backlog.after_listening().as_secs_f64() / whole.total().as_secs_f64();
+        let round = Round { backlog, whole: peer.whole_document().await };
+        let Round { backlog, whole } = &round;
         println!(
             "    round {}: Ben starts (store open, listening) {:.3} s, first batch stored {:.3} s, all {n} {:.3} s \
              after the start began: {:.3} s after he listened; CPU of both nodes {:.3} s ({:.2} cores) | \
              Automerge's whole document {:.3} s → {:.2}×",
-            round + 1,
+            i + 1,
             backlog.listening.as_secs_f64(),
             backlog.first.as_secs_f64(),
             backlog.all.as_secs_f64(),
@@ -132,18 +132,18 @@ async fn run(n: usize, rounds: usize) {
             backlog.cpu.as_secs_f64(),
             backlog.cpu.as_secs_f64() / backlog.all.as_secs_f64(),
             whole.total().as_secs_f64(),
-            ratio
+            round.ratio()
         );
-        measured.push((backlog, whole, ratio));
+        measured.push(round);
     }
-    let sync_only = median(measured.iter().map(|(b, _, _)| b.after_listening()));
-    let ratio = median(measured.iter().map(|(_, _, r)| *r));
+    let sync_only = median(measured.iter().map(|r| r.backlog.after_listening()));
+    let ratio = median(measured.iter().map(Round::ratio));
     println!(
         "    median of {rounds}: Ben holds all {n} {:.3} s after he listened ({:.0} events/s); CPU of both nodes \
          {:.3} s (one process: Ada reading and sending, Ben receiving, checking, storing)",
         sync_only.as_secs_f64(),
         n as f64 / sync_only.as_secs_f64(),
-        median(measured.iter().map(|(b, _, _)| b.cpu)).as_secs_f64()
+        median(measured.iter().map(|r| r.backlog.cpu)).as_secs_f64()
     );
     let backlog = ada.node.store().events_from(&ada_device, held_before + 1, n).expect("events");
     let wire = sync_frame_bytes(ada_device, &backlog);
@@ -199,8 +199,8 @@ async fn run(n: usize, rounds: usize) {
     ben.node.shutdown().await;
 
     // ----- (e) the peer to beat -----
-    let whole = median(measured.iter().map(|(_, w, _)| w.total()));
-    let load = median(measured.iter().map(|(_, w, _)| w.load));
+    let whole = median(measured.iter().map(|r| r.whole.total()));
+    let load = median(measured.iter().map(|r| r.whole.load));
     let changes = peer.change_by_change();
     println!(
         "(e) Automerge {AUTOMERGE_VERSION}, the same {n} messages (one change each; built in {:.2} s, not timed below; \
@@ -211,7 +211,7 @@ async fn run(n: usize, rounds: usize) {
         "    whole-document sync, median of the {rounds} rounds in (a): {:.3} s (save + TCP ({:.1} MB) + load; \
          the load alone {:.3} s)",
         whole.as_secs_f64(),
-        measured[0].1.saved_bytes as f64 / 1e6,
+        measured[0].whole.saved_bytes as f64 / 1e6,
         load.as_secs_f64()
     );
     println!(
@@ -255,6 +255,19 @@ fn median<T: Copy + PartialOrd>(values: impl Iterator<Item = T>) -> T {
 }
 
 /// One backlog: Ben's start, and how long until his store holds Ada's log up to `target`.
+/// One round of (a): Duet's backlog and Automerge's whole document right after it.
+struct Round {
+    backlog: Backlog,
+    whole: automerge_peer::WholeDocument,
+}
+
+impl Round {
+    /// Duet's time over Automerge's, within the round.
+    fn ratio(&self) -> f64 {
+        self.backlog.after_listening().as_secs_f64() / self.whole.total().as_secs_f64()
+    }
+}
+
 struct Backlog {
     /// From the start to his node listening (his store opened).
     listening: Duration,

@@ -442,16 +442,7 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Syn
         return vec![f(0, items)];
     }
     let size = items.len().div_ceil(threads);
-    let (first, rest) = items.split_at(size);
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> =
-            rest.chunks(size).enumerate().map(|(n, part)| scope.spawn(move || f((n + 1) * size, part))).collect();
-        // The first part on this thread, which would otherwise only wait for the others.
-        let mut out = vec![f(0, first)];
-        out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
-        out
-    })
+    run_parts(items.chunks(size).enumerate(), |(n, part)| f(n * size, part))
 }
 
 /// [`in_parallel`] for work that consumes its items.
@@ -467,13 +458,19 @@ fn in_parallel_owned<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(Vec<T>) -> 
         parts.push(std::mem::replace(&mut items, rest));
     }
     parts.push(items);
-    let mut parts = parts.into_iter();
-    let first = parts.next().unwrap_or_default();
+    run_parts(parts.into_iter(), f)
+}
+
+/// Runs `f` on each part and returns the results in the parts' order: the first part on this
+/// thread, which would otherwise only wait, and each other part on a thread of its own.
+fn run_parts<P: Send, R: Send>(mut parts: impl Iterator<Item = P>, f: impl Fn(P) -> R + Sync) -> Vec<R> {
+    let Some(first) = parts.next() else { return Vec::new() };
     std::thread::scope(|scope| {
         let f = &f;
-        let handles: Vec<_> = parts.map(|part| scope.spawn(move || f(part))).collect();
-        let mut out = vec![f(first)];
-        out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        let others: Vec<_> = parts.map(|part| scope.spawn(move || f(part))).collect();
+        let mut out = Vec::with_capacity(others.len() + 1);
+        out.push(f(first));
+        out.extend(others.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
         out
     })
 }
