@@ -1,0 +1,55 @@
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { now, today, untilMidnight } from './clock.svelte';
+
+describe('the clocks', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('re-run what reads now() every 30 seconds, and what reads today() only at midnight', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(new Date(2025, 10, 20, 23, 58, 0));
+    const runs = { now: 0, today: 0 };
+    const days: string[] = [];
+    const stop = $effect.root(() => {
+      $effect(() => {
+        now();
+        runs.now++;
+      });
+      $effect(() => {
+        days.push(new Date(today()).toDateString());
+        runs.today++;
+      });
+    });
+    flushSync();
+    expect(runs).toEqual({ now: 1, today: 1 });
+
+    for (let tick = 0; tick < 3; tick++) {
+      vi.advanceTimersByTime(30_000);
+      flushSync();
+    }
+    expect(runs).toEqual({ now: 4, today: 1 });
+
+    // 23:59:30 → a second past midnight: the day has changed.
+    vi.advanceTimersByTime(31_000);
+    flushSync();
+    expect(runs.today).toBe(2);
+    expect(days).toEqual([new Date(2025, 10, 20).toDateString(), new Date(2025, 10, 21).toDateString()]);
+
+    // And once more the next midnight, not before.
+    vi.advanceTimersByTime(24 * 60 * 60_000 - 2_000);
+    flushSync();
+    expect(runs.today).toBe(2);
+    vi.advanceTimersByTime(2_000);
+    flushSync();
+    expect(runs.today).toBe(3);
+    stop();
+  });
+
+  it('count to the next local midnight', () => {
+    expect(untilMidnight(new Date(2025, 10, 20, 23, 0).getTime())).toBe(60 * 60_000);
+    expect(untilMidnight(new Date(2025, 10, 20, 0, 0).getTime())).toBe(24 * 60 * 60_000);
+  });
+});
