@@ -19,6 +19,7 @@ mod blocks;
 mod calls;
 pub mod consolidate;
 mod cut;
+mod flusher;
 mod identity;
 mod keyspace;
 pub mod mailbox;
@@ -163,11 +164,13 @@ const SEALING_DIR: &str = "db.part";
 /// just closed by this same process may hold it for a moment after the close returns.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Opens the sled database in `dir`, waiting up to [`LOCK_PATIENCE`] for its lock.
+/// Opens the sled database in `dir`, waiting up to [`LOCK_PATIENCE`] for its lock. sled's own
+/// flusher thread is off: a [`Store`] runs [`flusher::Flusher`] instead (its module says why);
+/// other users of this (a backup being restored) flush when they are done.
 pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     let started = std::time::Instant::now();
     loop {
-        let opened = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(Some(500)).open();
+        let opened = sled::Config::new().path(dir).cache_capacity(256 << 20).flush_every_ms(None).open();
         match opened {
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 if started.elapsed() >= LOCK_PATIENCE {
@@ -187,6 +190,8 @@ pub struct Store {
     writer: Mutex<()>,
     /// One merge of the words index at a time ([`Store::compact_words`]).
     compacting: Mutex<()>,
+    /// Writes what was written, every half second.
+    _flusher: flusher::Flusher,
 }
 
 impl Store {
@@ -257,7 +262,8 @@ impl Store {
             touched: Mutex::new(consolidate::Touched::new()),
             reshaped: std::sync::atomic::AtomicU64::new(0),
         };
-        let store = Self { inner, writer: Mutex::new(()), compacting: Mutex::new(()) };
+        let _flusher = flusher::Flusher::start(inner.db.clone()).map_err(sled::Error::Io)?;
+        let store = Self { inner, writer: Mutex::new(()), compacting: Mutex::new(()), _flusher };
         store.migrate()?;
         store.load_caches()?;
         Ok(store)

@@ -983,3 +983,35 @@ fn a_refused_membership_change_writes_nothing_and_an_accepted_one_keeps_what_was
         .unwrap()
         .is_none());
 }
+
+/// Copies a folder as it is on disk now, as a machine that stops at this moment leaves it.
+fn copy_as_on_disk(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_as_on_disk(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_write_that_does_not_flush_itself_is_on_disk_within_the_flush_period() {
+    let (dir, copy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let s = TestSpace::new(1, &[1]);
+    let store = store_for(&s, dir.path());
+    let person = s.persons[0].id();
+    // `set_last_seen` leaves flushing to the store's flusher (sled's own thread is off).
+    store.set_last_seen(&person, t(42)).unwrap();
+    std::thread::sleep(crate::flusher::EVERY * 3);
+    // Copied while the store is still open: only what was written to disk.
+    copy_as_on_disk(dir.path(), copy.path());
+    let copied = Store::open(copy.path(), &test_key()).unwrap();
+    assert_eq!(copied.last_seen(&person).unwrap(), Some(t(42)));
+    drop(store);
+    // Closing the store stops its flusher and lets go of the database: it opens again at once.
+    assert_eq!(Store::open(dir.path(), &test_key()).unwrap().last_seen(&person).unwrap(), Some(t(42)));
+}
