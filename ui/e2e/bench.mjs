@@ -9,18 +9,19 @@
  * - usable: launch → the first messages are painted, from the page's own `performance` marks
  *   (ui/src/lib/marks.ts: script running, app state answered, first messages painted), so no
  *   WebDriver polling delay is in it;
- * - after 15 s idle (long enough for the app's idle upkeep and the web process's memory check,
- *   every 10 s, to have run once: what a window left open holds), the resident memory of the
- *   app and every process under it (WebKit's web and network processes): the sum of VmRSS (counts shared pages once per process) and of
- *   Pss (shares them out; the honest total), per process with its Pss split into anonymous
- *   memory and mapped files; and the size of the page's DOM.
+ * - after 45 s idle (long enough for the app's idle upkeep, the window's 30-second clock's first
+ *   tick and the web process's memory check, every 10 s, after it: what a window left open
+ *   holds), the resident memory of the app and every process under it (WebKit's web and
+ *   network processes): the sum of VmRSS (counts shared pages once per process) and of Pss
+ *   (shares them out; the honest total), per process with its Pss split into anonymous memory
+ *   and mapped files; and the size of the page's DOM.
  *
  * The same is measured, in the same run and the same way, for the Tauri floor
  * (bench/tauri-floor: Duet's Tauri with one static page, E2E_FLOOR): the runs alternate
  * between the two, and the summary prints what Duet adds over the floor.
  *
  * Env: E2E_APP, E2E_FLOOR (optional), E2E_PORT, DISPLAY, DUET_DATA_DIR (the app's, to find its
- * process), BENCH_RUNS (3), BENCH_IDLE_MS (15000).
+ * process), BENCH_RUNS (3), BENCH_IDLE_MS (45000).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
@@ -33,7 +34,7 @@ const APP = realpathSync(required('E2E_APP'));
 const FLOOR = process.env.E2E_FLOOR ? realpathSync(process.env.E2E_FLOOR) : null;
 const DATA_DIR = required('DUET_DATA_DIR');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 15000);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 45000);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
