@@ -254,7 +254,6 @@ fn median<T: Copy + PartialOrd>(values: impl Iterator<Item = T>) -> T {
     values[values.len() / 2]
 }
 
-/// One backlog: Ben's start, and how long until his store holds Ada's log up to `target`.
 /// One round of (a): Duet's backlog and Automerge's whole document right after it.
 struct Round {
     backlog: Backlog,
@@ -268,6 +267,7 @@ impl Round {
     }
 }
 
+/// One backlog: Ben's start, and how long until his store holds Ada's log up to `target`.
 struct Backlog {
     /// From the start to his node listening (his store opened).
     listening: Duration,

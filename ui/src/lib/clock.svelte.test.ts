@@ -1,7 +1,8 @@
 import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { now, today, untilMidnight } from './clock.svelte';
+import { now, today } from './clock.svelte';
+import { untilMidnight } from './time';
 
 describe('the clocks', () => {
   afterEach(() => {

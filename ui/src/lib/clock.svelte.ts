@@ -9,6 +9,8 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 
+import { untilMidnight } from './time';
+
 const TICK_MS = 30_000;
 
 /** After midnight by this much, so the day read is surely the new one. */
@@ -18,13 +20,6 @@ const everyTick = createSubscriber((update) => {
   const timer = setInterval(update, TICK_MS);
   return () => clearInterval(timer);
 });
-
-/** Milliseconds from `ms` to the next local midnight (23 or 25 hours away on a clock change). */
-export function untilMidnight(ms: number): number {
-  const next = new Date(ms);
-  next.setHours(24, 0, 0, 0);
-  return next.getTime() - ms;
-}
 
 const everyDay = createSubscriber((update) => {
   let timer: ReturnType<typeof setTimeout>;

@@ -17,6 +17,13 @@ function startOfDay(ms: number): number {
   return d.getTime();
 }
 
+/** Milliseconds from `ms` to the next local midnight (23 or 25 hours away on a clock change). */
+export function untilMidnight(ms: number): number {
+  const next = new Date(ms);
+  next.setHours(24, 0, 0, 0);
+  return next.getTime() - ms;
+}
+
 /** A day separator's label: "Today", "Yesterday", a weekday this week, else a date. */
 export function dayLabel(ms: number, now: number): string {
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
