@@ -6,20 +6,21 @@
 #
 #   scripts/hot-code.sh              build the traced binary (~10-25 min), trace, write the list
 #   scripts/hot-code.sh --no-build   trace the binary built before
-#   HOT_CODE_SECONDS=30              how long the traced app runs after its node has started
+#   HOT_CODE_SECONDS=50              how long each traced run lasts after its node has started
+#                                    (past the app bench's 45 s at rest)
 #
 # The traced binary is a release build of its own (target/hot-code/) with every function
 # aligned to a page of its own (an LLVM option), so that a page used is a function used. Its
-# symbol names are the release build's: RUSTFLAGS do not enter them. It runs on a copy of the
-# bench's seeded conversation (10,000 messages), opened once before as a person's own data
-# is, with scripts/hot-code/touch.c preloaded, which records each page of the program's own
-# code the first time it is used; scripts/hot-code/functions.mjs turns the pages into names.
+# symbol names are the release build's: RUSTFLAGS do not enter them. It runs twice on a copy of
+# the bench's seeded conversation (10,000 messages) with scripts/hot-code/touch.c preloaded,
+# which records each page of the program's own code the first time it is used;
+# scripts/hot-code/functions.mjs turns the pages into names.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="$root/target/hot-code"
 app="$target/release/duet-app"
-seconds="${HOT_CODE_SECONDS:-30}"
+seconds="${HOT_CODE_SECONDS:-50}"
 
 script_name=hot-code
 # shellcheck source=lib/common.sh
@@ -47,16 +48,24 @@ launch() {
   fail "the app's node did not start within 60 s"
 }
 
-say "opening the seeded data once (it was written by another process)"
-launch
-kill -TERM "$app_pid"
-wait "$app_pid" || true
-unset 'pids[-1]'
-
-say "tracing $app for $seconds s"
-launch TOUCH_EXE=duet-app LD_PRELOAD="$work/touch.so"
-sleep "$seconds"
-cp "/proc/$app_pid/maps" "$work/maps"
-node "$root/scripts/hot-code/functions.mjs" "$work/maps" "$app" "$work/hot-code.txt"
+# Two runs, and a function either used is listed: the first opens the seed as the seeding
+# process left it (what bench-app.sh launches on, a fresh copy each time), the second the same
+# copy again after the app closed it (as a person's own data is opened). Each open takes code
+# the other does not (sled's recovery of a log another process wrote; the node's start after
+# its own clean stop), and a cold function one launch calls maps a whole large folio of the
+# cold part (docs/desktop-app.md, "The code a launch uses").
+trace() {
+  launch TOUCH_EXE=duet-app LD_PRELOAD="$work/touch.so"
+  sleep "$seconds"
+  cp "/proc/$app_pid/maps" "$work/maps-$1"
+  kill -TERM "$app_pid"
+  wait "$app_pid" || true
+  unset 'pids[-1]'
+}
+say "tracing $app for $seconds s on the seed as written"
+trace first
+say "tracing $app for $seconds s on the same data opened again"
+trace again
+node "$root/scripts/hot-code/functions.mjs" "$app" "$work/hot-code.txt" "$work/maps-first" "$work/maps-again"
 gzip -9n <"$work/hot-code.txt" >"$root/src-tauri/hot-code.txt.gz"
 say "wrote src-tauri/hot-code.txt.gz; the next release build (cargo build --release -p duet-app) uses it"

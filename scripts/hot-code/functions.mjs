@@ -1,11 +1,11 @@
 // The functions a traced run of duet-app used (scripts/hot-code.sh).
 //
-//     node functions.mjs MAPS BINARY OUT
+//     node functions.mjs BINARY OUT MAPS...
 //
-// MAPS is /proc/PID/maps of a run under touch.so, BINARY the program it ran (built with every
-// function on a page of its own, so that a page used is a function used), OUT the list to
-// write: one symbol name a line, in the order the functions had in BINARY. Prints how much of
-// the code was used.
+// BINARY is the program that ran (built with every function on a page of its own, so that a
+// page used is a function used), OUT the list to write: one symbol name a line, in the order
+// the functions had in BINARY; each MAPS is /proc/PID/maps of a run of it under touch.so, and
+// a function used by any of the runs is listed. Prints how much of the code was used.
 import { execFileSync } from 'node:child_process';
 import { realpathSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -13,7 +13,7 @@ const PAGE = 4096;
 const run = (tool, args) => execFileSync(tool, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
 const hex = (text) => Number.parseInt(text, 16);
 
-const [maps, named, out] = process.argv.slice(2);
+const [named, out, ...runs] = process.argv.slice(2);
 const binary = realpathSync(named); // as /proc/PID/maps names it
 
 // (file offset, address, size) of each loadable segment.
@@ -25,7 +25,7 @@ const segments = run('readelf', ['-lW', binary])
 
 // Address ranges of the binary's code pages that were used (given back their r-x), sorted.
 const used = [];
-for (const line of readFileSync(maps, 'utf8').split('\n')) {
+for (const line of runs.flatMap((maps) => readFileSync(maps, 'utf8').split('\n'))) {
   const fields = line.trim().split(/\s+/);
   if (fields.length < 6 || fields[5] !== binary || fields[1] !== 'r-xp') continue;
   const [start, end] = fields[0].split('-').map(hex);
@@ -36,9 +36,18 @@ for (const line of readFileSync(maps, 'utf8').split('\n')) {
     used.push([first, first + end - start]);
   }
 }
+// Several runs' ranges overlap: merged, so that each page counts once.
 used.sort((a, b) => a[0] - b[0]);
+for (let i = 1; i < used.length; ) {
+  if (used[i][0] <= used[i - 1][1]) {
+    used[i - 1][1] = Math.max(used[i - 1][1], used[i][1]);
+    used.splice(i, 1);
+  } else {
+    i++;
+  }
+}
 if (used.length === 0) {
-  console.error(`no used code of ${binary} in ${maps}: was the run traced?`);
+  console.error(`no used code of ${binary} in ${runs.join(', ')}: was the run traced?`);
   process.exit(1);
 }
 
