@@ -20,7 +20,7 @@ fn main() {
 /// The kernel maps a program's code into memory by the large folio, not by the page, so what
 /// the running app keeps mapped follows how far apart the functions it uses are more than how
 /// many there are. `hot-code.txt.gz` lists the functions a launch with a conversation open uses
-/// (written by `scripts/hot-code.sh` from a traced run); the linker puts them first, side by
+/// (written by `scripts/hot-code.sh` from traced runs); the linker puts them first, side by
 /// side, and the rest after. A name the list has and the binary no longer has is skipped, a
 /// function the list lacks goes with the rest: a stale list costs memory, never correctness.
 ///

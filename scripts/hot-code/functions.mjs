@@ -1,4 +1,4 @@
-// The functions a traced run of duet-app used (scripts/hot-code.sh).
+// The functions traced runs of duet-app used (scripts/hot-code.sh).
 //
 //     node functions.mjs BINARY OUT MAPS...
 //
