@@ -50,10 +50,10 @@ launch() {
 
 # Two runs, and a function either used is listed: the first opens the seed as the seeding
 # process left it (what bench-app.sh launches on, a fresh copy each time), the second the same
-# copy again after the app closed it (as a person's own data is opened). Each open takes code
-# the other does not (sled's recovery of a log another process wrote; the node's start after
-# its own clean stop), and a cold function one launch calls maps a whole large folio of the
-# cold part (docs/desktop-app.md, "The code a launch uses").
+# copy again after the app closed it (as a person's own data is opened). Each open runs some
+# code the other does not (sled's recovery of a log another process wrote, for one), and a
+# cold function one launch calls maps a whole large folio of the cold part
+# (docs/desktop-app.md, "The code a launch uses").
 trace() {
   launch TOUCH_EXE=duet-app LD_PRELOAD="$work/touch.so"
   sleep "$seconds"

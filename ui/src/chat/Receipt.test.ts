@@ -132,6 +132,8 @@ describe('the tick after my message', () => {
     const tick = screen.getByTestId('read-tick');
     expect(tick).toHaveAttribute('title', `Read ${fullTime(readAt)} · delivered ${fullTime(deliveredAt)}`);
     expect(tick.querySelectorAll('.check')).toHaveLength(2);
+    // Spans, not <i>: an italic element has WebKit open the font's italic face (Receipt.svelte).
+    expect(tick.querySelectorAll('span.check')).toHaveLength(2);
   });
 
   it('shows nothing for a failed send (the row says why, with a retry)', () => {
