@@ -23,8 +23,8 @@ const segments = run('readelf', ['-lW', binary])
   .filter((fields) => fields[0] === 'LOAD')
   .map((fields) => ({ offset: hex(fields[1]), address: hex(fields[2]), size: hex(fields[4]) }));
 
-// Address ranges of the binary's code pages that were used (given back their r-x), sorted.
-const used = [];
+// Address ranges of the binary's code pages that each run used (given back their r-x).
+const ranges = [];
 for (const line of runs.flatMap((maps) => readFileSync(maps, 'utf8').split('\n'))) {
   const fields = line.trim().split(/\s+/);
   if (fields.length < 6 || fields[5] !== binary || fields[1] !== 'r-xp') continue;
@@ -33,18 +33,15 @@ for (const line of runs.flatMap((maps) => readFileSync(maps, 'utf8').split('\n')
   const segment = segments.find((s) => s.offset <= offset && offset < s.offset + s.size);
   if (segment) {
     const first = segment.address + offset - segment.offset;
-    used.push([first, first + end - start]);
+    ranges.push([first, first + end - start]);
   }
 }
-// Several runs' ranges overlap: merged, so that each page counts once.
-used.sort((a, b) => a[0] - b[0]);
-for (let i = 1; i < used.length; ) {
-  if (used[i][0] <= used[i - 1][1]) {
-    used[i - 1][1] = Math.max(used[i - 1][1], used[i][1]);
-    used.splice(i, 1);
-  } else {
-    i++;
-  }
+// The same, sorted, with the runs' overlapping ranges merged so that each page counts once.
+const used = [];
+for (const range of ranges.sort((a, b) => a[0] - b[0])) {
+  const last = used.at(-1);
+  if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
+  else used.push(range);
 }
 if (used.length === 0) {
   console.error(`no used code of ${binary} in ${runs.join(', ')}: was the run traced?`);

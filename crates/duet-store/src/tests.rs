@@ -986,15 +986,10 @@ fn a_refused_membership_change_writes_nothing_and_an_accepted_one_keeps_what_was
 
 /// Copies a folder as it is on disk now, as a machine that stops at this moment leaves it.
 fn copy_as_on_disk(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_as_on_disk(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
+    for (path, bytes) in files_under(from) {
+        let target = to.join(path.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
     }
 }
 
