@@ -15,3 +15,14 @@ if (typeof window !== 'undefined' && typeof window.PointerEvent === 'undefined')
   }
   window.PointerEvent = PointerEventShim as unknown as typeof PointerEvent;
 }
+
+// The French catalog is a chunk the window imports the first time it speaks French
+// (lib/i18n). Tests that switch to French read it at once, so it is loaded here first, once
+// per test file; `lib/i18n/i18n.test.ts` checks the import itself on a fresh module.
+{
+  const { language } = await import('./src/lib/i18n/index.svelte');
+  language.choose('fr');
+  await language.ready();
+  language.choose('system');
+  localStorage.clear();
+}

@@ -11,7 +11,7 @@ performance.mark('duet:script');
 // The chosen theme (Settings → Appearance) before anything is drawn: no flash of the other one.
 startTheme();
 // The chosen language (Settings → Appearance), so the first paint already speaks it.
-language.start();
+await language.start();
 
 const target = document.getElementById('app');
 if (!target) {

@@ -89,7 +89,7 @@ describe('appearance settings', () => {
   it('switches the whole window to Français from the Language group, and keeps it', async () => {
     fakeSystem(false);
     startTheme();
-    language.start();
+    await language.start();
     render(AppearanceSettings);
     const group = screen.getByRole('group', { name: 'Language' });
     const radios = within(group).getAllByRole('radio');

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { en } from './en';
 import { fr } from './fr';
@@ -51,12 +51,34 @@ describe('t', () => {
     expect(t('common.cancel')).toBe('Cancel');
   });
 
-  it('reads a stored choice at start, and takes a garbled one for System', () => {
+  it('reads a stored choice at start, and takes a garbled one for System', async () => {
     localStorage.setItem(LANGUAGE_KEY, 'fr');
-    expect(language.start()).toBe('fr');
+    await language.start();
+    expect(language.current).toBe('fr');
     localStorage.setItem(LANGUAGE_KEY, 'klingon');
-    expect(language.start()).toBe(systemLanguage());
+    await language.start();
+    expect(language.current).toBe(systemLanguage());
     expect(language.choice).toBe('system');
+  });
+
+  it('loads French the first time the window speaks it, saying it in English until then', async () => {
+    // A module of its own, as a window starts: no catalog but English loaded yet.
+    vi.resetModules();
+    const fresh = await import('./index.svelte');
+    fresh.language.choose('fr');
+    expect(fresh.t('common.cancel')).toBe('Cancel');
+    await fresh.language.ready();
+    expect(fresh.t('common.cancel')).toBe('Annuler');
+    fresh.language.choose('system');
+  });
+
+  it('starts in a stored French with its catalog already loaded', async () => {
+    vi.resetModules();
+    const fresh = await import('./index.svelte');
+    localStorage.setItem(LANGUAGE_KEY, 'fr');
+    await fresh.language.start();
+    expect(fresh.t('common.cancel')).toBe('Annuler');
+    fresh.language.choose('system');
   });
 });
 

@@ -18,7 +18,6 @@
  */
 import type { KeyOf } from './catalog';
 import { en, type English } from './en';
-import { fr } from './fr';
 
 export const LANGUAGE_CHOICES = ['system', 'en', 'fr'] as const;
 export type LanguageChoice = (typeof LANGUAGE_CHOICES)[number];
@@ -31,7 +30,33 @@ export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', fr: 'Fr
 export const LANGUAGE_KEY = 'duet.language';
 
 type Tree = { readonly [key: string]: string | Tree };
-const CATALOGS: Record<Language, Tree> = { en, fr };
+
+/**
+ * The catalogs loaded so far. English is always here (the reference, and what a key missing
+ * elsewhere falls back to); every other language is a chunk of the page's script of its own
+ * (French: 40 kB), imported the first time the window speaks it, so a window in English never
+ * holds it (docs/desktop-app.md). A rune: whatever `t` drew in English while a catalog was on
+ * its way is drawn again when it lands.
+ */
+let catalogs = $state.raw<Partial<Record<Language, Tree>>>({ en });
+const loading: Partial<Record<Language, Promise<void>>> = {};
+const IMPORTS: Record<Exclude<Language, 'en'>, () => Promise<Tree>> = {
+  fr: () => import('./fr').then((m) => m.fr),
+};
+
+/** Loads `lang`'s catalog if it is not here yet; resolves once it is (or could not be). */
+function load(lang: Language): Promise<void> {
+  if (lang === 'en' || catalogs[lang]) return Promise.resolve();
+  return (loading[lang] ??= IMPORTS[lang]()
+    .then((catalog) => {
+      catalogs = { ...catalogs, [lang]: catalog };
+    })
+    .catch((e: unknown) => {
+      // The window goes on in English; choosing the language again tries again.
+      delete loading[lang];
+      console.error(`the ${LANGUAGE_NAMES[lang]} catalog did not load`, e);
+    }));
+}
 
 /** The string at dotted path `key` in `catalog`, if there is one. */
 function lookup(catalog: Tree, key: string): string | undefined {
@@ -51,7 +76,8 @@ function pluralForm(lang: Language, count: number): Intl.LDMLPluralRule {
 
 /** `key`'s string in `lang`: its plural form for `count` when it has them, else its one form. */
 function template(lang: Language, key: string, count: unknown): string | undefined {
-  const catalog = CATALOGS[lang];
+  const catalog = catalogs[lang];
+  if (catalog === undefined) return undefined;
   if (typeof count === 'number') {
     const plural = lookup(catalog, `${key}_${pluralForm(lang, count)}`) ?? lookup(catalog, `${key}_other`);
     if (plural !== undefined) return plural;
@@ -100,10 +126,18 @@ class LanguageSetting {
   /** The language the window speaks now. */
   current = $state<Language>(systemLanguage());
 
-  /** Reads the stored choice and applies it (`main.ts`, before the window is mounted). */
-  start(): Language {
+  /**
+   * Reads the stored choice and applies it (`main.ts`, before the window is mounted); resolves
+   * once its catalog is loaded, so the first paint already speaks it.
+   */
+  start(): Promise<void> {
     this.#apply(stored());
-    return this.current;
+    return this.ready();
+  }
+
+  /** Resolves once the catalog of the language the window speaks is loaded. */
+  ready(): Promise<void> {
+    return load(this.current);
   }
 
   /** Applies a choice at once and keeps it for the next start. */
@@ -116,6 +150,7 @@ class LanguageSetting {
   #apply(choice: LanguageChoice): void {
     this.choice = choice;
     this.current = choice === 'system' ? systemLanguage() : choice;
+    void load(this.current);
     if (typeof document !== 'undefined') document.documentElement.lang = this.current;
   }
 }
