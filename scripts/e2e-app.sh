@@ -100,17 +100,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 
-# Xvfb picks a free display itself and writes its number to fd 3 once it is ready.
 say "starting Xvfb"
-setsid Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  [ -s "$work/display" ] && break
-  kill -0 "${pids[0]}" 2>/dev/null || fail "Xvfb exited"
-  sleep 0.1
-done
-[ -s "$work/display" ] || fail "Xvfb did not start within 10 s"
-display=":$(tr -d '[:space:]' <"$work/display")"
+start_xvfb
 say "Xvfb is on display $display"
 
 # A session bus of our own: the apps' tray items and notifications go there, not to the

@@ -56,9 +56,10 @@ stop() { # pid: TERM, then KILL if it is still there after 5 s
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Xvfb picks a free display itself and writes its number to fd 3 once it is ready.
+# Xvfb picks a free display itself and writes its number to fd 3 once it is ready; -noreset
+# as in lib/common.sh's start_xvfb (which this script's own cleanup does not use).
 say "starting Xvfb"
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
+Xvfb -displayfd 3 -noreset -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 100); do
   [ -s "$work/display" ] && break

@@ -97,12 +97,19 @@ free_port() { # a TCP port nobody listens on now
 }
 
 # Starts a private Xvfb (a work folder's process; it picks a free display itself and writes
-# its number to fd 3 once ready); sets `display`.
+# its number to fd 3 once ready); sets `display`. `-noreset`: by default Xvfb resets itself
+# each time its last client leaves, and a window opened during that reset fails ("Failed to
+# initialize GTK"): the bench closes every window between two launches and lost a launch to it.
 start_xvfb() {
-  setsid Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
+  setsid Xvfb -displayfd 3 -noreset -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
-  [ -s "$work/display" ] || fail "Xvfb did not start"
+  local xvfb=$!
+  for _ in $(seq 100); do
+    [ -s "$work/display" ] && break
+    kill -0 "$xvfb" 2>/dev/null || fail "Xvfb exited: $(cat "$work/xvfb.log")"
+    sleep 0.1
+  done
+  [ -s "$work/display" ] || fail "Xvfb did not start within 10 s"
   display=":$(tr -d '[:space:]' <"$work/display")"
 }
 
