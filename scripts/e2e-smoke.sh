@@ -56,18 +56,9 @@ stop() { # pid: TERM, then KILL if it is still there after 5 s
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Xvfb picks a free display itself and writes its number to fd 3 once it is ready; -noreset
-# as in lib/common.sh's start_xvfb (which this script's own cleanup does not use).
 say "starting Xvfb"
-Xvfb -displayfd 3 -noreset -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 100); do
-  [ -s "$work/display" ] && break
-  kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb exited: $(cat "$work/xvfb.log")"
-  sleep 0.1
-done
-[ -s "$work/display" ] || fail "Xvfb did not start within 10 s"
-display=":$(tr -d '[:space:]' <"$work/display")"
+start_xvfb
+xvfb_pid="${pids[-1]}"
 say "Xvfb is on display $display"
 
 mkdir -p "$work/data" "$out_dir"
