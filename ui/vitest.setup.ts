@@ -21,8 +21,5 @@ if (typeof window !== 'undefined' && typeof window.PointerEvent === 'undefined')
 // per test file; `lib/i18n/i18n.test.ts` checks the import itself on a fresh module.
 {
   const { language } = await import('./src/lib/i18n/index.svelte');
-  language.choose('fr');
-  await language.ready();
-  language.choose('system');
-  localStorage.clear();
+  await language.ready('fr');
 }

@@ -46,7 +46,7 @@ const IMPORTS: Record<Exclude<Language, 'en'>, () => Promise<Tree>> = {
 
 /** Loads `lang`'s catalog if it is not here yet; resolves once it is (or could not be). */
 function load(lang: Language): Promise<void> {
-  if (lang === 'en' || catalogs[lang]) return Promise.resolve();
+  if (lang === 'en') return Promise.resolve();
   return (loading[lang] ??= IMPORTS[lang]()
     .then((catalog) => {
       catalogs = { ...catalogs, [lang]: catalog };
@@ -135,9 +135,9 @@ class LanguageSetting {
     return this.ready();
   }
 
-  /** Resolves once the catalog of the language the window speaks is loaded. */
-  ready(): Promise<void> {
-    return load(this.current);
+  /** Resolves once `lang`'s catalog (by default the one the window speaks) is loaded. */
+  ready(lang: Language = this.current): Promise<void> {
+    return load(lang);
   }
 
   /** Applies a choice at once and keeps it for the next start. */
