@@ -4,7 +4,7 @@
  * instant, and a reminder's lead time in words.
  */
 import type { CalendarDate } from '../lib/backend';
-import { intlLocale, t } from '../lib/i18n/index.svelte';
+import { formats, t } from '../lib/i18n/index.svelte';
 
 const DAY_MS = 86_400_000;
 
@@ -30,7 +30,7 @@ export function daysTogether(since: CalendarDate, today: Date): number {
 export function togetherLabel(days: number): string | null {
   if (days < 0) return null;
   if (days === 0) return t('dates.together.today');
-  return t('dates.together.days', { count: days, days: new Intl.NumberFormat(intlLocale()).format(days) });
+  return t('dates.together.days', { count: days, days: formats().number(days) });
 }
 
 /** A calendar day as `<input type="date">` holds it: "2021-06-12" (`''` for none). */

@@ -1,4 +1,4 @@
-import { intlLocale, t } from './i18n/index.svelte';
+import { formats, t } from './i18n/index.svelte';
 
 /**
  * Message text rules as the node applies them (duet-model `validate_content`): trimmed,
@@ -43,6 +43,6 @@ export function fileSize(bytes: number): string {
   // Rounded as before (one decimal under 10), then written the language's way ("2,4" in French).
   const rounded = v < 10 ? Number(v.toFixed(1)) : Math.round(v);
   const digits = v < 10 ? 1 : 0;
-  const size = rounded.toLocaleString(intlLocale(), { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false });
+  const size = formats().number(rounded, digits, false);
   return t(`lib.size.${units[u]!}`, { size });
 }

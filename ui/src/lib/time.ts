@@ -1,5 +1,5 @@
 /** Times as people read them: "14:05", "Today", "last seen 5 min ago", "since yesterday at 14:05". */
-import { intlLocale, t } from './i18n/index.svelte';
+import { formats, t } from './i18n/index.svelte';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -29,32 +29,22 @@ export function dayLabel(ms: number, now: number): string {
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
   if (days === 0) return t('lib.time.today');
   if (days === 1) return t('lib.time.yesterday');
-  const d = new Date(ms);
-  if (days > 1 && days < 7) return d.toLocaleDateString(intlLocale(), { weekday: 'long' });
-  const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  return d.toLocaleDateString(intlLocale(), {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'long',
-    ...(sameYear ? {} : { year: 'numeric' }),
-  });
+  if (days > 1 && days < 7) return formats().weekday(ms);
+  return formats().date(ms, { weekday: true, year: !sameYear(ms, now) });
 }
 
-/** The clock time of a message: "14:05". */
+function sameYear(ms: number, now: number): boolean {
+  return new Date(ms).getFullYear() === new Date(now).getFullYear();
+}
+
+/** The clock time of a message: "14:05", "2:05 PM". */
 export function clockTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString(intlLocale(), { hour: '2-digit', minute: '2-digit' });
+  return formats().time(ms);
 }
 
 /** A full date and time, for tooltips. */
 export function fullTime(ms: number): string {
-  return new Date(ms).toLocaleString(intlLocale(), {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  return formats().dateTime(ms);
 }
 
 /** How long ago, in words: "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago". */
@@ -66,8 +56,7 @@ export function ago(ms: number, now: number): string {
   const days = Math.round((startOfDay(now) - startOfDay(ms)) / DAY);
   if (days <= 1) return t('lib.time.ago.yesterday');
   if (days < 30) return t('lib.time.ago.days', { count: days });
-  const date = new Date(ms).toLocaleDateString(intlLocale(), { day: 'numeric', month: 'long', year: 'numeric' });
-  return t('lib.time.ago.onDate', { date });
+  return t('lib.time.ago.onDate', { date: formats().date(ms, { year: true }) });
 }
 
 /**
@@ -80,11 +69,8 @@ export function sinceLabel(ms: number, now: number): string {
   // A clock a little ahead of this one still means today.
   if (days <= 0) return t('lib.time.since.today', { time });
   if (days === 1) return t('lib.time.since.yesterday', { time });
-  const d = new Date(ms);
-  if (days < 7) return t('lib.time.since.weekday', { day: d.toLocaleDateString(intlLocale(), { weekday: 'long' }), time });
-  const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  const date = d.toLocaleDateString(intlLocale(), { day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
-  return t('lib.time.since.date', { date });
+  if (days < 7) return t('lib.time.since.weekday', { day: formats().weekday(ms), time });
+  return t('lib.time.since.date', { date: formats().date(ms, { year: !sameYear(ms, now) }) });
 }
 
 /**
@@ -97,13 +83,6 @@ export function momentLabel(ms: number, now: number): string {
   if (days === 0) return t('lib.time.moment.today', { time });
   if (days === 1) return t('lib.time.moment.tomorrow', { time });
   if (days === -1) return t('lib.time.moment.yesterday', { time });
-  const d = new Date(ms);
-  const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  const date = d.toLocaleDateString(intlLocale(), {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'long',
-    ...(sameYear ? {} : { year: 'numeric' }),
-  });
+  const date = formats().date(ms, { weekday: true, year: !sameYear(ms, now) });
   return t('lib.time.moment.date', { date, time });
 }

@@ -3,7 +3,7 @@
  * local midnight to the next), months ("May 2026") and "3 years ago".
  */
 import type { Memory, TimeWindow } from '../lib/backend';
-import { intlLocale, t } from '../lib/i18n/index.svelte';
+import { formats, t } from '../lib/i18n/index.svelte';
 
 /** How many earlier years "On this day" looks back (the node takes at most 100 windows). */
 export const ON_THIS_DAY_YEARS = 99;
@@ -57,9 +57,9 @@ export function monthKey(ms: number): string {
 
 /** "May 2026" ("Mai 2026" in French, whose month names are lowercase inside a sentence). */
 export function monthLabel(ms: number): string {
-  const locale = intlLocale();
-  const label = new Date(ms).toLocaleDateString(locale, { month: 'long', year: 'numeric' });
-  return label.charAt(0).toLocaleUpperCase(locale) + label.slice(1);
+  const label = formats().monthYear(ms);
+  // Both of Duet's languages capitalise as `toUpperCase` does (no Turkish dotted i).
+  return label.charAt(0).toUpperCase() + label.slice(1);
 }
 
 export interface MonthGroup<T> {

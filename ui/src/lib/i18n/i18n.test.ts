@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { en } from './en';
 import { fr } from './fr';
-import { intlLocale, language, LANGUAGE_KEY, systemLanguage, t } from './index.svelte';
+import { formats, language, LANGUAGE_KEY, systemLanguage, t } from './index.svelte';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -92,11 +92,15 @@ describe('System', () => {
     expect(systemLanguage([])).toBe('en');
   });
 
-  it('formats dates with the computer region when it speaks the chosen language', () => {
+  it('writes dates with the computer region when it speaks the chosen language', () => {
+    const evening = new Date(2026, 8, 7, 21, 5).getTime();
     language.choose('en');
-    expect(intlLocale()).toBe(navigator.language); // jsdom: en-US
+    expect(navigator.language).toBe('en-US'); // jsdom's
+    expect(formats().time(evening)).toBe('9:05 PM');
+    expect(formats().date(evening, { year: true })).toBe('September 7, 2026');
     language.choose('fr');
-    expect(intlLocale()).toBe('fr');
+    expect(formats().time(evening)).toBe('21:05');
+    expect(formats().date(evening, { year: true })).toBe('7 septembre 2026');
   });
 });
 

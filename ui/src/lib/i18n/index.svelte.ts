@@ -2,7 +2,7 @@
  * The window's language: every string a person reads comes from `t(key)`, looked up in the
  * catalogs of this folder (`en/`, the reference, and `fr/`), with its placeholders (`{{name}}`)
  * put in and its plural form (`key_one` / `key_other`) chosen by `count` with the language's own
- * rules (`Intl.PluralRules`). That is all the catalogs ask of a translation library, so Duet has
+ * rules (`formats.ts`, which also writes dates, times and numbers without `Intl`). That is all the catalogs ask of a translation library, so Duet has
  * none: i18next did the same in 50 kB of the page's script, and its code and objects were a
  * measurable part of the window's memory (docs/desktop-app.md).
  *
@@ -12,12 +12,13 @@
  * a component shows through it follows a change at once; a string computed once at module
  * level would not, which is why labels live in functions, not constants.
  *
- * Dates and times follow the same choice (`intlLocale()`), with the computer's region when it
+ * Dates and times follow the same choice (`formats()`), with the computer's region when it
  * speaks that language (en-GB stays en-GB). What the node says in its own words (a refused
  * ticket, a failed send) arrives in English: the node has no catalog.
  */
 import type { KeyOf } from './catalog';
 import { en, type English } from './en';
+import { formatsFor, type Formats } from './formats';
 
 export const LANGUAGE_CHOICES = ['system', 'en', 'fr'] as const;
 export type LanguageChoice = (typeof LANGUAGE_CHOICES)[number];
@@ -68,18 +69,12 @@ function lookup(catalog: Tree, key: string): string | undefined {
   return typeof node === 'string' ? node : undefined;
 }
 
-/** Each language's plural rules, made the first time they are needed (an `Intl` object is costly). */
-const pluralRules: Partial<Record<Language, Intl.PluralRules>> = {};
-function pluralForm(lang: Language, count: number): Intl.LDMLPluralRule {
-  return (pluralRules[lang] ??= new Intl.PluralRules(lang)).select(count);
-}
-
 /** `key`'s string in `lang`: its plural form for `count` when it has them, else its one form. */
 function template(lang: Language, key: string, count: unknown): string | undefined {
   const catalog = catalogs[lang];
   if (catalog === undefined) return undefined;
   if (typeof count === 'number') {
-    const plural = lookup(catalog, `${key}_${pluralForm(lang, count)}`) ?? lookup(catalog, `${key}_other`);
+    const plural = lookup(catalog, `${key}_${formatsFor(lang, lang).plural(count)}`) ?? lookup(catalog, `${key}_other`);
     if (plural !== undefined) return plural;
   }
   return lookup(catalog, key);
@@ -185,11 +180,12 @@ export function around(key: MessageKey, slot: string, vars?: Record<string, unkn
 }
 
 /**
- * The locale for `Intl` and `toLocale…String`: the computer's own (with its region) when it
- * speaks the window's language, else the bare language.
+ * How the window writes dates, times and numbers: in its language, with the computer's region
+ * when the computer speaks that language (en-GB stays en-GB; an English window on a French
+ * computer writes as English does).
  */
-export function intlLocale(): string {
+export function formats(): Formats {
   const wanted = language.current;
-  const own = systemLanguages().find((tag) => tag.toLowerCase().split('-')[0] === wanted);
-  return own ?? wanted;
+  const own = systemLanguages().find((tag) => tag.toLowerCase().split(/[-_]/)[0] === wanted);
+  return formatsFor(wanted, own ?? wanted);
 }
