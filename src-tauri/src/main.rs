@@ -28,6 +28,7 @@ mod media;
 mod state;
 mod transport;
 mod webview;
+mod zone;
 
 use anyhow::Context;
 use tauri::webview::PageLoadEvent;
@@ -63,10 +64,13 @@ fn main() -> anyhow::Result<()> {
             let config = app.config().app.windows.first().context("tauri.conf.json declares no window")?;
             // A link in a message (`target="_blank"`) opens in the person's browser; the window
             // never leaves Duet's own page.
-            let mut window = WebviewWindowBuilder::from_config(app, config)?.on_new_window(|url, _| {
-                desktop::open_in_browser(&url);
-                tauri::webview::NewWindowResponse::Deny
-            });
+            let mut window = WebviewWindowBuilder::from_config(app, config)?
+                .on_new_window(|url, _| {
+                    desktop::open_in_browser(&url);
+                    tauri::webview::NewWindowResponse::Deny
+                })
+                // The local time zone, before the page's script runs (zone.rs says why).
+                .initialization_script(zone::script());
             if let Some(dir) = webview_dir {
                 window = window.data_directory(dir);
             }

@@ -5,6 +5,7 @@
  */
 import type { CalendarDate } from '../lib/backend';
 import { formats, t } from '../lib/i18n/index.svelte';
+import { fromLocal, local } from '../lib/localTime';
 
 const DAY_MS = 86_400_000;
 
@@ -20,10 +21,9 @@ function dayNumber(year: number, month: number, day: number): number {
  * Whole days from `since` to today's local date (`today` read in local time): the next
  * calendar day is 1. Negative when `since` is still to come.
  */
-export function daysTogether(since: CalendarDate, today: Date): number {
-  return (
-    dayNumber(today.getFullYear(), today.getMonth() + 1, today.getDate()) - dayNumber(since.year, since.month, since.day)
-  );
+export function daysTogether(since: CalendarDate, today: number): number {
+  const d = local(today);
+  return dayNumber(d.year, d.month + 1, d.day) - dayNumber(since.year, since.month, since.day);
 }
 
 /** The partner card's line: "Together 1,271 days"; `null` for a day still to come. */
@@ -54,10 +54,7 @@ export function localInstant(day: string, time: string): number | null {
   const date = parseCalendar(day);
   const clock = /^(\d{1,2}):(\d{2})/.exec(time.trim());
   if (!date || !clock) return null;
-  const d = new Date(2000, 0, 1, 0, 0, 0, 0);
-  d.setFullYear(date.year, date.month - 1, date.day);
-  d.setHours(Number(clock[1]), Number(clock[2]), 0, 0);
-  const ms = d.getTime();
+  const ms = fromLocal(date.year, date.month - 1, date.day, Number(clock[1]), Number(clock[2]));
   return Number.isFinite(ms) ? ms : null;
 }
 
@@ -66,11 +63,11 @@ export function localInstant(day: string, time: string): number | null {
  * `localInstant`: `{ day: "2026-02-14", time: "19:30" }`.
  */
 export function localFields(at: number): { day: string; time: string } {
-  const d = new Date(at);
+  const d = local(at);
   const two = (n: number) => String(n).padStart(2, '0');
   return {
-    day: calendarText({ year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() }),
-    time: `${two(d.getHours())}:${two(d.getMinutes())}`,
+    day: calendarText({ year: d.year, month: d.month + 1, day: d.day }),
+    time: `${two(d.hours)}:${two(d.minutes)}`,
   };
 }
 

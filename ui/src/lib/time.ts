@@ -1,5 +1,6 @@
 /** Times as people read them: "14:05", "Today", "last seen 5 min ago", "since yesterday at 14:05". */
 import { formats, t } from './i18n/index.svelte';
+import { fromLocal, local } from './localTime';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -7,21 +8,19 @@ const DAY = 24 * HOUR;
 
 /** A local calendar day, as `YYYY-MM-DD`, for grouping. */
 export function dayKey(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const d = local(ms);
+  return `${d.year}-${String(d.month + 1).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
 
 function startOfDay(ms: number): number {
-  const d = new Date(ms);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
+  const d = local(ms);
+  return fromLocal(d.year, d.month, d.day);
 }
 
 /** Milliseconds from `ms` to the next local midnight (23 or 25 hours away on a clock change). */
 export function untilMidnight(ms: number): number {
-  const next = new Date(ms);
-  next.setHours(24, 0, 0, 0);
-  return next.getTime() - ms;
+  const d = local(ms);
+  return fromLocal(d.year, d.month, d.day + 1) - ms;
 }
 
 /** A day separator's label: "Today", "Yesterday", a weekday this week, else a date. */
@@ -34,7 +33,7 @@ export function dayLabel(ms: number, now: number): string {
 }
 
 function sameYear(ms: number, now: number): boolean {
-  return new Date(ms).getFullYear() === new Date(now).getFullYear();
+  return local(ms).year === local(now).year;
 }
 
 /** The clock time of a message: "14:05", "2:05 PM". */

@@ -10,7 +10,7 @@ import { memoriesBook, PAGE } from './memories.svelte';
 import MemoriesView from './MemoriesView.svelte';
 import { fileAttachment, imageAttachment, memoriesNode, shared, videoAttachment, voiceAttachment } from './testing';
 
-const TODAY = new Date(2026, 4, 12, 10, 30);
+const TODAY = new Date(2026, 4, 12, 10, 30).getTime();
 const PLANS = 'c1'.repeat(16);
 
 let stops: (() => void)[] = [];

@@ -7,7 +7,7 @@ import { isMemory, tilesOf } from './tiles';
 
 describe('On this day', () => {
   it('asks for this month and day in each of 99 earlier years, from local midnight to the next', () => {
-    const today = new Date(2026, 4, 12, 15, 42);
+    const today = new Date(2026, 4, 12, 15, 42).getTime();
     const windows = onThisDayWindows(today);
     expect(windows).toHaveLength(99);
     expect(windows[0]).toEqual({ years: 1, window: { from: new Date(2025, 4, 12).getTime(), to: new Date(2025, 4, 13).getTime() } });
@@ -24,12 +24,12 @@ describe('On this day', () => {
   });
 
   it('ends the last day of a month and of a year at the next local midnight', () => {
-    const [w] = onThisDayWindows(new Date(2026, 11, 31, 9), 1);
+    const [w] = onThisDayWindows(new Date(2026, 11, 31, 9).getTime(), 1);
     expect(w!.window).toEqual({ from: new Date(2025, 11, 31).getTime(), to: new Date(2026, 0, 1).getTime() });
   });
 
   it('skips 29 February in years without one', () => {
-    const windows = onThisDayWindows(new Date(2028, 1, 29, 8));
+    const windows = onThisDayWindows(new Date(2028, 1, 29, 8).getTime());
     const years = windows.map((w) => 2028 - w.years);
     expect(years.slice(0, 3)).toEqual([2024, 2020, 2016]);
     expect(years.every(isLeapYear)).toBe(true);
@@ -37,11 +37,11 @@ describe('On this day', () => {
     expect(windows).toHaveLength(24); // 1932 … 2024
     expect(windows[0]!.window).toEqual({ from: new Date(2024, 1, 29).getTime(), to: new Date(2024, 2, 1).getTime() });
     // The day after is every year's.
-    expect(onThisDayWindows(new Date(2028, 2, 1))).toHaveLength(99);
+    expect(onThisDayWindows(new Date(2028, 2, 1).getTime())).toHaveLength(99);
   });
 
   it('says how long ago in years', () => {
-    const today = new Date(2026, 4, 12);
+    const today = new Date(2026, 4, 12).getTime();
     expect(yearsAgoText(new Date(2025, 4, 12, 20).getTime(), today)).toBe('1 year ago');
     expect(yearsAgoText(new Date(2023, 4, 12, 1).getTime(), today)).toBe('3 years ago');
   });

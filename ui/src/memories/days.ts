@@ -4,6 +4,7 @@
  */
 import type { Memory, TimeWindow } from '../lib/backend';
 import { formats, t } from '../lib/i18n/index.svelte';
+import { fromLocal, local } from '../lib/localTime';
 
 /** How many earlier years "On this day" looks back (the node takes at most 100 windows). */
 export const ON_THIS_DAY_YEARS = 99;
@@ -18,41 +19,33 @@ export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-/** Local midnight of a day (the Date constructor's year rule for 0–99 set aside). */
-function localMidnight(year: number, month: number, day: number): number {
-  const d = new Date(2000, month, day);
-  d.setFullYear(year, month, day);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
-}
 
 /**
  * Today's month and day in each of the `back` earlier years, newest first: each from local
  * midnight to the next local midnight (23 or 25 hours on a clock change). 29 February is
  * skipped in years without one.
  */
-export function onThisDayWindows(today: Date, back = ON_THIS_DAY_YEARS): YearWindow[] {
-  const month = today.getMonth();
-  const day = today.getDate();
+export function onThisDayWindows(today: number, back = ON_THIS_DAY_YEARS): YearWindow[] {
+  const { year: thisYear, month, day } = local(today);
   const out: YearWindow[] = [];
   for (let years = 1; years <= back; years++) {
-    const year = today.getFullYear() - years;
+    const year = thisYear - years;
     if (month === 1 && day === 29 && !isLeapYear(year)) continue;
-    out.push({ years, window: { from: localMidnight(year, month, day), to: localMidnight(year, month, day + 1) } });
+    out.push({ years, window: { from: fromLocal(year, month, day), to: fromLocal(year, month, day + 1) } });
   }
   return out;
 }
 
 /** "1 year ago", "3 years ago": calendar years between the memory and `today`. */
-export function yearsAgoText(createdAt: number, today: Date): string {
-  const years = today.getFullYear() - new Date(createdAt).getFullYear();
+export function yearsAgoText(createdAt: number, today: number): string {
+  const years = local(today).year - local(createdAt).year;
   return t('memories.yearsAgo', { count: years });
 }
 
 /** A local month, as `YYYY-MM`, for grouping. */
 export function monthKey(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+  const d = local(ms);
+  return `${d.year}-${String(d.month + 1).padStart(2, '0')}`;
 }
 
 /** "May 2026" ("Mai 2026" in French, whose month names are lowercase inside a sentence). */

@@ -12,7 +12,7 @@ import MemoriesView from './MemoriesView.svelte';
 import { imageAttachment, memoriesNode, shared, videoAttachment } from './testing';
 import { kindText } from './tiles';
 
-const TODAY = new Date(2026, 4, 12, 10, 30);
+const TODAY = new Date(2026, 4, 12, 10, 30).getTime();
 
 beforeEach(() => {
   transfers.clear();

@@ -55,7 +55,7 @@ export class MemoriesBook {
   }
 
   /** The newest page, and "On this day" for `today`. */
-  async load(today: Date = new Date()): Promise<void> {
+  async load(today: number = Date.now()): Promise<void> {
     const ask = ++this.#seq;
     const [page] = await Promise.all([memories(null, PAGE), this.loadOnThisDay(today)]);
     if (ask !== this.#seq) return;
@@ -93,7 +93,7 @@ export class MemoriesBook {
   }
 
   /** Memories made today's month and day in earlier years. */
-  async loadOnThisDay(today: Date = new Date()): Promise<void> {
+  async loadOnThisDay(today: number = Date.now()): Promise<void> {
     const windows = onThisDayWindows(today).map((w: YearWindow) => w.window);
     const outcome = await memoriesIn(windows);
     if (!outcome.ok) return;

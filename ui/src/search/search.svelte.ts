@@ -7,6 +7,7 @@
  */
 import { search, type Message, type Target } from '../lib/backend';
 import { queryWords } from './words';
+import { fromLocal } from '../lib/localTime';
 
 /** How many results one search shows. */
 export const RESULTS = 50;
@@ -81,8 +82,8 @@ export class SearchBook {
 export function endOfDay(day: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) return null;
-  const next = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1);
-  return Number.isNaN(next.getTime()) ? null : next.getTime();
+  const next = fromLocal(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1);
+  return Number.isNaN(next) ? null : next;
 }
 
 export const searchBook = new SearchBook();

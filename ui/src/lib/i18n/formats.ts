@@ -20,6 +20,7 @@
  * tables do not name takes its language's defaults (English: the United States' clock and
  * order; French: France's).
  */
+import { local } from '../localTime';
 import type { Language } from './index.svelte';
 
 export type PluralForm = 'one' | 'many' | 'other';
@@ -153,36 +154,36 @@ function build(lang: Language, region: string | undefined): Formats {
   const decimalSeparator = english ? '.' : ',';
 
   const time = (ms: number): string => {
-    const d = new Date(ms);
-    const h = d.getHours();
-    const m = twoDigits(d.getMinutes());
+    const d = local(ms);
+    const h = d.hours;
+    const m = twoDigits(d.minutes);
     if (halves) return `${h % 12 === 0 ? 12 : h % 12}:${m} ${h < 12 ? halves[0] : halves[1]}`;
     if (canadianFrench) return `${twoDigits(h)} h ${m}`;
     return `${twoDigits(h)}:${m}`;
   };
 
   const date: Formats['date'] = (ms, { weekday = false, month = 'long', year = false }) => {
-    const d = new Date(ms);
-    const monthName = (month === 'long' ? names.months : names.monthsShort)[d.getMonth()]!;
-    const day = d.getDate();
-    const dayName = names.weekdaysShort[d.getDay()]!;
+    const d = local(ms);
+    const monthName = (month === 'long' ? names.months : names.monthsShort)[d.month]!;
+    const day = d.day;
+    const dayName = names.weekdaysShort[d.weekday]!;
     if (monthFirst) {
-      const core = `${monthName} ${day}${year ? `, ${d.getFullYear()}` : ''}`;
+      const core = `${monthName} ${day}${year ? `, ${d.year}` : ''}`;
       return weekday ? `${dayName}, ${core}` : core;
     }
     const dayText = !english && day === 1 ? '1er' : String(day);
-    const core = `${dayText} ${monthName}${year ? ` ${d.getFullYear()}` : ''}`;
+    const core = `${dayText} ${monthName}${year ? ` ${d.year}` : ''}`;
     return weekday ? `${dayName} ${core}` : core;
   };
 
   return {
     time,
-    weekday: (ms) => names.weekdays[new Date(ms).getDay()]!,
+    weekday: (ms) => names.weekdays[local(ms).weekday]!,
     date,
     dateTime: (ms) => `${date(ms, { weekday: true, month: 'short', year: true })}, ${time(ms)}`,
     monthYear: (ms) => {
-      const d = new Date(ms);
-      return `${names.months[d.getMonth()]!} ${d.getFullYear()}`;
+      const d = local(ms);
+      return `${names.months[d.month]!} ${d.year}`;
     },
     number: (n, digits = 0, grouping = true) => {
       if (!Number.isFinite(n)) return String(n);
