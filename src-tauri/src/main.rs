@@ -75,6 +75,7 @@ fn main() -> anyhow::Result<()> {
                 window = window.data_directory(dir);
             }
             window.build()?;
+            zone::watch(app.handle().clone());
 
             if let Err(error) = desktop::create_tray(app.handle()) {
                 eprintln!("duet-app: no tray icon: {error}");

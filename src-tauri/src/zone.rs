@@ -3,13 +3,18 @@
 //! methods (which open the zone through ICU in the web process, ~1.4 MB of it mapped for as
 //! long as the window runs; `ui/src/lib/localTime.ts` says how the page reads them).
 //!
-//! The offsets are chrono's `Local` (the `TZ` variable, else `/etc/localtime`), the zone the
-//! app started in. They are found by reading the offset once a day across the two centuries
+//! The offsets are chrono's `Local` (the `TZ` variable, else `/etc/localtime`, which chrono
+//! reads again when it changes). [`watch`] reads them again every minute and, when the
+//! computer moved to another zone or its rules changed, gives the page the new table. They
+//! are found by reading the offset once a day across the two centuries
 //! and, where it changed, finding the second it changed by halving (~7 ms in the release
 //! build): a zone whose offset changed and changed back within one day would be missed, and no
 //! zone in the tz database does that after 1900.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Local, Offset, TimeZone};
+use tauri::{AppHandle, Manager, Runtime};
 
 /// 1900-01-01T00:00:00Z and 2100-01-01T00:00:00Z, in seconds.
 const FROM: i64 = -2_208_988_800;
@@ -56,6 +61,31 @@ pub fn script() -> String {
     let pairs: Vec<String> =
         changes(FROM, TO, offset_at).into_iter().map(|(at, offset)| format!("[{},{offset}]", at * 1000)).collect();
     format!("globalThis.__DUET_ZONE__=[{}];", pairs.join(","))
+}
+
+/// How often [`watch`] reads the zone again.
+const WATCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Reads the zone every minute on the app's runtime and, when its table changed, writes the new
+/// one into every window and tells the page (a `duet-zone` event: `ui/src/lib/localTime.svelte.ts`
+/// draws its times again, the day clock arms the new midnight). A reading costs ~7 ms.
+pub fn watch<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let mut last = script();
+        loop {
+            tokio::time::sleep(WATCH_EVERY).await;
+            let now = script();
+            if now == last {
+                continue;
+            }
+            for window in app.webview_windows().values() {
+                if let Err(error) = window.eval(format!("{now}dispatchEvent(new Event('duet-zone'));")) {
+                    eprintln!("duet-app: the new time zone did not reach the window: {error}");
+                }
+            }
+            last = now;
+        }
+    });
 }
 
 #[cfg(test)]

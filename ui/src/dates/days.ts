@@ -5,7 +5,7 @@
  */
 import type { CalendarDate } from '../lib/backend';
 import { formats, t } from '../lib/i18n/index.svelte';
-import { fromLocal, local } from '../lib/localTime';
+import { fromLocal, local } from '../lib/localTime.svelte';
 
 const DAY_MS = 86_400_000;
 

@@ -49,6 +49,35 @@ describe('the clocks', () => {
     stop();
   });
 
+  it('re-run what reads today() when the computer moves to another zone, and arm midnight again', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.setSystemTime(Date.UTC(2025, 10, 20, 22, 0));
+    // UTC+1, then UTC-5 (as the app writes it): midnight one hour away, then seven.
+    globalThis.__DUET_ZONE__ = [[0, 3600]];
+    let runs = 0;
+    const stop = $effect.root(() => {
+      $effect(() => {
+        today();
+        runs++;
+      });
+    });
+    flushSync();
+    globalThis.__DUET_ZONE__ = [[0, -5 * 3600]];
+    dispatchEvent(new Event('duet-zone'));
+    flushSync();
+    expect(runs).toBe(2);
+    // The old zone's midnight passes without a new day…
+    vi.advanceTimersByTime(61 * 60_000);
+    flushSync();
+    expect(runs).toBe(2);
+    // …and the new zone's comes.
+    vi.advanceTimersByTime(6 * 60 * 60_000);
+    flushSync();
+    expect(runs).toBe(3);
+    stop();
+    globalThis.__DUET_ZONE__ = undefined;
+  });
+
   it('count to the next local midnight', () => {
     expect(untilMidnight(new Date(2025, 10, 20, 23, 0).getTime())).toBe(60 * 60_000);
     expect(untilMidnight(new Date(2025, 10, 20, 0, 0).getTime())).toBe(24 * 60 * 60_000);

@@ -29,8 +29,19 @@ const everyDay = createSubscriber((update) => {
       arm();
     }, untilMidnight(Date.now()) + PAST_MIDNIGHT_MS);
   };
+  // The computer moved to another zone (lib/localTime.svelte.ts): today may be another day,
+  // and midnight is at another moment.
+  const moved = () => {
+    clearTimeout(timer);
+    update();
+    arm();
+  };
   arm();
-  return () => clearTimeout(timer);
+  globalThis.addEventListener?.('duet-zone', moved);
+  return () => {
+    clearTimeout(timer);
+    globalThis.removeEventListener?.('duet-zone', moved);
+  };
 });
 
 /** The current time in milliseconds; re-read by effects every tick. */

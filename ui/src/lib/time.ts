@@ -1,6 +1,6 @@
 /** Times as people read them: "14:05", "Today", "last seen 5 min ago", "since yesterday at 14:05". */
 import { formats, t } from './i18n/index.svelte';
-import { fromLocal, local } from './localTime';
+import { fromLocal, local } from './localTime.svelte';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

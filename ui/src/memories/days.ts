@@ -4,7 +4,7 @@
  */
 import type { Memory, TimeWindow } from '../lib/backend';
 import { formats, t } from '../lib/i18n/index.svelte';
-import { fromLocal, local } from '../lib/localTime';
+import { fromLocal, local } from '../lib/localTime.svelte';
 
 /** How many earlier years "On this day" looks back (the node takes at most 100 windows). */
 export const ON_THIS_DAY_YEARS = 99;

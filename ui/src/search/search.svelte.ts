@@ -7,7 +7,7 @@
  */
 import { search, type Message, type Target } from '../lib/backend';
 import { queryWords } from './words';
-import { fromLocal } from '../lib/localTime';
+import { fromLocal } from '../lib/localTime.svelte';
 
 /** How many results one search shows. */
 export const RESULTS = 50;

@@ -20,7 +20,7 @@
  * tables do not name takes its language's defaults (English: the United States' clock and
  * order; French: France's).
  */
-import { local } from '../localTime';
+import { local } from '../localTime.svelte';
 import type { Language } from './index.svelte';
 
 export type PluralForm = 'one' | 'many' | 'other';

@@ -1,6 +1,7 @@
+import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { fromLocal, local } from './localTime';
+import { fromLocal, local } from './localTime.svelte';
 
 /**
  * `local` and `fromLocal` against `Date`'s own local methods, in zones with summer time either
@@ -90,6 +91,22 @@ describe('local time', () => {
       checkAgainstDate();
     });
   }
+
+  it('draws again what it drew when the app writes a new zone', () => {
+    globalThis.__DUET_ZONE__ = [[0, 3600]];
+    const hours: number[] = [];
+    const stop = $effect.root(() => {
+      $effect(() => {
+        hours.push(local(Date.UTC(2026, 0, 1, 12)).hours);
+      });
+    });
+    flushSync();
+    globalThis.__DUET_ZONE__ = [[0, -5 * 3600]];
+    dispatchEvent(new Event('duet-zone'));
+    flushSync();
+    expect(hours).toEqual([13, 7]);
+    stop();
+  });
 
   it('reads the nights the clocks change as Date does', () => {
     inZone('Europe/Paris');

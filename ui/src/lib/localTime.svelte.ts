@@ -11,8 +11,9 @@
  * one per change, oldest first. Where there is no app (the unit tests, the browser preview) the
  * offsets come from `Date` itself, so both read the same.
  *
- * The zone is the one the app started in: a computer moved to another zone while Duet runs
- * shows the old zone's times until Duet starts again.
+ * When the computer's zone changes while Duet runs (it travelled, or its zone rules were
+ * updated), the app writes the new table within a minute and says so with a `duet-zone`
+ * event; every time drawn through `local` is drawn again, as it reads the table's version.
  */
 
 declare global {
@@ -31,8 +32,15 @@ export interface LocalDate {
   minutes: number;
 }
 
+/** Counts the tables the app has written since the page started, so readers of `local` redraw. */
+let version = $state(0);
+globalThis.addEventListener?.('duet-zone', () => {
+  version += 1;
+});
+
 /** The local offset from UTC at `ms`, in seconds. */
 function offsetAt(ms: number): number {
+  void version;
   const zone = globalThis.__DUET_ZONE__;
   if (zone === undefined || zone.length === 0) return -new Date(ms).getTimezoneOffset() * 60;
   // The last change at or before `ms` (before the first: the first's offset).
