@@ -64,18 +64,19 @@ fn main() -> anyhow::Result<()> {
             let config = app.config().app.windows.first().context("tauri.conf.json declares no window")?;
             // A link in a message (`target="_blank"`) opens in the person's browser; the window
             // never leaves Duet's own page.
+            let zone = zone::script();
             let mut window = WebviewWindowBuilder::from_config(app, config)?
                 .on_new_window(|url, _| {
                     desktop::open_in_browser(&url);
                     tauri::webview::NewWindowResponse::Deny
                 })
                 // The local time zone, before the page's script runs (zone.rs says why).
-                .initialization_script(zone::script());
+                .initialization_script(&zone);
             if let Some(dir) = webview_dir {
                 window = window.data_directory(dir);
             }
             window.build()?;
-            zone::watch(app.handle().clone());
+            zone::watch(app.handle().clone(), zone);
 
             if let Err(error) = desktop::create_tray(app.handle()) {
                 eprintln!("duet-app: no tray icon: {error}");

@@ -66,12 +66,12 @@ pub fn script() -> String {
 /// How often [`watch`] reads the zone again.
 const WATCH_EVERY: Duration = Duration::from_secs(60);
 
-/// Reads the zone every minute on the app's runtime and, when its table changed, writes the new
-/// one into every window and tells the page (a `duet-zone` event: `ui/src/lib/localTime.svelte.ts`
-/// draws its times again, the day clock arms the new midnight). A reading costs ~7 ms.
-pub fn watch<R: Runtime>(app: AppHandle<R>) {
+/// Reads the zone every minute on the app's runtime and, when its table changed from `last`
+/// (the script the window was made with), writes the new one into every window and tells the
+/// page (a `duet-zone` event: `ui/src/lib/localTime.svelte.ts` draws its times again, the day
+/// clock arms the new midnight). A reading costs ~7 ms.
+pub fn watch<R: Runtime>(app: AppHandle<R>, mut last: String) {
     tauri::async_runtime::spawn(async move {
-        let mut last = script();
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
             let now = script();

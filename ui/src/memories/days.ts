@@ -19,7 +19,6 @@ export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-
 /**
  * Today's month and day in each of the `back` earlier years, newest first: each from local
  * midnight to the next local midnight (23 or 25 hours on a clock change). 29 February is

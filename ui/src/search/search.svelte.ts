@@ -6,8 +6,8 @@
  * written before the end of that day.
  */
 import { search, type Message, type Target } from '../lib/backend';
-import { queryWords } from './words';
 import { fromLocal } from '../lib/localTime.svelte';
+import { queryWords } from './words';
 
 /** How many results one search shows. */
 export const RESULTS = 50;

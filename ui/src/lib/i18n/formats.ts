@@ -97,8 +97,11 @@ export interface Formats {
   monthYear(ms: number): string;
   /** A number with `digits` decimals (0: rounded to whole): "1,234", "2.4", "1 234", "2,4". */
   number(n: number, digits?: number, grouping?: boolean): string;
-  /** Which plural form of a string `count` takes (the catalogs' `_one`, `_many`, `_other`). */
-  plural(count: number): PluralForm;
+}
+
+/** Which plural form of a string `count` takes in `lang` (the catalogs' `_one`, `_many`, `_other`). */
+export function pluralForm(lang: Language, count: number): PluralForm {
+  return LANGUAGES[lang].plural(count);
 }
 
 /** The region of a locale tag ("en-GB" → "GB", "fr-Latn-CA" → "CA"), if it names one. */
@@ -193,7 +196,6 @@ function build(lang: Language, region: string | undefined): Formats {
       const sign = n < 0 && Number(text) !== 0 ? '-' : '';
       return `${sign}${grouped}${fraction === undefined ? '' : decimalSeparator + fraction}`;
     },
-    plural: names.plural,
   };
 }
 

@@ -18,7 +18,7 @@
  */
 import type { KeyOf } from './catalog';
 import { en, type English } from './en';
-import { formatsFor, type Formats } from './formats';
+import { formatsFor, pluralForm, type Formats } from './formats';
 
 export const LANGUAGE_CHOICES = ['system', 'en', 'fr'] as const;
 export type LanguageChoice = (typeof LANGUAGE_CHOICES)[number];
@@ -74,7 +74,7 @@ function template(lang: Language, key: string, count: unknown): string | undefin
   const catalog = catalogs[lang];
   if (catalog === undefined) return undefined;
   if (typeof count === 'number') {
-    const plural = lookup(catalog, `${key}_${formatsFor(lang, lang).plural(count)}`) ?? lookup(catalog, `${key}_other`);
+    const plural = lookup(catalog, `${key}_${pluralForm(lang, count)}`) ?? lookup(catalog, `${key}_other`);
     if (plural !== undefined) return plural;
   }
   return lookup(catalog, key);
