@@ -69,6 +69,31 @@ describe('the virtual list', () => {
     expect(viewport.scrollTop).toBe(10_000 * ROW - VIEW);
   });
 
+  it('mounts only the newest rows when a first page arrives, not the oldest ones first', async () => {
+    const mounted: string[] = [];
+    const counted = createRawSnippet((item: () => Item) => ({
+      render: () => {
+        mounted.push(item().text);
+        return `<p class="row-text">${item().text}</p>`;
+      },
+    }));
+    // A conversation opens on its start row alone, then its first page comes.
+    const view = render(VirtualList<Item>, {
+      items: items(0, 1),
+      key: (i: Item) => i.id,
+      row: counted,
+      estimate: () => ROW,
+      overscan: 200,
+      label: 'Messages',
+    });
+    mounted.length = 0;
+    await view.rerender({ items: items(0, 50) });
+    expect(mounted.at(-1)).toBe('message 49');
+    expect(mounted).not.toContain('message 0');
+    // 600 px of view and 200 px of overscan above: 16 rows of 50 px.
+    expect(mounted.length).toBeLessThanOrEqual(16);
+  });
+
   it('renders the rows of wherever it is scrolled to', async () => {
     const { texts, scrollTo } = setup(items(0, 10_000));
     await scrollTo(5000 * ROW);
