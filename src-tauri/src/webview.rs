@@ -13,8 +13,8 @@
 //!   `JSC_aggressiveHeapThresholdInMB=1048576`): JavaScriptCore lets a page's heap take 32 MB
 //!   before any allocation asks for a collection, and on a computer with 16 GB of RAM or more
 //!   grows the heap fourfold between collections and spaces them out in time. Duet's page holds
-//!   ~5 MB, so it never asked: its start-up garbage (~7 MB, the message rows mounted as the
-//!   list settles) piled up until a timer collected it, and the heap's pages kept that peak for
+//!   ~5 MB, so it never asked: its start-up garbage (~7 MB, most of it the message list's rows
+//!   mounting) piled up until a timer collected it, and the heap's pages kept that peak for
 //!   good. With collections every megabyte at first and the heap doubling between them, as on
 //!   a smaller computer, the web process keeps ~1.6 MB less (111.1–111.2 → 109.4–109.7 MB,
 //!   three launches each), for ~0.1 s more of its CPU while it starts.
