@@ -249,6 +249,8 @@ mod tests {
         for (name, value) in SETTINGS.iter().filter(|(name, _)| set_here.contains(name)) {
             let Some(option) = name.strip_prefix("JSC_") else { continue };
             let option = std::ffi::CString::new(option).expect("no NUL");
+            // The options Duet sets are switches, written 0 or 1, and sizes: each is read as what
+            // it is (JavaScriptCore refuses to read an option as another type).
             // SAFETY: a NUL-terminated option name and a place for its value, as the API asks.
             let read = unsafe {
                 if *value == "0" || *value == "1" {
