@@ -237,11 +237,8 @@ mod tests {
     /// makes a web context, before it: WebKit and JavaScriptCore start up on one thread.
     #[allow(unsafe_code)]
     fn assert_javascriptcore_reads(set_here: &[&str]) {
-        #[link(name = "javascriptcoregtk-4.1")]
-        extern "C" {
-            fn jsc_options_get_uint(option: *const std::ffi::c_char, value: *mut u32) -> i32;
-            fn jsc_options_get_boolean(option: *const std::ffi::c_char, value: *mut i32) -> i32;
-        }
+        use javascriptcore_rs_sys::{jsc_options_get_boolean, jsc_options_get_uint};
+
         // JavaScriptCore reads its options from the environment once, the first time they are
         // asked for (here, or in a web process as it starts): each one Duet set reads back as
         // Duet's, so none is misspelt or out of range (an option JavaScriptCore does not know
