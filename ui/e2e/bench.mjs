@@ -13,8 +13,8 @@
  *   tick and the web process's memory check, every 10 s, after it: what a window left open
  *   holds), the resident memory of the app and every process under it (WebKit's web and
  *   network processes): the sum of VmRSS (counts shared pages once per process) and of Pss
- *   (shares them out; the honest total), per process with its Pss split into anonymous memory
- *   and mapped files; and the size of the page's DOM.
+ *   (shares them out; the honest total), per process with its Pss split into anonymous memory,
+ *   mapped files and shared memory; and the size of the page's DOM.
  *
  * The same is measured, in the same run and the same way, for the Tauri floor
  * (bench/tauri-floor: Duet's Tauri with one static page, E2E_FLOOR): the runs alternate
@@ -99,9 +99,11 @@ function memory(root) {
     name: read(`/proc/${pid}/comm`).trim(),
     rss: kb(read(`/proc/${pid}/status`), 'VmRSS'),
     pss: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss'),
-    // Of the Pss: anonymous memory (heaps) and mapped files (mostly shared libraries' code).
+    // Of the Pss: anonymous memory (heaps), mapped files (mostly shared libraries' code) and
+    // shared memory (in the app process, the window's pixels on their way to the X server).
     anon: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss_Anon'),
     file: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss_File'),
+    shmem: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss_Shmem'),
   }));
   const sum = (key) => processes.reduce((total, p) => total + p[key], 0);
   return { processes, rssMb: sum('rss') / 1024, pssMb: sum('pss') / 1024 };
@@ -153,7 +155,7 @@ const mb = (k) => (k / 1024).toFixed(0);
 
 function describe(mem) {
   if (!mem) return 'app process not found';
-  const rows = mem.processes.map((p) => `${p.name} ${mb(p.rss)}/${mb(p.pss)} (anon ${mb(p.anon)}, files ${mb(p.file)})`);
+  const rows = mem.processes.map((p) => `${p.name} ${mb(p.rss)}/${mb(p.pss)} (anon ${mb(p.anon)}, files ${mb(p.file)}, shared ${(p.shmem / 1024).toFixed(1)})`);
   return `idle RSS ${mem.rssMb.toFixed(1)} MB, PSS ${mem.pssMb.toFixed(1)} MB (RSS/PSS MB: ${rows.join(', ')})`;
 }
 
