@@ -94,17 +94,22 @@ function kb(text, field) {
 }
 
 function memory(root) {
-  const processes = tree(root).map((pid) => ({
-    pid,
-    name: read(`/proc/${pid}/comm`).trim(),
-    rss: kb(read(`/proc/${pid}/status`), 'VmRSS'),
-    pss: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss'),
-    // Of the Pss: anonymous memory (heaps), mapped files (mostly shared libraries' code) and
-    // shared memory (in the app process, the window's pixels on their way to the X server).
-    anon: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss_Anon'),
-    file: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss_File'),
-    shmem: kb(read(`/proc/${pid}/smaps_rollup`), 'Pss_Shmem'),
-  }));
+  const processes = tree(root).map((pid) => {
+    // Read once, so the Pss and its parts come from the same moment (the kernel walks every
+    // mapping of the process for each read).
+    const rollup = read(`/proc/${pid}/smaps_rollup`);
+    return {
+      pid,
+      name: read(`/proc/${pid}/comm`).trim(),
+      rss: kb(read(`/proc/${pid}/status`), 'VmRSS'),
+      pss: kb(rollup, 'Pss'),
+      // Of the Pss: anonymous memory (heaps), mapped files (mostly shared libraries' code) and
+      // shared memory (in the app process, the window's pixels on their way to the X server).
+      anon: kb(rollup, 'Pss_Anon'),
+      file: kb(rollup, 'Pss_File'),
+      shmem: kb(rollup, 'Pss_Shmem'),
+    };
+  });
   const sum = (key) => processes.reduce((total, p) => total + p[key], 0);
   return { processes, rssMb: sum('rss') / 1024, pssMb: sum('pss') / 1024 };
 }
@@ -151,11 +156,11 @@ async function floorOnce(index) {
   return { windowMs, rss: mem?.rssMb ?? NaN, pss: mem?.pssMb ?? NaN };
 }
 
-const mb = (k) => (k / 1024).toFixed(0);
+const mb = (k, digits = 0) => (k / 1024).toFixed(digits);
 
 function describe(mem) {
   if (!mem) return 'app process not found';
-  const rows = mem.processes.map((p) => `${p.name} ${mb(p.rss)}/${mb(p.pss)} (anon ${mb(p.anon)}, files ${mb(p.file)}, shared ${(p.shmem / 1024).toFixed(1)})`);
+  const rows = mem.processes.map((p) => `${p.name} ${mb(p.rss)}/${mb(p.pss)} (anon ${mb(p.anon)}, files ${mb(p.file)}, shared ${mb(p.shmem, 1)})`);
   return `idle RSS ${mem.rssMb.toFixed(1)} MB, PSS ${mem.pssMb.toFixed(1)} MB (RSS/PSS MB: ${rows.join(', ')})`;
 }
 
