@@ -10,11 +10,13 @@
 #                                    (past the app bench's 45 s at rest)
 #
 # The traced binary is a release build of its own (target/hot-code/) with every function
-# aligned to a page of its own (an LLVM option), so that a page used is a function used. Its
-# symbol names are the release build's: RUSTFLAGS do not enter them. It runs twice on a copy of
-# the bench's seeded conversation (10,000 messages) with scripts/hot-code/touch.c preloaded,
-# which records each page of the program's own code the first time it is used;
-# scripts/hot-code/functions.mjs turns the pages into names.
+# aligned to a page of its own (an LLVM option, added to .cargo/config.toml's flags), so that a
+# page used is a function used. Its symbol names are the release build's: flags do not enter
+# them. It runs twice on a copy of the bench's seeded conversation (10,000 messages) with
+# scripts/hot-code/touch.c preloaded, which records each page of the program's own code the
+# first time it is used; scripts/hot-code/functions.mjs turns the pages into names, and the
+# list keeps them without the parts a dependency update changes (hot_code_keys in
+# scripts/lib/common.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,8 +31,8 @@ parse_build_flag "$@"
 
 require_tools Xvfb cc readelf nm gzip node
 export DUET_PASSPHRASE="duet bench passphrase"
-CARGO_TARGET_DIR="$target" RUSTFLAGS="-C llvm-args=-align-all-functions=12" DUET_HOT_CODE=0 \
-  build_app --release
+CARGO_TARGET_DIR="$target" DUET_HOT_CODE=0 \
+  build_app --release --config 'build.rustflags = ["-C", "llvm-args=-align-all-functions=12"]'
 ensure_seed 10000 --release
 
 use_work_folder duet-hot-code
@@ -67,5 +69,6 @@ trace first
 say "tracing $app for $seconds s on the same data opened again"
 trace again
 node "$root/scripts/hot-code/functions.mjs" "$app" "$work/hot-code.txt" "$work/maps-first" "$work/maps-again"
-gzip -9n <"$work/hot-code.txt" >"$root/src-tauri/hot-code.txt.gz"
+# Names as the list keeps them (without the parts a dependency update changes), each once.
+hot_code_keys <"$work/hot-code.txt" | awk '!seen[$0]++' | gzip -9n >"$root/src-tauri/hot-code.txt.gz"
 say "wrote src-tauri/hot-code.txt.gz; the next release build (cargo build --release -p duet-app) uses it"

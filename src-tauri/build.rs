@@ -5,7 +5,7 @@
 
 use std::env;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -20,9 +20,19 @@ fn main() {
 /// The kernel maps a program's code into memory by the large folio, not by the page, so what
 /// the running app keeps mapped follows how far apart the functions it uses are more than how
 /// many there are. `hot-code.txt.gz` lists the functions a launch with a conversation open uses
-/// (written by `scripts/hot-code.sh` from traced runs); the linker puts them first, side by
-/// side, and the rest after. A name the list has and the binary no longer has is skipped, a
-/// function the list lacks goes with the rest: a stale list costs memory, never correctness.
+/// (written by `scripts/hot-code.sh` from traced runs), and a linker script made of it puts
+/// them first, side by side, in an output section of their own ahead of `.text`; the rest
+/// follows in the linker's own order. A function the list names and the binary no longer has
+/// is skipped, one the list lacks goes with the rest: a stale list costs memory, never
+/// correctness.
+///
+/// The list names functions by their v0 symbol names (`.cargo/config.toml`) with each crate's
+/// disambiguator and each back-reference written as `*`: those are the only parts of a v0 name
+/// that move when a dependency changes (the disambiguator is a hash of the crate's metadata,
+/// which includes its dependencies'; a back-reference is a position in the name, which moves
+/// with a disambiguator's length). So the list survives dependency updates, where exact names
+/// (lld's `--symbol-ordering-file`) were all renamed by one. Each line becomes one input
+/// section pattern (every function has a section of its own, named after it).
 ///
 /// Also packs the relative relocations (`DT_RELR`): the dynamic loader reads all of them at
 /// start, and packed they are ~20 kB instead of ~0.9 MB mapped. glibc reads them from 2.36 on,
@@ -41,9 +51,10 @@ fn link_release() {
         return;
     }
     if var("DUET_HOT_CODE") != "0" {
-        match unpack_hot_code(Path::new(&var("OUT_DIR"))) {
-            Ok(list) => {
-                println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", list.display());
+        match hot_code_layout(Path::new(&var("OUT_DIR"))) {
+            Ok((script, order)) => {
+                println!("cargo:rustc-link-arg-bins=-Wl,--script={}", script.display());
+                println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
                 println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
             }
             Err(why) => println!("cargo:warning=the release binary keeps the linker's own layout: {why}"),
@@ -54,8 +65,11 @@ fn link_release() {
     }
 }
 
-/// `hot-code.txt.gz` unpacked into `out` (the linker reads plain text), by the system's gzip.
-fn unpack_hot_code(out: &Path) -> Result<std::path::PathBuf, String> {
+/// The layout of the functions `hot-code.txt.gz` names, written into `out`: the linker script
+/// that puts them first, and a symbol order for the names without a pattern (C and assembly
+/// code; an assembly file's functions share one section, which only a symbol can place: lld
+/// puts it first in `.text`, right after them). The list is read with the system's gzip.
+fn hot_code_layout(out: &Path) -> Result<(PathBuf, PathBuf), String> {
     let unpacked = Command::new("gzip")
         .args(["-dc", "hot-code.txt.gz"])
         .output()
@@ -66,9 +80,36 @@ fn unpack_hot_code(out: &Path) -> Result<std::path::PathBuf, String> {
             String::from_utf8_lossy(&unpacked.stderr).trim()
         ));
     }
-    let list = out.join("hot-code.txt");
-    fs::write(&list, unpacked.stdout).map_err(|error| format!("{} could not be written ({error})", list.display()))?;
-    Ok(list)
+    let list = String::from_utf8(unpacked.stdout).map_err(|_| "hot-code.txt.gz is not text".to_owned())?;
+    let names: Vec<&str> = list.lines().map(str::trim).filter(|name| is_pattern(name)).collect();
+    let exact: String = names.iter().filter(|name| !name.contains('*')).map(|name| format!("{name}\n")).collect();
+    let write = |file: &str, text: String| {
+        let path = out.join(file);
+        fs::write(&path, text)
+            .map(|()| path.clone())
+            .map_err(|error| format!("{} could not be written ({error})", path.display()))
+    };
+    Ok((write("hot-code.ld", linker_script(&names))?, write("hot-code.txt", exact)?))
+}
+
+/// Whether a line of the list is a symbol name or a pattern of one that a linker script can
+/// hold (letters, digits, `_`, `.`, `$`, and the list's `*`); any other line is left out.
+fn is_pattern(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.$*".contains(&b))
+}
+
+/// An output section inserted before `.text` (the linker's default layout stays in force for
+/// everything else) holding, in the list's order, each function's section: `.text.<name>`, or
+/// `.text.unlikely.<name>` for a function marked cold (a slow path that a launch still takes).
+fn linker_script(names: &[&str]) -> String {
+    let mut script = String::from(
+        "/* The functions a launch uses (src-tauri/hot-code.txt.gz), first. */\nSECTIONS {\n  .text.hot : {\n",
+    );
+    for name in names {
+        script.push_str(&format!("    *(.text.{name} .text.unlikely.{name})\n"));
+    }
+    script.push_str("  }\n} INSERT BEFORE .text;\n");
+    script
 }
 
 /// Whether the C library linked against reads packed relocations (glibc 2.36 and later).

@@ -27,6 +27,13 @@ require_tools() {
   done
 }
 
+# The hot-code list's form of symbol names, from stdin to stdout (src-tauri/build.rs): in a v0
+# Rust name each crate's disambiguator and each back-reference written as `*`, the parts that
+# change when a dependency does; other names unchanged.
+hot_code_keys() {
+  sed -E '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/B[0-9A-Za-z]*_/B*_/g}'
+}
+
 # Builds ui/dist and duet-app (extra arguments go to cargo, e.g. --release) unless --no-build
 # was given, then checks that both are there.
 build_app() {
