@@ -27,11 +27,15 @@ require_tools() {
   done
 }
 
-# The hot-code list's form of symbol names, from stdin to stdout (src-tauri/build.rs): in a v0
-# Rust name each crate's disambiguator and each back-reference written as `*`, the parts that
-# change when a dependency does; other names unchanged.
+# The hot-code list's form of symbol names, from stdin to stdout (src-tauri/build.rs): the
+# parts that change when a dependency does written as `*`: in a v0 Rust name each crate's
+# disambiguator and each back-reference, and the crate a generic function was instantiated
+# for (the last element of its name; which crate's copy the optimiser keeps varies from build
+# to build); and in any name the number LLVM appends to tell local functions of the same name
+# apart (`write_str.127`).
 hot_code_keys() {
-  sed -E '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/B[0-9A-Za-z]*_/B*_/g}'
+  sed -E -e '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/B[0-9A-Za-z]*_/B*_/g}' -e 's/\.[0-9]+$/.*/' \
+    -e '/^_R/s/E(Cs\*_[0-9]+[A-Za-z0-9_]+|B\*_)(\.\*)?$/E*/'
 }
 
 # Builds ui/dist and duet-app (extra arguments go to cargo, e.g. --release) unless --no-build
