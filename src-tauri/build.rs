@@ -82,7 +82,11 @@ fn hot_code_layout(out: &Path) -> Result<(PathBuf, PathBuf), String> {
     }
     let list = String::from_utf8(unpacked.stdout).map_err(|_| "hot-code.txt.gz is not text".to_owned())?;
     let names: Vec<&str> = list.lines().map(str::trim).filter(|name| is_pattern(name)).collect();
-    let exact: String = names.iter().filter(|name| !name.contains('*')).map(|name| format!("{name}\n")).collect();
+    let mut exact = String::new();
+    for name in names.iter().filter(|name| !name.contains('*')) {
+        exact.push_str(name);
+        exact.push('\n');
+    }
     let write = |file: &str, text: String| {
         let path = out.join(file);
         fs::write(&path, text)
@@ -106,7 +110,11 @@ fn linker_script(names: &[&str]) -> String {
         "/* The functions a launch uses (src-tauri/hot-code.txt.gz), first. */\nSECTIONS {\n  .text.hot : {\n",
     );
     for name in names {
-        script.push_str(&format!("    *(.text.{name} .text.unlikely.{name})\n"));
+        for prefix in ["    *(.text.", " .text.unlikely."] {
+            script.push_str(prefix);
+            script.push_str(name);
+        }
+        script.push_str(")\n");
     }
     script.push_str("  }\n} INSERT BEFORE .text;\n");
     script
