@@ -30,12 +30,22 @@ require_tools() {
 # The hot-code list's form of symbol names, from stdin to stdout (src-tauri/build.rs): the
 # parts that change when a dependency does written as `*`: in a v0 Rust name each crate's
 # disambiguator and each back-reference, and the crate a generic function was instantiated
-# for (the last element of its name; which crate's copy the optimiser keeps varies from build
-# to build); and in any name the number LLVM appends to tell local functions of the same name
-# apart (`write_str.127`).
+# for (the name's last element, a crate root or a back-reference to one: which crate's copy the
+# optimiser keeps varies from build to build); and in any name the number LLVM appends to tell
+# local functions of the same name apart (`write_str.127`). A name can also end in an
+# identifier that looks like a crate root (`...Cs*_8duet_app4main`): only a root whose length
+# is its name's is the instantiating crate.
 hot_code_keys() {
-  sed -E -e '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/B[0-9A-Za-z]*_/B*_/g}' -e 's/\.[0-9]+$/.*/' \
-    -e '/^_R/s/E(Cs\*_[0-9]+[A-Za-z0-9_]+|B\*_)(\.\*)?$/E*/'
+  sed -E -e '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/B[0-9A-Za-z]*_/B*_/g}' -e 's/\.[0-9]+$/.*/' | awk '
+    /^_R/ && match($0, /B\*_(\.\*)?$/) { $0 = substr($0, 1, RSTART - 1) "*" }
+    /^_R/ && match($0, /Cs\*_[0-9]+[A-Za-z_][A-Za-z0-9_]*(\.\*)?$/) {
+      crate = substr($0, RSTART + 4)
+      sub(/\.\*$/, "", crate)
+      digits = crate
+      sub(/[^0-9].*$/, "", digits)
+      if (length(crate) - length(digits) == digits + 0) $0 = substr($0, 1, RSTART - 1) "*"
+    }
+    { print }'
 }
 
 # Builds ui/dist and duet-app (extra arguments go to cargo, e.g. --release) unless --no-build
