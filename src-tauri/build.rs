@@ -26,13 +26,11 @@ fn main() {
 /// is skipped, one the list lacks goes with the rest: a stale list costs memory, never
 /// correctness.
 ///
-/// The list names functions by their v0 symbol names (`.cargo/config.toml`) with each crate's
-/// disambiguator and each back-reference written as `*`: those are the only parts of a v0 name
-/// that move when a dependency changes (the disambiguator is a hash of the crate's metadata,
-/// which includes its dependencies'; a back-reference is a position in the name, which moves
-/// with a disambiguator's length). So the list survives dependency updates, where exact names
-/// (lld's `--symbol-ordering-file`) were all renamed by one. Each line becomes one input
-/// section pattern (every function has a section of its own, named after it).
+/// The list names functions by their v0 symbol names (`.cargo/config.toml`) with the parts a
+/// dependency update changes written as `*` (`hot_code_keys` in `scripts/lib/common.sh` says
+/// which), so it survives updates, where exact names (lld's `--symbol-ordering-file`) were all
+/// renamed by one. Each line becomes one input section pattern (every function has a section
+/// of its own, named after it).
 ///
 /// Also packs the relative relocations (`DT_RELR`): the dynamic loader reads all of them at
 /// start, and packed they are ~20 kB instead of ~0.9 MB mapped. glibc reads them from 2.36 on,

@@ -36,7 +36,9 @@ require_tools() {
 # identifier that looks like a crate root (`...Cs*_8duet_app4main`): only a root whose length
 # is its name's is the instantiating crate.
 hot_code_keys() {
-  sed -E -e '/^_R/{s/Cs[0-9A-Za-z]+_/Cs*_/g; s/B[0-9A-Za-z]*_/B*_/g}' -e 's/\.[0-9]+$/.*/' | awk '
+  awk '
+    /^_R/ { gsub(/Cs[0-9A-Za-z]+_/, "Cs*_"); gsub(/B[0-9A-Za-z]*_/, "B*_") }
+    { sub(/\.[0-9]+$/, ".*") }
     /^_R/ && match($0, /B\*_(\.\*)?$/) { $0 = substr($0, 1, RSTART - 1) "*" }
     /^_R/ && match($0, /Cs\*_[0-9]+[A-Za-z_][A-Za-z0-9_]*(\.\*)?$/) {
       crate = substr($0, RSTART + 4)
